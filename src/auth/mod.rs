@@ -1,0 +1,24 @@
+//! Passwords, tokens, and who is calling.
+
+pub mod password;
+pub mod token;
+
+use crate::domain::account::Role;
+
+/// An authenticated caller, checked against the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+impl Identity {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// The user themself or an admin.
+    pub fn may_see(&self, user_id: i64) -> bool {
+        self.user_id == user_id || self.is_admin()
+    }
+}

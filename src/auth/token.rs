@@ -1,0 +1,176 @@
+//! Signed bearer tokens (JWT, HS256 only). Expiry is checked against the
+//! service clock, so a test clock moves token expiry too.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The user's token version when issued; a bump revokes the token.
+    pub ver: i32,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims {
+    pub fn user_id(&self) -> Option<i64> {
+        self.sub.parse().ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("malformed or wrongly signed token")]
+    Invalid,
+    #[error("token expired")]
+    Expired,
+    #[error("token issued in the future")]
+    NotYetValid,
+    #[error("token could not be signed")]
+    Signing,
+}
+
+/// Tolerated clock difference between replicas.
+const LEEWAY: TimeDelta = TimeDelta::seconds(60);
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: TimeDelta,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        // The algorithm is pinned: `alg: none` or any other algorithm fails.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims = ["sub", "exp", "iat"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl: TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(24)),
+        }
+    }
+
+    /// A token for `user_id` at `token_version`, and when it expires.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        token_version: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), TokenError> {
+        let expires_at = now + self.ttl;
+        let claims = Claims {
+            sub: user_id.to_string(),
+            ver: token_version,
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|_| TokenError::Signing)?;
+        Ok((token, expires_at))
+    }
+
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?;
+        let claims = data.claims;
+        if claims.exp <= now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        if claims.iat > (now + LEEWAY).timestamp() {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.user_id().is_none() {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(
+            b"a-test-secret-of-at-least-32-bytes!!",
+            Duration::from_secs(3600),
+        )
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-06-01T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn issued_tokens_verify_until_they_expire() {
+        let (token, expires_at) = keys().issue(42, 3, now()).unwrap();
+        assert_eq!(expires_at, now() + TimeDelta::hours(1));
+        let claims = keys().verify(&token, now()).unwrap();
+        assert_eq!((claims.user_id(), claims.ver), (Some(42), 3));
+        assert_eq!(keys().verify(&token, expires_at), Err(TokenError::Expired));
+        assert_eq!(
+            keys().verify(&token, now() - TimeDelta::hours(1)),
+            Err(TokenError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn other_secrets_and_algorithms_are_refused() {
+        let (token, _) = keys().issue(42, 0, now()).unwrap();
+        let other = TokenKeys::new(
+            b"another-secret-of-at-least-32-bytes",
+            Duration::from_secs(3600),
+        );
+        assert_eq!(other.verify(&token, now()), Err(TokenError::Invalid));
+
+        // An unsigned token claiming `alg: none`.
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let payload = b64.encode(format!(
+            r#"{{"sub":"42","ver":0,"iat":{},"exp":{}}}"#,
+            now().timestamp(),
+            now().timestamp() + 60
+        ));
+        assert_eq!(
+            keys().verify(&format!("{header}.{payload}."), now()),
+            Err(TokenError::Invalid)
+        );
+
+        // HS512 with the right secret is still the wrong algorithm.
+        let claims = Claims {
+            sub: "42".into(),
+            ver: 0,
+            iat: now().timestamp(),
+            exp: now().timestamp() + 60,
+        };
+        let hs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(b"a-test-secret-of-at-least-32-bytes!!"),
+        )
+        .unwrap();
+        assert_eq!(keys().verify(&hs512, now()), Err(TokenError::Invalid));
+        assert_eq!(keys().verify("garbage", now()), Err(TokenError::Invalid));
+    }
+}

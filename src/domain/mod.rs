@@ -1,0 +1,7 @@
+//! Pure rules of the product: no I/O, no clock, no database. Everything here
+//! is decided from its arguments, so it is unit-tested by tables.
+
+pub mod account;
+pub mod cycle;
+pub mod money;
+pub mod rewards;

@@ -1,0 +1,164 @@
+//! Real-time events: published to Redis after commit, so every replica's
+//! subscribers see them; one Redis subscription per process, fanned out in
+//! memory per user. Pub/sub is at-most-once: an event published while a
+//! subscriber's connection is down is lost (clients re-query on reconnect).
+
+mod hub;
+
+pub use hub::EventHub;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{RedisKeys, RedisPool};
+use crate::domain::cycle::{CycleEntry, SignInStatus};
+use crate::store::ledger::LedgerRow;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    StreakUpdated {
+        user_id: i64,
+        status: StatusPayload,
+    },
+    WalletUpdated {
+        user_id: i64,
+        transaction: TransactionPayload,
+    },
+}
+
+impl Event {
+    pub fn user_id(&self) -> i64 {
+        match self {
+            Event::StreakUpdated { user_id, .. } | Event::WalletUpdated { user_id, .. } => *user_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPayload {
+    pub today: NaiveDate,
+    pub signed_in_today: bool,
+    pub streak: u32,
+    pub cycle_day: u8,
+    pub today_reward: u32,
+    pub cycle: Vec<(u8, NaiveDate, u32, bool)>,
+}
+
+impl From<&SignInStatus> for StatusPayload {
+    fn from(s: &SignInStatus) -> Self {
+        StatusPayload {
+            today: s.today,
+            signed_in_today: s.signed_in_today,
+            streak: s.streak,
+            cycle_day: s.cycle_day,
+            today_reward: s.today_reward,
+            cycle: s
+                .cycle
+                .iter()
+                .map(|c| (c.day, c.date, c.reward, c.signed_in))
+                .collect(),
+        }
+    }
+}
+
+impl From<StatusPayload> for SignInStatus {
+    fn from(p: StatusPayload) -> Self {
+        SignInStatus {
+            today: p.today,
+            signed_in_today: p.signed_in_today,
+            streak: p.streak,
+            cycle_day: p.cycle_day,
+            today_reward: p.today_reward,
+            cycle: p
+                .cycle
+                .into_iter()
+                .map(|(day, date, reward, signed_in)| CycleEntry {
+                    day,
+                    date,
+                    reward,
+                    signed_in,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionPayload {
+    pub id: i64,
+    pub user_id: i64,
+    pub amount: i64,
+    pub kind: String,
+    pub balance_after: i64,
+    pub note: Option<String>,
+    pub sign_in_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&LedgerRow> for TransactionPayload {
+    fn from(r: &LedgerRow) -> Self {
+        TransactionPayload {
+            id: r.id,
+            user_id: r.user_id,
+            amount: r.amount,
+            kind: r.kind.clone(),
+            balance_after: r.balance_after,
+            note: r.note.clone(),
+            sign_in_id: r.sign_in_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<TransactionPayload> for LedgerRow {
+    fn from(p: TransactionPayload) -> Self {
+        LedgerRow {
+            id: p.id,
+            user_id: p.user_id,
+            amount: p.amount,
+            kind: p.kind,
+            balance_after: p.balance_after,
+            note: p.note,
+            idempotency_key: None,
+            sign_in_id: p.sign_in_id,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// Publishes events after their transaction committed. Best effort: a
+/// failure is logged and counted, never turned into a failed request.
+#[derive(Debug, Clone)]
+pub struct EventPublisher {
+    redis: RedisPool,
+    channel: String,
+}
+
+impl EventPublisher {
+    pub fn new(redis: RedisPool, keys: &RedisKeys) -> Self {
+        Self {
+            redis,
+            channel: keys.events_channel(),
+        }
+    }
+
+    pub async fn publish(&self, event: &Event) {
+        let result = async {
+            let payload = serde_json::to_string(event).map_err(|e| e.to_string())?;
+            let mut conn = self.redis.get().await.map_err(|e| e.to_string())?;
+            conn.publish::<_, _, ()>(&self.channel, payload)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        .await;
+        match result {
+            Ok(()) => metrics::counter!("signin_events_published_total").increment(1),
+            Err(error) => {
+                metrics::counter!("signin_events_publish_failures_total").increment(1);
+                tracing::warn!(%error, "event not published");
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The reward queue's producer side.
+
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_redis::{Config as QueueConfig, ConnectionManager, RedisStorage};
+use redis::aio::ConnectionManagerConfig;
+use tokio::sync::Mutex;
+
+use super::{JobError, RewardJob};
+
+/// How many times apalis itself runs a failing job before it parks it in
+/// its dead set; the relay re-enqueues whatever is still uncredited later.
+pub const MAX_ATTEMPTS: usize = 5;
+/// Redis calls that take longer than this fail (redis-rs defaults to 500 ms,
+/// which a busy Redis exceeds and which kills a worker's stream).
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// apalis keeps idempotency keys forever unless told otherwise.
+const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A Redis connection manager for apalis, with timeouts we chose.
+pub async fn connection(redis_url: &str) -> Result<ConnectionManager, JobError> {
+    let client = redis::Client::open(redis_url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1));
+    Ok(client.get_connection_manager_with_config(config).await?)
+}
+
+/// The queue's settings; producers and workers must agree on them.
+pub fn queue_config(queue_name: &str) -> QueueConfig {
+    QueueConfig::default()
+        .queue(queue_name)
+        .batch_size(32)
+        .heartbeat_interval(Duration::from_secs(5))
+        .missed_heartbeats(3)
+        .idempotency_ttl(Some(IDEMPOTENCY_TTL))
+}
+
+/// Pushes reward jobs. Connects lazily, so the API starts (and sign-ins
+/// commit) while Redis is down; a failed push is left to the relay.
+#[derive(Debug)]
+pub struct RewardQueue {
+    redis_url: String,
+    queue_name: String,
+    storage: Mutex<Option<RedisStorage<RewardJob>>>,
+}
+
+impl RewardQueue {
+    pub fn new(redis_url: impl Into<String>, queue_name: impl Into<String>) -> Self {
+        Self {
+            redis_url: redis_url.into(),
+            queue_name: queue_name.into(),
+            storage: Mutex::new(None),
+        }
+    }
+
+    pub fn queue_name(&self) -> &str {
+        &self.queue_name
+    }
+
+    async fn storage(&self) -> Result<RedisStorage<RewardJob>, JobError> {
+        let mut guard = self.storage.lock().await;
+        if let Some(storage) = guard.as_ref() {
+            return Ok(storage.clone());
+        }
+        let conn = connection(&self.redis_url).await?;
+        let storage = RedisStorage::new(conn).with_config(queue_config(&self.queue_name));
+        *guard = Some(storage.clone());
+        Ok(storage)
+    }
+
+    pub async fn push(&self, job: RewardJob) -> Result<(), JobError> {
+        let work = async {
+            let mut storage = self.storage().await?;
+            let task = TaskBuilder::new(job).max_attempts(MAX_ATTEMPTS).build();
+            storage
+                .push_task(task)
+                .await
+                .map_err(|e| JobError::Queue(e.to_string()))
+        };
+        tokio::time::timeout(RESPONSE_TIMEOUT, work)
+            .await
+            .map_err(|_| JobError::Timeout)?
+    }
+}

@@ -1,0 +1,73 @@
+//! The outbox relay: sign-ins whose reward job never ran (Redis was down at
+//! sign-in, the API died between commit and push, the job was parked after
+//! repeated failures) are enqueued again after a grace period.
+
+use std::sync::Arc;
+
+use diesel_async::AsyncConnection;
+use tokio_util::sync::CancellationToken;
+
+use super::RewardJob;
+use crate::service::ServiceError;
+use crate::state::AppState;
+use crate::store::sign_ins;
+
+/// Most obligations re-enqueued per pass.
+const BATCH: i64 = 500;
+
+/// Enqueues the due obligations once; returns how many.
+pub async fn run_once(state: &AppState) -> Result<usize, ServiceError> {
+    let now = state.calendar.now();
+    let grace = chrono::TimeDelta::from_std(state.config.relay_grace).unwrap_or_default();
+    let cutoff = now - grace;
+    let mut conn = state
+        .db
+        .get()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    // The rows stay locked while their jobs are pushed; if a push fails the
+    // transaction rolls back and they stay due for the next pass.
+    conn.transaction::<_, ServiceError, _>(async |conn| {
+        let ids = sign_ins::due_for_relay(conn, cutoff, BATCH).await?;
+        for id in &ids {
+            state
+                .queue
+                .push(RewardJob { sign_in_id: *id })
+                .await
+                .map_err(|e| {
+                    ServiceError::Unavailable(crate::store::StoreError::RedisUnavailable(
+                        e.to_string(),
+                    ))
+                })?;
+        }
+        sign_ins::mark_enqueued(conn, &ids, now).await?;
+        Ok(ids.len())
+    })
+    .await
+}
+
+/// Runs the relay every `relay_interval` until `shutdown`.
+pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
+    loop {
+        match run_once(&state).await {
+            Ok(0) => {}
+            Ok(count) => {
+                metrics::counter!("signin_relay_enqueued_total").increment(count as u64);
+                tracing::info!(count, "relay re-enqueued uncredited sign-ins");
+            }
+            Err(error) => {
+                metrics::counter!("signin_relay_failures_total").increment(1);
+                tracing::warn!(%error, "relay pass failed");
+            }
+        }
+        if let Ok(mut conn) = state.db.get().await {
+            if let Ok(backlog) = sign_ins::count_uncredited(&mut conn).await {
+                metrics::gauge!("signin_outbox_backlog").set(backlog as f64);
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(state.config.relay_interval) => {}
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The supervised reward worker: restarted with a fresh name whenever its
+//! stream ends (a Redis failure ends an apalis worker for good), stopped
+//! gracefully on shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
+use apalis::layers::retry::HasherRng;
+use apalis::prelude::*;
+use apalis_redis::RedisStorage;
+use tokio_util::sync::CancellationToken;
+
+use super::queue::{connection, queue_config};
+use super::{relay, reward, JobError, RewardJob};
+use crate::state::AppState;
+
+/// How often an idle worker asks Redis for work.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// In-process retries of a failing job before apalis records a failure.
+const RETRIES: usize = 3;
+
+/// A name no other worker process has: apalis refuses a second worker under
+/// a live name, and never re-enqueues a dead worker's jobs under its own.
+pub fn unique_worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!(
+        "signin-{host}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// Runs the worker and the relay until `shutdown` is cancelled.
+pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
+    let relay = tokio::spawn(relay::run(state.clone(), shutdown.clone()));
+    let mut backoff = Duration::from_millis(200);
+    while !shutdown.is_cancelled() {
+        let name = unique_worker_name();
+        tracing::info!(worker = %name, queue = state.queue.queue_name(), "reward worker starting");
+        let result = run_once(&state, &name, shutdown.clone()).await;
+        if shutdown.is_cancelled() {
+            break;
+        }
+        metrics::counter!("signin_worker_restarts_total").increment(1);
+        match result {
+            Ok(()) => {
+                tracing::error!(worker = %name, "reward worker stopped by itself; restarting")
+            }
+            Err(error) => {
+                tracing::error!(worker = %name, %error, retry_in = ?backoff, "reward worker failed; restarting")
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+    if let Err(error) = relay.await {
+        tracing::error!(%error, "relay task panicked");
+    }
+    tracing::info!("reward worker stopped");
+}
+
+async fn run_once(
+    state: &Arc<AppState>,
+    name: &str,
+    shutdown: CancellationToken,
+) -> Result<(), JobError> {
+    let conn = connection(&state.config.redis_url).await?;
+    let storage =
+        RedisStorage::<RewardJob>::new(conn).with_config(queue_config(state.queue.queue_name()));
+    let backoff = ExponentialBackoffMaker::new(
+        Duration::from_millis(50),
+        Duration::from_secs(2),
+        0.5,
+        HasherRng::default(),
+    )
+    .map_err(|e| JobError::Queue(e.to_string()))?
+    .make_backoff();
+    let worker = WorkerBuilder::new(name)
+        .backend(storage.poll_with_interval(POLL_INTERVAL))
+        .data(state.clone())
+        .concurrency(state.config.worker_concurrency)
+        .retry(RetryPolicy::retries(RETRIES).with_backoff(backoff))
+        .parallelize(tokio::spawn)
+        .build(reward::handle);
+    worker
+        .run_until(async move {
+            shutdown.cancelled().await;
+            Ok::<(), std::io::Error>(())
+        })
+        .await
+        .map_err(|e| JobError::Queue(e.to_string()))
+}

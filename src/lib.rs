@@ -1,0 +1,18 @@
+//! signin-rewards: a GraphQL service that rewards people for signing in
+//! every day.
+//!
+//! Layers, outermost first: `http` and `graphql` (transport and API) and
+//! `jobs` (background work) call `service` (use cases), which applies the
+//! pure rules of `domain` to data from `store` (PostgreSQL) and `cache`
+//! (Redis). `domain` depends on nothing.
+
+pub mod auth;
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod events;
+pub mod jobs;
+pub mod service;
+pub mod state;
+pub mod store;

@@ -1,0 +1,181 @@
+//! Registration, login, tokens and password changes.
+
+use chrono::{DateTime, Utc};
+
+use super::error::account_input;
+use super::ServiceError;
+use crate::auth::token::Claims;
+use crate::auth::{password, Identity};
+use crate::cache::login_limiter::{self, Verdict};
+use crate::domain::account::{self, Role};
+use crate::state::AppState;
+use crate::store::users::{self, UserRow};
+use crate::store::StoreError;
+
+/// A fresh token and the user it is for.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserRow,
+}
+
+fn session(state: &AppState, user: UserRow) -> Result<Session, ServiceError> {
+    let (token, expires_at) =
+        state
+            .tokens
+            .issue(user.id, user.token_version, state.calendar.now())?;
+    Ok(Session {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+pub async fn register(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Session, ServiceError> {
+    let user = create_user(state, username, password, Role::User).await?;
+    session(state, user)
+}
+
+async fn create_user(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<UserRow, ServiceError> {
+    account::validate_username(username).map_err(|e| account_input("username", e))?;
+    account::validate_password(password).map_err(|e| account_input("password", e))?;
+    let hash = password::hash(password.to_owned()).await?;
+    let mut conn = state.db().await?;
+    match users::create(
+        &mut conn,
+        username,
+        &hash,
+        role.as_str(),
+        state.calendar.now(),
+    )
+    .await
+    {
+        Ok(user) => Ok(user),
+        Err(StoreError::UniqueViolation { .. }) => Err(ServiceError::UsernameTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Session, ServiceError> {
+    let limits = &state.config.login_limits;
+    // The limiter fails open: a Redis outage must not lock everyone out.
+    match login_limiter::check(&state.redis, &state.keys, username, limits).await {
+        Ok(Verdict::Allow) => {}
+        Ok(Verdict::Delay(wait)) => tokio::time::sleep(wait).await,
+        Ok(Verdict::Refuse { retry_after }) => {
+            return Err(ServiceError::RateLimited { retry_after })
+        }
+        Err(error) => tracing::warn!(%error, "login limiter unavailable; not limiting"),
+    }
+    let credentials = {
+        let mut conn = state.db().await?;
+        users::credentials(&mut conn, username).await?
+    };
+    let live = credentials.filter(|c| c.deleted_at.is_none());
+    let user_id = live.as_ref().map(|c| c.id);
+    // Unknown users are checked against a dummy hash: same time either way.
+    let matches = password::verify(password.to_owned(), live.map(|c| c.password_hash)).await?;
+    let Some(user_id) = user_id.filter(|_| matches) else {
+        if let Err(error) =
+            login_limiter::record_failure(&state.redis, &state.keys, username, limits).await
+        {
+            tracing::warn!(%error, "login failure not counted");
+        }
+        metrics::counter!("signin_login_failures_total").increment(1);
+        return Err(ServiceError::InvalidCredentials);
+    };
+    if let Err(error) = login_limiter::reset(&state.redis, &state.keys, username).await {
+        tracing::warn!(%error, "login failure counter not reset");
+    }
+    let mut conn = state.db().await?;
+    let user = users::find(&mut conn, user_id)
+        .await?
+        .ok_or(ServiceError::InvalidCredentials)?;
+    session(state, user)
+}
+
+/// The caller behind a bearer token, checked against the store: a deleted
+/// user, a changed password or a changed role takes effect at once.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Identity, ServiceError> {
+    let claims: Claims = state.tokens.verify(token, state.calendar.now())?;
+    let user_id = claims
+        .user_id()
+        .ok_or(ServiceError::Unauthenticated("invalid token"))?;
+    let mut conn = state.db().await?;
+    let user = users::find(&mut conn, user_id).await?;
+    match user {
+        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => Ok(Identity {
+            user_id,
+            role: u.role.parse().map_err(ServiceError::internal)?,
+        }),
+        _ => Err(ServiceError::Unauthenticated("token revoked")),
+    }
+}
+
+pub async fn change_password(
+    state: &AppState,
+    caller: Identity,
+    current: &str,
+    new: &str,
+) -> Result<Session, ServiceError> {
+    let stored = {
+        let mut conn = state.db().await?;
+        users::password_hash(&mut conn, caller.user_id).await?
+    };
+    if stored.is_none() {
+        return Err(ServiceError::Unauthenticated("user no longer exists"));
+    }
+    if !password::verify(current.to_owned(), stored).await? {
+        return Err(ServiceError::InvalidCredentials);
+    }
+    account::validate_password(new).map_err(|e| account_input("newPassword", e))?;
+    let hash = password::hash(new.to_owned()).await?;
+    let mut conn = state.db().await?;
+    let user = users::change_password(&mut conn, caller.user_id, &hash)
+        .await?
+        .ok_or(ServiceError::Unauthenticated("user no longer exists"))?;
+    session(state, user)
+}
+
+/// Creates an admin, or promotes an existing live user (then the password
+/// is left as it is). Returns the user and whether it was created.
+pub async fn create_admin(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(UserRow, bool), ServiceError> {
+    let existing = {
+        let mut conn = state.db().await?;
+        users::find_by_username(&mut conn, username).await?
+    };
+    match existing {
+        Some(user) if user.deleted_at.is_some() => {
+            Err(ServiceError::bad_input("username", "this user is deleted"))
+        }
+        Some(user) => {
+            let mut conn = state.db().await?;
+            let user = users::set_role(&mut conn, user.id, Role::Admin.as_str())
+                .await?
+                .ok_or(ServiceError::NotFound("user"))?;
+            Ok((user, false))
+        }
+        None => Ok((
+            create_user(state, username, password, Role::Admin).await?,
+            true,
+        )),
+    }
+}

@@ -1,0 +1,129 @@
+//! The daily sign-in and the status a user sees.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::ServiceError;
+use crate::domain::cycle::{self, SignInStatus};
+use crate::events::Event;
+use crate::jobs::RewardJob;
+use crate::state::AppState;
+use crate::store::sign_ins::{self, NewSignIn, SignInRow};
+
+/// Today's sign-in for `user_id`. The row (which is also the reward
+/// obligation) commits in one statement; the reward job is pushed after
+/// commit, and if that fails the relay pushes it later.
+pub async fn sign_in(
+    state: &AppState,
+    user_id: i64,
+) -> Result<(SignInRow, SignInStatus), ServiceError> {
+    let now = state.calendar.now();
+    let today = state.calendar.day_of(now);
+    let rewards = &state.config.rewards;
+    let row = {
+        let mut conn = state.db().await?;
+        let latest = sign_ins::latest_on_or_before(&mut conn, user_id, today).await?;
+        if latest.as_ref().is_some_and(|l| l.day == today) {
+            return Err(ServiceError::AlreadySignedIn);
+        }
+        let (cycle_day, streak) =
+            cycle::next_position(latest.map(|l| l.position()).as_ref(), today);
+        let new = NewSignIn {
+            user_id,
+            day: today,
+            cycle_day: i16::from(cycle_day),
+            streak: i32::try_from(streak).unwrap_or(i32::MAX),
+            reward: i64::from(rewards.for_day(cycle_day)),
+            created_at: now,
+        };
+        // The unique (user, day) key decides between concurrent requests.
+        sign_ins::insert_if_absent(&mut conn, &new)
+            .await?
+            .ok_or(ServiceError::AlreadySignedIn)?
+    };
+    metrics::counter!("signin_sign_ins_total").increment(1);
+
+    if let Err(error) = state.queue.push(RewardJob { sign_in_id: row.id }).await {
+        metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
+        tracing::warn!(sign_in_id = row.id, %error, "reward job not enqueued; the relay will retry");
+    }
+    let status = cycle::status(Some(&row.position()), today, rewards);
+    state
+        .events
+        .publish(&Event::StreakUpdated {
+            user_id,
+            status: (&status).into(),
+        })
+        .await;
+    Ok((row, status))
+}
+
+/// The status of each of `user_ids` today (one query for all).
+pub async fn statuses(
+    state: &AppState,
+    user_ids: &[i64],
+) -> Result<HashMap<i64, SignInStatus>, ServiceError> {
+    let today = state.calendar.today();
+    let latest = {
+        let mut conn = state.db().await?;
+        sign_ins::latest_on_or_before_many(&mut conn, user_ids, today).await?
+    };
+    let mut by_user: HashMap<i64, SignInRow> = latest.into_iter().map(|r| (r.user_id, r)).collect();
+    Ok(user_ids
+        .iter()
+        .map(|id| {
+            let position = by_user.remove(id).map(|r| r.position());
+            (
+                *id,
+                cycle::status(position.as_ref(), today, &state.config.rewards),
+            )
+        })
+        .collect())
+}
+
+pub async fn status(state: &AppState, user_id: i64) -> Result<SignInStatus, ServiceError> {
+    let mut all = statuses(state, &[user_id]).await?;
+    all.remove(&user_id)
+        .ok_or_else(|| ServiceError::internal("status missing"))
+}
+
+/// Longest date range a history query may span.
+pub const MAX_HISTORY_DAYS: i64 = 366;
+
+/// Checks an inclusive date range for history queries.
+pub fn validate_range(from: NaiveDate, to: NaiveDate) -> Result<(), ServiceError> {
+    if from > to {
+        return Err(ServiceError::bad_input("from", "must not be after `to`"));
+    }
+    if (to - from).num_days() + 1 > MAX_HISTORY_DAYS {
+        return Err(ServiceError::bad_input(
+            "to",
+            format!("the range may span at most {MAX_HISTORY_DAYS} days"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every sign-in of `user_ids` in the range, grouped by user (one query).
+pub async fn history(
+    state: &AppState,
+    user_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<HashMap<i64, Vec<SignInRow>>, ServiceError> {
+    let rows = {
+        let mut conn = state.db().await?;
+        sign_ins::between_many(&mut conn, user_ids, from, to).await?
+    };
+    let mut by_user: HashMap<i64, Vec<SignInRow>> = HashMap::new();
+    for row in rows {
+        by_user.entry(row.user_id).or_default().push(row);
+    }
+    Ok(by_user)
+}
+
+pub async fn find(state: &AppState, sign_in_id: i64) -> Result<Option<SignInRow>, ServiceError> {
+    let mut conn = state.db().await?;
+    Ok(sign_ins::find(&mut conn, sign_in_id).await?)
+}

@@ -1,0 +1,137 @@
+//! Wallet changes: rewards, spends and adjustments, each one ledger row.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use super::ServiceError;
+use crate::domain::money::{self, Change};
+use crate::events::Event;
+use crate::state::AppState;
+use crate::store::ledger::{self, Entry, LedgerRow};
+use crate::store::sign_ins;
+
+/// A change requested by a person, made at most once per idempotency key.
+pub struct Request<'a> {
+    pub user_id: i64,
+    pub change: Change,
+    pub idempotency_key: &'a str,
+    pub note: Option<&'a str>,
+}
+
+/// Applies `request` (or returns the transaction its key already made) and
+/// announces it. The wallet row lock serializes changes to one wallet, so
+/// concurrent spends cannot overdraw it.
+pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerRow, ServiceError> {
+    money::validate_idempotency_key(request.idempotency_key)?;
+    money::validate_note(request.note)?;
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    let (row, replayed) = conn
+        .transaction::<_, ServiceError, _>(async |conn| {
+            let balance = ledger::lock_balance(conn, request.user_id)
+                .await?
+                .ok_or(ServiceError::NotFound("wallet"))?;
+            if let Some(first) =
+                ledger::by_idempotency_key(conn, request.user_id, request.idempotency_key).await?
+            {
+                request.change.check_replay_of(first.change())?;
+                return Ok((first, true));
+            }
+            let balance_after = request.change.apply_to(balance)?;
+            let entry = Entry {
+                user_id: request.user_id,
+                change: request.change,
+                balance_after,
+                note: request.note,
+                idempotency_key: Some(request.idempotency_key),
+                sign_in_id: None,
+                created_at: now,
+            };
+            Ok((ledger::append(conn, entry).await?, false))
+        })
+        .await?;
+    if !replayed {
+        announce(state, &row).await;
+    }
+    Ok(row)
+}
+
+/// Credits a committed sign-in's reward, once: returns None when it already
+/// was. The sign-in row lock and the ledger's unique sign-in key make a
+/// second delivery of the job a no-op.
+pub async fn credit_sign_in(
+    state: &AppState,
+    sign_in_id: i64,
+) -> Result<Option<LedgerRow>, ServiceError> {
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    let credited = conn
+        .transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_id, now).await)
+        .await?;
+    if let Some(row) = &credited {
+        metrics::counter!("signin_rewards_credited_total").increment(1);
+        metrics::counter!("signin_reward_points_total").increment(row.amount.unsigned_abs());
+        announce(state, row).await;
+    }
+    Ok(credited)
+}
+
+async fn credit_in(
+    conn: &mut AsyncPgConnection,
+    sign_in_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<LedgerRow>, ServiceError> {
+    let sign_in = sign_ins::lock(conn, sign_in_id)
+        .await?
+        .ok_or(ServiceError::NotFound("sign-in"))?;
+    if sign_in.credited_at.is_some() {
+        return Ok(None);
+    }
+    let balance = ledger::lock_balance(conn, sign_in.user_id)
+        .await?
+        .ok_or(ServiceError::NotFound("wallet"))?;
+    let change = Change::reward(sign_in.reward)?;
+    let entry = Entry {
+        user_id: sign_in.user_id,
+        change,
+        balance_after: change.apply_to(balance)?,
+        note: None,
+        idempotency_key: None,
+        sign_in_id: Some(sign_in_id),
+        created_at: now,
+    };
+    let row = ledger::append(conn, entry).await?;
+    sign_ins::mark_credited(conn, sign_in_id, now).await?;
+    Ok(Some(row))
+}
+
+async fn announce(state: &AppState, row: &LedgerRow) {
+    state
+        .events
+        .publish(&Event::WalletUpdated {
+            user_id: row.user_id,
+            transaction: row.into(),
+        })
+        .await;
+}
+
+pub async fn balance(state: &AppState, user_id: i64) -> Result<i64, ServiceError> {
+    let mut conn = state.db().await?;
+    ledger::balance(&mut conn, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound("wallet"))
+}
+
+/// One page of the ledger, newest first: up to `first` rows before the row
+/// `before_id`, and whether more follow.
+pub async fn transactions(
+    state: &AppState,
+    user_id: i64,
+    first: i64,
+    before_id: Option<i64>,
+) -> Result<(Vec<LedgerRow>, bool), ServiceError> {
+    let mut conn = state.db().await?;
+    let mut rows = ledger::page(&mut conn, user_id, before_id, first + 1).await?;
+    let has_next = rows.len() as i64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(0));
+    Ok((rows, has_next))
+}

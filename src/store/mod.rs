@@ -1,0 +1,106 @@
+//! Data access: PostgreSQL through diesel-async. One module per table family;
+//! functions take a connection so callers choose the transaction.
+
+pub mod ledger;
+pub mod migrate;
+pub mod schema;
+pub mod sign_ins;
+pub mod users;
+
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
+use diesel_async::AsyncPgConnection;
+
+pub type PgPool = diesel_async::pooled_connection::bb8::Pool<AsyncPgConnection>;
+pub type PgConn<'a> = diesel_async::pooled_connection::bb8::PooledConnection<'a, AsyncPgConnection>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had in time: the database is down or saturated.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("unique constraint {constraint} violated")]
+    UniqueViolation { constraint: String },
+    #[error("database error: {0}")]
+    Query(DieselError),
+    #[error("redis error: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("redis unavailable: {0}")]
+    RedisUnavailable(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::UniqueViolation {
+                    constraint: info.constraint_name().unwrap_or_default().to_owned(),
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                StoreError::Unavailable("connection closed".into())
+            }
+            _ => StoreError::Query(error),
+        }
+    }
+}
+
+impl From<bb8::RunError<PoolError>> for StoreError {
+    fn from(error: bb8::RunError<PoolError>) -> Self {
+        match error {
+            bb8::RunError::TimedOut => {
+                StoreError::Unavailable("timed out waiting for a connection".into())
+            }
+            bb8::RunError::User(e) => StoreError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<bb8::RunError<redis::RedisError>> for StoreError {
+    fn from(error: bb8::RunError<redis::RedisError>) -> Self {
+        match error {
+            bb8::RunError::TimedOut => {
+                StoreError::RedisUnavailable("timed out waiting for a connection".into())
+            }
+            bb8::RunError::User(e) => StoreError::RedisUnavailable(e.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether retrying later may succeed (a dependency is down), as opposed
+    /// to a bug or a broken invariant.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) | StoreError::RedisUnavailable(_) => true,
+            StoreError::Redis(e) => e.is_io_error() || e.is_timeout() || e.is_connection_dropped(),
+            StoreError::Query(DieselError::DatabaseError(kind, _)) => {
+                matches!(
+                    kind,
+                    DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection
+                )
+            }
+            StoreError::Query(DieselError::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A pool whose connections are checked out for at most `timeout`, so a
+/// database outage turns into a quick `SERVICE_UNAVAILABLE`, not a hang.
+pub async fn connect(
+    database_url: &str,
+    max_size: u32,
+    timeout: Duration,
+) -> Result<PgPool, StoreError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    bb8::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .build(manager)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
+}

@@ -1,0 +1,185 @@
+//! The `sign_ins` table: one row per user per business day, also the reward
+//! obligation until `credited_at` is set.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::sign_ins;
+use super::StoreError;
+use crate::domain::cycle::CyclePosition;
+
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = sign_ins, check_for_backend(diesel::pg::Pg))]
+pub struct SignInRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub day: NaiveDate,
+    pub cycle_day: i16,
+    pub streak: i32,
+    pub reward: i64,
+    pub created_at: DateTime<Utc>,
+    pub credited_at: Option<DateTime<Utc>>,
+}
+
+impl SignInRow {
+    pub fn position(&self) -> CyclePosition {
+        CyclePosition {
+            day: self.day,
+            cycle_day: u8::try_from(self.cycle_day).unwrap_or(1),
+            streak: u32::try_from(self.streak).unwrap_or(1),
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sign_ins)]
+pub struct NewSignIn {
+    pub user_id: i64,
+    pub day: NaiveDate,
+    pub cycle_day: i16,
+    pub streak: i32,
+    pub reward: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The user's latest sign-in on or before `day`.
+pub async fn latest_on_or_before(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    day: NaiveDate,
+) -> Result<Option<SignInRow>, StoreError> {
+    Ok(sign_ins::table
+        .filter(sign_ins::user_id.eq(user_id))
+        .filter(sign_ins::day.le(day))
+        .order(sign_ins::day.desc())
+        .select(SignInRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// The latest sign-in on or before `day` of each of `user_ids` (one query).
+pub async fn latest_on_or_before_many(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[i64],
+    day: NaiveDate,
+) -> Result<Vec<SignInRow>, StoreError> {
+    Ok(sign_ins::table
+        .filter(sign_ins::user_id.eq_any(user_ids))
+        .filter(sign_ins::day.le(day))
+        .distinct_on(sign_ins::user_id)
+        .order((sign_ins::user_id, sign_ins::day.desc()))
+        .select(SignInRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Inserts the sign-in unless the user already has one that day (then None).
+/// The unique key decides, so concurrent requests cannot both win.
+pub async fn insert_if_absent(
+    conn: &mut AsyncPgConnection,
+    new: &NewSignIn,
+) -> Result<Option<SignInRow>, StoreError> {
+    Ok(diesel::insert_into(sign_ins::table)
+        .values(new)
+        .on_conflict((sign_ins::user_id, sign_ins::day))
+        .do_nothing()
+        .returning(SignInRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<SignInRow>, StoreError> {
+    Ok(sign_ins::table
+        .find(id)
+        .select(SignInRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Locks the sign-in row for the rest of the transaction.
+pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<SignInRow>, StoreError> {
+    Ok(sign_ins::table
+        .find(id)
+        .select(SignInRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn mark_credited(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(sign_ins::table.find(id))
+        .set(sign_ins::credited_at.eq(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_enqueued(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(sign_ins::table.filter(sign_ins::id.eq_any(ids)))
+        .set(sign_ins::enqueued_at.eq(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Uncredited sign-ins last enqueued (or created) before `cutoff`: the
+/// relay's work list, oldest first. Rows are locked, skipping rows another
+/// relay holds, so concurrent relays split the work.
+pub async fn due_for_relay(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(sign_ins::table
+        .filter(sign_ins::credited_at.is_null())
+        .filter(sign_ins::created_at.lt(cutoff))
+        .filter(
+            sign_ins::enqueued_at
+                .is_null()
+                .or(sign_ins::enqueued_at.lt(cutoff)),
+        )
+        .order(sign_ins::created_at.asc())
+        .select(sign_ins::id)
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?)
+}
+
+pub async fn count_uncredited(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+    Ok(sign_ins::table
+        .filter(sign_ins::credited_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?)
+}
+
+/// Every sign-in of `user_ids` between `from` and `to` inclusive (one query).
+pub async fn between_many(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<SignInRow>, StoreError> {
+    Ok(sign_ins::table
+        .filter(sign_ins::user_id.eq_any(user_ids))
+        .filter(sign_ins::day.between(from, to))
+        .order((sign_ins::user_id, sign_ins::day))
+        .select(SignInRow::as_select())
+        .load(conn)
+        .await?)
+}

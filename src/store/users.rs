@@ -1,0 +1,214 @@
+//! The `users` and `wallets` tables' account side.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{users, wallets};
+use super::StoreError;
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// What the API shows of a user (never the password hash).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// What a login checks.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct Credentials {
+    pub id: i64,
+    pub password_hash: String,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUser<'a> {
+    username: &'a str,
+    password_hash: &'a str,
+    role: &'a str,
+    created_at: DateTime<Utc>,
+}
+
+/// Creates the user and their empty wallet in one transaction.
+/// A taken username is `StoreError::UniqueViolation`.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password_hash: &str,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<UserRow, StoreError> {
+    use diesel_async::AsyncConnection;
+    conn.transaction::<_, StoreError, _>(async |conn| {
+        let user: UserRow = diesel::insert_into(users::table)
+            .values(NewUser {
+                username,
+                password_hash,
+                role,
+                created_at: now,
+            })
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await?;
+        diesel::insert_into(wallets::table)
+            .values((
+                wallets::user_id.eq(user.id),
+                wallets::balance.eq(0i64),
+                wallets::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(user)
+    })
+    .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Users that exist and are not deleted, in no particular order.
+pub async fn find_active(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<UserRow>, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::deleted_at.is_null())
+        .select(UserRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn find_by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table
+        .filter(lower(users::username).eq(username.to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn credentials(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> Result<Option<Credentials>, StoreError> {
+    Ok(users::table
+        .filter(lower(users::username).eq(username.to_lowercase()))
+        .select(Credentials::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn password_hash(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(users::table
+        .find(id)
+        .filter(users::deleted_at.is_null())
+        .select(users::password_hash)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Stores a new hash and bumps the token version, revoking earlier tokens.
+/// Returns the user as it now is.
+pub async fn change_password(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    password_hash: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(
+        diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::token_version.eq(users::token_version + 1),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?,
+    )
+}
+
+pub async fn set_role(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    role: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(
+        diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
+            .set(users::role.eq(role))
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?,
+    )
+}
+
+/// Soft delete: the row stays (its ledger and sign-ins refer to it), its
+/// tokens stop working. Returns false when there was no such live user.
+pub async fn soft_delete(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
+        .set((
+            users::deleted_at.eq(now),
+            users::token_version.eq(users::token_version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(updated == 1)
+}
+
+/// Live users whose name contains `needle` (case-insensitive), by id, after
+/// `after_id`. LIKE wildcards in the needle are matched literally.
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    needle: &str,
+    after_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<UserRow>, StoreError> {
+    let escaped = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let mut query = users::table
+        .filter(lower(users::username).like(format!("%{escaped}%")))
+        .filter(users::deleted_at.is_null())
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(users::id.gt(after));
+    }
+    Ok(query.load(conn).await?)
+}
