@@ -6,12 +6,15 @@
 //! pure rules of `domain` to data from `store` (PostgreSQL) and `cache`
 //! (Redis). `domain` depends on nothing.
 
+pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod graphql;
+pub mod http;
 pub mod jobs;
 pub mod service;
 pub mod state;

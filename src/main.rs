@@ -1,1 +1,140 @@
-fn main() {}
+//! The `signin-rewards` command line.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+use signin_rewards::config::{Config, LogFormat};
+use signin_rewards::service::accounts;
+use signin_rewards::state::AppState;
+use signin_rewards::store::migrate;
+use signin_rewards::{app, graphql};
+
+#[derive(Parser)]
+#[command(
+    name = "signin-rewards",
+    version,
+    about = "Rewards people for signing in every day (GraphQL)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (and, unless --no-worker, the reward worker).
+    Serve {
+        /// Run the API only; run `signin-rewards worker` separately.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run the reward worker alone.
+    Worker,
+    /// Apply the database migrations.
+    Migrate,
+    /// Print the GraphQL schema as SDL.
+    Schema,
+    /// Create an admin, or promote an existing user. The password is read
+    /// from SIGNIN_ADMIN_PASSWORD or standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    if let Command::Schema = cli.command {
+        print!("{}", graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "exiting with an error");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let applied = migrate::run_pending(&config.database_url).await?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    match command {
+        Command::Migrate | Command::Schema => Ok(()),
+        Command::Serve { no_worker } => {
+            let bind = config.bind;
+            let state = AppState::connect(config).await?;
+            let running = app::start(state, bind, !no_worker).await?;
+            app::cancel_on_signal(running.shutdown.clone());
+            running.wait().await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Worker => {
+            let state = AppState::connect(config).await?;
+            let shutdown = CancellationToken::new();
+            app::cancel_on_signal(shutdown.clone());
+            app::run_worker(state, shutdown).await;
+            Ok(())
+        }
+        Command::CreateAdmin { username } => {
+            let password = match std::env::var("SIGNIN_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut input = String::new();
+                    std::io::stdin().read_to_string(&mut input)?;
+                    input.trim_end_matches(['\n', '\r']).to_owned()
+                }
+            };
+            let state = AppState::connect(config).await?;
+            let (user, created) = accounts::create_admin(&state, &username, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let verb = if created {
+                "created admin"
+            } else {
+                "promoted to admin"
+            };
+            println!("{verb} {} (id {})", user.username, user.id);
+            Ok(())
+        }
+    }
+}

@@ -84,7 +84,6 @@ async fn run_once(
         .data(state.clone())
         .concurrency(state.config.worker_concurrency)
         .retry(RetryPolicy::retries(RETRIES).with_backoff(backoff))
-        .parallelize(tokio::spawn)
         .build(reward::handle);
     worker
         .run_until(async move {

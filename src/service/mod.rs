@@ -3,6 +3,7 @@
 //! change (events, jobs). The GraphQL layer and the jobs call these.
 
 pub mod accounts;
+pub mod admin;
 pub mod error;
 pub mod sign_in;
 pub mod wallet;

@@ -183,3 +183,39 @@ pub async fn between_many(
         .load(conn)
         .await?)
 }
+
+/// Per-date totals of the sign-ins in a range.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct DailyStatsRow {
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub day: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub signed_in: i64,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
+    pub by_cycle_day: Vec<i64>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub reward_total: i64,
+}
+
+/// One aggregate query for the whole range; dates without sign-ins are
+/// absent (the caller fills them in).
+pub async fn daily_stats(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DailyStatsRow>, StoreError> {
+    use diesel::sql_types::Date;
+    Ok(diesel::sql_query(
+        "SELECT day, count(*) AS signed_in, \
+                ARRAY[count(*) FILTER (WHERE cycle_day = 1), count(*) FILTER (WHERE cycle_day = 2), \
+                      count(*) FILTER (WHERE cycle_day = 3), count(*) FILTER (WHERE cycle_day = 4), \
+                      count(*) FILTER (WHERE cycle_day = 5), count(*) FILTER (WHERE cycle_day = 6), \
+                      count(*) FILTER (WHERE cycle_day = 7)] AS by_cycle_day, \
+                coalesce(sum(reward), 0)::BIGINT AS reward_total \
+         FROM sign_ins WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day",
+    )
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+    .await?)
+}

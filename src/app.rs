@@ -1,0 +1,145 @@
+//! Starting and stopping the service's parts: the HTTP API, the event
+//! listener and the reward worker, with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+use crate::{graphql, http, jobs};
+
+/// How long in-flight jobs may take to finish after SIGTERM.
+const WORKER_DRAIN: Duration = Duration::from_secs(30);
+
+/// A running service (API, and optionally the worker) in this process.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+    worker: Option<JoinHandle<()>>,
+    listener: JoinHandle<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("server failed: {0}")]
+    Server(#[from] std::io::Error),
+    #[error("the reward worker stopped unexpectedly")]
+    WorkerDied,
+    #[error("a task panicked: {0}")]
+    Panicked(#[from] tokio::task::JoinError),
+}
+
+/// Binds `bind` and serves the API; with `with_worker`, runs the reward
+/// worker and relay in the same process.
+pub async fn start(
+    state: Arc<AppState>,
+    bind: SocketAddr,
+    with_worker: bool,
+) -> std::io::Result<Running> {
+    let shutdown = CancellationToken::new();
+    let listener_task = tokio::spawn(state.hub.clone().listen(
+        redis_client(&state)?,
+        state.keys.events_channel(),
+        shutdown.clone(),
+    ));
+    let worker =
+        with_worker.then(|| tokio::spawn(jobs::worker::run(state.clone(), shutdown.clone())));
+    let schema = graphql::build(state.clone(), &state.config.graphql);
+    let router = http::router(state.clone(), schema);
+    let tcp = TcpListener::bind(bind).await?;
+    let addr = tcp.local_addr()?;
+    let stop = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(tcp, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    tracing::info!(%addr, with_worker, "serving GraphQL on http://{addr}/graphql");
+    Ok(Running {
+        addr,
+        shutdown,
+        server,
+        worker,
+        listener: listener_task,
+    })
+}
+
+fn redis_client(state: &AppState) -> std::io::Result<redis::Client> {
+    redis::Client::open(state.config.redis_url.as_str()).map_err(std::io::Error::other)
+}
+
+impl Running {
+    /// Runs until `shutdown` is cancelled (or a part dies), then drains:
+    /// the server stops accepting and finishes in-flight requests, the
+    /// worker finishes in-flight jobs. A worker that dies on its own is an
+    /// error: the process must not serve on without it.
+    pub async fn wait(mut self) -> Result<(), RunError> {
+        let mut worker_died = false;
+        let result = match self.worker.as_mut() {
+            Some(worker) => tokio::select! {
+                r = &mut self.server => Some(r),
+                _ = worker => { worker_died = !self.shutdown.is_cancelled(); None }
+            },
+            None => Some((&mut self.server).await),
+        };
+        self.shutdown.cancel();
+        let server_result = match result {
+            Some(r) => r,
+            None => self.server.await,
+        };
+        if let Some(worker) = self.worker.take() {
+            if tokio::time::timeout(WORKER_DRAIN, worker).await.is_err() {
+                tracing::warn!("worker did not drain in time");
+            }
+        }
+        let _ = self.listener.await;
+        server_result??;
+        if worker_died {
+            return Err(RunError::WorkerDied);
+        }
+        Ok(())
+    }
+
+    pub async fn stop(self) -> Result<(), RunError> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}
+
+/// Runs the worker alone until `shutdown`.
+pub async fn run_worker(state: Arc<AppState>, shutdown: CancellationToken) {
+    jobs::worker::run(state, shutdown).await
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown requested; draining");
+        token.cancel();
+    });
+}

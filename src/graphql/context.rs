@@ -1,0 +1,90 @@
+//! Who is calling: the bearer token of this request (HTTP header or the
+//! WebSocket's `connection_init` payload), resolved once, when first needed.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use tokio::sync::OnceCell;
+
+use crate::auth::Identity;
+use crate::service::{accounts, ServiceError};
+use crate::state::AppState;
+
+#[derive(Debug, Default)]
+pub struct RequestAuth {
+    bearer: Option<String>,
+    identity: OnceCell<Identity>,
+}
+
+impl RequestAuth {
+    /// From an `Authorization` header value; anything but `Bearer <token>`
+    /// counts as an invalid token.
+    pub fn from_authorization(header: Option<&str>) -> Self {
+        let bearer = header.map(|h| {
+            h.trim()
+                .strip_prefix("Bearer ")
+                .or_else(|| h.trim().strip_prefix("bearer "))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        });
+        Self {
+            bearer,
+            identity: OnceCell::new(),
+        }
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    pub async fn identity(&self, state: &AppState) -> Result<Identity, ServiceError> {
+        let token = match self.bearer.as_deref() {
+            None => return Err(ServiceError::Unauthenticated("no token")),
+            Some("") => {
+                return Err(ServiceError::Unauthenticated(
+                    "malformed Authorization header",
+                ))
+            }
+            Some(token) => token,
+        };
+        self.identity
+            .get_or_try_init(|| accounts::authenticate(state, token))
+            .await
+            .copied()
+    }
+}
+
+pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ServiceError> {
+    ctx.data::<Arc<AppState>>()
+        .map_err(|_| ServiceError::internal("application state missing"))
+}
+
+/// The authenticated caller.
+pub async fn caller(ctx: &Context<'_>) -> Result<Identity, ServiceError> {
+    let state = state(ctx)?;
+    match ctx.data_opt::<RequestAuth>() {
+        Some(auth) => auth.identity(state).await,
+        None => Err(ServiceError::Unauthenticated("no token")),
+    }
+}
+
+/// The caller, who must be an admin.
+pub async fn admin(ctx: &Context<'_>) -> Result<Identity, ServiceError> {
+    let me = caller(ctx).await?;
+    if me.is_admin() {
+        Ok(me)
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+/// The caller, who must be `user_id` themself or an admin.
+pub async fn viewer_of(ctx: &Context<'_>, user_id: i64) -> Result<Identity, ServiceError> {
+    let me = caller(ctx).await?;
+    if me.may_see(user_id) {
+        Ok(me)
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}

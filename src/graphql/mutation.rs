@@ -1,0 +1,139 @@
+use async_graphql::{Context, MergedObject, Object, ID};
+
+use super::context::{admin as require_admin, caller, state};
+use super::errors::ApiResult;
+use super::guards::AdminGuard;
+use super::types::account::AuthPayload;
+use super::types::ids::parse_id;
+use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus};
+use super::types::user::{Role, User};
+use super::types::wallet::WalletTransaction;
+use crate::domain::money::Change;
+use crate::service::{accounts, admin, sign_in, wallet};
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation, SignInMutation, AdminMutation);
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> ApiResult<AuthPayload> {
+        Ok(accounts::register(state(ctx)?, &username, &password)
+            .await?
+            .into())
+    }
+
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> ApiResult<AuthPayload> {
+        Ok(accounts::login(state(ctx)?, &username, &password)
+            .await?
+            .into())
+    }
+
+    /// The caller's new password. Every token issued before it stops working; the payload holds a fresh one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> ApiResult<AuthPayload> {
+        let me = caller(ctx).await?;
+        Ok(
+            accounts::change_password(state(ctx)?, me, &current_password, &new_password)
+                .await?
+                .into(),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct SignInMutation;
+
+#[Object]
+impl SignInMutation {
+    /// Today's sign-in. ALREADY_SIGNED_IN on a second call the same day.
+    async fn sign_in(&self, ctx: &Context<'_>) -> ApiResult<SignInPayload> {
+        let me = caller(ctx).await?;
+        let (record, status) = sign_in::sign_in(state(ctx)?, me.user_id).await?;
+        Ok(SignInPayload {
+            record: SignInRecord(record),
+            status: SignInStatus(status),
+        })
+    }
+
+    /// Deduct from the caller's wallet. A replay with the same key returns the first result.
+    async fn spend(
+        &self,
+        ctx: &Context<'_>,
+        amount: i32,
+        idempotency_key: String,
+        note: Option<String>,
+    ) -> ApiResult<WalletTransaction> {
+        let me = caller(ctx).await?;
+        let request = wallet::Request {
+            user_id: me.user_id,
+            change: Change::spend(i64::from(amount))?,
+            idempotency_key: &idempotency_key,
+            note: note.as_deref(),
+        };
+        Ok(WalletTransaction(
+            wallet::apply(state(ctx)?, request).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Admin only. Soft delete: the user can no longer log in and their tokens stop working at once.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let me = require_admin(ctx).await?;
+        let id = parse_id("id", &id)?;
+        Ok(admin::delete_user(state(ctx)?, me, id).await?)
+    }
+
+    /// Admin only.
+    #[graphql(guard = "AdminGuard")]
+    async fn set_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> ApiResult<User> {
+        let id = parse_id("id", &id)?;
+        Ok(User::new(
+            admin::set_role(state(ctx)?, id, role.into()).await?,
+        ))
+    }
+
+    /// Admin only. Positive credits, negative debits; never below zero. Idempotent per key.
+    #[graphql(guard = "AdminGuard")]
+    async fn adjust_wallet(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        amount: i32,
+        idempotency_key: String,
+        note: String,
+    ) -> ApiResult<WalletTransaction> {
+        let user_id = parse_id("userId", &user_id)?;
+        let row = admin::adjust_wallet(
+            state(ctx)?,
+            user_id,
+            i64::from(amount),
+            &idempotency_key,
+            &note,
+        )
+        .await?;
+        Ok(WalletTransaction(row))
+    }
+}

@@ -1,0 +1,162 @@
+use async_graphql::{Context, MergedObject, Object, ID};
+
+use super::context::{caller, state};
+use super::errors::ApiResult;
+use super::guards::AdminGuard;
+use super::loaders::{HistoryKey, Loaders};
+use super::types::ids::{decode_cursor, page_size, parse_id};
+use super::types::scalars::Date;
+use super::types::sign_in::{history_days, DailySignInStats, UserSignInHistory};
+use super::types::user::{User, UserConnection, USER_CURSOR};
+use crate::service::sign_in::validate_range;
+use crate::service::{admin, ServiceError};
+
+/// Most ids one `users` or `signInHistory` query may name.
+pub const MAX_IDS: usize = 1000;
+
+#[derive(MergedObject, Default)]
+pub struct Query(AccountQuery, AdminQuery);
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The caller. UNAUTHENTICATED without a valid token.
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let me = caller(ctx).await?;
+        let user = Loaders::of(ctx)?.user.load_one(me.user_id).await?;
+        Ok(User::new(user.ok_or(ServiceError::Unauthenticated(
+            "user no longer exists",
+        ))?))
+    }
+}
+
+fn parse_ids(argument: &'static str, ids: &[ID]) -> Result<Vec<i64>, ServiceError> {
+    if ids.len() > MAX_IDS {
+        return Err(ServiceError::bad_input(
+            argument,
+            format!("at most {MAX_IDS} ids"),
+        ));
+    }
+    ids.iter().map(|id| parse_id(argument, id)).collect()
+}
+
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// Admin only. Null for an unknown or deleted id.
+    #[graphql(guard = "AdminGuard")]
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<User>> {
+        let id = parse_id("id", &id)?;
+        Ok(Loaders::of(ctx)?.user.load_one(id).await?.map(User::new))
+    }
+
+    /// Admin only. Same order as ids; null where an id is unknown or deleted. At most 1000 ids.
+    #[graphql(guard = "AdminGuard")]
+    async fn users(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<User>>> {
+        let ids = parse_ids("ids", &ids)?;
+        let found = Loaders::of(ctx)?
+            .user
+            .load_many(ids.iter().copied())
+            .await?;
+        Ok(ids
+            .iter()
+            .map(|id| found.get(id).cloned().map(User::new))
+            .collect())
+    }
+
+    /// Admin only. Exact username, case-insensitive; null when unknown or deleted.
+    #[graphql(guard = "AdminGuard")]
+    async fn user_by_username(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+    ) -> ApiResult<Option<User>> {
+        Ok(admin::user_by_username(state(ctx)?, &username)
+            .await?
+            .map(User::new))
+    }
+
+    /// Admin only. Case-insensitive substring match on username; deleted users left out.
+    #[graphql(guard = "AdminGuard")]
+    async fn search_users(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<UserConnection> {
+        let first = page_size(first)?;
+        let after_id = after
+            .as_deref()
+            .map(|c| decode_cursor(USER_CURSOR, c))
+            .transpose()?;
+        let (rows, has_next) = admin::search_users(state(ctx)?, &query, first, after_id).await?;
+        Ok(UserConnection::new(rows, has_next))
+    }
+
+    /// Admin only. Many users over many days, in the order of userIds. At most 1000 users and 366 days.
+    /// Unknown or deleted ids are left out.
+    #[graphql(guard = "AdminGuard")]
+    async fn sign_in_history(
+        &self,
+        ctx: &Context<'_>,
+        user_ids: Vec<ID>,
+        from: Date,
+        to: Date,
+    ) -> ApiResult<Vec<UserSignInHistory>> {
+        let ids = parse_ids("userIds", &user_ids)?;
+        validate_range(from.0, to.0)?;
+        let loaders = Loaders::of(ctx)?;
+        let keys = ids.iter().map(|&user_id| HistoryKey {
+            user_id,
+            from: from.0,
+            to: to.0,
+        });
+        // Users and their sign-ins are independent reads: run them at once.
+        let (users, histories) = tokio::join!(
+            loaders.user.load_many(ids.iter().copied()),
+            loaders.history.load_many(keys)
+        );
+        let (mut users, histories) = (users?, histories?);
+        Ok(ids
+            .iter()
+            .filter_map(|&user_id| {
+                let user = users.remove(&user_id)?;
+                let rows = histories.get(&HistoryKey {
+                    user_id,
+                    from: from.0,
+                    to: to.0,
+                });
+                Some(UserSignInHistory {
+                    user: User::new(user),
+                    days: history_days(rows.map(Vec::as_slice).unwrap_or_default(), from.0, to.0),
+                })
+            })
+            .collect())
+    }
+
+    /// Admin only. One entry per date in the inclusive range, oldest first.
+    #[graphql(guard = "AdminGuard")]
+    async fn sign_in_stats(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+    ) -> ApiResult<Vec<DailySignInStats>> {
+        let rows = admin::sign_in_stats(state(ctx)?, from.0, to.0).await?;
+        let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(rows
+            .into_iter()
+            .map(|r| DailySignInStats {
+                date: Date(r.day),
+                signed_in: int(r.signed_in),
+                by_cycle_day: r.by_cycle_day.into_iter().map(int).collect(),
+                reward_total: int(r.reward_total),
+            })
+            .collect())
+    }
+}

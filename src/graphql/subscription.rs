@@ -1,0 +1,96 @@
+//! Live updates of the caller's own sign-ins and wallet, whichever replica
+//! or worker made them (see `events`).
+
+use async_graphql::{Context, Subscription};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::context::{caller, state};
+use super::errors::{ApiError, ApiResult};
+use super::types::sign_in::SignInStatus;
+use super::types::wallet::WalletTransaction;
+use crate::events::Event;
+use crate::service::ServiceError;
+use crate::store::StoreError;
+
+#[derive(Default)]
+pub struct Subscription;
+
+/// Counts live subscriptions while it exists.
+struct Live;
+
+impl Live {
+    fn start() -> Self {
+        metrics::gauge!("signin_live_subscriptions").increment(1.0);
+        Live
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        metrics::gauge!("signin_live_subscriptions").decrement(1.0);
+    }
+}
+
+/// The caller's events, mapped by `pick`. A subscriber that falls too far
+/// behind gets an error and its stream ends, so a slow consumer cannot make
+/// the server buffer without bound.
+async fn events_of<T: Send + 'static>(
+    ctx: &Context<'_>,
+    pick: fn(&Event) -> Option<T>,
+) -> ApiResult<impl Stream<Item = Result<T, ApiError>> + use<T>> {
+    let me = caller(ctx).await?;
+    let receiver = state(ctx)?.hub.subscribe(me.user_id);
+    Ok(futures::stream::unfold(
+        (Some(receiver), Live::start()),
+        move |(receiver, live)| async move {
+            let mut receiver = receiver?;
+            loop {
+                match receiver.recv().await {
+                    Ok(event) => {
+                        if let Some(item) = pick(&event) {
+                            return Some((Ok(item), (Some(receiver), live)));
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        metrics::counter!("signin_subscribers_dropped_total").increment(1);
+                        let error = ServiceError::Unavailable(StoreError::RedisUnavailable(
+                            format!("subscriber fell {missed} events behind and was dropped"),
+                        ));
+                        return Some((Err(ApiError::from(error)), (None, live)));
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    ))
+}
+
+#[Subscription]
+impl Subscription {
+    /// The caller's status, pushed after each of their sign-ins, whichever server replica took it.
+    async fn streak_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<SignInStatus, ApiError>>, ApiError> {
+        events_of(ctx, |event| match event {
+            Event::StreakUpdated { status, .. } => Some(SignInStatus(status.clone().into())),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The caller's wallet transactions as they commit (rewards credited, spends, adjustments).
+    async fn wallet_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<WalletTransaction, ApiError>>, ApiError> {
+        events_of(ctx, |event| match event {
+            Event::WalletUpdated { transaction, .. } => {
+                Some(WalletTransaction(transaction.clone().into()))
+            }
+            _ => None,
+        })
+        .await
+    }
+}

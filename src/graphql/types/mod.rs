@@ -1,0 +1,8 @@
+//! The API's object types, one file per area.
+
+pub mod account;
+pub mod ids;
+pub mod scalars;
+pub mod sign_in;
+pub mod user;
+pub mod wallet;

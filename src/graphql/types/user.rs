@@ -1,0 +1,165 @@
+use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+
+use super::ids::encode_cursor;
+use super::scalars::{Date, DateTime};
+use super::sign_in::{history_days, SignInDay, SignInStatus};
+use super::wallet::{PageInfo, Wallet};
+use crate::domain::account;
+use crate::graphql::context::{state, viewer_of};
+use crate::graphql::errors::ApiResult;
+use crate::graphql::loaders::{HistoryKey, Loaders};
+use crate::service::sign_in::validate_range;
+use crate::store::users::UserRow;
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl From<account::Role> for Role {
+    fn from(r: account::Role) -> Self {
+        match r {
+            account::Role::User => Role::User,
+            account::Role::Admin => Role::Admin,
+        }
+    }
+}
+
+impl From<Role> for account::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::User => account::Role::User,
+            Role::Admin => account::Role::Admin,
+        }
+    }
+}
+
+/// A user as the API shows them. `owner_view` is set where the caller is
+/// known to be this user without a token (the payload of `register` and
+/// `login`), so their private fields resolve.
+pub struct User {
+    pub row: UserRow,
+    owner_view: bool,
+}
+
+impl User {
+    pub fn new(row: UserRow) -> Self {
+        User {
+            row,
+            owner_view: false,
+        }
+    }
+
+    /// The user of a session just opened by this request.
+    pub fn of_new_session(row: UserRow) -> Self {
+        User {
+            row,
+            owner_view: true,
+        }
+    }
+
+    /// Private fields: the user themself or an admin.
+    async fn check_viewer(&self, ctx: &Context<'_>) -> ApiResult<()> {
+        if !self.owner_view {
+            viewer_of(ctx, self.row.id).await?;
+        }
+        Ok(())
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.row.username
+    }
+
+    async fn role(&self) -> Role {
+        self.row
+            .role
+            .parse::<account::Role>()
+            .unwrap_or(account::Role::User)
+            .into()
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.row.created_at)
+    }
+
+    /// The user themself or an admin; FORBIDDEN otherwise.
+    async fn sign_in_status(&self, ctx: &Context<'_>) -> ApiResult<SignInStatus> {
+        self.check_viewer(ctx).await?;
+        let status = Loaders::of(ctx)?.status.load_one(self.row.id).await?;
+        Ok(status
+            .map(SignInStatus)
+            .unwrap_or_else(|| SignInStatus::empty(state(ctx))))
+    }
+
+    /// The user themself or an admin; FORBIDDEN otherwise.
+    async fn wallet(&self, ctx: &Context<'_>) -> ApiResult<Wallet> {
+        self.check_viewer(ctx).await?;
+        Ok(Wallet {
+            user_id: self.row.id,
+        })
+    }
+
+    /// Inclusive range, at most 366 days; one entry per date, oldest first. Batched across users.
+    async fn sign_in_history(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+    ) -> ApiResult<Vec<SignInDay>> {
+        self.check_viewer(ctx).await?;
+        validate_range(from.0, to.0)?;
+        let key = HistoryKey {
+            user_id: self.row.id,
+            from: from.0,
+            to: to.0,
+        };
+        let rows = Loaders::of(ctx)?
+            .history
+            .load_one(key)
+            .await?
+            .unwrap_or_default();
+        Ok(history_days(&rows, from.0, to.0))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct UserEdge {
+    pub cursor: String,
+    pub node: User,
+}
+
+#[derive(SimpleObject)]
+pub struct UserConnection {
+    pub edges: Vec<UserEdge>,
+    pub page_info: PageInfo,
+}
+
+pub const USER_CURSOR: &str = "user";
+
+impl UserConnection {
+    pub fn new(rows: Vec<UserRow>, has_next_page: bool) -> Self {
+        let edges: Vec<UserEdge> = rows
+            .into_iter()
+            .map(|row| UserEdge {
+                cursor: encode_cursor(USER_CURSOR, row.id),
+                node: User::new(row),
+            })
+            .collect();
+        let end_cursor = edges.last().map(|e| e.cursor.clone());
+        UserConnection {
+            edges,
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+        }
+    }
+}

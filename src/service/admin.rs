@@ -1,0 +1,134 @@
+//! What admins do to other users.
+
+use chrono::NaiveDate;
+
+use super::wallet::{self, Request};
+use super::ServiceError;
+use crate::auth::Identity;
+use crate::domain::account::Role;
+use crate::domain::money::Change;
+use crate::state::AppState;
+use crate::store::ledger::LedgerRow;
+use crate::store::sign_ins::{self, DailyStatsRow};
+use crate::store::users::{self, UserRow};
+
+/// Longest search string (no username is longer).
+pub const MAX_SEARCH_LEN: usize = 32;
+
+/// A page of live users whose name contains `query`, and whether more follow.
+pub async fn search_users(
+    state: &AppState,
+    query: &str,
+    first: i64,
+    after_id: Option<i64>,
+) -> Result<(Vec<UserRow>, bool), ServiceError> {
+    let needle = query.trim();
+    if needle.is_empty() {
+        return Err(ServiceError::bad_input("query", "must not be empty"));
+    }
+    if needle.chars().count() > MAX_SEARCH_LEN {
+        return Err(ServiceError::bad_input(
+            "query",
+            format!("must be at most {MAX_SEARCH_LEN} characters"),
+        ));
+    }
+    let mut conn = state.db().await?;
+    let mut rows = users::search(&mut conn, needle, after_id, first + 1).await?;
+    let has_next = rows.len() as i64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(0));
+    Ok((rows, has_next))
+}
+
+pub async fn user_by_username(
+    state: &AppState,
+    username: &str,
+) -> Result<Option<UserRow>, ServiceError> {
+    let mut conn = state.db().await?;
+    Ok(users::find_by_username(&mut conn, username)
+        .await?
+        .filter(|u| u.deleted_at.is_none()))
+}
+
+/// Soft-deletes `user_id`: true when this call deleted them, false when they
+/// already were. Admins cannot delete themselves (no lock-out by accident).
+pub async fn delete_user(
+    state: &AppState,
+    caller: Identity,
+    user_id: i64,
+) -> Result<bool, ServiceError> {
+    if caller.user_id == user_id {
+        return Err(ServiceError::bad_input(
+            "id",
+            "admins cannot delete themselves",
+        ));
+    }
+    let mut conn = state.db().await?;
+    if users::soft_delete(&mut conn, user_id, state.calendar.now()).await? {
+        return Ok(true);
+    }
+    match users::find(&mut conn, user_id).await? {
+        Some(_) => Ok(false),
+        None => Err(ServiceError::NotFound("user")),
+    }
+}
+
+pub async fn set_role(state: &AppState, user_id: i64, role: Role) -> Result<UserRow, ServiceError> {
+    let mut conn = state.db().await?;
+    users::set_role(&mut conn, user_id, role.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound("user"))
+}
+
+pub async fn adjust_wallet(
+    state: &AppState,
+    user_id: i64,
+    amount: i64,
+    idempotency_key: &str,
+    note: &str,
+) -> Result<LedgerRow, ServiceError> {
+    {
+        let mut conn = state.db().await?;
+        users::find(&mut conn, user_id)
+            .await?
+            .filter(|u| u.deleted_at.is_none())
+            .ok_or(ServiceError::NotFound("user"))?;
+    }
+    let change = Change::adjustment(amount)?;
+    wallet::apply(
+        state,
+        Request {
+            user_id,
+            change,
+            idempotency_key,
+            note: Some(note),
+        },
+    )
+    .await
+}
+
+/// Per-date statistics, one entry per date in the range, oldest first.
+pub async fn sign_in_stats(
+    state: &AppState,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DailyStatsRow>, ServiceError> {
+    super::sign_in::validate_range(from, to)?;
+    let rows = {
+        let mut conn = state.db().await?;
+        sign_ins::daily_stats(&mut conn, from, to).await?
+    };
+    let mut rows = rows.into_iter().peekable();
+    Ok(from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|day| match rows.next_if(|r| r.day == day) {
+            Some(row) => row,
+            None => DailyStatsRow {
+                day,
+                signed_in: 0,
+                by_cycle_day: vec![0; 7],
+                reward_total: 0,
+            },
+        })
+        .collect())
+}

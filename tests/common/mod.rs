@@ -1,0 +1,299 @@
+//! Shared test harness: every test gets its own PostgreSQL database (created,
+//! migrated, and dropped afterwards) and its own Redis namespace, and a
+//! manual clock it moves by hand.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use signin_rewards::clock::ManualClock;
+use signin_rewards::config::Config;
+use signin_rewards::graphql::context::RequestAuth;
+use signin_rewards::graphql::{self, AppSchema};
+use signin_rewards::state::AppState;
+use signin_rewards::store::migrate;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A unique name for this test's database and Redis namespace.
+fn unique_name() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "signin_test_{}_{}_{:06x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        rand::random::<u32>() & 0xffffff
+    )
+}
+
+/// A database that is dropped (with its connections) when this is dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let name = unique_name();
+        let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+            .await
+            .expect("PostgreSQL must run for the tests (make test starts it)");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", server_url());
+        migrate::run_pending(&url).await.expect("migrations apply");
+        TestDatabase { name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime we may block: use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut admin) =
+                    AsyncPgConnection::establish(&format!("{}/postgres", server_url())).await
+                {
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
+                }
+                if let Ok(client) = redis::Client::open(redis_url()) {
+                    if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                        let keys: Vec<String> = redis::cmd("KEYS")
+                            .arg(format!("{name}*"))
+                            .query_async(&mut conn)
+                            .await
+                            .unwrap_or_default();
+                        if !keys.is_empty() {
+                            let _: Result<(), _> =
+                                redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A configuration for tests: this test's database and namespace, fast
+/// relay, and the given overrides.
+pub fn test_config(db: &TestDatabase, overrides: &[(&str, &str)]) -> Config {
+    let mut vars: std::collections::HashMap<String, String> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("SIGNIN_REDIS_NAMESPACE", db.name.as_str()),
+        (
+            "SIGNIN_JWT_SECRET",
+            "a-test-secret-that-is-at-least-32-bytes",
+        ),
+        ("SIGNIN_DB_POOL_SIZE", "16"),
+        ("SIGNIN_RELAY_INTERVAL_MS", "200"),
+        ("SIGNIN_RELAY_GRACE_SECS", "30"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.insert("REDIS_URL".into(), redis_url());
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid")
+}
+
+pub fn instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// One test's service: state, schema, clock. The database and Redis keys
+/// go away with it.
+pub struct TestApp {
+    pub state: Arc<AppState>,
+    pub schema: AppSchema,
+    pub clock: Arc<ManualClock>,
+    workers: Vec<CancellationToken>,
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(&[]).await
+    }
+
+    pub async fn with_config(overrides: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::create().await;
+        let config = test_config(&db, overrides);
+        let clock = Arc::new(ManualClock::new(instant("2026-03-01T09:00:00Z")));
+        let state = AppState::connect_with_clock(config, clock.clone())
+            .await
+            .unwrap();
+        let schema = graphql::build(state.clone(), &state.config.graphql);
+        TestApp {
+            state,
+            schema,
+            clock,
+            workers: Vec::new(),
+            db,
+        }
+    }
+
+    pub fn advance_days(&self, days: i64) {
+        self.clock.advance(TimeDelta::days(days));
+    }
+
+    /// Runs one GraphQL operation as the holder of `token`; returns the
+    /// response as JSON (`data`, `errors`).
+    pub async fn exec(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let header = token.map(|t| format!("Bearer {t}"));
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables))
+            .data(RequestAuth::from_authorization(header.as_deref()));
+        serde_json::to_value(async_graphql::Schema::execute(&self.schema, request).await).unwrap()
+    }
+
+    /// Registers `username`; returns (token, user id).
+    pub async fn register(&self, username: &str) -> (String, i64) {
+        let r = self
+            .exec(
+                None,
+                "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { token user { id } } }",
+                json!({ "u": username, "p": PASSWORD }),
+            )
+            .await;
+        assert_no_errors(&r);
+        let token = r["data"]["register"]["token"].as_str().unwrap().to_owned();
+        let id = r["data"]["register"]["user"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (token, id)
+    }
+
+    /// Registers an admin through the same path as `create-admin`.
+    pub async fn admin(&self, username: &str) -> (String, i64) {
+        let (user, _) =
+            signin_rewards::service::accounts::create_admin(&self.state, username, PASSWORD)
+                .await
+                .unwrap();
+        let r = self.login(username, PASSWORD).await;
+        assert_no_errors(&r);
+        (
+            r["data"]["login"]["token"].as_str().unwrap().to_owned(),
+            user.id,
+        )
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        self.exec(
+            None,
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token user { id username } } }",
+            json!({ "u": username, "p": password }),
+        )
+        .await
+    }
+
+    /// Starts the reward worker (and relay) in this process.
+    pub fn start_worker(&mut self) {
+        let token = CancellationToken::new();
+        tokio::spawn(signin_rewards::jobs::worker::run(
+            self.state.clone(),
+            token.clone(),
+        ));
+        self.workers.push(token);
+    }
+
+    /// Waits until `count` sign-ins are credited (or fails after `timeout`).
+    pub async fn wait_credited(&self, count: i64, timeout: Duration) {
+        let started = std::time::Instant::now();
+        loop {
+            let credited = self
+                .scalar_i64("SELECT count(*) FROM sign_ins WHERE credited_at IS NOT NULL")
+                .await;
+            if credited >= count {
+                return;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "only {credited} of {count} sign-ins credited after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs a query returning one bigint column named `n` (use `AS n`, or
+    /// `count(*)`, which this wraps).
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.state.db.get().await.unwrap();
+        let wrapped = format!("SELECT ({sql})::BIGINT AS n");
+        diesel::sql_query(wrapped)
+            .get_result::<N>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    }
+
+    /// The ledger invariant: every wallet's balance is the sum of its rows.
+    pub async fn assert_ledger_consistent(&self) {
+        let mismatches = self
+            .scalar_i64(
+                "SELECT count(*) FROM wallets w WHERE w.balance <> \
+                 (SELECT coalesce(sum(amount), 0) FROM wallet_transactions t WHERE t.user_id = w.user_id)",
+            )
+            .await;
+        assert_eq!(mismatches, 0, "a wallet's balance differs from its ledger");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for worker in &self.workers {
+            worker.cancel();
+        }
+    }
+}
+
+pub fn assert_no_errors(response: &Value) {
+    assert!(
+        response.get("errors").is_none(),
+        "unexpected errors: {response:#}"
+    );
+}
+
+/// The `extensions.code` of the response's first error.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code: {response:#}"))
+}
