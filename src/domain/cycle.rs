@@ -101,9 +101,12 @@ mod tests {
         }
     }
 
+    /// (case, previous sign-in, today, expected (cycle day, streak))
+    type Case = (&'static str, Option<CyclePosition>, &'static str, (u8, u32));
+
     #[test]
     fn next_position_table() {
-        let cases: &[(&str, Option<CyclePosition>, &str, (u8, u32))] = &[
+        let cases: &[Case] = &[
             ("first sign-in ever", None, "2026-01-10", (1, 1)),
             (
                 "yesterday day 1",

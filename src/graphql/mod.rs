@@ -28,7 +28,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
         Query::default(),
         Mutation::default(),
-        Subscription::default(),
+        Subscription,
     )
 }
 

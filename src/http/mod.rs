@@ -1,6 +1,7 @@
 //! HTTP: the GraphQL endpoints, health, readiness, metrics, the playground,
 //! and the middleware every request goes through.
 
+pub mod assets;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -40,6 +41,9 @@ pub fn router(app: Arc<AppState>, schema: AppSchema) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
+        .route("/", get(assets::check_in_page))
+        .route("/playground", get(assets::playground))
+        .route("/assets/{name}", get(assets::asset))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)

@@ -1,0 +1,48 @@
+# signin-rewards: `make run` serves on http://localhost:8000, `make test` runs
+# the whole suite. Both bring up PostgreSQL and Redis on loopback first
+# (installing them on Debian/Ubuntu if needed).
+
+export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/signin_rewards
+export REDIS_URL ?= redis://127.0.0.1:6379
+export TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432
+export TEST_REDIS_URL ?= $(REDIS_URL)
+
+.PHONY: run test services build release unit e2e lint schema playground bench clean-test-dbs
+
+run: services
+	cargo build --release
+	./target/release/signin-rewards serve
+
+test: services
+	cargo test --all-targets
+	mkdir -p build
+	bash .ci/e2e.sh
+
+services:
+	@bash .ci/services.sh
+
+build:
+	cargo build
+
+release:
+	cargo build --release
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+# Regenerates the committed schema from the code.
+schema:
+	cargo run --quiet -- schema > schema.graphql
+
+# Rebuilds the embedded front-end (web-playground/dist) from its sources.
+playground:
+	cd web-playground && npm ci && npm run build
+
+bench: services
+	bash bench/run.sh
+
+# Drops databases left behind by interrupted test runs.
+clean-test-dbs:
+	psql "$(TEST_DATABASE_URL)/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'signin_test_%' OR datname LIKE 'signin_e2e_%'" \
+	  | xargs -r -I{} psql "$(TEST_DATABASE_URL)/postgres" -qc 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)'

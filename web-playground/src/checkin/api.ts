@@ -1,0 +1,114 @@
+// Tiny GraphQL client for the check-in page: fetch for queries and mutations,
+// graphql-ws for subscriptions. Same origin: POST /graphql and ws(s)://host/graphql.
+import { createClient, type Client } from 'graphql-ws';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface GraphQLErrorShape {
+  message: string;
+  extensions?: { code?: string; [k: string]: unknown };
+}
+
+/** An error from the API (GraphQL errors) or from the network. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly errors: GraphQLErrorShape[];
+  constructor(message: string, code: string, errors: GraphQLErrorShape[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+function errorFromList(errors: GraphQLErrorShape[]): ApiError {
+  const first = errors[0] ?? { message: 'Unknown error' };
+  const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'UNKNOWN';
+  return new ApiError(first.message || 'Unknown error', code, errors);
+}
+
+/** Turns anything a subscription sink may receive as an error into an ApiError. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (Array.isArray(err)) return errorFromList(err as GraphQLErrorShape[]);
+  if (typeof CloseEvent !== 'undefined' && err instanceof CloseEvent) {
+    return new ApiError(`Live connection closed (${err.code}${err.reason ? ` ${err.reason}` : ''})`, 'NETWORK');
+  }
+  if (err instanceof Error) return new ApiError(err.message, 'NETWORK');
+  return new ApiError(String(err), 'UNKNOWN');
+}
+
+export async function gql<T>(
+  query: string,
+  variables: Record<string, unknown> | undefined,
+  token: string | null,
+): Promise<T> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    // With application/json the server answers 200 for every executed operation
+    // and puts errors (with extensions.code) in the body.
+    Accept: 'application/json',
+  };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(GRAPHQL_PATH, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(variables ? { query, variables } : { query }),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError('Cannot reach the server. Check your connection and try again.', 'NETWORK');
+  }
+  let body: { data?: T | null; errors?: GraphQLErrorShape[] } | null = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (body && Array.isArray(body.errors) && body.errors.length > 0) {
+    throw errorFromList(body.errors);
+  }
+  if (!res.ok || !body || body.data == null) {
+    if (res.status === 401) throw new ApiError('Your session has ended.', 'UNAUTHENTICATED');
+    if (res.status === 429) throw new ApiError('Too many requests.', 'RATE_LIMITED');
+    throw new ApiError(`The server answered ${res.status} ${res.statusText}`.trim(), 'HTTP_ERROR');
+  }
+  return body.data;
+}
+
+export function wsUrl(): string {
+  const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${window.location.host}${GRAPHQL_PATH}`;
+}
+
+export interface LiveHandlers {
+  onConnected(reconnected: boolean): void;
+  onClosed(code: number | undefined): void;
+}
+
+/** A graphql-ws client that authenticates with the token in connection_init. */
+export function createLiveClient(token: string, handlers: LiveHandlers): Client {
+  let connectedOnce = false;
+  return createClient({
+    url: wsUrl(),
+    // Connect on the first subscription (made right after login), close with the last one.
+    lazy: true,
+    keepAlive: 20_000,
+    retryAttempts: 1_000_000,
+    // Retry network trouble; give up when the server refuses our credentials.
+    shouldRetry: (event) => {
+      const code = (event as CloseEvent | undefined)?.code;
+      return code !== 4401 && code !== 4403;
+    },
+    connectionParams: () => ({ Authorization: `Bearer ${token}` }),
+    on: {
+      connected: () => {
+        handlers.onConnected(connectedOnce);
+        connectedOnce = true;
+      },
+      closed: (event) => handlers.onClosed((event as CloseEvent | undefined)?.code),
+    },
+  });
+}

@@ -1,0 +1,589 @@
+// The check-in page: log in or register, see the 7-day cycle, sign in once a day,
+// and watch the wallet change live (graphql-ws subscriptions).
+import './style.css';
+import type { Client } from 'graphql-ws';
+import { ApiError, createLiveClient, gql, toApiError } from './api';
+
+// ---------------------------------------------------------------- GraphQL documents
+
+const STATUS_FIELDS = 'today signedInToday streak cycleDay todayReward cycle { day date reward signedIn }';
+const TX_FIELDS = 'id amount kind balanceAfter note createdAt';
+const AUTH_FIELDS = 'token expiresAt user { id username role }';
+
+const ME = `query Me {
+  me {
+    username
+    signInStatus { ${STATUS_FIELDS} }
+    wallet { balance transactions(first: 10) { edges { node { ${TX_FIELDS} } } } }
+  }
+}`;
+const REGISTER = `mutation Register($username: String!, $password: String!) {
+  register(username: $username, password: $password) { ${AUTH_FIELDS} }
+}`;
+const LOGIN = `mutation Login($username: String!, $password: String!) {
+  login(username: $username, password: $password) { ${AUTH_FIELDS} }
+}`;
+const SIGN_IN = `mutation SignIn {
+  signIn {
+    record { date cycleDay streak reward rewardCredited }
+    status { ${STATUS_FIELDS} }
+  }
+}`;
+const WALLET_UPDATED = `subscription WalletUpdated { walletUpdated { ${TX_FIELDS} } }`;
+const STREAK_UPDATED = `subscription StreakUpdated { streakUpdated { ${STATUS_FIELDS} } }`;
+
+// ---------------------------------------------------------------- types
+
+interface CycleDay { day: number; date: string; reward: number; signedIn: boolean }
+interface SignInStatus {
+  today: string;
+  signedInToday: boolean;
+  streak: number;
+  cycleDay: number;
+  todayReward: number;
+  cycle: CycleDay[];
+}
+interface Tx {
+  id: string;
+  amount: number;
+  kind: string;
+  balanceAfter: number;
+  note: string | null;
+  createdAt: string;
+}
+interface MeData {
+  me: {
+    username: string;
+    signInStatus: SignInStatus;
+    wallet: { balance: number; transactions: { edges: { node: Tx }[] } };
+  };
+}
+interface AuthPayload { token: string; expiresAt: string; user: { id: string; username: string; role: string } }
+interface SignInData {
+  signIn: {
+    record: { date: string; cycleDay: number; streak: number; reward: number; rewardCredited: boolean };
+    status: SignInStatus;
+  };
+}
+
+// ---------------------------------------------------------------- DOM
+
+function el<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing #${id}`);
+  return node as T;
+}
+
+const dom = {
+  who: el('who'),
+  whoName: el('who-name'),
+  logout: el<HTMLButtonElement>('logout'),
+  error: el('error'),
+  notice: el('notice'),
+  auth: el('auth'),
+  authForm: el<HTMLFormElement>('auth-form'),
+  username: el<HTMLInputElement>('username'),
+  password: el<HTMLInputElement>('password'),
+  login: el<HTMLButtonElement>('login'),
+  register: el<HTMLButtonElement>('register'),
+  dashboard: el('dashboard'),
+  streak: el('streak'),
+  cycleDay: el('cycle-day'),
+  todayReward: el('today-reward'),
+  cycle: el('cycle'),
+  signin: el<HTMLButtonElement>('signin'),
+  todayLabel: el('today-label'),
+  balance: el('balance'),
+  transactions: el('transactions'),
+  txEmpty: el('tx-empty'),
+  live: el('live'),
+};
+
+// ---------------------------------------------------------------- state
+
+const STORAGE_KEY = 'signin-rewards.session';
+const MAX_TX = 20;
+
+interface Session { token: string; expiresAt: string; username: string }
+
+const state = {
+  session: null as Session | null,
+  status: null as SignInStatus | null,
+  balance: null as number | null,
+  txs: [] as Tx[],
+  signingIn: false,
+  // Bumped by every live event, so that an older `me` answer does not undo it.
+  walletSeq: 0,
+  statusSeq: 0,
+  live: null as Client | null,
+  unsubscribers: [] as (() => void)[],
+  timers: [] as number[],
+};
+
+function loadSession(): Session | null {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as Session;
+    if (!s || typeof s.token !== 'string' || !s.token) return null;
+    const exp = Date.parse(s.expiresAt);
+    if (Number.isFinite(exp) && exp <= Date.now()) {
+      localStorage.removeItem(STORAGE_KEY);
+      return null;
+    }
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+function saveSession(s: Session | null): void {
+  try {
+    if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+    else localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Private mode or storage disabled: the session then lasts for this page only.
+  }
+}
+
+// ---------------------------------------------------------------- messages
+
+const MESSAGES: Record<string, string> = {
+  ALREADY_SIGNED_IN: 'You have already signed in today',
+  INVALID_CREDENTIALS: 'Wrong username or password',
+  RATE_LIMITED: 'Too many attempts, try again later',
+  USERNAME_TAKEN: 'That username is already taken, please choose another one',
+  UNAUTHENTICATED: 'Your session has ended, please log in again',
+  FORBIDDEN: 'You are not allowed to do that',
+  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable, try again in a moment',
+  INSUFFICIENT_FUNDS: 'Not enough points in your wallet',
+};
+const GENERIC = 'Something went wrong, please try again';
+
+export function humanMessage(err: unknown): string {
+  const e = toApiError(err);
+  if (e.code === 'BAD_USER_INPUT' || e.code === 'NETWORK') return e.message || GENERIC;
+  return MESSAGES[e.code] ?? GENERIC;
+}
+
+function showError(text: string): void {
+  dom.error.textContent = text;
+  dom.error.hidden = !text;
+  if (text) dom.notice.hidden = true;
+}
+
+function showNotice(text: string): void {
+  dom.notice.textContent = text;
+  dom.notice.hidden = !text;
+}
+
+function clearMessages(): void {
+  showError('');
+  showNotice('');
+}
+
+/** Shows an API error; logs out when the token is no longer accepted. */
+function handleError(err: unknown): void {
+  const e = toApiError(err);
+  if (e.code === 'UNAUTHENTICATED' && state.session) {
+    logout();
+  }
+  showError(humanMessage(e));
+}
+
+// ---------------------------------------------------------------- rendering
+
+const KIND_LABELS: Record<string, string> = {
+  SIGN_IN_REWARD: 'Sign-in reward',
+  SPEND: 'Spend',
+  ADJUSTMENT: 'Adjustment',
+};
+
+function parseDay(date: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return null;
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+}
+
+function shortDate(date: string): string {
+  const d = parseDay(date);
+  if (!d) return date;
+  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+function longDate(date: string): string {
+  const d = parseDay(date);
+  if (!d) return date;
+  return d.toLocaleDateString(undefined, {
+    weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC',
+  });
+}
+
+function dateTime(instant: string): string {
+  const t = Date.parse(instant);
+  if (!Number.isFinite(t)) return instant;
+  return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function make<K extends keyof HTMLElementTagNameMap>(
+  tag: K, className?: string, text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderStatus(): void {
+  const s = state.status;
+  if (!s) {
+    dom.streak.textContent = '–';
+    dom.cycleDay.textContent = '–';
+    dom.todayReward.textContent = '–';
+    dom.cycle.replaceChildren();
+    dom.todayLabel.textContent = '';
+    dom.signin.disabled = true;
+    dom.signin.textContent = 'Sign in';
+    return;
+  }
+  dom.streak.textContent = `${s.streak} ${s.streak === 1 ? 'day' : 'days'}`;
+  dom.cycleDay.textContent = `${s.cycleDay} / 7`;
+  dom.todayReward.textContent = `+${s.todayReward}`;
+  dom.todayLabel.textContent = `Today is ${longDate(s.today)}`;
+
+  const items = [...s.cycle].sort((a, b) => a.day - b.day).map((d) => {
+    const li = make('li', 'cycle-day');
+    li.dataset.day = String(d.day);
+    li.dataset.date = d.date;
+    li.dataset.reward = String(d.reward);
+    li.dataset.testid = `cycle-day-${d.day}`;
+    let label: string;
+    if (d.signedIn) {
+      li.classList.add('done');
+      label = 'Done';
+    } else if (d.date === s.today) {
+      label = 'Today';
+    } else if (d.date > s.today) {
+      li.classList.add('upcoming');
+      label = 'To come';
+    } else {
+      li.classList.add('missed');
+      label = 'Missed';
+    }
+    if (d.date === s.today) {
+      li.classList.add('today');
+      li.setAttribute('aria-current', 'date');
+    }
+    li.title = `Day ${d.day} · ${longDate(d.date)} · ${d.reward} points · ${label}`;
+    li.append(
+      make('span', 'cd-day', `Day ${d.day}`),
+      make('span', 'cd-reward', `+${d.reward}`),
+      make('span', 'cd-state', d.signedIn ? '✓' : label),
+      make('span', 'cd-date', shortDate(d.date)),
+    );
+    return li;
+  });
+  dom.cycle.replaceChildren(...items);
+
+  if (s.signedInToday) {
+    dom.signin.disabled = true;
+    dom.signin.textContent = 'Signed in today';
+    dom.signin.classList.add('signed');
+  } else {
+    dom.signin.disabled = state.signingIn;
+    dom.signin.textContent = state.signingIn ? 'Signing in…' : `Sign in (+${s.todayReward})`;
+    dom.signin.classList.remove('signed');
+  }
+}
+
+function renderWallet(): void {
+  dom.balance.textContent = state.balance === null ? '–' : String(state.balance);
+  const items = state.txs.map((tx) => {
+    const li = make('li', 'tx');
+    li.dataset.id = tx.id;
+    li.dataset.kind = tx.kind;
+    const main = make('div', 'tx-main');
+    main.append(
+      make('span', 'tx-kind', KIND_LABELS[tx.kind] ?? tx.kind),
+      make('span', `tx-amount ${tx.amount >= 0 ? 'plus' : 'minus'}`,
+        `${tx.amount >= 0 ? '+' : '−'}${Math.abs(tx.amount)}`),
+    );
+    const meta = make('div', 'tx-meta');
+    meta.append(
+      make('span', 'tx-date', dateTime(tx.createdAt)),
+      make('span', 'tx-after', `balance ${tx.balanceAfter}`),
+    );
+    li.append(main);
+    if (tx.note) li.append(make('div', 'tx-note', tx.note));
+    li.append(meta);
+    return li;
+  });
+  dom.transactions.replaceChildren(...items);
+  dom.txEmpty.hidden = state.txs.length > 0 || state.balance === null;
+}
+
+function setLive(text: string, ok: boolean): void {
+  dom.live.textContent = text;
+  dom.live.classList.toggle('on', ok);
+}
+
+function showView(): void {
+  const loggedIn = state.session !== null;
+  dom.auth.hidden = loggedIn;
+  dom.dashboard.hidden = !loggedIn;
+  dom.who.hidden = !loggedIn;
+  dom.whoName.textContent = state.session?.username ?? '';
+}
+
+// ---------------------------------------------------------------- data
+
+function mergeTxs(incoming: Tx[]): void {
+  const byId = new Map<string, Tx>();
+  for (const tx of [...incoming, ...state.txs]) if (!byId.has(tx.id)) byId.set(tx.id, tx);
+  const all = [...byId.values()];
+  const t = (tx: Tx) => {
+    const v = Date.parse(tx.createdAt);
+    return Number.isFinite(v) ? v : 0;
+  };
+  // Newest first; Array.prototype.sort is stable, so ties keep the incoming order.
+  all.sort((a, b) => t(b) - t(a));
+  state.txs = all.slice(0, MAX_TX);
+}
+
+async function refresh(): Promise<void> {
+  const session = state.session;
+  if (!session) return;
+  const walletSeq = state.walletSeq;
+  const statusSeq = state.statusSeq;
+  try {
+    const data = await gql<MeData>(ME, undefined, session.token);
+    if (state.session !== session) return; // logged out meanwhile
+    const me = data.me;
+    if (me.username !== session.username) {
+      session.username = me.username;
+      saveSession(session);
+      showView();
+    }
+    if (state.statusSeq === statusSeq || !state.status) state.status = me.signInStatus;
+    if (state.walletSeq === walletSeq || state.balance === null) state.balance = me.wallet.balance;
+    mergeTxs(me.wallet.transactions.edges.map((e) => e.node));
+    renderStatus();
+    renderWallet();
+  } catch (err) {
+    if (state.session === session) handleError(err);
+  }
+}
+
+function later(fn: () => void, ms: number): void {
+  state.timers.push(window.setTimeout(fn, ms));
+}
+
+// ---------------------------------------------------------------- live updates
+
+function startLive(): void {
+  const session = state.session;
+  if (!session || state.live) return;
+  const client = createLiveClient(session.token, {
+    onConnected: (reconnected) => {
+      setLive('live', true);
+      // Events may have been missed while the socket was down.
+      if (reconnected) void refresh();
+    },
+    onClosed: () => {
+      if (state.live === client) setLive('reconnecting…', false);
+    },
+  });
+  state.live = client;
+  setLive('connecting…', false);
+
+  const onSubError = (err: unknown) => {
+    if (state.live !== client) return;
+    const e = toApiError(err);
+    if (e.code === 'UNAUTHENTICATED') {
+      handleError(e);
+      return;
+    }
+    // The socket gave up (or the server refused the subscription): check the
+    // token with a plain query (logs out on UNAUTHENTICATED), then try again.
+    setLive('offline', false);
+    stopLive();
+    void refresh();
+    later(() => {
+      if (state.session === session) startLive();
+    }, 5000);
+  };
+
+  state.unsubscribers.push(
+    client.subscribe<{ walletUpdated: Tx }>({ query: WALLET_UPDATED }, {
+      next: (msg) => {
+        if (msg.errors?.length) return onSubError(msg.errors);
+        const tx = msg.data?.walletUpdated;
+        if (!tx) return;
+        state.walletSeq += 1;
+        state.balance = tx.balanceAfter;
+        mergeTxs([tx]);
+        renderWallet();
+        if (tx.kind === 'SIGN_IN_REWARD' && tx.amount > 0) {
+          showNotice(`+${tx.amount} points credited to your wallet`);
+        }
+      },
+      error: onSubError,
+      complete: () => {},
+    }),
+    client.subscribe<{ streakUpdated: SignInStatus }>({ query: STREAK_UPDATED }, {
+      next: (msg) => {
+        if (msg.errors?.length) return onSubError(msg.errors);
+        const status = msg.data?.streakUpdated;
+        if (!status) return;
+        state.statusSeq += 1;
+        state.status = status;
+        renderStatus();
+      },
+      error: onSubError,
+      complete: () => {},
+    }),
+  );
+}
+
+function stopLive(): void {
+  const subs = state.unsubscribers;
+  state.unsubscribers = [];
+  for (const unsubscribe of subs) {
+    try { unsubscribe(); } catch { /* already closed */ }
+  }
+  const client = state.live;
+  state.live = null;
+  if (client) void client.dispose();
+}
+
+// ---------------------------------------------------------------- actions
+
+function startSession(session: Session): void {
+  state.session = session;
+  state.status = null;
+  state.balance = null;
+  state.txs = [];
+  saveSession(session);
+  showView();
+  renderStatus();
+  renderWallet();
+  startLive();
+  void refresh();
+}
+
+function logout(): void {
+  stopLive();
+  for (const t of state.timers) window.clearTimeout(t);
+  state.timers = [];
+  state.session = null;
+  state.status = null;
+  state.balance = null;
+  state.txs = [];
+  state.signingIn = false;
+  saveSession(null);
+  setLive('offline', false);
+  showView();
+  renderStatus();
+  renderWallet();
+  dom.password.value = '';
+  dom.username.focus();
+}
+
+const USERNAME_RE = /^[A-Za-z0-9_.-]{3,32}$/;
+
+async function authenticate(mode: 'login' | 'register'): Promise<void> {
+  clearMessages();
+  const username = dom.username.value.trim();
+  const password = dom.password.value;
+  if (!username || !password) {
+    showError('Enter a username and a password');
+    return;
+  }
+  if (mode === 'register') {
+    if (!USERNAME_RE.test(username)) {
+      showError('Username: 3 to 32 characters, letters, digits, _ . or -');
+      return;
+    }
+    if (password.length < 8 || password.length > 128) {
+      showError('Password: 8 to 128 characters');
+      return;
+    }
+  }
+  dom.login.disabled = true;
+  dom.register.disabled = true;
+  try {
+    const data = await gql<{ register?: AuthPayload; login?: AuthPayload }>(
+      mode === 'register' ? REGISTER : LOGIN, { username, password }, null,
+    );
+    const payload = data[mode];
+    if (!payload) throw new ApiError('Unexpected answer from the server', 'UNKNOWN');
+    dom.password.value = '';
+    startSession({ token: payload.token, expiresAt: payload.expiresAt, username: payload.user.username });
+    if (mode === 'register') showNotice(`Welcome, ${payload.user.username}! Sign in every day to grow your streak.`);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    dom.login.disabled = false;
+    dom.register.disabled = false;
+  }
+}
+
+async function signIn(): Promise<void> {
+  const session = state.session;
+  if (!session || state.signingIn || state.status?.signedInToday) return;
+  clearMessages();
+  state.signingIn = true;
+  renderStatus();
+  try {
+    const data = await gql<SignInData>(SIGN_IN, undefined, session.token);
+    if (state.session !== session) return;
+    const { record, status } = data.signIn;
+    state.statusSeq += 1;
+    state.status = status;
+    showNotice(record.rewardCredited
+      ? `Signed in: day ${record.cycleDay}, ${record.reward} points added to your wallet.`
+      : `Signed in: day ${record.cycleDay}, ${record.reward} points are on their way to your wallet.`);
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err);
+    if (toApiError(err).code === 'ALREADY_SIGNED_IN') void refresh();
+  } finally {
+    state.signingIn = false;
+    renderStatus();
+  }
+  // The reward is credited by a background job; the subscription normally shows
+  // it at once. Re-read everything a little later in case an event was missed.
+  later(() => { if (state.session === session) void refresh(); }, 2500);
+  later(() => { if (state.session === session) void refresh(); }, 7000);
+}
+
+// ---------------------------------------------------------------- wiring
+
+dom.authForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  void authenticate('login');
+});
+dom.register.addEventListener('click', () => void authenticate('register'));
+dom.signin.addEventListener('click', () => void signIn());
+dom.logout.addEventListener('click', () => {
+  clearMessages();
+  logout();
+});
+// Keep several tabs in step: a login or logout elsewhere applies here too.
+window.addEventListener('storage', (ev) => {
+  if (ev.key !== STORAGE_KEY) return;
+  const next = loadSession();
+  if (!next && state.session) logout();
+  else if (next && next.token !== state.session?.token) {
+    stopLive();
+    startSession(next);
+  }
+});
+
+const initial = loadSession();
+if (initial) startSession(initial);
+else {
+  showView();
+  renderStatus();
+  renderWallet();
+}

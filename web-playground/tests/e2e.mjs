@@ -1,0 +1,331 @@
+#!/usr/bin/env node
+// Browser test of the check-in page (/) and GraphiQL (/playground) against a
+// running signin-rewards service.
+//
+//   BASE_URL=http://127.0.0.1:8000 SCREENSHOT_DIR=build/screenshots node web-playground/tests/e2e.mjs
+//
+// Uses Debian's Chromium (/usr/bin/chromium, override with CHROMIUM_PATH) through
+// playwright-core. Fails (exit 1) on any browser console error, page error, failed
+// request or HTTP status >= 400. Prints `e2e: N passed, M failed` at the end.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+const BASE_ORIGIN = new URL(BASE_URL).origin;
+const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'build/screenshots');
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const PASSWORD = 'correct-horse-battery';
+const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 180_000);
+
+let passed = 0;
+let failed = 0;
+let browser;
+
+function finish(code) {
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exit(code);
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`FAIL: the whole run took longer than ${TOTAL_TIMEOUT_MS} ms`);
+  failed += 1;
+  browser?.close().catch(() => {});
+  finish(1);
+}, TOTAL_TIMEOUT_MS);
+
+// ------------------------------------------------------------------ problem tracking
+
+/** Console errors, page errors, failed requests and HTTP errors seen so far. */
+const problems = [];
+/** Pages being closed or navigated on purpose: their aborted requests are expected. */
+const quiet = new WeakSet();
+/** WebSocket frames seen on /graphql, for the subscription checks. */
+const wsFrames = [];
+/** WebSockets opened, per page label. */
+const wsOpened = {};
+
+function watch(page, label) {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      const loc = msg.location();
+      problems.push(`[${label}] console error: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`[${label}] page error: ${e.message}`));
+  page.on('request', (req) => {
+    // Everything must come from the service itself: no CDN, no web fonts elsewhere.
+    const url = req.url();
+    if (/^(data|blob):/.test(url)) return;
+    if (new URL(url).origin !== BASE_ORIGIN) problems.push(`[${label}] request to another host: ${req.method()} ${url}`);
+  });
+  page.on('requestfailed', (req) => {
+    const why = req.failure()?.errorText || 'unknown';
+    if (quiet.has(page) && why.includes('ERR_ABORTED')) return;
+    problems.push(`[${label}] request failed: ${req.method()} ${req.url()}: ${why}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) {
+      problems.push(`[${label}] HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+    }
+  });
+  page.on('websocket', (ws) => {
+    wsOpened[label] = (wsOpened[label] || 0) + 1;
+    ws.on('socketerror', (e) => problems.push(`[${label}] websocket error on ${ws.url()}: ${e}`));
+    ws.on('framesent', (f) => wsFrames.push({ page: label, dir: 'sent', payload: String(f.payload) }));
+    ws.on('framereceived', (f) => wsFrames.push({ page: label, dir: 'received', payload: String(f.payload) }));
+  });
+}
+
+function assertNoProblems() {
+  if (problems.length > 0) {
+    throw new Error(`browser reported problems:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+async function step(name, fn) {
+  try {
+    await fn();
+    assertNoProblems();
+    passed += 1;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed += 1;
+    let text = String(e?.stack || e);
+    if (problems.length > 0 && !text.includes('browser reported problems')) {
+      text += `\nbrowser reported problems:\n  - ${problems.join('\n  - ')}`;
+    }
+    console.error(`FAIL ${name}\n     ${text.split('\n').join('\n     ')}`);
+    throw e;
+  }
+}
+
+async function until(what, fn, timeoutMs = 10_000, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function wsMessages(label, dir) {
+  const out = [];
+  for (const f of wsFrames) {
+    if (f.page !== label || f.dir !== dir) continue;
+    try { out.push(JSON.parse(f.payload)); } catch { /* not JSON */ }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ the run
+
+async function main() {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  // A phone-sized viewport for the check-in page.
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  watch(page, 'checkin');
+  const username = `e2e_${randomBytes(5).toString('hex')}`;
+  let dayOneReward = 0;
+  let token = '';
+
+  await step('check-in page loads logged out', async () => {
+    const res = await page.goto(`${BASE_URL}/`, { waitUntil: 'load' });
+    if (!res || res.status() !== 200) throw new Error(`GET / answered ${res?.status()}`);
+    await page.locator('#username').waitFor({ state: 'visible' });
+    await page.locator('#password').waitFor({ state: 'visible' });
+    if (await page.locator('#signin').isVisible()) throw new Error('#signin visible while logged out');
+    await page.waitForTimeout(300);
+    if (wsOpened.checkin) throw new Error('a WebSocket was opened before login');
+  });
+
+  await step(`register ${username}`, async () => {
+    await page.fill('#username', username);
+    await page.fill('#password', PASSWORD);
+    await page.click('#register');
+    await page.locator('#dashboard').waitFor({ state: 'visible' });
+    await until('7 days in the cycle strip', async () => (await page.locator('.cycle-day').count()) === 7);
+    const balance = (await page.textContent('#balance'))?.trim();
+    await until('#balance to show 0', async () => (await page.textContent('#balance'))?.trim() === '0');
+    dayOneReward = Number(await page.getAttribute('.cycle-day[data-day="1"]', 'data-reward'));
+    if (!Number.isInteger(dayOneReward)) {
+      const text = await page.textContent('.cycle-day[data-day="1"] .cd-reward');
+      dayOneReward = Number(String(text).replace(/[^0-9]/g, ''));
+    }
+    if (!Number.isInteger(dayOneReward) || dayOneReward < 0) throw new Error(`cannot read day-1 reward (balance was ${balance})`);
+    const cls = await page.getAttribute('.cycle-day[data-day="1"]', 'class');
+    if (!/\btoday\b/.test(cls || '')) throw new Error(`day 1 of a new user is not today: class="${cls}"`);
+    const label = (await page.textContent('#signin'))?.trim();
+    if (!(await page.isEnabled('#signin'))) throw new Error(`#signin is disabled ("${label}")`);
+    token = await page.evaluate(() => JSON.parse(localStorage.getItem('signin-rewards.session') || '{}').token || '');
+    if (!token) throw new Error('no token stored in localStorage');
+  });
+
+  await step('live updates connected (graphql-ws with the token)', async () => {
+    await until('#live to report a connection', async () => page.locator('#live.on').count(), 10_000);
+    const init = wsMessages('checkin', 'sent').find((m) => m.type === 'connection_init');
+    if (!init) throw new Error('no connection_init frame sent');
+    if (init.payload?.Authorization !== `Bearer ${token}`) {
+      throw new Error(`connection_init payload lacks the token: ${JSON.stringify(init.payload)}`);
+    }
+    const subs = wsMessages('checkin', 'sent').filter((m) => m.type === 'subscribe').map((m) => m.payload?.query || '');
+    if (!subs.some((q) => q.includes('walletUpdated')) || !subs.some((q) => q.includes('streakUpdated'))) {
+      throw new Error(`expected walletUpdated and streakUpdated subscriptions, saw: ${JSON.stringify(subs)}`);
+    }
+  });
+
+  await step('sign in marks day 1 done and credits the reward live', async () => {
+    await page.click('#signin');
+    await until('day 1 to be marked done', async () =>
+      /\bdone\b/.test((await page.getAttribute('.cycle-day[data-day="1"]', 'class')) || ''), 10_000);
+    await until('#signin to read "Signed in today" and be disabled', async () =>
+      (await page.textContent('#signin'))?.trim() === 'Signed in today' && !(await page.isEnabled('#signin')), 10_000);
+    await until(`#balance to become ${dayOneReward}`, async () =>
+      (await page.textContent('#balance'))?.trim() === String(dayOneReward), 20_000, 250);
+    await until('the reward in #transactions', async () => (await page.locator('#transactions li').count()) >= 1, 5_000);
+    const pushed = wsMessages('checkin', 'received').some(
+      (m) => m.type === 'next' && m.payload?.data?.walletUpdated?.amount === dayOneReward);
+    if (!pushed) throw new Error('no walletUpdated event arrived over the WebSocket');
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'checkin.png'), fullPage: true });
+  });
+
+  await step('wrong password shows a message, right one logs back in', async () => {
+    await page.click('#logout');
+    await page.locator('#username').waitFor({ state: 'visible' });
+    await page.fill('#username', username);
+    await page.fill('#password', `${PASSWORD}-wrong`);
+    await page.click('#login');
+    await until('#error to say wrong username or password', async () =>
+      /wrong username or password/i.test((await page.textContent('#error')) || '') && page.isVisible('#error'));
+    await page.fill('#password', PASSWORD);
+    await page.click('#login');
+    await page.locator('#dashboard').waitFor({ state: 'visible' });
+    await until('the dashboard to show today signed in and the balance', async () =>
+      (await page.textContent('#signin'))?.trim() === 'Signed in today'
+      && (await page.textContent('#balance'))?.trim() === String(dayOneReward));
+    token = await page.evaluate(() => JSON.parse(localStorage.getItem('signin-rewards.session') || '{}').token || '');
+  });
+
+  // Done with the check-in page: close it (its pending refreshes may be aborted).
+  quiet.add(page);
+  await page.close();
+
+  const pg = await context.newPage();
+  await pg.setViewportSize({ width: 1280, height: 800 });
+  watch(pg, 'playground');
+
+  // Variables and headers editors share the tools pane; the visible one is the headers editor.
+  const HEADERS_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden)';
+  const editorValue = (selector) => pg.evaluate((sel) => {
+    const cm = document.querySelector(`${sel} .CodeMirror`);
+    return cm && cm.CodeMirror ? cm.CodeMirror.getValue() : null;
+  }, selector);
+  const setEditor = async (selector, value) => {
+    await pg.evaluate(([sel, v]) => {
+      const cm = document.querySelector(`${sel} .CodeMirror`);
+      if (!cm || !cm.CodeMirror) throw new Error(`no CodeMirror in ${sel}`);
+      cm.CodeMirror.setValue(v);
+    }, [selector, value]);
+    // GraphiQL picks up edits (operation name, headers) after a short debounce.
+    await pg.waitForTimeout(600);
+  };
+  const run = async () => {
+    const button = pg.locator('.graphiql-execute-button');
+    if (await button.count()) await button.first().click();
+    else {
+      await pg.click('.graphiql-query-editor .CodeMirror');
+      await pg.keyboard.press('Control+Enter');
+    }
+  };
+  const responseText = async () =>
+    (await editorValue('.graphiql-response')) ?? ((await pg.textContent('.graphiql-response')) || '');
+
+  await step('playground loads GraphiQL with the schema', async () => {
+    const res = await pg.goto(`${BASE_URL}/playground`, { waitUntil: 'load' });
+    if (!res || res.status() !== 200) throw new Error(`GET /playground answered ${res?.status()}`);
+    await pg.locator('.graphiql-container').waitFor({ state: 'visible', timeout: 15_000 });
+    await until('the query editor', async () => (await editorValue('.graphiql-query-editor')) !== null, 15_000);
+    const q = await editorValue('.graphiql-query-editor');
+    if (!q.includes('me')) throw new Error(`unexpected default query: ${q.slice(0, 200)}`);
+    await pg.locator('.graphiql-editors button', { hasText: /^Headers$/ }).first().click();
+    await until('the headers editor preset', async () =>
+      ((await editorValue(HEADERS_EDITOR)) || '').includes('Authorization'), 5_000);
+    // The docs explorer lists the root types once introspection has loaded.
+    await pg.locator('button[aria-label="Show Documentation Explorer"]').first().click();
+    await until('the docs explorer to show the Query type', async () =>
+      /Query/.test((await pg.textContent('.graphiql-doc-explorer').catch(() => '')) || ''), 15_000);
+  });
+
+  await step('playground runs { __typename }', async () => {
+    await setEditor('.graphiql-query-editor', '{ __typename }');
+    await run();
+    await until('the result pane to show __typename: Query', async () => {
+      const t = await responseText();
+      if (t.includes('"__typename"') && t.includes('Query')) return true;
+      throw new Error(`result pane: ${t.slice(0, 300)}`);
+    }, 15_000);
+    await pg.screenshot({ path: path.join(SCREENSHOT_DIR, 'playground.png') });
+  });
+
+  await step('playground sends the Authorization header (HTTP and WebSocket)', async () => {
+    await setEditor(HEADERS_EDITOR, JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
+    await setEditor('.graphiql-query-editor', '{ me { username } }');
+    await run();
+    await until(`the result pane to show ${username}`, async () => {
+      const t = await responseText();
+      if (t.includes(username)) return true;
+      throw new Error(`result pane: ${t.slice(0, 300)}`);
+    }, 15_000);
+    await setEditor('.graphiql-query-editor', 'subscription { walletUpdated { id amount } }');
+    await run();
+    await until('connection_ack on the playground WebSocket', async () =>
+      wsMessages('playground', 'received').some((m) => m.type === 'connection_ack'), 10_000);
+    const init = wsMessages('playground', 'sent').find((m) => m.type === 'connection_init');
+    if (init?.payload?.Authorization !== `Bearer ${token}`) {
+      throw new Error(`connection_init payload lacks the token: ${JSON.stringify(init?.payload)}`);
+    }
+    await until('the subscription to be sent', async () =>
+      wsMessages('playground', 'sent').some((m) => m.type === 'subscribe'), 5_000);
+    await pg.waitForTimeout(300);
+    const errorFrame = wsMessages('playground', 'received').find((m) => m.type === 'error');
+    if (errorFrame) throw new Error(`subscription refused: ${JSON.stringify(errorFrame.payload)}`);
+  });
+
+  quiet.add(pg);
+  await context.close();
+  await browser.close();
+  browser = undefined;
+}
+
+main().then(
+  () => {
+    clearTimeout(watchdog);
+    finish(failed === 0 ? 0 : 1);
+  },
+  async (e) => {
+    clearTimeout(watchdog);
+    if (failed === 0) {
+      failed += 1;
+      console.error(`FAIL ${String(e?.stack || e)}`);
+    }
+    await browser?.close().catch(() => {});
+    finish(1);
+  },
+);
