@@ -25,11 +25,7 @@ pub use subscription::Subscription;
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription,
-    )
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// The schema as SDL: what `signin-rewards schema` prints and
