@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 use signin_rewards::config::{Config, LogFormat};
 use signin_rewards::service::accounts;
 use signin_rewards::state::AppState;
-use signin_rewards::store::migrate;
+use signin_rewards::store::{audit, migrate};
 use signin_rewards::{app, graphql};
 
 #[derive(Parser)]
@@ -43,6 +43,14 @@ enum Command {
     CreateAdmin {
         #[arg(long)]
         username: String,
+    },
+    /// Check every wallet against its ledger and every sign-in against its
+    /// reward; print the mismatches; exit non-zero if there are any.
+    Audit {
+        /// A sign-in still uncredited this long after it was made counts
+        /// as a failure.
+        #[arg(long, default_value_t = 600)]
+        overdue_secs: i64,
     },
 }
 
@@ -114,6 +122,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app::cancel_on_signal(shutdown.clone());
             app::run_worker(state, shutdown).await;
             Ok(())
+        }
+        Command::Audit { overdue_secs } => {
+            let state = AppState::connect(config).await?;
+            let deadline = state.calendar.now() - chrono::TimeDelta::seconds(overdue_secs);
+            let mut conn = state.db().await?;
+            let report = audit::run(&mut conn, deadline).await?;
+            println!(
+                "audit: {} wallets, {} ledger rows, {} sign-ins checked",
+                report.wallets, report.ledger_rows, report.sign_ins
+            );
+            for check in &report.checks {
+                println!("{:>8}  {}", check.failures, check.name);
+                for f in &check.examples {
+                    println!(
+                        "          id {} (expected {}, found {})",
+                        f.id, f.expected, f.actual
+                    );
+                }
+            }
+            if report.is_clean() {
+                println!("audit: clean");
+                Ok(())
+            } else {
+                anyhow::bail!("audit found mismatches")
+            }
         }
         Command::CreateAdmin { username } => {
             let password = match std::env::var("SIGNIN_ADMIN_PASSWORD") {

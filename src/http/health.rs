@@ -43,8 +43,7 @@ pub async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
     );
     let verdict = |r: Result<Result<(), String>, _>| match r {
         Ok(Ok(())) => "ok",
-        Ok(Err(_)) => "unavailable",
-        Err(_) => "timeout",
+        Ok(Err(_)) | Err(_) => "unavailable",
     };
     let (postgres, redis) = (verdict(postgres), verdict(redis));
     let status = if postgres == "ok" && redis == "ok" {

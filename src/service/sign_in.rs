@@ -1,6 +1,7 @@
 //! The daily sign-in and the status a user sees.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -12,10 +13,12 @@ use crate::state::AppState;
 use crate::store::sign_ins::{self, NewSignIn, SignInRow};
 
 /// Today's sign-in for `user_id`. The row (which is also the reward
-/// obligation) commits in one statement; the reward job is pushed after
-/// commit, and if that fails the relay pushes it later.
+/// obligation) commits in one statement. The reward job and the event go
+/// out after commit, off the request's path: a Redis outage neither fails
+/// nor slows the sign-in, and a job that never reaches the queue is pushed
+/// later by the relay.
 pub async fn sign_in(
-    state: &AppState,
+    state: &Arc<AppState>,
     user_id: i64,
 ) -> Result<(SignInRow, SignInStatus), ServiceError> {
     let now = state.calendar.now();
@@ -44,18 +47,19 @@ pub async fn sign_in(
     };
     metrics::counter!("signin_sign_ins_total").increment(1);
 
-    if let Err(error) = state.queue.push(RewardJob { sign_in_id: row.id }).await {
-        metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
-        tracing::warn!(sign_in_id = row.id, %error, "reward job not enqueued; the relay will retry");
-    }
     let status = cycle::status(Some(&row.position()), today, rewards);
-    state
-        .events
-        .publish(&Event::StreakUpdated {
-            user_id,
-            status: (&status).into(),
-        })
-        .await;
+    let event = Event::StreakUpdated {
+        user_id,
+        status: (&status).into(),
+    };
+    let (after_commit, sign_in_id) = (state.clone(), row.id);
+    tokio::spawn(async move {
+        if let Err(error) = after_commit.queue.push(RewardJob { sign_in_id }).await {
+            metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
+            tracing::warn!(sign_in_id, %error, "reward job not enqueued; the relay will push it");
+        }
+        after_commit.events.publish(&event).await;
+    });
     Ok((row, status))
 }
 

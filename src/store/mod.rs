@@ -1,6 +1,7 @@
 //! Data access: PostgreSQL through diesel-async. One module per table family;
 //! functions take a connection so callers choose the transaction.
 
+pub mod audit;
 pub mod ledger;
 pub mod migrate;
 pub mod schema;
@@ -76,12 +77,21 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) | StoreError::RedisUnavailable(_) => true,
             StoreError::Redis(e) => e.is_io_error() || e.is_timeout() || e.is_connection_dropped(),
-            StoreError::Query(DieselError::DatabaseError(kind, _)) => {
-                matches!(
-                    kind,
-                    DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection
-                )
-            }
+            StoreError::Query(DieselError::DatabaseError(kind, info)) => match kind {
+                DatabaseErrorKind::SerializationFailure
+                | DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand => true,
+                // The server ended the session (SQLSTATE 57P01..57P03:
+                // terminated by an admin, crash recovery, shutting down).
+                // diesel does not expose the SQLSTATE, so the (stable,
+                // English) message is the signal.
+                DatabaseErrorKind::Unknown => {
+                    let message = info.message();
+                    message.starts_with("terminating connection")
+                        || message.starts_with("the database system is")
+                }
+                _ => false,
+            },
             StoreError::Query(DieselError::BrokenTransactionManager) => true,
             _ => false,
         }

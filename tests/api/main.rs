@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod jobs;
 mod schema_contract;
 mod sign_in;
 mod wallet;

@@ -1,0 +1,36 @@
+# Shared settings and helpers for bench/*.sh (sourced, not run).
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+OUT_DIR="${BENCH_OUT:-$BENCH_DIR/out}"
+mkdir -p "$OUT_DIR"
+
+PG_SERVER="${BENCH_PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379}"
+SIGNIN_BIN="${SIGNIN_BIN:-$ROOT_DIR/target/release/signin-rewards}"
+# Tokens are minted by the bench with this secret, so it must be the service's.
+BENCH_JWT_SECRET="${BENCH_JWT_SECRET:-bench-secret-0123456789-abcdefghijklmnop}"
+BENCH_ADMIN_USER="${BENCH_ADMIN_USER:-benchadmin}"
+BENCH_ADMIN_PASSWORD="${BENCH_ADMIN_PASSWORD:-bench-password-123}"
+
+say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# Only databases whose name contains "bench" are ever created or dropped;
+# signin_rewards, signin_test_* and signin_e2e_* are refused outright.
+check_db_name() {
+  local name="$1"
+  [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name '$name'"
+  [[ "$name" == *bench* ]] || die "database name '$name' must contain 'bench'"
+  case "$name" in
+    signin_rewards|signin_test_*|signin_e2e_*|postgres|template0|template1)
+      die "refusing to touch database '$name'" ;;
+  esac
+}
+
+psql_db() { # db, psql args...
+  local db="$1"; shift
+  psql "$PG_SERVER/$db" -X -v ON_ERROR_STOP=1 -q "$@"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

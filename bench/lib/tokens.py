@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Mints the bench's bearer tokens and writes request bodies (stdlib only).
+
+Tokens are HS256 JWTs exactly as src/auth/token.rs issues them:
+header {"alg":"HS256","typ":"JWT"}, claims {sub: user id as a string,
+ver: users.token_version (0 for generated users), iat, exp} in seconds.
+
+  tokens.py users  --secret S --users N --iat T --out FILE   one token per line, shuffled
+  tokens.py admin  --secret S --id ID --iat T                prints one token
+  tokens.py history --users N --sizes 10,100,1000 --from D --to D --out-prefix P
+  tokens.py search --out FILE
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import random
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def mint(secret: bytes, sub: int, iat: int, ttl: int, ver: int = 0) -> str:
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"sub": str(sub), "ver": ver, "iat": iat, "exp": iat + ttl}
+    payload = b64(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode()
+    sig = b64(hmac.new(secret, signing_input, hashlib.sha256).digest())
+    return f"{header}.{payload}.{sig}"
+
+
+HISTORY_QUERY = (
+    "query($ids:[ID!]!,$from:Date!,$to:Date!){signInHistory(userIds:$ids,from:$from,to:$to)"
+    "{user{id} days{date signedIn cycleDay streak reward}}}"
+)
+SEARCH_QUERY = (
+    "query($q:String!){searchUsers(query:$q,first:20)"
+    "{edges{node{id username}} pageInfo{hasNextPage}}}"
+)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("what", choices=["users", "admin", "history", "search"])
+    p.add_argument("--secret")
+    p.add_argument("--users", type=int)
+    p.add_argument("--id", type=int)
+    p.add_argument("--iat", type=int)
+    p.add_argument("--ttl", type=int, default=400 * 86400)
+    p.add_argument("--out")
+    p.add_argument("--out-prefix")
+    p.add_argument("--sizes", default="10,100,1000")
+    p.add_argument("--from", dest="from_")
+    p.add_argument("--to")
+    p.add_argument("--bodies", type=int, default=50)
+    p.add_argument("--seed", type=int, default=7)
+    a = p.parse_args()
+    rng = random.Random(a.seed)
+
+    if a.what == "users":
+        ids = list(range(1, a.users + 1))
+        rng.shuffle(ids)  # sign-ins hit users in random order, as real traffic would
+        secret = a.secret.encode()
+        with open(a.out, "w") as f:
+            for uid in ids:
+                f.write(mint(secret, uid, a.iat, a.ttl) + "\n")
+    elif a.what == "admin":
+        print(mint(a.secret.encode(), a.id, a.iat, a.ttl))
+    elif a.what == "history":
+        # Several different random user sets per size, one JSON body per line.
+        for size in (int(s) for s in a.sizes.split(",")):
+            with open(f"{a.out_prefix}{size}.jsonl", "w") as f:
+                for _ in range(a.bodies):
+                    ids = [str(i) for i in rng.sample(range(1, a.users + 1), min(size, a.users))]
+                    body = {"query": HISTORY_QUERY,
+                            "variables": {"ids": ids, "from": a.from_, "to": a.to}}
+                    f.write(json.dumps(body, separators=(",", ":")) + "\n")
+    elif a.what == "search":
+        # 3-digit substrings of the generated usernames (user000123): each
+        # matches a few hundred of 100,000 users.
+        with open(a.out, "w") as f:
+            for _ in range(a.bodies):
+                q = f"{rng.randrange(1000):03d}"
+                body = {"query": SEARCH_QUERY, "variables": {"q": q}}
+                f.write(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":
+    main()

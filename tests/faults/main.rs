@@ -1,0 +1,449 @@
+//! Fault tests: real service processes, real PostgreSQL, a private Redis we
+//! stop and start, `kill -9`. Each ends with `signin-rewards audit` clean and
+//! the ledger holding exactly the rewards of the committed sign-ins.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/process.rs"]
+mod process;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use diesel::sql_types::BigInt;
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+use common::{redis_url, TestDatabase};
+use process::{free_port, wait_for_port, PrivateRedis, Proc, BIN};
+use signin_rewards::auth::token::TokenKeys;
+
+const SECRET: &str = "fault-test-secret-that-is-32-bytes-long";
+const SIGN_IN: &str = "mutation { signIn { record { cycleDay reward rewardCredited } } }";
+
+struct Env {
+    db: TestDatabase,
+    redis_url: String,
+}
+
+impl Env {
+    async fn new(redis_url: String) -> Self {
+        Env {
+            db: TestDatabase::create().await,
+            redis_url,
+        }
+    }
+
+    fn vars(&self, redis_url: &str, port: u16) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", self.db.url.clone()),
+            ("REDIS_URL", redis_url.to_owned()),
+            ("SIGNIN_REDIS_NAMESPACE", self.db.name.clone()),
+            ("SIGNIN_JWT_SECRET", SECRET.to_owned()),
+            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+            ("SIGNIN_RELAY_GRACE_SECS", "2".to_owned()),
+            ("SIGNIN_RELAY_INTERVAL_MS", "500".to_owned()),
+            ("SIGNIN_DB_POOL_SIZE", "10".to_owned()),
+        ]
+    }
+
+    /// `signin-rewards serve` (with the worker unless `--no-worker` is given).
+    async fn serve(&self, name: &str, redis_url: &str, args: &[&str]) -> (Proc, u16) {
+        let port = free_port();
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        let proc = Proc::spawn(name, BIN, &all, &self.vars(redis_url, port));
+        wait_for_port(port, Duration::from_secs(30)).await;
+        (proc, port)
+    }
+
+    fn worker(&self, name: &str) -> Proc {
+        Proc::spawn(
+            name,
+            BIN,
+            &["worker"],
+            &self.vars(&self.redis_url, free_port()),
+        )
+    }
+
+    async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.db.url).await.unwrap()
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn().await;
+        diesel::sql_query(format!("SELECT ({sql})::BIGINT AS n"))
+            .get_result::<N>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    }
+
+    /// `n` users straight into the database, with tokens minted with the
+    /// service's secret (hashing 1000 passwords would only slow the test).
+    async fn seed_users(&self, n: usize) -> Vec<String> {
+        let mut conn = self.conn().await;
+        diesel::sql_query(format!(
+            "WITH u AS (INSERT INTO users (username, password_hash, created_at) \
+               SELECT 'user' || g, 'not-a-hash', now() FROM generate_series(1, {n}) g RETURNING id) \
+             INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM u"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        let ids: Vec<Id> = diesel::sql_query("SELECT id FROM users ORDER BY id")
+            .load(&mut conn)
+            .await
+            .unwrap();
+        let keys = TokenKeys::new(SECRET.as_bytes(), Duration::from_secs(3600));
+        ids.iter()
+            .map(|u| keys.issue(u.id, 0, Utc::now()).unwrap().0)
+            .collect()
+    }
+
+    /// Waits until every sign-in is credited; returns how long that took.
+    async fn wait_all_credited(&self, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        loop {
+            let pending = self
+                .count("SELECT count(*) FROM sign_ins WHERE credited_at IS NULL")
+                .await;
+            if pending == 0 {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "{pending} sign-ins still uncredited after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Exactly one reward per committed sign-in, balances equal to their
+    /// ledgers, and `signin-rewards audit` agrees.
+    async fn assert_money_exact(&self, expected_sign_ins: i64) {
+        let sign_ins = self.count("SELECT count(*) FROM sign_ins").await;
+        assert_eq!(sign_ins, expected_sign_ins, "committed sign-ins");
+        let rewards = self
+            .count("SELECT count(*) FROM wallet_transactions WHERE kind = 'SIGN_IN_REWARD'")
+            .await;
+        assert_eq!(rewards, sign_ins, "one reward row per sign-in");
+        let paid = self
+            .count("SELECT coalesce(sum(amount), 0) FROM wallet_transactions")
+            .await;
+        let owed = self
+            .count("SELECT coalesce(sum(reward), 0) FROM sign_ins")
+            .await;
+        assert_eq!(
+            paid, owed,
+            "the ledger holds exactly the rewards of the committed sign-ins"
+        );
+        let output = tokio::process::Command::new(BIN)
+            .arg("audit")
+            .env("DATABASE_URL", &self.db.url)
+            .env("REDIS_URL", &self.redis_url)
+            .env("SIGNIN_REDIS_NAMESPACE", &self.db.name)
+            .env("RUST_LOG", "warn")
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "audit failed:\n{stdout}");
+        assert!(stdout.contains("audit: clean"), "{stdout}");
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    port: u16,
+    token: &str,
+    query: &str,
+) -> Result<Value, reqwest::Error> {
+    client
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await?
+        .json()
+        .await
+}
+
+/// Signs every token in, `concurrency` at a time; returns the responses.
+async fn sign_in_all(
+    port: u16,
+    tokens: &[String],
+    concurrency: usize,
+) -> Vec<Result<Value, reqwest::Error>> {
+    use futures::StreamExt;
+    let client = client();
+    futures::stream::iter(tokens.iter().cloned())
+        .map(|t| {
+            let client = client.clone();
+            async move { post(&client, port, &t, SIGN_IN).await }
+        })
+        .buffered(concurrency)
+        .collect()
+        .await
+}
+
+fn all_succeeded(responses: &[Result<Value, reqwest::Error>]) -> bool {
+    responses
+        .iter()
+        .all(|r| matches!(r, Ok(v) if v.get("errors").is_none() && v["data"]["signIn"].is_object()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_at_sign_in_time() {
+    let mut redis = PrivateRedis::start().await;
+    let env = Env::new(redis.url()).await;
+    let (_service, port) = env.serve("redis-down-serve", &redis.url(), &[]).await;
+    let tokens = env.seed_users(100).await;
+
+    redis.stop().await;
+    let started = Instant::now();
+    let responses = sign_in_all(port, &tokens, 20).await;
+    let took = started.elapsed();
+    assert!(
+        all_succeeded(&responses),
+        "every sign-in succeeds while Redis is down: {:?}",
+        responses
+            .iter()
+            .find(|r| !matches!(r, Ok(v) if v.get("errors").is_none()))
+    );
+    let ready = client()
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(
+        (body["postgres"].as_str(), body["redis"].as_str()),
+        (Some("ok"), Some("unavailable"))
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM sign_ins WHERE credited_at IS NOT NULL")
+            .await,
+        0
+    );
+
+    redis.resume().await;
+    let recovery = env.wait_all_credited(Duration::from_secs(60)).await;
+    println!("redis outage: 100 sign-ins took {took:?} with Redis down; all credited {recovery:?} after Redis came back");
+    env.assert_money_exact(100).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_run() {
+    let env = Env::new(redis_url()).await;
+    let (_api, port) = env
+        .serve("kill-worker-api", &redis_url(), &["--no-worker"])
+        .await;
+    let mut workers = vec![
+        env.worker("kill-worker-1"),
+        env.worker("kill-worker-2"),
+        env.worker("kill-worker-3"),
+    ];
+    let tokens = Arc::new(env.seed_users(1000).await);
+
+    let burst = tokio::spawn({
+        let tokens = tokens.clone();
+        async move { sign_in_all(port, &tokens, 32).await }
+    });
+    // Kill a worker once crediting is under way.
+    let started = Instant::now();
+    while env
+        .count("SELECT count(*) FROM sign_ins WHERE credited_at IS NOT NULL")
+        .await
+        < 200
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "crediting never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    workers[0].kill9().await;
+    let killed_at = Instant::now();
+    workers.push(env.worker("kill-worker-4"));
+
+    let responses = burst.await.unwrap();
+    assert!(all_succeeded(&responses));
+    let recovery = env.wait_all_credited(Duration::from_secs(90)).await;
+    println!(
+        "worker kill: all 1000 credited {:?} after the kill ({recovery:?} after the last sign-in)",
+        killed_at.elapsed()
+    );
+    env.assert_money_exact(1000).await;
+    for worker in workers.iter_mut().skip(1) {
+        assert!(!worker.has_exited(), "{} died", worker.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_killed_between_commit_and_push() {
+    let env = Env::new(redis_url()).await;
+    // The API's Redis is a port nothing listens on: every push after commit
+    // fails, as when the process dies right after committing.
+    let dead_redis = format!("redis://127.0.0.1:{}", free_port());
+    let (mut api, port) = env.serve("killed-api", &dead_redis, &["--no-worker"]).await;
+    let tokens = env.seed_users(50).await;
+    let responses = sign_in_all(port, &tokens, 10).await;
+    assert!(all_succeeded(&responses));
+    api.kill9().await;
+    assert_eq!(
+        env.count("SELECT count(*) FROM sign_ins WHERE credited_at IS NULL")
+            .await,
+        50
+    );
+
+    let started = Instant::now();
+    let _worker = env.worker("relay-worker");
+    let recovery = env.wait_all_credited(Duration::from_secs(60)).await;
+    println!("api killed before push: the relay credited all 50 within {recovery:?} of the worker starting ({:?})", started.elapsed());
+    env.assert_money_exact(50).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_dropped_under_load() {
+    let env = Env::new(redis_url()).await;
+    let (_service, port) = env.serve("pg-drop-serve", &redis_url(), &[]).await;
+    let tokens = Arc::new(env.seed_users(400).await);
+
+    let burst = tokio::spawn({
+        let tokens = tokens.clone();
+        async move {
+            let started = Instant::now();
+            let r = sign_in_all(port, &tokens, 20).await;
+            (r, started.elapsed())
+        }
+    });
+    // Terminate every connection the service holds, a few times, mid-burst.
+    let mut terminated = 0;
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        terminated += env
+            .count(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                env.db.name
+            ))
+            .await;
+    }
+    let (responses, took) = burst.await.unwrap();
+    // No request hangs (each had a 15 s client timeout) and every failure
+    // is an honest error with a code.
+    let mut failed = Vec::new();
+    for (i, r) in responses.iter().enumerate() {
+        let value = r
+            .as_ref()
+            .unwrap_or_else(|e| panic!("request {i} got no answer: {e}"));
+        if let Some(errors) = value.get("errors") {
+            let code = errors[0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(code, "SERVICE_UNAVAILABLE", "{value}");
+            failed.push(i);
+        }
+    }
+    // The pool recovers: a client retrying the failed ones soon succeeds
+    // (or learns the sign-in had committed before its connection died).
+    let client = client();
+    for &i in &failed {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let value = post(&client, port, &tokens[i], SIGN_IN).await.unwrap();
+            let code = value["errors"][0]["extensions"]["code"]
+                .as_str()
+                .map(str::to_owned);
+            match code.as_deref() {
+                None | Some("ALREADY_SIGNED_IN") => break,
+                Some("SERVICE_UNAVAILABLE") if attempts < 5 => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                _ => panic!("retry {attempts} of request {i}: {value}"),
+            }
+        }
+    }
+    let recovery = env.wait_all_credited(Duration::from_secs(60)).await;
+    println!(
+        "postgres drops: {terminated} backends terminated, {} of 400 requests failed during the burst ({took:?}); all credited {recovery:?} later",
+        failed.len()
+    );
+    env.assert_money_exact(400).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_exits_zero() {
+    let env = Env::new(redis_url()).await;
+    let (mut service, port) = env.serve("sigterm-serve", &redis_url(), &[]).await;
+    let tokens = Arc::new(env.seed_users(1000).await);
+    // One connection per request: a request either reaches the server (and
+    // must be answered) or finds the port closed. (A reused keep-alive
+    // connection could race the server closing it when idle.)
+    let fresh = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let burst = tokio::spawn({
+        let tokens = tokens.clone();
+        async move {
+            use futures::StreamExt;
+            futures::stream::iter(tokens.iter().cloned())
+                .map(|t| {
+                    let client = fresh.clone();
+                    async move { post(&client, port, &t, SIGN_IN).await }
+                })
+                .buffered(8)
+                .collect::<Vec<_>>()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service.sigterm();
+    let status = service.wait_exit(Duration::from_secs(40)).await;
+    assert!(
+        status.success(),
+        "exit status {status:?}:\n{}",
+        service.log_tail()
+    );
+    let responses = burst.await.unwrap();
+    // Requests in flight at SIGTERM were answered; later ones found the
+    // port closed. None was cut off mid-way: every committed sign-in was
+    // answered (checked below), and every answer is a success.
+    let answered = responses.iter().filter(|r| r.is_ok()).count();
+    for r in responses.iter().flatten() {
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+    // A request that got no answer must not have been processed: it never
+    // reached the server (refused, or reset in the listen backlog).
+    // Whatever committed is credited by the next worker.
+    let _worker = env.worker("after-sigterm-worker");
+    env.wait_all_credited(Duration::from_secs(60)).await;
+    let committed = env.count("SELECT count(*) FROM sign_ins").await;
+    assert_eq!(committed, answered as i64);
+    env.assert_money_exact(committed).await;
+}
