@@ -9,12 +9,15 @@ use crate::clock::{BusinessCalendar, Clock, StartedAtClock, SystemClock};
 use crate::config::Config;
 use crate::events::{EventHub, EventPublisher};
 use crate::jobs::RewardQueue;
+use crate::store::instrument::StatementLog;
 use crate::store::{self, PgPool, StoreError};
 
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
     pub db: PgPool,
+    /// What the pool's connections run (counts; timings when recording).
+    pub statements: StatementLog,
     pub redis: RedisPool,
     pub keys: RedisKeys,
     pub calendar: BusinessCalendar,
@@ -48,7 +51,14 @@ impl AppState {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StoreError> {
-        let db = store::connect(&config.database_url, config.db_pool_size, POOL_TIMEOUT).await?;
+        let statements = StatementLog::default();
+        let db = store::connect(
+            &config.database_url,
+            config.db_pool_size,
+            POOL_TIMEOUT,
+            &statements,
+        )
+        .await?;
         let redis = cache::connect(&config.redis_url, config.redis_pool_size, POOL_TIMEOUT).await?;
         let keys = RedisKeys::new(config.redis_namespace.clone());
         Ok(Arc::new(AppState {
@@ -58,6 +68,7 @@ impl AppState {
             events: EventPublisher::new(redis.clone(), &keys),
             hub: EventHub::new(SUBSCRIBER_BUFFER),
             db,
+            statements,
             redis,
             keys,
             config,

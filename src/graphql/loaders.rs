@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::Context;
+use async_graphql::{Context, Lookahead};
 use chrono::NaiveDate;
 
 use crate::domain::cycle::SignInStatus;
-use crate::service::{sign_in, ServiceError};
+use crate::graphql::types::user::Prefetched;
+use crate::service::{sign_in, wallet, ServiceError};
 use crate::state::AppState;
-use crate::store::ledger;
 use crate::store::sign_ins::SignInRow;
 use crate::store::users::{self, UserRow};
 
@@ -78,11 +78,7 @@ impl Loader<i64> for BalanceLoader {
     type Error = Arc<ServiceError>;
 
     async fn load(&self, ids: &[i64]) -> LoadResult<i64, i64> {
-        let mut conn = self.0.db().await.map_err(|e| Arc::new(e.into()))?;
-        let rows = ledger::balances(&mut conn, ids)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(rows.into_iter().collect())
+        wallet::balances(&self.0, ids).await.map_err(Arc::new)
     }
 }
 
@@ -127,4 +123,37 @@ impl Loader<HistoryKey> for HistoryLoader {
         }
         Ok(result)
     }
+}
+
+/// Reads ahead what a query asks of each user of a list (`signInStatus`,
+/// `wallet { balance }`): one query per kind for the whole list, run
+/// concurrently. Loaders batch only what arrives within their window, which
+/// resolving a long list can outlast; this does not depend on timing.
+/// `selection` is where the users sit in the query.
+pub async fn prefetch(
+    ctx: &Context<'_>,
+    selection: Lookahead<'_>,
+    ids: &[i64],
+) -> Result<Arc<Prefetched>, ServiceError> {
+    let state = crate::graphql::context::state(ctx)?;
+    let want_status = selection.field("signInStatus").exists();
+    let want_balance = selection.field("wallet").field("balance").exists();
+    let (statuses, balances) = tokio::join!(
+        async {
+            match want_status {
+                true => sign_in::statuses(state, ids).await,
+                false => Ok(HashMap::new()),
+            }
+        },
+        async {
+            match want_balance {
+                true => wallet::balances(state, ids).await,
+                false => Ok(HashMap::new()),
+            }
+        }
+    );
+    Ok(Arc::new(Prefetched {
+        statuses: statuses?,
+        balances: balances?,
+    }))
 }

@@ -3,7 +3,7 @@ use async_graphql::{Context, MergedObject, Object, ID};
 use super::context::{caller, state};
 use super::errors::ApiResult;
 use super::guards::AdminGuard;
-use super::loaders::{HistoryKey, Loaders};
+use super::loaders::{prefetch, HistoryKey, Loaders};
 use super::types::ids::{decode_cursor, page_size, parse_id};
 use super::types::scalars::Date;
 use super::types::sign_in::{history_days, DailySignInStats, UserSignInHistory};
@@ -58,13 +58,17 @@ impl AdminQuery {
     #[graphql(guard = "AdminGuard")]
     async fn users(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<User>>> {
         let ids = parse_ids("ids", &ids)?;
-        let found = Loaders::of(ctx)?
-            .user
-            .load_many(ids.iter().copied())
-            .await?;
+        let (found, prefetched) = tokio::join!(
+            Loaders::of(ctx)?.user.load_many(ids.iter().copied()),
+            prefetch(ctx, ctx.look_ahead(), &ids)
+        );
+        let (found, prefetched) = (found?, prefetched?);
         Ok(ids
             .iter()
-            .map(|id| found.get(id).cloned().map(User::new))
+            .map(|id| {
+                let row = found.get(id).cloned()?;
+                Some(User::with_prefetched(row, prefetched.clone()))
+            })
             .collect())
     }
 
@@ -95,7 +99,9 @@ impl AdminQuery {
             .map(|c| decode_cursor(USER_CURSOR, c))
             .transpose()?;
         let (rows, has_next) = admin::search_users(state(ctx)?, &query, first, after_id).await?;
-        Ok(UserConnection::new(rows, has_next))
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let prefetched = prefetch(ctx, ctx.look_ahead().field("edges").field("node"), &ids).await?;
+        Ok(UserConnection::new(rows, has_next, prefetched))
     }
 
     /// Admin only. Many users over many days, in the order of userIds. At most 1000 users and 366 days.
@@ -116,23 +122,25 @@ impl AdminQuery {
             from: from.0,
             to: to.0,
         });
-        // Users and their sign-ins are independent reads: run them at once.
-        let (users, histories) = tokio::join!(
+        // Users, their sign-ins and whatever else is asked of them are
+        // independent reads: run them at once.
+        let (users, histories, prefetched) = tokio::join!(
             loaders.user.load_many(ids.iter().copied()),
-            loaders.history.load_many(keys)
+            loaders.history.load_many(keys),
+            prefetch(ctx, ctx.look_ahead().field("user"), &ids)
         );
-        let (mut users, histories) = (users?, histories?);
+        let (users, histories, prefetched) = (users?, histories?, prefetched?);
         Ok(ids
             .iter()
             .filter_map(|&user_id| {
-                let user = users.remove(&user_id)?;
+                let user = users.get(&user_id).cloned()?;
                 let rows = histories.get(&HistoryKey {
                     user_id,
                     from: from.0,
                     to: to.0,
                 });
                 Some(UserSignInHistory {
-                    user: User::new(user),
+                    user: User::with_prefetched(user, prefetched.clone()),
                     days: history_days(rows.map(Vec::as_slice).unwrap_or_default(), from.0, to.0),
                 })
             })

@@ -1,5 +1,7 @@
 //! Wallet changes: rewards, spends and adjustments, each one ledger row.
 
+use std::collections::HashMap;
+
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::ServiceError;
@@ -112,6 +114,18 @@ async fn announce(state: &AppState, row: &LedgerRow) {
             transaction: row.into(),
         })
         .await;
+}
+
+/// The balances of `user_ids` (one query); users without a wallet are absent.
+pub async fn balances(
+    state: &AppState,
+    user_ids: &[i64],
+) -> Result<HashMap<i64, i64>, ServiceError> {
+    let mut conn = state.db().await?;
+    Ok(ledger::balances(&mut conn, user_ids)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 pub async fn balance(state: &AppState, user_id: i64) -> Result<i64, ServiceError> {

@@ -2,6 +2,7 @@
 //! functions take a connection so callers choose the transaction.
 
 pub mod audit;
+pub mod instrument;
 pub mod ledger;
 pub mod migrate;
 pub mod schema;
@@ -11,8 +12,8 @@ pub mod users;
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
-use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, PoolError};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 pub type PgPool = diesel_async::pooled_connection::bb8::Pool<AsyncPgConnection>;
 pub type PgConn<'a> = diesel_async::pooled_connection::bb8::PooledConnection<'a, AsyncPgConnection>;
@@ -100,12 +101,25 @@ impl StoreError {
 
 /// A pool whose connections are checked out for at most `timeout`, so a
 /// database outage turns into a quick `SERVICE_UNAVAILABLE`, not a hang.
+/// Every connection reports its statements to `log`.
 pub async fn connect(
     database_url: &str,
     max_size: u32,
     timeout: Duration,
+    log: &instrument::StatementLog,
 ) -> Result<PgPool, StoreError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let mut config = ManagerConfig::default();
+    let log = log.clone();
+    config.custom_setup = Box::new(move |url| {
+        let (url, log) = (url.to_owned(), log.clone());
+        Box::pin(async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.set_instrumentation(log.for_connection());
+            Ok(conn)
+        })
+    });
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(timeout)

@@ -2,8 +2,12 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/process.rs"]
+mod process;
 
 mod accounts;
+mod admin;
+mod cli;
 mod jobs;
 mod schema_contract;
 mod sign_in;

@@ -219,6 +219,37 @@ impl TestApp {
         .await
     }
 
+    /// `n` users inserted straight into the database (with wallets), named
+    /// `{prefix}{i}`; returns their ids in order. For tests that need many
+    /// users and no passwords.
+    pub async fn seed_users(&self, prefix: &str, n: usize) -> Vec<i64> {
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        let mut conn = self.state.db.get().await.unwrap();
+        let ids: Vec<Id> = diesel::sql_query(format!(
+            "WITH u AS (INSERT INTO users (username, password_hash, created_at) \
+               SELECT '{prefix}' || g, 'not-a-hash', now() FROM generate_series(1, {n}) g ORDER BY g RETURNING id), \
+             w AS (INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM u) \
+             SELECT id FROM u ORDER BY id"
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+        ids.into_iter().map(|i| i.id).collect()
+    }
+
+    /// Runs a statement against this test's database.
+    pub async fn sql(&self, statement: &str) {
+        let mut conn = self.state.db.get().await.unwrap();
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
     /// Starts the reward worker (and relay) in this process.
     pub fn start_worker(&mut self) {
         let token = CancellationToken::new();

@@ -1,10 +1,13 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
 use super::ids::encode_cursor;
 use super::scalars::{Date, DateTime};
 use super::sign_in::{history_days, SignInDay, SignInStatus};
 use super::wallet::{PageInfo, Wallet};
-use crate::domain::account;
+use crate::domain::{account, cycle};
 use crate::graphql::context::{state, viewer_of};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::{HistoryKey, Loaders};
@@ -41,6 +44,16 @@ impl From<Role> for account::Role {
 pub struct User {
     pub row: UserRow,
     owner_view: bool,
+    prefetched: Option<Arc<Prefetched>>,
+}
+
+/// Values read ahead for a whole list of users, one query per kind, so
+/// that the list's items need no reads of their own (see
+/// `loaders::users_for_list`).
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    pub statuses: HashMap<i64, cycle::SignInStatus>,
+    pub balances: HashMap<i64, i64>,
 }
 
 impl User {
@@ -48,6 +61,7 @@ impl User {
         User {
             row,
             owner_view: false,
+            prefetched: None,
         }
     }
 
@@ -56,6 +70,16 @@ impl User {
         User {
             row,
             owner_view: true,
+            prefetched: None,
+        }
+    }
+
+    /// A user of a list whose fields were read ahead.
+    pub fn with_prefetched(row: UserRow, prefetched: Arc<Prefetched>) -> Self {
+        User {
+            row,
+            owner_view: false,
+            prefetched: Some(prefetched),
         }
     }
 
@@ -93,6 +117,13 @@ impl User {
     /// The user themself or an admin; FORBIDDEN otherwise.
     async fn sign_in_status(&self, ctx: &Context<'_>) -> ApiResult<SignInStatus> {
         self.check_viewer(ctx).await?;
+        if let Some(status) = self
+            .prefetched
+            .as_ref()
+            .and_then(|p| p.statuses.get(&self.row.id))
+        {
+            return Ok(SignInStatus(status.clone()));
+        }
         let status = Loaders::of(ctx)?.status.load_one(self.row.id).await?;
         Ok(status
             .map(SignInStatus)
@@ -104,6 +135,10 @@ impl User {
         self.check_viewer(ctx).await?;
         Ok(Wallet {
             user_id: self.row.id,
+            balance: self
+                .prefetched
+                .as_ref()
+                .and_then(|p| p.balances.get(&self.row.id).copied()),
         })
     }
 
@@ -145,12 +180,12 @@ pub struct UserConnection {
 pub const USER_CURSOR: &str = "user";
 
 impl UserConnection {
-    pub fn new(rows: Vec<UserRow>, has_next_page: bool) -> Self {
+    pub fn new(rows: Vec<UserRow>, has_next_page: bool, prefetched: Arc<Prefetched>) -> Self {
         let edges: Vec<UserEdge> = rows
             .into_iter()
             .map(|row| UserEdge {
                 cursor: encode_cursor(USER_CURSOR, row.id),
-                node: User::new(row),
+                node: User::with_prefetched(row, prefetched.clone()),
             })
             .collect();
         let end_cursor = edges.last().map(|e| e.cursor.clone());

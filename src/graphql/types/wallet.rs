@@ -19,11 +19,16 @@ pub struct PageInfo {
 
 pub struct Wallet {
     pub user_id: i64,
+    /// The balance, when it was read ahead with the user's list.
+    pub balance: Option<i64>,
 }
 
 #[Object]
 impl Wallet {
     async fn balance(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        if let Some(balance) = self.balance {
+            return Ok(i32::try_from(balance).unwrap_or(i32::MAX));
+        }
         let balance = Loaders::of(ctx)?
             .balance
             .load_one(self.user_id)

@@ -1,0 +1,662 @@
+//! The admin surface: the role guard, look-ups, search, history, stats, and
+//! what admins do to users.
+
+use std::collections::BTreeSet;
+
+use async_graphql_parser::types::{
+    BaseType, ServiceDocument, Type, TypeKind, TypeSystemDefinition,
+};
+use serde_json::{json, Value};
+
+use crate::common::{assert_no_errors, error_code, TestApp};
+
+/// Every field of Query and Mutation documented "Admin only", with a
+/// runnable operation for it built from its arguments' types.
+fn admin_operations() -> Vec<(String, String)> {
+    let sdl = signin_rewards::graphql::sdl();
+    let doc: ServiceDocument = async_graphql_parser::parse_schema(&sdl).unwrap();
+    let mut objects = BTreeSet::new();
+    let mut roots = Vec::new();
+    for def in &doc.definitions {
+        if let TypeSystemDefinition::Type(t) = def {
+            if let TypeKind::Object(o) = &t.node.kind {
+                objects.insert(t.node.name.node.to_string());
+                if matches!(t.node.name.node.as_str(), "Query" | "Mutation") {
+                    roots.push((t.node.name.node.to_string(), o.fields.clone()));
+                }
+            }
+        }
+    }
+    fn base_name(ty: &Type) -> String {
+        match &ty.base {
+            BaseType::Named(n) => n.to_string(),
+            BaseType::List(inner) => base_name(inner),
+        }
+    }
+    fn sample(ty: &Type) -> String {
+        match &ty.base {
+            BaseType::List(inner) => format!("[{}]", sample(inner)),
+            BaseType::Named(n) => match n.as_str() {
+                "ID" => "\"999999\"".into(),
+                "Date" => "\"2026-03-01\"".into(),
+                "String" => "\"x\"".into(),
+                "Int" => "1".into(),
+                "Boolean" => "true".into(),
+                "Role" => "USER".into(),
+                other => panic!("no sample value for {other}: extend the guard test"),
+            },
+        }
+    }
+    let mut operations = Vec::new();
+    for (root, fields) in roots {
+        for field in fields {
+            let field = field.node;
+            let admin_only = field
+                .description
+                .as_ref()
+                .is_some_and(|d| d.node.starts_with("Admin only"));
+            if !admin_only {
+                continue;
+            }
+            let args: Vec<String> = field
+                .arguments
+                .iter()
+                .filter(|a| !a.node.ty.node.nullable)
+                .map(|a| format!("{}: {}", a.node.name.node, sample(&a.node.ty.node)))
+                .collect();
+            let args = if args.is_empty() {
+                String::new()
+            } else {
+                format!("({})", args.join(", "))
+            };
+            let selection = if objects.contains(&base_name(&field.ty.node)) {
+                " { __typename }"
+            } else {
+                ""
+            };
+            let keyword = if root == "Query" { "query" } else { "mutation" };
+            operations.push((
+                format!("{root}.{}", field.name.node),
+                format!("{keyword} {{ {}{args}{selection} }}", field.name.node),
+            ));
+        }
+    }
+    operations
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_admin_field_is_guarded() {
+    let app = TestApp::new().await;
+    let (user, _) = app.register("plain_user").await;
+    let (admin, _) = app.admin("the_admin").await;
+    let operations = admin_operations();
+    assert!(operations.len() >= 9, "found only {operations:?}");
+    for (name, operation) in &operations {
+        let anonymous = app.exec(None, operation, json!({})).await;
+        assert_eq!(
+            error_code(&anonymous),
+            "UNAUTHENTICATED",
+            "{name} without a token: {anonymous}"
+        );
+        let forbidden = app.exec(Some(&user), operation, json!({})).await;
+        assert_eq!(
+            error_code(&forbidden),
+            "FORBIDDEN",
+            "{name} as a user: {forbidden}"
+        );
+        let as_admin = app.exec(Some(&admin), operation, json!({})).await;
+        if let Some(errors) = as_admin.get("errors") {
+            let code = errors[0]["extensions"]["code"].as_str().unwrap_or_default();
+            assert!(
+                !matches!(code, "FORBIDDEN" | "UNAUTHENTICATED"),
+                "{name} as admin: {as_admin}"
+            );
+        }
+    }
+    // Nothing changed for the refused calls: still two users, no money moved.
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM users WHERE deleted_at IS NULL")
+            .await,
+        2
+    );
+}
+
+const USER_FIELDS: &str = "id username role";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_ups_keep_order_and_hide_deleted_users() {
+    let app = TestApp::new().await;
+    let (admin, admin_id) = app.admin("root").await;
+    let ids = app.seed_users("Person", 3).await;
+    app.sql(&format!(
+        "UPDATE users SET deleted_at = now() WHERE id = {}",
+        ids[1]
+    ))
+    .await;
+
+    let q = format!("query($ids: [ID!]!) {{ users(ids: $ids) {{ {USER_FIELDS} }} }}");
+    let asked = json!([
+        ids[2].to_string(),
+        "999999",
+        ids[0].to_string(),
+        ids[1].to_string(),
+        ids[2].to_string()
+    ]);
+    let r = app.exec(Some(&admin), &q, json!({ "ids": asked })).await;
+    assert_no_errors(&r);
+    let names: Vec<Value> = r["data"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            json!("Person3"),
+            Value::Null,
+            json!("Person1"),
+            Value::Null,
+            json!("Person3")
+        ]
+    );
+
+    let too_many: Vec<String> = (1..=1001).map(|i| i.to_string()).collect();
+    let r = app.exec(Some(&admin), &q, json!({ "ids": too_many })).await;
+    assert_eq!(
+        (
+            error_code(&r),
+            r["errors"][0]["extensions"]["argument"].as_str()
+        ),
+        ("BAD_USER_INPUT", Some("ids"))
+    );
+    let r = app
+        .exec(Some(&admin), &q, json!({ "ids": ["12", "abc"] }))
+        .await;
+    assert_eq!(
+        (
+            error_code(&r),
+            r["errors"][0]["extensions"]["argument"].as_str()
+        ),
+        ("BAD_USER_INPUT", Some("ids"))
+    );
+
+    let one = |id: String| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&admin),
+                "query($id: ID!) { user(id: $id) { username role } }",
+                json!({ "id": id }),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        one(ids[0].to_string()).await["data"]["user"]["username"],
+        "Person1"
+    );
+    assert!(
+        one(ids[1].to_string()).await["data"]["user"].is_null(),
+        "deleted"
+    );
+    assert!(
+        one("424242".into()).await["data"]["user"].is_null(),
+        "unknown"
+    );
+    assert_eq!(
+        one(admin_id.to_string()).await["data"]["user"]["role"],
+        "ADMIN"
+    );
+    assert_eq!(error_code(&one("not-an-id".into()).await), "BAD_USER_INPUT");
+
+    let by_name = |name: &str| {
+        let (admin, name) = (admin.clone(), name.to_owned());
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&admin),
+                "query($n: String!) { userByUsername(username: $n) { id } }",
+                json!({ "n": name }),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        by_name("pErSoN3").await["data"]["userByUsername"]["id"],
+        ids[2].to_string()
+    );
+    assert!(
+        by_name("Person2").await["data"]["userByUsername"].is_null(),
+        "deleted"
+    );
+    assert!(
+        by_name("Person").await["data"]["userByUsername"].is_null(),
+        "exact match only"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_is_a_case_insensitive_substring_match_with_pages() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    let ids = app.seed_users("Gamer_", 25).await;
+    app.seed_users("other", 3).await;
+    app.sql(&format!(
+        "UPDATE users SET deleted_at = now() WHERE id = {}",
+        ids[0]
+    ))
+    .await;
+    let search = |query: &str, first: i64, after: Option<String>| {
+        let (admin, query) = (admin.clone(), query.to_owned());
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&admin),
+                "query($q: String!, $f: Int, $a: String) { searchUsers(query: $q, first: $f, after: $a) { edges { cursor node { username } } pageInfo { hasNextPage endCursor } } }",
+                json!({ "q": query, "f": first, "a": after }),
+            )
+            .await
+        }
+    };
+    let names = |r: &Value| -> Vec<String> {
+        r["data"]["searchUsers"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page1 = search("MER_", 10, None).await;
+    assert_no_errors(&page1);
+    assert_eq!(
+        names(&page1),
+        (2..=11).map(|i| format!("Gamer_{i}")).collect::<Vec<_>>(),
+        "deleted Gamer_1 left out"
+    );
+    assert_eq!(
+        page1["data"]["searchUsers"]["pageInfo"]["hasNextPage"],
+        true
+    );
+    let mut all = names(&page1);
+    let mut after = page1["data"]["searchUsers"]["pageInfo"]["endCursor"]
+        .as_str()
+        .map(String::from);
+    while let Some(cursor) = after {
+        let page = search("mer_", 10, Some(cursor)).await;
+        all.extend(names(&page));
+        let info = &page["data"]["searchUsers"]["pageInfo"];
+        after = if info["hasNextPage"] == true {
+            info["endCursor"].as_str().map(String::from)
+        } else {
+            None
+        };
+    }
+    assert_eq!(all.len(), 24);
+    assert_eq!(
+        names(&search("THER", 20, None).await),
+        vec!["other1", "other2", "other3"]
+    );
+    assert!(
+        names(&search("%", 20, None).await).is_empty(),
+        "LIKE wildcards are matched literally"
+    );
+    assert_eq!(
+        names(&search("_2", 20, None).await).len(),
+        7,
+        "Gamer_2, Gamer_20..25"
+    );
+    for bad in ["", "   "] {
+        let r = search(bad, 20, None).await;
+        assert_eq!(
+            (
+                error_code(&r),
+                r["errors"][0]["extensions"]["argument"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some("query"))
+        );
+    }
+}
+
+async fn history_fixture(app: &TestApp, users: usize) -> Vec<i64> {
+    let ids = app.seed_users("hist", users).await;
+    // Every user signed in on 2026-02-01..03 (days 1..3) and on 02-05 (day 1 again).
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at) \
+         SELECT u, d::date, c, c, r, now() FROM unnest(ARRAY[{}]::BIGINT[]) u, \
+         (VALUES ('2026-02-01', 1, 10), ('2026-02-02', 2, 10), ('2026-02-03', 3, 20), ('2026-02-05', 1, 10)) v(d, c, r)",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    ))
+    .await;
+    ids
+}
+
+const HISTORY: &str = "query($ids: [ID!]!, $from: Date!, $to: Date!) { signInHistory(userIds: $ids, from: $from, to: $to) { user { id username wallet { balance } signInStatus { streak } } days { date signedIn cycleDay streak reward } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_for_many_users_one_entry_per_date() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    let ids = history_fixture(&app, 3).await;
+    let asked = json!([ids[2].to_string(), ids[0].to_string(), "777777"]);
+    let r = app
+        .exec(
+            Some(&admin),
+            HISTORY,
+            json!({ "ids": asked, "from": "2026-01-31", "to": "2026-02-06" }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let rows = r["data"]["signInHistory"].as_array().unwrap();
+    let order: Vec<String> = rows
+        .iter()
+        .map(|h| h["user"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        order,
+        vec![ids[2].to_string(), ids[0].to_string()],
+        "order of userIds; unknown ids left out"
+    );
+    let days = rows[0]["days"].as_array().unwrap();
+    let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
+    assert_eq!(
+        dates,
+        vec![
+            "2026-01-31",
+            "2026-02-01",
+            "2026-02-02",
+            "2026-02-03",
+            "2026-02-04",
+            "2026-02-05",
+            "2026-02-06"
+        ]
+    );
+    assert_eq!(
+        days[0],
+        json!({ "date": "2026-01-31", "signedIn": false, "cycleDay": null, "streak": null, "reward": null })
+    );
+    assert_eq!(
+        days[3],
+        json!({ "date": "2026-02-03", "signedIn": true, "cycleDay": 3, "streak": 3, "reward": 20 })
+    );
+    assert_eq!(days[5]["cycleDay"], 1);
+
+    // The same through the User field, for the user themself.
+    let (token, _) = app.register("selfie").await;
+    let r = app
+        .exec(
+            Some(&token),
+            "{ me { signInHistory(from: \"2026-02-27\", to: \"2026-03-01\") { date signedIn } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&r);
+    assert_eq!(
+        r["data"]["me"]["signInHistory"].as_array().unwrap().len(),
+        3
+    );
+
+    // Bad ranges name their argument.
+    for (from, to, argument) in [
+        ("2026-02-06", "2026-02-01", "from"),
+        ("2025-01-01", "2026-01-02", "to"),
+    ] {
+        let r = app
+            .exec(
+                Some(&admin),
+                HISTORY,
+                json!({ "ids": [ids[0].to_string()], "from": from, "to": to }),
+            )
+            .await;
+        assert_eq!(
+            (
+                error_code(&r),
+                r["errors"][0]["extensions"]["argument"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some(argument)),
+            "{r}"
+        );
+    }
+    let r = app
+        .exec(
+            Some(&admin),
+            HISTORY,
+            json!({ "ids": [ids[0].to_string()], "from": "2025-01-01", "to": "2026-01-01" }),
+        )
+        .await;
+    assert_no_errors(&r);
+    assert_eq!(
+        r["data"]["signInHistory"][0]["days"]
+            .as_array()
+            .unwrap()
+            .len(),
+        366,
+        "366 days is the limit"
+    );
+    let r = app
+        .exec(
+            Some(&admin),
+            HISTORY,
+            json!({ "ids": [ids[0].to_string()], "from": "2026-13-01", "to": "2026-02-01" }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "BAD_USER_INPUT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_reads_are_batched_whatever_the_number_of_users() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    let ids = history_fixture(&app, 500).await;
+    let mut counts = Vec::new();
+    for n in [1usize, 10, 500] {
+        let asked: Vec<String> = ids[..n].iter().map(i64::to_string).collect();
+        let before = app.state.statements.count();
+        let r = app
+            .exec(
+                Some(&admin),
+                HISTORY,
+                json!({ "ids": asked, "from": "2026-02-01", "to": "2026-02-28" }),
+            )
+            .await;
+        assert_no_errors(&r);
+        assert_eq!(r["data"]["signInHistory"].as_array().unwrap().len(), n);
+        counts.push(app.state.statements.count() - before);
+    }
+    // The caller's token check, then one query each for users, sign-ins,
+    // statuses and wallets: the same for 1, 10 and 500 users.
+    assert_eq!(counts, vec![5, 5, 5], "statements for 1, 10 and 500 users");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn independent_reads_run_at_the_same_time() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    let ids = history_fixture(&app, 300).await;
+    let asked: Vec<String> = ids.iter().map(i64::to_string).collect();
+    // Warm the pool so both reads find a free connection.
+    app.exec(
+        Some(&admin),
+        HISTORY,
+        json!({ "ids": asked, "from": "2026-02-01", "to": "2026-02-28" }),
+    )
+    .await;
+    let mut overlapped = false;
+    for _ in 0..5 {
+        app.state.statements.start_recording();
+        let r = app.exec(Some(&admin), "query($ids: [ID!]!) { signInHistory(userIds: $ids, from: \"2025-03-01\", to: \"2026-02-28\") { user { id } days { signedIn } } }", json!({ "ids": asked })).await;
+        assert_no_errors(&r);
+        let records = app.state.statements.take_records();
+        let users = records
+            .iter()
+            .find(|r| r.sql.contains("FROM \"users\"") && r.sql.contains("= ANY"));
+        let sign_ins = records.iter().find(|r| r.sql.contains("FROM \"sign_ins\""));
+        let (users, sign_ins) = (
+            users.expect("users query"),
+            sign_ins.expect("sign-ins query"),
+        );
+        // Each started before the other finished.
+        if users.started < sign_ins.finished && sign_ins.started < users.finished {
+            overlapped = true;
+            break;
+        }
+    }
+    assert!(
+        overlapped,
+        "the users and sign-ins reads never overlapped in time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_per_date_in_one_query() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    history_fixture(&app, 4).await;
+    let before = app.state.statements.count();
+    let r = app
+        .exec(Some(&admin), "{ signInStats(from: \"2026-02-01\", to: \"2026-02-04\") { date signedIn byCycleDay rewardTotal } }", json!({}))
+        .await;
+    assert_no_errors(&r);
+    assert_eq!(
+        app.state.statements.count() - before,
+        2,
+        "the token check and one aggregate"
+    );
+    assert_eq!(
+        r["data"]["signInStats"],
+        json!([
+            { "date": "2026-02-01", "signedIn": 4, "byCycleDay": [4, 0, 0, 0, 0, 0, 0], "rewardTotal": 40 },
+            { "date": "2026-02-02", "signedIn": 4, "byCycleDay": [0, 4, 0, 0, 0, 0, 0], "rewardTotal": 40 },
+            { "date": "2026-02-03", "signedIn": 4, "byCycleDay": [0, 0, 4, 0, 0, 0, 0], "rewardTotal": 80 },
+            { "date": "2026-02-04", "signedIn": 0, "byCycleDay": [0, 0, 0, 0, 0, 0, 0], "rewardTotal": 0 }
+        ])
+    );
+    let r = app
+        .exec(
+            Some(&admin),
+            "{ signInStats(from: \"2026-02-04\", to: \"2026-02-01\") { date } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r["errors"][0]["extensions"]["argument"], "from");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_deletes_and_adjustments() {
+    let app = TestApp::new().await;
+    let (admin, admin_id) = app.admin("root").await;
+    let (token, id) = app.register("yvonne").await;
+    let id_s = id.to_string();
+
+    // Promotion and demotion take effect on the very next request.
+    let set_role = |role: &str| {
+        let (admin, id_s, role) = (admin.clone(), id_s.clone(), role.to_owned());
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&admin),
+                &format!("mutation {{ setUserRole(id: \"{id_s}\", role: {role}) {{ role }} }}"),
+                json!({}),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        set_role("ADMIN").await["data"]["setUserRole"]["role"],
+        "ADMIN"
+    );
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "{ signInStats(from: \"2026-02-01\", to: \"2026-02-01\") { date } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(
+        set_role("USER").await["data"]["setUserRole"]["role"],
+        "USER"
+    );
+    let r = app
+        .exec(
+            Some(&token),
+            "{ signInStats(from: \"2026-02-01\", to: \"2026-02-01\") { date } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+
+    // Adjustments: idempotent, never below zero, an ADJUSTMENT row with the note.
+    let adjust = |amount: i64, key: &str| {
+        let (admin, id_s, key) = (admin.clone(), id_s.clone(), key.to_owned());
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&admin),
+                "mutation($u: ID!, $a: Int!, $k: String!) { adjustWallet(userId: $u, amount: $a, idempotencyKey: $k, note: \"goodwill\") { id amount kind balanceAfter note } }",
+                json!({ "u": id_s, "a": amount, "k": key }),
+            )
+            .await
+        }
+    };
+    let credit = adjust(50, "a1").await;
+    assert_eq!(credit["data"]["adjustWallet"]["kind"], "ADJUSTMENT");
+    assert_eq!(credit["data"]["adjustWallet"]["note"], "goodwill");
+    assert_eq!(credit["data"]["adjustWallet"]["balanceAfter"], 50);
+    assert_eq!(
+        adjust(50, "a1").await["data"]["adjustWallet"]["id"],
+        credit["data"]["adjustWallet"]["id"]
+    );
+    assert_eq!(error_code(&adjust(60, "a1").await), "IDEMPOTENCY_CONFLICT");
+    assert_eq!(error_code(&adjust(-51, "a2").await), "INSUFFICIENT_FUNDS");
+    assert_eq!(error_code(&adjust(0, "a3").await), "BAD_USER_INPUT");
+    assert_eq!(
+        adjust(-50, "a4").await["data"]["adjustWallet"]["balanceAfter"],
+        0
+    );
+    let r = app.exec(Some(&admin), "mutation { adjustWallet(userId: \"99999\", amount: 5, idempotencyKey: \"x\", note: \"n\") { id } }", json!({})).await;
+    assert_eq!(error_code(&r), "NOT_FOUND");
+
+    // Admins see other users' private fields.
+    let r = app.exec(Some(&admin), &format!("{{ user(id: \"{id_s}\") {{ wallet {{ balance transactions {{ edges {{ node {{ amount }} }} }} }} signInStatus {{ cycleDay }} }} }}"), json!({})).await;
+    assert_no_errors(&r);
+    assert_eq!(
+        r["data"]["user"]["wallet"]["transactions"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Deletes: once true, then false; unknown ids are NOT_FOUND; admins cannot delete themselves.
+    let delete = |target: String| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&admin),
+                "mutation($id: ID!) { deleteUser(id: $id) }",
+                json!({ "id": target }),
+            )
+            .await
+        }
+    };
+    assert_eq!(delete(id_s.clone()).await["data"]["deleteUser"], true);
+    assert_eq!(delete(id_s.clone()).await["data"]["deleteUser"], false);
+    assert_eq!(error_code(&delete("31337".into()).await), "NOT_FOUND");
+    assert_eq!(
+        error_code(&delete(admin_id.to_string()).await),
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        error_code(&set_role("ADMIN").await),
+        "NOT_FOUND",
+        "a deleted user keeps no role"
+    );
+    assert_eq!(
+        error_code(&app.exec(Some(&token), "{ me { id } }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
+    app.assert_ledger_consistent().await;
+}

@@ -1,0 +1,142 @@
+//! The command line: create-admin, schema, migrate, audit.
+
+use std::process::Stdio;
+
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+use crate::common::{assert_no_errors, TestApp};
+use crate::process::BIN;
+
+fn command(app: &TestApp, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("DATABASE_URL", &app.db.url)
+        .env("REDIS_URL", crate::common::redis_url())
+        .env("SIGNIN_REDIS_NAMESPACE", &app.db.name)
+        .env(
+            "SIGNIN_JWT_SECRET",
+            "a-test-secret-that-is-at-least-32-bytes",
+        )
+        .env("RUST_LOG", "warn")
+        .env_remove("SIGNIN_ADMIN_PASSWORD");
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_admin_from_env_stdin_or_by_promotion() {
+    let app = TestApp::new().await;
+    let out = command(&app, &["create-admin", "--username", "chief"])
+        .env("SIGNIN_ADMIN_PASSWORD", "chief-password")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("created admin chief"));
+    let login = app.login("chief", "chief-password").await;
+    assert_no_errors(&login);
+    let token = login["data"]["login"]["token"].as_str().unwrap();
+    let me = app.exec(Some(token), "{ me { role } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["role"], "ADMIN");
+
+    let mut child = command(&app, &["create-admin", "--username", "deputy"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"deputy-password\n")
+        .await
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success());
+    assert_no_errors(&app.login("deputy", "deputy-password").await);
+
+    let (user_token, _) = app.register("carl").await;
+    let out = command(&app, &["create-admin", "--username", "CARL"])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("promoted to admin carl"));
+    let me = app
+        .exec(Some(&user_token), "{ me { role } }", json!({}))
+        .await;
+    assert_eq!(
+        me["data"]["me"]["role"], "ADMIN",
+        "promotion applies to existing tokens at once"
+    );
+
+    // A weak password is refused with a message, and nothing is created.
+    let out = command(&app, &["create-admin", "--username", "weakling"])
+        .env("SIGNIN_ADMIN_PASSWORD", "short")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM users WHERE username = 'weakling'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_prints_the_committed_sdl() {
+    let out = Command::new(BIN).arg("schema").output().await.unwrap();
+    assert!(out.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_is_idempotent_and_audit_finds_tampering() {
+    let app = TestApp::new().await;
+    for _ in 0..2 {
+        let out = command(&app, &["migrate"]).output().await.unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (_, id) = app.register("zed").await;
+    let audit = command(&app, &["audit"]).output().await.unwrap();
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+
+    // Money changed behind the ledger's back is reported, and the exit code says so.
+    app.sql(&format!(
+        "UPDATE wallets SET balance = 42 WHERE user_id = {id}"
+    ))
+    .await;
+    let audit = command(&app, &["audit"]).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&audit.stdout);
+    assert!(!audit.status.success());
+    assert!(
+        stdout.contains("1  wallet balance differs from the sum of its ledger rows"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("id {id} (expected 0, found 42)")),
+        "{stdout}"
+    );
+}
