@@ -43,6 +43,18 @@ pub struct Config {
     pub log_format: LogFormat,
     pub graphql: GraphqlLimits,
     pub login_limits: LoginLimits,
+    pub websocket: WebSocketLimits,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebSocketLimits {
+    pub max_connections: usize,
+    pub max_subscriptions_per_connection: usize,
+    /// How often the server pings each connection (graphql-transport-ws).
+    pub ping_interval: Duration,
+    /// How often a connection's token is checked again (deletion, expiry,
+    /// password change end its subscriptions).
+    pub recheck_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +226,24 @@ impl Config {
                     &lookup,
                     "SIGNIN_LOGIN_WINDOW_SECS",
                     Some(900),
+                )?),
+            },
+            websocket: WebSocketLimits {
+                max_connections: parse_or(&lookup, "SIGNIN_MAX_WS_CONNECTIONS", Some(10_000))?,
+                max_subscriptions_per_connection: parse_or(
+                    &lookup,
+                    "SIGNIN_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                    Some(10),
+                )?,
+                ping_interval: Duration::from_secs(parse_or(
+                    &lookup,
+                    "SIGNIN_WS_PING_SECS",
+                    Some(15),
+                )?),
+                recheck_interval: Duration::from_millis(parse_or(
+                    &lookup,
+                    "SIGNIN_WS_RECHECK_MS",
+                    Some(30_000),
                 )?),
             },
         })

@@ -10,6 +10,10 @@ use crate::auth::Identity;
 use crate::service::{accounts, ServiceError};
 use crate::state::AppState;
 
+/// The subscriptions one WebSocket connection may still open.
+#[derive(Debug, Clone)]
+pub struct SubscriptionSlots(pub Arc<tokio::sync::Semaphore>);
+
 #[derive(Debug, Default)]
 pub struct RequestAuth {
     bearer: Option<String>,

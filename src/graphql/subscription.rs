@@ -4,8 +4,9 @@
 use async_graphql::{Context, Subscription};
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::OwnedSemaphorePermit;
 
-use super::context::{caller, state};
+use super::context::{caller, state, SubscriptionSlots};
 use super::errors::{ApiError, ApiResult};
 use super::types::sign_in::SignInStatus;
 use super::types::wallet::WalletTransaction;
@@ -16,13 +17,22 @@ use crate::store::StoreError;
 #[derive(Default)]
 pub struct Subscription;
 
-/// Counts live subscriptions while it exists.
-struct Live;
+/// Counts live subscriptions while it exists, and holds the connection's
+/// subscription slot.
+struct Live(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
 
 impl Live {
-    fn start() -> Self {
+    fn start(ctx: &Context<'_>) -> Result<Self, ServiceError> {
+        let permit = match ctx.data_opt::<SubscriptionSlots>() {
+            Some(slots) => Some(slots.0.clone().try_acquire_owned().map_err(|_| {
+                ServiceError::RateLimited {
+                    retry_after: std::time::Duration::from_secs(1),
+                }
+            })?),
+            None => None,
+        };
         metrics::gauge!("signin_live_subscriptions").increment(1.0);
-        Live
+        Ok(Live(permit))
     }
 }
 
@@ -40,9 +50,10 @@ async fn events_of<T: Send + 'static>(
     pick: fn(&Event) -> Option<T>,
 ) -> ApiResult<impl Stream<Item = Result<T, ApiError>> + use<T>> {
     let me = caller(ctx).await?;
+    let live = Live::start(ctx)?;
     let receiver = state(ctx)?.hub.subscribe(me.user_id);
     Ok(futures::stream::unfold(
-        (Some(receiver), Live::start()),
+        (Some(receiver), live),
         move |(receiver, live)| async move {
             let mut receiver = receiver?;
             loop {

@@ -26,15 +26,13 @@ pub struct HttpState {
     pub ws_slots: Arc<Semaphore>,
 }
 
-/// Most concurrent WebSocket connections per process.
-pub const MAX_WS_CONNECTIONS: usize = 10_000;
-
 pub fn router(app: Arc<AppState>, schema: AppSchema) -> Router {
     let max_body = app.config.graphql.max_body_bytes;
+    let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));
     let state = HttpState {
         app,
         schema,
-        ws_slots: Arc::new(Semaphore::new(MAX_WS_CONNECTIONS)),
+        ws_slots,
     };
     Router::new()
         .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))

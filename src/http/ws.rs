@@ -1,8 +1,11 @@
 //! GraphQL over WebSocket (`graphql-transport-ws`). The connection is
 //! authenticated from the `connection_init` payload before async-graphql
 //! sees it, so that a missing or bad token closes it with the protocol's
-//! 4401/4403 codes, and its subscriptions end when the token stops working.
+//! 4401/4403 codes; the token is checked again now and then, so a deleted
+//! user's or an expired token's subscriptions end. The server pings every
+//! connection; everything sent to a client goes through a bounded buffer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -11,27 +14,40 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::WebSocketUpgrade;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::Semaphore;
 
 use super::HttpState;
-use crate::graphql::context::RequestAuth;
+use crate::graphql::context::{RequestAuth, SubscriptionSlots};
 use crate::service::ServiceError;
 
 /// The client must send `connection_init` within this time.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often a connection's token is checked again (deletion, expiry).
-const RECHECK_INTERVAL: Duration = Duration::from_secs(30);
-const KEEPALIVE: Duration = Duration::from_secs(60);
+/// Messages waiting to be written to one client before the producer waits.
+const OUTGOING_BUFFER: usize = 128;
+const PING: &str = r#"{"type":"ping"}"#;
+/// Largest message a client may send (a subscription document).
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, protocol: GraphQLProtocol) -> Response {
     let Ok(slot) = state.ws_slots.clone().try_acquire_owned() else {
+        metrics::counter!("signin_websocket_refused_total").increment(1);
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "too many WebSocket connections",
         )
             .into_response();
     };
+    // Small per-connection buffers (tungstenite defaults to 128 KiB each
+    // way, which is 256 MiB for 1000 idle subscribers) and a bounded
+    // message size.
     upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             metrics::gauge!("signin_websocket_connections").increment(1.0);
@@ -41,27 +57,26 @@ pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, protocol: GraphQLPro
         })
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let frame = CloseFrame {
+fn close_frame(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    }))
 }
 
-/// The `Authorization` value of a `connection_init` message.
+/// The `Authorization` value of a `connection_init` message (None inside
+/// when it has none); None when the message is not a `connection_init`.
 fn init_authorization(message: &Message) -> Option<Option<String>> {
-    let text = match message {
-        Message::Text(t) => t.as_str().to_owned(),
-        Message::Binary(b) => String::from_utf8(b.to_vec()).ok()?,
+    let value: serde_json::Value = match message {
+        Message::Text(t) => serde_json::from_str(t.as_str()).ok()?,
+        Message::Binary(b) => serde_json::from_slice(b).ok()?,
         _ => return None,
     };
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     if value.get("type")?.as_str()? != "connection_init" {
         return None;
     }
-    let payload = value.get("payload");
-    let header = payload
+    let header = value
+        .get("payload")
         .and_then(|p| p.get("Authorization").or_else(|| p.get("authorization")))
         .and_then(|v| v.as_str())
         .map(str::to_owned);
@@ -72,42 +87,78 @@ async fn serve(state: HttpState, mut socket: WebSocket, protocol: GraphQLProtoco
     let first = match tokio::time::timeout(INIT_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(message))) => message,
         Ok(_) => return,
-        Err(_) => return close(&mut socket, 4408, "Connection initialisation timeout").await,
+        Err(_) => {
+            let _ = socket
+                .send(close_frame(4408, "Connection initialisation timeout"))
+                .await;
+            return;
+        }
     };
     let Some(authorization) = init_authorization(&first) else {
-        return close(&mut socket, 4400, "expected connection_init").await;
+        let _ = socket
+            .send(close_frame(4400, "expected connection_init"))
+            .await;
+        return;
     };
     let auth = RequestAuth::from_authorization(authorization.as_deref());
     if !auth.has_token() {
-        return close(&mut socket, 4401, "Unauthorized").await;
+        let _ = socket.send(close_frame(4401, "Unauthorized")).await;
+        return;
     }
-    let token_header = authorization.unwrap_or_default();
-    let identity = match auth.identity(&state.app).await {
-        Ok(identity) => identity,
+    let user_id = match auth.identity(&state.app).await {
+        Ok(identity) => identity.user_id,
         Err(ServiceError::Unavailable(_)) => {
-            return close(&mut socket, 1011, "service unavailable").await
+            let _ = socket.send(close_frame(1011, "service unavailable")).await;
+            return;
         }
-        Err(_) => return close(&mut socket, 4403, "Forbidden").await,
+        Err(_) => {
+            let _ = socket.send(close_frame(4403, "Forbidden")).await;
+            return;
+        }
     };
-    tracing::debug!(user_id = identity.user_id, "websocket authenticated");
-
+    let limits = &state.app.config.websocket;
     let mut data = Data::default();
     data.insert(auth);
-    let (sink, stream) = socket.split();
-    // async-graphql answers the replayed connection_init with its ack.
-    let stream = futures::stream::once(async move { Ok(first) }).chain(stream);
-    let connection = GraphQLWebSocket::new_with_pair(sink, stream, state.schema.clone(), protocol)
-        .with_data(data)
-        .keepalive_timeout(KEEPALIVE)
-        .serve();
+    data.insert(SubscriptionSlots(Arc::new(Semaphore::new(
+        limits.max_subscriptions_per_connection,
+    ))));
 
-    // The token is checked again now and then: a deleted user, a changed
-    // password or an expired token ends the connection and its streams.
+    let (mut sink, stream) = socket.split();
+    let (outgoing, mut queued) = mpsc::channel::<Message>(OUTGOING_BUFFER);
+    // The writer owns the socket's sending half: GraphQL messages, pings,
+    // and the closing frame all go through it, in order.
+    let ping_interval = limits.ping_interval;
+    let writer = tokio::spawn(async move {
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
+        loop {
+            let message = tokio::select! {
+                message = queued.next() => match message {
+                    Some(m) => m,
+                    None => break,
+                },
+                _ = ping.tick() => Message::Text(PING.into()),
+            };
+            let closing = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    // async-graphql answers the replayed connection_init with its ack.
+    let incoming = futures::stream::once(async move { Ok(first) }).chain(stream);
+    let connection =
+        GraphQLWebSocket::new_with_pair(outgoing.clone(), incoming, state.schema.clone(), protocol)
+            .with_data(data)
+            .serve();
     let recheck = async {
         loop {
-            tokio::time::sleep(RECHECK_INTERVAL).await;
-            let token = RequestAuth::from_authorization(Some(&token_header));
-            match token.identity(&state.app).await {
+            tokio::time::sleep(limits.recheck_interval).await;
+            // A fresh check each time (a request's identity is cached).
+            let again = RequestAuth::from_authorization(authorization.as_deref());
+            match again.identity(&state.app).await {
                 Ok(_) | Err(ServiceError::Unavailable(_)) => {}
                 Err(_) => return,
             }
@@ -115,6 +166,12 @@ async fn serve(state: HttpState, mut socket: WebSocket, protocol: GraphQLProtoco
     };
     tokio::select! {
         _ = connection => {}
-        _ = recheck => tracing::debug!(user_id = identity.user_id, "websocket token no longer valid; closed"),
+        _ = recheck => {
+            tracing::debug!(user_id, "websocket token no longer valid; closing");
+            let mut outgoing = outgoing.clone();
+            let _ = outgoing.send(close_frame(4403, "Forbidden")).await;
+        }
     }
+    drop(outgoing);
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
 }

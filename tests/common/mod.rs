@@ -250,6 +250,14 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Serves this app over HTTP on a free port (with the worker or not).
+    pub async fn serve(&self, with_worker: bool) -> signin_rewards::app::Running {
+        let bind = "127.0.0.1:0".parse().unwrap();
+        signin_rewards::app::start(self.state.clone(), bind, with_worker)
+            .await
+            .unwrap()
+    }
+
     /// Starts the reward worker (and relay) in this process.
     pub fn start_worker(&mut self) {
         let token = CancellationToken::new();

@@ -1,0 +1,405 @@
+//! Subscriptions over graphql-transport-ws, fanned out through Redis.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/process.rs"]
+mod process;
+#[path = "../common/ws.rs"]
+mod ws;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use common::{assert_no_errors, TestApp};
+use ws::{Closed, GqlWs};
+
+const STREAK: &str = "subscription { streakUpdated { today signedInToday streak cycleDay todayReward cycle { day signedIn } } }";
+const WALLET: &str =
+    "subscription { walletUpdated { id amount kind balanceAfter note createdAt } }";
+const SIGN_IN: &str = "mutation { signIn { record { cycleDay } } }";
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_sees_its_sign_in_and_its_reward() {
+    let app = TestApp::new().await;
+    let server = app.serve(true).await;
+    let (token, _) = app.register("sub_alice").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws.subscribe("s", STREAK).await;
+    ws.subscribe("w", WALLET).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_no_errors(&app.exec(Some(&token), SIGN_IN, json!({})).await);
+    let streak = ws
+        .next_data("s", WAIT)
+        .await
+        .expect("streakUpdated arrives");
+    let status = &streak["data"]["streakUpdated"];
+    assert_eq!(
+        (
+            status["signedInToday"].as_bool(),
+            status["streak"].as_i64(),
+            status["cycleDay"].as_i64()
+        ),
+        (Some(true), Some(1), Some(1))
+    );
+    assert_eq!(status["cycle"][0]["signedIn"], true);
+
+    let wallet = ws
+        .next_data("w", WAIT)
+        .await
+        .expect("walletUpdated arrives when the worker credits");
+    let tx = &wallet["data"]["walletUpdated"];
+    assert_eq!(
+        (
+            tx["kind"].as_str(),
+            tx["amount"].as_i64(),
+            tx["balanceAfter"].as_i64()
+        ),
+        (Some("SIGN_IN_REWARD"), Some(10), Some(10))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_without_a_valid_token_are_refused() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let port = server.addr.port();
+    assert_eq!(
+        GqlWs::connect(port, None).await.err(),
+        Some(Closed::Code(4401))
+    );
+    assert_eq!(
+        GqlWs::connect(port, Some("not-a-token")).await.err(),
+        Some(Closed::Code(4403))
+    );
+    let (token, id) = app.register("sub_bob").await;
+    let (admin, _) = app.admin("sub_admin").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&admin),
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": id.to_string() }),
+        )
+        .await,
+    );
+    assert_eq!(
+        GqlWs::connect(port, Some(&token)).await.err(),
+        Some(Closed::Code(4403))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_only_see_their_own_events() {
+    let app = TestApp::new().await;
+    let server = app.serve(true).await;
+    let (alice, _) = app.register("only_alice").await;
+    let (bob, _) = app.register("only_bob").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&alice))
+        .await
+        .unwrap();
+    ws.subscribe("s", STREAK).await;
+    ws.subscribe("w", WALLET).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_no_errors(&app.exec(Some(&bob), SIGN_IN, json!({})).await);
+    app.wait_credited(1, WAIT).await;
+    assert!(
+        ws.next_data("s", Duration::from_millis(700))
+            .await
+            .is_none(),
+        "alice saw bob's sign-in"
+    );
+    assert!(
+        ws.next_data("w", Duration::from_millis(300))
+            .await
+            .is_none(),
+        "alice saw bob's reward"
+    );
+
+    assert_no_errors(&app.exec(Some(&alice), SIGN_IN, json!({})).await);
+    assert!(ws.next_data("s", WAIT).await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_users_subscriptions_end() {
+    let app = TestApp::with_config(&[("SIGNIN_WS_RECHECK_MS", "200")]).await;
+    let server = app.serve(false).await;
+    let (token, id) = app.register("doomed").await;
+    let (admin, _) = app.admin("reaper").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws.subscribe("s", STREAK).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_no_errors(
+        &app.exec(
+            Some(&admin),
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": id.to_string() }),
+        )
+        .await,
+    );
+    let started = Instant::now();
+    assert_eq!(ws.closed(Duration::from_secs(5)).await, Closed::Code(4403));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_per_connection_and_server_pings() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_MAX_SUBSCRIPTIONS_PER_CONNECTION", "2"),
+        ("SIGNIN_WS_PING_SECS", "1"),
+    ])
+    .await;
+    let server = app.serve(false).await;
+    let (token, _) = app.register("greedy").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws.subscribe("a", STREAK).await;
+    ws.subscribe("b", WALLET).await;
+    ws.subscribe("c", STREAK).await;
+    let refused = loop {
+        let m = ws
+            .next_message(WAIT)
+            .await
+            .expect("an answer to the third subscription");
+        if m["id"] == "c" {
+            break m;
+        }
+    };
+    assert_eq!(refused["type"], "next", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"],
+        "RATE_LIMITED"
+    );
+    // Idle connections are pinged by the server (and the client's pong keeps it open).
+    let _ = ws.next_data("a", Duration::from_millis(2500)).await;
+    assert!(ws.pings >= 1, "no server ping in 2.5 s");
+    // A new subscription is possible once one ends.
+    let mut ws2 = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws2.subscribe("x", STREAK).await;
+    assert_no_errors(&app.exec(Some(&token), SIGN_IN, json!({})).await);
+    assert!(
+        ws2.next_data("x", WAIT).await.is_some(),
+        "limits are per connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cross_server_replicas() {
+    let app = TestApp::new().await;
+    let secret = "a-test-secret-that-is-at-least-32-bytes";
+    let mut ports = Vec::new();
+    let mut replicas = Vec::new();
+    for name in ["replica-a", "replica-b"] {
+        let port = process::free_port();
+        let vars = vec![
+            ("DATABASE_URL", app.db.url.clone()),
+            ("REDIS_URL", common::redis_url()),
+            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+            ("SIGNIN_JWT_SECRET", secret.to_owned()),
+            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+        ];
+        replicas.push(process::Proc::spawn(name, process::BIN, &["serve"], &vars));
+        process::wait_for_port(port, Duration::from_secs(30)).await;
+        ports.push(port);
+    }
+    // The replicas run on the real clock: so must the token.
+    app.clock.set(chrono::Utc::now());
+    let (token, _) = app.register("roamer").await;
+    let mut ws = GqlWs::connect(ports[0], Some(&token)).await.unwrap();
+    ws.subscribe("s", STREAK).await;
+    ws.subscribe("w", WALLET).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let response: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/graphql", ports[1]))
+        .bearer_auth(&token)
+        .json(&json!({ "query": SIGN_IN }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_no_errors(&response);
+    assert!(
+        ws.next_data("s", WAIT).await.is_some(),
+        "the sign-in on replica B reached a subscriber on replica A"
+    );
+    assert!(
+        ws.next_data("w", WAIT).await.is_some(),
+        "so did the reward, credited by a worker"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_reconnect_after_a_redis_outage() {
+    let mut redis = process::PrivateRedis::start().await;
+    let app = TestApp::with_config(&[("REDIS_URL", redis.url().as_str())]).await;
+    let server = app.serve(false).await;
+    let (token, _) = app.register("patient").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws.subscribe("s", STREAK).await;
+
+    redis.stop().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.resume().await;
+    // Wait until the process has subscribed again (one subscriber on the channel).
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let started = Instant::now();
+    loop {
+        let (_, subscribers): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(app.state.keys.events_channel())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if subscribers > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the event listener never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "event listener resubscribed {:?} after Redis came back",
+        started.elapsed()
+    );
+    assert_no_errors(&app.exec(Some(&token), SIGN_IN, json!({})).await);
+    assert!(
+        ws.next_data("s", WAIT).await.is_some(),
+        "events flow again after the outage"
+    );
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_subscribers_each_get_their_own_event() {
+    const N: usize = 1000;
+    let app = TestApp::new().await;
+    let port = process::free_port();
+    let vars = vec![
+        ("DATABASE_URL", app.db.url.clone()),
+        ("REDIS_URL", common::redis_url()),
+        ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+        (
+            "SIGNIN_JWT_SECRET",
+            "a-test-secret-that-is-at-least-32-bytes".to_owned(),
+        ),
+        ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+    ];
+    let server = process::Proc::spawn(
+        "thousand-subscribers",
+        process::BIN,
+        &["serve", "--no-worker"],
+        &vars,
+    );
+    process::wait_for_port(port, Duration::from_secs(30)).await;
+    let ids = app.seed_users("fan", N).await;
+    let keys = signin_rewards::auth::token::TokenKeys::new(
+        b"a-test-secret-that-is-at-least-32-bytes",
+        Duration::from_secs(3600),
+    );
+    let tokens: Vec<String> = ids
+        .iter()
+        .map(|id| keys.issue(*id, 0, chrono::Utc::now()).unwrap().0)
+        .collect();
+    let (_, idle_hwm) = rss_kib(server.pid());
+
+    // 1000 connections, each subscribed to its own user's streak.
+    use futures::StreamExt;
+    let mut sockets: Vec<GqlWs> = futures::stream::iter(tokens.iter().cloned())
+        .map(|t| async move {
+            let mut ws = GqlWs::connect(port, Some(&t)).await.unwrap();
+            ws.subscribe("s", STREAK).await;
+            ws
+        })
+        .buffered(50)
+        .collect()
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (subscribed_rss, _) = rss_kib(server.pid());
+
+    // A burst of sign-ins; each subscriber waits for its own event.
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    let listeners: Vec<_> = sockets
+        .drain(..)
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                (
+                    ws.next_data("s", Duration::from_secs(30)).await,
+                    Instant::now(),
+                )
+            })
+        })
+        .collect();
+    let sent: Vec<Instant> = futures::stream::iter(tokens.iter().cloned())
+        .map(|t| {
+            let client = client.clone();
+            async move {
+                let sent = Instant::now();
+                let r: Value = client
+                    .post(format!("http://127.0.0.1:{port}/graphql"))
+                    .bearer_auth(t)
+                    .json(&json!({ "query": SIGN_IN }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert!(r.get("errors").is_none(), "{r}");
+                sent
+            }
+        })
+        .buffered(50)
+        .collect()
+        .await;
+    let mut latencies = Vec::new();
+    for (listener, sent_at) in listeners.into_iter().zip(&sent) {
+        let (payload, received_at) = listener.await.unwrap();
+        let payload = payload.expect("every subscriber receives its event");
+        assert_eq!(payload["data"]["streakUpdated"]["signedInToday"], true);
+        latencies.push(received_at.duration_since(*sent_at));
+    }
+    let burst = started.elapsed();
+    latencies.sort();
+    let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    let (_, peak) = rss_kib(server.pid());
+    println!(
+        "1000 subscribers: burst of {N} sign-ins in {burst:?}; delivery latency p50 {:?}, p99 {:?}, max {:?}; \
+         server RSS idle {} MiB -> {} MiB with 1000 subscriptions, peak {} MiB",
+        p(0.5),
+        p(0.99),
+        latencies[latencies.len() - 1],
+        idle_hwm / 1024,
+        subscribed_rss / 1024,
+        peak / 1024
+    );
+    assert!(peak < 150 * 1024, "server peak RSS {} MiB", peak / 1024);
+}
