@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The browser test: starts the built service on a free port against its own
-# database and Redis namespace, drives the check-in page and the playground
-# in Debian's Chromium (web-playground/tests/e2e.mjs), and stops it.
+# The browser test and the HTTP conformance audit: starts the built service
+# on a free port against its own database and Redis namespace, drives the
+# check-in page and the playground in Debian's Chromium
+# (web-playground/tests/e2e.mjs), runs the graphql-http server audit, and
+# stops the service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +35,7 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null &&
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat build/e2e-server.log; exit 1; }
 
 BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$PWD/build/screenshots" node web-playground/tests/e2e.mjs
+
+# GraphQL-over-HTTP conformance (the graphql-http package's server audit).
+[ -d tests/graphql-http/node_modules/graphql-http ] || (cd tests/graphql-http && npm ci --no-audit --no-fund --loglevel=error)
+URL="http://127.0.0.1:$port/graphql" node tests/graphql-http/audit.mjs

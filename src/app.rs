@@ -41,6 +41,8 @@ pub async fn start(
     bind: SocketAddr,
     with_worker: bool,
 ) -> std::io::Result<Running> {
+    // Install the metrics recorder before anything records.
+    http::metrics::handle();
     let shutdown = CancellationToken::new();
     let listener_task = tokio::spawn(state.hub.clone().listen(
         redis_client(&state)?,
@@ -55,9 +57,12 @@ pub async fn start(
     let addr = tcp.local_addr()?;
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
-        axum::serve(tcp, router)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
+        axum::serve(
+            tcp,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
     });
     tracing::info!(%addr, with_worker, "serving GraphQL on http://{addr}/graphql");
     Ok(Running {
@@ -113,6 +118,7 @@ impl Running {
 
 /// Runs the worker alone until `shutdown`.
 pub async fn run_worker(state: Arc<AppState>, shutdown: CancellationToken) {
+    http::metrics::handle();
     jobs::worker::run(state, shutdown).await
 }
 

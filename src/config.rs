@@ -44,6 +44,9 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub login_limits: LoginLimits,
     pub websocket: WebSocketLimits,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +76,9 @@ pub struct LoginLimits {
     pub slow_after: u32,
     /// Failures per username in the window before logins are refused.
     pub refuse_after: u32,
+    /// The same per client address (many usernames from one place).
+    pub address_slow_after: u32,
+    pub address_refuse_after: u32,
     pub window: Duration,
 }
 
@@ -222,12 +228,19 @@ impl Config {
             login_limits: LoginLimits {
                 slow_after: parse_or(&lookup, "SIGNIN_LOGIN_SLOW_AFTER", Some(3))?,
                 refuse_after: parse_or(&lookup, "SIGNIN_LOGIN_REFUSE_AFTER", Some(10))?,
+                address_slow_after: parse_or(&lookup, "SIGNIN_LOGIN_ADDRESS_SLOW_AFTER", Some(20))?,
+                address_refuse_after: parse_or(
+                    &lookup,
+                    "SIGNIN_LOGIN_ADDRESS_REFUSE_AFTER",
+                    Some(100),
+                )?,
                 window: Duration::from_secs(parse_or(
                     &lookup,
                     "SIGNIN_LOGIN_WINDOW_SECS",
                     Some(900),
                 )?),
             },
+            trust_forwarded_for: parse_or(&lookup, "SIGNIN_TRUST_FORWARDED_FOR", Some(false))?,
             websocket: WebSocketLimits {
                 max_connections: parse_or(&lookup, "SIGNIN_MAX_WS_CONNECTIONS", Some(10_000))?,
                 max_subscriptions_per_connection: parse_or(

@@ -38,6 +38,10 @@ impl RedisKeys {
         )
     }
 
+    pub fn login_failures_from(&self, address: std::net::IpAddr) -> String {
+        format!("{}:login-failures-from:{address}", self.namespace)
+    }
+
     pub fn events_channel(&self) -> String {
         format!("{}:events", self.namespace)
     }

@@ -10,6 +10,40 @@ use crate::auth::Identity;
 use crate::service::{accounts, ServiceError};
 use crate::state::AppState;
 
+/// The id of one HTTP request: in its log lines, its response's
+/// `x-request-id` header, and its errors' `extensions.requestId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The caller's network address, for per-address limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl ClientAddress {
+    /// The peer's address, or with `trust_forwarded_for` (behind a proxy
+    /// that sets it) the first address of `X-Forwarded-For`.
+    pub fn from_request(
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+        trust_forwarded_for: bool,
+    ) -> Self {
+        let forwarded = trust_forwarded_for
+            .then(|| {
+                headers
+                    .get("x-forwarded-for")?
+                    .to_str()
+                    .ok()?
+                    .split(',')
+                    .next()?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .flatten();
+        ClientAddress(forwarded.or(peer.map(|p| p.ip())))
+    }
+}
+
 /// The subscriptions one WebSocket connection may still open.
 #[derive(Debug, Clone)]
 pub struct SubscriptionSlots(pub Arc<tokio::sync::Semaphore>);

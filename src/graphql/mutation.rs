@@ -1,6 +1,6 @@
 use async_graphql::{Context, MergedObject, Object, ID};
 
-use super::context::{admin as require_admin, caller, state};
+use super::context::{admin as require_admin, caller, state, ClientAddress};
 use super::errors::ApiResult;
 use super::guards::AdminGuard;
 use super::types::account::AuthPayload;
@@ -36,7 +36,8 @@ impl AccountMutation {
         username: String,
         password: String,
     ) -> ApiResult<AuthPayload> {
-        Ok(accounts::login(state(ctx)?, &username, &password)
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
+        Ok(accounts::login(state(ctx)?, &username, &password, client)
             .await?
             .into())
     }

@@ -1,40 +1,203 @@
-//! `/graphql` over HTTP (GET for queries, POST for everything) and the
-//! WebSocket upgrade on the same path.
+//! `/graphql` over HTTP per the GraphQL-over-HTTP spec (GET for queries,
+//! POST with a JSON body for everything), and the WebSocket upgrade on the
+//! same path.
+
+use std::net::SocketAddr;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::header::{ALLOW, AUTHORIZATION};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, FromRequestParts, State, WebSocketUpgrade};
+use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use super::{ws, HttpState};
-use crate::graphql::context::RequestAuth;
+use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
+use crate::graphql::OperationName;
 
-fn auth_of(headers: &HeaderMap) -> RequestAuth {
-    RequestAuth::from_authorization(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()))
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The media type the client asked for: `application/graphql-response+json`
+/// when it accepts it (and does not prefer plain JSON), else JSON.
+fn wants_graphql_response_json(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let position = |media: &str| {
+        accept
+            .split(',')
+            .position(|part| part.trim().starts_with(media))
+    };
+    match (
+        position("application/graphql-response+json"),
+        position("application/json"),
+    ) {
+        (Some(g), Some(j)) => g <= j,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// A response with no data and one error, for requests refused before
+/// execution.
+fn request_error(status: StatusCode, headers: &HeaderMap, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    let media = if wants_graphql_response_json(headers) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        JSON
+    };
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The HTTP response for an executed request. Every error carries the
+/// request id, which is also in the server's log lines for it.
+fn respond(
+    mut response: async_graphql::Response,
+    headers: &HeaderMap,
+    request_id: Option<&RequestId>,
+) -> Response {
+    if let Some(id) = request_id {
+        for error in &mut response.errors {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", id.0.as_str());
+        }
+    }
+    let graphql_json = wants_graphql_response_json(headers);
+    // A request error (the document did not parse or validate) has no data
+    // and no error with a path: 400 under graphql-response+json. With plain
+    // JSON every well-formed request gets 200.
+    let request_failed = response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let status = if graphql_json && request_failed && !response.errors.is_empty() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let media = if graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        JSON
+    };
+    let mut body = serde_json::to_value(&response).unwrap_or_default();
+    if request_failed {
+        // A request that never executed has no data entry at all.
+        if let Some(object) = body.as_object_mut() {
+            object.remove("data");
+        }
+    }
+    let body = body.to_string();
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(media))],
+        body,
+    )
+        .into_response()
+}
+
+/// Where a request comes from: its id (set by the middleware) and the
+/// peer's address (when served with connection info).
+pub struct Origin {
+    request_id: Option<RequestId>,
+    peer: Option<SocketAddr>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Origin {
+            request_id: parts.extensions.get::<RequestId>().cloned(),
+            peer: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        })
+    }
+}
+
+fn request_data(
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+    origin: Origin,
+    state: &HttpState,
+) -> async_graphql::Request {
+    let auth =
+        RequestAuth::from_authorization(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()));
+    let client =
+        ClientAddress::from_request(headers, origin.peer, state.app.config.trust_forwarded_for);
+    let operation = request.operation_name.clone().map(OperationName);
+    let mut request = request.data(auth).data(client);
+    if let Some(id) = origin.request_id {
+        request = request.data(id);
+    }
+    if let Some(name) = operation {
+        request = request.data(name);
+    }
+    request
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 pub async fn post(
     State(state): State<HttpState>,
     headers: HeaderMap,
+    origin: Origin,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    // Only JSON bodies: a form or multipart post (what a cross-site page
+    // can send without a preflight) is refused, so no CSRF.
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &headers,
+            "POST bodies must be application/json",
+        );
+    }
     let request = match request {
         Ok(r) => r.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                &headers,
+                &format!("malformed GraphQL request: {}", rejection.0),
+            );
+        }
     };
-    let response = state.schema.execute(request.data(auth_of(&headers))).await;
-    GraphQLResponse::from(response).into_response()
+    let request_id = origin.request_id.clone();
+    let request = request_data(request, &headers, origin, &state);
+    respond(
+        state.schema.execute(request).await,
+        &headers,
+        request_id.as_ref(),
+    )
 }
 
 pub async fn get_or_upgrade(
     State(state): State<HttpState>,
+    method: Method,
     headers: HeaderMap,
+    origin: Origin,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     protocol: Result<GraphQLProtocol, StatusCode>,
     request: Result<GraphQLRequest, GraphQLRejection>,
@@ -51,36 +214,50 @@ pub async fn get_or_upgrade(
     }
     let request = match request {
         Ok(r) => r.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                &headers,
+                &format!("malformed GraphQL request: {}", rejection.0),
+            );
+        }
     };
     // GET must not change anything (GraphQL over HTTP; CSRF).
-    if operation_type(&request) != Some(OperationType::Query) {
-        let body = json!({ "errors": [{
-            "message": "only queries may be sent with GET; use POST",
-            "extensions": { "code": "BAD_USER_INPUT" }
-        }]});
-        return (
+    if method == Method::GET && operation_type(&request) != Some(OperationType::Query) {
+        let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            [(ALLOW, "POST")],
-            Json(body),
-        )
-            .into_response();
+            &headers,
+            "only queries may be sent with GET; use POST",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
     }
-    let response = state.schema.execute(request.data(auth_of(&headers))).await;
-    GraphQLResponse::from(response).into_response()
+    let request_id = origin.request_id.clone();
+    let request = request_data(request, &headers, origin, &state);
+    respond(
+        state.schema.execute(request).await,
+        &headers,
+        request_id.as_ref(),
+    )
 }
 
-/// The type of the operation the request would run; None when the document
-/// does not parse or names no runnable operation (execution reports that).
+/// The type of the operation the request would run; a document that does
+/// not parse counts as a query (execution reports the error).
 fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return Some(OperationType::Query);
+    };
     match &document.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
         DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
-            Some(name) => ops.get(name).map(|op| op.node.ty),
+            Some(name) => ops
+                .get(name)
+                .map(|op| op.node.ty)
+                .or(Some(OperationType::Query)),
             None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
+            None => Some(OperationType::Query),
         },
     }
-    .or(Some(OperationType::Query))
 }

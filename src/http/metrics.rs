@@ -2,13 +2,15 @@
 //! counters and latency.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::HttpState;
 
 /// The process-wide recorder, installed on first use.
 pub fn handle() -> &'static PrometheusHandle {
@@ -28,7 +30,37 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-pub async fn render() -> impl IntoResponse {
+/// The Prometheus page. Gauges that describe the moment (pools, queue)
+/// are read now, at scrape time.
+pub async fn render(State(state): State<HttpState>) -> impl IntoResponse {
+    let app = &state.app;
+    let db = app.db.state();
+    metrics::gauge!("signin_db_pool_connections").set(f64::from(db.connections));
+    metrics::gauge!("signin_db_pool_idle").set(f64::from(db.idle_connections));
+    metrics::gauge!("signin_db_pool_max").set(f64::from(app.config.db_pool_size));
+    let redis = app.redis.state();
+    metrics::gauge!("signin_redis_pool_connections").set(f64::from(redis.connections));
+    metrics::gauge!("signin_redis_pool_idle").set(f64::from(redis.idle_connections));
+    metrics::gauge!("signin_db_statements").set(app.statements.count() as f64);
+    let queue = app.queue.queue_name().to_owned();
+    let depth = async {
+        let mut conn = app.redis.get().await.ok()?;
+        let (active, scheduled, dead): (i64, i64, i64) = redis::pipe()
+            .llen(format!("{queue}:active"))
+            .zcard(format!("{queue}:scheduled"))
+            .scard(format!("{queue}:dead"))
+            .query_async(&mut *conn)
+            .await
+            .ok()?;
+        Some((active, scheduled, dead))
+    };
+    if let Ok(Some((active, scheduled, dead))) =
+        tokio::time::timeout(Duration::from_millis(500), depth).await
+    {
+        metrics::gauge!("signin_queue_jobs", "state" => "waiting").set(active as f64);
+        metrics::gauge!("signin_queue_jobs", "state" => "scheduled").set(scheduled as f64);
+        metrics::gauge!("signin_queue_jobs", "state" => "dead").set(dead as f64);
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle().render(),

@@ -1,5 +1,6 @@
-//! HTTP: the GraphQL endpoints, health, readiness, metrics, the playground,
-//! and the middleware every request goes through.
+//! HTTP: the GraphQL endpoints, health, readiness, metrics, the embedded
+//! pages, and the middleware every request goes through (request id and
+//! tracing span, metrics, body limit, timeout).
 
 pub mod assets;
 pub mod graphql;
@@ -9,11 +10,18 @@ pub mod ws;
 
 use std::sync::Arc;
 
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use tokio::sync::Semaphore;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
+use crate::graphql::context::RequestId;
 use crate::graphql::AppSchema;
 use crate::state::AppState;
 
@@ -27,7 +35,7 @@ pub struct HttpState {
 }
 
 pub fn router(app: Arc<AppState>, schema: AppSchema) -> Router {
-    let max_body = app.config.graphql.max_body_bytes;
+    let limits = app.config.graphql.clone();
     let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));
     let state = HttpState {
         app,
@@ -42,7 +50,36 @@ pub fn router(app: Arc<AppState>, schema: AppSchema) -> Router {
         .route("/", get(assets::check_in_page))
         .route("/playground", get(assets::playground))
         .route("/assets/{name}", get(assets::asset))
-        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// Takes the caller's `x-request-id` when it is a sane token, else makes
+/// one; runs the request inside a span that carries it.
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:016x}", rand::random::<u64>()));
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = next.run(request).instrument(span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }

@@ -6,7 +6,9 @@ use super::error::account_input;
 use super::ServiceError;
 use crate::auth::token::Claims;
 use crate::auth::{password, Identity};
-use crate::cache::login_limiter::{self, Verdict};
+use std::net::IpAddr;
+
+use crate::cache::login_limiter::{self, Subject, Verdict};
 use crate::domain::account::{self, Role};
 use crate::state::AppState;
 use crate::store::users::{self, UserRow};
@@ -66,14 +68,19 @@ async fn create_user(
     }
 }
 
+/// Logs in. Failures are counted per username and per client address
+/// (when known); past the limits, attempts are slowed and then refused.
 pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
+    client: Option<IpAddr>,
 ) -> Result<Session, ServiceError> {
     let limits = &state.config.login_limits;
+    let mut subjects = vec![Subject::Username(username)];
+    subjects.extend(client.map(Subject::Address));
     // The limiter fails open: a Redis outage must not lock everyone out.
-    match login_limiter::check(&state.redis, &state.keys, username, limits).await {
+    match login_limiter::check(&state.redis, &state.keys, &subjects, limits).await {
         Ok(Verdict::Allow) => {}
         Ok(Verdict::Delay(wait)) => tokio::time::sleep(wait).await,
         Ok(Verdict::Refuse { retry_after }) => {
@@ -91,7 +98,7 @@ pub async fn login(
     let matches = password::verify(password.to_owned(), live.map(|c| c.password_hash)).await?;
     let Some(user_id) = user_id.filter(|_| matches) else {
         if let Err(error) =
-            login_limiter::record_failure(&state.redis, &state.keys, username, limits).await
+            login_limiter::record_failure(&state.redis, &state.keys, &subjects, limits).await
         {
             tracing::warn!(%error, "login failure not counted");
         }

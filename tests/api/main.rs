@@ -9,6 +9,8 @@ mod accounts;
 mod admin;
 mod cli;
 mod jobs;
+mod observability;
 mod schema_contract;
+mod security;
 mod sign_in;
 mod wallet;

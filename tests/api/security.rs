@@ -1,0 +1,578 @@
+//! Abuse limits, CSRF, tokens, login limits, leaks: each sends the bad
+//! input over HTTP and checks the clear error and that nothing changed.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+use crate::common::{assert_no_errors, TestApp, PASSWORD};
+
+struct Http {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Http {
+    fn new(port: u16) -> Self {
+        Http {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn post(&self, body: Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .json(&body);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depth_and_complexity_are_refused_before_execution() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let (token, _) = app.register("limits").await;
+
+    let deep = format!(
+        "{{ __type(name: \"Query\") {{ {}name{} }} }}",
+        "ofType { ".repeat(60),
+        " }".repeat(60)
+    );
+    let (status, body) = http.post(json!({ "query": deep }), None).await;
+    assert_eq!((status, code(&body)), (200, "BAD_USER_INPUT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("depth"),
+        "{body}"
+    );
+
+    let aliases: String = (0..5000).map(|i| format!("a{i}: __typename ")).collect();
+    let (_, body) = http
+        .post(json!({ "query": format!("{{ {aliases} }}") }), None)
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{body}"
+    );
+
+    let aliases: String = (0..5000).map(|i| format!("a{i}: me {{ id }} ")).collect();
+    let (_, body) = http
+        .post(json!({ "query": format!("{{ {aliases} }}") }), Some(&token))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{body}"
+    );
+
+    // Refused before it runs: none of these 5,000 aliased sign-ins happens.
+    let aliases: String = (0..5000)
+        .map(|i| format!("s{i}: signIn {{ record {{ date }} }} "))
+        .collect();
+    let (_, body) = http
+        .post(
+            json!({ "query": format!("mutation {{ {aliases} }}") }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM sign_ins").await, 0);
+
+    // GraphiQL's own introspection query stays within the defaults.
+    let (status, body) = http.post(json!({ "query": INTROSPECTION }), None).await;
+    assert_eq!(status, 200);
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transport_limits_and_csrf() {
+    let app = TestApp::with_config(&[("SIGNIN_MAX_BODY_BYTES", "10000")]).await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let (token, _) = app.register("csrf").await;
+    use reqwest::Method;
+
+    // Batches are not accepted.
+    let batch = json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]).to_string();
+    let (status, _) = http
+        .raw(
+            Method::POST,
+            "/graphql",
+            Some("application/json"),
+            batch.into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 400);
+    // Bodies over the limit.
+    let big = json!({ "query": format!("{{ __typename }} # {}", "x".repeat(20_000)) }).to_string();
+    let (status, _) = http
+        .raw(
+            Method::POST,
+            "/graphql",
+            Some("application/json"),
+            big.into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 413);
+    // Malformed JSON.
+    let (status, body) = http
+        .raw(
+            Method::POST,
+            "/graphql",
+            Some("application/json"),
+            b"{\"query\": ".to_vec(),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("BAD_USER_INPUT"), "{body}");
+
+    // A mutation by GET is refused and changes nothing.
+    let url = format!(
+        "{}/graphql?query={}",
+        http.url,
+        urlencode("mutation { signIn { record { date } } }")
+    );
+    let response = http
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    // Bodies a cross-site form can send without a preflight are refused.
+    let mutation = json!({ "query": "mutation { signIn { record { date } } }" }).to_string();
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = http
+            .client
+            .post(format!("{}/graphql", http.url))
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(mutation.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 415, "{content_type}");
+    }
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM sign_ins").await,
+        0,
+        "no sign-in through any of these"
+    );
+    // Queries by GET work.
+    let url = format!(
+        "{}/graphql?query={}",
+        http.url,
+        urlencode("{ me { username } }")
+    );
+    let body: Value = http
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["me"]["username"], "csrf");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_time_out() {
+    let app = TestApp::with_config(&[("SIGNIN_REQUEST_TIMEOUT_MS", "5")]).await;
+    app.register("slowpoke").await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    // Checking an Argon2id hash takes longer than 5 ms.
+    let body = json!({ "query": "mutation { login(username: \"slowpoke\", password: \"correct-horse-battery\") { token } }" });
+    let (status, _) = http.post(body, None).await;
+    assert_eq!(status, 408);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_and_playground_can_be_switched_off() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_INTROSPECTION", "false"),
+        ("SIGNIN_PLAYGROUND", "false"),
+    ])
+    .await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    // async-graphql answers introspection with null when it is off.
+    let (_, body) = http
+        .post(json!({ "query": "{ __schema { types { name } } }" }), None)
+        .await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let (_, body) = http
+        .post(
+            json!({ "query": "{ __type(name: \"User\") { fields { name } } }" }),
+            None,
+        )
+        .await;
+    assert!(body["data"]["__type"].is_null(), "{body}");
+    let (status, _) = http
+        .raw(reqwest::Method::GET, "/playground", None, vec![])
+        .await;
+    assert_eq!(status, 404);
+    // The API itself still works.
+    let (_, body) = http.post(json!({ "query": "{ __typename }" }), None).await;
+    assert_eq!(body["data"]["__typename"], "Query");
+
+    let on = TestApp::new().await;
+    let server = on.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let (status, page) = http
+        .raw(reqwest::Method::GET, "/playground", None, vec![])
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("https://"),
+        "the playground loads nothing from other hosts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let (_, id) = app.register("victim").await;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let now = chrono::Utc::now().timestamp();
+    let claims = b64.encode(
+        json!({ "sub": id.to_string(), "ver": 0, "iat": now, "exp": now + 3600 }).to_string(),
+    );
+    let unsigned = format!("{}.{claims}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#));
+    let r = app.exec(Some(&unsigned), "{ me { id } }", json!({})).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let wrong_key = signin_rewards::auth::token::TokenKeys::new(
+        b"some-other-secret-of-32-bytes-or-more",
+        Duration::from_secs(60),
+    )
+    .issue(id, 0, app.state.calendar.now())
+    .unwrap()
+    .0;
+    let r = app.exec(Some(&wrong_key), "{ me { id } }", json!({})).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_time_does_not_tell_whether_a_user_exists() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_LOGIN_SLOW_AFTER", "1000"),
+        ("SIGNIN_LOGIN_REFUSE_AFTER", "1000"),
+    ])
+    .await;
+    app.register("existing").await;
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..15 {
+        let started = Instant::now();
+        app.login("existing", "wrong-password").await;
+        known.push(started.elapsed());
+        let started = Instant::now();
+        app.login(&format!("ghost{i}"), "wrong-password").await;
+        unknown.push(started.elapsed());
+    }
+    let (known, unknown) = (median(known), median(unknown));
+    let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+    println!("login medians: existing user {known:?}, unknown user {unknown:?} (ratio {ratio:.2})");
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "existing {known:?} vs unknown {unknown:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_limited_per_client_address() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_LOGIN_ADDRESS_SLOW_AFTER", "100"),
+        ("SIGNIN_LOGIN_ADDRESS_REFUSE_AFTER", "5"),
+    ])
+    .await;
+    app.register("target").await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let login = |name: String, password: &'static str| {
+        let http = &http;
+        async move {
+            http.post(json!({ "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }", "variables": { "u": name, "p": password } }), None)
+                .await
+                .1
+        }
+    };
+    // Five different usernames from one address...
+    for i in 0..5 {
+        assert_eq!(
+            code(&login(format!("sprayed{i}"), "guess-guess").await),
+            "INVALID_CREDENTIALS"
+        );
+    }
+    // ...and that address is refused, whatever the username.
+    let refused = login("target".into(), "correct-horse-battery").await;
+    assert_eq!(code(&refused), "RATE_LIMITED", "{refused}");
+    assert!(
+        refused["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Not through the API's in-process path, which has no address.
+    assert_no_errors(&app.login("target", PASSWORD).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_errors_do_not_leak() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let (token, _) = app.register("leaky").await;
+    // Break the database under the service.
+    app.sql("ALTER TABLE wallets RENAME TO wallets_gone").await;
+    let response = http
+        .client
+        .post(format!("{}/graphql", http.url))
+        .bearer_auth(&token)
+        .header("x-request-id", "trace-me-42")
+        .json(&json!({ "query": "{ me { wallet { balance } } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    let body: Value = response.json().await.unwrap();
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+    assert_eq!(error["extensions"]["requestId"], "trace-me-42");
+    let text = body.to_string().to_lowercase();
+    for secret in [
+        "wallets",
+        "relation",
+        "select",
+        "sql",
+        "postgres",
+        "127.0.0.1",
+        "/src/",
+        "panicked",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the response leaks {secret:?}: {body}"
+        );
+    }
+    app.sql("ALTER TABLE wallets_gone RENAME TO wallets").await;
+}
+
+/// Random and mangled documents and variables: never a panic, never a 5xx,
+/// always a JSON body; the process keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_and_malformed_requests_never_break_the_server() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let (token, _) = app.register("fuzzer").await;
+    let corpus = [
+        "{ me { id username wallet { balance transactions(first: 5) { edges { node { id } } } } } }",
+        "mutation { signIn { record { date cycleDay } status { cycle { date } } } }",
+        "mutation($a: Int!, $k: String!) { spend(amount: $a, idempotencyKey: $k) { id } }",
+        "query($ids: [ID!]!) { users(ids: $ids) { id } }",
+        "{ signInHistory(userIds: [\"1\"], from: \"2026-01-01\", to: \"2026-01-31\") { days { date } } }",
+        "subscription { streakUpdated { streak } }",
+        "fragment F on User { id } query Q { me { ...F } }",
+    ];
+    let tokens = [
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        ":",
+        "$",
+        "!",
+        "...",
+        "@skip(if: true)",
+        "\"",
+        "\\u0000",
+        "query",
+        "mutation",
+        "__typename",
+        "me",
+        "1e309",
+        "-2147483649",
+        "null",
+        "\u{1F600}",
+        "#",
+        ",",
+        "on",
+        "fragment",
+    ];
+    let variable_values = [
+        json!(null),
+        json!(1),
+        json!(-1),
+        json!(2147483648i64),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!(["1", 2]),
+        json!("9".repeat(40)),
+        json!(true),
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261125);
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..1500 {
+        let mut doc: Vec<char> = corpus[rng.random_range(0..corpus.len())].chars().collect();
+        for _ in 0..rng.random_range(1..6) {
+            let at = rng.random_range(0..=doc.len());
+            match rng.random_range(0..4) {
+                0 if !doc.is_empty() => {
+                    let end = (at + rng.random_range(1..10)).min(doc.len());
+                    doc.drain(at.min(end)..end);
+                }
+                1 => doc
+                    .splice(at..at, tokens[rng.random_range(0..tokens.len())].chars())
+                    .for_each(drop),
+                2 => doc.truncate(at),
+                _ => doc.insert(at, char::from(rng.random_range(32u8..127))),
+            }
+        }
+        let mut body = json!({ "query": doc.into_iter().collect::<String>() });
+        if rng.random_bool(0.5) {
+            let vars: serde_json::Map<String, Value> = ["a", "k", "ids"]
+                .iter()
+                .map(|k| {
+                    (
+                        k.to_string(),
+                        variable_values[rng.random_range(0..variable_values.len())].clone(),
+                    )
+                })
+                .collect();
+            body["variables"] = if rng.random_bool(0.9) {
+                Value::Object(vars)
+            } else {
+                json!("not-an-object")
+            };
+        }
+        let response = http
+            .client
+            .post(format!("{}/graphql", http.url))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!(status < 500, "{status} for {body}: {text}");
+        let parsed: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON ({status}) for {body}: {text}"));
+        assert!(
+            parsed.get("data").is_some() || parsed.get("errors").is_some(),
+            "{parsed}"
+        );
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    println!("fuzz: 1500 requests, statuses {statuses:?}");
+    let (status, _) = http
+        .raw(reqwest::Method::GET, "/healthz", None, vec![])
+        .await;
+    assert_eq!(status, 200, "still up");
+    app.assert_ledger_consistent().await;
+}
+
+/// The query GraphiQL sends to load the schema (graphql-js's
+/// getIntrospectionQuery with descriptions and deprecated input values).
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name }
+    mutationType { name }
+    subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}
+"#;
