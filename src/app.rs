@@ -85,18 +85,23 @@ impl Running {
     /// error: the process must not serve on without it.
     pub async fn wait(mut self) -> Result<(), RunError> {
         let mut worker_died = false;
-        let result = match self.worker.as_mut() {
-            Some(worker) => tokio::select! {
-                r = &mut self.server => Some(r),
-                _ = worker => { worker_died = !self.shutdown.is_cancelled(); None }
+        let mut server_result = None;
+        match self.worker.take() {
+            Some(mut worker) => tokio::select! {
+                r = &mut self.server => {
+                    server_result = Some(r);
+                    self.worker = Some(worker);
+                }
+                _ = &mut worker => worker_died = !self.shutdown.is_cancelled(),
             },
-            None => Some((&mut self.server).await),
-        };
+            None => server_result = Some((&mut self.server).await),
+        }
         self.shutdown.cancel();
-        let server_result = match result {
+        let server_result = match server_result {
             Some(r) => r,
             None => self.server.await,
         };
+        // Still running only if the server stopped first: let it drain.
         if let Some(worker) = self.worker.take() {
             if tokio::time::timeout(WORKER_DRAIN, worker).await.is_err() {
                 tracing::warn!("worker did not drain in time");

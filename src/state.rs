@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::token::TokenKeys;
+use crate::cache::versioned::VersionedCache;
 use crate::cache::{self, RedisKeys, RedisPool};
 use crate::clock::{BusinessCalendar, Clock, StartedAtClock, SystemClock};
 use crate::config::Config;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub statements: StatementLog,
     pub redis: RedisPool,
     pub keys: RedisKeys,
+    /// Statuses and users, cache-aside (see `service::cached`).
+    pub cache: VersionedCache,
     pub calendar: BusinessCalendar,
     pub tokens: TokenKeys,
     pub queue: RewardQueue,
@@ -30,6 +33,9 @@ pub struct AppState {
 /// How long a request waits for a pooled connection before the dependency
 /// counts as unavailable.
 const POOL_TIMEOUT: Duration = Duration::from_secs(3);
+/// The same for Redis, shorter: Redis answers in microseconds when it is
+/// up, and every Redis step has a PostgreSQL fallback or may be skipped.
+const REDIS_POOL_TIMEOUT: Duration = Duration::from_millis(500);
 /// Events a live subscription may fall behind by before it is dropped.
 const SUBSCRIBER_BUFFER: usize = 64;
 
@@ -59,13 +65,19 @@ impl AppState {
             &statements,
         )
         .await?;
-        let redis = cache::connect(&config.redis_url, config.redis_pool_size, POOL_TIMEOUT).await?;
+        let redis = cache::connect(
+            &config.redis_url,
+            config.redis_pool_size,
+            REDIS_POOL_TIMEOUT,
+        )
+        .await?;
         let keys = RedisKeys::new(config.redis_namespace.clone());
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
             tokens: TokenKeys::new(config.jwt_secret.as_bytes(), config.token_ttl),
             queue: RewardQueue::new(config.redis_url.clone(), keys.reward_queue()),
             events: EventPublisher::new(redis.clone(), &keys),
+            cache: VersionedCache::new(redis.clone(), keys.clone()),
             hub: EventHub::new(SUBSCRIBER_BUFFER),
             db,
             statements,

@@ -3,14 +3,62 @@
 //! matters: money and sign-ins live in PostgreSQL.
 
 pub mod login_limiter;
+pub mod versioned;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bb8_redis::RedisConnectionManager;
 
 use crate::store::StoreError;
 
-pub type RedisPool = bb8::Pool<RedisConnectionManager>;
+/// The Redis connection pool, behind a circuit breaker: after a failure to
+/// get a connection, callers fail at once for `BREAKER_OPEN` instead of
+/// each waiting out a connect timeout, so a Redis outage costs requests
+/// nothing (they fall back to PostgreSQL or skip the Redis step).
+#[derive(Debug, Clone)]
+pub struct RedisPool {
+    pool: bb8::Pool<RedisConnectionManager>,
+    open_until_ms: Arc<AtomicU64>,
+}
+
+/// How long the breaker stays open after a failure.
+const BREAKER_OPEN: Duration = Duration::from_secs(1);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl RedisPool {
+    pub async fn get(
+        &self,
+    ) -> Result<bb8::PooledConnection<'_, RedisConnectionManager>, StoreError> {
+        if now_ms() < self.open_until_ms.load(Ordering::Relaxed) {
+            return Err(StoreError::RedisUnavailable(
+                "recently unreachable; not trying yet".into(),
+            ));
+        }
+        match self.pool.get().await {
+            Ok(conn) => Ok(conn),
+            Err(error) => {
+                self.open_until_ms.store(
+                    now_ms() + BREAKER_OPEN.as_millis() as u64,
+                    Ordering::Relaxed,
+                );
+                metrics::counter!("signin_redis_breaker_opened_total").increment(1);
+                Err(error.into())
+            }
+        }
+    }
+
+    pub fn state(&self) -> bb8::State {
+        self.pool.state()
+    }
+}
 
 /// Every Redis key and queue of one install (or one test run) starts with
 /// its namespace, so installs and test runs never see each other's data.
@@ -59,8 +107,12 @@ pub async fn connect(
     let manager = RedisConnectionManager::new(redis_url)?;
     // build_unchecked: start even while Redis is down; the service degrades
     // (sign-ins still commit) and the pool connects once Redis is back.
-    Ok(bb8::Pool::builder()
+    let pool = bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(timeout)
-        .build_unchecked(manager))
+        .build_unchecked(manager);
+    Ok(RedisPool {
+        pool,
+        open_until_ms: Arc::default(),
+    })
 }

@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 use crate::auth::Identity;
 use crate::service::{accounts, ServiceError};
 use crate::state::AppState;
+use crate::store::users::UserRow;
 
 /// The id of one HTTP request: in its log lines, its response's
 /// `x-request-id` header, and its errors' `extensions.requestId`.
@@ -51,7 +52,7 @@ pub struct SubscriptionSlots(pub Arc<tokio::sync::Semaphore>);
 #[derive(Debug, Default)]
 pub struct RequestAuth {
     bearer: Option<String>,
-    identity: OnceCell<Identity>,
+    identity: OnceCell<(Identity, UserRow)>,
 }
 
 impl RequestAuth {
@@ -86,10 +87,24 @@ impl RequestAuth {
             }
             Some(token) => token,
         };
+        Ok(self.session(state, token).await?.0)
+    }
+
+    /// The caller's user row as read when their token was checked.
+    pub async fn user(&self, state: &AppState) -> Result<UserRow, ServiceError> {
+        self.identity(state).await?;
+        let token = self.bearer.as_deref().unwrap_or_default();
+        Ok(self.session(state, token).await?.1.clone())
+    }
+
+    async fn session(
+        &self,
+        state: &AppState,
+        token: &str,
+    ) -> Result<&(Identity, UserRow), ServiceError> {
         self.identity
             .get_or_try_init(|| accounts::authenticate(state, token))
             .await
-            .copied()
     }
 }
 

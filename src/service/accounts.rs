@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::error::account_input;
-use super::ServiceError;
+use super::{cached, ServiceError};
 use crate::auth::token::Claims;
 use crate::auth::{password, Identity};
 use std::net::IpAddr;
@@ -117,18 +117,20 @@ pub async fn login(
 
 /// The caller behind a bearer token, checked against the store: a deleted
 /// user, a changed password or a changed role takes effect at once.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Identity, ServiceError> {
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<(Identity, UserRow), ServiceError> {
     let claims: Claims = state.tokens.verify(token, state.calendar.now())?;
     let user_id = claims
         .user_id()
         .ok_or(ServiceError::Unauthenticated("invalid token"))?;
-    let mut conn = state.db().await?;
-    let user = users::find(&mut conn, user_id).await?;
-    match user {
-        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => Ok(Identity {
-            user_id,
-            role: u.role.parse().map_err(ServiceError::internal)?,
-        }),
+    // Through the cache: every change to the row invalidates it.
+    match cached::user(state, user_id).await? {
+        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => {
+            let role = u.role.parse().map_err(ServiceError::internal)?;
+            Ok((Identity { user_id, role }, u))
+        }
         _ => Err(ServiceError::Unauthenticated("token revoked")),
     }
 }
@@ -155,6 +157,7 @@ pub async fn change_password(
     let user = users::change_password(&mut conn, caller.user_id, &hash)
         .await?
         .ok_or(ServiceError::Unauthenticated("user no longer exists"))?;
+    cached::forget_user(state, caller.user_id).await;
     session(state, user)
 }
 
@@ -178,6 +181,7 @@ pub async fn create_admin(
             let user = users::set_role(&mut conn, user.id, Role::Admin.as_str())
                 .await?
                 .ok_or(ServiceError::NotFound("user"))?;
+            cached::forget_user(state, user.id).await;
             Ok((user, false))
         }
         None => Ok((

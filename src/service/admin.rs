@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::wallet::{self, Request};
-use super::ServiceError;
+use super::{cached, ServiceError};
 use crate::auth::Identity;
 use crate::domain::account::Role;
 use crate::domain::money::Change;
@@ -64,6 +64,7 @@ pub async fn delete_user(
     }
     let mut conn = state.db().await?;
     if users::soft_delete(&mut conn, user_id, state.calendar.now()).await? {
+        cached::forget_user(state, user_id).await;
         return Ok(true);
     }
     match users::find(&mut conn, user_id).await? {
@@ -74,9 +75,11 @@ pub async fn delete_user(
 
 pub async fn set_role(state: &AppState, user_id: i64, role: Role) -> Result<UserRow, ServiceError> {
     let mut conn = state.db().await?;
-    users::set_role(&mut conn, user_id, role.as_str())
+    let user = users::set_role(&mut conn, user_id, role.as_str())
         .await?
-        .ok_or(ServiceError::NotFound("user"))
+        .ok_or(ServiceError::NotFound("user"))?;
+    cached::forget_user(state, user_id).await;
+    Ok(user)
 }
 
 pub async fn adjust_wallet(

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod cached;
 pub mod error;
 pub mod sign_in;
 pub mod wallet;

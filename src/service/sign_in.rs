@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::ServiceError;
+use super::{cached, ServiceError};
 use crate::domain::cycle::{self, SignInStatus};
 use crate::events::Event;
 use crate::jobs::RewardJob;
@@ -24,27 +24,31 @@ pub async fn sign_in(
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
     let rewards = &state.config.rewards;
-    let row = {
+    let inserted = {
         let mut conn = state.db().await?;
         let latest = sign_ins::latest_on_or_before(&mut conn, user_id, today).await?;
         if latest.as_ref().is_some_and(|l| l.day == today) {
-            return Err(ServiceError::AlreadySignedIn);
+            None
+        } else {
+            let (cycle_day, streak) =
+                cycle::next_position(latest.map(|l| l.position()).as_ref(), today);
+            let new = NewSignIn {
+                user_id,
+                day: today,
+                cycle_day: i16::from(cycle_day),
+                streak: i32::try_from(streak).unwrap_or(i32::MAX),
+                reward: i64::from(rewards.for_day(cycle_day)),
+                created_at: now,
+            };
+            // The unique (user, day) key decides between concurrent requests.
+            sign_ins::insert_if_absent(&mut conn, &new).await?
         }
-        let (cycle_day, streak) =
-            cycle::next_position(latest.map(|l| l.position()).as_ref(), today);
-        let new = NewSignIn {
-            user_id,
-            day: today,
-            cycle_day: i16::from(cycle_day),
-            streak: i32::try_from(streak).unwrap_or(i32::MAX),
-            reward: i64::from(rewards.for_day(cycle_day)),
-            created_at: now,
-        };
-        // The unique (user, day) key decides between concurrent requests.
-        sign_ins::insert_if_absent(&mut conn, &new)
-            .await?
-            .ok_or(ServiceError::AlreadySignedIn)?
     };
+    // After commit, before answering: the caller's next read of their
+    // status must see this sign-in. (On a refusal too, in case an earlier
+    // invalidation was lost and the cache still says "not signed in".)
+    cached::forget_status(state, user_id).await;
+    let row = inserted.ok_or(ServiceError::AlreadySignedIn)?;
     metrics::counter!("signin_sign_ins_total").increment(1);
 
     let status = cycle::status(Some(&row.position()), today, rewards);
@@ -69,15 +73,11 @@ pub async fn statuses(
     user_ids: &[i64],
 ) -> Result<HashMap<i64, SignInStatus>, ServiceError> {
     let today = state.calendar.today();
-    let latest = {
-        let mut conn = state.db().await?;
-        sign_ins::latest_on_or_before_many(&mut conn, user_ids, today).await?
-    };
-    let mut by_user: HashMap<i64, SignInRow> = latest.into_iter().map(|r| (r.user_id, r)).collect();
+    let mut latest = cached::latest_positions(state, user_ids).await?;
     Ok(user_ids
         .iter()
         .map(|id| {
-            let position = by_user.remove(id).map(|r| r.position());
+            let position = latest.remove(id).flatten();
             (
                 *id,
                 cycle::status(position.as_ref(), today, &state.config.rewards),

@@ -13,7 +13,9 @@ extern "SQL" {
 }
 
 /// What the API shows of a user (never the password hash).
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct UserRow {
     pub id: i64,

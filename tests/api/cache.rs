@@ -1,0 +1,185 @@
+//! The Redis cache in front of statuses and users: consistency and round
+//! trips.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use serde_json::json;
+
+use crate::common::{assert_no_errors, TestApp};
+
+const STATUS: &str = "{ me { signInStatus { today signedInToday streak cycleDay } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
+    let app = TestApp::new().await;
+    let cache = &app.state.cache;
+    // The reader notes the version, then (slowly) reads the database...
+    let slot = cache.get_many("status", &[7]).await.unwrap().remove(0);
+    assert_eq!(slot.value, None);
+    // ...meanwhile a writer commits and invalidates...
+    cache.invalidate("status", 7).await.unwrap();
+    // ...and the reader's stale value is refused.
+    cache
+        .put_many(
+            "status",
+            &[(7, slot.version.as_str(), "stale".into())],
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cache.get_many("status", &[7]).await.unwrap()[0].value, None);
+    // A reader that started after the write may cache.
+    let slot = cache.get_many("status", &[7]).await.unwrap().remove(0);
+    cache
+        .put_many(
+            "status",
+            &[(7, slot.version.as_str(), "fresh".into())],
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get_many("status", &[7]).await.unwrap()[0]
+            .value
+            .as_deref(),
+        Some("fresh")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_is_seen_at_once_and_warm_reads_skip_postgres() {
+    let app = TestApp::new().await;
+    let (token, _) = app.register("cached").await;
+    let before = app.exec(Some(&token), STATUS, json!({})).await;
+    assert_eq!(before["data"]["me"]["signInStatus"]["signedInToday"], false);
+    // Warm: the token check and the status come from Redis.
+    let statements = app.state.statements.count();
+    let again = app.exec(Some(&token), STATUS, json!({})).await;
+    assert_eq!(again, before);
+    assert_eq!(
+        app.state.statements.count() - statements,
+        0,
+        "a warm read runs no SQL"
+    );
+
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let after = app.exec(Some(&token), STATUS, json!({})).await;
+    assert_eq!(
+        after["data"]["me"]["signInStatus"]["signedInToday"], true,
+        "the sign-in invalidated the cache"
+    );
+    assert_eq!(after["data"]["me"]["signInStatus"]["streak"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_invalidation_lasts_no_longer_than_the_day() {
+    let app = TestApp::with_config(&[("SIGNIN_TOKEN_TTL_SECS", "1000000")]).await;
+    let (token, id) = app.register("forgetful").await;
+    app.exec(Some(&token), STATUS, json!({})).await; // cached: not signed in today
+                                                     // A sign-in whose invalidation never reached Redis.
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at) VALUES ({id}, '2026-03-01', 1, 1, 10, now())"
+    ))
+    .await;
+    let stale = app.exec(Some(&token), STATUS, json!({})).await;
+    assert_eq!(
+        stale["data"]["me"]["signInStatus"]["signedInToday"], false,
+        "stale within the day"
+    );
+    // The entry expires in Redis at the end of the business day...
+    let mut redis = app.state.redis.get().await.unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("{}:status:{id}", app.db.name))
+        .query_async(&mut *redis)
+        .await
+        .unwrap();
+    assert!(
+        0 < ttl && ttl <= 15 * 3600,
+        "expires by midnight (09:00 now): {ttl} s"
+    );
+    drop(redis);
+    // ...and is not used for another day even before then.
+    app.clock.advance(TimeDelta::days(1));
+    let next_day = app.exec(Some(&token), STATUS, json!({})).await;
+    let s = &next_day["data"]["me"]["signInStatus"];
+    assert_eq!(
+        (
+            s["today"].as_str(),
+            s["signedInToday"].as_bool(),
+            s["streak"].as_i64(),
+            s["cycleDay"].as_i64()
+        ),
+        (Some("2026-03-02"), Some(false), Some(1), Some(2))
+    );
+    // A refused sign-in repairs a stale entry too.
+    app.exec(
+        Some(&token),
+        "mutation { signIn { record { date } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.exec(Some(&token), STATUS, json!({})).await["data"]["me"]["signInStatus"]
+            ["signedInToday"],
+        true
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_status_reads_are_one_round_trip() {
+    let app = TestApp::new().await;
+    let ids = app.seed_users("batch", 500).await;
+    let round_trips = || app.state.cache.round_trips();
+    let statements = || app.state.statements.count();
+
+    let (rt, st) = (round_trips(), statements());
+    let cold = signin_rewards::service::sign_in::statuses(&app.state, &ids)
+        .await
+        .unwrap();
+    assert_eq!(cold.len(), 500);
+    assert_eq!(
+        (round_trips() - rt, statements() - st),
+        (2, 1),
+        "cold: one read, one SQL query, one write"
+    );
+
+    let (rt, st) = (round_trips(), statements());
+    let warm = signin_rewards::service::sign_in::statuses(&app.state, &ids)
+        .await
+        .unwrap();
+    assert_eq!(warm, cold);
+    assert_eq!(
+        (round_trips() - rt, statements() - st),
+        (1, 0),
+        "warm: one pipelined read, no SQL"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_changes_and_deletes_apply_at_once_despite_the_cache() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("cache_admin").await;
+    let (token, id) = app.register("cache_user").await;
+    let stats = "{ signInStats(from: \"2026-03-01\", to: \"2026-03-01\") { date } }";
+    assert_eq!(
+        app.exec(Some(&token), stats, json!({})).await["errors"][0]["extensions"]["code"],
+        "FORBIDDEN"
+    );
+    let promote = format!("mutation {{ setUserRole(id: \"{id}\", role: ADMIN) {{ role }} }}");
+    assert_no_errors(&app.exec(Some(&admin), &promote, json!({})).await);
+    assert_no_errors(&app.exec(Some(&token), stats, json!({})).await);
+    let demote = format!("mutation {{ setUserRole(id: \"{id}\", role: USER) {{ role }} }}");
+    assert_no_errors(&app.exec(Some(&admin), &demote, json!({})).await);
+    assert_eq!(
+        app.exec(Some(&token), stats, json!({})).await["errors"][0]["extensions"]["code"],
+        "FORBIDDEN"
+    );
+}
