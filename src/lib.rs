@@ -19,3 +19,4 @@ pub mod jobs;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod telemetry;

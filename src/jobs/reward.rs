@@ -12,6 +12,7 @@ use crate::state::AppState;
 /// Transient failures are returned for apalis to retry; anything else is
 /// aborted (kept in the dead set, counted, and retried by the relay once
 /// the cause is fixed).
+#[tracing::instrument(name = "reward_job", skip(state), fields(sign_in_id = job.sign_in_id))]
 pub async fn handle(job: RewardJob, state: JobData<Arc<AppState>>) -> Result<(), BoxDynError> {
     match wallet::credit_sign_in(&state, job.sign_in_id).await {
         Ok(Some(_)) => {

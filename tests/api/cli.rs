@@ -140,3 +140,64 @@ async fn migrate_is_idempotent_and_audit_finds_tampering() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_are_exported_over_otlp_when_asked() {
+    use std::sync::{Arc, Mutex};
+    // A stand-in collector that records what it is sent.
+    let received: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
+    let seen = received.clone();
+    let collector =
+        axum::Router::new().fallback(move |uri: axum::http::Uri, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .unwrap()
+                    .push((uri.path().to_owned(), body.len()));
+                axum::http::StatusCode::OK
+            }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector_port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, collector).await });
+
+    let app = TestApp::new().await;
+    let port = crate::process::free_port();
+    let mut service = command(&app, &["serve", "--no-worker"])
+        .env("SIGNIN_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{collector_port}"),
+        )
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    crate::process::wait_for_port(port, std::time::Duration::from_secs(30)).await;
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    // SIGTERM flushes the buffered spans on the way out.
+    let pid = service.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), service.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+    let received = received.lock().unwrap();
+    assert!(
+        received
+            .iter()
+            .any(|(path, bytes)| path == "/v1/traces" && *bytes > 0),
+        "{received:?}"
+    );
+}
