@@ -151,6 +151,26 @@ fn request_data(
     request
 }
 
+fn malformed(headers: &HeaderMap, rejection: GraphQLRejection) -> Response {
+    let message = format!("malformed GraphQL request: {}", rejection.0);
+    request_error(StatusCode::BAD_REQUEST, headers, &message)
+}
+
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    origin: Origin,
+    request: async_graphql::Request,
+) -> Response {
+    let request_id = origin.request_id.clone();
+    let request = request_data(request, headers, origin, state);
+    respond(
+        state.schema.execute(request).await,
+        headers,
+        request_id.as_ref(),
+    )
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
@@ -176,21 +196,9 @@ pub async fn post(
     }
     let request = match request {
         Ok(r) => r.into_inner(),
-        Err(rejection) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                &headers,
-                &format!("malformed GraphQL request: {}", rejection.0),
-            );
-        }
+        Err(rejection) => return malformed(&headers, rejection),
     };
-    let request_id = origin.request_id.clone();
-    let request = request_data(request, &headers, origin, &state);
-    respond(
-        state.schema.execute(request).await,
-        &headers,
-        request_id.as_ref(),
-    )
+    execute(&state, &headers, origin, request).await
 }
 
 pub async fn get_or_upgrade(
@@ -214,13 +222,7 @@ pub async fn get_or_upgrade(
     }
     let request = match request {
         Ok(r) => r.into_inner(),
-        Err(rejection) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                &headers,
-                &format!("malformed GraphQL request: {}", rejection.0),
-            );
-        }
+        Err(rejection) => return malformed(&headers, rejection),
     };
     // GET must not change anything (GraphQL over HTTP; CSRF).
     if method == Method::GET && operation_type(&request) != Some(OperationType::Query) {
@@ -234,13 +236,7 @@ pub async fn get_or_upgrade(
             .insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let request_id = origin.request_id.clone();
-    let request = request_data(request, &headers, origin, &state);
-    respond(
-        state.schema.execute(request).await,
-        &headers,
-        request_id.as_ref(),
-    )
+    execute(&state, &headers, origin, request).await
 }
 
 /// The type of the operation the request would run; a document that does
