@@ -64,7 +64,8 @@ pub async fn start(
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await
     });
-    tracing::info!(%addr, with_worker, "serving GraphQL on http://{addr}/graphql");
+    let pages_kib = http::assets::embedded_bytes() / 1024;
+    tracing::info!(%addr, with_worker, pages_kib, "serving GraphQL on http://{addr}/graphql");
     Ok(Running {
         addr,
         shutdown,

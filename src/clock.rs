@@ -94,10 +94,6 @@ impl BusinessCalendar {
         instant.with_timezone(&self.zone).date_naive()
     }
 
-    pub fn zone(&self) -> Tz {
-        self.zone
-    }
-
     /// The instant the business day after `day` begins (for cache expiry).
     pub fn start_of_next_day(&self, day: NaiveDate) -> DateTime<Utc> {
         let next = day.succ_opt().unwrap_or(day);

@@ -261,10 +261,6 @@ impl Config {
             },
         })
     }
-
-    pub fn is_production(&self) -> bool {
-        self.environment == Environment::Production
-    }
 }
 
 fn invalid(name: &'static str, reason: String) -> ConfigError {

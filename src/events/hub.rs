@@ -29,6 +29,11 @@ impl EventHub {
     /// A receiver of `user_id`'s events from now on.
     pub fn subscribe(&self, user_id: i64) -> broadcast::Receiver<Arc<Event>> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        // Channels whose subscribers all left go when their user gets an
+        // event; users who get none are swept here, now and then.
+        if channels.len() % 1024 == 1023 {
+            channels.retain(|_, sender| sender.receiver_count() > 0);
+        }
         channels
             .entry(user_id)
             .or_insert_with(|| broadcast::channel(self.capacity).0)
@@ -47,6 +52,7 @@ impl EventHub {
         }
     }
 
+    /// Users with live subscribers in this process.
     pub fn live_channels(&self) -> usize {
         self.channels
             .lock()
@@ -97,5 +103,63 @@ impl EventHub {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Event, TransactionPayload};
+
+    fn event(user_id: i64) -> Event {
+        Event::WalletUpdated {
+            user_id,
+            transaction: TransactionPayload {
+                id: 1,
+                user_id,
+                amount: 10,
+                kind: "SIGN_IN_REWARD".into(),
+                balance_after: 10,
+                note: None,
+                sign_in_id: Some(1),
+                created_at: chrono::Utc::now(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn events_reach_only_their_users_subscribers() {
+        let hub = EventHub::new(4);
+        let mut alice = hub.subscribe(1);
+        let mut bob = hub.subscribe(2);
+        hub.dispatch(event(1));
+        assert_eq!(alice.recv().await.unwrap().user_id(), 1);
+        assert!(bob.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn slow_subscribers_lag_instead_of_growing_memory() {
+        let hub = EventHub::new(4);
+        let mut slow = hub.subscribe(1);
+        for _ in 0..10 {
+            hub.dispatch(event(1));
+        }
+        assert!(matches!(
+            slow.recv().await,
+            Err(broadcast::error::RecvError::Lagged(6))
+        ));
+    }
+
+    #[tokio::test]
+    async fn abandoned_channels_are_swept() {
+        let hub = EventHub::new(4);
+        for user in 0..5000 {
+            drop(hub.subscribe(user));
+        }
+        assert!(
+            hub.live_channels() < 1024,
+            "{} channels kept",
+            hub.live_channels()
+        );
     }
 }

@@ -42,6 +42,7 @@ pub async fn render(State(state): State<HttpState>) -> impl IntoResponse {
     metrics::gauge!("signin_redis_pool_connections").set(f64::from(redis.connections));
     metrics::gauge!("signin_redis_pool_idle").set(f64::from(redis.idle_connections));
     metrics::gauge!("signin_db_statements").set(app.statements.count() as f64);
+    metrics::gauge!("signin_subscribed_users").set(app.hub.live_channels() as f64);
     let queue = app.queue.queue_name().to_owned();
     let depth = async {
         let mut conn = app.redis.get().await.ok()?;

@@ -86,12 +86,6 @@ pub async fn statuses(
         .collect())
 }
 
-pub async fn status(state: &AppState, user_id: i64) -> Result<SignInStatus, ServiceError> {
-    let mut all = statuses(state, &[user_id]).await?;
-    all.remove(&user_id)
-        .ok_or_else(|| ServiceError::internal("status missing"))
-}
-
 /// Longest date range a history query may span.
 pub const MAX_HISTORY_DAYS: i64 = 366;
 
@@ -125,9 +119,4 @@ pub async fn history(
         by_user.entry(row.user_id).or_default().push(row);
     }
     Ok(by_user)
-}
-
-pub async fn find(state: &AppState, sign_in_id: i64) -> Result<Option<SignInRow>, ServiceError> {
-    let mut conn = state.db().await?;
-    Ok(sign_ins::find(&mut conn, sign_in_id).await?)
 }

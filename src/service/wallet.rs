@@ -128,13 +128,6 @@ pub async fn balances(
         .collect())
 }
 
-pub async fn balance(state: &AppState, user_id: i64) -> Result<i64, ServiceError> {
-    let mut conn = state.db().await?;
-    ledger::balance(&mut conn, user_id)
-        .await?
-        .ok_or(ServiceError::NotFound("wallet"))
-}
-
 /// One page of the ledger, newest first: up to `first` rows before the row
 /// `before_id`, and whether more follow.
 pub async fn transactions(

@@ -48,18 +48,6 @@ pub struct Entry<'a> {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn balance(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-) -> Result<Option<i64>, StoreError> {
-    Ok(wallets::table
-        .find(user_id)
-        .select(wallets::balance)
-        .first(conn)
-        .await
-        .optional()?)
-}
-
 pub async fn balances(
     conn: &mut AsyncPgConnection,
     user_ids: &[i64],
@@ -146,24 +134,4 @@ pub async fn page(
         query = query.filter(wallet_transactions::id.lt(before));
     }
     Ok(query.load(conn).await?)
-}
-
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<LedgerRow>, StoreError> {
-    Ok(wallet_transactions::table
-        .find(id)
-        .select(LedgerRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
-}
-
-pub async fn rows_for_sign_in(
-    conn: &mut AsyncPgConnection,
-    sign_in_id: i64,
-) -> Result<Vec<LedgerRow>, StoreError> {
-    Ok(wallet_transactions::table
-        .filter(wallet_transactions::sign_in_id.eq(sign_in_id))
-        .select(LedgerRow::as_select())
-        .load(conn)
-        .await?)
 }

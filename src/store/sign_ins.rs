@@ -91,15 +91,6 @@ pub async fn insert_if_absent(
         .optional()?)
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<SignInRow>, StoreError> {
-    Ok(sign_ins::table
-        .find(id)
-        .select(SignInRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
-}
-
 /// Locks the sign-in row for the rest of the transaction.
 pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<SignInRow>, StoreError> {
     Ok(sign_ins::table
