@@ -123,9 +123,27 @@ impl Running {
 }
 
 /// Runs the worker alone until `shutdown`.
-pub async fn run_worker(state: Arc<AppState>, shutdown: CancellationToken) {
+/// Runs the worker alone until `shutdown`; with `ops_bind`, also serves
+/// `/healthz`, `/readyz` and `/metrics` there.
+pub async fn run_worker(
+    state: Arc<AppState>,
+    shutdown: CancellationToken,
+    ops_bind: Option<SocketAddr>,
+) -> std::io::Result<()> {
     http::metrics::handle();
-    jobs::worker::run(state, shutdown).await
+    if let Some(bind) = ops_bind {
+        let tcp = TcpListener::bind(bind).await?;
+        tracing::info!(addr = %tcp.local_addr()?, "worker health and metrics");
+        let router = http::ops_router(state.clone());
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(tcp, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        });
+    }
+    jobs::worker::run(state, shutdown).await;
+    Ok(())
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

@@ -28,6 +28,8 @@ pub struct Config {
     /// Prefix of every Redis key and queue name of this install (or test run).
     pub redis_namespace: String,
     pub bind: SocketAddr,
+    /// Where a `worker` process serves health and metrics (none if unset).
+    pub worker_bind: Option<SocketAddr>,
     pub jwt_secret: String,
     pub token_ttl: Duration,
     pub timezone: Tz,
@@ -189,6 +191,12 @@ impl Config {
             redis_namespace: lookup("SIGNIN_REDIS_NAMESPACE")
                 .unwrap_or_else(|| "signin".to_owned()),
             bind,
+            worker_bind: lookup("SIGNIN_WORKER_BIND")
+                .map(|raw| {
+                    raw.parse()
+                        .map_err(|e| invalid("SIGNIN_WORKER_BIND", format!("{raw:?}: {e}")))
+                })
+                .transpose()?,
             jwt_secret,
             token_ttl: Duration::from_secs(parse_or(
                 &lookup,

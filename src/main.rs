@@ -107,10 +107,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Worker => {
+            let ops_bind = config.worker_bind;
             let state = AppState::connect(config).await?;
             let shutdown = CancellationToken::new();
             app::cancel_on_signal(shutdown.clone());
-            app::run_worker(state, shutdown).await;
+            app::run_worker(state, shutdown, ops_bind).await?;
             Ok(())
         }
         Command::Audit { overdue_secs } => {

@@ -34,6 +34,22 @@ pub struct HttpState {
     pub ws_slots: Arc<Semaphore>,
 }
 
+/// What a worker process serves (with `SIGNIN_WORKER_BIND`): health,
+/// readiness and metrics, no API.
+pub fn ops_router(app: Arc<AppState>) -> Router {
+    let schema = crate::graphql::build(app.clone(), &app.config.graphql);
+    let ws_slots = Arc::new(Semaphore::new(0));
+    Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::render))
+        .with_state(HttpState {
+            app,
+            schema,
+            ws_slots,
+        })
+}
+
 pub fn router(app: Arc<AppState>, schema: AppSchema) -> Router {
     let limits = app.config.graphql.clone();
     let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));

@@ -464,3 +464,49 @@ async fn sigterm_drains_and_exits_zero() {
     assert_eq!(committed, answered as i64);
     env.assert_money_exact(committed).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_serves_health_and_metrics() {
+    let env = Env::new(redis_url()).await;
+    let (_api, port) = env.serve("ops-api", &redis_url(), &["--no-worker"]).await;
+    let ops_port = free_port();
+    let mut vars = env.vars(&env.redis_url, free_port());
+    vars.push(("SIGNIN_WORKER_BIND", format!("127.0.0.1:{ops_port}")));
+    let _worker = Proc::spawn("ops-worker", BIN, &["worker"], &vars);
+    wait_for_port(ops_port, Duration::from_secs(30)).await;
+    let tokens = env.seed_users(3).await;
+    assert!(all_succeeded(&sign_in_all(port, &tokens, 3).await));
+    env.wait_all_credited(Duration::from_secs(30)).await;
+    let base = format!("http://127.0.0.1:{ops_port}");
+    assert_eq!(
+        client()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = client()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("signin_jobs_total{outcome=\"credited\"} 3"),
+        "{metrics}"
+    );
+    assert_eq!(
+        client()
+            .get(format!("{base}/graphql"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "no API on a worker"
+    );
+}
