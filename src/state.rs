@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::token::TokenKeys;
+use crate::cache::local::LocalCaches;
 use crate::cache::versioned::VersionedCache;
 use crate::cache::{self, RedisKeys, RedisPool};
 use crate::clock::{BusinessCalendar, Clock, StartedAtClock, SystemClock};
@@ -23,6 +24,8 @@ pub struct AppState {
     pub keys: RedisKeys,
     /// Statuses and users, cache-aside (see `service::cached`).
     pub cache: VersionedCache,
+    /// In-process copies of hot entries, kept fresh by the event listener.
+    pub local: Arc<LocalCaches>,
     pub calendar: BusinessCalendar,
     pub tokens: TokenKeys,
     pub queue: RewardQueue,
@@ -72,13 +75,15 @@ impl AppState {
         )
         .await?;
         let keys = RedisKeys::new(config.redis_namespace.clone());
+        let local = Arc::new(LocalCaches::default());
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
             tokens: TokenKeys::new(config.jwt_secret.as_bytes(), config.token_ttl),
             queue: RewardQueue::new(config.redis_url.clone(), keys.reward_queue()),
             events: EventPublisher::new(redis.clone(), &keys),
             cache: VersionedCache::new(redis.clone(), keys.clone()),
-            hub: EventHub::new(SUBSCRIBER_BUFFER),
+            hub: EventHub::new(SUBSCRIBER_BUFFER, local.clone()),
+            local,
             db,
             statements,
             redis,

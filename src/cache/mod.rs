@@ -2,6 +2,7 @@
 //! failure counters). Redis never holds the only copy of anything that
 //! matters: money and sign-ins live in PostgreSQL.
 
+pub mod local;
 pub mod login_limiter;
 pub mod versioned;
 

@@ -10,19 +10,23 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::Event;
+use crate::cache::local::LocalCaches;
 
 #[derive(Debug, Clone)]
 pub struct EventHub {
     channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Event>>>>>,
     /// Events a subscriber may fall behind by before it is dropped.
     capacity: usize,
+    /// This process's copies of cache entries, evicted by announcements.
+    local: Arc<LocalCaches>,
 }
 
 impl EventHub {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, local: Arc<LocalCaches>) -> Self {
         Self {
             channels: Arc::default(),
             capacity: capacity.max(1),
+            local,
         }
     }
 
@@ -40,8 +44,14 @@ impl EventHub {
             .subscribe()
     }
 
-    /// Hands an event to its user's subscribers, if any.
+    /// Evicts what the event makes stale, then hands it to its user's
+    /// subscribers, if any.
     pub fn dispatch(&self, event: Event) {
+        match &event {
+            Event::StreakUpdated { user_id, .. } => self.local.statuses.evict(*user_id),
+            Event::UserChanged { user_id } => self.local.users.evict(*user_id),
+            Event::WalletUpdated { .. } => {}
+        }
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         let user_id = event.user_id();
         if let Some(sender) = channels.get(&user_id) {
@@ -64,8 +74,12 @@ impl EventHub {
     pub async fn listen(self, client: redis::Client, channel: String, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         loop {
-            let run = self.listen_once(&client, &channel, &shutdown, &mut backoff);
-            if let Err(error) = run.await {
+            let run = self
+                .listen_once(&client, &channel, &shutdown, &mut backoff)
+                .await;
+            // Announcements may be missed from here on: stop using copies.
+            self.local.set_live(false);
+            if let Err(error) = run {
                 metrics::counter!("signin_event_listener_reconnects_total").increment(1);
                 tracing::warn!(%error, retry_in = ?backoff, "event listener lost Redis; reconnecting");
             }
@@ -86,6 +100,7 @@ impl EventHub {
     ) -> Result<(), redis::RedisError> {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
+        self.local.set_live(true);
         *backoff = Duration::from_millis(100);
         tracing::debug!(channel, "event listener subscribed");
         let mut messages = pubsub.on_message();
@@ -129,7 +144,7 @@ mod tests {
 
     #[tokio::test]
     async fn events_reach_only_their_users_subscribers() {
-        let hub = EventHub::new(4);
+        let hub = EventHub::new(4, Arc::default());
         let mut alice = hub.subscribe(1);
         let mut bob = hub.subscribe(2);
         hub.dispatch(event(1));
@@ -139,7 +154,7 @@ mod tests {
 
     #[tokio::test]
     async fn slow_subscribers_lag_instead_of_growing_memory() {
-        let hub = EventHub::new(4);
+        let hub = EventHub::new(4, Arc::default());
         let mut slow = hub.subscribe(1);
         for _ in 0..10 {
             hub.dispatch(event(1));
@@ -152,7 +167,7 @@ mod tests {
 
     #[tokio::test]
     async fn abandoned_channels_are_swept() {
-        let hub = EventHub::new(4);
+        let hub = EventHub::new(4, Arc::default());
         for user in 0..5000 {
             drop(hub.subscribe(user));
         }

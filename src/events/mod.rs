@@ -26,12 +26,18 @@ pub enum Event {
         user_id: i64,
         transaction: TransactionPayload,
     },
+    /// The user's row changed (role, password, deletion): drop copies.
+    UserChanged {
+        user_id: i64,
+    },
 }
 
 impl Event {
     pub fn user_id(&self) -> i64 {
         match self {
-            Event::StreakUpdated { user_id, .. } | Event::WalletUpdated { user_id, .. } => *user_id,
+            Event::StreakUpdated { user_id, .. }
+            | Event::WalletUpdated { user_id, .. }
+            | Event::UserChanged { user_id } => *user_id,
         }
     }
 }

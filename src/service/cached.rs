@@ -9,13 +9,14 @@
 //! entry for at most `USER_TTL`.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
 use super::ServiceError;
 use crate::cache::versioned::Slot;
 use crate::domain::cycle::CyclePosition;
+use crate::events::Event;
 use crate::state::AppState;
 use crate::store::sign_ins;
 use crate::store::users::{self, UserRow};
@@ -59,6 +60,24 @@ pub async fn latest_positions(
     user_ids: &[i64],
 ) -> Result<HashMap<i64, Option<CyclePosition>>, ServiceError> {
     let today = state.calendar.today();
+    let read_since = Instant::now();
+    let mut found = HashMap::new();
+    // This process's copies first (no round trip), then Redis, then SQL.
+    let remote: Vec<i64> = user_ids
+        .iter()
+        .copied()
+        .filter(|id| match state.local.status(*id, today) {
+            Some(position) => {
+                found.insert(*id, position);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if remote.is_empty() {
+        return Ok(found);
+    }
+    let user_ids = &remote[..];
     let slots = match state.cache.get_many(STATUS, user_ids).await {
         Ok(slots) => Some(slots),
         Err(error) => {
@@ -67,7 +86,6 @@ pub async fn latest_positions(
             None
         }
     };
-    let mut found = HashMap::new();
     let mut missing: Vec<(i64, Option<String>)> = Vec::new();
     for (i, id) in user_ids.iter().enumerate() {
         let slot = slots.as_ref().map(|s| &s[i]);
@@ -76,6 +94,7 @@ pub async fn latest_positions(
             .and_then(|v| decode_position(v, today))
         {
             Some(position) => {
+                state.local.put_status(*id, today, position, read_since);
                 found.insert(*id, position);
             }
             None => missing.push((*id, slot.map(|s: &Slot| s.version.clone()))),
@@ -97,6 +116,7 @@ pub async fn latest_positions(
     let mut fresh = Vec::new();
     for (id, version) in missing {
         let position = latest.remove(&id);
+        state.local.put_status(id, today, position, read_since);
         if let Some(version) = version {
             fresh.push((id, version, encode_position(today, position.as_ref())));
         }
@@ -117,6 +137,10 @@ pub async fn latest_positions(
 
 /// A user's row (deleted ones included), through the cache.
 pub async fn user(state: &AppState, user_id: i64) -> Result<Option<UserRow>, ServiceError> {
+    if let Some(row) = state.local.user(user_id) {
+        return Ok(Some(row));
+    }
+    let read_since = Instant::now();
     let slot = match state.cache.get_many(USER, &[user_id]).await {
         Ok(mut slots) => slots.pop(),
         Err(error) => {
@@ -128,9 +152,10 @@ pub async fn user(state: &AppState, user_id: i64) -> Result<Option<UserRow>, Ser
     if let Some(row) = slot
         .as_ref()
         .and_then(|s| s.value.as_deref())
-        .and_then(|v| serde_json::from_str(v).ok())
+        .and_then(|v| serde_json::from_str::<UserRow>(v).ok())
     {
         metrics::counter!("signin_cache_hits_total", "cache" => USER).increment(1);
+        state.local.put_user(row.clone(), read_since);
         return Ok(Some(row));
     }
     metrics::counter!("signin_cache_misses_total", "cache" => USER).increment(1);
@@ -138,6 +163,9 @@ pub async fn user(state: &AppState, user_id: i64) -> Result<Option<UserRow>, Ser
         let mut conn = state.db().await?;
         users::find(&mut conn, user_id).await?
     };
+    if let Some(row) = &row {
+        state.local.put_user(row.clone(), read_since);
+    }
     if let (Some(slot), Some(row)) = (slot, row.as_ref()) {
         let value = serde_json::to_string(row).map_err(ServiceError::internal)?;
         if let Err(error) = state
@@ -163,14 +191,19 @@ async fn invalidate(state: &AppState, kind: &'static str, id: i64) {
     }
 }
 
-/// After a commit that changed `user_id`'s sign-ins.
+/// After a commit that changed `user_id`'s sign-ins. (Other processes drop
+/// their copies when the sign-in's `StreakUpdated` event reaches them.)
 pub async fn forget_status(state: &AppState, user_id: i64) {
+    state.local.statuses.evict(user_id);
     invalidate(state, STATUS, user_id).await
 }
 
-/// After a commit that changed `user_id`'s row (role, password, deletion).
+/// After a commit that changed `user_id`'s row (role, password, deletion):
+/// here, in Redis, and in every other process.
 pub async fn forget_user(state: &AppState, user_id: i64) {
-    invalidate(state, USER, user_id).await
+    state.local.users.evict(user_id);
+    invalidate(state, USER, user_id).await;
+    state.events.publish(&Event::UserChanged { user_id }).await;
 }
 
 #[cfg(test)]

@@ -58,11 +58,13 @@ pub async fn sign_in(
     };
     let (after_commit, sign_in_id) = (state.clone(), row.id);
     tokio::spawn(async move {
+        // The event first: it also tells other processes to drop their
+        // copy of this user's status.
+        after_commit.events.publish(&event).await;
         if let Err(error) = after_commit.queue.push(RewardJob { sign_in_id }).await {
             metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
             tracing::warn!(sign_in_id, %error, "reward job not enqueued; the relay will push it");
         }
-        after_commit.events.publish(&event).await;
     });
     Ok((row, status))
 }

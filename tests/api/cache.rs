@@ -183,3 +183,105 @@ async fn role_changes_and_deletes_apply_at_once_despite_the_cache() {
         "FORBIDDEN"
     );
 }
+
+/// In-process copies: a warm read makes no round trip at all, and a change
+/// made through another replica reaches this one's copies at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_in_other_processes_are_dropped_when_things_change() {
+    let app = TestApp::with_config(&[("SIGNIN_TOKEN_TTL_SECS", "1000000")]).await;
+    let replica_a = app.serve(false).await;
+    let other = signin_rewards::state::AppState::connect_with_clock(
+        app.state.config.clone(),
+        app.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let replica_b =
+        signin_rewards::app::start(other.clone(), "127.0.0.1:0".parse().unwrap(), false)
+            .await
+            .unwrap();
+    // Both replicas listen for announcements.
+    let mut redis = app.state.redis.get().await.unwrap();
+    loop {
+        let (_, n): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(app.state.keys.events_channel())
+            .query_async(&mut *redis)
+            .await
+            .unwrap();
+        if n >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(redis);
+    let (admin, _) = app.admin("copies_admin").await;
+    let (token, id) = app.register("copied").await;
+    let client = reqwest::Client::new();
+    let post = |port: u16, token: String, query: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("http://127.0.0.1:{port}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = (replica_a.addr.port(), replica_b.addr.port());
+    post(a, token.clone(), STATUS.into()).await;
+    let (statements, round_trips) = (app.state.statements.count(), app.state.cache.round_trips());
+    let warm = post(a, token.clone(), STATUS.into()).await;
+    assert_eq!(warm["data"]["me"]["signInStatus"]["signedInToday"], false);
+    assert_eq!(
+        (
+            app.state.statements.count() - statements,
+            app.state.cache.round_trips() - round_trips
+        ),
+        (0, 0),
+        "a warm read needs neither PostgreSQL nor Redis"
+    );
+
+    // Signed in through replica B: replica A's copy goes at once.
+    assert_no_errors(
+        &post(
+            b,
+            token.clone(),
+            "mutation { signIn { record { date } } }".into(),
+        )
+        .await,
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let r = post(a, token.clone(), STATUS.into()).await;
+        if r["data"]["me"]["signInStatus"]["signedInToday"] == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "replica A still shows the old status"
+        );
+    }
+    // Deleted through replica B: the token stops working on replica A at once.
+    assert_no_errors(&post(b, admin, format!("mutation {{ deleteUser(id: \"{id}\") }}")).await);
+    let started = std::time::Instant::now();
+    loop {
+        let r = post(a, token.clone(), STATUS.into()).await;
+        if r["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "replica A still accepts a deleted user's token"
+        );
+    }
+    println!(
+        "replica A saw the deletion {:?} after it committed on B",
+        started.elapsed()
+    );
+}

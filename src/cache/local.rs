@@ -1,0 +1,188 @@
+//! In-process copies of hot cache entries, so the commonest reads (a token
+//! check, a status) need no network round trip at all.
+//!
+//! They are only used while this process's Redis event subscription is up:
+//! every change to a status or a user is announced on it (after commit),
+//! and each process evicts its copy when the announcement arrives. While
+//! the subscription is down, the copies are bypassed (an announcement could
+//! be missed); and every copy expires after `TTL` anyway.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::domain::cycle::CyclePosition;
+use crate::store::users::UserRow;
+
+const TTL: Duration = Duration::from_secs(5);
+/// Entries kept per map; past that the map is emptied (cheap, and rare).
+const CAPACITY: usize = 200_000;
+
+/// Entries and tombstones: an eviction leaves a tombstone, so a read that
+/// began before the eviction cannot store what it read afterwards.
+#[derive(Debug)]
+pub struct LocalMap<K, V> {
+    entries: Mutex<HashMap<K, (Instant, Option<V>)>>,
+}
+
+impl<K: Hash + Eq, V: Clone> LocalMap<K, V> {
+    fn new() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (Instant, Option<V>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let entries = self.lock();
+        let (at, value) = entries.get(key)?;
+        if at.elapsed() < TTL {
+            value.clone()
+        } else {
+            None
+        }
+    }
+
+    /// Stores `value`, read from upstream starting at `read_since`, unless
+    /// the key was evicted after that.
+    fn put(&self, key: K, value: V, read_since: Instant) {
+        let mut entries = self.lock();
+        if matches!(entries.get(&key), Some((at, None)) if *at >= read_since) {
+            return;
+        }
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), Some(value)));
+    }
+
+    pub fn evict(&self, key: K) {
+        let mut entries = self.lock();
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), None));
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// The latest sign-in (as of `NaiveDate`) per user, and user rows.
+#[derive(Debug)]
+pub struct LocalCaches {
+    /// Whether change announcements are being received.
+    live: AtomicBool,
+    pub statuses: LocalMap<i64, (NaiveDate, Option<CyclePosition>)>,
+    pub users: LocalMap<i64, UserRow>,
+}
+
+impl Default for LocalCaches {
+    fn default() -> Self {
+        Self {
+            live: AtomicBool::new(false),
+            statuses: LocalMap::new(),
+            users: LocalMap::new(),
+        }
+    }
+}
+
+impl LocalCaches {
+    /// Called by the event listener: copies are used only while it runs.
+    /// Whenever it (re)connects, what it may have missed is dropped.
+    pub fn set_live(&self, live: bool) {
+        if !self.live.swap(live, Ordering::SeqCst) && live {
+            self.statuses.clear();
+            self.users.clear();
+        }
+    }
+
+    fn live(&self) -> bool {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    pub fn status(&self, user_id: i64, today: NaiveDate) -> Option<Option<CyclePosition>> {
+        if !self.live() {
+            return None;
+        }
+        self.statuses
+            .get(&user_id)
+            .filter(|(day, _)| *day == today)
+            .map(|(_, p)| p)
+    }
+
+    pub fn put_status(
+        &self,
+        user_id: i64,
+        today: NaiveDate,
+        position: Option<CyclePosition>,
+        read_since: Instant,
+    ) {
+        if self.live() {
+            self.statuses.put(user_id, (today, position), read_since);
+        }
+    }
+
+    pub fn user(&self, user_id: i64) -> Option<UserRow> {
+        if !self.live() {
+            return None;
+        }
+        self.users.get(&user_id)
+    }
+
+    pub fn put_user(&self, row: UserRow, read_since: Instant) {
+        if self.live() {
+            self.users.put(row.id, row, read_since);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_used_only_while_announcements_arrive() {
+        let caches = LocalCaches::default();
+        let today: NaiveDate = "2026-04-01".parse().unwrap();
+        caches.put_status(1, today, None, Instant::now());
+        assert_eq!(caches.status(1, today), None, "not live: nothing kept");
+        caches.set_live(true);
+        caches.put_status(1, today, None, Instant::now());
+        assert_eq!(caches.status(1, today), Some(None));
+        assert_eq!(
+            caches.status(1, today.succ_opt().unwrap()),
+            None,
+            "valid on its day only"
+        );
+        caches.set_live(false);
+        assert_eq!(
+            caches.status(1, today),
+            None,
+            "bypassed while the listener is down"
+        );
+        caches.set_live(true);
+        assert_eq!(caches.status(1, today), None, "dropped on reconnect");
+    }
+
+    #[test]
+    fn a_read_that_began_before_an_eviction_is_not_stored() {
+        let caches = LocalCaches::default();
+        caches.set_live(true);
+        let today: NaiveDate = "2026-04-01".parse().unwrap();
+        let read_since = Instant::now();
+        caches.statuses.evict(1);
+        caches.put_status(1, today, None, read_since);
+        assert_eq!(caches.status(1, today), None);
+        caches.put_status(1, today, None, Instant::now());
+        assert_eq!(caches.status(1, today), Some(None));
+    }
+}
