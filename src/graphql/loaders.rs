@@ -14,7 +14,7 @@ use crate::domain::cycle::SignInStatus;
 use crate::graphql::types::user::Prefetched;
 use crate::service::{sign_in, wallet, ServiceError};
 use crate::state::AppState;
-use crate::store::sign_ins::SignInRow;
+use crate::store::sign_ins::HistoryRow;
 use crate::store::users::{self, UserRow};
 
 pub struct Loaders {
@@ -94,10 +94,10 @@ pub struct HistoryKey {
 pub struct HistoryLoader(Arc<AppState>);
 
 impl Loader<HistoryKey> for HistoryLoader {
-    type Value = Vec<SignInRow>;
+    type Value = Vec<HistoryRow>;
     type Error = Arc<ServiceError>;
 
-    async fn load(&self, keys: &[HistoryKey]) -> LoadResult<HistoryKey, Vec<SignInRow>> {
+    async fn load(&self, keys: &[HistoryKey]) -> LoadResult<HistoryKey, Vec<HistoryRow>> {
         let mut by_range: HashMap<(NaiveDate, NaiveDate), Vec<i64>> = HashMap::new();
         for key in keys {
             by_range

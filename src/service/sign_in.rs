@@ -10,7 +10,7 @@ use crate::domain::cycle::{self, SignInStatus};
 use crate::events::Event;
 use crate::jobs::RewardJob;
 use crate::state::AppState;
-use crate::store::sign_ins::{self, NewSignIn, SignInRow};
+use crate::store::sign_ins::{self, HistoryRow, NewSignIn, SignInRow};
 
 /// Today's sign-in for `user_id`. The row (which is also the reward
 /// obligation) commits in one statement. The reward job and the event go
@@ -111,12 +111,12 @@ pub async fn history(
     user_ids: &[i64],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<HashMap<i64, Vec<SignInRow>>, ServiceError> {
+) -> Result<HashMap<i64, Vec<HistoryRow>>, ServiceError> {
     let rows = {
         let mut conn = state.db().await?;
         sign_ins::between_many(&mut conn, user_ids, from, to).await?
     };
-    let mut by_user: HashMap<i64, Vec<SignInRow>> = HashMap::new();
+    let mut by_user: HashMap<i64, Vec<HistoryRow>> = HashMap::new();
     for row in rows {
         by_user.entry(row.user_id).or_default().push(row);
     }

@@ -20,7 +20,9 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // NaiveDate's Display is ISO 8601 (YYYY-MM-DD), and much cheaper
+        // than a strftime pattern: history answers hold many dates.
+        Value::String(self.0.to_string())
     }
 }
 

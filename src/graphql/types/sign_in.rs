@@ -7,7 +7,7 @@ use super::scalars::Date;
 use super::user::User;
 use crate::domain::cycle;
 use crate::state::AppState;
-use crate::store::sign_ins::SignInRow;
+use crate::store::sign_ins::{HistoryRow, SignInRow};
 
 /// What a user sees of their sign-ins today.
 pub struct SignInStatus(pub cycle::SignInStatus);
@@ -86,7 +86,7 @@ pub struct SignInDay {
 
 /// One entry per date from `from` to `to`, oldest first, from the user's
 /// sign-in rows in that range.
-pub fn history_days(rows: &[SignInRow], from: NaiveDate, to: NaiveDate) -> Vec<SignInDay> {
+pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Vec<SignInDay> {
     let mut rows = rows.iter().peekable();
     from.iter_days()
         .take_while(|d| *d <= to)
