@@ -28,8 +28,10 @@ SELECT i,
        (:'first_day'::date - 1)::timestamp AT TIME ZONE 'UTC'
 FROM generate_series(1, :users) AS i;
 
--- Each user's days are alternating blocks: OFF days (1..7, the first block
--- 0..6) then ON days (1..9), so ~5/9 = 55% of days are sign-ins, in runs.
+-- Each user's days are alternating blocks of OFF days (1..10, mean 5.5) and
+-- ON days (1..13, mean 7): ~7/12.5 = 56% of days are sign-ins, in runs, so
+-- streaks run up to 13 (cycles wrap past day 7). The first block starts ON
+-- with probability 0.56, so even a 1- or 2-day history is ~56% sign-ins.
 \echo sign_ins
 INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, enqueued_at, credited_at)
 SELECT r.user_id,
@@ -46,18 +48,19 @@ FROM (
                + interval '7 hours' + random() * interval '14 hours' AS at
     FROM (
         SELECT user_id, on_len,
-               (sum(off_len + on_len) OVER (PARTITION BY user_id ORDER BY blk) - on_len)::int AS on_start
+               (sum(off_len + on_len) OVER (PARTITION BY user_id ORDER BY blk) - on_len)::int
+                   AS on_start
         FROM (
             SELECT u AS user_id, blk,
-                   CASE WHEN blk = 0 THEN floor(random() * 7)::int
-                        ELSE 1 + floor(random() * 7)::int END AS off_len,
-                   1 + floor(random() * 9)::int AS on_len
+                   CASE WHEN blk = 0 AND random() < 0.56 THEN 0
+                        ELSE 1 + floor(random() * 10)::int END AS off_len,
+                   1 + floor(random() * 13)::int AS on_len
             FROM generate_series(1, :users) AS u,
-                 generate_series(0, :days / 2 + 1) AS blk
+                 generate_series(0, :days / 4 + 8) AS blk
         ) AS blocks
     ) AS b
     CROSS JOIN LATERAL generate_series(0, b.on_len - 1) AS k
-    WHERE b.on_start + k < :days
+    WHERE b.on_start < :days AND b.on_start + k < :days
 ) AS r;
 
 \echo wallets

@@ -43,7 +43,7 @@ SEARCH_QUERY = (
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["users", "admin", "history", "search"])
+    p.add_argument("what", choices=["users", "admin", "history", "search", "search-miss"])
     p.add_argument("--secret")
     p.add_argument("--users", type=int)
     p.add_argument("--id", type=int)
@@ -78,11 +78,18 @@ def main() -> None:
                             "variables": {"ids": ids, "from": a.from_, "to": a.to}}
                     f.write(json.dumps(body, separators=(",", ":")) + "\n")
     elif a.what == "search":
-        # 3-digit substrings of the generated usernames (user000123): each
-        # matches a few hundred of 100,000 users.
+        # 3-digit substrings like "123" (the usernames are user000001..):
+        # each matches a few hundred of 100,000 users.
         with open(a.out, "w") as f:
             for _ in range(a.bodies):
-                q = f"{rng.randrange(1000):03d}"
+                body = {"query": SEARCH_QUERY, "variables": {"q": f"{rng.randrange(1000):03d}"}}
+                f.write(json.dumps(body, separators=(",", ":")) + "\n")
+    elif a.what == "search-miss":
+        # 3-letter strings no generated username contains: no early exit.
+        letters = "abcdfghijklmnopqtvwxyz"  # not u, s, e, r
+        with open(a.out, "w") as f:
+            for _ in range(a.bodies):
+                q = "".join(rng.choice(letters) for _ in range(3))
                 body = {"query": SEARCH_QUERY, "variables": {"q": q}}
                 f.write(json.dumps(body, separators=(",", ":")) + "\n")
 

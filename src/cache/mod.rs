@@ -108,9 +108,14 @@ pub async fn connect(
     let manager = RedisConnectionManager::new(redis_url)?;
     // build_unchecked: start even while Redis is down; the service degrades
     // (sign-ins still commit) and the pool connects once Redis is back.
+    // bb8 checks each connection with a PING on checkout. It costs a round
+    // trip, but it is what drops connections that died with a Redis restart
+    // (a multiplexed connection does not reconnect, and bb8-redis cannot
+    // tell it is broken otherwise): without it they stay in the pool for good.
     let pool = bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(timeout)
+        .test_on_check_out(true)
         .build_unchecked(manager);
     Ok(RedisPool {
         pool,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_core::backend::Vacuum;
 use apalis_redis::{Config as QueueConfig, ConnectionManager, RedisStorage};
 use redis::aio::ConnectionManagerConfig;
 use tokio::sync::Mutex;
@@ -38,6 +39,9 @@ pub fn queue_config(queue_name: &str) -> QueueConfig {
         .heartbeat_interval(Duration::from_secs(5))
         .missed_heartbeats(3)
         .idempotency_ttl(Some(IDEMPOTENCY_TTL))
+        // apalis PUBLISHes on every push and ack for its dashboards; nobody
+        // here listens, so that is pure Redis load.
+        .emit_events(false)
 }
 
 /// Pushes reward jobs. Connects lazily, so the API starts (and sign-ins
@@ -71,6 +75,27 @@ impl RewardQueue {
         let storage = RedisStorage::new(conn).with_config(queue_config(&self.queue_name));
         *guard = Some(storage.clone());
         Ok(storage)
+    }
+
+    /// Drops finished jobs older than `age` (apalis keeps every job's data,
+    /// metadata and id forever otherwise) and the done-set of ids.
+    pub async fn vacuum(&self, age: Duration) -> Result<usize, JobError> {
+        let work = async {
+            let mut storage = self.storage().await?;
+            let removed = storage
+                .vacuum_before(age)
+                .await
+                .map_err(|e| JobError::Queue(e.to_string()))?;
+            let done = storage.get_config().done_jobs_set();
+            let _: () = redis::cmd("DEL")
+                .arg(done)
+                .query_async(storage.get_connection())
+                .await?;
+            Ok(removed)
+        };
+        tokio::time::timeout(Duration::from_secs(30), work)
+            .await
+            .map_err(|_| JobError::Timeout)?
     }
 
     pub async fn push(&self, job: RewardJob) -> Result<(), JobError> {

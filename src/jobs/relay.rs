@@ -3,6 +3,7 @@
 //! repeated failures) are enqueued again after a grace period.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel_async::AsyncConnection;
 use tokio_util::sync::CancellationToken;
@@ -46,9 +47,23 @@ pub async fn run_once(state: &AppState) -> Result<usize, ServiceError> {
     .await
 }
 
-/// Runs the relay every `relay_interval` until `shutdown`.
+/// How often finished jobs are cleared out of Redis, and how old they
+/// must be.
+const VACUUM_EVERY: Duration = Duration::from_secs(600);
+const VACUUM_AGE: Duration = Duration::from_secs(3600);
+
+/// Runs the relay every `relay_interval` until `shutdown`, and clears
+/// finished jobs out of Redis now and then.
 pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
+    let mut last_vacuum = Instant::now();
     loop {
+        if last_vacuum.elapsed() >= VACUUM_EVERY {
+            last_vacuum = Instant::now();
+            match state.queue.vacuum(VACUUM_AGE).await {
+                Ok(removed) => tracing::debug!(removed, "finished jobs cleared from the queue"),
+                Err(error) => tracing::warn!(%error, "queue vacuum failed"),
+            }
+        }
         match run_once(&state).await {
             Ok(0) => {}
             Ok(count) => {

@@ -44,28 +44,37 @@ pub async fn sign_in(
             sign_ins::insert_if_absent(&mut conn, &new).await?
         }
     };
-    // After commit, before answering: the caller's next read of their
-    // status must see this sign-in. (On a refusal too, in case an earlier
-    // invalidation was lost and the cache still says "not signed in".)
-    cached::forget_status(state, user_id).await;
-    let row = inserted.ok_or(ServiceError::AlreadySignedIn)?;
+    let Some(row) = inserted else {
+        // In case an earlier invalidation was lost and the cache still
+        // says "not signed in".
+        cached::forget_status(state, user_id).await;
+        return Err(ServiceError::AlreadySignedIn);
+    };
     metrics::counter!("signin_sign_ins_total").increment(1);
-
     let status = cycle::status(Some(&row.position()), today, rewards);
     let event = Event::StreakUpdated {
         user_id,
         status: (&status).into(),
     };
+    // Committed: what follows runs on its own task, started before anything
+    // else is awaited, so a client hanging up now cannot delay the reward
+    // until the relay notices. In order: the cached status goes (Redis and
+    // here), then the event tells the other processes to drop their copies
+    // (after Redis, so they cannot re-read the old entry), then the job.
     let (after_commit, sign_in_id) = (state.clone(), row.id);
+    let (forgotten, status_forgotten) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        // The event first: it also tells other processes to drop their
-        // copy of this user's status.
+        cached::forget_status(&after_commit, user_id).await;
+        let _ = forgotten.send(());
         after_commit.events.publish(&event).await;
         if let Err(error) = after_commit.queue.push(RewardJob { sign_in_id }).await {
             metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
             tracing::warn!(sign_in_id, %error, "reward job not enqueued; the relay will push it");
         }
     });
+    // Before answering: the caller's next read of their status must see
+    // this sign-in.
+    let _ = status_forgotten.await;
     Ok((row, status))
 }
 

@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# The signin-rewards benchmark: builds, generates the data, runs every
+# scenario against the service on 127.0.0.1 and writes
+# bench/results/latest.md. See docs/performance.md.
+#
+#   bash bench/run.sh            full run (100k users, ~5M sign-ins; ~20 min)
+#   QUICK=1 bash bench/run.sh    small data, short runs (~3 min): checks the scripts
+#
+# Knobs (environment): RUNS (3), DURATION (s per signIn/me run: 15), ADMIN_DURATION (10),
+#   USERS (100000), DAYS (90), SMALL_DAYS (2), POOL (8 = SIGNIN_DB_POOL_SIZE and pgbench -c),
+#   SIGNIN_CONNS (16), ME_CONNS (32), ADMIN_CONNS (2), WRK_THREADS (2),
+#   BENCH_DB (signin_bench), BENCH_DB_SMALL (signin_bench_small),
+#   REUSE_DATA=1 (keep the databases if they exist with the same USERS/DAYS),
+#   SKIP_BUILD=1, PORT (18080), BASELINE_PORT (18081), SCENARIOS ("a b c d f"),
+#   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
+#   FOREIGN_MAX (10): a run during which processes that are not part of the bench used more
+#   than this % of the machine's CPU is discarded and repeated, at most MAX_RETRIES (2) times.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+QUICK="${QUICK:-0}"
+if [ "$QUICK" = 1 ]; then
+  : "${USERS:=20000}" "${DAYS:=14}" "${RUNS:=3}" "${DURATION:=3}" "${ADMIN_DURATION:=2}"
+  : "${BENCH_DB:=signin_bench_quick}" "${BENCH_DB_SMALL:=signin_bench_quick_small}"
+else
+  : "${USERS:=100000}" "${DAYS:=90}" "${RUNS:=3}" "${DURATION:=15}" "${ADMIN_DURATION:=10}"
+  : "${BENCH_DB:=signin_bench}" "${BENCH_DB_SMALL:=signin_bench_small}"
+fi
+: "${SMALL_DAYS:=2}" "${POOL:=8}" "${SIGNIN_CONNS:=16}" "${ME_CONNS:=32}" "${ADMIN_CONNS:=2}"
+: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f}"
+: "${BENCH_TODAY:=2026-01-15}" "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
+# How long to wait, after each signIn run, for every sign-in to be credited.
+if [ "$QUICK" = 1 ]; then : "${DRAIN_WAIT:=5}"; else : "${DRAIN_WAIT:=90}"; fi
+: "${FOREIGN_MAX:=10}" "${MAX_RETRIES:=2}"
+NS="${BENCH_REDIS_NAMESPACE:-bench}"
+check_db_name "$BENCH_DB"; check_db_name "$BENCH_DB_SMALL"
+[[ "$NS" =~ ^[A-Za-z0-9_]+$ ]] || die "bad Redis namespace '$NS'"
+
+RESULTS="$OUT_DIR/results.jsonl"
+RUN_TMP="$(mktemp -d /tmp/signin-bench.XXXXXX)"
+SERVICE_PID="" BASELINE_PID="" LOG_STATEMENT_DB="" CPU_PID=""
+T_START=$(date +%s)
+has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  [ -n "$SERVICE_PID" ] && stop_service
+  [ -n "$BASELINE_PID" ] && stop_baseline
+  [ -n "$LOG_STATEMENT_DB" ] && psql_db postgres -c "ALTER DATABASE \"$LOG_STATEMENT_DB\" RESET log_statement" >/dev/null 2>&1
+  rm -rf "$RUN_TMP"
+  [ "$rc" = 0 ] || say "FAILED (exit $rc); logs in $OUT_DIR"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools -----------------------------------------------------------------
+need() { command -v "$1" >/dev/null || die "$1 not found${2:+ ($2)}"; }
+if ! command -v wrk >/dev/null; then
+  say "installing wrk (apt-get)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi
+fi
+need wrk "apt-get install wrk"; need pgbench "apt-get install postgresql-client"; need psql
+need python3; need curl; need redis-cli "apt-get install redis-tools"; need cargo; need bc
+psql_db postgres -Atc "SELECT 1" >/dev/null || die "PostgreSQL does not answer at $PG_SERVER (make services)"
+redis-cli -u "$REDIS_URL" ping >/dev/null || die "Redis does not answer at $REDIS_URL"
+for p in "$PORT" "$BASELINE_PORT"; do port_free "$p" || die "port $p is in use (set PORT / BASELINE_PORT)"; done
+
+: > "$RESULTS"
+: > "$OUT_DIR/service.log"; : > "$OUT_DIR/baseline.log"; : > "$OUT_DIR/wrk.log"; : > "$OUT_DIR/pgbench.log"
+record() { # scenario target run json-object-with-metrics  (appended to results.jsonl)
+  python3 - "$@" >>"$RESULTS" <<'PY'
+import json, sys
+scenario, target, run, metrics = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+print(json.dumps({"scenario": scenario, "target": target, "run": run, **metrics}))
+PY
+}
+# A run is kept unless something outside the bench took more than FOREIGN_MAX %
+# of the machine's CPU meanwhile (another build or test run on a shared machine):
+# then it is recorded as discarded and the caller repeats it (MAX_RETRIES times).
+RETRIES_LEFT=$MAX_RETRIES
+accept() { # scenario target run metrics-json -> 0 kept, 1 discarded (repeat)
+  local foreign
+  foreign="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("foreign_pct") or 0)' "$4")"
+  if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)' "$foreign" "$FOREIGN_MAX" \
+     && [ "$RETRIES_LEFT" -gt 0 ]; then
+    RETRIES_LEFT=$((RETRIES_LEFT - 1))
+    record "$1" "$2" "$3" "$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m["discarded"]=True; print(json.dumps(m))' "$4")"
+    say "$1/$2 run $3: DISCARDED, processes outside the bench used ${foreign}% of the CPU; repeating"
+    return 1
+  fi
+  RETRIES_LEFT=$MAX_RETRIES
+  record "$1" "$2" "$3" "$4"
+  return 0
+}
+# CPU-seconds used so far by this shell's finished children (the load generator).
+# `times` must run in this very shell (a $(...) would be a fresh process).
+CHILDREN_CPU=0
+children_cpu() {
+  local f="$RUN_TMP/times.$BASHPID"
+  times >"$f"
+  CHILDREN_CPU="$(tail -n1 "$f" | awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } } END { printf "%.2f", s }')"
+}
+note() { # key value: free-form facts for the report
+  python3 -c 'import json,sys; print(json.dumps({"note": sys.argv[1], "value": sys.argv[2]}))' "$1" "$2" >>"$RESULTS"
+}
+
+# --- build -----------------------------------------------------------------
+if [ "$SKIP_BUILD" != 1 ]; then
+  say "build: cargo build --release (main crate)"
+  (cd "$ROOT_DIR" && cargo build --release --quiet)
+  say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
+  CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
+    cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+fi
+BASELINE_BIN="$BENCH_DIR/baseline/target/release/bench-baseline"
+[ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing"
+[ -x "$BASELINE_BIN" ] || die "$BASELINE_BIN missing"
+note commit "$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT_DIR" diff --quiet HEAD -- src migrations Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ uncommitted changes in src/migrations)')"
+note load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- data ------------------------------------------------------------------
+gen() { # db users days
+  local db="$1" users="$2" days="$3" envf="$OUT_DIR/gen-$1.env"
+  if [ "$REUSE_DATA" = 1 ] && [ -f "$envf" ] \
+     && grep -qx "GEN_USERS=$users" "$envf" && grep -qx "GEN_DAYS=$days" "$envf" \
+     && psql_db postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    say "data: reusing $db ($(grep GEN_ROWS_SIGN_INS "$envf"))"
+    return
+  fi
+  BENCH_DB="$db" USERS="$users" DAYS="$days" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
+}
+if has a || has b || has c || has d || has e; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
+if has f; then gen "$BENCH_DB_SMALL" "$USERS" "$SMALL_DAYS"; fi
+
+# Tokens: one per generated user (ids 1..USERS, ver 0), shuffled; iat = the
+# first history day, so they are valid on every bench day after it.
+FIRST_DAY="$(date -u -d "$BENCH_TODAY - $DAYS days" +%F)"
+IAT="$(date -u -d "$FIRST_DAY - 1 day" +%s)"
+TOKENS="$OUT_DIR/tokens-$USERS.txt"
+python3 "$BENCH_DIR/lib/tokens.py" users --secret "$BENCH_JWT_SECRET" --users "$USERS" --iat "$IAT" --out "$TOKENS"
+admin_token() { # db
+  local id; id="$(psql_db "$1" -Atc "SELECT id FROM users WHERE username = '$BENCH_ADMIN_USER'")"
+  python3 "$BENCH_DIR/lib/tokens.py" admin --secret "$BENCH_JWT_SECRET" --id "$id" --iat "$IAT"
+}
+next_day() { psql_db "$1" -Atc "SELECT /* bench */ max(day) + 1 FROM sign_ins"; }
+
+# --- the service -----------------------------------------------------------
+redis_clean() {
+  redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+}
+start_service() { # db day
+  local db="$1" day="$2"
+  port_free "$PORT" || die "port $PORT is in use"
+  redis_clean
+  # env -i and a scratch working directory: nothing but these settings (no
+  # .env file, no caller's SIGNIN_*) reaches the service.
+  (cd "$RUN_TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
+      DATABASE_URL="$PG_SERVER/$db" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
+      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${day}T12:00:00Z" \
+      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
+      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
+      "$SIGNIN_BIN" serve) >>"$OUT_DIR/service.log" 2>&1 &
+  SERVICE_PID=$!; CPU_PID=$SERVICE_PID
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVICE_PID" 2>/dev/null || { SERVICE_PID=""; die "service exited at start (see $OUT_DIR/service.log)"; }
+    sleep 0.2
+  done
+  die "service not ready after 30 s"
+}
+stop_pid() { # pid name: SIGTERM, then SIGKILL after 40 s (the service drains jobs up to 30 s)
+  local rc=0
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 400); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && { say "$2 did not stop in 40 s; killing"; kill -KILL "$1" 2>/dev/null; }
+  wait "$1" 2>/dev/null || rc=$?
+  if [ "$rc" != 0 ]; then
+    say "$2 (pid $1) exited with status $rc after SIGTERM (expected 0; see $OUT_DIR/$2.log)"
+    note "exit_$2_$1" "exited with status $rc after SIGTERM"
+  fi
+}
+stop_service() { stop_pid "$SERVICE_PID" service; SERVICE_PID=""; }
+start_baseline() {
+  port_free "$BASELINE_PORT" || die "port $BASELINE_PORT is in use"
+  (cd "$RUN_TMP" && exec env -i PATH="$PATH" BASELINE_BIND="127.0.0.1:$BASELINE_PORT" "$BASELINE_BIN") \
+    >>"$OUT_DIR/baseline.log" 2>&1 &
+  BASELINE_PID=$!; CPU_PID=$BASELINE_PID
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$BASELINE_PORT/healthz" >/dev/null 2>&1 && return 0; sleep 0.1
+  done
+  die "baseline not ready"
+}
+stop_baseline() { stop_pid "$BASELINE_PID" baseline; BASELINE_PID=""; }
+
+# wrk run: port conns threads duration bodies [tokens mode] -> prints the metrics JSON
+# (CPU_PID: the process under test, for the CPU accounting)
+run_wrk() {
+  local port="$1" conns="$2" threads="$3" dur="$4" bodies="$5" tokens="${6:-}" mode="${7:-random}"
+  local args=("bodies=$bodies" "threads=$threads" "mode=$mode")
+  [ -n "$tokens" ] && args+=("tokens=$tokens")
+  local cmd=(wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua"
+             "http://127.0.0.1:$port/graphql" -- "${args[@]}")
+  echo "${cmd[*]}" >"$OUT_DIR/last-wrk-cmd.txt"
+  local before after out
+  local c0 c1 r0 r1
+  r0="$(redis-cli -u "$REDIS_URL" info commandstats)"
+  before="$(python3 "$BENCH_DIR/lib/cpu.py" snap "$CPU_PID")"
+  children_cpu; c0=$CHILDREN_CPU
+  out="$("${cmd[@]}")" || die "wrk failed: $out"
+  children_cpu; c1=$CHILDREN_CPU
+  after="$(python3 "$BENCH_DIR/lib/cpu.py" snap "$CPU_PID")"
+  r1="$(redis-cli -u "$REDIS_URL" info commandstats)"
+  echo "$out" >>"$OUT_DIR/wrk.log"
+  python3 - "$(grep '^BENCHJSON ' <<<"$out" | cut -d' ' -f2-)" \
+    "$(python3 "$BENCH_DIR/lib/cpu.py" diff "$before" "$after" "$(echo "$c1 - $c0" | bc)")" "$r0" "$r1" <<'PY'
+import json, re, sys
+m = json.loads(sys.argv[1]); m.update(json.loads(sys.argv[2]))
+# Redis commands per request (INFO commandstats is server-wide: anything else
+# using this Redis meanwhile, and the worker's idle polling, count too).
+calls = lambda text: {k: int(v) for k, v in re.findall(r"cmdstat_([\w|]+):calls=(\d+)", text)}
+a, b = calls(sys.argv[3]), calls(sys.argv[4])
+d = {k: b[k] - a.get(k, 0) for k in b if b[k] - a.get(k, 0) > 0 and k != "info"}
+n = max(1, m.get("requests") or 1)
+m["redis_cmds_per_req"] = round(sum(d.values()) / n, 2)
+m["redis_top_cmds"] = {k: round(v / n, 2) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:8]}
+print(json.dumps(m))
+PY
+}
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2]))' "$1" "$2"; }
+wrk_runs() { # scenario target, then run_wrk's arguments: RUNS kept runs
+  local scen="$1" target="$2" r=1 m; shift 2
+  while [ "$r" -le "$RUNS" ]; do
+    m="$(run_wrk "$@")"
+    if accept "$scen" "$target" "$r" "$m"; then
+      say "$scen/$target run $r: $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors)"
+      r=$((r + 1))
+    fi
+  done
+}
+cmd_note() { # key command: the exact command of a scenario, once
+  grep -q "\"note\": \"cmd_$1\"" "$RESULTS" || note "cmd_$1" "$2"
+}
+
+# Waits until every sign-in of `day` is credited; prints the seconds it took.
+wait_credited() { # db day
+  local t0 n; t0=$(date +%s.%N)
+  for _ in $(seq 1 $((DRAIN_WAIT * 5))); do
+    n="$(psql_db "$1" -Atc "SELECT /* bench */ count(*) FROM sign_ins WHERE credited_at IS NULL AND day = '$2'")"
+    [ "$n" = 0 ] && { printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)"; return; }
+    sleep 0.2
+  done
+  echo "not within ${DRAIN_WAIT}"
+}
+
+# signIn runs (scenarios a, e, f): each run on a fresh day, service restarted.
+SIGNIN_BODY="$OUT_DIR/body-signin.jsonl"
+echo '{"query":"mutation { signIn { record { cycleDay streak reward } } }"}' >"$SIGNIN_BODY"
+redis_used() { redis-cli -u "$REDIS_URL" info memory | awk -F: '/^used_memory:/ {print $2+0}'; }
+redis_keys() { redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | wc -l; }
+signin_runs() { # scenario-label db
+  local label="$1" db="$2" r day m drain hwm uncredited_now mem0 mem1 keys
+  r=1
+  while [ "$r" -le "$RUNS" ]; do
+    day="$(next_day "$db")"
+    psql_db postgres -c CHECKPOINT  # no checkpoint of earlier writes during the run
+    start_service "$db" "$day"
+    mem0="$(redis_used)"
+    m="$(run_wrk "$PORT" "$SIGNIN_CONNS" "$WRK_THREADS" "$DURATION" "$SIGNIN_BODY" "$TOKENS" seq)"
+    uncredited_now="$(psql_db "$db" -Atc "SELECT /* bench */ count(*) FROM sign_ins WHERE credited_at IS NULL AND day = '$day'")"
+    drain="$(wait_credited "$db" "$day")"
+    hwm="$(awk '/VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")"
+    mem1="$(redis_used)"; keys="$(redis_keys)"
+    stop_service
+    m="$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(day=sys.argv[2], uncredited_at_end=int(sys.argv[3]), credit_drain_s=sys.argv[4], vmhwm_kb=int(sys.argv[5]), conns=int(sys.argv[6]), redis_keys=int(sys.argv[7]), redis_growth_bytes=int(sys.argv[8])); print(json.dumps(m))' \
+         "$m" "$day" "$uncredited_now" "$drain" "$hwm" "$SIGNIN_CONNS" "$keys" "$((mem1 - mem0))")"
+    if accept "$label" service "$r" "$m"; then
+      say "$label run $r ($day): $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors), uncredited when load stopped $uncredited_now (all credited: $drain${drain:+ s}), VmHWM ${hwm} kB"
+      r=$((r + 1))
+    fi
+  done
+  cmd_note "$label" "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+}
+
+# --- capture the SQL of each operation (log_statement = 'all', one request each)
+capture_sql() {
+  local db="$BENCH_DB" log="${BENCH_PG_LOG:-}"
+  [ -n "$log" ] || log="$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1 || true)"
+  if [ -z "$log" ] || [ ! -r "$log" ]; then
+    note sql_capture "skipped: PostgreSQL server log not readable (set BENCH_PG_LOG)"; return
+  fi
+  local day admin tok off
+  day="$(next_day "$db")"
+  admin="$(admin_token "$db")"; tok="$(sed -n 7p "$TOKENS")"
+  psql_db postgres -c "ALTER DATABASE \"$db\" SET log_statement = 'all'"; LOG_STATEMENT_DB="$db"
+  off=$(stat -c %s "$log")
+  start_service "$db" "$day"
+  gq() { curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -H "authorization: Bearer $1" -d "$2"; echo; }
+  mark() { psql_db "$db" -Atc "SELECT 'BENCH-MARK $1'" >/dev/null; sleep 0.2; }
+  {
+    mark signIn;  gq "$tok" "$(cat "$SIGNIN_BODY")"; wait_credited "$db" "$day" >/dev/null; sleep 0.3
+    mark me;      gq "$tok" "$(cat "$ME_BODY")"; sleep 0.3
+    mark me_again; gq "$tok" "$(cat "$ME_BODY")"; sleep 0.3
+    mark signInHistory; gq "$admin" "$(head -n1 "$OUT_DIR/body-history-10.jsonl")" | cut -c1-300; sleep 0.3
+    mark searchUsers; gq "$admin" "$(head -n1 "$OUT_DIR/body-search.jsonl")" | cut -c1-300; sleep 0.3
+    mark end
+  } >"$OUT_DIR/capture-responses.txt"
+  stop_service
+  psql_db postgres -c "ALTER DATABASE \"$db\" RESET log_statement"; LOG_STATEMENT_DB=""
+  tail -c +"$((off + 1))" "$log" | python3 "$BENCH_DIR/lib/sqllog.py" "$db" >"$OUT_DIR/statements.txt"
+  say "captured the SQL of each operation: $OUT_DIR/statements.txt"
+}
+
+# --- request bodies ---------------------------------------------------------
+TODAY0="$(next_day "$BENCH_DB")"
+HIST_FROM="$(date -u -d "$BENCH_TODAY - 31 days" +%F)"; HIST_TO="$(date -u -d "$BENCH_TODAY - 1 day" +%F)"
+python3 "$BENCH_DIR/lib/tokens.py" history --users "$USERS" --sizes 10,100,1000 --from "$HIST_FROM" --to "$HIST_TO" \
+  --out-prefix "$OUT_DIR/body-history-" --bodies 40
+python3 "$BENCH_DIR/lib/tokens.py" search --users "$USERS" --out "$OUT_DIR/body-search.jsonl" --bodies 60
+python3 "$BENCH_DIR/lib/tokens.py" search-miss --out "$OUT_DIR/body-search-miss.jsonl" --bodies 20
+ME_BODY="$OUT_DIR/body-me.jsonl"
+echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$ME_BODY"
+note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
+
+note foreign_max "$FOREIGN_MAX"; note max_retries "$MAX_RETRIES"
+capture_sql
+
+# --- scenario a (+ e): signIn, and its pgbench baseline -----------------------
+if has a; then
+  say "scenario a: signIn, $SIGNIN_CONNS connections, ${DURATION}s x $RUNS, pool $POOL, worker in-process"
+  signin_runs a "$BENCH_DB"
+  psql_db "$BENCH_DB" -c "SET client_min_messages = warning" -c "CREATE SEQUENCE IF NOT EXISTS bench_uid_seq"
+  r=1
+  while [ "$r" -le "$RUNS" ]; do
+    day="$(next_day "$BENCH_DB")"
+    psql_db "$BENCH_DB" -c "ALTER SEQUENCE bench_uid_seq RESTART WITH 1" -c CHECKPOINT
+    rm -f "$OUT_DIR"/pgbench_log.*
+    pcmd=(pgbench -h 127.0.0.1 -U postgres -n -M prepared -c "$POOL" -j 2 -T "$DURATION"
+          -D "today=$day" -D "nusers=$USERS" -f "$BENCH_DIR/pgbench/signin.sql"
+          -l --log-prefix="$OUT_DIR/pgbench_log" "$BENCH_DB")
+    before="$(python3 "$BENCH_DIR/lib/cpu.py" snap)"
+    children_cpu; c0=$CHILDREN_CPU
+    out="$("${pcmd[@]}" 2>&1)" || die "pgbench failed: $out"
+    children_cpu; c1=$CHILDREN_CPU
+    after="$(python3 "$BENCH_DIR/lib/cpu.py" snap)"
+    echo "$out" >>"$OUT_DIR/pgbench.log"
+    m="$(python3 "$BENCH_DIR/lib/pgbench_stats.py" "$out" "$(python3 "$BENCH_DIR/lib/cpu.py" diff "$before" "$after" "$(echo "$c1 - $c0" | bc)")" "$OUT_DIR"/pgbench_log.*)"
+    if accept a pgbench "$r" "$m"; then
+      say "a/pgbench run $r ($day): $(field "$m" rps) tps, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, failed $(field "$m" failed)"
+      r=$((r + 1))
+    fi
+  done
+  cmd_note a_pgbench "${pcmd[*]}"
+fi
+
+# --- scenario b: me { signInStatus } vs. the no-I/O baseline ----------------
+# --- scenarios c, d: admin signInHistory and searchUsers (same service process)
+if has b || has c || has d; then
+  day="$(next_day "$BENCH_DB")"
+  start_service "$BENCH_DB" "$day"
+  ADMIN_TOKEN_FILE="$OUT_DIR/token-admin.txt"; admin_token "$BENCH_DB" >"$ADMIN_TOKEN_FILE"
+  if has b; then
+    say "scenario b: me { signInStatus }, $ME_CONNS connections, ${DURATION}s x $RUNS"
+    # One unrecorded-in-medians warm-up run first: the service caches users and
+    # statuses in Redis, and a fresh process starts with an empty cache.
+    m="$(run_wrk "$PORT" "$ME_CONNS" "$WRK_THREADS" "$DURATION" "$ME_BODY" "$TOKENS" random)"
+    record b warmup 1 "$m"
+    say "b/service warm-up (cold cache): $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms"
+    wrk_runs b service "$PORT" "$ME_CONNS" "$WRK_THREADS" "$DURATION" "$ME_BODY" "$TOKENS" random
+    cmd_note b "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+  fi
+  if has c; then
+    for size in 10 100 1000; do
+      say "scenario c: signInHistory of $size users x 31 days, $ADMIN_CONNS connections, ${ADMIN_DURATION}s x $RUNS"
+      wrk_runs "c$size" service "$PORT" "$ADMIN_CONNS" 1 "$ADMIN_DURATION" "$OUT_DIR/body-history-$size.jsonl" "$ADMIN_TOKEN_FILE"
+    done
+    cmd_note c "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+  fi
+  if has d; then
+    say "scenario d: searchUsers (3-digit substrings), $ADMIN_CONNS connections, ${ADMIN_DURATION}s x $RUNS"
+    wrk_runs d service "$PORT" "$ADMIN_CONNS" 1 "$ADMIN_DURATION" "$OUT_DIR/body-search.jsonl" "$ADMIN_TOKEN_FILE"
+    cmd_note d "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+    say "scenario d (no target): searchUsers for 3-letter strings no username contains"
+    wrk_runs d-miss service "$PORT" "$ADMIN_CONNS" 1 "$ADMIN_DURATION" "$OUT_DIR/body-search-miss.jsonl" "$ADMIN_TOKEN_FILE"
+  fi
+  stop_service
+  if has b; then
+    start_baseline
+    run_wrk "$BASELINE_PORT" "$ME_CONNS" "$WRK_THREADS" 3 "$ME_BODY" "$TOKENS" random >/dev/null  # warm-up
+    wrk_runs b baseline "$BASELINE_PORT" "$ME_CONNS" "$WRK_THREADS" "$DURATION" "$ME_BODY" "$TOKENS" random
+    cmd_note b_baseline "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+    stop_baseline
+  fi
+fi
+
+# --- scenario f: signIn with ~100k existing sign-ins --------------------------
+if has f; then
+  say "scenario f: signIn on $BENCH_DB_SMALL ($USERS users, $SMALL_DAYS days of history)"
+  signin_runs f "$BENCH_DB_SMALL"
+fi
+
+# --- query plans (EXPLAIN ANALYZE) of the statements behind the targets -------
+{
+  day="$(next_day "$BENCH_DB")"
+  ids="$(python3 -c 'import json,sys; print("{"+",".join(json.loads(open(sys.argv[1]).readline())["variables"]["ids"])+"}")' "$OUT_DIR/body-history-1000.jsonl")"
+  echo "### signInHistory, 1000 users x 31 days (the shape of the service's query; the captured statement is authoritative)"
+  psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT user_id, day, cycle_day, streak, reward FROM sign_ins WHERE user_id = ANY('$ids'::bigint[]) AND day BETWEEN '$HIST_FROM' AND '$HIST_TO' ORDER BY user_id, day"
+  echo "### searchUsers(query: \"123\") (the service's query)"
+  psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT id, username, role, token_version, created_at, deleted_at FROM users WHERE lower(username) LIKE '%123%' AND deleted_at IS NULL ORDER BY id LIMIT 21"
+  echo "### searchUsers(query: \"xqz\") (no username contains it)"
+  psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT id, username, role, token_version, created_at, deleted_at FROM users WHERE lower(username) LIKE '%xqz%' AND deleted_at IS NULL ORDER BY id LIMIT 21"
+  echo "### me { signInStatus }: latest sign-in per user (DISTINCT ON), one user"
+  psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT DISTINCT ON (user_id) id, user_id, day, cycle_day, streak, reward, created_at, credited_at FROM sign_ins WHERE user_id = ANY('{4242}'::bigint[]) AND day <= '$day' ORDER BY user_id, day DESC"
+  echo "### signIn: latest sign-in on or before today"
+  psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT id, user_id, day, cycle_day, streak, reward, created_at, credited_at FROM sign_ins WHERE user_id = 4242 AND day <= '$day' ORDER BY day DESC LIMIT 1"
+} >"$OUT_DIR/explain.txt" 2>&1 || say "EXPLAIN step failed (see $OUT_DIR/explain.txt)"
+
+# --- report ----------------------------------------------------------------
+T_END=$(date +%s)
+note total_seconds "$((T_END - T_START))"
+mkdir -p "$BENCH_DIR/results"
+REPORT="$BENCH_DIR/results/latest.md"
+[ "$QUICK" = 1 ] && REPORT="$OUT_DIR/latest-quick.md"
+python3 "$BENCH_DIR/lib/report.py" --results "$RESULTS" --out-dir "$OUT_DIR" --report "$REPORT" \
+  --gen "$OUT_DIR/gen-$BENCH_DB.env" --gen-small "$OUT_DIR/gen-$BENCH_DB_SMALL.env" \
+  --quick "$QUICK" --command "${BENCH_COMMAND:-bash bench/run.sh}"
+say "report written to $REPORT (total $((T_END - T_START)) s)"
