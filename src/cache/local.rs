@@ -18,7 +18,10 @@ use chrono::NaiveDate;
 use crate::domain::cycle::CyclePosition;
 use crate::store::users::UserRow;
 
-const TTL: Duration = Duration::from_secs(5);
+/// Announcements over a live subscription are not lost (Redis drops a
+/// subscriber that falls behind, which the listener notices), so the TTL is
+/// only a backstop.
+const TTL: Duration = Duration::from_secs(60);
 /// Entries kept per map; past that the map is emptied (cheap, and rare).
 const CAPACITY: usize = 200_000;
 
