@@ -221,14 +221,7 @@ async fn copies_in_other_processes_are_dropped_when_things_change() {
     let post = |port: u16, token: String, query: String| {
         let client = client.clone();
         async move {
-            client
-                .post(format!("http://127.0.0.1:{port}/graphql"))
-                .bearer_auth(token)
-                .json(&json!({ "query": query }))
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
+            crate::common::post_graphql(&client, port, Some(&token), &query)
                 .await
                 .unwrap()
         }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{assert_no_errors, TestApp};
+use crate::common::{assert_no_errors, post_graphql, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics() {
@@ -31,16 +31,13 @@ async fn health_readiness_and_metrics() {
 
     // Some traffic: a sign-in (credited by the worker), an error, a subscription.
     let (token, _) = app.register("observed").await;
+    let port = server.addr.port();
     let post = |query: &'static str, token: Option<String>| {
-        let (client, base) = (client.clone(), base.clone());
+        let client = client.clone();
         async move {
-            let mut r = client
-                .post(format!("{base}/graphql"))
-                .json(&json!({ "query": query }));
-            if let Some(t) = token {
-                r = r.bearer_auth(t);
-            }
-            r.send().await.unwrap().json::<Value>().await.unwrap()
+            post_graphql(&client, port, token.as_deref(), query)
+                .await
+                .unwrap()
         }
     };
     assert_no_errors(

@@ -323,6 +323,23 @@ impl Drop for TestApp {
     }
 }
 
+/// POSTs one GraphQL query (as `token`'s holder, if any) to a server of
+/// ours on `port`; the JSON body, or the transport error.
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    port: u16,
+    token: Option<&str>,
+    query: &str,
+) -> Result<Value, reqwest::Error> {
+    let mut request = client
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&json!({ "query": query }));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    request.send().await?.json().await
+}
+
 pub fn assert_no_errors(response: &Value) {
     assert!(
         response.get("errors").is_none(),

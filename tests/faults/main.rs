@@ -14,7 +14,7 @@ use chrono::Utc;
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use common::{redis_url, TestDatabase};
 use process::{free_port, wait_for_port, PrivateRedis, Proc, BIN};
@@ -178,14 +178,7 @@ async fn post(
     token: &str,
     query: &str,
 ) -> Result<Value, reqwest::Error> {
-    client
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query }))
-        .send()
-        .await?
-        .json()
-        .await
+    common::post_graphql(client, port, Some(token), query).await
 }
 
 /// Signs every token in, `concurrency` at a time; returns the responses.

@@ -9,9 +9,9 @@ mod ws;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use common::{assert_no_errors, TestApp};
+use common::{assert_no_errors, post_graphql, TestApp};
 use ws::{Closed, GqlWs};
 
 const STREAK: &str = "subscription { streakUpdated { today signedInToday streak cycleDay todayReward cycle { day signedIn } } }";
@@ -221,14 +221,7 @@ async fn events_cross_server_replicas() {
     ws.subscribe("s", STREAK).await;
     ws.subscribe("w", WALLET).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let response: Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/graphql", ports[1]))
-        .bearer_auth(&token)
-        .json(&json!({ "query": SIGN_IN }))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let response = post_graphql(&reqwest::Client::new(), ports[1], Some(&token), SIGN_IN)
         .await
         .unwrap();
     assert_no_errors(&response);
@@ -366,14 +359,7 @@ async fn a_thousand_subscribers_each_get_their_own_event() {
             let client = client.clone();
             async move {
                 let sent = Instant::now();
-                let r: Value = client
-                    .post(format!("http://127.0.0.1:{port}/graphql"))
-                    .bearer_auth(t)
-                    .json(&json!({ "query": SIGN_IN }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
+                let r = post_graphql(&client, port, Some(&t), SIGN_IN)
                     .await
                     .unwrap();
                 assert!(r.get("errors").is_none(), "{r}");
