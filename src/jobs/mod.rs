@@ -19,6 +19,15 @@ pub struct RewardJob {
     pub sign_in_id: i64,
 }
 
+/// A queue that cannot be reached is a dependency being unavailable.
+impl From<JobError> for crate::service::ServiceError {
+    fn from(error: JobError) -> Self {
+        crate::service::ServiceError::Unavailable(crate::store::StoreError::RedisUnavailable(
+            error.to_string(),
+        ))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("redis: {0}")]

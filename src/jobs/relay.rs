@@ -21,25 +21,13 @@ pub async fn run_once(state: &AppState) -> Result<usize, ServiceError> {
     let now = state.calendar.now();
     let grace = chrono::TimeDelta::from_std(state.config.relay_grace).unwrap_or_default();
     let cutoff = now - grace;
-    let mut conn = state
-        .db
-        .get()
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let mut conn = state.db().await?;
     // The rows stay locked while their jobs are pushed; if a push fails the
     // transaction rolls back and they stay due for the next pass.
     conn.transaction::<_, ServiceError, _>(async |conn| {
         let ids = sign_ins::due_for_relay(conn, cutoff, BATCH).await?;
         for id in &ids {
-            state
-                .queue
-                .push(RewardJob { sign_in_id: *id })
-                .await
-                .map_err(|e| {
-                    ServiceError::Unavailable(crate::store::StoreError::RedisUnavailable(
-                        e.to_string(),
-                    ))
-                })?;
+            state.queue.push(RewardJob { sign_in_id: *id }).await?;
         }
         sign_ins::mark_enqueued(conn, &ids, now).await?;
         Ok(ids.len())

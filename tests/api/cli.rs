@@ -201,3 +201,70 @@ async fn traces_are_exported_over_otlp_when_asked() {
         "{received:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signin_now_starts_the_clock_is_logged_and_refused_in_production() {
+    let app = TestApp::new().await;
+    let port = crate::process::free_port();
+    let log_path = std::env::temp_dir().join(format!("{}-signin-now.log", app.db.name));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut service = command(&app, &["serve", "--no-worker"])
+        .env("SIGNIN_BIND", format!("127.0.0.1:{port}"))
+        // 23:30 UTC is 07:30 the next day in Shanghai.
+        .env("SIGNIN_NOW", "2031-07-04T23:30:00Z")
+        .env("SIGNIN_TIMEZONE", "Asia/Shanghai")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    crate::process::wait_for_port(port, std::time::Duration::from_secs(30)).await;
+    let client = reqwest::Client::new();
+    let registered = crate::common::post_graphql(
+        &client,
+        port,
+        None,
+        "mutation { register(username: \"time_traveller\", password: \"correct-horse-battery\") { token user { createdAt } } }",
+    )
+    .await
+    .unwrap();
+    assert_no_errors(&registered);
+    assert!(registered["data"]["register"]["user"]["createdAt"]
+        .as_str()
+        .unwrap()
+        .starts_with("2031-07-04T23:3"));
+    let token = registered["data"]["register"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = crate::common::post_graphql(
+        &client,
+        port,
+        Some(&token),
+        "{ me { signInStatus { today } } }",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status["data"]["me"]["signInStatus"]["today"], "2031-07-05");
+    service.kill().await.unwrap();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(
+        logged.contains("WARN") && logged.contains("TEST CLOCK"),
+        "{logged}"
+    );
+
+    let refused = command(&app, &["migrate"])
+        .env("SIGNIN_ENV", "production")
+        .env(
+            "SIGNIN_JWT_SECRET",
+            "a-production-secret-of-at-least-32-bytes",
+        )
+        .env("SIGNIN_NOW", "2031-07-04T23:30:00Z")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("SIGNIN_NOW"));
+}
