@@ -376,6 +376,13 @@ if has b || has c || has d; then
       say "scenario c: signInHistory of $size users x 31 days, $ADMIN_CONNS connections, ${ADMIN_DURATION}s x $RUNS"
       wrk_runs "c$size" service "$PORT" "$ADMIN_CONNS" 1 "$ADMIN_DURATION" "$OUT_DIR/body-history-$size.jsonl" "$ADMIN_TOKEN_FILE"
     done
+    # The same with one connection: each query's own latency, with no other
+    # query competing for the two cores (at 2 connections the 1000-user
+    # query keeps service, PostgreSQL and wrk busy on both).
+    for size in 10 100 1000; do
+      say "scenario c (1 connection): signInHistory of $size users x 31 days, ${ADMIN_DURATION}s x $RUNS"
+      wrk_runs "c$size-1" service "$PORT" 1 1 "$ADMIN_DURATION" "$OUT_DIR/body-history-$size.jsonl" "$ADMIN_TOKEN_FILE"
+    done
     cmd_note c "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
   fi
   if has d; then

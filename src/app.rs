@@ -51,8 +51,8 @@ pub async fn start(
     ));
     let worker =
         with_worker.then(|| tokio::spawn(jobs::worker::run(state.clone(), shutdown.clone())));
-    let schema = graphql::build(state.clone(), &state.config.graphql);
-    let router = http::router(state.clone(), schema);
+    let api = graphql::build(state.clone(), &state.config.graphql);
+    let router = http::router(state.clone(), api);
     let tcp = TcpListener::bind(bind).await?;
     let addr = tcp.local_addr()?;
     let stop = shutdown.clone();

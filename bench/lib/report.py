@@ -122,6 +122,7 @@ def main():
     b_s, b_b = m("b", "service", "rps"), m("b", "baseline", "rps")
     ratio_b = b_s / b_b if b_s and b_b else None
     c10, c100, c1000 = (m(f"c{n}", "service", "p50_ms") for n in (10, 100, 1000))
+    c10_1, c1000_1 = (m(f"c{n}-1", "service", "p50_ms") for n in (10, 1000))
     d50 = m("d", "service", "p50_ms")
     hwm = max([r.get("vmhwm_kb", 0) for r in runs("a", "service")] or [0]) / 1024 or None
     f_s = m("f", "service", "rps")
@@ -153,6 +154,10 @@ def main():
          verdict(None if c100 is None else c100 < 20))
     line("signInHistory 1000 users x 31 days", "c1000", "service", ac, "p50 <= 15 x p50(10 users)",
          f"{f(c1000 / c10 if c1000 and c10 else None, 1)} x {verdict(None if not (c1000 and c10) else c1000 <= 15 * c10)}")
+    line("signInHistory 10 users x 31 days", "c10-1", "service", "1 conn", "", "")
+    line("signInHistory 100 users x 31 days", "c100-1", "service", "1 conn", "", "")
+    line("signInHistory 1000 users x 31 days", "c1000-1", "service", "1 conn", "p50 <= 15 x p50(10 users)",
+         f"{f(c1000_1 / c10_1 if c1000_1 and c10_1 else None, 1)} x {verdict(None if not (c1000_1 and c10_1) else c1000_1 <= 15 * c10_1)}")
     line("searchUsers 3-letter substring, first 20", "d", "service", ac, "p50 < 20 ms",
          verdict(None if d50 is None else d50 < 20))
     line("searchUsers, substring no one has (no target)", "d-miss", "service", ac, "", "")

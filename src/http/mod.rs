@@ -22,14 +22,14 @@ use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::graphql::context::RequestId;
-use crate::graphql::AppSchema;
+use crate::graphql::GraphqlApi;
 use crate::state::AppState;
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct HttpState {
     pub app: Arc<AppState>,
-    pub schema: AppSchema,
+    pub api: GraphqlApi,
     /// Free WebSocket connection slots.
     pub ws_slots: Arc<Semaphore>,
 }
@@ -37,27 +37,19 @@ pub struct HttpState {
 /// What a worker process serves (with `SIGNIN_WORKER_BIND`): health,
 /// readiness and metrics, no API.
 pub fn ops_router(app: Arc<AppState>) -> Router {
-    let schema = crate::graphql::build(app.clone(), &app.config.graphql);
+    let api = crate::graphql::build(app.clone(), &app.config.graphql);
     let ws_slots = Arc::new(Semaphore::new(0));
     Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
-        .with_state(HttpState {
-            app,
-            schema,
-            ws_slots,
-        })
+        .with_state(HttpState { app, api, ws_slots })
 }
 
-pub fn router(app: Arc<AppState>, schema: AppSchema) -> Router {
+pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
     let limits = app.config.graphql.clone();
     let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));
-    let state = HttpState {
-        app,
-        schema,
-        ws_slots,
-    };
+    let state = HttpState { app, api, ws_slots };
     Router::new()
         .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(health::alive))

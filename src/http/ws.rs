@@ -150,7 +150,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, protocol: GraphQLProtoco
     // async-graphql answers the replayed connection_init with its ack.
     let incoming = futures::stream::once(async move { Ok(first) }).chain(stream);
     let connection =
-        GraphQLWebSocket::new_with_pair(outgoing.clone(), incoming, state.schema.clone(), protocol)
+        GraphQLWebSocket::new_with_pair(outgoing.clone(), incoming, state.api.clone(), protocol)
             .with_data(data)
             .serve();
     let recheck = async {

@@ -123,11 +123,10 @@ pub async fn history(
 ) -> Result<HashMap<i64, Vec<HistoryRow>>, ServiceError> {
     let rows = {
         let mut conn = state.db().await?;
-        sign_ins::between_many(&mut conn, user_ids, from, to).await?
+        sign_ins::between_many_by_user(&mut conn, user_ids, from, to).await?
     };
-    let mut by_user: HashMap<i64, Vec<HistoryRow>> = HashMap::new();
-    for row in rows {
-        by_user.entry(row.user_id).or_default().push(row);
-    }
-    Ok(by_user)
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.user_id, r.into_sign_ins()))
+        .collect())
 }

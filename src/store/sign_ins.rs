@@ -160,31 +160,71 @@ pub async fn count_uncredited(conn: &mut AsyncPgConnection) -> Result<i64, Store
 }
 
 /// What a history shows of one sign-in.
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
-#[diesel(table_name = sign_ins, check_for_backend(diesel::pg::Pg))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
-    pub user_id: i64,
     pub day: NaiveDate,
     pub cycle_day: i16,
     pub streak: i32,
     pub reward: i64,
 }
 
-/// Every sign-in of `user_ids` between `from` and `to` inclusive, by user
-/// then day (one query; only the columns a history shows).
-pub async fn between_many(
+/// One user's sign-ins in a range, as parallel arrays (one row per user
+/// rather than per sign-in: a 1000-user month is 1000 rows, not ~20,000).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct UserHistoryRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Date>)]
+    pub days: Vec<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::SmallInt>)]
+    pub cycle_days: Vec<i16>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Integer>)]
+    pub streaks: Vec<i32>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
+    pub rewards: Vec<i64>,
+}
+
+impl UserHistoryRow {
+    /// The user's sign-ins, oldest first (`array_agg` keeps the scan's
+    /// order, which SQL does not promise; the sort does).
+    pub fn into_sign_ins(self) -> Vec<HistoryRow> {
+        let mut sign_ins: Vec<HistoryRow> = self
+            .days
+            .into_iter()
+            .zip(self.cycle_days)
+            .zip(self.streaks)
+            .zip(self.rewards)
+            .map(|(((day, cycle_day), streak), reward)| HistoryRow {
+                day,
+                cycle_day,
+                streak,
+                reward,
+            })
+            .collect();
+        sign_ins.sort_unstable_by_key(|s| s.day);
+        sign_ins
+    }
+}
+
+/// Every sign-in of `user_ids` between `from` and `to` inclusive, one row
+/// per user who has any (the arrays in no guaranteed order).
+pub async fn between_many_by_user(
     conn: &mut AsyncPgConnection,
     user_ids: &[i64],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<HistoryRow>, StoreError> {
-    Ok(sign_ins::table
-        .filter(sign_ins::user_id.eq_any(user_ids))
-        .filter(sign_ins::day.between(from, to))
-        .order((sign_ins::user_id, sign_ins::day))
-        .select(HistoryRow::as_select())
-        .load(conn)
-        .await?)
+) -> Result<Vec<UserHistoryRow>, StoreError> {
+    use diesel::sql_types::{Array, BigInt, Date};
+    Ok(diesel::sql_query(
+        "SELECT user_id, array_agg(day) AS days, array_agg(cycle_day) AS cycle_days, \
+                array_agg(streak) AS streaks, array_agg(reward) AS rewards \
+         FROM sign_ins WHERE user_id = ANY($1) AND day BETWEEN $2 AND $3 GROUP BY user_id",
+    )
+    .bind::<Array<BigInt>, _>(user_ids)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+    .await?)
 }
 
 /// Per-date totals of the sign-ins in a range.

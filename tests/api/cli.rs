@@ -163,6 +163,7 @@ async fn traces_are_exported_over_otlp_when_asked() {
 
     let app = TestApp::new().await;
     let port = crate::process::free_port();
+    let log_path = std::env::temp_dir().join(format!("{}-otlp.log", app.db.name));
     let mut service = command(&app, &["serve", "--no-worker"])
         .env("SIGNIN_BIND", format!("127.0.0.1:{port}"))
         .env(
@@ -171,7 +172,7 @@ async fn traces_are_exported_over_otlp_when_asked() {
         )
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -192,7 +193,9 @@ async fn traces_are_exported_over_otlp_when_asked() {
         .await
         .unwrap()
         .unwrap();
-    assert!(status.success());
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(status.success(), "{status}; the service's log:\n{log}");
     let received = received.lock().unwrap();
     assert!(
         received

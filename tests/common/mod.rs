@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use signin_rewards::clock::ManualClock;
 use signin_rewards::config::Config;
 use signin_rewards::graphql::context::RequestAuth;
-use signin_rewards::graphql::{self, AppSchema};
+use signin_rewards::graphql::{self, GraphqlApi};
 use signin_rewards::state::AppState;
 use signin_rewards::store::migrate;
 
@@ -135,7 +135,7 @@ pub fn instant(s: &str) -> DateTime<Utc> {
 /// go away with it.
 pub struct TestApp {
     pub state: Arc<AppState>,
-    pub schema: AppSchema,
+    pub api: GraphqlApi,
     pub clock: Arc<ManualClock>,
     workers: Vec<CancellationToken>,
     pub db: TestDatabase,
@@ -153,10 +153,10 @@ impl TestApp {
         let state = AppState::connect_with_clock(config, clock.clone())
             .await
             .unwrap();
-        let schema = graphql::build(state.clone(), &state.config.graphql);
+        let api = graphql::build(state.clone(), &state.config.graphql);
         TestApp {
             state,
-            schema,
+            api,
             clock,
             workers: Vec::new(),
             db,
@@ -170,11 +170,22 @@ impl TestApp {
     /// Runs one GraphQL operation as the holder of `token`; returns the
     /// response as JSON (`data`, `errors`).
     pub async fn exec(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        serde_json::to_value(self.exec_raw(token, query, variables).await).unwrap()
+    }
+
+    /// Like `exec`, the response as async-graphql returns it (its objects
+    /// keep their keys' order).
+    pub async fn exec_raw(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> async_graphql::Response {
         let header = token.map(|t| format!("Bearer {t}"));
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables))
             .data(RequestAuth::from_authorization(header.as_deref()));
-        serde_json::to_value(async_graphql::Schema::execute(&self.schema, request).await).unwrap()
+        async_graphql::Executor::execute(&self.api, request).await
     }
 
     /// Registers `username`; returns (token, user id).

@@ -195,6 +195,38 @@ async fn limits_per_connection_and_server_pings() {
     );
 }
 
+/// A subscription the server refuses before running it (it does not
+/// validate) gets the same `BAD_USER_INPUT` code as over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_subscriptions_carry_an_error_code() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let (token, _) = app.register("sloppy").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws.subscribe("bad", "subscription { noSuchField }").await;
+    let message = loop {
+        let m = ws
+            .next_message(WAIT)
+            .await
+            .expect("an answer to the bad subscription");
+        if m["id"] == "bad" {
+            break m;
+        }
+    };
+    // graphql-transport-ws: an `error` message carries the errors as its
+    // payload; a `next` message carries them in `payload.errors`.
+    let errors = match message["type"].as_str() {
+        Some("error") => message["payload"].clone(),
+        _ => message["payload"]["errors"].clone(),
+    };
+    assert_eq!(
+        errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{message}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cross_server_replicas() {
     let app = TestApp::new().await;

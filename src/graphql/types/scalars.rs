@@ -1,7 +1,7 @@
 //! The contract's `Date` and `DateTime` scalars.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
 
 /// A calendar date, ISO 8601 `YYYY-MM-DD`, in the service's business time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,9 +20,34 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        // NaiveDate's Display is ISO 8601 (YYYY-MM-DD), and much cheaper
-        // than a strftime pattern: history answers hold many dates.
-        Value::String(self.0.to_string())
+        Value::String(iso_date(self.0))
+    }
+}
+
+/// `YYYY-MM-DD`. Written digit by digit: an admin's history answer holds
+/// tens of thousands of dates, and chrono's Display goes through the
+/// formatting machinery (and grows its string) for each.
+fn iso_date(date: NaiveDate) -> String {
+    let Ok(year) = u32::try_from(date.year()) else {
+        return date.to_string();
+    };
+    if year > 9999 {
+        return date.to_string();
+    }
+    let mut text = String::with_capacity(10);
+    push_digits(&mut text, year, 4);
+    text.push('-');
+    push_digits(&mut text, date.month(), 2);
+    text.push('-');
+    push_digits(&mut text, date.day(), 2);
+    text
+}
+
+/// `n` as exactly `width` decimal digits, zero-padded.
+fn push_digits(text: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (n / 10u32.pow(place)) % 10;
+        text.push(char::from(b'0' + digit as u8));
     }
 }
 
@@ -44,5 +69,26 @@ impl ScalarType for DateTime {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_iso_8601() {
+        for (y, m, d) in [
+            (2026, 1, 5),
+            (1, 12, 31),
+            (999, 7, 4),
+            (9999, 12, 31),
+            (2024, 2, 29),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(date), date.format("%Y-%m-%d").to_string());
+        }
+        let far = NaiveDate::from_ymd_opt(12345, 1, 2).unwrap();
+        assert_eq!(iso_date(far), far.to_string());
     }
 }

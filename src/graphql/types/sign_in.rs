@@ -1,6 +1,15 @@
 use std::sync::Arc;
 
-use async_graphql::{Object, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection};
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::resolve_list;
+use async_graphql::{
+    ContextSelectionSet, Name, Object, OutputType, Positioned, ScalarType, ServerResult,
+    SimpleObject, Value,
+};
 use chrono::NaiveDate;
 
 use super::scalars::Date;
@@ -84,11 +93,117 @@ pub struct SignInDay {
     pub reward: Option<i32>,
 }
 
+/// A user's history, `[SignInDay!]!` in the schema.
+///
+/// An admin's history answer holds tens of thousands of these small objects
+/// (1000 users x 31 days), and async-graphql resolves each object's each
+/// field as its own future. When the selection is plain fields (no
+/// fragments, no directives: what clients send), the values are built
+/// directly, in selection order, which is what async-graphql would produce;
+/// anything else takes async-graphql's own path.
+pub struct SignInDays(pub Vec<SignInDay>);
+
+impl OutputType for SignInDays {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<SignInDay> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<SignInDay> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<SignInDay> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        match DayTemplate::of(field) {
+            Some(template) => Ok(Value::List(
+                self.0.iter().map(|day| template.fill(day)).collect(),
+            )),
+            None => resolve_list(ctx, field, &self.0, Some(self.0.len())).await,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DayField {
+    Date,
+    SignedIn,
+    CycleDay,
+    Streak,
+    Reward,
+    TypeName,
+}
+
+/// The answer object for a selection made only of plain `SignInDay`
+/// fields, keys in selection order: each day's object is a copy with the
+/// values filled in (copying the key index is cheaper than hashing the
+/// keys again for every day).
+struct DayTemplate {
+    object: IndexMap<Name, Value>,
+    /// Each selected field and its key's position in `object` (a field
+    /// selected twice under one key fills one entry).
+    fields: Vec<(usize, DayField)>,
+}
+
+impl DayTemplate {
+    /// None when the selection holds anything else (fragments, directives).
+    fn of(field: &Positioned<Field>) -> Option<DayTemplate> {
+        let mut object = IndexMap::new();
+        let mut fields = Vec::new();
+        for item in &field.node.selection_set.node.items {
+            let Selection::Field(f) = &item.node else {
+                return None;
+            };
+            if !f.node.directives.is_empty() {
+                return None;
+            }
+            let which = match f.node.name.node.as_str() {
+                "date" => DayField::Date,
+                "signedIn" => DayField::SignedIn,
+                "cycleDay" => DayField::CycleDay,
+                "streak" => DayField::Streak,
+                "reward" => DayField::Reward,
+                "__typename" => DayField::TypeName,
+                _ => return None,
+            };
+            let (index, _) = object.insert_full(f.node.response_key().node.clone(), Value::Null);
+            fields.push((index, which));
+        }
+        Some(DayTemplate { object, fields })
+    }
+
+    fn fill(&self, day: &SignInDay) -> Value {
+        let optional = |n: Option<i32>| n.map_or(Value::Null, Value::from);
+        let mut object = self.object.clone();
+        for &(index, which) in &self.fields {
+            let value = match which {
+                DayField::Date => day.date.to_value(),
+                DayField::SignedIn => Value::Boolean(day.signed_in),
+                DayField::CycleDay => optional(day.cycle_day),
+                DayField::Streak => optional(day.streak),
+                DayField::Reward => optional(day.reward),
+                DayField::TypeName => Value::String("SignInDay".to_owned()),
+            };
+            if let Some((_, slot)) = object.get_index_mut(index) {
+                *slot = value;
+            }
+        }
+        Value::Object(object)
+    }
+}
+
 /// One entry per date from `from` to `to`, oldest first, from the user's
 /// sign-in rows in that range.
-pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Vec<SignInDay> {
+pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> SignInDays {
     let mut rows = rows.iter().peekable();
-    from.iter_days()
+    let days = from
+        .iter_days()
         .take_while(|d| *d <= to)
         .map(|date| {
             while rows.peek().is_some_and(|r| r.day < date) {
@@ -111,7 +226,8 @@ pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Vec<
                 },
             }
         })
-        .collect()
+        .collect();
+    SignInDays(days)
 }
 
 pub struct SignInRecord(pub SignInRow);
@@ -149,7 +265,7 @@ pub struct SignInPayload {
 #[derive(SimpleObject)]
 pub struct UserSignInHistory {
     pub user: User,
-    pub days: Vec<SignInDay>,
+    pub days: SignInDays,
 }
 
 #[derive(SimpleObject)]

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
 use super::ids::encode_cursor;
 use super::scalars::{Date, DateTime};
-use super::sign_in::{history_days, SignInDay, SignInStatus};
+use super::sign_in::{history_days, SignInDays, SignInStatus};
 use super::wallet::{PageInfo, Wallet};
 use crate::domain::{account, cycle};
 use crate::graphql::context::{state, viewer_of};
@@ -148,7 +148,7 @@ impl User {
         ctx: &Context<'_>,
         from: Date,
         to: Date,
-    ) -> ApiResult<Vec<SignInDay>> {
+    ) -> ApiResult<SignInDays> {
         self.check_viewer(ctx).await?;
         validate_range(from.0, to.0)?;
         let key = HistoryKey {

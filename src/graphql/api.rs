@@ -1,0 +1,209 @@
+//! The schema as the transports use it: HTTP and WebSocket requests both go
+//! through [`GraphqlApi`], which adds what every request needs around
+//! async-graphql's own execution.
+//!
+//! This is deliberately not an async-graphql extension: with any extension
+//! registered, async-graphql resolves every field and every list item
+//! through the extension chain (boxed futures and a registry look-up per
+//! field), which made a 1000-user history several times slower. Everything
+//! here needs the document once per request, not a hook per field.
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+};
+use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
+use futures::stream::{self, BoxStream, StreamExt};
+
+use super::AppSchema;
+
+/// The executable schema with its per-request rules.
+#[derive(Clone)]
+pub struct GraphqlApi {
+    schema: AppSchema,
+    /// Most field selections one document may hold.
+    max_fields: usize,
+}
+
+impl GraphqlApi {
+    pub fn new(schema: AppSchema, max_fields: usize) -> Self {
+        Self { schema, max_fields }
+    }
+
+    /// Parses the document (async-graphql reuses the parse) and refuses
+    /// documents that select more than `max_fields` fields in all, aliases
+    /// and fragments counted: async-graphql's complexity does not count
+    /// `__typename`, so 5,000 aliased `__typename`s would pass it.
+    fn admit(&self, request: &mut Request) -> Admission {
+        let operation_name = request.operation_name.clone();
+        let document = match request.parsed_query() {
+            Ok(document) => document,
+            Err(error) => {
+                return Admission {
+                    label: "invalid".to_owned(),
+                    refusal: Some(error),
+                }
+            }
+        };
+        let label =
+            label_of(document, operation_name.as_deref()).unwrap_or_else(|| "invalid".into());
+        let fields = count_fields(document);
+        let refusal = (fields > self.max_fields).then(|| {
+            ServerError::new(
+                format!(
+                    "Query is too complex: {fields} fields selected, at most {} allowed",
+                    self.max_fields
+                ),
+                None,
+            )
+        });
+        Admission { label, refusal }
+    }
+}
+
+/// What `admit` decided about a request.
+struct Admission {
+    /// The operation's label for the metrics.
+    label: String,
+    /// Why it is not run, if it is not.
+    refusal: Option<ServerError>,
+}
+
+/// Errors raised by async-graphql itself (syntax, validation, limits,
+/// malformed arguments) get the code `BAD_USER_INPUT`: they are the
+/// client's, and every error the service raises has its own code.
+fn with_default_codes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from("BAD_USER_INPUT"));
+        }
+    }
+    response
+}
+
+/// Counts the operation by its root field (a bounded label, unlike
+/// client-chosen operation names).
+fn record(operation: String, response: &Response, started: std::time::Instant) {
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    metrics::counter!("signin_graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("signin_graphql_operation_duration_seconds", "operation" => operation)
+        .record(started.elapsed().as_secs_f64());
+}
+
+impl Executor for GraphqlApi {
+    async fn execute(&self, mut request: Request) -> Response {
+        let started = std::time::Instant::now();
+        let admission = self.admit(&mut request);
+        let response = match admission.refusal {
+            None => self.schema.execute(request).await,
+            Some(error) => Response::from_errors(vec![error]),
+        };
+        let response = with_default_codes(response);
+        record(admission.label, &response, started);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        match self.admit(&mut request).refusal {
+            None => self
+                .schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .map(with_default_codes)
+                .boxed(),
+            Some(error) => {
+                stream::once(async move { with_default_codes(Response::from_errors(vec![error])) })
+                    .boxed()
+            }
+        }
+    }
+}
+
+/// Every field selection in the document, in operations and fragments.
+/// Iterative: the document's nesting is bounded only by the body size.
+fn count_fields(document: &ExecutableDocument) -> usize {
+    let mut pending: Vec<&SelectionSet> = document
+        .operations
+        .iter()
+        .map(|(_, op)| &op.node.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| &f.node.selection_set.node),
+        )
+        .collect();
+    let mut fields = 0;
+    while let Some(set) = pending.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    fields += 1;
+                    pending.push(&f.node.selection_set.node);
+                }
+                Selection::InlineFragment(f) => pending.push(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    fields
+}
+
+/// `query.me`, `mutation.signIn`, ...: the operation's type and first field.
+fn label_of(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
+    let operation = match &document.operations {
+        DocumentOperations::Single(op) => op,
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name)?,
+            None => ops.values().next()?,
+        },
+    };
+    let field = operation
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .find_map(|item| match &item.node {
+            Selection::Field(f) => Some(f.node.name.node.to_string()),
+            _ => None,
+        })?;
+    Some(format!("{}.{field}", operation.node.ty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn counts_fields_in_operations_and_fragments() {
+        let doc = parse("query { a: me { id } b: me { ...F ... on User { id } } } fragment F on User { id username }");
+        // a, a.id, b, b.id (inline), F.id, F.username
+        assert_eq!(count_fields(&doc), 6);
+    }
+
+    #[test]
+    fn labels_by_type_and_first_root_field() {
+        let doc = parse("query A { me { id } } mutation B { signIn { status { streak } } }");
+        assert_eq!(
+            label_of(&doc, Some("B")).as_deref(),
+            Some("mutation.signIn")
+        );
+        assert_eq!(label_of(&doc, Some("A")).as_deref(), Some("query.me"));
+        assert_eq!(label_of(&doc, Some("C")), None);
+    }
+}
