@@ -168,19 +168,20 @@ pub struct HistoryRow {
     pub reward: i64,
 }
 
+#[diesel::declare_sql_function]
+extern "SQL" {
+    #[aggregate]
+    fn array_agg<ST: diesel::sql_types::SingleValue>(x: ST) -> diesel::sql_types::Array<ST>;
+}
+
 /// One user's sign-ins in a range, as parallel arrays (one row per user
 /// rather than per sign-in: a 1000-user month is 1000 rows, not ~20,000).
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct UserHistoryRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub user_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Date>)]
     pub days: Vec<NaiveDate>,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::SmallInt>)]
     pub cycle_days: Vec<i16>,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Integer>)]
     pub streaks: Vec<i32>,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
     pub rewards: Vec<i64>,
 }
 
@@ -207,24 +208,27 @@ impl UserHistoryRow {
 }
 
 /// Every sign-in of `user_ids` between `from` and `to` inclusive, one row
-/// per user who has any (the arrays in no guaranteed order).
+/// per user who has any (the arrays in no guaranteed order). Built with the
+/// query builder so the statement is prepared once per connection.
 pub async fn between_many_by_user(
     conn: &mut AsyncPgConnection,
     user_ids: &[i64],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<UserHistoryRow>, StoreError> {
-    use diesel::sql_types::{Array, BigInt, Date};
-    Ok(diesel::sql_query(
-        "SELECT user_id, array_agg(day) AS days, array_agg(cycle_day) AS cycle_days, \
-                array_agg(streak) AS streaks, array_agg(reward) AS rewards \
-         FROM sign_ins WHERE user_id = ANY($1) AND day BETWEEN $2 AND $3 GROUP BY user_id",
-    )
-    .bind::<Array<BigInt>, _>(user_ids)
-    .bind::<Date, _>(from)
-    .bind::<Date, _>(to)
-    .load(conn)
-    .await?)
+    Ok(sign_ins::table
+        .filter(sign_ins::user_id.eq_any(user_ids))
+        .filter(sign_ins::day.between(from, to))
+        .group_by(sign_ins::user_id)
+        .select((
+            sign_ins::user_id,
+            array_agg(sign_ins::day),
+            array_agg(sign_ins::cycle_day),
+            array_agg(sign_ins::streak),
+            array_agg(sign_ins::reward),
+        ))
+        .load(conn)
+        .await?)
 }
 
 /// Per-date totals of the sign-ins in a range.
