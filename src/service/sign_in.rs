@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use tracing::Instrument;
 
 use super::{cached, ServiceError};
 use crate::domain::cycle::{self, SignInStatus};
@@ -17,7 +18,24 @@ use crate::store::sign_ins::{self, HistoryRow, NewSignIn, SignInRow};
 /// out after commit, off the request's path: a Redis outage neither fails
 /// nor slows the sign-in, and a job that never reaches the queue is pushed
 /// later by the relay.
+///
+/// It runs on its own task, so a client that hangs up cannot cancel it
+/// between the commit and the job push (which would leave the reward to
+/// the relay, a grace period later).
 pub async fn sign_in(
+    state: &Arc<AppState>,
+    user_id: i64,
+) -> Result<(SignInRow, SignInStatus), ServiceError> {
+    let state = state.clone();
+    tokio::spawn(
+        async move { sign_in_to_completion(&state, user_id).await }
+            .instrument(tracing::Span::current()),
+    )
+    .await
+    .map_err(ServiceError::internal)?
+}
+
+async fn sign_in_to_completion(
     state: &Arc<AppState>,
     user_id: i64,
 ) -> Result<(SignInRow, SignInStatus), ServiceError> {

@@ -283,3 +283,26 @@ async fn crediting_is_idempotent() {
     assert_eq!(edges[0]["node"]["kind"], "SIGN_IN_REWARD");
     assert_eq!(edges[0]["node"]["balanceAfter"], 10);
 }
+
+/// A caller that gives up mid-request (a client hanging up) does not cut a
+/// sign-in off between its commit and its job: it completes and is
+/// credited at once, not by the relay a grace period (30 s here) later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_whose_caller_gives_up_still_completes_and_is_credited() {
+    let mut app = TestApp::new().await;
+    let (_, user_id) = app.register("quitter").await;
+    app.start_worker();
+    let gave_up = tokio::time::timeout(
+        Duration::from_micros(1),
+        signin_rewards::service::sign_in::sign_in(&app.state, user_id),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the caller stopped waiting");
+    app.wait_credited(1, Duration::from_secs(10)).await;
+    let rows = app
+        .scalar_i64(&format!(
+            "SELECT count(*) AS n FROM sign_ins WHERE user_id = {user_id}"
+        ))
+        .await;
+    assert_eq!(rows, 1);
+}
