@@ -246,12 +246,12 @@ pub async fn get_or_upgrade(
                 .into_response(),
         };
     }
-    let request = match request {
+    let mut request = match request {
         Ok(r) => r.into_inner(),
         Err(rejection) => return malformed(&headers, rejection),
     };
     // GET must not change anything (GraphQL over HTTP; CSRF).
-    if method == Method::GET && operation_type(&request) != Some(OperationType::Query) {
+    if method == Method::GET && operation_type(&mut request) != Some(OperationType::Query) {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             &headers,
@@ -266,14 +266,16 @@ pub async fn get_or_upgrade(
 }
 
 /// The type of the operation the request would run; a document that does
-/// not parse counts as a query (execution reports the error).
-fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// not parse counts as a query (execution reports the error). The parse is
+/// kept in the request, so execution does not parse again.
+fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return Some(OperationType::Query);
     };
     match &document.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
+        DocumentOperations::Multiple(ops) => match operation_name.as_deref() {
             Some(name) => ops
                 .get(name)
                 .map(|op| op.node.ty)
