@@ -243,22 +243,18 @@ def main():
     w("")
 
     # --- SQL and plans --------------------------------------------------
-    st = os.path.join(a.out_dir, "statements.txt")
-    if os.path.exists(st):
-        w("## SQL per operation (captured with log_statement = 'all', one request each)")
-        w("")
-        w("```")
-        w(open(st).read().rstrip())
-        w("```")
-        w("")
-    ex = os.path.join(a.out_dir, "explain.txt")
-    if os.path.exists(ex):
-        w("## Query plans (EXPLAIN ANALYZE on the 5M-row database, after the runs)")
-        w("")
-        w("```")
-        w(open(ex).read().rstrip())
-        w("```")
-        w("")
+    def file_section(name, title):  # a file of the run, verbatim, if it is there
+        path = os.path.join(a.out_dir, name)
+        if os.path.exists(path):
+            w(f"## {title}")
+            w("")
+            w("```")
+            w(open(path).read().rstrip())
+            w("```")
+            w("")
+
+    file_section("statements.txt", "SQL per operation (captured with log_statement = 'all', one request each)")
+    file_section("explain.txt", "Query plans (EXPLAIN ANALYZE on the 5M-row database, after the runs)")
 
     os.makedirs(os.path.dirname(os.path.abspath(a.report)), exist_ok=True)
     with open(a.report, "w") as out:

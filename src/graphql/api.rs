@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
+use async_graphql::{Data, Executor, Positioned, Request, Response, ServerError, Value};
 use futures::stream::{self, BoxStream, StreamExt};
 
 use super::AppSchema;
@@ -159,15 +159,26 @@ fn count_fields(document: &ExecutableDocument) -> usize {
     fields
 }
 
+/// The operation a request runs (GraphQL's GetOperation): the only one, or
+/// the one named; None when the name matches none or several are there and
+/// none is named.
+pub fn selected_operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    match &document.operations {
+        DocumentOperations::Single(op) => Some(op),
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name),
+            None if ops.len() == 1 => ops.values().next(),
+            None => None,
+        },
+    }
+}
+
 /// `query.me`, `mutation.signIn`, ...: the operation's type and first field.
 fn label_of(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
-    let operation = match &document.operations {
-        DocumentOperations::Single(op) => op,
-        DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name)?,
-            None => ops.values().next()?,
-        },
-    };
+    let operation = selected_operation(document, operation_name)?;
     let field = operation
         .node
         .selection_set
@@ -205,5 +216,9 @@ mod tests {
         );
         assert_eq!(label_of(&doc, Some("A")).as_deref(), Some("query.me"));
         assert_eq!(label_of(&doc, Some("C")), None);
+        // Several operations and none named: async-graphql refuses it.
+        assert_eq!(label_of(&doc, None), None);
+        let single = parse("mutation B { signIn { status { streak } } }");
+        assert_eq!(label_of(&single, None).as_deref(), Some("mutation.signIn"));
     }
 }

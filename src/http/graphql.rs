@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest};
@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{ws, HttpState};
+use crate::graphql::api::selected_operation;
 use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
@@ -251,7 +252,7 @@ pub async fn get_or_upgrade(
         Err(rejection) => return malformed(&headers, rejection),
     };
     // GET must not change anything (GraphQL over HTTP; CSRF).
-    if method == Method::GET && operation_type(&mut request) != Some(OperationType::Query) {
+    if method == Method::GET && operation_type(&mut request) != OperationType::Query {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             &headers,
@@ -266,22 +267,14 @@ pub async fn get_or_upgrade(
 }
 
 /// The type of the operation the request would run; a document that does
-/// not parse counts as a query (execution reports the error). The parse is
-/// kept in the request, so execution does not parse again.
-fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+/// not parse or names no runnable operation counts as a query (execution
+/// reports the error). The parse is kept in the request, so execution does
+/// not parse again.
+fn operation_type(request: &mut async_graphql::Request) -> OperationType {
     let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return Some(OperationType::Query);
-    };
-    match &document.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match operation_name.as_deref() {
-            Some(name) => ops
-                .get(name)
-                .map(|op| op.node.ty)
-                .or(Some(OperationType::Query)),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => Some(OperationType::Query),
-        },
-    }
+    request
+        .parsed_query()
+        .ok()
+        .and_then(|document| selected_operation(document, operation_name.as_deref()))
+        .map_or(OperationType::Query, |op| op.node.ty)
 }

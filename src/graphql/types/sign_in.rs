@@ -1,6 +1,5 @@
-use std::sync::Arc;
-
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection};
