@@ -1,9 +1,10 @@
-//! The committed schema is the code's, and contains the whole contract.
+//! The committed schema is the code's, and contains the contract as the product implements it
+//! (`docs/contract/schema.graphql`, the repository's own copy).
 
 use async_graphql_parser::types::{ServiceDocument, TypeKind, TypeSystemDefinition};
 use std::collections::BTreeMap;
 
-const CONTRACT: &str = include_str!("../../../shared/contract/schema.graphql");
+const CONTRACT: &str = include_str!("../../docs/contract/schema.graphql");
 
 /// type name -> (kind, field or value name -> "args -> type")
 type Shape = BTreeMap<String, (String, BTreeMap<String, String>)>;
