@@ -4,8 +4,10 @@
 //! Layers, outermost first: `http` and `graphql` (transport and API) and
 //! `jobs` (background work) call `service` (use cases), which applies the
 //! pure rules of `domain` to data from `store` (PostgreSQL) and `cache`
-//! (Redis). `domain` depends on nothing.
+//! (Redis), and hands what it committed to `after_commit` (cache
+//! invalidation, `events`, the job queue). `domain` depends on nothing.
 
+pub mod after_commit;
 pub mod app;
 pub mod auth;
 pub mod cache;

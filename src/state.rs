@@ -3,14 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::after_commit::{AfterCommit, RewardQueue};
 use crate::auth::token::TokenKeys;
 use crate::cache::local::LocalCaches;
 use crate::cache::versioned::VersionedCache;
-use crate::cache::{self, RedisKeys, RedisPool};
+use crate::cache::{self, CacheError, RedisKeys, RedisPool};
 use crate::clock::{BusinessCalendar, Clock, StartedAtClock, SystemClock};
 use crate::config::Config;
-use crate::events::{EventHub, EventPublisher};
-use crate::jobs::RewardQueue;
+use crate::events::{EventChannel, EventHub};
 use crate::store::instrument::StatementLog;
 use crate::store::{self, PgPool, StoreError};
 
@@ -23,14 +23,25 @@ pub struct AppState {
     pub redis: RedisPool,
     pub keys: RedisKeys,
     /// Statuses and users, cache-aside (see `service::cached`).
-    pub cache: VersionedCache,
+    pub cache: Arc<VersionedCache>,
     /// In-process copies of hot entries, kept fresh by the event listener.
     pub local: Arc<LocalCaches>,
     pub calendar: BusinessCalendar,
     pub tokens: TokenKeys,
-    pub queue: RewardQueue,
-    pub events: EventPublisher,
+    /// The reward queue's producer (the relay pushes through it too).
+    pub queue: Arc<RewardQueue>,
+    /// Where use cases hand over what they committed (caches, events, jobs).
+    pub after_commit: AfterCommit,
     pub hub: EventHub,
+}
+
+/// Why the shared state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Database(#[from] StoreError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }
 
 /// How long a request waits for a pooled connection before the dependency
@@ -44,7 +55,7 @@ const SUBSCRIBER_BUFFER: usize = 64;
 
 impl AppState {
     /// Connects to PostgreSQL and Redis with the clock the config asks for.
-    pub async fn connect(config: Config) -> Result<Arc<Self>, StoreError> {
+    pub async fn connect(config: Config) -> Result<Arc<Self>, ConnectError> {
         let clock: Arc<dyn Clock> = match config.now {
             Some(start) => {
                 tracing::warn!(%start, "SIGNIN_NOW is set: the service clock is a TEST CLOCK started at this instant");
@@ -59,7 +70,7 @@ impl AppState {
     pub async fn connect_with_clock(
         config: Config,
         clock: Arc<dyn Clock>,
-    ) -> Result<Arc<Self>, StoreError> {
+    ) -> Result<Arc<Self>, ConnectError> {
         let statements = StatementLog::default();
         let db = store::connect(
             &config.database_url,
@@ -76,12 +87,24 @@ impl AppState {
         .await?;
         let keys = RedisKeys::new(config.redis_namespace.clone());
         let local = Arc::new(LocalCaches::default());
+        let cache = Arc::new(VersionedCache::new(redis.clone(), keys.clone()));
+        let queue = Arc::new(RewardQueue::new(
+            config.redis_url.clone(),
+            keys.reward_queue(),
+        ));
+        let after_commit = AfterCommit::new(
+            local.clone(),
+            cache.clone(),
+            redis.clone(),
+            EventChannel::new(&keys),
+            queue.clone(),
+        );
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
             tokens: TokenKeys::new(config.jwt_secret.as_bytes(), config.token_ttl),
-            queue: RewardQueue::new(config.redis_url.clone(), keys.reward_queue()),
-            events: EventPublisher::new(redis.clone(), &keys),
-            cache: VersionedCache::new(redis.clone(), keys.clone()),
+            queue,
+            after_commit,
+            cache,
             hub: EventHub::new(SUBSCRIBER_BUFFER, local.clone()),
             local,
             db,

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 
+use super::CacheError;
 use super::{RedisKeys, RedisPool};
 use crate::config::LoginLimits;
-use crate::store::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
@@ -65,7 +65,7 @@ pub async fn check(
     keys: &RedisKeys,
     subjects: &[Subject<'_>],
     limits: &LoginLimits,
-) -> Result<Verdict, StoreError> {
+) -> Result<Verdict, CacheError> {
     let mut pipe = redis::pipe();
     for subject in subjects {
         let key = subject.key(keys);
@@ -99,7 +99,7 @@ pub async fn record_failure(
     keys: &RedisKeys,
     subjects: &[Subject<'_>],
     limits: &LoginLimits,
-) -> Result<(), StoreError> {
+) -> Result<(), CacheError> {
     let window = i64::try_from(limits.window.as_secs())
         .unwrap_or(i64::MAX)
         .max(1);
@@ -122,7 +122,7 @@ pub async fn record_failure(
 }
 
 /// Forgets a username's failures (after a successful login).
-pub async fn reset(pool: &RedisPool, keys: &RedisKeys, username: &str) -> Result<(), StoreError> {
+pub async fn reset(pool: &RedisPool, keys: &RedisKeys, username: &str) -> Result<(), CacheError> {
     let mut conn = pool.get().await?;
     let _: () = conn.del(keys.login_failures(username)).await?;
     Ok(())

@@ -2,6 +2,7 @@
 //! failure counters). Redis never holds the only copy of anything that
 //! matters: money and sign-ins live in PostgreSQL.
 
+pub mod error;
 pub mod local;
 pub mod login_limiter;
 pub mod versioned;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use bb8_redis::RedisConnectionManager;
 
-use crate::store::StoreError;
+pub use error::CacheError;
 
 /// The Redis connection pool, behind a circuit breaker: after a failure to
 /// get a connection, callers fail at once for `BREAKER_OPEN` instead of
@@ -37,9 +38,9 @@ fn now_ms() -> u64 {
 impl RedisPool {
     pub async fn get(
         &self,
-    ) -> Result<bb8::PooledConnection<'_, RedisConnectionManager>, StoreError> {
+    ) -> Result<bb8::PooledConnection<'_, RedisConnectionManager>, CacheError> {
         if now_ms() < self.open_until_ms.load(Ordering::Relaxed) {
-            return Err(StoreError::RedisUnavailable(
+            return Err(CacheError::Unavailable(
                 "recently unreachable; not trying yet".into(),
             ));
         }
@@ -104,7 +105,7 @@ pub async fn connect(
     redis_url: &str,
     max_size: u32,
     timeout: Duration,
-) -> Result<RedisPool, StoreError> {
+) -> Result<RedisPool, CacheError> {
     let manager = RedisConnectionManager::new(redis_url)?;
     // build_unchecked: start even while Redis is down; the service degrades
     // (sign-ins still commit) and the pool connects once Redis is back.

@@ -13,8 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use super::CacheError;
 use super::{RedisKeys, RedisPool};
-use crate::store::StoreError;
+
+/// The entry kind of a user's latest sign-in position (read by status
+/// queries, dropped when the user's sign-ins change).
+pub const STATUS: &str = "status";
+/// The entry kind of a user's row (read by every token check, dropped when
+/// the row changes).
+pub const USER: &str = "user";
 
 /// Version keys outlive any value (values live at most a day).
 const VERSION_TTL_SECS: u64 = 2 * 24 * 3600;
@@ -69,7 +76,7 @@ impl VersionedCache {
     }
 
     /// The entries of `ids`, in order, in one round trip.
-    pub async fn get_many(&self, kind: &str, ids: &[i64]) -> Result<Vec<Slot>, StoreError> {
+    pub async fn get_many(&self, kind: &str, ids: &[i64]) -> Result<Vec<Slot>, CacheError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -99,7 +106,7 @@ impl VersionedCache {
         kind: &str,
         entries: &[(i64, &str, String)],
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), CacheError> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -134,21 +141,17 @@ impl VersionedCache {
         }
     }
 
-    /// Marks `id`'s entry changed: bumps its version and drops its value.
-    pub async fn invalidate(&self, kind: &str, id: i64) -> Result<(), StoreError> {
+    /// Adds to `pipe` what marks `id`'s entry changed: its version is
+    /// bumped (so a read that began earlier cannot store its stale value)
+    /// and its value dropped. The caller sends the pipeline (see
+    /// `after_commit`, which sends it with the change's announcements).
+    pub fn add_invalidation(&self, pipe: &mut redis::Pipeline, kind: &str, id: i64) {
         let version = self.version_key(kind, id);
-        let mut conn = self.pool.get().await?;
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let _: () = redis::pipe()
-            .atomic()
-            .incr(&version, 1)
+        pipe.incr(&version, 1)
             .ignore()
             .expire(&version, VERSION_TTL_SECS as i64)
             .ignore()
             .del(self.value_key(kind, id))
-            .ignore()
-            .query_async(&mut *conn)
-            .await?;
-        Ok(())
+            .ignore();
     }
 }

@@ -2,6 +2,7 @@
 //! a user sees.
 
 use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
 
 use super::rewards::RewardTable;
 
@@ -28,8 +29,8 @@ pub fn next_position(previous: Option<&CyclePosition>, today: NaiveDate) -> (u8,
     }
 }
 
-/// One day of the current cycle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One day of the current cycle. Serialised as it travels in events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleEntry {
     pub day: u8,
     pub date: NaiveDate,
@@ -37,8 +38,9 @@ pub struct CycleEntry {
     pub signed_in: bool,
 }
 
-/// What a user sees of their sign-ins on `today`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a user sees of their sign-ins on `today`. Serialised as it travels
+/// in events (`events::Event::StreakUpdated`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInStatus {
     pub today: NaiveDate,
     pub signed_in_today: bool,

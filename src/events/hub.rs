@@ -124,22 +124,10 @@ impl EventHub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Event, TransactionPayload};
+    use crate::events::Event;
 
     fn event(user_id: i64) -> Event {
-        Event::WalletUpdated {
-            user_id,
-            transaction: TransactionPayload {
-                id: 1,
-                user_id,
-                amount: 10,
-                kind: "SIGN_IN_REWARD".into(),
-                balance_after: 10,
-                note: None,
-                sign_in_id: Some(1),
-                created_at: chrono::Utc::now(),
-            },
-        }
+        Event::UserChanged { user_id }
     }
 
     #[tokio::test]

@@ -1,38 +1,39 @@
-//! Real-time events: published to Redis after commit, so every replica's
-//! subscribers see them; one Redis subscription per process, fanned out in
-//! memory per user. Pub/sub is at-most-once: an event published while a
-//! subscriber's connection is down is lost (clients re-query on reconnect).
+//! Real-time events: announced through Redis after commit (by
+//! `after_commit`, in the same round trip that drops the changed cache
+//! entries), so every replica's subscribers see them; one Redis
+//! subscription per process, fanned out in memory per user. Pub/sub is
+//! at-most-once: an event published while a subscriber's connection is down
+//! is lost (clients re-query on reconnect).
+//!
+//! Events carry the domain's and the ledger's own types, serialised as JSON.
 
 mod hub;
 
 pub use hub::EventHub;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{RedisKeys, RedisPool};
-use crate::domain::cycle::{CycleEntry, SignInStatus};
+use crate::cache::{CacheError, RedisKeys};
+use crate::domain::cycle::SignInStatus;
 use crate::store::ledger::LedgerRow;
 
+/// Something that changed for one user, as every process hears of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    StreakUpdated {
-        user_id: i64,
-        status: StatusPayload,
-    },
+    /// The user's sign-ins changed; `status` is what they see now.
+    StreakUpdated { user_id: i64, status: SignInStatus },
+    /// A ledger row of the user's committed.
     WalletUpdated {
         user_id: i64,
-        transaction: TransactionPayload,
+        transaction: LedgerRow,
     },
     /// The user's row changed (role, password, deletion): drop copies.
-    UserChanged {
-        user_id: i64,
-    },
+    UserChanged { user_id: i64 },
 }
 
 impl Event {
+    /// The user the event is about (and whose subscribers receive it).
     pub fn user_id(&self) -> i64 {
         match self {
             Event::StreakUpdated { user_id, .. }
@@ -42,129 +43,62 @@ impl Event {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusPayload {
-    pub today: NaiveDate,
-    pub signed_in_today: bool,
-    pub streak: u32,
-    pub cycle_day: u8,
-    pub today_reward: u32,
-    pub cycle: Vec<(u8, NaiveDate, u32, bool)>,
+/// The event channel's error.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// The announcement could not reach Redis.
+    #[error("event not announced: {0}")]
+    Unreachable(#[from] CacheError),
+    /// An event could not be encoded (a bug: every event type serialises).
+    #[error("event not encodable: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// A subscriber fell so far behind that events meant for it were
+    /// dropped; its stream ends rather than make the server buffer them.
+    #[error("subscriber fell {missed} events behind and was dropped")]
+    Lagged { missed: u64 },
 }
 
-impl From<&SignInStatus> for StatusPayload {
-    fn from(s: &SignInStatus) -> Self {
-        StatusPayload {
-            today: s.today,
-            signed_in_today: s.signed_in_today,
-            streak: s.streak,
-            cycle_day: s.cycle_day,
-            today_reward: s.today_reward,
-            cycle: s
-                .cycle
-                .iter()
-                .map(|c| (c.day, c.date, c.reward, c.signed_in))
-                .collect(),
-        }
-    }
-}
-
-impl From<StatusPayload> for SignInStatus {
-    fn from(p: StatusPayload) -> Self {
-        SignInStatus {
-            today: p.today,
-            signed_in_today: p.signed_in_today,
-            streak: p.streak,
-            cycle_day: p.cycle_day,
-            today_reward: p.today_reward,
-            cycle: p
-                .cycle
-                .into_iter()
-                .map(|(day, date, reward, signed_in)| CycleEntry {
-                    day,
-                    date,
-                    reward,
-                    signed_in,
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransactionPayload {
-    pub id: i64,
-    pub user_id: i64,
-    pub amount: i64,
-    pub kind: String,
-    pub balance_after: i64,
-    pub note: Option<String>,
-    pub sign_in_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<&LedgerRow> for TransactionPayload {
-    fn from(r: &LedgerRow) -> Self {
-        TransactionPayload {
-            id: r.id,
-            user_id: r.user_id,
-            amount: r.amount,
-            kind: r.kind.clone(),
-            balance_after: r.balance_after,
-            note: r.note.clone(),
-            sign_in_id: r.sign_in_id,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<TransactionPayload> for LedgerRow {
-    fn from(p: TransactionPayload) -> Self {
-        LedgerRow {
-            id: p.id,
-            user_id: p.user_id,
-            amount: p.amount,
-            kind: p.kind,
-            balance_after: p.balance_after,
-            note: p.note,
-            idempotency_key: None,
-            sign_in_id: p.sign_in_id,
-            created_at: p.created_at,
-        }
-    }
-}
-
-/// Publishes events after their transaction committed. Best effort: a
-/// failure is logged and counted, never turned into a failed request.
+/// Where events are announced: one Redis channel per install.
 #[derive(Debug, Clone)]
-pub struct EventPublisher {
-    redis: RedisPool,
+pub struct EventChannel {
     channel: String,
 }
 
-impl EventPublisher {
-    pub fn new(redis: RedisPool, keys: &RedisKeys) -> Self {
+impl EventChannel {
+    /// The channel of the install (or test run) that `keys` belong to.
+    pub fn new(keys: &RedisKeys) -> Self {
         Self {
-            redis,
             channel: keys.events_channel(),
         }
     }
 
-    pub async fn publish(&self, event: &Event) {
-        let result = async {
-            let payload = serde_json::to_string(event).map_err(|e| e.to_string())?;
-            let mut conn = self.redis.get().await.map_err(|e| e.to_string())?;
-            conn.publish::<_, _, ()>(&self.channel, payload)
-                .await
-                .map_err(|e| e.to_string())
-        }
-        .await;
-        match result {
-            Ok(()) => metrics::counter!("signin_events_published_total").increment(1),
-            Err(error) => {
-                metrics::counter!("signin_events_publish_failures_total").increment(1);
-                tracing::warn!(%error, "event not published");
-            }
-        }
+    /// Adds to `pipe` the command that announces `event`. The caller sends
+    /// the pipeline once its transaction has committed.
+    pub fn add_publish(&self, pipe: &mut redis::Pipeline, event: &Event) -> Result<(), EventError> {
+        let payload = serde_json::to_string(event)?;
+        pipe.publish(&self.channel, payload).ignore();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::cycle::status;
+    use crate::domain::rewards::RewardTable;
+
+    #[test]
+    fn events_round_trip_through_json_with_their_own_types() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
+        let event = Event::StreakUpdated {
+            user_id: 7,
+            status: status(None, today, &RewardTable::default()),
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(
+            json.starts_with(r#"{"type":"streak_updated","user_id":7,"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
     }
 }

@@ -1,7 +1,7 @@
 use async_graphql::{Context, MergedObject, Object, ID};
 
 use super::context::{state, RequestAuth};
-use super::errors::ApiResult;
+use super::errors::{ApiError, ApiResult};
 use super::guards::AdminGuard;
 use super::loaders::{prefetch, HistoryKey, Loaders};
 use super::types::ids::{decode_cursor, page_size, parse_id};
@@ -32,9 +32,9 @@ impl AccountQuery {
     }
 }
 
-fn parse_ids(argument: &'static str, ids: &[ID]) -> Result<Vec<i64>, ServiceError> {
+fn parse_ids(argument: &'static str, ids: &[ID]) -> Result<Vec<i64>, ApiError> {
     if ids.len() > MAX_IDS {
-        return Err(ServiceError::bad_input(
+        return Err(ApiError::bad_argument(
             argument,
             format!("at most {MAX_IDS} ids"),
         ));

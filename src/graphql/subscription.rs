@@ -10,9 +10,8 @@ use super::context::{caller, state, SubscriptionSlots};
 use super::errors::{ApiError, ApiResult};
 use super::types::sign_in::SignInStatus;
 use super::types::wallet::WalletTransaction;
-use crate::events::Event;
+use crate::events::{Event, EventError};
 use crate::service::ServiceError;
-use crate::store::StoreError;
 
 #[derive(Default)]
 pub struct Subscription;
@@ -65,9 +64,7 @@ async fn events_of<T: Send + 'static>(
                     }
                     Err(RecvError::Lagged(missed)) => {
                         metrics::counter!("signin_subscribers_dropped_total").increment(1);
-                        let error = ServiceError::Unavailable(StoreError::RedisUnavailable(
-                            format!("subscriber fell {missed} events behind and was dropped"),
-                        ));
+                        let error = ServiceError::from(EventError::Lagged { missed });
                         return Some((Err(ApiError::from(error)), (None, live)));
                     }
                     Err(RecvError::Closed) => return None,
@@ -85,7 +82,7 @@ impl Subscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Result<SignInStatus, ApiError>>, ApiError> {
         events_of(ctx, |event| match event {
-            Event::StreakUpdated { status, .. } => Some(SignInStatus(status.clone().into())),
+            Event::StreakUpdated { status, .. } => Some(SignInStatus(status.clone())),
             _ => None,
         })
         .await
@@ -98,7 +95,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<WalletTransaction, ApiError>>, ApiError> {
         events_of(ctx, |event| match event {
             Event::WalletUpdated { transaction, .. } => {
-                Some(WalletTransaction(transaction.clone().into()))
+                Some(WalletTransaction(transaction.clone()))
             }
             _ => None,
         })

@@ -1,39 +1,9 @@
-//! Background work on apalis + Redis: the reward job that credits a
-//! sign-in, the relay that re-enqueues obligations the queue lost, and the
-//! supervised worker that runs both.
+//! Background work on apalis + Redis, consumer side only: the reward job's
+//! handler, the relay that re-enqueues obligations the queue lost (the
+//! backstop of `after_commit`), and the supervised worker that runs both.
+//! The job type and its producer live below the use cases, in
+//! `after_commit::queue`.
 
-pub mod queue;
 pub mod relay;
 pub mod reward;
 pub mod worker;
-
-pub use queue::RewardQueue;
-
-use serde::{Deserialize, Serialize};
-
-/// Credit the reward of one committed sign-in. The job carries only the id:
-/// the amount is read from the sign-in row, so a stale job cannot pay the
-/// wrong amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RewardJob {
-    pub sign_in_id: i64,
-}
-
-/// A queue that cannot be reached is a dependency being unavailable.
-impl From<JobError> for crate::service::ServiceError {
-    fn from(error: JobError) -> Self {
-        crate::service::ServiceError::Unavailable(crate::store::StoreError::RedisUnavailable(
-            error.to_string(),
-        ))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("queue: {0}")]
-    Queue(String),
-    #[error("timed out talking to the queue")]
-    Timeout,
-}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use diesel_async::AsyncConnection;
 use tokio_util::sync::CancellationToken;
 
-use super::RewardJob;
+use crate::after_commit::RewardJob;
 use crate::service::ServiceError;
 use crate::state::AppState;
 use crate::store::sign_ins;

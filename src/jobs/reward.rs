@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use apalis::prelude::{AbortError, BoxDynError, Data as JobData};
 
-use super::RewardJob;
+use crate::after_commit::RewardJob;
 use crate::service::{wallet, ServiceError};
 use crate::state::AppState;
 

@@ -11,8 +11,8 @@ use apalis::prelude::*;
 use apalis_redis::RedisStorage;
 use tokio_util::sync::CancellationToken;
 
-use super::queue::{connection, queue_config};
-use super::{relay, reward, JobError, RewardJob};
+use super::{relay, reward};
+use crate::after_commit::queue::{connection, queue_config, QueueError, RewardJob};
 use crate::state::AppState;
 
 /// How often an idle worker asks Redis for work.
@@ -67,7 +67,7 @@ async fn run_once(
     state: &Arc<AppState>,
     name: &str,
     shutdown: CancellationToken,
-) -> Result<(), JobError> {
+) -> Result<(), QueueError> {
     let conn = connection(&state.config.redis_url).await?;
     let storage =
         RedisStorage::<RewardJob>::new(conn).with_config(queue_config(state.queue.queue_name()));
@@ -77,7 +77,7 @@ async fn run_once(
         0.5,
         HasherRng::default(),
     )
-    .map_err(|e| JobError::Queue(e.to_string()))?
+    .map_err(|e| QueueError::Queue(e.to_string()))?
     .make_backoff();
     let worker = WorkerBuilder::new(name)
         .backend(storage.poll_with_interval(POLL_INTERVAL))
@@ -91,5 +91,5 @@ async fn run_once(
             Ok::<(), std::io::Error>(())
         })
         .await
-        .map_err(|e| JobError::Queue(e.to_string()))
+        .map_err(|e| QueueError::Queue(e.to_string()))
 }

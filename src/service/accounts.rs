@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::error::account_input;
-use super::{cached, ServiceError};
+use super::{cached, Input, ServiceError};
+use crate::after_commit::Committed;
 use crate::auth::token::Claims;
 use crate::auth::{password, Identity};
 use std::net::IpAddr;
@@ -49,8 +50,8 @@ async fn create_user(
     password: &str,
     role: Role,
 ) -> Result<UserRow, ServiceError> {
-    account::validate_username(username).map_err(|e| account_input("username", e))?;
-    account::validate_password(password).map_err(|e| account_input("password", e))?;
+    account::validate_username(username).map_err(|e| account_input(Input::Username, e))?;
+    account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
     let hash = password::hash(password.to_owned()).await?;
     let mut conn = state.db().await?;
     match users::create(
@@ -151,13 +152,16 @@ pub async fn change_password(
     if !password::verify(current.to_owned(), stored).await? {
         return Err(ServiceError::InvalidCredentials);
     }
-    account::validate_password(new).map_err(|e| account_input("newPassword", e))?;
+    account::validate_password(new).map_err(|e| account_input(Input::NewPassword, e))?;
     let hash = password::hash(new.to_owned()).await?;
     let mut conn = state.db().await?;
     let user = users::change_password(&mut conn, caller.user_id, &hash)
         .await?
         .ok_or(ServiceError::Unauthenticated("user no longer exists"))?;
-    cached::forget_user(state, caller.user_id).await;
+    state
+        .after_commit
+        .hand_over(Committed::default().user_changed(caller.user_id))
+        .await;
     session(state, user)
 }
 
@@ -173,15 +177,19 @@ pub async fn create_admin(
         users::find_by_username(&mut conn, username).await?
     };
     match existing {
-        Some(user) if user.deleted_at.is_some() => {
-            Err(ServiceError::bad_input("username", "this user is deleted"))
-        }
+        Some(user) if user.deleted_at.is_some() => Err(ServiceError::bad_input(
+            Input::Username,
+            "this user is deleted",
+        )),
         Some(user) => {
             let mut conn = state.db().await?;
             let user = users::set_role(&mut conn, user.id, Role::Admin.as_str())
                 .await?
                 .ok_or(ServiceError::NotFound("user"))?;
-            cached::forget_user(state, user.id).await;
+            state
+                .after_commit
+                .hand_over(Committed::default().user_changed(user.id))
+                .await;
             Ok((user, false))
         }
         None => Ok((

@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 
 use super::wallet::{self, Request};
-use super::{cached, ServiceError};
+use super::{Input, ServiceError};
+use crate::after_commit::Committed;
 use crate::auth::Identity;
 use crate::domain::account::Role;
 use crate::domain::money::Change;
@@ -24,11 +25,14 @@ pub async fn search_users(
 ) -> Result<(Vec<UserRow>, bool), ServiceError> {
     let needle = query.trim();
     if needle.is_empty() {
-        return Err(ServiceError::bad_input("query", "must not be empty"));
+        return Err(ServiceError::bad_input(
+            Input::SearchText,
+            "must not be empty",
+        ));
     }
     if needle.chars().count() > MAX_SEARCH_LEN {
         return Err(ServiceError::bad_input(
-            "query",
+            Input::SearchText,
             format!("must be at most {MAX_SEARCH_LEN} characters"),
         ));
     }
@@ -58,13 +62,16 @@ pub async fn delete_user(
 ) -> Result<bool, ServiceError> {
     if caller.user_id == user_id {
         return Err(ServiceError::bad_input(
-            "id",
+            Input::TargetUser,
             "admins cannot delete themselves",
         ));
     }
     let mut conn = state.db().await?;
     if users::soft_delete(&mut conn, user_id, state.calendar.now()).await? {
-        cached::forget_user(state, user_id).await;
+        state
+            .after_commit
+            .hand_over(Committed::default().user_changed(user_id))
+            .await;
         return Ok(true);
     }
     match users::find(&mut conn, user_id).await? {
@@ -78,7 +85,10 @@ pub async fn set_role(state: &AppState, user_id: i64, role: Role) -> Result<User
     let user = users::set_role(&mut conn, user_id, role.as_str())
         .await?
         .ok_or(ServiceError::NotFound("user"))?;
-    cached::forget_user(state, user_id).await;
+    state
+        .after_commit
+        .hand_over(Committed::default().user_changed(user_id))
+        .await;
     Ok(user)
 }
 

@@ -1,6 +1,6 @@
 //! Reads that go through the Redis cache (cache-aside, versioned: see
-//! `cache::versioned`), falling back to PostgreSQL when Redis is away, and
-//! the invalidations the writers make after they commit.
+//! `cache::versioned`), falling back to PostgreSQL when Redis is away. The
+//! writers' invalidations go through `after_commit`.
 //!
 //! The consistency rule: a cached value is what PostgreSQL said at a moment
 //! no later than the last invalidation of its entry; writers invalidate
@@ -14,20 +14,14 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use super::ServiceError;
-use crate::cache::versioned::Slot;
+use crate::cache::versioned::{Slot, STATUS, USER};
 use crate::domain::cycle::CyclePosition;
-use crate::events::Event;
 use crate::state::AppState;
 use crate::store::sign_ins;
 use crate::store::users::{self, UserRow};
 
-const STATUS: &str = "status";
-const USER: &str = "user";
 /// How long a user's row (role, deletion, token version) may be cached.
 const USER_TTL: Duration = Duration::from_secs(600);
-/// Invalidations wait at most this long for Redis; a slower Redis counts as
-/// down (the entry then expires on its own).
-const INVALIDATE_TIMEOUT: Duration = Duration::from_millis(250);
 
 fn encode_position(day: NaiveDate, position: Option<&CyclePosition>) -> String {
     match position {
@@ -177,33 +171,6 @@ pub async fn user(state: &AppState, user_id: i64) -> Result<Option<UserRow>, Ser
         }
     }
     Ok(row)
-}
-
-async fn invalidate(state: &AppState, kind: &'static str, id: i64) {
-    let result = tokio::time::timeout(INVALIDATE_TIMEOUT, state.cache.invalidate(kind, id)).await;
-    if !matches!(result, Ok(Ok(()))) {
-        metrics::counter!("signin_cache_invalidation_failures_total", "cache" => kind).increment(1);
-        tracing::warn!(
-            kind,
-            id,
-            "cache invalidation lost; the entry expires on its own"
-        );
-    }
-}
-
-/// After a commit that changed `user_id`'s sign-ins. (Other processes drop
-/// their copies when the sign-in's `StreakUpdated` event reaches them.)
-pub async fn forget_status(state: &AppState, user_id: i64) {
-    state.local.statuses.evict(user_id);
-    invalidate(state, STATUS, user_id).await
-}
-
-/// After a commit that changed `user_id`'s row (role, password, deletion):
-/// here, in Redis, and in every other process.
-pub async fn forget_user(state: &AppState, user_id: i64) {
-    state.local.users.evict(user_id);
-    invalidate(state, USER, user_id).await;
-    state.events.publish(&Event::UserChanged { user_id }).await;
 }
 
 #[cfg(test)]

@@ -1,13 +1,53 @@
-//! The application's error: what went wrong, in the contract's terms.
-//! Mapped to `extensions.code` once, in `graphql::errors`.
+//! The use cases' error: what went wrong, in the contract's terms. Mapped
+//! to `extensions.code` once, in `graphql::errors`. It names no GraphQL
+//! argument: a bad value is named by what it is to the use case
+//! ([`Input`]), and the API layer says which argument carried it.
 
 use std::time::Duration;
 
+use crate::after_commit::QueueError;
 use crate::auth::password::PasswordError;
 use crate::auth::token::TokenError;
+use crate::cache::CacheError;
 use crate::domain::account::AccountError;
 use crate::domain::money::MoneyError;
+use crate::events::EventError;
 use crate::store::StoreError;
+
+/// A value a caller gave that a use case refused, by what it is to the use
+/// case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Username,
+    Password,
+    /// The password that is to replace the current one.
+    NewPassword,
+    Amount,
+    IdempotencyKey,
+    Note,
+    /// The first date of an inclusive date range.
+    RangeStart,
+    /// The last date of an inclusive date range.
+    RangeEnd,
+    /// The text a user search looks for.
+    SearchText,
+    /// The user an admin action is aimed at.
+    TargetUser,
+}
+
+/// A dependency that could not be reached in time: retrying later may
+/// succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("database: {0}")]
+    Database(StoreError),
+    #[error("cache: {0}")]
+    Cache(CacheError),
+    #[error("job queue: {0}")]
+    Queue(QueueError),
+    #[error("event channel: {0}")]
+    Events(EventError),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -15,11 +55,8 @@ pub enum ServiceError {
     Unauthenticated(&'static str),
     #[error("not allowed")]
     Forbidden,
-    #[error("{argument}: {message}")]
-    BadInput {
-        argument: &'static str,
-        message: String,
-    },
+    #[error("{message}")]
+    BadInput { input: Input, message: String },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("this username is taken")]
@@ -35,15 +72,16 @@ pub enum ServiceError {
     #[error("too many attempts; retry in {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
     #[error("a dependency is unavailable: {0}")]
-    Unavailable(#[source] StoreError),
+    Unavailable(#[source] Unavailable),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ServiceError {
-    pub fn bad_input(argument: &'static str, message: impl Into<String>) -> Self {
+    /// `input` was refused for the reason `message` (a sentence for people).
+    pub fn bad_input(input: Input, message: impl Into<String>) -> Self {
         ServiceError::BadInput {
-            argument,
+            input,
             message: message.into(),
         }
     }
@@ -56,9 +94,37 @@ impl ServiceError {
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         if error.is_transient() {
-            ServiceError::Unavailable(error)
+            ServiceError::Unavailable(Unavailable::Database(error))
         } else {
             ServiceError::Internal(error.to_string())
+        }
+    }
+}
+
+impl From<CacheError> for ServiceError {
+    fn from(error: CacheError) -> Self {
+        if error.is_transient() {
+            ServiceError::Unavailable(Unavailable::Cache(error))
+        } else {
+            ServiceError::Internal(error.to_string())
+        }
+    }
+}
+
+/// A queue that cannot be reached is a dependency being unavailable.
+impl From<QueueError> for ServiceError {
+    fn from(error: QueueError) -> Self {
+        ServiceError::Unavailable(Unavailable::Queue(error))
+    }
+}
+
+impl From<EventError> for ServiceError {
+    fn from(error: EventError) -> Self {
+        match error {
+            EventError::Encode(_) => ServiceError::Internal(error.to_string()),
+            EventError::Unreachable(_) | EventError::Lagged { .. } => {
+                ServiceError::Unavailable(Unavailable::Events(error))
+            }
         }
     }
 }
@@ -77,11 +143,11 @@ impl From<MoneyError> for ServiceError {
             }
             MoneyError::IdempotencyConflict => ServiceError::IdempotencyConflict,
             MoneyError::BadIdempotencyKey => {
-                ServiceError::bad_input("idempotencyKey", error.to_string())
+                ServiceError::bad_input(Input::IdempotencyKey, error.to_string())
             }
-            MoneyError::NoteTooLong => ServiceError::bad_input("note", error.to_string()),
+            MoneyError::NoteTooLong => ServiceError::bad_input(Input::Note, error.to_string()),
             MoneyError::NotPositive | MoneyError::Zero | MoneyError::BalanceTooLarge => {
-                ServiceError::bad_input("amount", error.to_string())
+                ServiceError::bad_input(Input::Amount, error.to_string())
             }
         }
     }
@@ -102,7 +168,7 @@ impl From<TokenError> for ServiceError {
     }
 }
 
-/// Account rule violations name the argument they concern.
-pub fn account_input(argument: &'static str, error: AccountError) -> ServiceError {
-    ServiceError::bad_input(argument, error.to_string())
+/// An account rule broken by `input`.
+pub fn account_input(input: Input, error: AccountError) -> ServiceError {
+    ServiceError::bad_input(input, error.to_string())
 }

@@ -1,6 +1,7 @@
 //! Application services: each public function is one use case. They apply
-//! the domain's rules to data from the store, commit, then announce the
-//! change (events, jobs). The GraphQL layer and the jobs call these.
+//! the domain's rules to data from the store, commit, then hand what they
+//! changed to `after_commit` in one call (caches, events, jobs). The GraphQL
+//! layer, the command line and the jobs call these.
 
 pub mod accounts;
 pub mod admin;
@@ -9,4 +10,4 @@ pub mod error;
 pub mod sign_in;
 pub mod wallet;
 
-pub use error::ServiceError;
+pub use error::{Input, ServiceError, Unavailable};

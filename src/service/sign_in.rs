@@ -6,22 +6,21 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use tracing::Instrument;
 
-use super::{cached, ServiceError};
+use super::{cached, Input, ServiceError};
+use crate::after_commit::{Committed, RewardJob};
 use crate::domain::cycle::{self, SignInStatus};
-use crate::events::Event;
-use crate::jobs::RewardJob;
 use crate::state::AppState;
 use crate::store::sign_ins::{self, HistoryRow, NewSignIn, SignInRow};
 
 /// Today's sign-in for `user_id`. The row (which is also the reward
-/// obligation) commits in one statement. The reward job and the event go
-/// out after commit, off the request's path: a Redis outage neither fails
-/// nor slows the sign-in, and a job that never reaches the queue is pushed
-/// later by the relay.
+/// obligation) commits in one statement; then `after_commit` drops the
+/// cached status, announces the new one and pushes the reward job. A Redis
+/// outage neither fails nor slows the sign-in, and a job that never reaches
+/// the queue is pushed later by the relay.
 ///
-/// It runs on its own task, so a client that hangs up cannot cancel it
-/// between the commit and the job push (which would leave the reward to
-/// the relay, a grace period later).
+/// It runs on its own task, so a client that hangs up while the insert is
+/// in flight cannot leave a committed sign-in whose job was never handed
+/// over (its reward would wait for the relay, a grace period later).
 pub async fn sign_in(
     state: &Arc<AppState>,
     user_id: i64,
@@ -65,34 +64,19 @@ async fn sign_in_to_completion(
     let Some(row) = inserted else {
         // In case an earlier invalidation was lost and the cache still
         // says "not signed in".
-        cached::forget_status(state, user_id).await;
+        state
+            .after_commit
+            .hand_over(Committed::default().status_may_be_stale(user_id))
+            .await;
         return Err(ServiceError::AlreadySignedIn);
     };
     metrics::counter!("signin_sign_ins_total").increment(1);
     let status = cycle::status(Some(&row.position()), today, rewards);
-    let event = Event::StreakUpdated {
-        user_id,
-        status: (&status).into(),
-    };
-    // Committed: what follows runs on its own task, started before anything
-    // else is awaited, so a client hanging up now cannot delay the reward
-    // until the relay notices. In order: the cached status goes (Redis and
-    // here), then the event tells the other processes to drop their copies
-    // (after Redis, so they cannot re-read the old entry), then the job.
-    let (after_commit, sign_in_id) = (state.clone(), row.id);
-    let (forgotten, status_forgotten) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        cached::forget_status(&after_commit, user_id).await;
-        let _ = forgotten.send(());
-        after_commit.events.publish(&event).await;
-        if let Err(error) = after_commit.queue.push(RewardJob { sign_in_id }).await {
-            metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
-            tracing::warn!(sign_in_id, %error, "reward job not enqueued; the relay will push it");
-        }
-    });
-    // Before answering: the caller's next read of their status must see
-    // this sign-in.
-    let _ = status_forgotten.await;
+    let job = RewardJob { sign_in_id: row.id };
+    state
+        .after_commit
+        .hand_over(Committed::default().signed_in(user_id, status.clone(), job))
+        .await;
     Ok((row, status))
 }
 
@@ -121,11 +105,14 @@ pub const MAX_HISTORY_DAYS: i64 = 366;
 /// Checks an inclusive date range for history queries.
 pub fn validate_range(from: NaiveDate, to: NaiveDate) -> Result<(), ServiceError> {
     if from > to {
-        return Err(ServiceError::bad_input("from", "must not be after `to`"));
+        return Err(ServiceError::bad_input(
+            Input::RangeStart,
+            "must not be after the end of the range",
+        ));
     }
     if (to - from).num_days() + 1 > MAX_HISTORY_DAYS {
         return Err(ServiceError::bad_input(
-            "to",
+            Input::RangeEnd,
             format!("the range may span at most {MAX_HISTORY_DAYS} days"),
         ));
     }

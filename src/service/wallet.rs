@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::ServiceError;
+use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
-use crate::events::Event;
 use crate::state::AppState;
 use crate::store::ledger::{self, Entry, LedgerRow};
 use crate::store::sign_ins;
@@ -108,11 +108,8 @@ async fn credit_in(
 
 async fn announce(state: &AppState, row: &LedgerRow) {
     state
-        .events
-        .publish(&Event::WalletUpdated {
-            user_id: row.user_id,
-            transaction: row.into(),
-        })
+        .after_commit
+        .hand_over(Committed::default().ledger_appended(row.clone()))
         .await;
 }
 

@@ -8,7 +8,9 @@ use super::schema::{wallet_transactions, wallets};
 use super::StoreError;
 use crate::domain::money::{Change, LedgerKind};
 
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = wallet_transactions, check_for_backend(diesel::pg::Pg))]
 pub struct LedgerRow {
     pub id: i64,

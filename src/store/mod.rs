@@ -1,4 +1,4 @@
-//! Data access: PostgreSQL through diesel-async. One module per table family;
+//! Data access: PostgreSQL through diesel-async (Redis is `cache`'s). One module per table family;
 //! functions take a connection so callers choose the transaction.
 
 pub mod audit;
@@ -27,10 +27,6 @@ pub enum StoreError {
     UniqueViolation { constraint: String },
     #[error("database error: {0}")]
     Query(DieselError),
-    #[error("redis error: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("redis unavailable: {0}")]
-    RedisUnavailable(String),
 }
 
 impl From<DieselError> for StoreError {
@@ -60,24 +56,12 @@ impl From<bb8::RunError<PoolError>> for StoreError {
     }
 }
 
-impl From<bb8::RunError<redis::RedisError>> for StoreError {
-    fn from(error: bb8::RunError<redis::RedisError>) -> Self {
-        match error {
-            bb8::RunError::TimedOut => {
-                StoreError::RedisUnavailable("timed out waiting for a connection".into())
-            }
-            bb8::RunError::User(e) => StoreError::RedisUnavailable(e.to_string()),
-        }
-    }
-}
-
 impl StoreError {
     /// Whether retrying later may succeed (a dependency is down), as opposed
     /// to a bug or a broken invariant.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Unavailable(_) | StoreError::RedisUnavailable(_) => true,
-            StoreError::Redis(e) => e.is_io_error() || e.is_timeout() || e.is_connection_dropped(),
+            StoreError::Unavailable(_) => true,
             StoreError::Query(DieselError::DatabaseError(kind, info)) => match kind {
                 DatabaseErrorKind::SerializationFailure
                 | DatabaseErrorKind::ClosedConnection

@@ -6,6 +6,8 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use serde_json::json;
 
+use signin_rewards::after_commit::Committed;
+
 use crate::common::{assert_no_errors, TestApp};
 
 const STATUS: &str = "{ me { signInStatus { today signedInToday streak cycleDay } } }";
@@ -17,8 +19,11 @@ async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
     // The reader notes the version, then (slowly) reads the database...
     let slot = cache.get_many("status", &[7]).await.unwrap().remove(0);
     assert_eq!(slot.value, None);
-    // ...meanwhile a writer commits and invalidates...
-    cache.invalidate("status", 7).await.unwrap();
+    // ...meanwhile a writer commits and hands the change over...
+    app.state
+        .after_commit
+        .hand_over(Committed::default().status_may_be_stale(7))
+        .await;
     // ...and the reader's stale value is refused.
     cache
         .put_many(

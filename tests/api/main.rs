@@ -7,6 +7,7 @@ mod process;
 
 mod accounts;
 mod admin;
+mod architecture;
 mod cache;
 mod cli;
 mod jobs;

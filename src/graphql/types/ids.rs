@@ -4,14 +4,16 @@ use async_graphql::ID;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::service::ServiceError;
+use crate::graphql::errors::ApiError;
 
 /// Most items one page may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
-pub fn parse_id(argument: &'static str, id: &ID) -> Result<i64, ServiceError> {
+/// The row id an `ID` argument names; `BAD_USER_INPUT` naming `argument`
+/// unless it is a positive integer.
+pub fn parse_id(argument: &'static str, id: &ID) -> Result<i64, ApiError> {
     id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        ServiceError::bad_input(argument, format!("{:?} is not a valid id", id.as_str()))
+        ApiError::bad_argument(argument, format!("{:?} is not a valid id", id.as_str()))
     })
 }
 
@@ -20,24 +22,27 @@ pub fn encode_cursor(kind: &str, id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
-pub fn decode_cursor(kind: &str, cursor: &str) -> Result<i64, ServiceError> {
+/// The row id in a cursor of the listing `kind` (`BAD_USER_INPUT` naming
+/// `after` otherwise).
+pub fn decode_cursor(kind: &str, cursor: &str) -> Result<i64, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|s| s.strip_prefix(kind)?.strip_prefix(':')?.parse().ok())
-        .ok_or_else(|| ServiceError::bad_input("after", "not a cursor of this listing"))
+        .ok_or_else(|| ApiError::bad_argument("after", "not a cursor of this listing"))
 }
 
 /// Items per page when `first` is not given (or given as null).
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
-pub fn page_size(first: Option<i32>) -> Result<i64, ServiceError> {
+/// `first` checked against the page size limits (default when absent).
+pub fn page_size(first: Option<i32>) -> Result<i64, ApiError> {
     let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
     if (0..=MAX_PAGE_SIZE).contains(&first) {
         Ok(i64::from(first))
     } else {
-        Err(ServiceError::bad_input(
+        Err(ApiError::bad_argument(
             "first",
             format!("must be between 0 and {MAX_PAGE_SIZE}"),
         ))

@@ -1,4 +1,5 @@
-//! The reward queue's producer side.
+//! The reward queue's producer side: the job type, the queue's settings
+//! (which the worker in `jobs` reads too), and the push.
 
 use std::time::Duration;
 
@@ -8,7 +9,28 @@ use apalis_redis::{Config as QueueConfig, ConnectionManager, RedisStorage};
 use redis::aio::ConnectionManagerConfig;
 use tokio::sync::Mutex;
 
-use super::{JobError, RewardJob};
+use serde::{Deserialize, Serialize};
+
+/// Credit the reward of one committed sign-in. The job carries only the id:
+/// the amount is read from the sign-in row, so a stale job cannot pay the
+/// wrong amount. Serialised as `{"sign_in_id": N}` (jobs already queued by an
+/// older build stay readable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardJob {
+    pub sign_in_id: i64,
+}
+
+/// The job queue's error: Redis could not be reached through apalis's own
+/// connection, or apalis refused the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("queue: {0}")]
+    Queue(String),
+    #[error("timed out talking to the queue")]
+    Timeout,
+}
 
 /// How many times apalis itself runs a failing job before it parks it in
 /// its dead set; the relay re-enqueues whatever is still uncredited later.
@@ -21,7 +43,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// A Redis connection manager for apalis, with timeouts we chose.
-pub async fn connection(redis_url: &str) -> Result<ConnectionManager, JobError> {
+pub async fn connection(redis_url: &str) -> Result<ConnectionManager, QueueError> {
     let client = redis::Client::open(redis_url)?;
     let config = ConnectionManagerConfig::new()
         .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -54,6 +76,7 @@ pub struct RewardQueue {
 }
 
 impl RewardQueue {
+    /// A producer for `queue_name` on `redis_url`; nothing connects yet.
     pub fn new(redis_url: impl Into<String>, queue_name: impl Into<String>) -> Self {
         Self {
             redis_url: redis_url.into(),
@@ -62,11 +85,12 @@ impl RewardQueue {
         }
     }
 
+    /// The apalis queue's name (namespaced per install).
     pub fn queue_name(&self) -> &str {
         &self.queue_name
     }
 
-    async fn storage(&self) -> Result<RedisStorage<RewardJob>, JobError> {
+    async fn storage(&self) -> Result<RedisStorage<RewardJob>, QueueError> {
         let mut guard = self.storage.lock().await;
         if let Some(storage) = guard.as_ref() {
             return Ok(storage.clone());
@@ -79,13 +103,13 @@ impl RewardQueue {
 
     /// Drops finished jobs older than `age` (apalis keeps every job's data,
     /// metadata and id forever otherwise) and the done-set of ids.
-    pub async fn vacuum(&self, age: Duration) -> Result<usize, JobError> {
+    pub async fn vacuum(&self, age: Duration) -> Result<usize, QueueError> {
         let work = async {
             let mut storage = self.storage().await?;
             let removed = storage
                 .vacuum_before(age)
                 .await
-                .map_err(|e| JobError::Queue(e.to_string()))?;
+                .map_err(|e| QueueError::Queue(e.to_string()))?;
             let done = storage.get_config().done_jobs_set();
             let _: () = redis::cmd("DEL")
                 .arg(done)
@@ -95,20 +119,21 @@ impl RewardQueue {
         };
         tokio::time::timeout(Duration::from_secs(30), work)
             .await
-            .map_err(|_| JobError::Timeout)?
+            .map_err(|_| QueueError::Timeout)?
     }
 
-    pub async fn push(&self, job: RewardJob) -> Result<(), JobError> {
+    /// Pushes one job, giving up after `RESPONSE_TIMEOUT`.
+    pub async fn push(&self, job: RewardJob) -> Result<(), QueueError> {
         let work = async {
             let mut storage = self.storage().await?;
             let task = TaskBuilder::new(job).max_attempts(MAX_ATTEMPTS).build();
             storage
                 .push_task(task)
                 .await
-                .map_err(|e| JobError::Queue(e.to_string()))
+                .map_err(|e| QueueError::Queue(e.to_string()))
         };
         tokio::time::timeout(RESPONSE_TIMEOUT, work)
             .await
-            .map_err(|_| JobError::Timeout)?
+            .map_err(|_| QueueError::Timeout)?
     }
 }

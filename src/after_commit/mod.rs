@@ -1,0 +1,251 @@
+//! What happens after a change commits, in one place and in one order.
+//!
+//! A use case commits its transaction, describes what it changed as a
+//! [`Committed`], and hands it over in one call ([`AfterCommit::hand_over`]).
+//! From there, on a task of its own (started before anything is awaited, so
+//! a caller hanging up cannot cut it short):
+//!
+//! 1. this process's copies of the changed cache entries are dropped;
+//! 2. one atomic Redis round trip drops the shared cache entries (bumping
+//!    their versions, see `cache::versioned`) and announces the events; the
+//!    other processes drop their own copies when the announcement reaches
+//!    them, which is after Redis dropped its entry, so they cannot re-read
+//!    the old one;
+//! 3. the background jobs are pushed.
+//!
+//! The caller waits for step 2 only: its next read must see its change, and
+//! every replica has been told. Jobs are pushed after it has its answer.
+//!
+//! Nothing handed over here is the only copy of anything, so a Redis outage
+//! costs no money and fails no request: the cache entries expire on their
+//! own, events are lost (pub/sub is at-most-once; clients re-query on
+//! reconnect), and a job that never reaches the queue is pushed again by the
+//! relay (`jobs::relay`), because the committed row is itself the obligation.
+//!
+//! This module must never write to PostgreSQL or decide anything: it only
+//! tells the rest of the system about a change that already happened.
+
+pub mod queue;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::Instrument;
+
+use crate::cache::local::LocalCaches;
+use crate::cache::versioned::{VersionedCache, STATUS, USER};
+use crate::cache::RedisPool;
+use crate::domain::cycle::SignInStatus;
+use crate::events::{Event, EventChannel};
+use crate::store::ledger::LedgerRow;
+pub use queue::{QueueError, RewardJob, RewardQueue};
+
+/// How long the cache drop and announcements may wait for Redis; a slower
+/// Redis counts as down (the entries then expire on their own).
+const ANNOUNCE_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// A cache entry a change made stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stale {
+    /// A user's latest sign-in position (their status).
+    Status(i64),
+    /// A user's row.
+    User(i64),
+}
+
+impl Stale {
+    fn kind_and_id(self) -> (&'static str, i64) {
+        match self {
+            Stale::Status(id) => (STATUS, id),
+            Stale::User(id) => (USER, id),
+        }
+    }
+}
+
+/// What one committed change made stale, announces and leaves to do.
+/// Built by the use case with one call per fact, e.g.
+/// `Committed::default().signed_in(user, status, job)`.
+#[derive(Debug, Default)]
+#[must_use = "a committed change does nothing until it is handed over"]
+pub struct Committed {
+    stale: Vec<Stale>,
+    events: Vec<Event>,
+    jobs: Vec<RewardJob>,
+}
+
+impl Committed {
+    /// A sign-in of `user_id` committed: their cached status is stale, the
+    /// new `status` is announced, and the reward `job` is due.
+    pub fn signed_in(self, user_id: i64, status: SignInStatus, job: RewardJob) -> Self {
+        self.status_changed(user_id, status).reward_due(job)
+    }
+
+    /// `user_id`'s sign-ins changed: their cached status is stale, and
+    /// `status` (what they see now) is announced.
+    pub fn status_changed(mut self, user_id: i64, status: SignInStatus) -> Self {
+        self.stale.push(Stale::Status(user_id));
+        self.events.push(Event::StreakUpdated { user_id, status });
+        self
+    }
+
+    /// The cached status of `user_id` may be stale, with nothing to
+    /// announce (a repair, after a read found a status older than the
+    /// database).
+    pub fn status_may_be_stale(mut self, user_id: i64) -> Self {
+        self.stale.push(Stale::Status(user_id));
+        self
+    }
+
+    /// A ledger row committed: it is announced to its user's subscribers.
+    pub fn ledger_appended(mut self, entry: LedgerRow) -> Self {
+        self.events.push(Event::WalletUpdated {
+            user_id: entry.user_id,
+            transaction: entry,
+        });
+        self
+    }
+
+    /// `user_id`'s row changed (role, password, deletion): every copy of it
+    /// is dropped, here, in Redis and in every other process.
+    pub fn user_changed(mut self, user_id: i64) -> Self {
+        self.stale.push(Stale::User(user_id));
+        self.events.push(Event::UserChanged { user_id });
+        self
+    }
+
+    /// A reward job is due (its obligation committed with the change).
+    pub fn reward_due(mut self, job: RewardJob) -> Self {
+        self.jobs.push(job);
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.stale.is_empty() && self.events.is_empty() && self.jobs.is_empty()
+    }
+}
+
+/// The one path from a committed change to the caches, the event channel
+/// and the job queue. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AfterCommit(Arc<Parts>);
+
+#[derive(Debug)]
+struct Parts {
+    local: Arc<LocalCaches>,
+    cache: Arc<VersionedCache>,
+    redis: RedisPool,
+    events: EventChannel,
+    queue: Arc<RewardQueue>,
+}
+
+impl AfterCommit {
+    /// The path through this process's copies, the shared cache, the event
+    /// channel and the reward queue.
+    pub fn new(
+        local: Arc<LocalCaches>,
+        cache: Arc<VersionedCache>,
+        redis: RedisPool,
+        events: EventChannel,
+        queue: Arc<RewardQueue>,
+    ) -> Self {
+        AfterCommit(Arc::new(Parts {
+            local,
+            cache,
+            redis,
+            events,
+            queue,
+        }))
+    }
+
+    /// Takes over `committed` (see the module's documentation for the
+    /// order). The work starts at once, on its own task, before the
+    /// returned future is first polled; the future resolves when the
+    /// caches no longer hold stale entries and the events are announced (or
+    /// Redis was found unreachable). Dropping the future cancels nothing.
+    pub fn hand_over(&self, committed: Committed) -> impl Future<Output = ()> + Send + 'static {
+        let announced = if committed.is_empty() {
+            None
+        } else {
+            for stale in &committed.stale {
+                match *stale {
+                    Stale::Status(id) => self.0.local.statuses.evict(id),
+                    Stale::User(id) => self.0.local.users.evict(id),
+                }
+            }
+            let (done, announced) = tokio::sync::oneshot::channel();
+            let parts = self.0.clone();
+            tokio::spawn(
+                async move {
+                    parts.announce(&committed.stale, &committed.events).await;
+                    let _ = done.send(());
+                    parts.push(committed.jobs).await;
+                }
+                .instrument(tracing::Span::current()),
+            );
+            Some(announced)
+        };
+        async move {
+            if let Some(announced) = announced {
+                let _ = announced.await;
+            }
+        }
+    }
+}
+
+impl Parts {
+    /// Step 2: one atomic round trip that drops the shared entries and
+    /// publishes the events, in that order.
+    async fn announce(&self, stale: &[Stale], events: &[Event]) {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for entry in stale {
+            let (kind, id) = entry.kind_and_id();
+            self.cache.add_invalidation(&mut pipe, kind, id);
+        }
+        let mut announced = 0u64;
+        for event in events {
+            match self.events.add_publish(&mut pipe, event) {
+                Ok(()) => announced += 1,
+                Err(error) => tracing::error!(%error, "event not announced"),
+            }
+        }
+        let sent = tokio::time::timeout(ANNOUNCE_TIMEOUT, async {
+            let mut conn = self.redis.get().await?;
+            pipe.query_async::<()>(&mut *conn).await?;
+            Ok::<_, crate::cache::CacheError>(())
+        })
+        .await;
+        match sent {
+            Ok(Ok(())) => {
+                metrics::counter!("signin_events_published_total").increment(announced);
+            }
+            failed => {
+                let reason = match failed {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "timed out".to_owned(),
+                };
+                for entry in stale {
+                    let (kind, id) = entry.kind_and_id();
+                    metrics::counter!("signin_cache_invalidation_failures_total", "cache" => kind)
+                        .increment(1);
+                    tracing::warn!(kind, id, %reason, "cache invalidation lost; the entry expires on its own");
+                }
+                if announced > 0 {
+                    metrics::counter!("signin_events_publish_failures_total").increment(announced);
+                    tracing::warn!(count = announced, %reason, "events not announced");
+                }
+            }
+        }
+    }
+
+    /// Step 3: pushes the jobs; one that fails is left to the relay.
+    async fn push(&self, jobs: Vec<RewardJob>) {
+        for job in jobs {
+            if let Err(error) = self.queue.push(job).await {
+                metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
+                tracing::warn!(sign_in_id = job.sign_in_id, %error, "reward job not enqueued; the relay will push it");
+            }
+        }
+    }
+}
