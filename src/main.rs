@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tokio_util::sync::CancellationToken;
 
-use signin_rewards::config::Config;
+use signin_rewards::config::{self, Config, ConfigError, Settings};
 use signin_rewards::service::accounts;
 use signin_rewards::state::AppState;
 use signin_rewards::store::{audit, migrate};
@@ -35,11 +35,19 @@ enum Command {
         /// Run the API only; run `signin-rewards worker` separately.
         #[arg(long)]
         no_worker: bool,
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Run the reward worker alone.
-    Worker,
+    Worker {
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Apply the database migrations.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Print the GraphQL schema as SDL.
     Schema,
     /// Create an admin, or promote an existing user. The password is read
@@ -47,6 +55,8 @@ enum Command {
     CreateAdmin {
         #[arg(long)]
         username: String,
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Check every wallet against its ledger and every sign-in against its
     /// reward; print the mismatches; exit non-zero if there are any.
@@ -55,21 +65,56 @@ enum Command {
         /// as a failure.
         #[arg(long, default_value_t = 600)]
         overdue_secs: i64,
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
+impl Command {
+    /// The settings of a command that runs the service (all but `schema`).
+    fn settings(&self) -> Option<&Settings> {
+        match self {
+            Command::Serve { settings, .. }
+            | Command::Worker { settings }
+            | Command::Migrate { settings }
+            | Command::CreateAdmin { settings, .. }
+            | Command::Audit { settings, .. } => Some(settings),
+            Command::Schema => None,
+        }
+    }
+}
+
+/// How a refused configuration exits (as clap's usage errors do).
+const CONFIGURATION_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
-    if let Command::Schema = cli.command {
+    config::unset_empty_variables();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A bad setting is named by its variable, like the rules below.
+        Err(error) => match ConfigError::from_clap(&error) {
+            Some(error) => {
+                eprintln!("configuration error: {error}");
+                return ExitCode::from(CONFIGURATION_ERROR);
+            }
+            None => error.exit(),
+        },
+    };
+    let Some(settings) = cli.command.settings() else {
         print!("{}", graphql::sdl());
         return ExitCode::SUCCESS;
+    };
+    if let Some(endpoint) = settings.otlp_endpoint() {
+        // The exporter reads it from the environment, also when it was
+        // given as --otlp-endpoint. No other thread runs yet.
+        std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint);
     }
-    let config = match Config::from_env() {
+    let config = match Config::from_settings(settings.clone()) {
         Ok(c) => c,
         Err(error) => {
             eprintln!("configuration error: {error}");
-            return ExitCode::from(2);
+            return ExitCode::from(CONFIGURATION_ERROR);
         }
     };
     let telemetry = telemetry::init(config.log_format);
@@ -101,8 +146,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         tracing::info!(applied, "database migrations applied");
     }
     match command {
-        Command::Migrate | Command::Schema => Ok(()),
-        Command::Serve { no_worker } => {
+        Command::Migrate { .. } | Command::Schema => Ok(()),
+        Command::Serve { no_worker, .. } => {
             let bind = config.bind;
             let state = AppState::connect(config).await?;
             let running = app::start(state, bind, !no_worker).await?;
@@ -111,7 +156,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
-        Command::Worker => {
+        Command::Worker { .. } => {
             let ops_bind = config.worker_bind;
             let state = AppState::connect(config).await?;
             let shutdown = CancellationToken::new();
@@ -119,7 +164,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app::run_worker(state, shutdown, ops_bind).await?;
             Ok(())
         }
-        Command::Audit { overdue_secs } => {
+        Command::Audit { overdue_secs, .. } => {
             let state = AppState::connect(config).await?;
             let deadline = state.calendar.now() - chrono::TimeDelta::seconds(overdue_secs);
             let mut conn = state.db().await?;
@@ -144,7 +189,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("audit found mismatches")
             }
         }
-        Command::CreateAdmin { username } => {
+        Command::CreateAdmin { username, .. } => {
             let password = match std::env::var("SIGNIN_ADMIN_PASSWORD") {
                 Ok(p) if !p.is_empty() => p,
                 _ => {

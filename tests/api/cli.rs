@@ -271,3 +271,150 @@ async fn signin_now_starts_the_clock_is_logged_and_refused_in_production() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("SIGNIN_NOW"));
 }
+
+/// The rows of the README's configuration table: each variable with the
+/// default the README gives it (backquotes dropped). A row of several
+/// variables gives one default each (`30`, `5000`) or one for all.
+fn readme_settings() -> Vec<(String, String)> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .expect("the README has a Configuration section");
+    let section = section.split("\n## ").next().unwrap();
+    let quoted = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut settings = Vec::new();
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (names, default) = (quoted(cells[1]), cells[2]);
+        let defaults = quoted(default);
+        let one_each = defaults.len() == names.len()
+            && default
+                == defaults
+                    .iter()
+                    .map(|d| format!("`{d}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+        for (i, name) in names.into_iter().enumerate() {
+            let default = if one_each {
+                defaults[i].clone()
+            } else {
+                default.replace('`', "")
+            };
+            settings.push((name, default));
+        }
+    }
+    settings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_help_lists_every_setting_of_the_readme_with_its_default() {
+    let settings = readme_settings();
+    assert!(settings.len() >= 30, "{settings:?}");
+    assert!(settings.contains(&("SIGNIN_BIND".into(), "127.0.0.1:8000".into())));
+    assert!(settings.contains(&("SIGNIN_RELAY_INTERVAL_MS".into(), "5000".into())));
+
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .env("SIGNIN_JWT_SECRET", "a-secret-that-must-not-be-printed")
+        .env("DATABASE_URL", "postgres://user:hunter2@db/x")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(!help.contains("a-secret-that-must-not-be-printed") && !help.contains("hunter2"));
+
+    // One block per option, from its `--flag` line to the next; blanks
+    // folded, so a wrapped line still matches.
+    let mut blocks: Vec<String> = Vec::new();
+    for line in help.lines() {
+        if line.trim_start().starts_with('-') || blocks.is_empty() {
+            blocks.push(String::new());
+        }
+        let block = blocks.last_mut().unwrap();
+        block.push(' ');
+        block.push_str(line.trim());
+    }
+    for (name, default) in settings {
+        let block = blocks
+            .iter()
+            .find(|b| {
+                b.contains(&format!("[env: {name}=")) || b.contains(&format!("[env: {name}]"))
+            })
+            .unwrap_or_else(|| panic!("{name} is not in `serve --help`:\n{help}"));
+        assert!(
+            block.contains(&format!("[default: {default}]")),
+            "{name}: the README's default is {default:?}; `serve --help` says:\n{block}"
+        );
+    }
+}
+
+/// Refused before anything connects: exit code 2, the variable named.
+async fn refused(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?} {vars:?}: {stderr}");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_refuse_to_start_naming_the_variable() {
+    let secret = "a-production-secret-of-at-least-32-bytes";
+    // Production needs a real secret; an empty one counts as none.
+    let stderr = refused(&["migrate"], &[("SIGNIN_ENV", "production")]).await;
+    assert!(stderr.contains("SIGNIN_JWT_SECRET is required"), "{stderr}");
+    let stderr = refused(
+        &["serve"],
+        &[("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", "")],
+    )
+    .await;
+    assert!(stderr.contains("SIGNIN_JWT_SECRET is required"), "{stderr}");
+    let stderr = refused(
+        &["worker"],
+        &[("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", "short")],
+    )
+    .await;
+    assert!(
+        stderr.contains("SIGNIN_JWT_SECRET: must be at least 32 bytes"),
+        "{stderr}"
+    );
+    // The test clock, from the variable or the flag.
+    let production = [("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", secret)];
+    let stderr = refused(&["serve", "--now=2031-07-04T23:30:00Z"], &production).await;
+    assert!(
+        stderr.contains("SIGNIN_NOW: a test clock is refused"),
+        "{stderr}"
+    );
+
+    // A value that does not parse, given by variable or by flag.
+    let stderr = refused(&["audit"], &[("SIGNIN_REWARDS", "1,2")]).await;
+    assert!(
+        stderr.contains("SIGNIN_REWARDS: expected 7 comma-separated rewards, got 2"),
+        "{stderr}"
+    );
+    let stderr = refused(&["serve", "--max-depth", "deep"], &[]).await;
+    assert!(stderr.contains("SIGNIN_MAX_DEPTH: \"deep\""), "{stderr}");
+    let stderr = refused(&["migrate"], &[("SIGNIN_TIMEZONE", "Mars/Olympus")]).await;
+    assert!(stderr.contains("SIGNIN_TIMEZONE"), "{stderr}");
+    // An empty variable is unset, not a bad value: the refusal is the secret's.
+    let stderr = refused(
+        &["migrate"],
+        &[("SIGNIN_ENV", "production"), ("SIGNIN_MAX_DEPTH", "")],
+    )
+    .await;
+    assert!(stderr.contains("SIGNIN_JWT_SECRET is required"), "{stderr}");
+}
