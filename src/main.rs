@@ -105,11 +105,7 @@ fn main() -> ExitCode {
         print!("{}", graphql::sdl());
         return ExitCode::SUCCESS;
     };
-    if let Some(endpoint) = settings.otlp_endpoint() {
-        // The exporter reads it from the environment, also when it was
-        // given as --otlp-endpoint. No other thread runs yet.
-        std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint);
-    }
+    let otlp_endpoint = settings.otlp_endpoint().map(str::to_owned);
     let config = match Config::from_settings(settings.clone()) {
         Ok(c) => c,
         Err(error) => {
@@ -117,7 +113,7 @@ fn main() -> ExitCode {
             return ExitCode::from(CONFIGURATION_ERROR);
         }
     };
-    let telemetry = telemetry::init(config.log_format);
+    let telemetry = telemetry::init(config.log_format, otlp_endpoint.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

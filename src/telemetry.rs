@@ -4,6 +4,7 @@
 //! needed).
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::layer::SubscriberExt;
@@ -27,14 +28,16 @@ impl Telemetry {
     }
 }
 
-fn otlp_provider() -> Option<SdkTracerProvider> {
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())?;
-    // The exporter reads the endpoint (and OTEL_EXPORTER_OTLP_HEADERS, ...)
-    // from the environment itself.
+/// The OTLP/HTTP trace exporter for the collector at `endpoint` (its base
+/// URL: traces go to `{endpoint}/v1/traces`, as the OTLP specification's
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` says). Other `OTEL_EXPORTER_OTLP_*`
+/// variables (headers, timeout) are read by the exporter itself.
+fn otlp_provider(endpoint: Option<&str>) -> Option<SdkTracerProvider> {
+    let endpoint = endpoint.filter(|e| !e.is_empty())?;
+    let traces_url = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
     match opentelemetry_otlp::SpanExporter::builder()
         .with_http()
+        .with_endpoint(traces_url)
         .build()
     {
         Ok(exporter) => Some(
@@ -54,14 +57,16 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
     }
 }
 
-pub fn init(format: LogFormat) -> Telemetry {
+/// Installs the log subscriber (in `format`) and, when `otlp_endpoint` is
+/// given, trace export to that collector.
+pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let logs = match format {
         LogFormat::Json => logs.json().boxed(),
         LogFormat::Text => logs.boxed(),
     };
-    let provider = otlp_provider();
+    let provider = otlp_provider(otlp_endpoint);
     let traces = provider.as_ref().map(|p| {
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("signin-rewards"))
