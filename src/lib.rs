@@ -4,7 +4,9 @@
 //! Layers, outermost first: `http` and `graphql` (transport and API) and
 //! `jobs` (background work) call `service` (use cases), which applies the
 //! pure rules of `domain` to data from `store` (PostgreSQL) and `cache`
-//! (Redis). `domain` depends on nothing.
+//! (Redis). `domain` depends on nothing but `model`'s enums. `model` holds
+//! the typed ids, enums and records every layer shares; `schema` is
+//! diesel's view of the tables.
 
 pub mod app;
 pub mod auth;
@@ -16,6 +18,8 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod model;
+pub mod schema;
 pub mod service;
 pub mod state;
 pub mod store;

@@ -9,6 +9,7 @@
 //! (for statuses: at the end of the business day at the latest), which
 //! bounds the harm of an invalidation lost while Redis was unreachable.
 
+use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -60,21 +61,25 @@ impl VersionedCache {
         self.round_trips.load(Ordering::Relaxed)
     }
 
-    fn value_key(&self, kind: &str, id: i64) -> String {
+    fn value_key(&self, kind: &str, id: impl Display) -> String {
         format!("{}:{kind}:{id}", self.keys.namespace())
     }
 
-    fn version_key(&self, kind: &str, id: i64) -> String {
+    fn version_key(&self, kind: &str, id: impl Display) -> String {
         format!("{}:{kind}-version:{id}", self.keys.namespace())
     }
 
     /// The entries of `ids`, in order, in one round trip.
-    pub async fn get_many(&self, kind: &str, ids: &[i64]) -> Result<Vec<Slot>, StoreError> {
+    pub async fn get_many<I: Display>(
+        &self,
+        kind: &str,
+        ids: &[I],
+    ) -> Result<Vec<Slot>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Vec<String> = ids.iter().map(|id| self.value_key(kind, *id)).collect();
-        let versions: Vec<String> = ids.iter().map(|id| self.version_key(kind, *id)).collect();
+        let values: Vec<String> = ids.iter().map(|id| self.value_key(kind, id)).collect();
+        let versions: Vec<String> = ids.iter().map(|id| self.version_key(kind, id)).collect();
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let (values, versions): (Vec<Option<String>>, Vec<Option<String>>) = redis::pipe()
@@ -94,10 +99,10 @@ impl VersionedCache {
 
     /// Stores values read from the database, each only if its entry's
     /// version is still the one noted before reading; one round trip.
-    pub async fn put_many(
+    pub async fn put_many<I: Display>(
         &self,
         kind: &str,
-        entries: &[(i64, &str, String)],
+        entries: &[(I, &str, String)],
         ttl: Duration,
     ) -> Result<(), StoreError> {
         if entries.is_empty() {
@@ -109,8 +114,8 @@ impl VersionedCache {
             pipe.cmd("EVALSHA")
                 .arg(PUT_IF_VERSION.get_hash())
                 .arg(2)
-                .arg(self.value_key(kind, *id))
-                .arg(self.version_key(kind, *id))
+                .arg(self.value_key(kind, id))
+                .arg(self.version_key(kind, id))
                 .arg(*version)
                 .arg(value)
                 .arg(ttl)
@@ -135,8 +140,8 @@ impl VersionedCache {
     }
 
     /// Marks `id`'s entry changed: bumps its version and drops its value.
-    pub async fn invalidate(&self, kind: &str, id: i64) -> Result<(), StoreError> {
-        let version = self.version_key(kind, id);
+    pub async fn invalidate(&self, kind: &str, id: impl Display) -> Result<(), StoreError> {
+        let version = self.version_key(kind, &id);
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let _: () = redis::pipe()

@@ -13,27 +13,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{RedisKeys, RedisPool};
 use crate::domain::cycle::{CycleEntry, SignInStatus};
-use crate::store::ledger::LedgerRow;
+use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, SignInId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     StreakUpdated {
-        user_id: i64,
+        user_id: UserId,
         status: StatusPayload,
     },
     WalletUpdated {
-        user_id: i64,
+        user_id: UserId,
         transaction: TransactionPayload,
     },
     /// The user's row changed (role, password, deletion): drop copies.
-    UserChanged {
-        user_id: i64,
-    },
+    UserChanged { user_id: UserId },
 }
 
 impl Event {
-    pub fn user_id(&self) -> i64 {
+    pub fn user_id(&self) -> UserId {
         match self {
             Event::StreakUpdated { user_id, .. }
             | Event::WalletUpdated { user_id, .. }
@@ -93,23 +91,23 @@ impl From<StatusPayload> for SignInStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionPayload {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: LedgerEntryId,
+    pub user_id: UserId,
     pub amount: i64,
-    pub kind: String,
+    pub kind: LedgerKind,
     pub balance_after: i64,
     pub note: Option<String>,
-    pub sign_in_id: Option<i64>,
+    pub sign_in_id: Option<SignInId>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&LedgerRow> for TransactionPayload {
-    fn from(r: &LedgerRow) -> Self {
+impl From<&LedgerEntry> for TransactionPayload {
+    fn from(r: &LedgerEntry) -> Self {
         TransactionPayload {
             id: r.id,
             user_id: r.user_id,
             amount: r.amount,
-            kind: r.kind.clone(),
+            kind: r.kind,
             balance_after: r.balance_after,
             note: r.note.clone(),
             sign_in_id: r.sign_in_id,
@@ -118,9 +116,9 @@ impl From<&LedgerRow> for TransactionPayload {
     }
 }
 
-impl From<TransactionPayload> for LedgerRow {
+impl From<TransactionPayload> for LedgerEntry {
     fn from(p: TransactionPayload) -> Self {
-        LedgerRow {
+        LedgerEntry {
             id: p.id,
             user_id: p.user_id,
             amount: p.amount,
@@ -166,5 +164,48 @@ impl EventPublisher {
                 tracing::warn!(%error, "event not published");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events cross processes (and versions, during a rolling deploy): the
+    /// typed ids and kind must keep the JSON that plain numbers and
+    /// strings had.
+    #[test]
+    fn events_keep_their_json_shape() {
+        let event = Event::WalletUpdated {
+            user_id: UserId(5),
+            transaction: TransactionPayload {
+                id: LedgerEntryId(9),
+                user_id: UserId(5),
+                amount: -30,
+                kind: LedgerKind::Spend,
+                balance_after: 70,
+                note: None,
+                sign_in_id: None,
+                created_at: "2026-04-01T10:00:00Z".parse().unwrap(),
+            },
+        };
+        let json = serde_json::json!({
+            "type": "wallet_updated",
+            "user_id": 5,
+            "transaction": {
+                "id": 9, "user_id": 5, "amount": -30, "kind": "SPEND", "balance_after": 70,
+                "note": null, "sign_in_id": null, "created_at": "2026-04-01T10:00:00Z"
+            }
+        });
+        assert_eq!(serde_json::to_value(&event).unwrap(), json);
+        assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+        let unknown_kind = serde_json::json!({
+            "type": "wallet_updated", "user_id": 5,
+            "transaction": {
+                "id": 9, "user_id": 5, "amount": 1, "kind": "BONUS", "balance_after": 1,
+                "note": null, "sign_in_id": null, "created_at": "2026-04-01T10:00:00Z"
+            }
+        });
+        assert!(serde_json::from_value::<Event>(unknown_kind).is_err());
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use serde_json::json;
+use signin_rewards::model::UserId;
 
 use crate::common::{assert_no_errors, TestApp};
 
@@ -136,7 +137,12 @@ async fn a_lost_invalidation_lasts_no_longer_than_the_day() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_status_reads_are_one_round_trip() {
     let app = TestApp::new().await;
-    let ids = app.seed_users("batch", 500).await;
+    let ids: Vec<UserId> = app
+        .seed_users("batch", 500)
+        .await
+        .into_iter()
+        .map(UserId)
+        .collect();
     let round_trips = || app.state.cache.round_trips();
     let statements = || app.state.statements.count();
 

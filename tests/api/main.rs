@@ -10,6 +10,7 @@ mod admin;
 mod cache;
 mod cli;
 mod jobs;
+mod migrations;
 mod observability;
 mod schema_contract;
 mod security;
