@@ -38,7 +38,7 @@ use crate::cache::versioned::{VersionedCache, STATUS, USER};
 use crate::cache::RedisPool;
 use crate::domain::cycle::SignInStatus;
 use crate::events::{Event, EventChannel};
-use crate::store::ledger::LedgerRow;
+use crate::model::{LedgerEntry, UserId};
 pub use queue::{QueueError, RewardJob, RewardQueue};
 
 /// How long the cache drop and announcements may wait for Redis; a slower
@@ -49,13 +49,13 @@ const ANNOUNCE_TIMEOUT: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stale {
     /// A user's latest sign-in position (their status).
-    Status(i64),
+    Status(UserId),
     /// A user's row.
-    User(i64),
+    User(UserId),
 }
 
 impl Stale {
-    fn kind_and_id(self) -> (&'static str, i64) {
+    fn kind_and_id(self) -> (&'static str, UserId) {
         match self {
             Stale::Status(id) => (STATUS, id),
             Stale::User(id) => (USER, id),
@@ -77,13 +77,13 @@ pub struct Committed {
 impl Committed {
     /// A sign-in of `user_id` committed: their cached status is stale, the
     /// new `status` is announced, and the reward `job` is due.
-    pub fn signed_in(self, user_id: i64, status: SignInStatus, job: RewardJob) -> Self {
+    pub fn signed_in(self, user_id: UserId, status: SignInStatus, job: RewardJob) -> Self {
         self.status_changed(user_id, status).reward_due(job)
     }
 
     /// `user_id`'s sign-ins changed: their cached status is stale, and
     /// `status` (what they see now) is announced.
-    pub fn status_changed(mut self, user_id: i64, status: SignInStatus) -> Self {
+    pub fn status_changed(mut self, user_id: UserId, status: SignInStatus) -> Self {
         self.stale.push(Stale::Status(user_id));
         self.events.push(Event::StreakUpdated { user_id, status });
         self
@@ -92,13 +92,13 @@ impl Committed {
     /// The cached status of `user_id` may be stale, with nothing to
     /// announce (a repair, after a read found a status older than the
     /// database).
-    pub fn status_may_be_stale(mut self, user_id: i64) -> Self {
+    pub fn status_may_be_stale(mut self, user_id: UserId) -> Self {
         self.stale.push(Stale::Status(user_id));
         self
     }
 
     /// A ledger row committed: it is announced to its user's subscribers.
-    pub fn ledger_appended(mut self, entry: LedgerRow) -> Self {
+    pub fn ledger_appended(mut self, entry: LedgerEntry) -> Self {
         self.events.push(Event::WalletUpdated {
             user_id: entry.user_id,
             transaction: entry,
@@ -108,7 +108,7 @@ impl Committed {
 
     /// `user_id`'s row changed (role, password, deletion): every copy of it
     /// is dropped, here, in Redis and in every other process.
-    pub fn user_changed(mut self, user_id: i64) -> Self {
+    pub fn user_changed(mut self, user_id: UserId) -> Self {
         self.stale.push(Stale::User(user_id));
         self.events.push(Event::UserChanged { user_id });
         self
@@ -229,7 +229,7 @@ impl Parts {
                     let (kind, id) = entry.kind_and_id();
                     metrics::counter!("signin_cache_invalidation_failures_total", "cache" => kind)
                         .increment(1);
-                    tracing::warn!(kind, id, %reason, "cache invalidation lost; the entry expires on its own");
+                    tracing::warn!(kind, id = id.0, %reason, "cache invalidation lost; the entry expires on its own");
                 }
                 if announced > 0 {
                     metrics::counter!("signin_events_publish_failures_total").increment(announced);
@@ -244,7 +244,7 @@ impl Parts {
         for job in jobs {
             if let Err(error) = self.queue.push(job).await {
                 metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
-                tracing::warn!(sign_in_id = job.sign_in_id, %error, "reward job not enqueued; the relay will push it");
+                tracing::warn!(sign_in_id = job.sign_in_id.0, %error, "reward job not enqueued; the relay will push it");
             }
         }
     }

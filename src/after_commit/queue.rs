@@ -11,13 +11,15 @@ use tokio::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::SignInId;
+
 /// Credit the reward of one committed sign-in. The job carries only the id:
 /// the amount is read from the sign-in row, so a stale job cannot pay the
 /// wrong amount. Serialised as `{"sign_in_id": N}` (jobs already queued by an
 /// older build stay readable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RewardJob {
-    pub sign_in_id: i64,
+    pub sign_in_id: SignInId,
 }
 
 /// The job queue's error: Redis could not be reached through apalis's own
@@ -135,5 +137,22 @@ impl RewardQueue {
         tokio::time::timeout(RESPONSE_TIMEOUT, work)
             .await
             .map_err(|_| QueueError::Timeout)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reward_jobs_keep_their_queued_shape() {
+        let job = RewardJob {
+            sign_in_id: SignInId(42),
+        };
+        assert_eq!(serde_json::to_string(&job).unwrap(), r#"{"sign_in_id":42}"#);
+        assert_eq!(
+            serde_json::from_str::<RewardJob>(r#"{"sign_in_id":42}"#).unwrap(),
+            job
+        );
     }
 }

@@ -3,12 +3,12 @@
 pub mod password;
 pub mod token;
 
-use crate::domain::account::Role;
+use crate::model::{Role, UserId};
 
 /// An authenticated caller, checked against the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub role: Role,
 }
 
@@ -18,7 +18,7 @@ impl Identity {
     }
 
     /// The user themself or an admin.
-    pub fn may_see(&self, user_id: i64) -> bool {
+    pub fn may_see(&self, user_id: UserId) -> bool {
         self.user_id == user_id || self.is_admin()
     }
 }

@@ -7,9 +7,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::model::UserId;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
-    /// The user id.
+    /// The user id, as a decimal string.
     pub sub: String,
     /// The user's token version when issued; a bump revokes the token.
     pub ver: i32,
@@ -18,8 +20,9 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Option<i64> {
-        self.sub.parse().ok()
+    /// The subject as a user id; None when it is not one.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.sub.parse().ok().map(UserId)
     }
 }
 
@@ -73,7 +76,7 @@ impl TokenKeys {
     /// A token for `user_id` at `token_version`, and when it expires.
     pub fn issue(
         &self,
-        user_id: i64,
+        user_id: UserId,
         token_version: i32,
         now: DateTime<Utc>,
     ) -> Result<(String, DateTime<Utc>), TokenError> {
@@ -124,10 +127,11 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_until_they_expire() {
-        let (token, expires_at) = keys().issue(42, 3, now()).unwrap();
+        let (token, expires_at) = keys().issue(UserId(42), 3, now()).unwrap();
         assert_eq!(expires_at, now() + TimeDelta::hours(1));
         let claims = keys().verify(&token, now()).unwrap();
-        assert_eq!((claims.user_id(), claims.ver), (Some(42), 3));
+        assert_eq!((claims.user_id(), claims.ver), (Some(UserId(42)), 3));
+        assert_eq!(claims.sub, "42", "the subject stays the bare number");
         assert_eq!(keys().verify(&token, expires_at), Err(TokenError::Expired));
         assert_eq!(
             keys().verify(&token, now() - TimeDelta::hours(1)),
@@ -137,7 +141,7 @@ mod tests {
 
     #[test]
     fn other_secrets_and_algorithms_are_refused() {
-        let (token, _) = keys().issue(42, 0, now()).unwrap();
+        let (token, _) = keys().issue(UserId(42), 0, now()).unwrap();
         let other = TokenKeys::new(
             b"another-secret-of-at-least-32-bytes",
             Duration::from_secs(3600),

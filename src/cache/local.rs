@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use crate::domain::cycle::CyclePosition;
-use crate::store::users::UserRow;
+use crate::model::{User, UserId};
 
 /// Announcements over a live subscription are not lost (Redis drops a
 /// subscriber that falls behind, which the listener notices), so the TTL is
@@ -84,8 +84,8 @@ impl<K: Hash + Eq, V: Clone> LocalMap<K, V> {
 pub struct LocalCaches {
     /// Whether change announcements are being received.
     live: AtomicBool,
-    pub statuses: LocalMap<i64, (NaiveDate, Option<CyclePosition>)>,
-    pub users: LocalMap<i64, UserRow>,
+    pub statuses: LocalMap<UserId, (NaiveDate, Option<CyclePosition>)>,
+    pub users: LocalMap<UserId, User>,
 }
 
 impl Default for LocalCaches {
@@ -112,7 +112,7 @@ impl LocalCaches {
         self.live.load(Ordering::SeqCst)
     }
 
-    pub fn status(&self, user_id: i64, today: NaiveDate) -> Option<Option<CyclePosition>> {
+    pub fn status(&self, user_id: UserId, today: NaiveDate) -> Option<Option<CyclePosition>> {
         if !self.live() {
             return None;
         }
@@ -124,7 +124,7 @@ impl LocalCaches {
 
     pub fn put_status(
         &self,
-        user_id: i64,
+        user_id: UserId,
         today: NaiveDate,
         position: Option<CyclePosition>,
         read_since: Instant,
@@ -134,14 +134,14 @@ impl LocalCaches {
         }
     }
 
-    pub fn user(&self, user_id: i64) -> Option<UserRow> {
+    pub fn user(&self, user_id: UserId) -> Option<User> {
         if !self.live() {
             return None;
         }
         self.users.get(&user_id)
     }
 
-    pub fn put_user(&self, row: UserRow, read_since: Instant) {
+    pub fn put_user(&self, row: User, read_since: Instant) {
         if self.live() {
             self.users.put(row.id, row, read_since);
         }
@@ -156,24 +156,32 @@ mod tests {
     fn copies_are_used_only_while_announcements_arrive() {
         let caches = LocalCaches::default();
         let today: NaiveDate = "2026-04-01".parse().unwrap();
-        caches.put_status(1, today, None, Instant::now());
-        assert_eq!(caches.status(1, today), None, "not live: nothing kept");
-        caches.set_live(true);
-        caches.put_status(1, today, None, Instant::now());
-        assert_eq!(caches.status(1, today), Some(None));
+        caches.put_status(UserId(1), today, None, Instant::now());
         assert_eq!(
-            caches.status(1, today.succ_opt().unwrap()),
+            caches.status(UserId(1), today),
+            None,
+            "not live: nothing kept"
+        );
+        caches.set_live(true);
+        caches.put_status(UserId(1), today, None, Instant::now());
+        assert_eq!(caches.status(UserId(1), today), Some(None));
+        assert_eq!(
+            caches.status(UserId(1), today.succ_opt().unwrap()),
             None,
             "valid on its day only"
         );
         caches.set_live(false);
         assert_eq!(
-            caches.status(1, today),
+            caches.status(UserId(1), today),
             None,
             "bypassed while the listener is down"
         );
         caches.set_live(true);
-        assert_eq!(caches.status(1, today), None, "dropped on reconnect");
+        assert_eq!(
+            caches.status(UserId(1), today),
+            None,
+            "dropped on reconnect"
+        );
     }
 
     #[test]
@@ -182,10 +190,10 @@ mod tests {
         caches.set_live(true);
         let today: NaiveDate = "2026-04-01".parse().unwrap();
         let read_since = Instant::now();
-        caches.statuses.evict(1);
-        caches.put_status(1, today, None, read_since);
-        assert_eq!(caches.status(1, today), None);
-        caches.put_status(1, today, None, Instant::now());
-        assert_eq!(caches.status(1, today), Some(None));
+        caches.statuses.evict(UserId(1));
+        caches.put_status(UserId(1), today, None, read_since);
+        assert_eq!(caches.status(UserId(1), today), None);
+        caches.put_status(UserId(1), today, None, Instant::now());
+        assert_eq!(caches.status(UserId(1), today), Some(None));
     }
 }

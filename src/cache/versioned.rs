@@ -9,6 +9,7 @@
 //! (for statuses: at the end of the business day at the latest), which
 //! bounds the harm of an invalidation lost while Redis was unreachable.
 
+use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -67,21 +68,25 @@ impl VersionedCache {
         self.round_trips.load(Ordering::Relaxed)
     }
 
-    fn value_key(&self, kind: &str, id: i64) -> String {
+    fn value_key(&self, kind: &str, id: impl Display) -> String {
         format!("{}:{kind}:{id}", self.keys.namespace())
     }
 
-    fn version_key(&self, kind: &str, id: i64) -> String {
+    fn version_key(&self, kind: &str, id: impl Display) -> String {
         format!("{}:{kind}-version:{id}", self.keys.namespace())
     }
 
     /// The entries of `ids`, in order, in one round trip.
-    pub async fn get_many(&self, kind: &str, ids: &[i64]) -> Result<Vec<Slot>, CacheError> {
+    pub async fn get_many<I: Display>(
+        &self,
+        kind: &str,
+        ids: &[I],
+    ) -> Result<Vec<Slot>, CacheError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Vec<String> = ids.iter().map(|id| self.value_key(kind, *id)).collect();
-        let versions: Vec<String> = ids.iter().map(|id| self.version_key(kind, *id)).collect();
+        let values: Vec<String> = ids.iter().map(|id| self.value_key(kind, id)).collect();
+        let versions: Vec<String> = ids.iter().map(|id| self.version_key(kind, id)).collect();
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let (values, versions): (Vec<Option<String>>, Vec<Option<String>>) = redis::pipe()
@@ -101,10 +106,10 @@ impl VersionedCache {
 
     /// Stores values read from the database, each only if its entry's
     /// version is still the one noted before reading; one round trip.
-    pub async fn put_many(
+    pub async fn put_many<I: Display>(
         &self,
         kind: &str,
-        entries: &[(i64, &str, String)],
+        entries: &[(I, &str, String)],
         ttl: Duration,
     ) -> Result<(), CacheError> {
         if entries.is_empty() {
@@ -116,8 +121,8 @@ impl VersionedCache {
             pipe.cmd("EVALSHA")
                 .arg(PUT_IF_VERSION.get_hash())
                 .arg(2)
-                .arg(self.value_key(kind, *id))
-                .arg(self.version_key(kind, *id))
+                .arg(self.value_key(kind, id))
+                .arg(self.version_key(kind, id))
                 .arg(*version)
                 .arg(value)
                 .arg(ttl)
@@ -145,8 +150,8 @@ impl VersionedCache {
     /// bumped (so a read that began earlier cannot store its stale value)
     /// and its value dropped. The caller sends the pipeline (see
     /// `after_commit`, which sends it with the change's announcements).
-    pub fn add_invalidation(&self, pipe: &mut redis::Pipeline, kind: &str, id: i64) {
-        let version = self.version_key(kind, id);
+    pub fn add_invalidation(&self, pipe: &mut redis::Pipeline, kind: &str, id: impl Display) {
+        let version = self.version_key(kind, &id);
         pipe.incr(&version, 1)
             .ignore()
             .expire(&version, VERSION_TTL_SECS as i64)

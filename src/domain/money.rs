@@ -1,53 +1,12 @@
 //! Wallet arithmetic: whole points, never negative, idempotent operations.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::model::LedgerKind;
 
 /// The largest balance a wallet can hold (the API speaks 32-bit `Int`).
 pub const MAX_BALANCE: i64 = i32::MAX as i64;
 /// Idempotency keys are opaque client strings of bounded length.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 128;
 pub const MAX_NOTE_LEN: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LedgerKind {
-    SignInReward,
-    Spend,
-    Adjustment,
-}
-
-impl LedgerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LedgerKind::SignInReward => "SIGN_IN_REWARD",
-            LedgerKind::Spend => "SPEND",
-            LedgerKind::Adjustment => "ADJUSTMENT",
-        }
-    }
-}
-
-impl fmt::Display for LedgerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown ledger kind {0:?}")]
-pub struct UnknownLedgerKind(pub String);
-
-impl FromStr for LedgerKind {
-    type Err = UnknownLedgerKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "SIGN_IN_REWARD" => Ok(LedgerKind::SignInReward),
-            "SPEND" => Ok(LedgerKind::Spend),
-            "ADJUSTMENT" => Ok(LedgerKind::Adjustment),
-            other => Err(UnknownLedgerKind(other.to_owned())),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MoneyError {
@@ -218,17 +177,5 @@ mod tests {
         assert!(validate_note(None).is_ok());
         assert!(validate_note(Some(&"n".repeat(500))).is_ok());
         assert!(validate_note(Some(&"n".repeat(501))).is_err());
-    }
-
-    #[test]
-    fn ledger_kinds_round_trip() {
-        for kind in [
-            LedgerKind::SignInReward,
-            LedgerKind::Spend,
-            LedgerKind::Adjustment,
-        ] {
-            assert_eq!(kind.as_str().parse::<LedgerKind>(), Ok(kind));
-        }
-        assert!("BONUS".parse::<LedgerKind>().is_err());
     }
 }

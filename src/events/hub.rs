@@ -11,10 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Event;
 use crate::cache::local::LocalCaches;
+use crate::model::UserId;
 
 #[derive(Debug, Clone)]
 pub struct EventHub {
-    channels: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Event>>>>>,
+    channels: Arc<Mutex<HashMap<UserId, broadcast::Sender<Arc<Event>>>>>,
     /// Events a subscriber may fall behind by before it is dropped.
     capacity: usize,
     /// This process's copies of cache entries, evicted by announcements.
@@ -31,7 +32,7 @@ impl EventHub {
     }
 
     /// A receiver of `user_id`'s events from now on.
-    pub fn subscribe(&self, user_id: i64) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self, user_id: UserId) -> broadcast::Receiver<Arc<Event>> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         // Channels whose subscribers all left go when their user gets an
         // event; users who get none are swept here, now and then.
@@ -126,26 +127,26 @@ mod tests {
     use super::*;
     use crate::events::Event;
 
-    fn event(user_id: i64) -> Event {
+    fn event(user_id: UserId) -> Event {
         Event::UserChanged { user_id }
     }
 
     #[tokio::test]
     async fn events_reach_only_their_users_subscribers() {
         let hub = EventHub::new(4, Arc::default());
-        let mut alice = hub.subscribe(1);
-        let mut bob = hub.subscribe(2);
-        hub.dispatch(event(1));
-        assert_eq!(alice.recv().await.unwrap().user_id(), 1);
+        let mut alice = hub.subscribe(UserId(1));
+        let mut bob = hub.subscribe(UserId(2));
+        hub.dispatch(event(UserId(1)));
+        assert_eq!(alice.recv().await.unwrap().user_id(), UserId(1));
         assert!(bob.try_recv().is_err());
     }
 
     #[tokio::test]
     async fn slow_subscribers_lag_instead_of_growing_memory() {
         let hub = EventHub::new(4, Arc::default());
-        let mut slow = hub.subscribe(1);
+        let mut slow = hub.subscribe(UserId(1));
         for _ in 0..10 {
-            hub.dispatch(event(1));
+            hub.dispatch(event(UserId(1)));
         }
         assert!(matches!(
             slow.recv().await,
@@ -157,7 +158,7 @@ mod tests {
     async fn abandoned_channels_are_swept() {
         let hub = EventHub::new(4, Arc::default());
         for user in 0..5000 {
-            drop(hub.subscribe(user));
+            drop(hub.subscribe(UserId(user)));
         }
         assert!(
             hub.live_channels() < 1024,

@@ -15,26 +15,29 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{CacheError, RedisKeys};
 use crate::domain::cycle::SignInStatus;
-use crate::store::ledger::LedgerRow;
+use crate::model::{LedgerEntry, UserId};
 
 /// Something that changed for one user, as every process hears of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The user's sign-ins changed; `status` is what they see now.
-    StreakUpdated { user_id: i64, status: SignInStatus },
+    StreakUpdated {
+        user_id: UserId,
+        status: SignInStatus,
+    },
     /// A ledger row of the user's committed.
     WalletUpdated {
-        user_id: i64,
-        transaction: LedgerRow,
+        user_id: UserId,
+        transaction: LedgerEntry,
     },
     /// The user's row changed (role, password, deletion): drop copies.
-    UserChanged { user_id: i64 },
+    UserChanged { user_id: UserId },
 }
 
 impl Event {
     /// The user the event is about (and whose subscribers receive it).
-    pub fn user_id(&self) -> i64 {
+    pub fn user_id(&self) -> UserId {
         match self {
             Event::StreakUpdated { user_id, .. }
             | Event::WalletUpdated { user_id, .. }
@@ -87,11 +90,32 @@ mod tests {
     use crate::domain::cycle::status;
     use crate::domain::rewards::RewardTable;
 
+    /// The ledger entry travels as it is stored: typed ids as bare numbers,
+    /// the kind by its contract name; an unknown kind is refused.
+    #[test]
+    fn wallet_events_carry_the_ledger_entry() {
+        let json = serde_json::json!({
+            "type": "wallet_updated",
+            "user_id": 5,
+            "transaction": {
+                "id": 9, "user_id": 5, "amount": -30, "kind": "SPEND", "balance_after": 70,
+                "note": null, "idempotency_key": "k1", "sign_in_id": null,
+                "created_at": "2026-04-01T10:00:00Z"
+            }
+        });
+        let event: Event = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(event.user_id(), UserId(5));
+        assert_eq!(serde_json::to_value(&event).unwrap(), json);
+        let mut unknown_kind = json;
+        unknown_kind["transaction"]["kind"] = "BONUS".into();
+        assert!(serde_json::from_value::<Event>(unknown_kind).is_err());
+    }
+
     #[test]
     fn events_round_trip_through_json_with_their_own_types() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
         let event = Event::StreakUpdated {
-            user_id: 7,
+            user_id: UserId(7),
             status: status(None, today, &RewardTable::default()),
         };
         let json = serde_json::to_string(&event).unwrap();

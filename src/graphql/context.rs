@@ -7,9 +7,9 @@ use async_graphql::Context;
 use tokio::sync::OnceCell;
 
 use crate::auth::Identity;
+use crate::model::{User, UserId};
 use crate::service::{accounts, ServiceError};
 use crate::state::AppState;
-use crate::store::users::UserRow;
 
 /// The id of one HTTP request: in its log lines, its response's
 /// `x-request-id` header, and its errors' `extensions.requestId`.
@@ -52,7 +52,7 @@ pub struct SubscriptionSlots(pub Arc<tokio::sync::Semaphore>);
 #[derive(Debug, Default)]
 pub struct RequestAuth {
     bearer: Option<String>,
-    identity: OnceCell<(Identity, UserRow)>,
+    identity: OnceCell<(Identity, User)>,
 }
 
 impl RequestAuth {
@@ -91,7 +91,7 @@ impl RequestAuth {
     }
 
     /// The caller's user row as read when their token was checked.
-    pub async fn user(&self, state: &AppState) -> Result<UserRow, ServiceError> {
+    pub async fn user(&self, state: &AppState) -> Result<User, ServiceError> {
         self.identity(state).await?;
         let token = self.bearer.as_deref().unwrap_or_default();
         Ok(self.session(state, token).await?.1.clone())
@@ -101,7 +101,7 @@ impl RequestAuth {
         &self,
         state: &AppState,
         token: &str,
-    ) -> Result<&(Identity, UserRow), ServiceError> {
+    ) -> Result<&(Identity, User), ServiceError> {
         self.identity
             .get_or_try_init(|| accounts::authenticate(state, token))
             .await
@@ -133,7 +133,7 @@ pub async fn admin(ctx: &Context<'_>) -> Result<Identity, ServiceError> {
 }
 
 /// The caller, who must be `user_id` themself or an admin.
-pub async fn viewer_of(ctx: &Context<'_>, user_id: i64) -> Result<Identity, ServiceError> {
+pub async fn viewer_of(ctx: &Context<'_>, user_id: UserId) -> Result<Identity, ServiceError> {
     let me = caller(ctx).await?;
     if me.may_see(user_id) {
         Ok(me)

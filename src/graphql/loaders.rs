@@ -12,10 +12,11 @@ use chrono::NaiveDate;
 
 use crate::domain::cycle::SignInStatus;
 use crate::graphql::types::user::Prefetched;
+use crate::model::{User, UserId};
 use crate::service::{sign_in, wallet, ServiceError};
 use crate::state::AppState;
 use crate::store::sign_ins::HistoryRow;
-use crate::store::users::{self, UserRow};
+use crate::store::users;
 
 pub struct Loaders {
     pub user: DataLoader<UserLoader>,
@@ -45,11 +46,11 @@ type LoadResult<K, V> = Result<HashMap<K, V>, Arc<ServiceError>>;
 /// Live (not deleted) users by id.
 pub struct UserLoader(Arc<AppState>);
 
-impl Loader<i64> for UserLoader {
-    type Value = UserRow;
+impl Loader<UserId> for UserLoader {
+    type Value = User;
     type Error = Arc<ServiceError>;
 
-    async fn load(&self, ids: &[i64]) -> LoadResult<i64, UserRow> {
+    async fn load(&self, ids: &[UserId]) -> LoadResult<UserId, User> {
         let mut conn = self.0.db().await.map_err(|e| Arc::new(e.into()))?;
         let rows = users::find_active(&mut conn, ids)
             .await
@@ -61,11 +62,11 @@ impl Loader<i64> for UserLoader {
 /// Today's sign-in status by user id.
 pub struct StatusLoader(Arc<AppState>);
 
-impl Loader<i64> for StatusLoader {
+impl Loader<UserId> for StatusLoader {
     type Value = SignInStatus;
     type Error = Arc<ServiceError>;
 
-    async fn load(&self, ids: &[i64]) -> LoadResult<i64, SignInStatus> {
+    async fn load(&self, ids: &[UserId]) -> LoadResult<UserId, SignInStatus> {
         sign_in::statuses(&self.0, ids).await.map_err(Arc::new)
     }
 }
@@ -73,18 +74,18 @@ impl Loader<i64> for StatusLoader {
 /// Wallet balances by user id.
 pub struct BalanceLoader(Arc<AppState>);
 
-impl Loader<i64> for BalanceLoader {
+impl Loader<UserId> for BalanceLoader {
     type Value = i64;
     type Error = Arc<ServiceError>;
 
-    async fn load(&self, ids: &[i64]) -> LoadResult<i64, i64> {
+    async fn load(&self, ids: &[UserId]) -> LoadResult<UserId, i64> {
         wallet::balances(&self.0, ids).await.map_err(Arc::new)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HistoryKey {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub from: NaiveDate,
     pub to: NaiveDate,
 }
@@ -98,7 +99,7 @@ impl Loader<HistoryKey> for HistoryLoader {
     type Error = Arc<ServiceError>;
 
     async fn load(&self, keys: &[HistoryKey]) -> LoadResult<HistoryKey, Vec<HistoryRow>> {
-        let mut by_range: HashMap<(NaiveDate, NaiveDate), Vec<i64>> = HashMap::new();
+        let mut by_range: HashMap<(NaiveDate, NaiveDate), Vec<UserId>> = HashMap::new();
         for key in keys {
             by_range
                 .entry((key.from, key.to))
@@ -133,7 +134,7 @@ impl Loader<HistoryKey> for HistoryLoader {
 pub async fn prefetch(
     ctx: &Context<'_>,
     selection: Lookahead<'_>,
-    ids: &[i64],
+    ids: &[UserId],
 ) -> Result<Arc<Prefetched>, ServiceError> {
     let state = crate::graphql::context::state(ctx)?;
     let want_status = selection.field("signInStatus").exists();

@@ -4,7 +4,7 @@ use super::context::{admin as require_admin, caller, state, ClientAddress};
 use super::errors::ApiResult;
 use super::guards::AdminGuard;
 use super::types::account::AuthPayload;
-use super::types::ids::parse_id;
+use super::types::ids::parse_user_id;
 use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus};
 use super::types::user::{Role, User};
 use super::types::wallet::WalletTransaction;
@@ -103,14 +103,14 @@ impl AdminMutation {
     #[graphql(guard = "AdminGuard")]
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let me = require_admin(ctx).await?;
-        let id = parse_id("id", &id)?;
+        let id = parse_user_id("id", &id)?;
         Ok(admin::delete_user(state(ctx)?, me, id).await?)
     }
 
     /// Admin only.
     #[graphql(guard = "AdminGuard")]
     async fn set_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> ApiResult<User> {
-        let id = parse_id("id", &id)?;
+        let id = parse_user_id("id", &id)?;
         Ok(User::new(
             admin::set_role(state(ctx)?, id, role.into()).await?,
         ))
@@ -126,7 +126,7 @@ impl AdminMutation {
         idempotency_key: String,
         note: String,
     ) -> ApiResult<WalletTransaction> {
-        let user_id = parse_id("userId", &user_id)?;
+        let user_id = parse_user_id("userId", &user_id)?;
         let row = admin::adjust_wallet(
             state(ctx)?,
             user_id,

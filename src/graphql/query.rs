@@ -4,10 +4,11 @@ use super::context::{state, RequestAuth};
 use super::errors::{ApiError, ApiResult};
 use super::guards::AdminGuard;
 use super::loaders::{prefetch, HistoryKey, Loaders};
-use super::types::ids::{decode_cursor, page_size, parse_id};
+use super::types::ids::{decode_cursor, page_size, parse_user_id};
 use super::types::scalars::Date;
 use super::types::sign_in::{history_days, DailySignInStats, UserSignInHistory};
 use super::types::user::{User, UserConnection, USER_CURSOR};
+use crate::model::UserId;
 use crate::service::sign_in::validate_range;
 use crate::service::{admin, ServiceError};
 
@@ -32,14 +33,14 @@ impl AccountQuery {
     }
 }
 
-fn parse_ids(argument: &'static str, ids: &[ID]) -> Result<Vec<i64>, ApiError> {
+fn parse_ids(argument: &'static str, ids: &[ID]) -> Result<Vec<UserId>, ApiError> {
     if ids.len() > MAX_IDS {
         return Err(ApiError::bad_argument(
             argument,
             format!("at most {MAX_IDS} ids"),
         ));
     }
-    ids.iter().map(|id| parse_id(argument, id)).collect()
+    ids.iter().map(|id| parse_user_id(argument, id)).collect()
 }
 
 #[derive(Default)]
@@ -50,7 +51,7 @@ impl AdminQuery {
     /// Admin only. Null for an unknown or deleted id.
     #[graphql(guard = "AdminGuard")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<User>> {
-        let id = parse_id("id", &id)?;
+        let id = parse_user_id("id", &id)?;
         Ok(Loaders::of(ctx)?.user.load_one(id).await?.map(User::new))
     }
 
@@ -96,10 +97,10 @@ impl AdminQuery {
         let first = page_size(first)?;
         let after_id = after
             .as_deref()
-            .map(|c| decode_cursor(USER_CURSOR, c))
+            .map(|c| decode_cursor(USER_CURSOR, c).map(UserId))
             .transpose()?;
         let (rows, has_next) = admin::search_users(state(ctx)?, &query, first, after_id).await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
         let prefetched = prefetch(ctx, ctx.look_ahead().field("edges").field("node"), &ids).await?;
         Ok(UserConnection::new(rows, has_next, prefetched))
     }

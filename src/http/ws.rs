@@ -167,7 +167,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, protocol: GraphQLProtoco
     tokio::select! {
         _ = connection => {}
         _ = recheck => {
-            tracing::debug!(user_id, "websocket token no longer valid; closing");
+            tracing::debug!(user_id = user_id.0, "websocket token no longer valid; closing");
             let mut outgoing = outgoing.clone();
             let _ = outgoing.send(close_frame(4403, "Forbidden")).await;
         }

@@ -10,9 +10,10 @@ use crate::auth::{password, Identity};
 use std::net::IpAddr;
 
 use crate::cache::login_limiter::{self, Subject, Verdict};
-use crate::domain::account::{self, Role};
+use crate::domain::account;
+use crate::model::{Role, User};
 use crate::state::AppState;
-use crate::store::users::{self, UserRow};
+use crate::store::users;
 use crate::store::StoreError;
 
 /// A fresh token and the user it is for.
@@ -20,10 +21,10 @@ use crate::store::StoreError;
 pub struct Session {
     pub token: String,
     pub expires_at: DateTime<Utc>,
-    pub user: UserRow,
+    pub user: User,
 }
 
-fn session(state: &AppState, user: UserRow) -> Result<Session, ServiceError> {
+fn session(state: &AppState, user: User) -> Result<Session, ServiceError> {
     let (token, expires_at) =
         state
             .tokens
@@ -49,20 +50,12 @@ async fn create_user(
     username: &str,
     password: &str,
     role: Role,
-) -> Result<UserRow, ServiceError> {
+) -> Result<User, ServiceError> {
     account::validate_username(username).map_err(|e| account_input(Input::Username, e))?;
     account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
     let hash = password::hash(password.to_owned()).await?;
     let mut conn = state.db().await?;
-    match users::create(
-        &mut conn,
-        username,
-        &hash,
-        role.as_str(),
-        state.calendar.now(),
-    )
-    .await
-    {
+    match users::create(&mut conn, username, &hash, role, state.calendar.now()).await {
         Ok(user) => Ok(user),
         Err(StoreError::UniqueViolation { .. }) => Err(ServiceError::UsernameTaken),
         Err(e) => Err(e.into()),
@@ -118,20 +111,20 @@ pub async fn login(
 
 /// The caller behind a bearer token, checked against the store: a deleted
 /// user, a changed password or a changed role takes effect at once.
-pub async fn authenticate(
-    state: &AppState,
-    token: &str,
-) -> Result<(Identity, UserRow), ServiceError> {
+pub async fn authenticate(state: &AppState, token: &str) -> Result<(Identity, User), ServiceError> {
     let claims: Claims = state.tokens.verify(token, state.calendar.now())?;
     let user_id = claims
         .user_id()
         .ok_or(ServiceError::Unauthenticated("invalid token"))?;
     // Through the cache: every change to the row invalidates it.
     match cached::user(state, user_id).await? {
-        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => {
-            let role = u.role.parse().map_err(ServiceError::internal)?;
-            Ok((Identity { user_id, role }, u))
-        }
+        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => Ok((
+            Identity {
+                user_id,
+                role: u.role,
+            },
+            u,
+        )),
         _ => Err(ServiceError::Unauthenticated("token revoked")),
     }
 }
@@ -171,7 +164,7 @@ pub async fn create_admin(
     state: &AppState,
     username: &str,
     password: &str,
-) -> Result<(UserRow, bool), ServiceError> {
+) -> Result<(User, bool), ServiceError> {
     let existing = {
         let mut conn = state.db().await?;
         users::find_by_username(&mut conn, username).await?
@@ -183,7 +176,7 @@ pub async fn create_admin(
         )),
         Some(user) => {
             let mut conn = state.db().await?;
-            let user = users::set_role(&mut conn, user.id, Role::Admin.as_str())
+            let user = users::set_role(&mut conn, user.id, Role::Admin)
                 .await?
                 .ok_or(ServiceError::NotFound("user"))?;
             state

@@ -6,12 +6,11 @@ use super::wallet::{self, Request};
 use super::{Input, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::Identity;
-use crate::domain::account::Role;
 use crate::domain::money::Change;
+use crate::model::{LedgerEntry, Role, User, UserId};
 use crate::state::AppState;
-use crate::store::ledger::LedgerRow;
 use crate::store::sign_ins::{self, DailyStatsRow};
-use crate::store::users::{self, UserRow};
+use crate::store::users;
 
 /// Longest search string (no username is longer).
 pub const MAX_SEARCH_LEN: usize = 32;
@@ -21,8 +20,8 @@ pub async fn search_users(
     state: &AppState,
     query: &str,
     first: i64,
-    after_id: Option<i64>,
-) -> Result<(Vec<UserRow>, bool), ServiceError> {
+    after_id: Option<UserId>,
+) -> Result<(Vec<User>, bool), ServiceError> {
     let needle = query.trim();
     if needle.is_empty() {
         return Err(ServiceError::bad_input(
@@ -46,7 +45,7 @@ pub async fn search_users(
 pub async fn user_by_username(
     state: &AppState,
     username: &str,
-) -> Result<Option<UserRow>, ServiceError> {
+) -> Result<Option<User>, ServiceError> {
     let mut conn = state.db().await?;
     Ok(users::find_by_username(&mut conn, username)
         .await?
@@ -58,7 +57,7 @@ pub async fn user_by_username(
 pub async fn delete_user(
     state: &AppState,
     caller: Identity,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<bool, ServiceError> {
     if caller.user_id == user_id {
         return Err(ServiceError::bad_input(
@@ -80,9 +79,9 @@ pub async fn delete_user(
     }
 }
 
-pub async fn set_role(state: &AppState, user_id: i64, role: Role) -> Result<UserRow, ServiceError> {
+pub async fn set_role(state: &AppState, user_id: UserId, role: Role) -> Result<User, ServiceError> {
     let mut conn = state.db().await?;
-    let user = users::set_role(&mut conn, user_id, role.as_str())
+    let user = users::set_role(&mut conn, user_id, role)
         .await?
         .ok_or(ServiceError::NotFound("user"))?;
     state
@@ -94,11 +93,11 @@ pub async fn set_role(state: &AppState, user_id: i64, role: Role) -> Result<User
 
 pub async fn adjust_wallet(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     amount: i64,
     idempotency_key: &str,
     note: &str,
-) -> Result<LedgerRow, ServiceError> {
+) -> Result<LedgerEntry, ServiceError> {
     {
         let mut conn = state.db().await?;
         users::find(&mut conn, user_id)

@@ -16,9 +16,10 @@ use chrono::NaiveDate;
 use super::ServiceError;
 use crate::cache::versioned::{Slot, STATUS, USER};
 use crate::domain::cycle::CyclePosition;
+use crate::model::{User, UserId};
 use crate::state::AppState;
 use crate::store::sign_ins;
-use crate::store::users::{self, UserRow};
+use crate::store::users;
 
 /// How long a user's row (role, deletion, token version) may be cached.
 const USER_TTL: Duration = Duration::from_secs(600);
@@ -51,13 +52,13 @@ fn decode_position(value: &str, today: NaiveDate) -> Option<Option<CyclePosition
 /// which are then cached (one round trip).
 pub async fn latest_positions(
     state: &AppState,
-    user_ids: &[i64],
-) -> Result<HashMap<i64, Option<CyclePosition>>, ServiceError> {
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, Option<CyclePosition>>, ServiceError> {
     let today = state.calendar.today();
     let read_since = Instant::now();
     let mut found = HashMap::new();
     // This process's copies first (no round trip), then Redis, then SQL.
-    let remote: Vec<i64> = user_ids
+    let remote: Vec<UserId> = user_ids
         .iter()
         .copied()
         .filter(|id| match state.local.status(*id, today) {
@@ -80,7 +81,7 @@ pub async fn latest_positions(
             None
         }
     };
-    let mut missing: Vec<(i64, Option<String>)> = Vec::new();
+    let mut missing: Vec<(UserId, Option<String>)> = Vec::new();
     for (i, id) in user_ids.iter().enumerate() {
         let slot = slots.as_ref().map(|s| &s[i]);
         match slot
@@ -100,13 +101,15 @@ pub async fn latest_positions(
     if missing.is_empty() {
         return Ok(found);
     }
-    let ids: Vec<i64> = missing.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<UserId> = missing.iter().map(|(id, _)| *id).collect();
     let rows = {
         let mut conn = state.db().await?;
         sign_ins::latest_on_or_before_many(&mut conn, &ids, today).await?
     };
-    let mut latest: HashMap<i64, CyclePosition> =
-        rows.iter().map(|r| (r.user_id, r.position())).collect();
+    let mut latest: HashMap<UserId, CyclePosition> = rows
+        .iter()
+        .map(|r| (r.user_id, sign_ins::position(r)))
+        .collect();
     let mut fresh = Vec::new();
     for (id, version) in missing {
         let position = latest.remove(&id);
@@ -119,7 +122,7 @@ pub async fn latest_positions(
     let ttl = (state.calendar.start_of_next_day(today) - state.calendar.now())
         .to_std()
         .unwrap_or_default();
-    let entries: Vec<(i64, &str, String)> = fresh
+    let entries: Vec<(UserId, &str, String)> = fresh
         .iter()
         .map(|(id, v, value)| (*id, v.as_str(), value.clone()))
         .collect();
@@ -130,7 +133,7 @@ pub async fn latest_positions(
 }
 
 /// A user's row (deleted ones included), through the cache.
-pub async fn user(state: &AppState, user_id: i64) -> Result<Option<UserRow>, ServiceError> {
+pub async fn user(state: &AppState, user_id: UserId) -> Result<Option<User>, ServiceError> {
     if let Some(row) = state.local.user(user_id) {
         return Ok(Some(row));
     }
@@ -146,7 +149,7 @@ pub async fn user(state: &AppState, user_id: i64) -> Result<Option<UserRow>, Ser
     if let Some(row) = slot
         .as_ref()
         .and_then(|s| s.value.as_deref())
-        .and_then(|v| serde_json::from_str::<UserRow>(v).ok())
+        .and_then(|v| serde_json::from_str::<User>(v).ok())
     {
         metrics::counter!("signin_cache_hits_total", "cache" => USER).increment(1);
         state.local.put_user(row.clone(), read_since);

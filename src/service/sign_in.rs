@@ -9,8 +9,9 @@ use tracing::Instrument;
 use super::{cached, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
 use crate::domain::cycle::{self, SignInStatus};
+use crate::model::{SignIn, UserId};
 use crate::state::AppState;
-use crate::store::sign_ins::{self, HistoryRow, NewSignIn, SignInRow};
+use crate::store::sign_ins::{self, HistoryRow, NewSignIn};
 
 /// Today's sign-in for `user_id`. The row (which is also the reward
 /// obligation) commits in one statement; then `after_commit` drops the
@@ -23,8 +24,8 @@ use crate::store::sign_ins::{self, HistoryRow, NewSignIn, SignInRow};
 /// over (its reward would wait for the relay, a grace period later).
 pub async fn sign_in(
     state: &Arc<AppState>,
-    user_id: i64,
-) -> Result<(SignInRow, SignInStatus), ServiceError> {
+    user_id: UserId,
+) -> Result<(SignIn, SignInStatus), ServiceError> {
     let state = state.clone();
     tokio::spawn(
         async move { sign_in_to_completion(&state, user_id).await }
@@ -36,8 +37,8 @@ pub async fn sign_in(
 
 async fn sign_in_to_completion(
     state: &Arc<AppState>,
-    user_id: i64,
-) -> Result<(SignInRow, SignInStatus), ServiceError> {
+    user_id: UserId,
+) -> Result<(SignIn, SignInStatus), ServiceError> {
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
     let rewards = &state.config.rewards;
@@ -48,7 +49,7 @@ async fn sign_in_to_completion(
             None
         } else {
             let (cycle_day, streak) =
-                cycle::next_position(latest.map(|l| l.position()).as_ref(), today);
+                cycle::next_position(latest.as_ref().map(sign_ins::position).as_ref(), today);
             let new = NewSignIn {
                 user_id,
                 day: today,
@@ -71,7 +72,7 @@ async fn sign_in_to_completion(
         return Err(ServiceError::AlreadySignedIn);
     };
     metrics::counter!("signin_sign_ins_total").increment(1);
-    let status = cycle::status(Some(&row.position()), today, rewards);
+    let status = cycle::status(Some(&sign_ins::position(&row)), today, rewards);
     let job = RewardJob { sign_in_id: row.id };
     state
         .after_commit
@@ -83,8 +84,8 @@ async fn sign_in_to_completion(
 /// The status of each of `user_ids` today (one query for all).
 pub async fn statuses(
     state: &AppState,
-    user_ids: &[i64],
-) -> Result<HashMap<i64, SignInStatus>, ServiceError> {
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, SignInStatus>, ServiceError> {
     let today = state.calendar.today();
     let mut latest = cached::latest_positions(state, user_ids).await?;
     Ok(user_ids
@@ -122,10 +123,10 @@ pub fn validate_range(from: NaiveDate, to: NaiveDate) -> Result<(), ServiceError
 /// Every sign-in of `user_ids` in the range, grouped by user (one query).
 pub async fn history(
     state: &AppState,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<HashMap<i64, Vec<HistoryRow>>, ServiceError> {
+) -> Result<HashMap<UserId, Vec<HistoryRow>>, ServiceError> {
     let rows = {
         let mut conn = state.db().await?;
         sign_ins::between_many_by_user(&mut conn, user_ids, from, to).await?

@@ -7,13 +7,14 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use super::ServiceError;
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
+use crate::model::{LedgerEntry, LedgerEntryId, SignInId, UserId};
 use crate::state::AppState;
-use crate::store::ledger::{self, Entry, LedgerRow};
+use crate::store::ledger::{self, Entry};
 use crate::store::sign_ins;
 
 /// A change requested by a person, made at most once per idempotency key.
 pub struct Request<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub change: Change,
     pub idempotency_key: &'a str,
     pub note: Option<&'a str>,
@@ -22,7 +23,7 @@ pub struct Request<'a> {
 /// Applies `request` (or returns the transaction its key already made) and
 /// announces it. The wallet row lock serializes changes to one wallet, so
 /// concurrent spends cannot overdraw it.
-pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerRow, ServiceError> {
+pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerEntry, ServiceError> {
     money::validate_idempotency_key(request.idempotency_key)?;
     money::validate_note(request.note)?;
     let now = state.calendar.now();
@@ -35,7 +36,7 @@ pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerRow, 
             if let Some(first) =
                 ledger::by_idempotency_key(conn, request.user_id, request.idempotency_key).await?
             {
-                request.change.check_replay_of(first.change())?;
+                request.change.check_replay_of(ledger::change(&first))?;
                 return Ok((first, true));
             }
             let balance_after = request.change.apply_to(balance)?;
@@ -62,8 +63,8 @@ pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerRow, 
 /// second delivery of the job a no-op.
 pub async fn credit_sign_in(
     state: &AppState,
-    sign_in_id: i64,
-) -> Result<Option<LedgerRow>, ServiceError> {
+    sign_in_id: SignInId,
+) -> Result<Option<LedgerEntry>, ServiceError> {
     let now = state.calendar.now();
     let mut conn = state.db().await?;
     let credited = conn
@@ -79,9 +80,9 @@ pub async fn credit_sign_in(
 
 async fn credit_in(
     conn: &mut AsyncPgConnection,
-    sign_in_id: i64,
+    sign_in_id: SignInId,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<LedgerRow>, ServiceError> {
+) -> Result<Option<LedgerEntry>, ServiceError> {
     let sign_in = sign_ins::lock(conn, sign_in_id)
         .await?
         .ok_or(ServiceError::NotFound("sign-in"))?;
@@ -106,7 +107,7 @@ async fn credit_in(
     Ok(Some(row))
 }
 
-async fn announce(state: &AppState, row: &LedgerRow) {
+async fn announce(state: &AppState, row: &LedgerEntry) {
     state
         .after_commit
         .hand_over(Committed::default().ledger_appended(row.clone()))
@@ -116,8 +117,8 @@ async fn announce(state: &AppState, row: &LedgerRow) {
 /// The balances of `user_ids` (one query); users without a wallet are absent.
 pub async fn balances(
     state: &AppState,
-    user_ids: &[i64],
-) -> Result<HashMap<i64, i64>, ServiceError> {
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, i64>, ServiceError> {
     let mut conn = state.db().await?;
     Ok(ledger::balances(&mut conn, user_ids)
         .await?
@@ -129,10 +130,10 @@ pub async fn balances(
 /// `before_id`, and whether more follow.
 pub async fn transactions(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     first: i64,
-    before_id: Option<i64>,
-) -> Result<(Vec<LedgerRow>, bool), ServiceError> {
+    before_id: Option<LedgerEntryId>,
+) -> Result<(Vec<LedgerEntry>, bool), ServiceError> {
     let mut conn = state.db().await?;
     let mut rows = ledger::page(&mut conn, user_id, before_id, first + 1).await?;
     let has_next = rows.len() as i64 > first;

@@ -4,56 +4,35 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{wallet_transactions, wallets};
 use super::StoreError;
-use crate::domain::money::{Change, LedgerKind};
+use crate::domain::money::Change;
+use crate::model::{LedgerEntry, LedgerEntryId, SignInId, UserId};
+use crate::schema::{wallet_transactions, wallets};
 
-#[derive(
-    Debug, Clone, Queryable, Selectable, PartialEq, Eq, serde::Serialize, serde::Deserialize,
-)]
-#[diesel(table_name = wallet_transactions, check_for_backend(diesel::pg::Pg))]
-pub struct LedgerRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub amount: i64,
-    pub kind: String,
-    pub balance_after: i64,
-    pub note: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub sign_in_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl LedgerRow {
-    pub fn kind(&self) -> LedgerKind {
-        // The table's CHECK constraint admits only the three kinds.
-        self.kind.parse().unwrap_or(LedgerKind::Adjustment)
-    }
-
-    pub fn change(&self) -> Change {
-        Change {
-            kind: self.kind(),
-            amount: self.amount,
-        }
+/// The change `entry` made, as a request for it would state it.
+pub fn change(entry: &LedgerEntry) -> Change {
+    Change {
+        kind: entry.kind,
+        amount: entry.amount,
     }
 }
 
 /// What is written with a change.
 #[derive(Debug)]
 pub struct Entry<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub change: Change,
     pub balance_after: i64,
     pub note: Option<&'a str>,
     pub idempotency_key: Option<&'a str>,
-    pub sign_in_id: Option<i64>,
+    pub sign_in_id: Option<SignInId>,
     pub created_at: DateTime<Utc>,
 }
 
 pub async fn balances(
     conn: &mut AsyncPgConnection,
-    user_ids: &[i64],
-) -> Result<Vec<(i64, i64)>, StoreError> {
+    user_ids: &[UserId],
+) -> Result<Vec<(UserId, i64)>, StoreError> {
     Ok(wallets::table
         .filter(wallets::user_id.eq_any(user_ids))
         .select((wallets::user_id, wallets::balance))
@@ -65,7 +44,7 @@ pub async fn balances(
 /// change to one wallet is serialized here.
 pub async fn lock_balance(
     conn: &mut AsyncPgConnection,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<Option<i64>, StoreError> {
     Ok(wallets::table
         .find(user_id)
@@ -78,13 +57,13 @@ pub async fn lock_balance(
 
 pub async fn by_idempotency_key(
     conn: &mut AsyncPgConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
-) -> Result<Option<LedgerRow>, StoreError> {
+) -> Result<Option<LedgerEntry>, StoreError> {
     Ok(wallet_transactions::table
         .filter(wallet_transactions::user_id.eq(user_id))
         .filter(wallet_transactions::idempotency_key.eq(key))
-        .select(LedgerRow::as_select())
+        .select(LedgerEntry::as_select())
         .first(conn)
         .await
         .optional()?)
@@ -95,7 +74,7 @@ pub async fn by_idempotency_key(
 pub async fn append(
     conn: &mut AsyncPgConnection,
     entry: Entry<'_>,
-) -> Result<LedgerRow, StoreError> {
+) -> Result<LedgerEntry, StoreError> {
     diesel::update(wallets::table.find(entry.user_id))
         .set((
             wallets::balance.eq(entry.balance_after),
@@ -107,14 +86,14 @@ pub async fn append(
         .values((
             wallet_transactions::user_id.eq(entry.user_id),
             wallet_transactions::amount.eq(entry.change.amount),
-            wallet_transactions::kind.eq(entry.change.kind.as_str()),
+            wallet_transactions::kind.eq(entry.change.kind),
             wallet_transactions::balance_after.eq(entry.balance_after),
             wallet_transactions::note.eq(entry.note),
             wallet_transactions::idempotency_key.eq(entry.idempotency_key),
             wallet_transactions::sign_in_id.eq(entry.sign_in_id),
             wallet_transactions::created_at.eq(entry.created_at),
         ))
-        .returning(LedgerRow::as_returning())
+        .returning(LedgerEntry::as_returning())
         .get_result(conn)
         .await?)
 }
@@ -122,15 +101,15 @@ pub async fn append(
 /// Newest first, ids below `before_id`, at most `limit` rows.
 pub async fn page(
     conn: &mut AsyncPgConnection,
-    user_id: i64,
-    before_id: Option<i64>,
+    user_id: UserId,
+    before_id: Option<LedgerEntryId>,
     limit: i64,
-) -> Result<Vec<LedgerRow>, StoreError> {
+) -> Result<Vec<LedgerEntry>, StoreError> {
     let mut query = wallet_transactions::table
         .filter(wallet_transactions::user_id.eq(user_id))
         .order(wallet_transactions::id.desc())
         .limit(limit)
-        .select(LedgerRow::as_select())
+        .select(LedgerEntry::as_select())
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(wallet_transactions::id.lt(before));

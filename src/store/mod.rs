@@ -5,7 +5,6 @@ pub mod audit;
 pub mod instrument;
 pub mod ledger;
 pub mod migrate;
-pub mod schema;
 pub mod sign_ins;
 pub mod users;
 

@@ -5,37 +5,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::sign_ins;
 use super::StoreError;
 use crate::domain::cycle::CyclePosition;
+use crate::model::{SignIn, SignInId, UserId};
+use crate::schema::sign_ins;
 
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
-#[diesel(table_name = sign_ins, check_for_backend(diesel::pg::Pg))]
-pub struct SignInRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub day: NaiveDate,
-    pub cycle_day: i16,
-    pub streak: i32,
-    pub reward: i64,
-    pub created_at: DateTime<Utc>,
-    pub credited_at: Option<DateTime<Utc>>,
-}
-
-impl SignInRow {
-    pub fn position(&self) -> CyclePosition {
-        CyclePosition {
-            day: self.day,
-            cycle_day: u8::try_from(self.cycle_day).unwrap_or(1),
-            streak: u32::try_from(self.streak).unwrap_or(1),
-        }
+/// Where `sign_in` stands in its user's cycle.
+pub fn position(sign_in: &SignIn) -> CyclePosition {
+    CyclePosition {
+        day: sign_in.day,
+        cycle_day: u8::try_from(sign_in.cycle_day).unwrap_or(1),
+        streak: u32::try_from(sign_in.streak).unwrap_or(1),
     }
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sign_ins)]
 pub struct NewSignIn {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub day: NaiveDate,
     pub cycle_day: i16,
     pub streak: i32,
@@ -46,14 +33,14 @@ pub struct NewSignIn {
 /// The user's latest sign-in on or before `day`.
 pub async fn latest_on_or_before(
     conn: &mut AsyncPgConnection,
-    user_id: i64,
+    user_id: UserId,
     day: NaiveDate,
-) -> Result<Option<SignInRow>, StoreError> {
+) -> Result<Option<SignIn>, StoreError> {
     Ok(sign_ins::table
         .filter(sign_ins::user_id.eq(user_id))
         .filter(sign_ins::day.le(day))
         .order(sign_ins::day.desc())
-        .select(SignInRow::as_select())
+        .select(SignIn::as_select())
         .first(conn)
         .await
         .optional()?)
@@ -62,15 +49,15 @@ pub async fn latest_on_or_before(
 /// The latest sign-in on or before `day` of each of `user_ids` (one query).
 pub async fn latest_on_or_before_many(
     conn: &mut AsyncPgConnection,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     day: NaiveDate,
-) -> Result<Vec<SignInRow>, StoreError> {
+) -> Result<Vec<SignIn>, StoreError> {
     Ok(sign_ins::table
         .filter(sign_ins::user_id.eq_any(user_ids))
         .filter(sign_ins::day.le(day))
         .distinct_on(sign_ins::user_id)
         .order((sign_ins::user_id, sign_ins::day.desc()))
-        .select(SignInRow::as_select())
+        .select(SignIn::as_select())
         .load(conn)
         .await?)
 }
@@ -80,22 +67,25 @@ pub async fn latest_on_or_before_many(
 pub async fn insert_if_absent(
     conn: &mut AsyncPgConnection,
     new: &NewSignIn,
-) -> Result<Option<SignInRow>, StoreError> {
+) -> Result<Option<SignIn>, StoreError> {
     Ok(diesel::insert_into(sign_ins::table)
         .values(new)
         .on_conflict((sign_ins::user_id, sign_ins::day))
         .do_nothing()
-        .returning(SignInRow::as_returning())
+        .returning(SignIn::as_returning())
         .get_result(conn)
         .await
         .optional()?)
 }
 
 /// Locks the sign-in row for the rest of the transaction.
-pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<SignInRow>, StoreError> {
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    id: SignInId,
+) -> Result<Option<SignIn>, StoreError> {
     Ok(sign_ins::table
         .find(id)
-        .select(SignInRow::as_select())
+        .select(SignIn::as_select())
         .for_update()
         .first(conn)
         .await
@@ -104,7 +94,7 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<SignIn
 
 pub async fn mark_credited(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SignInId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::update(sign_ins::table.find(id))
@@ -116,7 +106,7 @@ pub async fn mark_credited(
 
 pub async fn mark_enqueued(
     conn: &mut AsyncPgConnection,
-    ids: &[i64],
+    ids: &[SignInId],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::update(sign_ins::table.filter(sign_ins::id.eq_any(ids)))
@@ -133,7 +123,7 @@ pub async fn due_for_relay(
     conn: &mut AsyncPgConnection,
     cutoff: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<SignInId>, StoreError> {
     Ok(sign_ins::table
         .filter(sign_ins::credited_at.is_null())
         .filter(sign_ins::created_at.lt(cutoff))
@@ -178,7 +168,7 @@ extern "SQL" {
 /// rather than per sign-in: a 1000-user month is 1000 rows, not ~20,000).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct UserHistoryRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub days: Vec<NaiveDate>,
     pub cycle_days: Vec<i16>,
     pub streaks: Vec<i32>,
@@ -212,7 +202,7 @@ impl UserHistoryRow {
 /// query builder so the statement is prepared once per connection.
 pub async fn between_many_by_user(
     conn: &mut AsyncPgConnection,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<UserHistoryRow>, StoreError> {

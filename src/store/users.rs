@@ -4,33 +4,20 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{users, wallets};
 use super::StoreError;
+use crate::model::{Role, User, UserId};
+use crate::schema::{users, wallets};
 
 #[diesel::declare_sql_function]
 extern "SQL" {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-/// What the API shows of a user (never the password hash).
-#[derive(
-    Debug, Clone, Queryable, Selectable, PartialEq, Eq, serde::Serialize, serde::Deserialize,
-)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-pub struct UserRow {
-    pub id: i64,
-    pub username: String,
-    pub role: String,
-    pub token_version: i32,
-    pub created_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
 /// What a login checks.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct Credentials {
-    pub id: i64,
+    pub id: UserId,
     pub password_hash: String,
     pub deleted_at: Option<DateTime<Utc>>,
 }
@@ -40,7 +27,7 @@ pub struct Credentials {
 struct NewUser<'a> {
     username: &'a str,
     password_hash: &'a str,
-    role: &'a str,
+    role: Role,
     created_at: DateTime<Utc>,
 }
 
@@ -50,19 +37,19 @@ pub async fn create(
     conn: &mut AsyncPgConnection,
     username: &str,
     password_hash: &str,
-    role: &str,
+    role: Role,
     now: DateTime<Utc>,
-) -> Result<UserRow, StoreError> {
+) -> Result<User, StoreError> {
     use diesel_async::AsyncConnection;
     conn.transaction::<_, StoreError, _>(async |conn| {
-        let user: UserRow = diesel::insert_into(users::table)
+        let user: User = diesel::insert_into(users::table)
             .values(NewUser {
                 username,
                 password_hash,
                 role,
                 created_at: now,
             })
-            .returning(UserRow::as_returning())
+            .returning(User::as_returning())
             .get_result(conn)
             .await?;
         diesel::insert_into(wallets::table)
@@ -78,10 +65,10 @@ pub async fn create(
     .await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<UserRow>, StoreError> {
+pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> Result<Option<User>, StoreError> {
     Ok(users::table
         .find(id)
-        .select(UserRow::as_select())
+        .select(User::as_select())
         .first(conn)
         .await
         .optional()?)
@@ -90,12 +77,12 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<UserRo
 /// Users that exist and are not deleted, in no particular order.
 pub async fn find_active(
     conn: &mut AsyncPgConnection,
-    ids: &[i64],
-) -> Result<Vec<UserRow>, StoreError> {
+    ids: &[UserId],
+) -> Result<Vec<User>, StoreError> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .filter(users::deleted_at.is_null())
-        .select(UserRow::as_select())
+        .select(User::as_select())
         .load(conn)
         .await?)
 }
@@ -103,10 +90,10 @@ pub async fn find_active(
 pub async fn find_by_username(
     conn: &mut AsyncPgConnection,
     username: &str,
-) -> Result<Option<UserRow>, StoreError> {
+) -> Result<Option<User>, StoreError> {
     Ok(users::table
         .filter(lower(users::username).eq(username.to_lowercase()))
-        .select(UserRow::as_select())
+        .select(User::as_select())
         .first(conn)
         .await
         .optional()?)
@@ -126,7 +113,7 @@ pub async fn credentials(
 
 pub async fn password_hash(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: UserId,
 ) -> Result<Option<String>, StoreError> {
     Ok(users::table
         .find(id)
@@ -141,16 +128,16 @@ pub async fn password_hash(
 /// Returns the user as it now is.
 pub async fn change_password(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: UserId,
     password_hash: &str,
-) -> Result<Option<UserRow>, StoreError> {
+) -> Result<Option<User>, StoreError> {
     Ok(
         diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
             .set((
                 users::password_hash.eq(password_hash),
                 users::token_version.eq(users::token_version + 1),
             ))
-            .returning(UserRow::as_returning())
+            .returning(User::as_returning())
             .get_result(conn)
             .await
             .optional()?,
@@ -159,13 +146,13 @@ pub async fn change_password(
 
 pub async fn set_role(
     conn: &mut AsyncPgConnection,
-    id: i64,
-    role: &str,
-) -> Result<Option<UserRow>, StoreError> {
+    id: UserId,
+    role: Role,
+) -> Result<Option<User>, StoreError> {
     Ok(
         diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
             .set(users::role.eq(role))
-            .returning(UserRow::as_returning())
+            .returning(User::as_returning())
             .get_result(conn)
             .await
             .optional()?,
@@ -176,7 +163,7 @@ pub async fn set_role(
 /// tokens stop working. Returns false when there was no such live user.
 pub async fn soft_delete(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: UserId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let updated = diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
@@ -194,9 +181,9 @@ pub async fn soft_delete(
 pub async fn search(
     conn: &mut AsyncPgConnection,
     needle: &str,
-    after_id: Option<i64>,
+    after_id: Option<UserId>,
     limit: i64,
-) -> Result<Vec<UserRow>, StoreError> {
+) -> Result<Vec<User>, StoreError> {
     let escaped = needle
         .to_lowercase()
         .replace('\\', "\\\\")
@@ -205,7 +192,7 @@ pub async fn search(
     let mut query = users::table
         .filter(lower(users::username).like(format!("%{escaped}%")))
         .filter(users::deleted_at.is_null())
-        .select(UserRow::as_select())
+        .select(User::as_select())
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use serde_json::json;
+use signin_rewards::model::UserId;
 
 use signin_rewards::after_commit::Committed;
 
@@ -22,7 +23,7 @@ async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
     // ...meanwhile a writer commits and hands the change over...
     app.state
         .after_commit
-        .hand_over(Committed::default().status_may_be_stale(7))
+        .hand_over(Committed::default().status_may_be_stale(UserId(7)))
         .await;
     // ...and the reader's stale value is refused.
     cache
@@ -141,7 +142,12 @@ async fn a_lost_invalidation_lasts_no_longer_than_the_day() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_status_reads_are_one_round_trip() {
     let app = TestApp::new().await;
-    let ids = app.seed_users("batch", 500).await;
+    let ids: Vec<UserId> = app
+        .seed_users("batch", 500)
+        .await
+        .into_iter()
+        .map(UserId)
+        .collect();
     let round_trips = || app.state.cache.round_trips();
     let statements = || app.state.statements.count();
 

@@ -11,6 +11,7 @@ mod architecture;
 mod cache;
 mod cli;
 mod jobs;
+mod migrations;
 mod observability;
 mod schema_contract;
 mod security;

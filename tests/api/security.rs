@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+use signin_rewards::model::UserId;
 
 use crate::common::{assert_no_errors, TestApp, PASSWORD};
 
@@ -305,7 +306,7 @@ async fn forged_tokens_are_refused() {
         b"some-other-secret-of-32-bytes-or-more",
         Duration::from_secs(60),
     )
-    .issue(id, 0, app.state.calendar.now())
+    .issue(UserId(id), 0, app.state.calendar.now())
     .unwrap()
     .0;
     let r = app.exec(Some(&wrong_key), "{ me { id } }", json!({})).await;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use serde_json::{json, Value};
+use signin_rewards::model::{SignInId, UserId};
 
 use crate::common::{assert_no_errors, error_code, instant, TestApp};
 
@@ -249,7 +250,7 @@ async fn crediting_is_idempotent() {
     let app = TestApp::new().await;
     let (token, user_id) = app.register("peggy").await;
     assert_no_errors(&app.exec(Some(&token), SIGN_IN, json!({})).await);
-    let sign_in_id = app.scalar_i64("SELECT max(id) FROM sign_ins").await;
+    let sign_in_id = SignInId(app.scalar_i64("SELECT max(id) FROM sign_ins").await);
     use signin_rewards::service::wallet::credit_sign_in;
     let (a, b) = tokio::join!(
         credit_sign_in(&app.state, sign_in_id),
@@ -294,7 +295,7 @@ async fn a_sign_in_whose_caller_gives_up_still_completes_and_is_credited() {
     app.start_worker();
     let gave_up = tokio::time::timeout(
         Duration::from_micros(1),
-        signin_rewards::service::sign_in::sign_in(&app.state, user_id),
+        signin_rewards::service::sign_in::sign_in(&app.state, UserId(user_id)),
     )
     .await;
     assert!(gave_up.is_err(), "the caller stopped waiting");

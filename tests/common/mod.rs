@@ -50,6 +50,15 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create() -> Self {
+        let db = Self::create_unmigrated().await;
+        migrate::run_pending(&db.url)
+            .await
+            .expect("migrations apply");
+        db
+    }
+
+    /// An empty database: no migration applied yet.
+    pub async fn create_unmigrated() -> Self {
         let name = unique_name();
         let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
             .await
@@ -59,7 +68,6 @@ impl TestDatabase {
             .await
             .unwrap();
         let url = format!("{}/{name}", server_url());
-        migrate::run_pending(&url).await.expect("migrations apply");
         TestDatabase { name, url }
     }
 }
@@ -217,7 +225,7 @@ impl TestApp {
         assert_no_errors(&r);
         (
             r["data"]["login"]["token"].as_str().unwrap().to_owned(),
-            user.id,
+            user.id.0,
         )
     }
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 use common::{redis_url, TestDatabase};
 use process::{free_port, wait_for_port, PrivateRedis, Proc, BIN};
 use signin_rewards::auth::token::TokenKeys;
+use signin_rewards::model::UserId;
 
 const SECRET: &str = "fault-test-secret-that-is-32-bytes-long";
 const SIGN_IN: &str = "mutation { signIn { record { cycleDay reward rewardCredited } } }";
@@ -101,7 +102,7 @@ impl Env {
         #[derive(QueryableByName)]
         struct Id {
             #[diesel(sql_type = BigInt)]
-            id: i64,
+            id: UserId,
         }
         let ids: Vec<Id> = diesel::sql_query("SELECT id FROM users ORDER BY id")
             .load(&mut conn)

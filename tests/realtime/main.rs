@@ -10,6 +10,7 @@ mod ws;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use signin_rewards::model::UserId;
 
 use common::{assert_no_errors, post_graphql, TestApp};
 use ws::{Closed, GqlWs};
@@ -354,7 +355,7 @@ async fn a_thousand_subscribers_each_get_their_own_event() {
     );
     let tokens: Vec<String> = ids
         .iter()
-        .map(|id| keys.issue(*id, 0, chrono::Utc::now()).unwrap().0)
+        .map(|id| keys.issue(UserId(*id), 0, chrono::Utc::now()).unwrap().0)
         .collect();
     let (_, idle_hwm) = rss_kib(server.pid());
 

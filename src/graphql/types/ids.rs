@@ -1,29 +1,36 @@
 //! Ids and pagination cursors as the API shows them.
 
+use std::fmt::Display;
+
 use async_graphql::ID;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use crate::graphql::errors::ApiError;
+use crate::model::UserId;
 
 /// Most items one page may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
-/// The row id an `ID` argument names; `BAD_USER_INPUT` naming `argument`
-/// unless it is a positive integer.
-pub fn parse_id(argument: &'static str, id: &ID) -> Result<i64, ApiError> {
-    id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        ApiError::bad_argument(argument, format!("{:?} is not a valid id", id.as_str()))
-    })
+/// A user's id as the API's `ID` (the decimal number); `BAD_USER_INPUT`
+/// naming `argument` unless it is a positive integer.
+pub fn parse_user_id(argument: &'static str, id: &ID) -> Result<UserId, ApiError> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(UserId)
+        .ok_or_else(|| {
+            ApiError::bad_argument(argument, format!("{:?} is not a valid id", id.as_str()))
+        })
 }
 
 /// An opaque cursor for the row `id` of a listing named `kind`.
-pub fn encode_cursor(kind: &str, id: i64) -> String {
+pub fn encode_cursor(kind: &str, id: impl Display) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
-/// The row id in a cursor of the listing `kind` (`BAD_USER_INPUT` naming
-/// `after` otherwise).
+/// The row id in a cursor of the listing `kind` (the caller types it);
+/// `BAD_USER_INPUT` naming `after` otherwise.
 pub fn decode_cursor(kind: &str, cursor: &str) -> Result<i64, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
@@ -63,9 +70,9 @@ mod tests {
 
     #[test]
     fn ids_must_be_positive_integers() {
-        assert_eq!(parse_id("id", &ID::from("7")).unwrap(), 7);
+        assert_eq!(parse_user_id("id", &ID::from("7")).unwrap(), UserId(7));
         for bad in ["", "x", "-1", "0", "1.5", "99999999999999999999"] {
-            assert!(parse_id("id", &ID::from(bad)).is_err(), "{bad}");
+            assert!(parse_user_id("id", &ID::from(bad)).is_err(), "{bad}");
         }
     }
 }

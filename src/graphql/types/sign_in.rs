@@ -14,8 +14,9 @@ use chrono::NaiveDate;
 use super::scalars::Date;
 use super::user::User;
 use crate::domain::cycle;
+use crate::model::SignIn;
 use crate::state::AppState;
-use crate::store::sign_ins::{HistoryRow, SignInRow};
+use crate::store::sign_ins::HistoryRow;
 
 /// What a user sees of their sign-ins today.
 pub struct SignInStatus(pub cycle::SignInStatus);
@@ -229,7 +230,7 @@ pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Sign
     SignInDays(days)
 }
 
-pub struct SignInRecord(pub SignInRow);
+pub struct SignInRecord(pub SignIn);
 
 #[Object]
 impl SignInRecord {

@@ -7,12 +7,12 @@ use super::ids::encode_cursor;
 use super::scalars::{Date, DateTime};
 use super::sign_in::{history_days, SignInDays, SignInStatus};
 use super::wallet::{PageInfo, Wallet};
-use crate::domain::{account, cycle};
+use crate::domain::cycle;
 use crate::graphql::context::{state, viewer_of};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::{HistoryKey, Loaders};
+use crate::model::{self, UserId};
 use crate::service::sign_in::validate_range;
-use crate::store::users::UserRow;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -20,20 +20,20 @@ pub enum Role {
     Admin,
 }
 
-impl From<account::Role> for Role {
-    fn from(r: account::Role) -> Self {
+impl From<model::Role> for Role {
+    fn from(r: model::Role) -> Self {
         match r {
-            account::Role::User => Role::User,
-            account::Role::Admin => Role::Admin,
+            model::Role::User => Role::User,
+            model::Role::Admin => Role::Admin,
         }
     }
 }
 
-impl From<Role> for account::Role {
+impl From<Role> for model::Role {
     fn from(r: Role) -> Self {
         match r {
-            Role::User => account::Role::User,
-            Role::Admin => account::Role::Admin,
+            Role::User => model::Role::User,
+            Role::Admin => model::Role::Admin,
         }
     }
 }
@@ -42,7 +42,7 @@ impl From<Role> for account::Role {
 /// known to be this user without a token (the payload of `register` and
 /// `login`), so their private fields resolve.
 pub struct User {
-    pub row: UserRow,
+    pub row: model::User,
     owner_view: bool,
     prefetched: Option<Arc<Prefetched>>,
 }
@@ -52,12 +52,12 @@ pub struct User {
 /// `loaders::users_for_list`).
 #[derive(Debug, Default)]
 pub struct Prefetched {
-    pub statuses: HashMap<i64, cycle::SignInStatus>,
-    pub balances: HashMap<i64, i64>,
+    pub statuses: HashMap<UserId, cycle::SignInStatus>,
+    pub balances: HashMap<UserId, i64>,
 }
 
 impl User {
-    pub fn new(row: UserRow) -> Self {
+    pub fn new(row: model::User) -> Self {
         User {
             row,
             owner_view: false,
@@ -66,7 +66,7 @@ impl User {
     }
 
     /// The user of a session just opened by this request.
-    pub fn of_new_session(row: UserRow) -> Self {
+    pub fn of_new_session(row: model::User) -> Self {
         User {
             row,
             owner_view: true,
@@ -75,7 +75,7 @@ impl User {
     }
 
     /// A user of a list whose fields were read ahead.
-    pub fn with_prefetched(row: UserRow, prefetched: Arc<Prefetched>) -> Self {
+    pub fn with_prefetched(row: model::User, prefetched: Arc<Prefetched>) -> Self {
         User {
             row,
             owner_view: false,
@@ -103,11 +103,7 @@ impl User {
     }
 
     async fn role(&self) -> Role {
-        self.row
-            .role
-            .parse::<account::Role>()
-            .unwrap_or(account::Role::User)
-            .into()
+        self.row.role.into()
     }
 
     async fn created_at(&self) -> DateTime {
@@ -180,7 +176,7 @@ pub struct UserConnection {
 pub const USER_CURSOR: &str = "user";
 
 impl UserConnection {
-    pub fn new(rows: Vec<UserRow>, has_next_page: bool, prefetched: Arc<Prefetched>) -> Self {
+    pub fn new(rows: Vec<model::User>, has_next_page: bool, prefetched: Arc<Prefetched>) -> Self {
         let edges: Vec<UserEdge> = rows
             .into_iter()
             .map(|row| UserEdge {

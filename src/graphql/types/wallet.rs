@@ -2,12 +2,11 @@ use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
 use super::ids::{decode_cursor, encode_cursor, page_size};
 use super::scalars::DateTime;
-use crate::domain::money::LedgerKind;
 use crate::graphql::context::state;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::Loaders;
+use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, UserId};
 use crate::service::{wallet, ServiceError};
-use crate::store::ledger::LedgerRow;
 
 pub const TRANSACTION_CURSOR: &str = "tx";
 
@@ -18,7 +17,7 @@ pub struct PageInfo {
 }
 
 pub struct Wallet {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The balance, when it was read ahead with the user's list.
     pub balance: Option<i64>,
 }
@@ -47,7 +46,7 @@ impl Wallet {
         let first = page_size(first)?;
         let before_id = after
             .as_deref()
-            .map(|c| decode_cursor(TRANSACTION_CURSOR, c))
+            .map(|c| decode_cursor(TRANSACTION_CURSOR, c).map(LedgerEntryId))
             .transpose()?;
         let (rows, has_next_page) =
             wallet::transactions(state(ctx)?, self.user_id, first, before_id).await?;
@@ -86,7 +85,7 @@ impl From<LedgerKind> for WalletTransactionKind {
     }
 }
 
-pub struct WalletTransaction(pub LedgerRow);
+pub struct WalletTransaction(pub LedgerEntry);
 
 #[Object]
 impl WalletTransaction {
@@ -103,7 +102,7 @@ impl WalletTransaction {
     }
 
     async fn kind(&self) -> WalletTransactionKind {
-        self.0.kind().into()
+        self.0.kind.into()
     }
 
     async fn balance_after(&self) -> i32 {

@@ -1,12 +1,27 @@
-// Diesel's view of migrations/. Kept by hand; `tests/store_schema.rs` checks
-// that every column here exists in a freshly migrated database.
+// Diesel's view of migrations/. Kept by hand, in the form `diesel
+// print-schema` writes (`diesel.toml`).
+
+pub mod sql_types {
+    /// The PostgreSQL enum `user_role` (`crate::model::Role`).
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "user_role"))]
+    pub struct UserRole;
+
+    /// The PostgreSQL enum `ledger_kind` (`crate::model::LedgerKind`).
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "ledger_kind"))]
+    pub struct LedgerKind;
+}
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::UserRole;
+
     users (id) {
         id -> Int8,
         username -> Text,
         password_hash -> Text,
-        role -> Text,
+        role -> UserRole,
         token_version -> Int4,
         created_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
@@ -36,11 +51,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::LedgerKind;
+
     wallet_transactions (id) {
         id -> Int8,
         user_id -> Int8,
         amount -> Int8,
-        kind -> Text,
+        kind -> LedgerKind,
         balance_after -> Int8,
         note -> Nullable<Text>,
         idempotency_key -> Nullable<Text>,

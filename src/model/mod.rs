@@ -1,0 +1,13 @@
+//! The records the service keeps, as stored and as announced: typed ids,
+//! the enums the database knows, and the rows other layers pass around.
+//!
+//! Depends on `diesel`, `serde`, `chrono` and `crate::schema` only, so that
+//! every layer (store, cache, events, services, GraphQL) can share them.
+
+mod enums;
+mod ids;
+mod records;
+
+pub use enums::{LedgerKind, Role};
+pub use ids::{LedgerEntryId, SignInId, UserId};
+pub use records::{LedgerEntry, SignIn, User};

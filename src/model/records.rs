@@ -1,0 +1,51 @@
+//! Rows that cross layers: read by the store, cached, announced in events,
+//! shown by the API. Query-specific projections stay in `store`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{Queryable, Selectable};
+use serde::{Deserialize, Serialize};
+
+use super::{LedgerEntryId, LedgerKind, Role, SignInId, UserId};
+use crate::schema::{sign_ins, users, wallet_transactions};
+
+/// A user as the service keeps them (never the password hash).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// One user's sign-in on one business day; until `credited_at` is set,
+/// also the obligation to credit its reward.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
+#[diesel(table_name = sign_ins, check_for_backend(diesel::pg::Pg))]
+pub struct SignIn {
+    pub id: SignInId,
+    pub user_id: UserId,
+    pub day: NaiveDate,
+    pub cycle_day: i16,
+    pub streak: i32,
+    pub reward: i64,
+    pub created_at: DateTime<Utc>,
+    pub credited_at: Option<DateTime<Utc>>,
+}
+
+/// One row of a wallet's append-only ledger (`wallet_transactions`).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
+#[diesel(table_name = wallet_transactions, check_for_backend(diesel::pg::Pg))]
+pub struct LedgerEntry {
+    pub id: LedgerEntryId,
+    pub user_id: UserId,
+    pub amount: i64,
+    pub kind: LedgerKind,
+    pub balance_after: i64,
+    pub note: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub sign_in_id: Option<SignInId>,
+    pub created_at: DateTime<Utc>,
+}

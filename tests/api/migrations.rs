@@ -1,0 +1,282 @@
+//! The enum types (`user_role`, `ledger_kind`): their migration, up and down,
+//! over rows written before it; and what an unknown value in the database
+//! does (an error, never a default).
+
+use chrono::Utc;
+use diesel::sql_types::Text;
+use diesel::QueryableByName;
+use diesel_async::SimpleAsyncConnection;
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::MigrationHarness;
+use serde_json::json;
+
+use signin_rewards::model::{LedgerKind, Role, UserId};
+use signin_rewards::store::migrate::MIGRATIONS;
+use signin_rewards::store::{ledger, sign_ins, users};
+
+use crate::common::{error_code, TestApp, TestDatabase};
+
+/// The version of `migrations/2026-11-30-000001_enum_types`.
+const ENUM_TYPES: &str = "20261130000001";
+
+/// A new connection each time: a connection caches the OIDs of the enum
+/// types, which a revert and a new apply change.
+async fn connect(db: &TestDatabase) -> AsyncPgConnection {
+    AsyncPgConnection::establish(&db.url).await.unwrap()
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+async fn lines(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
+    diesel::sql_query(sql)
+        .load::<Line>(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+async fn id_of(conn: &mut AsyncPgConnection, username: &str) -> UserId {
+    let line = lines(
+        conn,
+        &format!("SELECT id::text AS line FROM users WHERE username = '{username}'"),
+    )
+    .await;
+    UserId(line[0].parse().unwrap())
+}
+
+/// What a migration may change of the tables: constraints, columns (type,
+/// default, nullability), triggers, indexes.
+async fn schema_shape(conn: &mut AsyncPgConnection) -> Vec<String> {
+    lines(
+        conn,
+        "SELECT conrelid::regclass::text || ' ' || conname::text || ' ' || pg_get_constraintdef(oid) AS line \
+           FROM pg_constraint WHERE conrelid IN ('users'::regclass, 'wallet_transactions'::regclass) \
+         UNION ALL \
+         SELECT table_name::text || '.' || column_name::text || ' ' || udt_name::text || ' ' \
+                || coalesce(column_default::text, '-') || ' ' || is_nullable::text \
+           FROM information_schema.columns WHERE table_schema = 'public' \
+         UNION ALL \
+         SELECT tgrelid::regclass::text || ' ' || tgname::text || ' ' || tgenabled::text \
+           FROM pg_trigger WHERE NOT tgisinternal \
+         UNION ALL \
+         SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' \
+         ORDER BY 1",
+    )
+    .await
+}
+
+/// The error a statement fails with, as text.
+async fn refused(conn: &mut AsyncPgConnection, sql: &str) -> String {
+    match diesel::sql_query(sql).execute(conn).await {
+        Ok(n) => panic!("{sql:?} was accepted ({n} rows)"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Reads `ada`'s and `root`'s rows through the store, as the service does.
+async fn check_through_the_store(db: &TestDatabase) {
+    let mut conn = connect(db).await;
+    let (ada, root) = (
+        id_of(&mut conn, "ada").await,
+        id_of(&mut conn, "root").await,
+    );
+    let ada_row = users::find(&mut conn, ada).await.unwrap().unwrap();
+    let root_row = users::find(&mut conn, root).await.unwrap().unwrap();
+    assert_eq!((ada_row.role, root_row.role), (Role::User, Role::Admin));
+    let sign_in = sign_ins::latest_on_or_before(&mut conn, ada, "2026-03-01".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = ledger::page(&mut conn, ada, None, 10).await.unwrap();
+    let kinds: Vec<_> = rows
+        .iter()
+        .map(|r| (r.kind, r.amount, r.sign_in_id))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (LedgerKind::Adjustment, 3, None),
+            (LedgerKind::Spend, -5, None),
+            (LedgerKind::SignInReward, 10, Some(sign_in.id)),
+        ],
+        "newest first"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enum_types_migrate_up_and_down_over_existing_rows() {
+    let db = TestDatabase::create_unmigrated().await;
+    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
+
+    // Every migration before this one.
+    let pending = harness.pending_migrations(MIGRATIONS).unwrap();
+    let target = pending
+        .iter()
+        .find(|m| m.name().version().to_string() == ENUM_TYPES)
+        .expect("the enum-types migration is embedded");
+    for migration in &pending {
+        if migration.name().version().to_string().as_str() < ENUM_TYPES {
+            harness.run_migration(&**migration).unwrap();
+        }
+    }
+
+    // Rows of every role and kind, written as before this change.
+    let mut conn = connect(&db).await;
+    let shape_before = schema_shape(&mut conn).await;
+    conn.batch_execute(
+        "INSERT INTO users (username, password_hash, created_at) VALUES ('ada', 'x', now()); \
+         INSERT INTO users (username, password_hash, role, created_at) VALUES ('root', 'x', 'ADMIN', now()); \
+         INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM users; \
+         INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at) \
+           SELECT id, '2026-03-01', 1, 1, 10, now(), now() FROM users WHERE username = 'ada'; \
+         INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, sign_in_id, created_at) \
+           SELECT user_id, 10, 'SIGN_IN_REWARD', 10, id, now() FROM sign_ins; \
+         INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, created_at) \
+           SELECT id, -5, 'SPEND', 5, 'spend-1', now() FROM users WHERE username = 'ada'; \
+         INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, note, created_at) \
+           SELECT id, 3, 'ADJUSTMENT', 8, 'adjust-1', 'goodwill', now() FROM users WHERE username = 'ada'; \
+         UPDATE wallets SET balance = 8 WHERE user_id = (SELECT id FROM users WHERE username = 'ada');",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    // Up: the values read back as the right variants.
+    harness.run_migration(&**target).unwrap();
+    check_through_the_store(&db).await;
+    let mut conn = connect(&db).await;
+    // The store writes the enums too, and the column default still holds.
+    let grace = users::create(&mut conn, "grace", "x", Role::Admin, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(grace.role, Role::Admin);
+    conn.batch_execute(
+        "INSERT INTO users (username, password_hash, created_at) VALUES ('eve', 'x', now())",
+    )
+    .await
+    .unwrap();
+    let eve = id_of(&mut conn, "eve").await;
+    assert_eq!(
+        users::find(&mut conn, eve).await.unwrap().unwrap().role,
+        Role::User
+    );
+    // Unknown values cannot be stored; the ledger's CHECKs still hold.
+    let error = refused(&mut conn, "UPDATE users SET role = 'SUPERUSER'").await;
+    assert!(
+        error.contains("invalid input value for enum user_role"),
+        "{error}"
+    );
+    let error = refused(
+        &mut conn,
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, created_at) \
+         SELECT id, 1, 'BONUS', 1, 'bonus-1', now() FROM users WHERE username = 'root'",
+    )
+    .await;
+    assert!(
+        error.contains("invalid input value for enum ledger_kind"),
+        "{error}"
+    );
+    let error = refused(
+        &mut conn,
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, created_at) \
+         SELECT id, 1, 'SIGN_IN_REWARD', 1, now() FROM users WHERE username = 'root'",
+    )
+    .await;
+    assert!(error.contains("wallet_transactions_check"), "{error}");
+    let error = refused(
+        &mut conn,
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, created_at) \
+         SELECT id, 1, 'SPEND', 1, now() FROM users WHERE username = 'root'",
+    )
+    .await;
+    assert!(error.contains("wallet_transactions_check1"), "{error}");
+    drop(conn);
+
+    // Down: the text values are back, and so is every constraint.
+    let reverted = harness.revert_last_migration(MIGRATIONS).unwrap();
+    assert_eq!(reverted.to_string(), ENUM_TYPES);
+    let mut conn = connect(&db).await;
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT username || ' ' || role || ' ' || pg_typeof(role)::text AS line FROM users ORDER BY id"
+        )
+        .await,
+        [
+            "ada USER text",
+            "root ADMIN text",
+            "grace ADMIN text",
+            "eve USER text"
+        ]
+    );
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT kind || ' ' || pg_typeof(kind)::text AS line FROM wallet_transactions ORDER BY id"
+        )
+        .await,
+        ["SIGN_IN_REWARD text", "SPEND text", "ADJUSTMENT text"]
+    );
+    assert_eq!(schema_shape(&mut conn).await, shape_before);
+    let error = refused(&mut conn, "UPDATE users SET role = 'SUPERUSER'").await;
+    assert!(error.contains("users_role_check"), "{error}");
+    let error = refused(
+        &mut conn,
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, created_at) \
+         SELECT id, 1, 'BONUS', 1, 'bonus-1', now() FROM users WHERE username = 'root'",
+    )
+    .await;
+    assert!(error.contains("wallet_transactions_kind_check"), "{error}");
+    drop(conn);
+
+    // Up again, and whatever follows it.
+    harness.run_migration(&**target).unwrap();
+    harness.run_pending_migrations(MIGRATIONS).unwrap();
+    check_through_the_store(&db).await;
+}
+
+/// A value this version does not know (as a later version's migration
+/// might add) fails the read: the API answers with an error, not with
+/// `USER` or `ADJUSTMENT`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_enum_values_in_the_database_are_errors_not_defaults() {
+    let app = TestApp::new().await;
+    let (mallory, mallory_id) = app.register("mallory").await;
+    let (trudy, trudy_id) = app.register("trudy").await;
+    app.sql("ALTER TYPE user_role ADD VALUE 'SUPERUSER'").await;
+    app.sql("ALTER TYPE ledger_kind ADD VALUE 'BONUS'").await;
+    app.sql(&format!(
+        "UPDATE users SET role = 'SUPERUSER' WHERE id = {mallory_id}"
+    ))
+    .await;
+    app.sql(&format!(
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, created_at) \
+         VALUES ({trudy_id}, 0, 'BONUS', 0, 'bonus-1', now())"
+    ))
+    .await;
+
+    let mut conn = app.state.db().await.unwrap();
+    assert!(users::find(&mut conn, UserId(mallory_id)).await.is_err());
+    assert!(ledger::page(&mut conn, UserId(trudy_id), None, 10)
+        .await
+        .is_err());
+    drop(conn);
+
+    let me = app.exec(Some(&mallory), "{ me { role } }", json!({})).await;
+    assert_eq!(error_code(&me), "INTERNAL_SERVER_ERROR", "{me}");
+    let ledger = app
+        .exec(
+            Some(&trudy),
+            "{ me { wallet { transactions { edges { node { kind } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&ledger), "INTERNAL_SERVER_ERROR", "{ledger}");
+    assert!(!ledger.to_string().contains("ADJUSTMENT"), "{ledger}");
+}
