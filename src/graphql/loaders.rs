@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Lookahead};
+use async_graphql::Context;
 use chrono::NaiveDate;
 
 use crate::domain::cycle::SignInStatus;
-use crate::graphql::types::user::Prefetched;
 use crate::model::{User, UserId};
 use crate::service::{sign_in, wallet, ServiceError};
 use crate::state::AppState;
@@ -124,37 +123,4 @@ impl Loader<HistoryKey> for HistoryLoader {
         }
         Ok(result)
     }
-}
-
-/// Reads ahead what a query asks of each user of a list (`signInStatus`,
-/// `wallet { balance }`): one query per kind for the whole list, run
-/// concurrently. Loaders batch only what arrives within their window, which
-/// resolving a long list can outlast; this does not depend on timing.
-/// `selection` is where the users sit in the query.
-pub async fn prefetch(
-    ctx: &Context<'_>,
-    selection: Lookahead<'_>,
-    ids: &[UserId],
-) -> Result<Arc<Prefetched>, ServiceError> {
-    let state = crate::graphql::context::state(ctx)?;
-    let want_status = selection.field("signInStatus").exists();
-    let want_balance = selection.field("wallet").field("balance").exists();
-    let (statuses, balances) = tokio::join!(
-        async {
-            match want_status {
-                true => sign_in::statuses(state, ids).await,
-                false => Ok(HashMap::new()),
-            }
-        },
-        async {
-            match want_balance {
-                true => wallet::balances(state, ids).await,
-                false => Ok(HashMap::new()),
-            }
-        }
-    );
-    Ok(Arc::new(Prefetched {
-        statuses: statuses?,
-        balances: balances?,
-    }))
 }

@@ -8,6 +8,7 @@ pub mod guards;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod read_ahead;
 pub mod subscription;
 pub mod types;
 

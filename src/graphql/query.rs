@@ -3,11 +3,13 @@ use async_graphql::{Context, MergedObject, Object, ID};
 use super::context::{state, RequestAuth};
 use super::errors::{ApiError, ApiResult};
 use super::guards::AdminGuard;
-use super::loaders::{prefetch, HistoryKey, Loaders};
-use super::types::ids::{decode_cursor, page_size, parse_user_id};
-use super::types::scalars::Date;
-use super::types::sign_in::{history_days, DailySignInStats, UserSignInHistory};
-use super::types::user::{User, UserConnection, USER_CURSOR};
+use super::loaders::{HistoryKey, Loaders};
+use super::read_ahead::prefetch;
+use super::types::ids::parse_user_id;
+use super::types::paging::PageArgs;
+use super::types::scalars::{graphql_int, Date};
+use super::types::sign_in::{history_days, DailySignInStats};
+use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
 use crate::model::UserId;
 use crate::service::sign_in::validate_range;
 use crate::service::{admin, ServiceError};
@@ -94,15 +96,12 @@ impl AdminQuery {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<UserConnection> {
-        let first = page_size(first)?;
-        let after_id = after
-            .as_deref()
-            .map(|c| decode_cursor(USER_CURSOR, c).map(UserId))
-            .transpose()?;
-        let (rows, has_next) = admin::search_users(state(ctx)?, &query, first, after_id).await?;
-        let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+        let page = PageArgs::parse(USER_CURSOR, first, after.as_deref())?;
+        let users =
+            admin::search_users(state(ctx)?, &query, page.first, page.after.map(UserId)).await?;
+        let ids: Vec<UserId> = users.rows.iter().map(|r| r.id).collect();
         let prefetched = prefetch(ctx, ctx.look_ahead().field("edges").field("node"), &ids).await?;
-        Ok(UserConnection::new(rows, has_next, prefetched))
+        Ok(user_connection(users, prefetched))
     }
 
     /// Admin only. Many users over many days, in the order of userIds. At most 1000 users and 366 days.
@@ -157,14 +156,13 @@ impl AdminQuery {
         to: Date,
     ) -> ApiResult<Vec<DailySignInStats>> {
         let rows = admin::sign_in_stats(state(ctx)?, from.0, to.0).await?;
-        let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
         Ok(rows
             .into_iter()
             .map(|r| DailySignInStats {
                 date: Date(r.day),
-                signed_in: int(r.signed_in),
-                by_cycle_day: r.by_cycle_day.into_iter().map(int).collect(),
-                reward_total: int(r.reward_total),
+                signed_in: graphql_int(r.signed_in),
+                by_cycle_day: r.by_cycle_day.into_iter().map(graphql_int).collect(),
+                reward_total: graphql_int(r.reward_total),
             })
             .collect())
     }

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::wallet::{self, Request};
-use super::{Input, ServiceError};
+use super::{page, Input, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::Identity;
 use crate::domain::money::Change;
@@ -21,7 +21,7 @@ pub async fn search_users(
     query: &str,
     first: i64,
     after_id: Option<UserId>,
-) -> Result<(Vec<User>, bool), ServiceError> {
+) -> Result<Page<User>, ServiceError> {
     let needle = query.trim();
     if needle.is_empty() {
         return Err(ServiceError::bad_input(
@@ -36,10 +36,8 @@ pub async fn search_users(
         ));
     }
     let mut conn = state.db().await?;
-    let mut rows = users::search(&mut conn, needle, after_id, first + 1).await?;
-    let has_next = rows.len() as i64 > first;
-    rows.truncate(usize::try_from(first).unwrap_or(0));
-    Ok((rows, has_next))
+    let fetched = users::search(&mut conn, needle, after_id, page::fetch_limit(first)).await?;
+    Ok(Page::from_fetched(fetched, first))
 }
 
 pub async fn user_by_username(

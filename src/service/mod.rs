@@ -7,7 +7,9 @@ pub mod accounts;
 pub mod admin;
 pub mod cached;
 pub mod error;
+pub mod page;
 pub mod sign_in;
 pub mod wallet;
 
 pub use error::{Input, ServiceError, Unavailable};
+pub use page::Page;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use super::ServiceError;
+use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
 use crate::model::{LedgerEntry, LedgerEntryId, SignInId, UserId};
@@ -133,10 +133,8 @@ pub async fn transactions(
     user_id: UserId,
     first: i64,
     before_id: Option<LedgerEntryId>,
-) -> Result<(Vec<LedgerEntry>, bool), ServiceError> {
+) -> Result<Page<LedgerEntry>, ServiceError> {
     let mut conn = state.db().await?;
-    let mut rows = ledger::page(&mut conn, user_id, before_id, first + 1).await?;
-    let has_next = rows.len() as i64 > first;
-    rows.truncate(usize::try_from(first).unwrap_or(0));
-    Ok((rows, has_next))
+    let fetched = ledger::page(&mut conn, user_id, before_id, page::fetch_limit(first)).await?;
+    Ok(Page::from_fetched(fetched, first))
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod ids;
+pub mod paging;
 pub mod scalars;
 pub mod sign_in;
 pub mod user;

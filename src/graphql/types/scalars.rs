@@ -92,3 +92,33 @@ mod tests {
         assert_eq!(iso_date(far), far.to_string());
     }
 }
+
+/// A count, amount, balance or streak as a GraphQL `Int`, which is a signed
+/// 32-bit integer (GraphQL specification, section "Int"): clamped into that
+/// range. The database keeps balances and amounts within 0..2^31-1, so a
+/// valid row is never clamped; a corrupt one cannot fail a whole response.
+pub fn graphql_int(n: impl Into<i64>) -> i32 {
+    n.into().clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+#[cfg(test)]
+mod int_tests {
+    use super::graphql_int;
+
+    #[test]
+    fn ints_are_clamped_into_graphql_range() {
+        for (n, want) in [
+            (0, 0),
+            (-5, -5),
+            (2_147_483_647, i32::MAX),
+            (2_147_483_648, i32::MAX),
+            (i64::MAX, i32::MAX),
+            (-2_147_483_649, i32::MIN),
+            (i64::MIN, i32::MIN),
+        ] {
+            assert_eq!(graphql_int(n), want, "{n}");
+        }
+        assert_eq!(graphql_int(u32::MAX), i32::MAX);
+        assert_eq!(graphql_int(7u8), 7);
+    }
+}

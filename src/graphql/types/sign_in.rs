@@ -11,8 +11,7 @@ use async_graphql::{
 };
 use chrono::NaiveDate;
 
-use super::scalars::Date;
-use super::user::User;
+use super::scalars::{graphql_int, Date};
 use crate::domain::cycle;
 use crate::model::SignIn;
 use crate::state::AppState;
@@ -32,10 +31,6 @@ impl SignInStatus {
     }
 }
 
-fn int(n: impl TryInto<i32>) -> i32 {
-    n.try_into().unwrap_or(i32::MAX)
-}
-
 #[Object]
 impl SignInStatus {
     async fn today(&self) -> Date {
@@ -48,7 +43,7 @@ impl SignInStatus {
 
     /// Consecutive days up to today (if signed today) or yesterday; 0 when neither.
     async fn streak(&self) -> i32 {
-        int(self.0.streak)
+        graphql_int(self.0.streak)
     }
 
     /// 1..7: today's cycle day if signed today, else the cycle day a sign-in now would get.
@@ -58,7 +53,7 @@ impl SignInStatus {
 
     /// The reward today's sign-in earned, or would earn.
     async fn today_reward(&self) -> i32 {
-        int(self.0.today_reward)
+        graphql_int(self.0.today_reward)
     }
 
     /// The seven days of the current cycle, day 1 first.
@@ -69,7 +64,7 @@ impl SignInStatus {
             .map(|c| CycleDay {
                 day: i32::from(c.day),
                 date: Date(c.date),
-                reward: int(c.reward),
+                reward: graphql_int(c.reward),
                 signed_in: c.signed_in,
             })
             .collect()
@@ -215,7 +210,7 @@ pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Sign
                     signed_in: true,
                     cycle_day: Some(i32::from(r.cycle_day)),
                     streak: Some(r.streak),
-                    reward: Some(int(r.reward)),
+                    reward: Some(graphql_int(r.reward)),
                 },
                 None => SignInDay {
                     date: Date(date),
@@ -247,7 +242,7 @@ impl SignInRecord {
     }
 
     async fn reward(&self) -> i32 {
-        int(self.0.reward)
+        graphql_int(self.0.reward)
     }
 
     /// False until the background job has written the reward into the wallet.
@@ -260,12 +255,6 @@ impl SignInRecord {
 pub struct SignInPayload {
     pub record: SignInRecord,
     pub status: SignInStatus,
-}
-
-#[derive(SimpleObject)]
-pub struct UserSignInHistory {
-    pub user: User,
-    pub days: SignInDays,
 }
 
 #[derive(SimpleObject)]

@@ -1,18 +1,18 @@
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
-use super::ids::encode_cursor;
+use super::paging::{edges, PageInfo};
 use super::scalars::{Date, DateTime};
 use super::sign_in::{history_days, SignInDays, SignInStatus};
-use super::wallet::{PageInfo, Wallet};
-use crate::domain::cycle;
+use super::wallet::Wallet;
 use crate::graphql::context::{state, viewer_of};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::{HistoryKey, Loaders};
-use crate::model::{self, UserId};
+use crate::graphql::read_ahead::Prefetched;
+use crate::model;
 use crate::service::sign_in::validate_range;
+use crate::service::Page;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -45,15 +45,6 @@ pub struct User {
     pub row: model::User,
     owner_view: bool,
     prefetched: Option<Arc<Prefetched>>,
-}
-
-/// Values read ahead for a whole list of users, one query per kind, so
-/// that the list's items need no reads of their own (see
-/// `loaders::users_for_list`).
-#[derive(Debug, Default)]
-pub struct Prefetched {
-    pub statuses: HashMap<UserId, cycle::SignInStatus>,
-    pub balances: HashMap<UserId, i64>,
 }
 
 impl User {
@@ -161,6 +152,23 @@ impl User {
     }
 }
 
+/// Cursors of user listings (`searchUsers`).
+pub const USER_CURSOR: &str = "user";
+
+/// A page of users whose fields were read ahead.
+pub fn user_connection(page: Page<model::User>, prefetched: Arc<Prefetched>) -> UserConnection {
+    let (edges, page_info) = edges(
+        USER_CURSOR,
+        page,
+        |row| row.id,
+        |cursor, row| UserEdge {
+            cursor,
+            node: User::with_prefetched(row, prefetched.clone()),
+        },
+    );
+    UserConnection { edges, page_info }
+}
+
 #[derive(SimpleObject)]
 pub struct UserEdge {
     pub cursor: String,
@@ -173,24 +181,10 @@ pub struct UserConnection {
     pub page_info: PageInfo,
 }
 
-pub const USER_CURSOR: &str = "user";
-
-impl UserConnection {
-    pub fn new(rows: Vec<model::User>, has_next_page: bool, prefetched: Arc<Prefetched>) -> Self {
-        let edges: Vec<UserEdge> = rows
-            .into_iter()
-            .map(|row| UserEdge {
-                cursor: encode_cursor(USER_CURSOR, row.id),
-                node: User::with_prefetched(row, prefetched.clone()),
-            })
-            .collect();
-        let end_cursor = edges.last().map(|e| e.cursor.clone());
-        UserConnection {
-            edges,
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
-        }
-    }
+// One user's days over a range (`Query.signInHistory`). (No doc comment:
+// it would become the type's description in the schema.)
+#[derive(SimpleObject)]
+pub struct UserSignInHistory {
+    pub user: User,
+    pub days: SignInDays,
 }

@@ -1,7 +1,7 @@
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
-use super::ids::{decode_cursor, encode_cursor, page_size};
-use super::scalars::DateTime;
+use super::paging::{edges, PageArgs, PageInfo};
+use super::scalars::{graphql_int, DateTime};
 use crate::graphql::context::state;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::Loaders;
@@ -9,12 +9,6 @@ use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, UserId};
 use crate::service::{wallet, ServiceError};
 
 pub const TRANSACTION_CURSOR: &str = "tx";
-
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub end_cursor: Option<String>,
-}
 
 pub struct Wallet {
     pub user_id: UserId,
@@ -26,14 +20,14 @@ pub struct Wallet {
 impl Wallet {
     async fn balance(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         if let Some(balance) = self.balance {
-            return Ok(i32::try_from(balance).unwrap_or(i32::MAX));
+            return Ok(graphql_int(balance));
         }
         let balance = Loaders::of(ctx)?
             .balance
             .load_one(self.user_id)
             .await?
             .ok_or(ServiceError::NotFound("wallet"))?;
-        Ok(i32::try_from(balance).unwrap_or(i32::MAX))
+        Ok(graphql_int(balance))
     }
 
     /// Newest first.
@@ -43,28 +37,24 @@ impl Wallet {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<WalletTransactionConnection> {
-        let first = page_size(first)?;
-        let before_id = after
-            .as_deref()
-            .map(|c| decode_cursor(TRANSACTION_CURSOR, c).map(LedgerEntryId))
-            .transpose()?;
-        let (rows, has_next_page) =
-            wallet::transactions(state(ctx)?, self.user_id, first, before_id).await?;
-        let edges: Vec<WalletTransactionEdge> = rows
-            .into_iter()
-            .map(|row| WalletTransactionEdge {
-                cursor: encode_cursor(TRANSACTION_CURSOR, row.id),
+        let page = PageArgs::parse(TRANSACTION_CURSOR, first, after.as_deref())?;
+        let rows = wallet::transactions(
+            state(ctx)?,
+            self.user_id,
+            page.first,
+            page.after.map(LedgerEntryId),
+        )
+        .await?;
+        let (edges, page_info) = edges(
+            TRANSACTION_CURSOR,
+            rows,
+            |row| row.id,
+            |cursor, row| WalletTransactionEdge {
+                cursor,
                 node: WalletTransaction(row),
-            })
-            .collect();
-        let end_cursor = edges.last().map(|e| e.cursor.clone());
-        Ok(WalletTransactionConnection {
-            edges,
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
             },
-        })
+        );
+        Ok(WalletTransactionConnection { edges, page_info })
     }
 }
 
@@ -94,11 +84,7 @@ impl WalletTransaction {
     }
 
     async fn amount(&self) -> i32 {
-        i32::try_from(self.0.amount).unwrap_or(if self.0.amount < 0 {
-            i32::MIN
-        } else {
-            i32::MAX
-        })
+        graphql_int(self.0.amount)
     }
 
     async fn kind(&self) -> WalletTransactionKind {
@@ -106,7 +92,7 @@ impl WalletTransaction {
     }
 
     async fn balance_after(&self) -> i32 {
-        i32::try_from(self.0.balance_after).unwrap_or(i32::MAX)
+        graphql_int(self.0.balance_after)
     }
 
     async fn note(&self) -> Option<&str> {
