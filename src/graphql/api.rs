@@ -1,6 +1,8 @@
 //! The schema as the transports use it: HTTP and WebSocket requests both go
 //! through [`GraphqlApi`], which adds what every request needs around
-//! async-graphql's own execution.
+//! async-graphql's own execution: the field-count limit, default error
+//! codes, operation metrics, and the response shape the specification
+//! requires when fields fail (`response_shape`).
 //!
 //! This is deliberately not an async-graphql extension: with any extension
 //! registered, async-graphql resolves every field and every list item
@@ -16,6 +18,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Data, Executor, Positioned, Request, Response, ServerError, Value};
 use futures::stream::{self, BoxStream, StreamExt};
 
+use super::response_shape::{self, FieldTypes};
 use super::AppSchema;
 
 /// The executable schema with its per-request rules.
@@ -24,11 +27,19 @@ pub struct GraphqlApi {
     schema: AppSchema,
     /// Most field selections one document may hold.
     max_fields: usize,
+    /// The schema's field types, for repairing responses with field errors.
+    types: Arc<FieldTypes>,
 }
 
 impl GraphqlApi {
+    /// `schema` with at most `max_fields` field selections per document.
     pub fn new(schema: AppSchema, max_fields: usize) -> Self {
-        Self { schema, max_fields }
+        let types = Arc::new(FieldTypes::from_sdl(&schema.sdl()));
+        Self {
+            schema,
+            max_fields,
+            types,
+        }
     }
 
     /// Parses the document (async-graphql reuses the parse) and refuses
@@ -59,6 +70,38 @@ impl GraphqlApi {
             )
         });
         Admission { label, refusal }
+    }
+}
+
+/// What a response needs to be put into shape after execution: the
+/// document's text (async-graphql consumes the parsed document; it is
+/// parsed again only for a response with field errors) and the operation.
+struct Answered {
+    query: String,
+    operation_name: Option<String>,
+}
+
+impl Answered {
+    fn of(request: &Request) -> Self {
+        Answered {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+        }
+    }
+
+    /// `response` with its data in the specification's shape.
+    fn shape(&self, types: &FieldTypes, mut response: Response) -> Response {
+        if response.errors.iter().any(|e| !e.path.is_empty()) {
+            if let Ok(document) = async_graphql::parser::parse_query(&self.query) {
+                response_shape::conform(
+                    types,
+                    &document,
+                    self.operation_name.as_deref(),
+                    &mut response,
+                );
+            }
+        }
+        response
     }
 }
 
@@ -102,7 +145,11 @@ impl Executor for GraphqlApi {
         let started = std::time::Instant::now();
         let admission = self.admit(&mut request);
         let response = match admission.refusal {
-            None => self.schema.execute(request).await,
+            None => {
+                let answered = Answered::of(&request);
+                let response = self.schema.execute(request).await;
+                answered.shape(&self.types, response)
+            }
             Some(error) => Response::from_errors(vec![error]),
         };
         let response = with_default_codes(response);
@@ -116,11 +163,14 @@ impl Executor for GraphqlApi {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         match self.admit(&mut request).refusal {
-            None => self
-                .schema
-                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-                .map(with_default_codes)
-                .boxed(),
+            None => {
+                let answered = Answered::of(&request);
+                let types = self.types.clone();
+                self.schema
+                    .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                    .map(move |response| with_default_codes(answered.shape(&types, response)))
+                    .boxed()
+            }
             Some(error) => {
                 stream::once(async move { with_default_codes(Response::from_errors(vec![error])) })
                     .boxed()

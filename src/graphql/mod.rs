@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod read_ahead;
+pub mod response_shape;
 pub mod subscription;
 pub mod types;
 

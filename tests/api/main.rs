@@ -13,6 +13,7 @@ mod cli;
 mod jobs;
 mod migrations;
 mod observability;
+mod response_shape;
 mod schema_contract;
 mod security;
 mod sign_in;

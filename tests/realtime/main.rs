@@ -180,6 +180,12 @@ async fn limits_per_connection_and_server_pings() {
         refused["payload"]["errors"][0]["extensions"]["code"],
         "RATE_LIMITED"
     );
+    // The failed root field is null (the GraphQL response shape), not missing.
+    assert_eq!(
+        refused["payload"].get("data"),
+        Some(&serde_json::Value::Null),
+        "{refused}"
+    );
     // Idle connections are pinged by the server (and the client's pong keeps it open).
     let live = if refused_id == "a" { "c" } else { "a" };
     let _ = ws.next_data(live, Duration::from_millis(2500)).await;
