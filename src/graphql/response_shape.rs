@@ -100,7 +100,7 @@ pub fn conform(
     };
     let top = &operation.node.selection_set.node;
     // Where each error's null lands; None: on `data` itself.
-    let mut targets: Vec<Option<(&[PathSegment], Vec<Step<'_>>)>> = Vec::new();
+    let mut targets: Vec<Option<Target<'_, '_>>> = Vec::new();
     for error in &response.errors {
         if let Some(target) = target_of(types, document, root, top, error) {
             targets.push(target);
@@ -128,17 +128,19 @@ pub fn conform(
     }
 }
 
+/// A position to null: its path and the steps that lead to it.
+type Target<'e, 'd> = (&'e [PathSegment], Vec<Step<'d>>);
+
 /// The position an error's null lands on: its field, or the nearest
 /// nullable position above it. `None` inside: `data` itself. The outer
 /// `None`: the path does not match the operation (left alone).
-#[allow(clippy::type_complexity)]
 fn target_of<'e, 'd>(
     types: &FieldTypes,
     document: &'d ExecutableDocument,
     root: &str,
     top: &'d SelectionSet,
     error: &'e ServerError,
-) -> Option<Option<(&'e [PathSegment], Vec<Step<'d>>)>> {
+) -> Option<Option<Target<'e, 'd>>> {
     if error.path.is_empty() {
         return None;
     }
@@ -336,6 +338,15 @@ mod tests {
         type Status { streak: Int! }
     "#;
 
+    /// (what it shows, query, data as executed, error paths, data as sent)
+    type Case = (
+        &'static str,
+        &'static str,
+        Value,
+        Vec<&'static [&'static str]>,
+        Value,
+    );
+
     fn error_at(path: &[&str]) -> ServerError {
         let mut error = ServerError::new("boom", None);
         error.path = path
@@ -359,7 +370,7 @@ mod tests {
 
     #[test]
     fn field_errors_become_null_or_propagate_to_the_nearest_nullable_parent() {
-        let cases: Vec<(&str, &str, Value, Vec<&[&str]>, Value)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "a nullable field that failed is null, in selection order",
                 "{ user(id: 1) { id } me { id } }",
