@@ -105,35 +105,34 @@ async fn nulls_propagate_through_non_null_objects_and_lists() {
     assert_eq!(r["data"], json!({ "a": null, "b": null }), "{r}");
 }
 
+/// The raw body of a POST of `query` to the served instance at `addr`.
+async fn post_text(addr: std::net::SocketAddr, token: Option<&str>, query: &str) -> String {
+    let mut request = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .json(&json!({ "query": query }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 /// Over HTTP the keys keep the selection's order, the failed one included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_http_the_null_stands_in_its_place() {
     let app = TestApp::new().await;
     let server = app.serve(false).await;
     let (token, _) = app.register("httpuser").await;
-    let body = reqwest::Client::new()
-        .post(format!("http://{}/graphql", server.addr))
-        .bearer_auth(&token)
-        .json(&json!({ "query": r#"{ user(id: "1") { username } me { username } }"# }))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = post_text(
+        server.addr,
+        Some(&token),
+        r#"{ user(id: "1") { username } me { username } }"#,
+    )
+    .await;
     assert!(
         body.contains(r#""data":{"user":null,"me":{"username":"httpuser"}}"#),
         "{body}"
     );
-    let body = reqwest::Client::new()
-        .post(format!("http://{}/graphql", server.addr))
-        .json(&json!({ "query": "{ __typename me { username } }" }))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = post_text(server.addr, None, "{ __typename me { username } }").await;
     assert!(body.contains(r#""data":null"#), "{body}");
     server.stop().await.unwrap();
 }
