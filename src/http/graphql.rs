@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
 use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest};
+use async_graphql_axum::GraphQLRequest;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, State, WebSocketUpgrade};
 use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE};
@@ -178,6 +178,17 @@ fn request_data(
     request
 }
 
+/// A GraphQL request from its JSON form (a POST body, a WebSocket
+/// `subscribe` payload, or GET's parameters): an object with a string
+/// `query`, and optionally a string `operationName` and object `variables`
+/// and `extensions` (null counts as absent). Err says what is wrong.
+pub fn request_from_json(value: serde_json::Value) -> Result<async_graphql::Request, String> {
+    if !value.is_object() {
+        return Err("a GraphQL request must be a JSON object".to_owned());
+    }
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
 fn malformed(headers: &HeaderMap, rejection: GraphQLRejection) -> Response {
     let message = format!("malformed GraphQL request: {}", rejection.0);
     request_error(StatusCode::BAD_REQUEST, headers, &message)
@@ -234,18 +245,10 @@ pub async fn get_or_upgrade(
     headers: HeaderMap,
     origin: Origin,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     if let Ok(upgrade) = upgrade {
-        return match protocol {
-            Ok(protocol) => ws::upgrade(state, upgrade, protocol),
-            Err(status) => (
-                status,
-                "unsupported WebSocket subprotocol; use graphql-transport-ws",
-            )
-                .into_response(),
-        };
+        return ws::upgrade(state, upgrade);
     }
     let mut request = match request {
         Ok(r) => r.into_inner(),
