@@ -10,6 +10,7 @@ mod admin;
 mod architecture;
 mod cache;
 mod cli;
+mod http;
 mod jobs;
 mod observability;
 mod schema_contract;
