@@ -6,49 +6,45 @@ use super::wallet::{self, Request};
 use super::{Input, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::Identity;
-use crate::domain::account::Role;
+use crate::domain::account::{self, Role, Username};
 use crate::domain::money::Change;
 use crate::state::AppState;
 use crate::store::ledger::LedgerRow;
 use crate::store::sign_ins::{self, DailyStatsRow};
 use crate::store::users::{self, UserRow};
 
-/// Longest search string (no username is longer).
-pub const MAX_SEARCH_LEN: usize = 32;
-
-/// A page of live users whose name contains `query`, and whether more follow.
+/// A page of live users whose name contains `query` (case-insensitively),
+/// and whether more follow. Text with a character no username has matches
+/// nothing, without a query.
 pub async fn search_users(
     state: &AppState,
     query: &str,
     first: i64,
     after_id: Option<i64>,
 ) -> Result<(Vec<UserRow>, bool), ServiceError> {
-    let needle = query.trim();
-    if needle.is_empty() {
-        return Err(ServiceError::bad_input(
-            Input::SearchText,
-            "must not be empty",
-        ));
-    }
-    if needle.chars().count() > MAX_SEARCH_LEN {
-        return Err(ServiceError::bad_input(
-            Input::SearchText,
-            format!("must be at most {MAX_SEARCH_LEN} characters"),
-        ));
-    }
+    let needle = account::search_needle(query)
+        .map_err(|e| ServiceError::bad_input(Input::SearchText, e.to_string()))?;
+    let Some(needle) = needle else {
+        return Ok((Vec::new(), false));
+    };
     let mut conn = state.db().await?;
-    let mut rows = users::search(&mut conn, needle, after_id, first + 1).await?;
+    let mut rows = users::search(&mut conn, &needle, after_id, first + 1).await?;
     let has_next = rows.len() as i64 > first;
     rows.truncate(usize::try_from(first).unwrap_or(0));
     Ok((rows, has_next))
 }
 
+/// The live user named `username` (case-insensitively); None for a name
+/// that breaks the register rules, without a look-up.
 pub async fn user_by_username(
     state: &AppState,
     username: &str,
 ) -> Result<Option<UserRow>, ServiceError> {
+    let Ok(username) = Username::parse(username) else {
+        return Ok(None);
+    };
     let mut conn = state.db().await?;
-    Ok(users::find_by_username(&mut conn, username)
+    Ok(users::find_by_username(&mut conn, &username)
         .await?
         .filter(|u| u.deleted_at.is_none()))
 }

@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{users, wallets};
 use super::StoreError;
+use crate::domain::account::Username;
 
 #[diesel::declare_sql_function]
 extern "SQL" {
@@ -48,7 +49,7 @@ struct NewUser<'a> {
 /// A taken username is `StoreError::UniqueViolation`.
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    username: &str,
+    username: &Username,
     password_hash: &str,
     role: &str,
     now: DateTime<Utc>,
@@ -57,7 +58,7 @@ pub async fn create(
     conn.transaction::<_, StoreError, _>(async |conn| {
         let user: UserRow = diesel::insert_into(users::table)
             .values(NewUser {
-                username,
+                username: username.as_str(),
                 password_hash,
                 role,
                 created_at: now,
@@ -100,24 +101,26 @@ pub async fn find_active(
         .await?)
 }
 
+/// The user named `username`, case-insensitively.
 pub async fn find_by_username(
     conn: &mut AsyncPgConnection,
-    username: &str,
+    username: &Username,
 ) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
-        .filter(lower(users::username).eq(username.to_lowercase()))
+        .filter(lower(users::username).eq(username.folded()))
         .select(UserRow::as_select())
         .first(conn)
         .await
         .optional()?)
 }
 
+/// What a login of `username` (case-insensitively) checks.
 pub async fn credentials(
     conn: &mut AsyncPgConnection,
-    username: &str,
+    username: &Username,
 ) -> Result<Option<Credentials>, StoreError> {
     Ok(users::table
-        .filter(lower(users::username).eq(username.to_lowercase()))
+        .filter(lower(users::username).eq(username.folded()))
         .select(Credentials::as_select())
         .first(conn)
         .await
@@ -189,8 +192,9 @@ pub async fn soft_delete(
     Ok(updated == 1)
 }
 
-/// Live users whose name contains `needle` (case-insensitive), by id, after
-/// `after_id`. LIKE wildcards in the needle are matched literally.
+/// Live users whose name contains `needle` (case-insensitive; see
+/// `domain::account::search_needle`), by id, after `after_id`. LIKE
+/// wildcards in the needle are matched literally.
 pub async fn search(
     conn: &mut AsyncPgConnection,
     needle: &str,
@@ -198,7 +202,7 @@ pub async fn search(
     limit: i64,
 ) -> Result<Vec<UserRow>, StoreError> {
     let escaped = needle
-        .to_lowercase()
+        .to_ascii_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");

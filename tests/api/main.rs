@@ -16,4 +16,5 @@ mod observability;
 mod schema_contract;
 mod security;
 mod sign_in;
+mod strict_input;
 mod wallet;
