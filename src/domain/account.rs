@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::text::{self, TextError};
+
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
 pub const PASSWORD_MIN: usize = 8;
@@ -102,12 +104,16 @@ pub enum SearchError {
     Empty,
     #[error("must be at most {MAX_SEARCH_LEN} characters")]
     TooLong,
+    /// It holds NUL or another control character.
+    #[error("{0}")]
+    Text(#[from] TextError),
 }
 
 /// What a case-insensitive username search looks for: the trimmed text in
 /// ASCII lower case, or None when it holds a character no username has (it
 /// can match nothing, and is not folded into one that could).
 pub fn search_needle(query: &str) -> Result<Option<String>, SearchError> {
+    text::check_line(query)?;
     let needle = query.trim();
     if needle.is_empty() {
         return Err(SearchError::Empty);
@@ -197,6 +203,12 @@ mod tests {
         assert_eq!(search_needle("   "), Err(SearchError::Empty));
         assert_eq!(search_needle(&"k".repeat(33)), Err(SearchError::TooLong));
         assert_eq!(search_needle(&"k".repeat(32)), Ok(Some("k".repeat(32))));
+        assert_eq!(search_needle("k\0"), Err(SearchError::Text(TextError::Nul)));
+        assert_eq!(search_needle("\0"), Err(SearchError::Text(TextError::Nul)));
+        assert_eq!(
+            search_needle("ki\tm"),
+            Err(SearchError::Text(TextError::ControlCharacter))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::{Input, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::Identity;
 use crate::domain::account::{self, Role, Username};
-use crate::domain::money::Change;
+use crate::domain::money::{self, Change};
 use crate::state::AppState;
 use crate::store::ledger::LedgerRow;
 use crate::store::sign_ins::{self, DailyStatsRow};
@@ -95,6 +95,9 @@ pub async fn adjust_wallet(
     idempotency_key: &str,
     note: &str,
 ) -> Result<LedgerRow, ServiceError> {
+    // The caller's text is checked before anything is read with it.
+    money::validate_idempotency_key(idempotency_key)?;
+    money::validate_note(Some(note))?;
     {
         let mut conn = state.db().await?;
         users::find(&mut conn, user_id)

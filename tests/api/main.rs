@@ -16,5 +16,6 @@ mod observability;
 mod schema_contract;
 mod security;
 mod sign_in;
+mod storable_text;
 mod strict_input;
 mod wallet;
