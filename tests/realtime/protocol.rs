@@ -123,10 +123,13 @@ impl Raw {
         }
     }
 
-    /// Waits for the close frame; returns its code and reason.
+    /// Waits (15 s at most, server pings skipped) for the close frame;
+    /// returns its code and reason.
     async fn expect_close(&mut self) -> (u16, String) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
-            match self.next(Duration::from_secs(15)).await {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
                 Got::Close(code, reason) => return (code, reason),
                 Got::Message(m) if m["type"] == "ping" => continue,
                 other => panic!("expected a close frame, got {other:?}"),
