@@ -9,6 +9,7 @@ use redis::AsyncCommands;
 use super::CacheError;
 use super::{RedisKeys, RedisPool};
 use crate::config::LoginLimits;
+use crate::domain::account::Username;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
@@ -24,7 +25,7 @@ pub enum Verdict {
 /// What is being counted.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
-    Username(&'a str),
+    Username(&'a Username),
     Address(IpAddr),
 }
 
@@ -66,6 +67,9 @@ pub async fn check(
     subjects: &[Subject<'_>],
     limits: &LoginLimits,
 ) -> Result<Verdict, CacheError> {
+    if subjects.is_empty() {
+        return Ok(Verdict::Allow);
+    }
     let mut pipe = redis::pipe();
     for subject in subjects {
         let key = subject.key(keys);
@@ -100,6 +104,9 @@ pub async fn record_failure(
     subjects: &[Subject<'_>],
     limits: &LoginLimits,
 ) -> Result<(), CacheError> {
+    if subjects.is_empty() {
+        return Ok(());
+    }
     let window = i64::try_from(limits.window.as_secs())
         .unwrap_or(i64::MAX)
         .max(1);
@@ -122,7 +129,11 @@ pub async fn record_failure(
 }
 
 /// Forgets a username's failures (after a successful login).
-pub async fn reset(pool: &RedisPool, keys: &RedisKeys, username: &str) -> Result<(), CacheError> {
+pub async fn reset(
+    pool: &RedisPool,
+    keys: &RedisKeys,
+    username: &Username,
+) -> Result<(), CacheError> {
     let mut conn = pool.get().await?;
     let _: () = conn.del(keys.login_failures(username)).await?;
     Ok(())

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use bb8_redis::RedisConnectionManager;
 
+use crate::domain::account::Username;
+
 pub use error::CacheError;
 
 /// The Redis connection pool, behind a circuit breaker: after a failure to
@@ -80,12 +82,9 @@ impl RedisKeys {
         &self.namespace
     }
 
-    pub fn login_failures(&self, username: &str) -> String {
-        format!(
-            "{}:login-failures:{}",
-            self.namespace,
-            username.to_lowercase()
-        )
+    /// The failed-login counter of `username` (case-insensitive).
+    pub fn login_failures(&self, username: &Username) -> String {
+        format!("{}:login-failures:{}", self.namespace, username.folded())
     }
 
     pub fn login_failures_from(&self, address: std::net::IpAddr) -> String {

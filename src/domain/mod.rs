@@ -5,3 +5,4 @@ pub mod account;
 pub mod cycle;
 pub mod money;
 pub mod rewards;
+pub mod text;

@@ -2,6 +2,8 @@
 
 use crate::model::LedgerKind;
 
+use super::text::{self, TextError};
+
 /// The largest balance a wallet can hold (the API speaks 32-bit `Int`).
 pub const MAX_BALANCE: i64 = i32::MAX as i64;
 /// Idempotency keys are opaque client strings of bounded length.
@@ -24,6 +26,12 @@ pub enum MoneyError {
     BadIdempotencyKey,
     #[error("the note must be at most {MAX_NOTE_LEN} characters")]
     NoteTooLong,
+    /// The idempotency key holds NUL or another control character.
+    #[error("the idempotency key {0}")]
+    IdempotencyKeyText(TextError),
+    /// The note holds NUL or a control character other than a line break or tab.
+    #[error("the note {0}")]
+    NoteText(TextError),
 }
 
 /// A requested change to a wallet: the signed amount the ledger row carries.
@@ -93,19 +101,26 @@ impl Change {
     }
 }
 
+/// An idempotency key: 1 to 128 characters, not all blank, no control
+/// characters (NUL cannot be stored).
 pub fn validate_idempotency_key(key: &str) -> Result<(), MoneyError> {
     let len = key.chars().count();
     if len == 0 || len > MAX_IDEMPOTENCY_KEY_LEN || key.trim().is_empty() {
         return Err(MoneyError::BadIdempotencyKey);
     }
-    Ok(())
+    text::check_line(key).map_err(MoneyError::IdempotencyKeyText)
 }
 
+/// A note: at most 500 characters, no control characters but line breaks
+/// and tabs (NUL cannot be stored).
 pub fn validate_note(note: Option<&str>) -> Result<(), MoneyError> {
-    match note {
-        Some(n) if n.chars().count() > MAX_NOTE_LEN => Err(MoneyError::NoteTooLong),
-        _ => Ok(()),
+    let Some(note) = note else {
+        return Ok(());
+    };
+    if note.chars().count() > MAX_NOTE_LEN {
+        return Err(MoneyError::NoteTooLong);
     }
+    text::check_free_text(note).map_err(MoneyError::NoteText)
 }
 
 #[cfg(test)]
@@ -177,5 +192,30 @@ mod tests {
         assert!(validate_note(None).is_ok());
         assert!(validate_note(Some(&"n".repeat(500))).is_ok());
         assert!(validate_note(Some(&"n".repeat(501))).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_and_notes_are_storable_text() {
+        assert_eq!(
+            validate_idempotency_key("k\0"),
+            Err(MoneyError::IdempotencyKeyText(TextError::Nul))
+        );
+        assert_eq!(
+            validate_idempotency_key("k\n1"),
+            Err(MoneyError::IdempotencyKeyText(TextError::ControlCharacter))
+        );
+        assert_eq!(
+            validate_note(Some("a\0b")),
+            Err(MoneyError::NoteText(TextError::Nul))
+        );
+        assert_eq!(
+            validate_note(Some("\u{1b}[2J")),
+            Err(MoneyError::NoteText(TextError::ControlCharacter))
+        );
+        assert_eq!(validate_note(Some("line one\nline two\ttab")), Ok(()));
+        assert_eq!(
+            MoneyError::NoteText(TextError::Nul).to_string(),
+            "the note must not contain the NUL character (U+0000)"
+        );
     }
 }

@@ -1,23 +1,33 @@
 //! `/graphql` over HTTP per the GraphQL-over-HTTP spec (GET for queries,
 //! POST with a JSON body for everything), and the WebSocket upgrade on the
 //! same path.
+//!
+//! Requests are read here rather than with async-graphql-axum's
+//! `GraphQLRequest` extractor: its GET parsing looks for an
+//! `operation_name` parameter instead of the spec's `operationName` (so a
+//! GET naming its operation was answered "Operation name required"), and
+//! its POST parsing reads `Content-Type` with the `mime` crate, which
+//! refuses RFC 9110's optional whitespace (`application/json ;
+//! charset=utf-8` was a 400).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
-use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State, WebSocketUpgrade};
 use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::media::{self, ResponseMedia};
 use super::{ws, HttpState};
 use crate::graphql::api::selected_operation;
 use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
@@ -25,26 +35,20 @@ use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
 
-/// The media type the client asked for: `application/graphql-response+json`
-/// when it accepts it (and does not prefer plain JSON), else JSON.
-fn wants_graphql_response_json(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let position = |media: &str| {
-        accept
-            .split(',')
-            .position(|part| part.trim().starts_with(media))
+/// The response media type the client's `Accept` asks for (RFC 9110
+/// content negotiation); None when it accepts neither.
+fn response_media(headers: &HeaderMap) -> Option<ResponseMedia> {
+    let accept = match headers.get(ACCEPT) {
+        None => None,
+        Some(value) => Some(value.to_str().ok()?),
     };
-    match (
-        position("application/graphql-response+json"),
-        position("application/json"),
-    ) {
-        (Some(g), Some(j)) => g <= j,
-        (Some(_), None) => true,
-        _ => false,
-    }
+    media::negotiate(accept)
+}
+
+/// Whether the response is `application/graphql-response+json` (a client
+/// that accepts neither gets its refusal as JSON).
+fn wants_graphql_response_json(headers: &HeaderMap) -> bool {
+    response_media(headers) == Some(ResponseMedia::GraphqlResponseJson)
 }
 
 /// A response with no data and one error, for requests refused before
@@ -63,6 +67,29 @@ fn request_error(status: StatusCode, headers: &HeaderMap, message: &str) -> Resp
         body.to_string(),
     )
         .into_response()
+}
+
+/// 406 when the client accepts neither response media type (the
+/// GraphQL-over-HTTP spec's recommended answer).
+fn not_acceptable(headers: &HeaderMap) -> Option<Response> {
+    response_media(headers).is_none().then(|| {
+        request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            headers,
+            "the response is application/graphql-response+json or application/json; Accept allows neither",
+        )
+    })
+}
+
+/// A GraphQL request from its JSON form (a POST body, a WebSocket
+/// `subscribe` payload, or GET's parameters): an object with a string
+/// `query`, and optionally a string `operationName` and object `variables`
+/// and `extensions` (null counts as absent). Err says what is wrong.
+pub fn request_from_json(value: serde_json::Value) -> Result<async_graphql::Request, String> {
+    if !value.is_object() {
+        return Err("a GraphQL request must be a JSON object".to_owned());
+    }
+    serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
 /// Responses at least this large have their value tree freed on a blocking
@@ -178,8 +205,8 @@ fn request_data(
     request
 }
 
-fn malformed(headers: &HeaderMap, rejection: GraphQLRejection) -> Response {
-    let message = format!("malformed GraphQL request: {}", rejection.0);
+fn malformed(headers: &HeaderMap, reason: &str) -> Response {
+    let message = format!("malformed GraphQL request: {reason}");
     request_error(StatusCode::BAD_REQUEST, headers, &message)
 }
 
@@ -198,34 +225,75 @@ async fn execute(
     )
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
 pub async fn post(
     State(state): State<HttpState>,
     headers: HeaderMap,
     origin: Origin,
-    request: Result<GraphQLRequest, GraphQLRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // Only JSON bodies: a form or multipart post (what a cross-site page
     // can send without a preflight) is refused, so no CSRF.
-    if !is_json(&headers) {
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if !media::is_json_body(content_type) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &headers,
-            "POST bodies must be application/json",
+            "POST bodies must be application/json (UTF-8)",
         );
     }
-    let request = match request {
-        Ok(r) => r.into_inner(),
-        Err(rejection) => return malformed(&headers, rejection),
+    if let Some(refusal) = not_acceptable(&headers) {
+        return refusal;
+    }
+    // A body over the limit is refused with 413.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return rejection.into_response(),
     };
-    execute(&state, &headers, origin, request).await
+    let request = serde_json::from_slice(&body)
+        .map_err(|e| format!("the body is not JSON: {e}"))
+        .and_then(request_from_json);
+    match request {
+        Ok(request) => execute(&state, &headers, origin, request).await,
+        Err(reason) => malformed(&headers, &reason),
+    }
+}
+
+/// GET's parameters (GraphQL over HTTP): `variables` and `extensions` are
+/// JSON-encoded.
+#[derive(Deserialize)]
+pub struct GetParameters {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// The request of a GET's query string. An empty `variables` or
+/// `extensions` counts as absent; `operationName` is taken as given, so an
+/// unknown (or empty) name gets the same error as over POST.
+fn get_request(parameters: GetParameters) -> Result<async_graphql::Request, String> {
+    let json_parameter = |name: &str, value: Option<String>| match value.filter(|v| !v.is_empty()) {
+        None => Ok(serde_json::Value::Null),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|_| format!("the {name} parameter must be JSON-encoded")),
+    };
+    let mut request = serde_json::Map::new();
+    if let Some(query) = parameters.query {
+        request.insert("query".into(), query.into());
+    }
+    if let Some(name) = parameters.operation_name {
+        request.insert("operationName".into(), name.into());
+    }
+    request.insert(
+        "variables".into(),
+        json_parameter("variables", parameters.variables)?,
+    );
+    request.insert(
+        "extensions".into(),
+        json_parameter("extensions", parameters.extensions)?,
+    );
+    request_from_json(serde_json::Value::Object(request))
 }
 
 pub async fn get_or_upgrade(
@@ -234,22 +302,20 @@ pub async fn get_or_upgrade(
     headers: HeaderMap,
     origin: Origin,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
-    request: Result<GraphQLRequest, GraphQLRejection>,
+    parameters: Result<Query<GetParameters>, QueryRejection>,
 ) -> Response {
     if let Ok(upgrade) = upgrade {
-        return match protocol {
-            Ok(protocol) => ws::upgrade(state, upgrade, protocol),
-            Err(status) => (
-                status,
-                "unsupported WebSocket subprotocol; use graphql-transport-ws",
-            )
-                .into_response(),
-        };
+        return ws::upgrade(state, upgrade);
     }
+    if let Some(refusal) = not_acceptable(&headers) {
+        return refusal;
+    }
+    let request = parameters
+        .map_err(|rejection| rejection.body_text())
+        .and_then(|Query(parameters)| get_request(parameters));
     let mut request = match request {
-        Ok(r) => r.into_inner(),
-        Err(rejection) => return malformed(&headers, rejection),
+        Ok(request) => request,
+        Err(reason) => return malformed(&headers, &reason),
     };
     // GET must not change anything (GraphQL over HTTP; CSRF).
     if method == Method::GET && operation_type(&mut request) != OperationType::Query {

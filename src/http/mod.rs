@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod graphql;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod ws;
 

@@ -10,7 +10,7 @@ use crate::auth::{password, Identity};
 use std::net::IpAddr;
 
 use crate::cache::login_limiter::{self, Subject, Verdict};
-use crate::domain::account;
+use crate::domain::account::{self, Username};
 use crate::model::{Role, User};
 use crate::state::AppState;
 use crate::store::users;
@@ -51,11 +51,11 @@ async fn create_user(
     password: &str,
     role: Role,
 ) -> Result<User, ServiceError> {
-    account::validate_username(username).map_err(|e| account_input(Input::Username, e))?;
+    let username = Username::parse(username).map_err(|e| account_input(Input::Username, e))?;
     account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
     let hash = password::hash(password.to_owned()).await?;
     let mut conn = state.db().await?;
-    match users::create(&mut conn, username, &hash, role, state.calendar.now()).await {
+    match users::create(&mut conn, &username, &hash, role, state.calendar.now()).await {
         Ok(user) => Ok(user),
         Err(StoreError::UniqueViolation { .. }) => Err(ServiceError::UsernameTaken),
         Err(e) => Err(e.into()),
@@ -63,7 +63,10 @@ async fn create_user(
 }
 
 /// Logs in. Failures are counted per username and per client address
-/// (when known); past the limits, attempts are slowed and then refused.
+/// (when known); past the limits, attempts are slowed and then refused. A
+/// name that breaks the register rules belongs to no account: it is never
+/// looked up (nor counted under a username), and fails like a wrong
+/// password.
 pub async fn login(
     state: &AppState,
     username: &str,
@@ -71,7 +74,8 @@ pub async fn login(
     client: Option<IpAddr>,
 ) -> Result<Session, ServiceError> {
     let limits = &state.config.login_limits;
-    let mut subjects = vec![Subject::Username(username)];
+    let username = Username::parse(username).ok();
+    let mut subjects: Vec<Subject<'_>> = username.iter().map(Subject::Username).collect();
     subjects.extend(client.map(Subject::Address));
     // The limiter fails open: a Redis outage must not lock everyone out.
     match login_limiter::check(&state.redis, &state.keys, &subjects, limits).await {
@@ -82,9 +86,12 @@ pub async fn login(
         }
         Err(error) => tracing::warn!(%error, "login limiter unavailable; not limiting"),
     }
-    let credentials = {
-        let mut conn = state.db().await?;
-        users::credentials(&mut conn, username).await?
+    let credentials = match &username {
+        Some(username) => {
+            let mut conn = state.db().await?;
+            users::credentials(&mut conn, username).await?
+        }
+        None => None,
     };
     let live = credentials.filter(|c| c.deleted_at.is_none());
     let user_id = live.as_ref().map(|c| c.id);
@@ -99,8 +106,10 @@ pub async fn login(
         metrics::counter!("signin_login_failures_total").increment(1);
         return Err(ServiceError::InvalidCredentials);
     };
-    if let Err(error) = login_limiter::reset(&state.redis, &state.keys, username).await {
-        tracing::warn!(%error, "login failure counter not reset");
+    if let Some(username) = &username {
+        if let Err(error) = login_limiter::reset(&state.redis, &state.keys, username).await {
+            tracing::warn!(%error, "login failure counter not reset");
+        }
     }
     let mut conn = state.db().await?;
     let user = users::find(&mut conn, user_id)
@@ -159,15 +168,17 @@ pub async fn change_password(
 }
 
 /// Creates an admin, or promotes an existing live user (then the password
-/// is left as it is). Returns the user and whether it was created.
+/// is left as it is). Returns the user and whether it was created. A name
+/// that breaks the register rules is refused before any look-up.
 pub async fn create_admin(
     state: &AppState,
     username: &str,
     password: &str,
 ) -> Result<(User, bool), ServiceError> {
+    let name = Username::parse(username).map_err(|e| account_input(Input::Username, e))?;
     let existing = {
         let mut conn = state.db().await?;
-        users::find_by_username(&mut conn, username).await?
+        users::find_by_username(&mut conn, &name).await?
     };
     match existing {
         Some(user) if user.deleted_at.is_some() => Err(ServiceError::bad_input(

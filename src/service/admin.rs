@@ -6,46 +6,46 @@ use super::wallet::{self, Request};
 use super::{page, Input, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::Identity;
-use crate::domain::money::Change;
+use crate::domain::account::{self, Username};
+use crate::domain::money::{self, Change};
 use crate::model::{LedgerEntry, Role, User, UserId};
 use crate::state::AppState;
 use crate::store::sign_ins::{self, DailyStatsRow};
 use crate::store::users;
 
-/// Longest search string (no username is longer).
-pub const MAX_SEARCH_LEN: usize = 32;
-
-/// A page of live users whose name contains `query`, and whether more follow.
+/// A page of live users whose name contains `query` (case-insensitively),
+/// and whether more follow. Text with a character no username has matches
+/// nothing, without a query.
 pub async fn search_users(
     state: &AppState,
     query: &str,
     first: i64,
     after_id: Option<UserId>,
 ) -> Result<Page<User>, ServiceError> {
-    let needle = query.trim();
-    if needle.is_empty() {
-        return Err(ServiceError::bad_input(
-            Input::SearchText,
-            "must not be empty",
-        ));
-    }
-    if needle.chars().count() > MAX_SEARCH_LEN {
-        return Err(ServiceError::bad_input(
-            Input::SearchText,
-            format!("must be at most {MAX_SEARCH_LEN} characters"),
-        ));
-    }
+    let needle = account::search_needle(query)
+        .map_err(|e| ServiceError::bad_input(Input::SearchText, e.to_string()))?;
+    let Some(needle) = needle else {
+        return Ok(Page {
+            rows: Vec::new(),
+            has_next: false,
+        });
+    };
     let mut conn = state.db().await?;
-    let fetched = users::search(&mut conn, needle, after_id, page::fetch_limit(first)).await?;
+    let fetched = users::search(&mut conn, &needle, after_id, page::fetch_limit(first)).await?;
     Ok(Page::from_fetched(fetched, first))
 }
 
+/// The live user named `username` (case-insensitively); None for a name
+/// that breaks the register rules, without a look-up.
 pub async fn user_by_username(
     state: &AppState,
     username: &str,
 ) -> Result<Option<User>, ServiceError> {
+    let Ok(username) = Username::parse(username) else {
+        return Ok(None);
+    };
     let mut conn = state.db().await?;
-    Ok(users::find_by_username(&mut conn, username)
+    Ok(users::find_by_username(&mut conn, &username)
         .await?
         .filter(|u| u.deleted_at.is_none()))
 }
@@ -96,6 +96,9 @@ pub async fn adjust_wallet(
     idempotency_key: &str,
     note: &str,
 ) -> Result<LedgerEntry, ServiceError> {
+    // The caller's text is checked before anything is read with it.
+    money::validate_idempotency_key(idempotency_key)?;
+    money::validate_note(Some(note))?;
     {
         let mut conn = state.db().await?;
         users::find(&mut conn, user_id)

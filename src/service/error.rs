@@ -142,10 +142,12 @@ impl From<MoneyError> for ServiceError {
                 ServiceError::InsufficientFunds { balance, requested }
             }
             MoneyError::IdempotencyConflict => ServiceError::IdempotencyConflict,
-            MoneyError::BadIdempotencyKey => {
+            MoneyError::BadIdempotencyKey | MoneyError::IdempotencyKeyText(_) => {
                 ServiceError::bad_input(Input::IdempotencyKey, error.to_string())
             }
-            MoneyError::NoteTooLong => ServiceError::bad_input(Input::Note, error.to_string()),
+            MoneyError::NoteTooLong | MoneyError::NoteText(_) => {
+                ServiceError::bad_input(Input::Note, error.to_string())
+            }
             MoneyError::NotPositive | MoneyError::Zero | MoneyError::BalanceTooLarge => {
                 ServiceError::bad_input(Input::Amount, error.to_string())
             }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
+use crate::domain::account::Username;
 use crate::model::{Role, User, UserId};
 use crate::schema::{users, wallets};
 
@@ -35,7 +36,7 @@ struct NewUser<'a> {
 /// A taken username is `StoreError::UniqueViolation`.
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    username: &str,
+    username: &Username,
     password_hash: &str,
     role: Role,
     now: DateTime<Utc>,
@@ -44,7 +45,7 @@ pub async fn create(
     conn.transaction::<_, StoreError, _>(async |conn| {
         let user: User = diesel::insert_into(users::table)
             .values(NewUser {
-                username,
+                username: username.as_str(),
                 password_hash,
                 role,
                 created_at: now,
@@ -87,24 +88,26 @@ pub async fn find_active(
         .await?)
 }
 
+/// The user named `username`, case-insensitively.
 pub async fn find_by_username(
     conn: &mut AsyncPgConnection,
-    username: &str,
+    username: &Username,
 ) -> Result<Option<User>, StoreError> {
     Ok(users::table
-        .filter(lower(users::username).eq(username.to_lowercase()))
+        .filter(lower(users::username).eq(username.folded()))
         .select(User::as_select())
         .first(conn)
         .await
         .optional()?)
 }
 
+/// What a login of `username` (case-insensitively) checks.
 pub async fn credentials(
     conn: &mut AsyncPgConnection,
-    username: &str,
+    username: &Username,
 ) -> Result<Option<Credentials>, StoreError> {
     Ok(users::table
-        .filter(lower(users::username).eq(username.to_lowercase()))
+        .filter(lower(users::username).eq(username.folded()))
         .select(Credentials::as_select())
         .first(conn)
         .await
@@ -176,8 +179,9 @@ pub async fn soft_delete(
     Ok(updated == 1)
 }
 
-/// Live users whose name contains `needle` (case-insensitive), by id, after
-/// `after_id`. LIKE wildcards in the needle are matched literally.
+/// Live users whose name contains `needle` (case-insensitive; see
+/// `domain::account::search_needle`), by id, after `after_id`. LIKE
+/// wildcards in the needle are matched literally.
 pub async fn search(
     conn: &mut AsyncPgConnection,
     needle: &str,
@@ -185,7 +189,7 @@ pub async fn search(
     limit: i64,
 ) -> Result<Vec<User>, StoreError> {
     let escaped = needle
-        .to_lowercase()
+        .to_ascii_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");

@@ -152,7 +152,8 @@ async fn enum_types_migrate_up_and_down_over_existing_rows() {
     check_through_the_store(&db).await;
     let mut conn = connect(&db).await;
     // The store writes the enums too, and the column default still holds.
-    let grace = users::create(&mut conn, "grace", "x", Role::Admin, Utc::now())
+    let name = signin_rewards::domain::account::Username::parse("grace").unwrap();
+    let grace = users::create(&mut conn, &name, "x", Role::Admin, Utc::now())
         .await
         .unwrap();
     assert_eq!(grace.role, Role::Admin);

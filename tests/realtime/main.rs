@@ -7,6 +7,8 @@ mod process;
 #[path = "../common/ws.rs"]
 mod ws;
 
+mod protocol;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;

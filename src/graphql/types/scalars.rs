@@ -12,9 +12,12 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not a date YYYY-MM-DD"))),
+            Value::String(s) => parse_iso_date(s).map(Date).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "{s:?} is not a date: expected an ISO 8601 calendar date YYYY-MM-DD \
+                     (a four-digit year, two-digit month and day, a day that exists)"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -22,6 +25,37 @@ impl ScalarType for Date {
     fn to_value(&self) -> Value {
         Value::String(iso_date(self.0))
     }
+}
+
+/// Exactly `YYYY-MM-DD` (ISO 8601's extended calendar date, as RFC 3339's
+/// `full-date`): four-digit year, two-digit month and day, a day that
+/// exists. chrono's `%Y-%m-%d` also takes `2026-3-1`, ` 2026-03-01`,
+/// `26-03-01` and `+10000-01-01`.
+pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = &bytes[range];
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+}
+
+/// An RFC 3339 `date-time`: chrono's parser, which also takes a space for
+/// the `T` (RFC 3339 §5.6's grammar has only `T` or `t`).
+pub fn parse_rfc3339(text: &str) -> Option<chrono::DateTime<Utc>> {
+    if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
+        return None;
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `YYYY-MM-DD`. Written digit by digit: an admin's history answer holds
@@ -60,9 +94,12 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| DateTime(t.with_timezone(&Utc)))
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not an RFC 3339 instant"))),
+            Value::String(s) => parse_rfc3339(s).map(DateTime).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "{s:?} is not an instant: expected an RFC 3339 date-time \
+                     YYYY-MM-DDTHH:MM:SS[.fraction] with Z or an offset ±HH:MM"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -90,6 +127,80 @@ mod tests {
         }
         let far = NaiveDate::from_ymd_opt(12345, 1, 2).unwrap();
         assert_eq!(iso_date(far), far.to_string());
+    }
+
+    #[test]
+    fn date_input_is_exactly_yyyy_mm_dd() {
+        for (text, ymd) in [
+            ("2026-03-01", (2026, 3, 1)),
+            ("2024-02-29", (2024, 2, 29)),
+            ("0001-01-01", (1, 1, 1)),
+            ("0000-01-01", (0, 1, 1)),
+            ("9999-12-31", (9999, 12, 31)),
+        ] {
+            let expected = NaiveDate::from_ymd_opt(ymd.0, ymd.1, ymd.2);
+            assert_eq!(parse_iso_date(text), expected, "{text}");
+        }
+        for text in [
+            "2026-3-1",
+            "2026-03-1",
+            "2026-3-01",
+            "+10000-01-01",
+            "10000-01-01",
+            "-001-01-01",
+            "-0001-01-01",
+            "26-03-01",
+            "02026-03-01",
+            " 2026-03-01",
+            "2026-03-01 ",
+            "2026-02-29",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-01-32",
+            "2026/03/01",
+            "20260301",
+            "2026-03-01T00:00:00Z",
+            "2026-0３-01",
+            "２026-03-01",
+            "2026-03-0\u{0}",
+            "",
+        ] {
+            assert_eq!(parse_iso_date(text), None, "{text:?}");
+        }
+        // What the API accepts is what it writes.
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(parse_iso_date(&iso_date(date)), Some(date));
+    }
+
+    #[test]
+    fn instants_are_rfc_3339_date_times() {
+        for text in [
+            "2026-03-01T09:00:00Z",
+            "2026-03-01t09:00:00z",
+            "2026-03-01T09:00:00.123Z",
+            "2026-03-01T09:00:00+01:00",
+            "2026-03-01T09:00:00-00:00",
+        ] {
+            assert!(parse_rfc3339(text).is_some(), "{text}");
+        }
+        for text in [
+            "2026-03-01 09:00:00Z",
+            "2026-03-01T09:00:00",
+            "2026-03-01T09:00Z",
+            "2026-3-01T09:00:00Z",
+            "+12026-03-01T09:00:00Z",
+            "2026-03-01T09:00:00+0100",
+            "2026-03-01T24:00:00Z",
+            "2026-02-30T09:00:00Z",
+            " 2026-03-01T09:00:00Z",
+            "2026-03-01T09:00:00Z ",
+            "2026-03-01",
+            "",
+        ] {
+            assert_eq!(parse_rfc3339(text), None, "{text:?}");
+        }
     }
 }
 

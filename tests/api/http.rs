@@ -1,0 +1,325 @@
+//! GraphQL over HTTP: GET's parameters (`operationName`, JSON-encoded
+//! `variables` and `extensions`), and media types in `Content-Type` and
+//! `Accept` read per RFC 9110 (parameters, optional whitespace, case,
+//! q-values).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+const TWO_OPERATIONS: &str = "query A { a: __typename } query B { b: __typename }";
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A query string from `(name, value)` pairs.
+fn query_string(parameters: &[(&str, &str)]) -> String {
+    parameters
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+struct Http {
+    client: reqwest::Client,
+    url: String,
+}
+
+/// Status, `Content-Type` and JSON body (Null when not JSON).
+type Answer = (u16, String, Value);
+
+impl Http {
+    fn new(port: u16) -> Self {
+        Http {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            url: format!("http://127.0.0.1:{port}/graphql"),
+        }
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let media = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, media, body)
+    }
+
+    async fn get(&self, parameters: &[(&str, &str)], accept: Option<&str>) -> Answer {
+        let mut request = self
+            .client
+            .get(format!("{}?{}", self.url, query_string(parameters)));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        Self::answer(request.send().await.unwrap()).await
+    }
+
+    async fn post(&self, body: Value, content_type: &str, accept: Option<&str>) -> Answer {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("content-type", content_type)
+            .body(body.to_string());
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        Self::answer(request.send().await.unwrap()).await
+    }
+}
+
+/// The first error's message and code.
+fn first_error(body: &Value) -> (String, String) {
+    (
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_honours_operation_name_variables_and_extensions() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+
+    // operationName picks the operation, as over POST.
+    let (status, _, body) = http
+        .get(&[("query", TWO_OPERATIONS), ("operationName", "B")], None)
+        .await;
+    assert_eq!((status, &body), (200, &json!({ "data": { "b": "Query" } })));
+    let (_, _, body) = http
+        .get(&[("operationName", "A"), ("query", TWO_OPERATIONS)], None)
+        .await;
+    assert_eq!(body, json!({ "data": { "a": "Query" } }));
+
+    // A name that is not in the document: the same answer as POST gives.
+    for accept in [None, Some("application/graphql-response+json")] {
+        let (get_status, get_media, get_body) = http
+            .get(&[("query", TWO_OPERATIONS), ("operationName", "C")], accept)
+            .await;
+        let (post_status, post_media, post_body) = http
+            .post(
+                json!({ "query": TWO_OPERATIONS, "operationName": "C" }),
+                "application/json",
+                accept,
+            )
+            .await;
+        assert_eq!(
+            (get_status, &get_media, first_error(&get_body)),
+            (post_status, &post_media, first_error(&post_body)),
+            "{get_body} vs {post_body}"
+        );
+        assert_eq!(first_error(&get_body).1, "BAD_USER_INPUT");
+        assert!(get_body.get("data").is_none(), "{get_body}");
+    }
+    // No name with two operations: the same refusal as POST too.
+    let (_, _, get_body) = http.get(&[("query", TWO_OPERATIONS)], None).await;
+    let (_, _, post_body) = http
+        .post(json!({ "query": TWO_OPERATIONS }), "application/json", None)
+        .await;
+    assert_eq!(first_error(&get_body), first_error(&post_body));
+
+    // A mutation chosen by operationName is refused over GET.
+    let (status, _, _) = http
+        .get(
+            &[
+                (
+                    "query",
+                    "query A { __typename } mutation M { signIn { record { date } } }",
+                ),
+                ("operationName", "M"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 405);
+    let (status, _, body) = http
+        .get(
+            &[
+                (
+                    "query",
+                    "query A { __typename } mutation M { signIn { record { date } } }",
+                ),
+                ("operationName", "A"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body["data"]["__typename"]),
+        (200, &json!("Query"))
+    );
+
+    // variables and extensions are JSON-encoded parameters.
+    let typed = "query T($n: String!) { __type(name: $n) { name } }";
+    let (status, _, body) = http
+        .get(&[("query", typed), ("variables", r#"{"n":"Query"}"#)], None)
+        .await;
+    assert_eq!(
+        (status, &body["data"]["__type"]["name"]),
+        (200, &json!("Query"))
+    );
+    let (status, _, body) = http
+        .get(
+            &[
+                ("query", typed),
+                ("variables", r#"{"n":"Mutation"}"#),
+                ("extensions", r#"{"client":"test"}"#),
+                ("operationName", "T"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body["data"]["__type"]["name"]),
+        (200, &json!("Mutation"))
+    );
+    // Empty ones count as absent (what a form sends).
+    let (status, _, body) = http
+        .get(
+            &[
+                ("query", "{ __typename }"),
+                ("variables", ""),
+                ("extensions", ""),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body["data"]["__typename"]),
+        (200, &json!("Query"))
+    );
+    // Malformed ones are the request's fault: 400.
+    for (name, value) in [
+        ("variables", "{n:1}"),
+        ("variables", "[1]"),
+        ("variables", "\"x\""),
+        ("extensions", "{"),
+        ("extensions", "7"),
+    ] {
+        let (status, _, body) = http
+            .get(&[("query", "{ __typename }"), (name, value)], None)
+            .await;
+        assert_eq!(
+            (status, first_error(&body).1.as_str()),
+            (400, "BAD_USER_INPUT"),
+            "{name}={value}: {body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_types_per_rfc_9110() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let http = Http::new(server.addr.port());
+    let query = json!({ "query": "{ __typename }" });
+    let ok = json!({ "data": { "__typename": "Query" } });
+
+    // Content-Type: parameters, optional whitespace, case, quoted values.
+    for content_type in [
+        "application/json",
+        "application/json;charset=utf-8",
+        "application/json ; charset=utf-8",
+        "application/json;charset=\"utf-8\"",
+        "application/json; charset=UTF-8",
+        "Application/JSON",
+        "APPLICATION/JSON; CHARSET=\"UTF-8\"",
+        "application/json;\tcharset=utf-8 ",
+    ] {
+        let (status, _, body) = http.post(query.clone(), content_type, None).await;
+        assert_eq!((status, &body), (200, &ok), "{content_type}");
+    }
+    for content_type in [
+        "application/json; charset=latin1",
+        "application/json; charset",
+        "application/jsonp",
+        "text/plain",
+    ] {
+        let (status, _, _) = http.post(query.clone(), content_type, None).await;
+        assert_eq!(status, 415, "{content_type}");
+    }
+
+    // Accept: the acceptable type with the highest q-value.
+    const GRAPHQL: &str = "application/graphql-response+json; charset=utf-8";
+    const JSON: &str = "application/json; charset=utf-8";
+    for (accept, expected) in [
+        (None, JSON),
+        (Some("*/*"), JSON),
+        (Some("application/json"), JSON),
+        (Some("application/graphql-response+json"), GRAPHQL),
+        (Some("Application/GraphQL-Response+JSON"), GRAPHQL),
+        (
+            Some("application/graphql-response+json;q=0.9, application/json;q=0.5"),
+            GRAPHQL,
+        ),
+        (
+            Some("application/json;q=0.5 , application/graphql-response+json ; q=0.9"),
+            GRAPHQL,
+        ),
+        (
+            Some("application/graphql-response+json;q=0.5, application/json"),
+            JSON,
+        ),
+        (
+            Some("application/graphql-response+json; charset=utf-8, application/json;q=0.9"),
+            GRAPHQL,
+        ),
+        (Some("application/json;q=0, */*"), GRAPHQL),
+    ] {
+        let (status, media, body) = http.post(query.clone(), "application/json", accept).await;
+        assert_eq!(
+            (status, media.as_str(), &body),
+            (200, expected, &ok),
+            "{accept:?}"
+        );
+        let (status, media, _) = http.get(&[("query", "{ __typename }")], accept).await;
+        assert_eq!((status, media.as_str()), (200, expected), "GET {accept:?}");
+        // A request error: 400 under graphql-response+json, 200 under JSON.
+        let (status, media, body) = http
+            .post(json!({ "query": "{ nope" }), "application/json", accept)
+            .await;
+        let expected_status = if expected == GRAPHQL { 400 } else { 200 };
+        assert_eq!(
+            (status, media.as_str(), first_error(&body).1.as_str()),
+            (expected_status, expected, "BAD_USER_INPUT"),
+            "{accept:?}"
+        );
+    }
+    // Neither acceptable: 406, and nothing runs.
+    for accept in [
+        "text/html",
+        "application/json;q=0, application/graphql-response+json;q=0",
+        "*/*;q=0",
+    ] {
+        let (status, _, _) = http
+            .post(query.clone(), "application/json", Some(accept))
+            .await;
+        assert_eq!(status, 406, "{accept}");
+        let (status, _, _) = http.get(&[("query", "{ __typename }")], Some(accept)).await;
+        assert_eq!(status, 406, "GET {accept}");
+    }
+}
