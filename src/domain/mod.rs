@@ -2,6 +2,7 @@
 //! is decided from its arguments, so it is unit-tested by tables.
 
 pub mod account;
+pub mod chain;
 pub mod cycle;
 pub mod money;
 pub mod rewards;
