@@ -7,21 +7,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::TestApp;
+use crate::common::{urlencode, TestApp};
 
 const TWO_OPERATIONS: &str = "query A { a: __typename } query B { b: __typename }";
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 /// A query string from `(name, value)` pairs.
 fn query_string(parameters: &[(&str, &str)]) -> String {

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use signin_rewards::model::UserId;
 
-use crate::common::{assert_no_errors, TestApp, PASSWORD};
+use crate::common::{assert_no_errors, urlencode, TestApp, PASSWORD};
 
 struct Http {
     client: reqwest::Client,
@@ -222,18 +222,6 @@ async fn transport_limits_and_csrf() {
         .await
         .unwrap();
     assert_eq!(body["data"]["me"]["username"], "csrf");
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

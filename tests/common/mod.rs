@@ -372,3 +372,17 @@ pub fn error_code(response: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("expected an error with a code: {response:#}"))
 }
+
+/// `s` percent-encoded for a URL query (every byte but ASCII letters and
+/// digits), as RFC 3986 allows.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
