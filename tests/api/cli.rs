@@ -176,7 +176,22 @@ async fn traces_are_exported_over_otlp_when_asked() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    crate::process::wait_for_port(port, std::time::Duration::from_secs(30)).await;
+    // Wait for this service's own word that it serves: a port that merely
+    // answers may be another test's process (free ports are picked before
+    // they are bound), and a SIGTERM before start-up ends kills it unlogged.
+    let serving = format!("serving GraphQL on http://127.0.0.1:{port}/graphql");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .contains(&serving)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the service did not start; its log:\n{}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/graphql"))
         .json(&json!({ "query": "{ __typename }" }))
