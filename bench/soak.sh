@@ -192,9 +192,9 @@ kill "$SAMPLER_PID" 2>/dev/null; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLE
 printf '%s\t%s\n' "$T_LOAD" "$END_RSS" >>"$RSS"
 HWM="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVICE_PID/status")"
 echo "$WRK_OUT" >"$OUT_BASE.wrk.txt"
-METRICS_BYTES="$(curl -s "http://127.0.0.1:$SOAK_PORT/metrics" | wc -c)"
 
 # Every sign-in credited (the worker runs in the service), then stop and audit.
+# /metrics is never fetched: the service runs unscraped, as the issue's did.
 for _ in $(seq 1 300); do
   n="$(psql_db "$SOAK_DB" -Atc "SELECT count(*) FROM sign_ins WHERE credited_at IS NULL")"
   [ "$n" = 0 ] && break; sleep 0.2
@@ -208,6 +208,6 @@ signin SIGNIN_NOW="$NOW_AFTER" "$SIGNIN_BIN" audit >"$OUT_BASE.audit.txt" 2>&1 |
 python3 "$BENCH_DIR/lib/soak_report.py" --rss "$RSS" --wrk "$OUT_BASE.wrk.txt" --out "$OUT_BASE" \
   --duration "$SOAK_DURATION" --max-growth "$SOAK_MAX_GROWTH" --audit-rc "$AUDIT_RC" \
   --audit "$OUT_BASE.audit.txt" --stop-rc "$STOP_RC" --uncredited "$UNCREDITED" --hwm-kb "$HWM" \
-  --metrics-bytes "$METRICS_BYTES" --params "users=$SOAK_USERS days=$SOAK_DAYS conns=$SOAK_CONNS threads=$SOAK_THREADS mix=$SOAK_MIX pool=$SOAK_POOL" \
+  --params "users=$SOAK_USERS days=$SOAK_DAYS conns=$SOAK_CONNS threads=$SOAK_THREADS mix=$SOAK_MIX pool=$SOAK_POOL" \
   --commit "$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT_DIR" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo '+changes')" \
   --binary "$SIGNIN_BIN" --wrapper "$SOAK_WRAPPER" --command "${WRK_CMD[*]}"
