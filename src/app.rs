@@ -22,6 +22,8 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     worker: Option<JoinHandle<()>>,
     listener: JoinHandle<()>,
+    /// The metrics recorder's upkeep (see `http::metrics::spawn_upkeep`).
+    metrics_upkeep: JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +43,11 @@ pub async fn start(
     bind: SocketAddr,
     with_worker: bool,
 ) -> std::io::Result<Running> {
-    // Install the metrics recorder before anything records.
+    // Install the metrics recorder before anything records, and keep its
+    // histogram samples from piling up between scrapes.
     http::metrics::handle();
     let shutdown = CancellationToken::new();
+    let metrics_upkeep = http::metrics::spawn_upkeep(shutdown.clone());
     let listener_task = tokio::spawn(state.hub.clone().listen(
         redis_client(&state)?,
         state.keys.events_channel(),
@@ -72,6 +76,7 @@ pub async fn start(
         server,
         worker,
         listener: listener_task,
+        metrics_upkeep,
     })
 }
 
@@ -109,6 +114,7 @@ impl Running {
             }
         }
         let _ = self.listener.await;
+        let _ = self.metrics_upkeep.await;
         server_result??;
         if worker_died {
             return Err(RunError::WorkerDied);
@@ -131,6 +137,8 @@ pub async fn run_worker(
     ops_bind: Option<SocketAddr>,
 ) -> std::io::Result<()> {
     http::metrics::handle();
+    let upkeep_stop = shutdown.child_token();
+    let metrics_upkeep = http::metrics::spawn_upkeep(upkeep_stop.clone());
     if let Some(bind) = ops_bind {
         let tcp = TcpListener::bind(bind).await?;
         tracing::info!(addr = %tcp.local_addr()?, "worker health and metrics");
@@ -143,6 +151,8 @@ pub async fn run_worker(
         });
     }
     jobs::worker::run(state, shutdown).await;
+    upkeep_stop.cancel();
+    let _ = metrics_upkeep.await;
     Ok(())
 }
 

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// mimalloc: allocation-heavy paths (GraphQL responses of many objects)
-/// spend a third of their time in glibc's malloc otherwise.
+/// spend a third of their time in glibc's malloc otherwise. The
+/// `system-allocator` feature leaves it out, for heap profilers that
+/// intercept malloc (heaptrack).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tokio_util::sync::CancellationToken;
