@@ -57,8 +57,8 @@ impl GraphqlApi {
                 }
             }
         };
-        let label =
-            label_of(document, operation_name.as_deref()).unwrap_or_else(|| "invalid".into());
+        let label = label_of(&self.types, document, operation_name.as_deref())
+            .unwrap_or_else(|| "invalid".into());
         let fields = count_fields(document);
         let refusal = (fields > self.max_fields).then(|| {
             ServerError::new(
@@ -226,8 +226,15 @@ pub fn selected_operation<'a>(
     }
 }
 
-/// `query.me`, `mutation.signIn`, ...: the operation's type and first field.
-fn label_of(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
+/// `query.me`, `mutation.signIn`, ...: the operation's type and first
+/// field. None for a field the schema does not have: the label is computed
+/// before validation, and a client-chosen name would make a new metrics
+/// series per request.
+fn label_of(
+    types: &FieldTypes,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<String> {
     let operation = selected_operation(document, operation_name)?;
     let field = operation
         .node
@@ -239,7 +246,10 @@ fn label_of(document: &ExecutableDocument, operation_name: Option<&str>) -> Opti
             Selection::Field(f) => Some(f.node.name.node.to_string()),
             _ => None,
         })?;
-    Some(format!("{}.{field}", operation.node.ty))
+    let root = response_shape::root_type(operation.node.ty);
+    types
+        .has_field(root, &field)
+        .then(|| format!("{}.{field}", operation.node.ty))
 }
 
 #[cfg(test)]
@@ -259,16 +269,18 @@ mod tests {
 
     #[test]
     fn labels_by_type_and_first_root_field() {
+        let types = FieldTypes::from_sdl(&crate::graphql::sdl());
+        let label = |doc: &ExecutableDocument, name| label_of(&types, doc, name);
         let doc = parse("query A { me { id } } mutation B { signIn { status { streak } } }");
-        assert_eq!(
-            label_of(&doc, Some("B")).as_deref(),
-            Some("mutation.signIn")
-        );
-        assert_eq!(label_of(&doc, Some("A")).as_deref(), Some("query.me"));
-        assert_eq!(label_of(&doc, Some("C")), None);
+        assert_eq!(label(&doc, Some("B")).as_deref(), Some("mutation.signIn"));
+        assert_eq!(label(&doc, Some("A")).as_deref(), Some("query.me"));
+        assert_eq!(label(&doc, Some("C")), None);
         // Several operations and none named: async-graphql refuses it.
-        assert_eq!(label_of(&doc, None), None);
+        assert_eq!(label(&doc, None), None);
         let single = parse("mutation B { signIn { status { streak } } }");
-        assert_eq!(label_of(&single, None).as_deref(), Some("mutation.signIn"));
+        assert_eq!(label(&single, None).as_deref(), Some("mutation.signIn"));
+        // A field the schema does not have makes no label of its own.
+        assert_eq!(label(&parse("{ junk1 }"), None), None);
+        assert_eq!(label(&parse("mutation { me { id } }"), None), None);
     }
 }

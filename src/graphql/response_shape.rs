@@ -59,6 +59,13 @@ impl FieldTypes {
         FieldTypes(types)
     }
 
+    /// Whether the object type `object` has the field `field`.
+    pub fn has_field(&self, object: &str, field: &str) -> bool {
+        self.0
+            .get(object)
+            .is_some_and(|fields| fields.contains_key(field))
+    }
+
     fn of(&self, object: &str, field: &str) -> Option<Type> {
         if field == "__typename" {
             return Some(Type {
@@ -93,11 +100,7 @@ pub fn conform(
     let Some(operation) = selected_operation(document, operation_name) else {
         return;
     };
-    let root = match operation.node.ty {
-        OperationType::Query => "Query",
-        OperationType::Mutation => "Mutation",
-        OperationType::Subscription => "Subscription",
-    };
+    let root = root_type(operation.node.ty);
     let top = &operation.node.selection_set.node;
     // Where each error's null lands; None: on `data` itself.
     let mut targets: Vec<Option<Target<'_, '_>>> = Vec::new();
@@ -202,6 +205,16 @@ fn steps<'d>(
         }
     }
     Some(steps)
+}
+
+/// The root object type of an operation type (the schema keeps the
+/// default names).
+pub fn root_type(operation: OperationType) -> &'static str {
+    match operation {
+        OperationType::Query => "Query",
+        OperationType::Mutation => "Mutation",
+        OperationType::Subscription => "Subscription",
+    }
 }
 
 /// The innermost named type of `ty` (`[User!]!` → `User`).
