@@ -1,0 +1,484 @@
+//! The settings as declared: one field per setting with its flag,
+//! environment variable, default, parser and help text (clap derive), and
+//! the parsers. `Config::from_settings` (in the parent module) checks them
+//! together.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use clap::Args;
+
+use super::{Environment, LogFormat};
+use crate::domain::rewards::{RewardTable, RewardTableError};
+
+/// Every setting as given: one field per variable, with its flag, default
+/// and parser. Flattened into each command that needs a [`Config`], so
+/// `--help` lists them all; turned into a `Config` by
+/// [`Config::from_settings`], which applies the rules that span settings.
+///
+/// A flag wins over its variable, which wins over the default. An empty
+/// variable counts as unset (see [`unset_empty_variables`]).
+#[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Settings (each flag or its environment variable)")]
+pub struct Settings {
+    /// PostgreSQL connection URL.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        value_name = "URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/signin_rewards",
+        hide_env_values = true
+    )]
+    pub(super) database_url: String,
+
+    /// Redis connection URL (job queue, events, counters).
+    #[arg(
+        long = "redis-url",
+        env = "REDIS_URL",
+        value_name = "URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub(super) redis_url: String,
+
+    /// HTTP listen address.
+    #[arg(
+        long = "bind",
+        env = "SIGNIN_BIND",
+        value_name = "ADDRESS",
+        default_value = "127.0.0.1:8000",
+        value_parser = trimmed::<SocketAddr>
+    )]
+    pub(super) bind: SocketAddr,
+
+    /// `development` or `production` (JSON logs, no playground or
+    /// introspection, strict secrets, no test clock).
+    #[arg(
+        long = "env",
+        env = "SIGNIN_ENV",
+        value_name = "ENV",
+        default_value = "development",
+        value_parser = environment
+    )]
+    pub(super) environment: Environment,
+
+    /// Token signing key; required and at least 32 bytes in production.
+    ///
+    /// [default: a development secret]
+    #[arg(
+        long = "jwt-secret",
+        env = "SIGNIN_JWT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub(super) jwt_secret: Option<String>,
+
+    /// Token lifetime, in seconds.
+    #[arg(
+        long = "token-ttl-secs",
+        env = "SIGNIN_TOKEN_TTL_SECS",
+        value_name = "SECS",
+        default_value = "86400",
+        value_parser = seconds
+    )]
+    pub(super) token_ttl: Duration,
+
+    /// IANA time zone in which a "day" is counted.
+    #[arg(
+        long = "timezone",
+        env = "SIGNIN_TIMEZONE",
+        value_name = "ZONE",
+        default_value = "UTC",
+        value_parser = time_zone
+    )]
+    pub(super) timezone: Tz,
+
+    /// Rewards of cycle days 1..7, comma-separated.
+    #[arg(
+        long = "rewards",
+        env = "SIGNIN_REWARDS",
+        value_name = "LIST",
+        default_value = "10,10,20,20,30,30,100",
+        value_parser = reward_table
+    )]
+    pub(super) rewards: RewardTable,
+
+    /// RFC 3339 instant the service clock starts at: a test clock, logged
+    /// loudly, refused in production.
+    ///
+    /// [default: unset]
+    #[arg(long = "now", env = "SIGNIN_NOW", value_name = "INSTANT", value_parser = instant)]
+    pub(super) now: Option<DateTime<Utc>>,
+
+    /// Prefix of every Redis key and queue name of this install.
+    #[arg(
+        long = "redis-namespace",
+        env = "SIGNIN_REDIS_NAMESPACE",
+        value_name = "PREFIX",
+        default_value = "signin"
+    )]
+    pub(super) redis_namespace: String,
+
+    /// PostgreSQL connections in the pool.
+    ///
+    /// [default: 4 × cores (≥ 8)]
+    #[arg(
+        long = "db-pool-size",
+        env = "SIGNIN_DB_POOL_SIZE",
+        value_name = "N",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) db_pool_size: Option<u32>,
+
+    /// Redis connections in the pool.
+    ///
+    /// [default: 4 × cores (≥ 8)]
+    #[arg(
+        long = "redis-pool-size",
+        env = "SIGNIN_REDIS_POOL_SIZE",
+        value_name = "N",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) redis_pool_size: Option<u32>,
+
+    /// Reward jobs in flight per worker.
+    #[arg(
+        long = "worker-concurrency",
+        env = "SIGNIN_WORKER_CONCURRENCY",
+        value_name = "N",
+        default_value = "16",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) worker_concurrency: usize,
+
+    /// How long an uncredited sign-in waits before the relay enqueues it
+    /// again, in seconds.
+    #[arg(
+        long = "relay-grace-secs",
+        env = "SIGNIN_RELAY_GRACE_SECS",
+        value_name = "SECS",
+        default_value = "30",
+        value_parser = seconds
+    )]
+    pub(super) relay_grace: Duration,
+
+    /// How often the relay looks for uncredited sign-ins, in milliseconds.
+    #[arg(
+        long = "relay-interval-ms",
+        env = "SIGNIN_RELAY_INTERVAL_MS",
+        value_name = "MS",
+        default_value = "5000",
+        value_parser = milliseconds
+    )]
+    pub(super) relay_interval: Duration,
+
+    /// Failed logins per username in the window before each further try
+    /// is slowed down.
+    #[arg(
+        long = "login-slow-after",
+        env = "SIGNIN_LOGIN_SLOW_AFTER",
+        value_name = "N",
+        default_value = "3",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) login_slow_after: u32,
+
+    /// Failed logins per username in the window before logins are refused
+    /// (`RATE_LIMITED`).
+    #[arg(
+        long = "login-refuse-after",
+        env = "SIGNIN_LOGIN_REFUSE_AFTER",
+        value_name = "N",
+        default_value = "10",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) login_refuse_after: u32,
+
+    /// The window in which failed logins are counted, in seconds.
+    #[arg(
+        long = "login-window-secs",
+        env = "SIGNIN_LOGIN_WINDOW_SECS",
+        value_name = "SECS",
+        default_value = "900",
+        value_parser = seconds
+    )]
+    pub(super) login_window: Duration,
+
+    /// Failed logins per client address in the window before each further
+    /// try is slowed down.
+    #[arg(
+        long = "login-address-slow-after",
+        env = "SIGNIN_LOGIN_ADDRESS_SLOW_AFTER",
+        value_name = "N",
+        default_value = "20",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) login_address_slow_after: u32,
+
+    /// Failed logins per client address in the window before logins are
+    /// refused.
+    #[arg(
+        long = "login-address-refuse-after",
+        env = "SIGNIN_LOGIN_ADDRESS_REFUSE_AFTER",
+        value_name = "N",
+        default_value = "100",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) login_address_refuse_after: u32,
+
+    /// Deepest GraphQL query accepted, checked before execution.
+    #[arg(
+        long = "max-depth",
+        env = "SIGNIN_MAX_DEPTH",
+        value_name = "N",
+        default_value = "15",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_depth: usize,
+
+    /// Most complex GraphQL query accepted, checked before execution.
+    #[arg(
+        long = "max-complexity",
+        env = "SIGNIN_MAX_COMPLEXITY",
+        value_name = "N",
+        default_value = "1000",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_complexity: usize,
+
+    /// Largest HTTP request body accepted, in bytes.
+    #[arg(
+        long = "max-body-bytes",
+        env = "SIGNIN_MAX_BODY_BYTES",
+        value_name = "BYTES",
+        default_value = "262144",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_body_bytes: usize,
+
+    /// How long an HTTP request may take, in milliseconds.
+    #[arg(
+        long = "request-timeout-ms",
+        env = "SIGNIN_REQUEST_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "10000",
+        value_parser = milliseconds
+    )]
+    pub(super) request_timeout: Duration,
+
+    /// Answer GraphQL introspection: `true` or `false`.
+    ///
+    /// [default: on in development, off in production]
+    #[arg(
+        long = "introspection",
+        env = "SIGNIN_INTROSPECTION",
+        value_name = "BOOL",
+        action = clap::ArgAction::Set,
+        value_parser = trimmed::<bool>
+    )]
+    pub(super) introspection: Option<bool>,
+
+    /// Serve GraphiQL at /playground: `true` or `false`.
+    ///
+    /// [default: on in development, off in production]
+    #[arg(
+        long = "playground",
+        env = "SIGNIN_PLAYGROUND",
+        value_name = "BOOL",
+        action = clap::ArgAction::Set,
+        value_parser = trimmed::<bool>
+    )]
+    pub(super) playground: Option<bool>,
+
+    /// Log format, `text` or `json` (`RUST_LOG` filters).
+    ///
+    /// [default: text (json in production)]
+    #[arg(
+        long = "log-format",
+        env = "SIGNIN_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_parser = log_format
+    )]
+    pub(super) log_format: Option<LogFormat>,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it): `true` or `false`.
+    #[arg(
+        long = "trust-forwarded-for",
+        env = "SIGNIN_TRUST_FORWARDED_FOR",
+        value_name = "BOOL",
+        default_value = "false",
+        action = clap::ArgAction::Set,
+        value_parser = trimmed::<bool>
+    )]
+    pub(super) trust_forwarded_for: bool,
+
+    /// WebSocket connections per process.
+    #[arg(
+        long = "max-ws-connections",
+        env = "SIGNIN_MAX_WS_CONNECTIONS",
+        value_name = "N",
+        default_value = "10000",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_ws_connections: usize,
+
+    /// Subscriptions per WebSocket connection.
+    #[arg(
+        long = "max-subscriptions-per-connection",
+        env = "SIGNIN_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        value_name = "N",
+        default_value = "10",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_subscriptions_per_connection: usize,
+
+    /// How often the server pings each WebSocket connection, in seconds.
+    #[arg(
+        long = "ws-ping-secs",
+        env = "SIGNIN_WS_PING_SECS",
+        value_name = "SECS",
+        default_value = "15",
+        value_parser = seconds
+    )]
+    pub(super) ws_ping: Duration,
+
+    /// How often a WebSocket connection's token is checked again
+    /// (deletion, expiry, password change), in milliseconds.
+    #[arg(
+        long = "ws-recheck-ms",
+        env = "SIGNIN_WS_RECHECK_MS",
+        value_name = "MS",
+        default_value = "30000",
+        value_parser = milliseconds
+    )]
+    pub(super) ws_recheck: Duration,
+
+    /// Export traces over OTLP/HTTP to this collector (the other `OTEL_*`
+    /// variables apply).
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "otlp-endpoint",
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        value_name = "URL"
+    )]
+    pub(super) otlp_endpoint: Option<String>,
+
+    /// Where a `worker` process serves `/healthz`, `/readyz` and `/metrics`.
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "worker-bind",
+        env = "SIGNIN_WORKER_BIND",
+        value_name = "ADDRESS",
+        value_parser = exact::<SocketAddr>
+    )]
+    pub(super) worker_bind: Option<SocketAddr>,
+}
+
+impl Settings {
+    /// The OTLP collector to export traces to, if any (`telemetry::init`
+    /// takes it; the exporter reads the other `OTEL_EXPORTER_OTLP_*`
+    /// variables itself).
+    pub fn otlp_endpoint(&self) -> Option<&str> {
+        self.otlp_endpoint.as_deref()
+    }
+}
+
+/// A setting's environment variable and the long flag that sets it too.
+pub(super) struct Variable {
+    pub(super) env: String,
+    pub(super) long: String,
+}
+
+/// Every setting's variable and flag, read once from the [`Settings`]
+/// declaration itself.
+pub(super) fn variables() -> &'static [Variable] {
+    static VARIABLES: OnceLock<Vec<Variable>> = OnceLock::new();
+    VARIABLES.get_or_init(|| {
+        Settings::augment_args(clap::Command::new("settings"))
+            .get_arguments()
+            .filter_map(|arg| {
+                Some(Variable {
+                    env: arg.get_env()?.to_str()?.to_owned(),
+                    long: arg.get_long()?.to_owned(),
+                })
+            })
+            .collect()
+    })
+}
+
+/// Removes the settings' variables that are set but empty from the
+/// process environment, so that they count as unset (`VAR=` in a `.env` or
+/// a compose file), as they always have; clap would parse the empty value.
+/// Call at start, before any other thread runs.
+pub fn unset_empty_variables() {
+    for variable in variables() {
+        if std::env::var_os(&variable.env).is_some_and(|value| value.is_empty()) {
+            std::env::remove_var(&variable.env);
+        }
+    }
+}
+
+fn environment(raw: &str) -> Result<Environment, String> {
+    match raw {
+        "development" => Ok(Environment::Development),
+        "production" => Ok(Environment::Production),
+        other => Err(format!("{other:?} is not development or production")),
+    }
+}
+
+fn log_format(raw: &str) -> Result<LogFormat, String> {
+    match raw {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("{other:?} is not text or json")),
+    }
+}
+
+fn instant(raw: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 instant: {e}"))
+}
+
+fn time_zone(raw: &str) -> Result<Tz, String> {
+    raw.parse()
+        .map_err(|_| format!("{raw:?} is not an IANA time zone"))
+}
+
+fn reward_table(raw: &str) -> Result<RewardTable, String> {
+    raw.parse().map_err(|e: RewardTableError| e.to_string())
+}
+
+/// A whole number of seconds.
+fn seconds(raw: &str) -> Result<Duration, String> {
+    trimmed(raw).map(Duration::from_secs)
+}
+
+/// A whole number of milliseconds.
+fn milliseconds(raw: &str) -> Result<Duration, String> {
+    trimmed(raw).map(Duration::from_millis)
+}
+
+/// `T` from the value with surrounding blanks ignored.
+fn trimmed<T: FromStr>(raw: &str) -> Result<T, String>
+where
+    T::Err: fmt::Display,
+{
+    raw.trim().parse().map_err(|e| format!("{raw:?}: {e}"))
+}
+
+/// `T` from the value as it is.
+fn exact<T: FromStr>(raw: &str) -> Result<T, String>
+where
+    T::Err: fmt::Display,
+{
+    raw.parse().map_err(|e| format!("{raw:?}: {e}"))
+}
