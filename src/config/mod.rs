@@ -154,13 +154,6 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment (after `.env`, if present). An empty
-    /// variable counts as unset. `main` reads the same settings through
-    /// its command line instead, so that flags work too.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads settings through `lookup` (variable name to value) instead of
     /// the process environment, so tests can pass their own. An empty
     /// value counts as unset.

@@ -82,9 +82,14 @@ struct Answered {
 }
 
 impl Answered {
-    fn of(request: &Request) -> Self {
+    /// Takes the document's text out of an admitted request rather than
+    /// copying it on every request: `admit` parsed it, and async-graphql
+    /// executes that parse (it reads the text only to parse it again when
+    /// no parse is cached, or to hand it to extensions, of which there are
+    /// none).
+    fn take(request: &mut Request) -> Self {
         Answered {
-            query: request.query.clone(),
+            query: std::mem::take(&mut request.query),
             operation_name: request.operation_name.clone(),
         }
     }
@@ -146,7 +151,7 @@ impl Executor for GraphqlApi {
         let admission = self.admit(&mut request);
         let response = match admission.refusal {
             None => {
-                let answered = Answered::of(&request);
+                let answered = Answered::take(&mut request);
                 let response = self.schema.execute(request).await;
                 answered.shape(&self.types, response)
             }
@@ -164,7 +169,7 @@ impl Executor for GraphqlApi {
     ) -> BoxStream<'static, Response> {
         match self.admit(&mut request).refusal {
             None => {
-                let answered = Answered::of(&request);
+                let answered = Answered::take(&mut request);
                 let types = self.types.clone();
                 self.schema
                     .execute_stream_with_session_data(request, session_data.unwrap_or_default())

@@ -174,3 +174,69 @@ impl From<TokenError> for ServiceError {
 pub fn account_input(input: Input, error: AccountError) -> ServiceError {
     ServiceError::bad_input(input, error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What each lower layer's error becomes: a dependency that may come
+    /// back is `SERVICE_UNAVAILABLE` (retryable, and a job is retried);
+    /// anything else is an internal error (logged, never shown).
+    #[test]
+    fn lower_layer_errors_are_unavailable_only_when_transient() {
+        let io = || redis::RedisError::from((redis::ErrorKind::Io, "connection reset"));
+        let wrong_type = || redis::RedisError::from((redis::ErrorKind::Parse, "not an integer"));
+        let cases: Vec<(&str, ServiceError, bool)> = vec![
+            (
+                "database pool timed out",
+                StoreError::Unavailable("timeout".into()).into(),
+                true,
+            ),
+            (
+                "unique key",
+                StoreError::UniqueViolation {
+                    constraint: "k".into(),
+                }
+                .into(),
+                false,
+            ),
+            (
+                "query error",
+                StoreError::Query(diesel::result::Error::NotFound).into(),
+                false,
+            ),
+            (
+                "redis unreachable",
+                CacheError::Unavailable("breaker open".into()).into(),
+                true,
+            ),
+            (
+                "redis connection dropped",
+                CacheError::Redis(io()).into(),
+                true,
+            ),
+            (
+                "redis refused a command",
+                CacheError::Redis(wrong_type()).into(),
+                false,
+            ),
+            ("queue timed out", QueueError::Timeout.into(), true),
+            (
+                "subscriber fell behind",
+                EventError::Lagged { missed: 6 }.into(),
+                true,
+            ),
+            (
+                "event not encodable",
+                EventError::Encode(serde_json::from_str::<u8>("x").unwrap_err()).into(),
+                false,
+            ),
+        ];
+        for (name, error, unavailable) in cases {
+            match (&error, unavailable) {
+                (ServiceError::Unavailable(_), true) | (ServiceError::Internal(_), false) => {}
+                _ => panic!("{name}: {error:?}"),
+            }
+        }
+    }
+}
