@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::domain::cycle::CyclePosition;
+use std::sync::Arc;
+
+use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 
 /// Announcements over a live subscription are not lost (Redis drops a
@@ -84,7 +86,7 @@ impl<K: Hash + Eq, V: Clone> LocalMap<K, V> {
 pub struct LocalCaches {
     /// Whether change announcements are being received.
     live: AtomicBool,
-    pub statuses: LocalMap<UserId, (NaiveDate, Option<CyclePosition>)>,
+    pub statuses: LocalMap<UserId, (NaiveDate, Option<Arc<ChainState>>)>,
     pub users: LocalMap<UserId, User>,
 }
 
@@ -112,7 +114,7 @@ impl LocalCaches {
         self.live.load(Ordering::SeqCst)
     }
 
-    pub fn status(&self, user_id: UserId, today: NaiveDate) -> Option<Option<CyclePosition>> {
+    pub fn status(&self, user_id: UserId, today: NaiveDate) -> Option<Option<Arc<ChainState>>> {
         if !self.live() {
             return None;
         }
@@ -126,11 +128,11 @@ impl LocalCaches {
         &self,
         user_id: UserId,
         today: NaiveDate,
-        position: Option<CyclePosition>,
+        chain: Option<Arc<ChainState>>,
         read_since: Instant,
     ) {
         if self.live() {
-            self.statuses.put(user_id, (today, position), read_since);
+            self.statuses.put(user_id, (today, chain), read_since);
         }
     }
 

@@ -5,5 +5,6 @@ pub mod account;
 pub mod chain;
 pub mod cycle;
 pub mod money;
+pub mod protection;
 pub mod rewards;
 pub mod text;

@@ -33,6 +33,12 @@ pub struct SignIn {
     pub reward: i64,
     pub created_at: DateTime<Utc>,
     pub credited_at: Option<DateTime<Utc>>,
+    /// Filled afterwards by `makeUpSignIn` (reward 0, no bonus, nothing to
+    /// credit).
+    pub made_up: bool,
+    /// The milestone bonus (points) this sign-in earned when it happened;
+    /// the job credits it with the reward.
+    pub milestone_bonus: Option<i64>,
 }
 
 /// One row of a wallet's append-only ledger (`wallet_transactions`).
