@@ -61,6 +61,15 @@ pub struct SignInStatus {
     /// The first milestone above `streak`.
     #[serde(default)]
     pub next_milestone: Option<Milestone>,
+    /// Points a make-up costs now (`SIGNIN_MAKEUP_COST`).
+    #[serde(default)]
+    pub make_up_cost: u32,
+    /// Points a streak freeze costs now (`SIGNIN_FREEZE_COST`).
+    #[serde(default)]
+    pub freeze_cost: u32,
+    /// Freezes a user may hold (`SIGNIN_MAX_FREEZES`).
+    #[serde(default)]
+    pub max_freezes: u16,
 }
 
 /// The status on `today` from the user's latest sign-in on or before today.

@@ -204,6 +204,9 @@ impl ChainState {
         );
         status.make_ups_left = rules.make_ups_left(self.make_ups_this_month);
         status.next_milestone = rules.milestones.next_above(status.streak);
+        status.make_up_cost = rules.make_up_cost;
+        status.freeze_cost = rules.freeze_cost;
+        status.max_freezes = rules.max_freezes;
         status
     }
 }

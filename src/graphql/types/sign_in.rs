@@ -80,6 +80,21 @@ impl SignInStatus {
         })
     }
 
+    /// Points a make-up sign-in costs (SIGNIN_MAKEUP_COST). Not in the contract: for the check-in page.
+    async fn make_up_cost(&self) -> i32 {
+        graphql_int(self.0.make_up_cost)
+    }
+
+    /// Points a streak freeze costs (SIGNIN_FREEZE_COST). Not in the contract: for the check-in page.
+    async fn freeze_cost(&self) -> i32 {
+        graphql_int(self.0.freeze_cost)
+    }
+
+    /// Freezes a user may hold at once (SIGNIN_MAX_FREEZES). Not in the contract: for the check-in page.
+    async fn max_freezes(&self) -> i32 {
+        i32::from(self.0.max_freezes)
+    }
+
     /// The seven days of the current cycle, day 1 first.
     async fn cycle(&self) -> Vec<CycleDay> {
         self.0
