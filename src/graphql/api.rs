@@ -92,24 +92,41 @@ impl GraphqlApi {
     /// request is answered with (a parse error, an unknown persisted
     /// query, a hash that is not the query's).
     pub async fn document(&self, request: &Request) -> Result<Arc<PreparedDocument>, ServerError> {
-        let Some(hash) = persisted::requested(&request.extensions)? else {
-            return self.prepared(&request.query).await;
+        let hash = match persisted::requested(&request.extensions) {
+            Ok(Some(hash)) => hash,
+            Ok(None) => return self.prepared(&request.query).await,
+            Err(error) => {
+                count_persisted("malformed");
+                return Err(error);
+            }
         };
         if request.query.is_empty() {
-            return self.persisted_document(&hash).await;
+            let found = self.persisted_document(&hash).await;
+            count_persisted(if found.is_ok() { "found" } else { "not_found" });
+            return found;
         }
         if QueryHash::of(&request.query) != hash {
+            count_persisted("mismatch");
             return Err(persisted::mismatch(&hash));
         }
         let document = self.prepared(&request.query).await?;
         // Only what may run is stored: junk would only fill Redis.
         if matches!(document.check, StaticCheck::Valid) {
             match self.persisted.put(&hash, &document.text).await {
-                Ok(_) => self.documents.mark_persisted(&document),
+                Ok(true) => {
+                    count_persisted("stored");
+                    self.documents.mark_persisted(&document);
+                }
+                Ok(false) => count_persisted("too_long"),
                 // It still runs; the client sends it again when a replica
                 // does not know its hash.
-                Err(error) => tracing::warn!(%error, "could not store a persisted query"),
+                Err(error) => {
+                    count_persisted("store_failed");
+                    tracing::warn!(%error, "could not store a persisted query");
+                }
             }
+        } else {
+            count_persisted("invalid");
         }
         Ok(document)
     }
@@ -244,6 +261,15 @@ impl GraphqlApi {
         )
         .unwrap_or_else(|| "invalid".into())
     }
+}
+
+/// Counts an APQ request by what became of it: `found` (a hash alone,
+/// known), `not_found`, `stored` (a query with its hash), `mismatch`,
+/// `malformed`, `invalid` (not stored: it does not validate), `too_long`,
+/// `store_failed` (Redis). The e2e run's Apollo client is checked against
+/// these.
+fn count_persisted(outcome: &'static str) {
+    metrics::counter!("signin_graphql_persisted_queries_total", "outcome" => outcome).increment(1);
 }
 
 /// `response` with its data in the specification's shape (only responses
