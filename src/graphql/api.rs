@@ -1,6 +1,8 @@
 //! The schema as the transports use it: HTTP and WebSocket requests both go
 //! through [`GraphqlApi`], which adds what every request needs around
-//! async-graphql's own execution: the field-count limit, default error
+//! async-graphql's own execution: automatic persisted queries (`persisted`),
+//! the document cache (`documents`: each text parsed, counted and strictly
+//! validated once, see `validation`), the field-count limit, default error
 //! codes, operation metrics, and the response shape the specification
 //! requires when fields fail (`response_shape`).
 //!
@@ -207,7 +209,11 @@ impl GraphqlApi {
     /// answered with. Without variables the cached verdict is the strict
     /// rules' verdict; with variables the rules run again (one of them
     /// checks the values given for arguments).
-    async fn admit(&self, document: &PreparedDocument, request: &Request) -> Result<(), Vec<ServerError>> {
+    async fn admit(
+        &self,
+        document: &PreparedDocument,
+        request: &Request,
+    ) -> Result<(), Vec<ServerError>> {
         match &document.check {
             StaticCheck::TooManyFields(error) => Err(vec![error.clone()]),
             StaticCheck::Valid if request.variables.is_empty() => Ok(()),
@@ -338,8 +344,10 @@ impl Executor for GraphqlApi {
                 Ok(document) if refusal.is_empty() => {
                     api.run_stream(request, document, session_data.unwrap_or_default())
                 }
-                _ => stream::once(async move { with_default_codes(Response::from_errors(refusal)) })
-                    .boxed(),
+                _ => {
+                    stream::once(async move { with_default_codes(Response::from_errors(refusal)) })
+                        .boxed()
+                }
             }
         })
         .flatten()

@@ -139,8 +139,7 @@ impl DocumentCache {
             (&self.misses, "miss")
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("signin_graphql_document_cache_total", "outcome" => outcome)
-            .increment(1);
+        metrics::counter!("signin_graphql_document_cache_total", "outcome" => outcome).increment(1);
     }
 
     /// Keeps `document` (unless its text is too long to keep), dropping
@@ -151,10 +150,7 @@ impl DocumentCache {
             return;
         }
         let mut inner = self.lock();
-        if let Some((text, old)) = inner
-            .by_text
-            .push(document.text.clone(), document.clone())
-        {
+        if let Some((text, old)) = inner.by_text.push(document.text.clone(), document.clone()) {
             // Either the same text prepared twice at once (replaced) or
             // the least recently used entry (evicted).
             inner.forget(&text, &old);
@@ -173,9 +169,7 @@ impl DocumentCache {
     pub fn mark_persisted(&self, document: &PreparedDocument) {
         let mut inner = self.lock();
         if inner.by_text.contains(&document.text) {
-            inner
-                .persisted
-                .insert(document.hash, document.text.clone());
+            inner.persisted.insert(document.hash, document.text.clone());
         }
     }
 

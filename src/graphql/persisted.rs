@@ -99,7 +99,9 @@ mod tests {
         assert_eq!(ok(serde_json::json!({ "persistedQuery": null })), None);
         assert_eq!(ok(serde_json::json!({ "other": 1 })), None);
         assert_eq!(
-            ok(serde_json::json!({ "persistedQuery": { "version": 1, "sha256Hash": hash.to_string() } })),
+            ok(
+                serde_json::json!({ "persistedQuery": { "version": 1, "sha256Hash": hash.to_string() } })
+            ),
             Some(hash)
         );
     }
@@ -108,7 +110,10 @@ mod tests {
     fn refuses_a_malformed_extension_naming_what_is_wrong() {
         let hash = QueryHash::of("{ me { id } }").to_string();
         for (json, says) in [
-            (serde_json::json!({ "persistedQuery": "x" }), "must be an object"),
+            (
+                serde_json::json!({ "persistedQuery": "x" }),
+                "must be an object",
+            ),
             (
                 serde_json::json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } }),
                 "Unsupported persisted query version 2",

@@ -116,7 +116,10 @@ mod tests {
         // Resolving `me` would need the schema's data, which this schema
         // does not have: passing shows nothing ran.
         let doc = parse("{ me { id username } }");
-        assert_eq!(validator.validate(&doc, Variables::default(), None).await, Ok(()));
+        assert_eq!(
+            validator.validate(&doc, Variables::default(), None).await,
+            Ok(())
+        );
         let mutation = parse("mutation { signIn { record { streak } } }");
         assert_eq!(
             validator
@@ -148,7 +151,9 @@ mod tests {
     #[tokio::test]
     async fn checks_variable_values_against_their_arguments() {
         let validator = Validator::new(true);
-        let doc = parse("query($n: Int) { searchUsers(query: \"a\", first: $n) { pageInfo { hasNextPage } } }");
+        let doc = parse(
+            "query($n: Int) { searchUsers(query: \"a\", first: $n) { pageInfo { hasNextPage } } }",
+        );
         let without = validator.validate(&doc, Variables::default(), None).await;
         let wrong = validator
             .validate(&doc, variables(serde_json::json!({ "n": "ten" })), None)

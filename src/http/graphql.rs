@@ -30,8 +30,8 @@ use serde_json::json;
 
 use super::media::{self, ResponseMedia};
 use super::{ws, HttpState};
-use crate::graphql::documents::PreparedDocument;
 use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
+use crate::graphql::documents::PreparedDocument;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";

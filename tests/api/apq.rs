@@ -283,7 +283,12 @@ async fn a_hash_that_is_not_the_querys_is_refused_and_nothing_is_stored() {
         let answer = client
             .post(json!({ "query": ME, "extensions": extensions }))
             .await;
-        assert_eq!(error_code(&answer.body), "BAD_USER_INPUT", "{}", answer.body);
+        assert_eq!(
+            error_code(&answer.body),
+            "BAD_USER_INPUT",
+            "{}",
+            answer.body
+        );
         let message = answer.body["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains(says), "{message}");
     }
@@ -353,16 +358,17 @@ async fn each_document_text_is_parsed_and_validated_once() {
     let second = app.exec(Some(&token), "{ noSuchField }", json!({})).await;
     assert_eq!(error_code(&first), "BAD_USER_INPUT");
     assert_eq!(first, second);
-    assert!(first.get("data").is_none() || first["data"].is_null(), "{first}");
+    assert!(
+        first.get("data").is_none() || first["data"].is_null(),
+        "{first}"
+    );
     assert_eq!(api.validations() - before, 1);
 
     // With variables, the rule that reads their values runs each time: a
     // wrong value is still refused before anything runs.
     let typed = "query T($n: String!) { __type(name: $n) { name } }";
     let before = api.validations();
-    let right = app
-        .exec(Some(&token), typed, json!({ "n": "Query" }))
-        .await;
+    let right = app.exec(Some(&token), typed, json!({ "n": "Query" })).await;
     assert_eq!(right["data"]["__type"]["name"], "Query");
     let wrong = app.exec(Some(&token), typed, json!({ "n": 5 })).await;
     assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
