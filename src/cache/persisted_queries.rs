@@ -134,6 +134,26 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_query_over_the_limit_is_not_stored() {
+        // Nothing listens there: a query over the limit must not even ask.
+        let pool = super::super::connect("redis://127.0.0.1:1", 1, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let store = PersistedQueryStore::new(pool, RedisKeys::new("t"));
+        let long = "x".repeat(MAX_QUERY_BYTES + 1);
+        assert!(matches!(
+            store.put(&QueryHash::of(&long), &long).await,
+            Ok(false)
+        ));
+        let short = "{ __typename }";
+        assert!(store.put(&QueryHash::of(short), short).await.is_err());
+        assert_eq!(
+            store.key(&QueryHash::of(short)),
+            "t:apq:7f56e67dd21ab3f30d1ff8b7bed08893f0a0db86449836189b361dd1e56ddb4b"
+        );
+    }
+
     #[test]
     fn reads_only_64_hex_digits() {
         let valid = "a".repeat(64);

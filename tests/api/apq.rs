@@ -397,3 +397,77 @@ async fn the_document_cache_is_bounded() {
     app.exec(None, "{ a0: __typename }", json!({})).await;
     assert_eq!(app.api.document_cache_stats().misses, misses + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_too_long_to_store_still_runs() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let client = Client::new(server.addr.port(), None);
+    // 70 KB of comment: over the 64 KiB a stored query may have.
+    let long = format!("# {}\n{{ long: __typename }}", "x".repeat(70_000));
+    let hash = sha256(&long);
+    let answer = client
+        .post(json!({ "query": long, "extensions": apq(&hash) }))
+        .await;
+    assert_no_errors(&answer.body);
+    assert_eq!(answer.body["data"]["long"], "Query");
+    assert_not_found(&client.post(json!({ "extensions": apq(&hash) })).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persisted_query_runs_over_websocket_too() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = TestApp::new().await;
+    let (token, _) = app.register("apq_ws").await;
+    let server = app.serve(false).await;
+    let port = server.addr.port();
+    let hash = sha256(ME);
+    let answer = Client::new(port, Some(&token))
+        .post(json!({ "query": ME, "extensions": apq(&hash) }))
+        .await;
+    assert_no_errors(&answer.body);
+
+    let mut request = format!("ws://127.0.0.1:{port}/graphql")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    for message in [
+        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
+        json!({ "type": "subscribe", "id": "known", "payload": { "extensions": apq(&hash) } }),
+        json!({ "type": "subscribe", "id": "unknown", "payload": { "extensions": apq(&sha256("{ x: __typename }")) } }),
+    ] {
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    while seen.len() < 2 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("an answer in time")
+            .expect("the connection stays open")
+            .unwrap();
+        let Message::Text(text) = frame else { continue };
+        let message: Value = serde_json::from_str(&text).unwrap();
+        if let Some(id) = message["id"].as_str() {
+            if message["type"] != "complete" {
+                seen.insert(id.to_owned(), message);
+            }
+        }
+    }
+    assert_eq!(seen["known"]["type"], "next", "{seen:?}");
+    assert_eq!(seen["known"]["payload"]["data"]["me"]["username"], "apq_ws");
+    assert_eq!(seen["unknown"]["type"], "error", "{seen:?}");
+    assert_eq!(
+        seen["unknown"]["payload"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+}
