@@ -17,7 +17,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::ServerError;
 use lru::LruCache;
 
-use super::api::selected_operation;
+use super::operations::selected_operation;
 use crate::cache::persisted_queries::QueryHash;
 
 /// What the checks that depend on the text alone found.

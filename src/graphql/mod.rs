@@ -8,6 +8,7 @@ pub mod errors;
 pub mod guards;
 pub mod loaders;
 pub mod mutation;
+pub mod operations;
 pub mod persisted;
 pub mod query;
 pub mod read_ahead;
