@@ -7,6 +7,7 @@ mod process;
 
 mod accounts;
 mod admin;
+mod apq;
 mod architecture;
 mod cache;
 mod cli;
