@@ -492,18 +492,24 @@ async fn a_worker_process_serves_health_and_metrics() {
             .status(),
         200
     );
-    let metrics = client()
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("signin_jobs_total{outcome=\"credited\"} 3"),
-        "{metrics}"
-    );
+    // The job counts itself after its transaction commits, so the last
+    // count may land a moment after the database says "credited".
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = client()
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("signin_jobs_total{outcome=\"credited\"} 3") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
         client()
             .get(format!("{base}/graphql"))
