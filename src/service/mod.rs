@@ -5,8 +5,10 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_audit;
 pub mod cached;
 pub mod error;
+pub mod export;
 pub mod page;
 pub mod sign_in;
 pub mod wallet;

@@ -7,9 +7,11 @@ mod process;
 
 mod accounts;
 mod admin;
+mod admin_audit;
 mod architecture;
 mod cache;
 mod cli;
+mod export;
 mod http;
 mod jobs;
 mod migrations;
