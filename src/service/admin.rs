@@ -77,9 +77,15 @@ pub async fn delete_user(
     let mut conn = state.db().await?;
     let deleted = conn
         .transaction::<_, Unchanged, _>(async |conn| {
+            match users::find(conn, user_id).await? {
+                None => return Err(ServiceError::NotFound("user").into()),
+                Some(user) if user.deleted_at.is_some() => return Err(Unchanged::Nothing),
+                Some(_) => {}
+            }
             admin_audit::append(conn, entry.clone()).await?;
-            // The row lock this takes orders concurrent deletions: the
-            // second finds the user deleted and rolls its entry back.
+            // The row lock this takes orders concurrent deletions: the one
+            // that comes second finds the user deleted and rolls its entry
+            // back.
             if users::soft_delete(conn, user_id, now).await? {
                 Ok(())
             } else {
@@ -95,11 +101,8 @@ pub async fn delete_user(
                 .await;
             Ok(true)
         }
+        Err(Unchanged::Nothing) => Ok(false),
         Err(Unchanged::Failed(e)) => Err(e),
-        Err(Unchanged::Nothing) => match users::find(&mut conn, user_id).await? {
-            Some(_) => Ok(false),
-            None => Err(ServiceError::NotFound("user")),
-        },
     }
 }
 
@@ -108,6 +111,12 @@ pub async fn delete_user(
 enum Unchanged {
     Nothing,
     Failed(ServiceError),
+}
+
+impl From<ServiceError> for Unchanged {
+    fn from(error: ServiceError) -> Self {
+        Unchanged::Failed(error)
+    }
 }
 
 impl From<StoreError> for Unchanged {
@@ -146,6 +155,12 @@ pub async fn set_role(
     let mut conn = state.db().await?;
     let user = conn
         .transaction::<_, Unchanged, _>(async |conn| {
+            // Only a live user has a role to set (and an id the entry may
+            // name).
+            users::find(conn, user_id)
+                .await?
+                .filter(|u| u.deleted_at.is_none())
+                .ok_or(Unchanged::Nothing)?;
             admin_audit::append(conn, entry.clone()).await?;
             users::set_role(conn, user_id, role)
                 .await?

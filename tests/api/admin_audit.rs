@@ -126,6 +126,26 @@ async fn each_admin_action_writes_one_entry_with_its_arguments() {
         .await;
     assert_eq!(again["data"]["deleteUser"], false, "{again}");
     assert_eq!(count(&app).await, 4);
+    // Refused: an unknown or deleted user, an admin deleting themselves.
+    let r = app
+        .exec(Some(&root), delete, json!({ "id": "31337" }))
+        .await;
+    assert_eq!(error_code(&r), "NOT_FOUND", "{r}");
+    let r = app
+        .exec(Some(&root), delete, json!({ "id": root_id.to_string() }))
+        .await;
+    assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r}");
+    for target in ["31337".to_owned(), ada.to_string()] {
+        let r = app
+            .exec(
+                Some(&root),
+                "mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { role } }",
+                json!({ "id": target }),
+            )
+            .await;
+        assert_eq!(error_code(&r), "NOT_FOUND", "{r}");
+    }
+    assert_eq!(count(&app).await, 4, "a refused action writes no entry");
 
     let entries = log(&app, &root, None, None).await;
     assert_eq!(
