@@ -42,7 +42,7 @@ impl AdminAuditEntry {
         self.0.action.as_str()
     }
 
-    /// Null when the action was taken from the command line.
+    /// Null when the action was taken from the command line, or when that admin has been deleted since (see actorId).
     async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
         live_user(ctx, self.0.actor_id).await
     }
