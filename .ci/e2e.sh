@@ -36,6 +36,7 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null &&
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat build/e2e-server.log; exit 1; }
 
 BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$PWD/build/screenshots" node web-playground/tests/e2e.mjs
+BIN="$BIN" BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$PWD/build/screenshots" node web-playground/tests/admin-e2e.mjs
 
 # GraphQL-over-HTTP conformance (the graphql-http package's server audit).
 [ -d tests/graphql-http/node_modules/graphql-http ] || (cd tests/graphql-http && npm ci --no-audit --no-fund --loglevel=error)

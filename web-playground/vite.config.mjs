@@ -5,7 +5,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 // Multi-page build. The output in dist/ is committed and embedded into the Rust
 // binary, which serves dist/index.html at `/`, dist/playground.html at
-// `/playground` and dist/assets/* at `/assets/*`. Keep it reproducible: no
+// `/playground`, dist/admin.html at `/admin` and dist/assets/* at `/assets/*`. Keep it reproducible: no
 // source maps, content-hashed file names, nothing time-dependent.
 export default defineConfig({
   base: '/',
@@ -30,6 +30,7 @@ export default defineConfig({
       input: {
         index: here('./index.html'),
         playground: here('./playground.html'),
+        admin: here('./admin.html'),
       },
       // Radix UI and framer-motion start with "use client" (a React Server
       // Components marker that means nothing in a browser bundle).

@@ -1,6 +1,6 @@
-//! The check-in page (`/`) and GraphiQL (`/playground`), built from
-//! `web-playground/` and embedded in the binary: nothing is loaded from
-//! another host, so both work with no internet access.
+//! The check-in page (`/`), the admin page (`/admin`) and GraphiQL
+//! (`/playground`), built from `web-playground/` and embedded in the binary:
+//! nothing is loaded from another host, so they work with no internet access.
 
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -50,6 +50,12 @@ fn file(path: &str, cache: &'static str) -> Response {
 
 pub async fn check_in_page() -> Response {
     file("index.html", "no-cache")
+}
+
+/// The admin page. Served to anyone: it asks for an admin login itself, and
+/// every query it makes is checked by the API (a `USER` sees "admins only").
+pub async fn admin_page() -> Response {
+    file("admin.html", "no-cache")
 }
 
 pub async fn playground(State(state): State<HttpState>) -> Response {

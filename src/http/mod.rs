@@ -59,6 +59,7 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/", get(assets::check_in_page))
         .route("/playground", get(assets::playground))
+        .route("/admin", get(assets::admin_page))
         .route("/assets/{name}", get(assets::asset))
         .route("/admin/export/sign-ins.csv", get(export::sign_ins))
         .route("/admin/export/stats.csv", get(export::stats))

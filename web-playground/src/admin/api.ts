@@ -1,0 +1,106 @@
+// What the admin page needs beyond the check-in page's GraphQL client: the
+// shared session, sentences for error codes, and the CSV downloads.
+import { ApiError, toApiError } from '../checkin/api';
+
+/** The check-in page's storage key: one login serves both pages. */
+const STORAGE_KEY = 'signin-rewards.session';
+
+export interface Session { token: string; expiresAt: string; username: string }
+
+export function loadSession(): Session | null {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as Session;
+    if (!s || typeof s.token !== 'string' || !s.token) return null;
+    const exp = Date.parse(s.expiresAt);
+    if (Number.isFinite(exp) && exp <= Date.now()) {
+      localStorage.removeItem(STORAGE_KEY);
+      return null;
+    }
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(s: Session | null): void {
+  try {
+    if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+    else localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Storage disabled: the session then lasts for this page only.
+  }
+}
+
+const MESSAGES: Record<string, string> = {
+  INVALID_CREDENTIALS: 'Wrong username or password.',
+  RATE_LIMITED: 'Too many attempts. Wait a little and try again.',
+  UNAUTHENTICATED: 'Your session has ended. Please log in again.',
+  FORBIDDEN: 'Only admins may do that.',
+  NOT_FOUND: 'That no longer exists. Reload to see the current state.',
+  SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again in a moment.',
+  INTERNAL_SERVER_ERROR: 'The server ran into a problem. Try again; if it keeps happening, check its logs.',
+  IDEMPOTENCY_CONFLICT: 'That request was already made with different values.',
+  LIMIT_REACHED: 'A limit was reached.',
+};
+
+/**
+ * A sentence for a person. BAD_USER_INPUT messages name the wrong input and
+ * are written for people, so they are shown as they are; everything else is
+ * chosen by `extensions.code`.
+ */
+export function humanMessage(err: unknown): string {
+  const e = toApiError(err);
+  if (e.code === 'BAD_USER_INPUT' || e.code === 'NETWORK') {
+    const text = e.message || 'Some of the input was not accepted.';
+    return /[.!?]$/.test(text) ? capitalize(text) : `${capitalize(text)}.`;
+  }
+  return MESSAGES[e.code] ?? 'Something went wrong. Please try again.';
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * Downloads `path` with the bearer token (a plain link cannot send the
+ * Authorization header) and hands the body to the browser as a file.
+ * Returns the number of bytes saved.
+ */
+export async function downloadWithToken(path: string, token: string, filename: string): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError('Cannot reach the server. Check your connection and try again.', 'NETWORK');
+  }
+  if (!res.ok) {
+    // The service explains a 400 in a line that names the parameter.
+    const text = (await res.text().catch(() => '')).trim().split('\n')[0] ?? '';
+    if (res.status === 400) {
+      throw new ApiError(text ? `The export was refused (${text})` : 'The date range was not accepted', 'BAD_USER_INPUT');
+    }
+    if (res.status === 401) throw new ApiError('', 'UNAUTHENTICATED');
+    if (res.status === 403) throw new ApiError('', 'FORBIDDEN');
+    if (res.status === 503) throw new ApiError('', 'SERVICE_UNAVAILABLE');
+    throw new ApiError(`The download failed: the server answered ${res.status}.`, 'NETWORK');
+  }
+  let blob: Blob;
+  try {
+    blob = await res.blob();
+  } catch {
+    throw new ApiError('The download was cut off before it finished. Try again.', 'NETWORK');
+  }
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Give the browser time to start saving before the URL goes away.
+  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return blob.size;
+}

@@ -1,0 +1,127 @@
+// The sign-in chart (Chart.js, bundled; only the parts used are registered so
+// the bundle stays small). Bars: people who signed in per day, stacked by cycle
+// day. Lines on a second axis: rewards and milestone bonuses paid (points).
+// Chart.js draws on a canvas and sets only inline style attributes, which the
+// service's Content-Security-Policy allows ('unsafe-inline' styles, no eval).
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LineController,
+  LineElement,
+  LinearScale,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+} from 'chart.js';
+
+Chart.register(BarController, BarElement, CategoryScale, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip);
+
+export interface DailyStats {
+  date: string;
+  signedIn: number;
+  byCycleDay: number[];
+  rewardTotal: number;
+  makeUps: number;
+  frozen: number;
+  milestoneBonusTotal: number;
+}
+
+/** Day 1 light to day 7 dark: a longer streak reads as a deeper colour. */
+const DAY_COLOURS = ['#b3d4f5', '#94c0ee', '#74abe6', '#5596dc', '#3a80cf', '#2769b7', '#1b5193'];
+const REWARD_COLOUR = '#e08a1e';
+const BONUS_COLOUR = '#b5399b';
+
+let chart: { destroy(): void } | null = null;
+
+function dark(): boolean {
+  return window.matchMedia?.('(prefers-color-scheme: dark)').matches ?? false;
+}
+
+/** Draws (or redraws) the chart for `days`, oldest first. */
+export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void {
+  const labels = days.map((d) => d.date.slice(5));
+  const bars: ChartDataset<'bar', number[]>[] = DAY_COLOURS.map((colour, i) => ({
+    type: 'bar',
+    label: `Day ${i + 1}`,
+    data: days.map((d) => d.byCycleDay[i] ?? 0),
+    backgroundColor: colour,
+    stack: 'signed-in',
+    yAxisID: 'people',
+    order: 2,
+  }));
+  const line = (label: string, colour: string, data: number[]): ChartDataset<'line', number[]> => ({
+    type: 'line',
+    label,
+    data,
+    borderColor: colour,
+    backgroundColor: colour,
+    borderWidth: 2,
+    pointRadius: days.length > 60 ? 0 : 2,
+    tension: 0.2,
+    yAxisID: 'points',
+    order: 1,
+  });
+  const datasets = [
+    ...bars,
+    line('Rewards paid', REWARD_COLOUR, days.map((d) => d.rewardTotal)),
+    line('Milestone bonuses', BONUS_COLOUR, days.map((d) => d.milestoneBonusTotal)),
+  ] as ChartDataset<'bar', number[]>[];
+
+  // The data set is small (at most 366 days): a fresh chart is simpler than patching one.
+  chart?.destroy();
+  const text = dark() ? '#d0d4da' : '#3b4350';
+  const grid = dark() ? 'rgba(255,255,255,0.1)' : 'rgba(0,0,0,0.08)';
+  // A bar chart whose two last data sets are drawn as lines (a Chart.js mixed chart).
+  chart = new Chart<'bar', number[], string>(canvas, {
+    type: 'bar',
+    data: { labels, datasets },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: { duration: 300 },
+      interaction: { mode: 'index', intersect: false },
+      color: text,
+      plugins: {
+        legend: {
+          position: 'bottom',
+          // Day 1..7 first, as the bars stack, then the two lines.
+          labels: { boxWidth: 12, color: text, sort: (a, b) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0) },
+        },
+        tooltip: {
+          callbacks: {
+            title: (items) => days[items[0]?.dataIndex ?? 0]?.date ?? '',
+            footer: (items) => {
+              const d = days[items[0]?.dataIndex ?? 0];
+              return d ? `${d.signedIn} signed in · ${d.makeUps} made up · ${d.frozen} frozen` : '';
+            },
+          },
+        },
+      },
+      scales: {
+        x: { stacked: true, ticks: { color: text, maxRotation: 0, autoSkip: true }, grid: { display: false } },
+        people: {
+          type: 'linear',
+          position: 'left',
+          stacked: true,
+          beginAtZero: true,
+          title: { display: true, text: 'people signed in', color: text },
+          ticks: { color: text, precision: 0 },
+          grid: { color: grid },
+        },
+        points: {
+          type: 'linear',
+          position: 'right',
+          beginAtZero: true,
+          title: { display: true, text: 'points paid', color: text },
+          ticks: { color: text, precision: 0 },
+          grid: { drawOnChartArea: false },
+        },
+      },
+    },
+  });
+  canvas.dataset.days = String(days.length);
+  canvas.dataset.signedIn = String(days.reduce((acc, d) => acc + d.signedIn, 0));
+}

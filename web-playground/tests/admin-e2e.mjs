@@ -1,0 +1,376 @@
+#!/usr/bin/env node
+// Browser test of the admin page (/admin) against a running signin-rewards service.
+//
+//   BIN=target/debug/signin-rewards BASE_URL=http://127.0.0.1:8000 \
+//     SCREENSHOT_DIR=build/screenshots node web-playground/tests/admin-e2e.mjs
+//
+// Needs the service's environment (DATABASE_URL, REDIS_URL, ...) to run
+// `$BIN create-admin`, as .ci/e2e.sh provides. Makes a few sign-ins and wallet
+// adjustments through the API, then in Debian's Chromium (playwright-core):
+// logs in as the admin, sees the chart drawn with those sign-ins, publishes a
+// campaign and sees it listed, cancels a planned base schedule, reads the audit
+// log with its filters and "More" paging, downloads both CSV exports and checks
+// their header rows, and sees "admins only" as a USER. Any browser console
+// error, page error, failed request, request to another host or HTTP status
+// >= 400 fails the run. Saves admin.png; prints `admin-e2e: N passed, M failed`.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+const BASE_ORIGIN = new URL(BASE_URL).origin;
+const BIN = path.resolve(process.env.BIN || 'target/debug/signin-rewards');
+const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'build/screenshots');
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const PASSWORD = 'correct-horse-battery';
+const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 180_000);
+const SIGN_INS_HEADER = 'user_id,username,date,cycle_day,streak,reward,made_up,credited';
+const STATS_HEADER = 'date,signed_in,day1,day2,day3,day4,day5,day6,day7,reward_total,make_ups,frozen,milestone_bonus_total';
+/** More than one page of the audit log (the page shows 20 at a time). */
+const ADJUSTMENTS = 22;
+
+let passed = 0;
+let failed = 0;
+let browser;
+
+function finish(code) {
+  console.log(`admin-e2e: ${passed} passed, ${failed} failed`);
+  process.exit(code);
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`FAIL: the whole run took longer than ${TOTAL_TIMEOUT_MS} ms`);
+  failed += 1;
+  browser?.close().catch(() => {});
+  finish(1);
+}, TOTAL_TIMEOUT_MS);
+
+// ------------------------------------------------------------------ problem tracking
+
+const problems = [];
+
+function watch(page, label) {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      const loc = msg.location();
+      problems.push(`[${label}] console error: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`[${label}] page error: ${e.message}`));
+  page.on('request', (req) => {
+    const url = req.url();
+    if (/^(data|blob):/.test(url)) return;
+    if (new URL(url).origin !== BASE_ORIGIN) problems.push(`[${label}] request to another host: ${req.method()} ${url}`);
+  });
+  page.on('requestfailed', (req) => {
+    problems.push(`[${label}] request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText || 'unknown'}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`[${label}] HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+  });
+}
+
+async function step(name, fn) {
+  try {
+    await fn();
+    if (problems.length > 0) throw new Error(`browser reported problems:\n  - ${problems.join('\n  - ')}`);
+    passed += 1;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed += 1;
+    let text = String(e?.stack || e);
+    if (problems.length > 0 && !text.includes('browser reported problems')) {
+      text += `\nbrowser reported problems:\n  - ${problems.join('\n  - ')}`;
+    }
+    console.error(`FAIL ${name}\n     ${text.split('\n').join('\n     ')}`);
+    throw e;
+  }
+}
+
+async function until(what, fn, timeoutMs = 10_000, intervalMs = 150) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+// ------------------------------------------------------------------ the API, from node
+
+async function api(query, variables, token) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${BASE_URL}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const body = await res.json();
+  if (body.errors?.length) throw new Error(`${query.slice(0, 40)}…: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+const REGISTER = 'mutation($u: String!, $p: String!) { register(username: $u, password: $p) { token user { id } } }';
+const LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token user { id } } }';
+
+function addDays(date, days) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function tag() {
+  return randomBytes(4).toString('hex');
+}
+
+// ------------------------------------------------------------------ the run
+
+async function main() {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const run = tag();
+  const adminName = `admin_${run}`;
+  const users = [];
+  let admin;
+  let today;
+
+  await step('setup: three users sign in, an admin from the command line, wallet adjustments', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const u = `adm_e2e_${run}_${i}`;
+      const { register } = await api(REGISTER, { u, p: PASSWORD });
+      const { signIn } = await api('mutation { signIn { record { date } } }', {}, register.token);
+      today = signIn.record.date;
+      users.push({ name: u, id: register.user.id, token: register.token });
+    }
+    execFileSync(BIN, ['create-admin', '--username', adminName], {
+      env: { ...process.env, SIGNIN_ADMIN_PASSWORD: PASSWORD },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const { login } = await api(LOGIN, { u: adminName, p: PASSWORD });
+    admin = { id: login.user.id, token: login.token };
+    for (let i = 0; i < ADJUSTMENTS; i += 1) {
+      await api(
+        'mutation($id: ID!, $k: String!) { adjustWallet(userId: $id, amount: 5, idempotencyKey: $k, note: "e2e goodwill") { id } }',
+        { id: users[0].id, k: `e2e-${run}-${i}` },
+        admin.token,
+      );
+    }
+  });
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
+  const page = await context.newPage();
+  watch(page, 'admin');
+
+  await step('admin page loads with the CSP and asks for a login', async () => {
+    const res = await page.goto(`${BASE_URL}/admin`, { waitUntil: 'load' });
+    if (res?.status() !== 200) throw new Error(`GET /admin answered ${res?.status()}`);
+    const csp = res.headers()['content-security-policy'] || '';
+    if (!csp.includes("script-src 'self'")) throw new Error(`no script-src 'self' CSP on /admin: ${csp}`);
+    await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
+  });
+
+  await step('admin logs in and sees the dashboard', async () => {
+    await page.fill('[data-testid=username]', adminName);
+    await page.fill('[data-testid=password]', PASSWORD);
+    await page.click('[data-testid=login]');
+    await page.waitForSelector('[data-testid=dashboard]', { state: 'visible' });
+    const who = await page.textContent('[data-testid=who-name]');
+    if (!who?.includes(adminName)) throw new Error(`who-name is ${who}`);
+  });
+
+  await step('the chart is drawn with the sign-ins of the range', async () => {
+    const { signInStats } = await api(
+      'query($f: Date!, $t: Date!) { signInStats(from: $f, to: $t) { signedIn } }',
+      { f: addDays(today, -29), t: today }, admin.token,
+    );
+    const expected = signInStats.reduce((a, d) => a + d.signedIn, 0);
+    if (expected < 3) throw new Error(`signInStats counts ${expected} sign-ins, expected at least 3`);
+    await until('the chart data', async () =>
+      (await page.getAttribute('[data-testid=chart]', 'data-signed-in')) === String(expected));
+    if ((await page.getAttribute('[data-testid=chart]', 'data-days')) !== '30') throw new Error('the chart should show 30 days');
+    const total = await page.textContent('[data-testid=total-signed-in]');
+    if (Number(total?.replace(/\D/g, '')) !== expected) throw new Error(`total sign-ins shows ${total}, expected ${expected}`);
+    // Something is painted in the bars' colours: Chart.js really drew, under the CSP.
+    await page.waitForTimeout(500); // the 300 ms animation
+    const painted = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid=chart]');
+      const ctx = c.getContext('2d');
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      let bars = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        // Day 1's colour #b3d4f5 (today's sign-ins of new users are all day 1).
+        if (Math.abs(data[i] - 0xb3) < 6 && Math.abs(data[i + 1] - 0xd4) < 6 && Math.abs(data[i + 2] - 0xf5) < 6 && data[i + 3] > 200) bars += 1;
+      }
+      return { bars, width: c.width, height: c.height };
+    });
+    if (painted.width < 300 || painted.height < 200) throw new Error(`canvas is ${painted.width}x${painted.height}`);
+    if (painted.bars < 20) throw new Error(`no day-1 bar painted on the canvas (${painted.bars} pixels)`);
+  });
+
+  await step('a range with the start after the end is explained, not sent', async () => {
+    await page.fill('[data-testid=from]', addDays(today, 1));
+    await page.fill('[data-testid=to]', today);
+    await page.click('[data-testid=show-stats]');
+    await until('the range message', async () =>
+      /start date must not be after the end date/.test((await page.textContent('[data-testid=stats-error]')) || ''));
+    await page.fill('[data-testid=from]', addDays(today, -29));
+    await page.click('[data-testid=show-stats]');
+    await page.waitForSelector('[data-testid=stats-error]', { state: 'hidden' });
+  });
+
+  for (const [kind, header, expectName] of [
+    ['sign-ins', SIGN_INS_HEADER, users[0]?.name],
+    ['stats', STATS_HEADER, today],
+  ]) {
+    await step(`${kind}.csv downloads with the token and starts with its header row`, async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 10_000 }),
+        page.click(`[data-testid=export-${kind}]`),
+      ]);
+      const name = download.suggestedFilename();
+      if (name !== `${kind}-${addDays(today, -29)}-${today}.csv`) throw new Error(`file name ${name}`);
+      const text = readFileSync(await download.path(), 'utf8');
+      const lines = text.split('\r\n');
+      if (lines[0] !== header) throw new Error(`header row is ${JSON.stringify(lines[0])}`);
+      if (!text.includes(expectName)) throw new Error(`${kind}.csv lacks ${expectName}:\n${text.slice(0, 500)}`);
+      await until('the saved message', async () =>
+        /Saved/.test((await page.textContent('[data-testid=export-status]')) || ''));
+    });
+  }
+
+  await step('the audit log shows the newest entries first, with "More" paging', async () => {
+    await until('20 audit rows', async () => (await page.locator('[data-testid=audit-row]').count()) === 20);
+    const first = await page.locator('[data-testid=audit-row]').first().innerText();
+    if (!/adjustWallet/.test(first) || !first.includes(adminName)) throw new Error(`newest entry: ${first}`);
+    await page.click('[data-testid=audit-more]');
+    // 22 adjustments + create-admin (+ entries of other tests of this database).
+    await until('the second page', async () => (await page.locator('[data-testid=audit-row]').count()) >= ADJUSTMENTS + 1, 5_000);
+    const all = await page.locator('[data-testid=audit-row]').allInnerTexts();
+    if (!all.some((r) => r.includes('create-admin') && r.includes('command line'))) {
+      throw new Error('no create-admin entry from the command line');
+    }
+  });
+
+  await step('the audit filters: by actor, by target user', async () => {
+    await page.fill('[data-testid=actor-id]', admin.id);
+    await page.click('[data-testid=audit-filter]');
+    await until('only the admin\'s entries', async () => {
+      const rows = await page.locator('[data-testid=audit-row]').allInnerTexts();
+      return rows.length === 20 && rows.every((r) => r.includes(adminName)) && !rows.some((r) => r.includes('create-admin'));
+    });
+    await page.click('[data-testid=audit-clear]');
+    await page.fill('[data-testid=target-id]', users[1].id);
+    await page.click('[data-testid=audit-filter]');
+    await until('no entry about a user no admin touched', async () =>
+      (await page.locator('[data-testid=audit-row]').count()) === 0 && await page.isVisible('#audit-empty'));
+    await page.fill('[data-testid=target-id]', 'abc');
+    await page.click('[data-testid=audit-filter]');
+    await until('the id message', async () =>
+      /digits only/.test((await page.textContent('[data-testid=audit-error]')) || ''));
+    await page.click('[data-testid=audit-clear]');
+    await until('the unfiltered log', async () => (await page.locator('[data-testid=audit-row]').count()) === 20);
+  });
+
+  if (!process.env.ADMIN_E2E_SKIP_SCHEDULES) await step('publish a campaign and see it listed, planned; an overlapping one is refused in words', async () => {
+    await page.waitForSelector('[data-testid=schedules]', { state: 'visible' });
+    await until('the first schedule (from SIGNIN_REWARDS)', async () =>
+      (await page.locator('[data-testid=schedule-row]').count()) >= 1);
+    await page.check('[data-testid=kind-campaign]');
+    await page.fill('[data-testid=effective-from]', addDays(today, 2));
+    await page.fill('[data-testid=effective-to]', addDays(today, 8));
+    for (let d = 1; d <= 7; d += 1) await page.fill(`[data-testid=reward-${d}]`, String(d * 20));
+    await page.fill('[data-testid=note]', `Double points week ${run}`);
+    await page.click('[data-testid=publish]');
+    const row = page.locator('[data-testid=schedule-row]', { hasText: `Double points week ${run}` });
+    await row.waitFor({ state: 'visible' });
+    const text = await row.innerText();
+    for (const want of ['Campaign', 'planned', addDays(today, 2), addDays(today, 8), '20 · 40 · 60 · 80 · 100 · 120 · 140', adminName]) {
+      if (!text.includes(want)) throw new Error(`campaign row lacks ${want}: ${text}`);
+    }
+    await until('the audit entry', async () =>
+      /publishRewardSchedule/.test(await page.locator('[data-testid=audit-row]').first().innerText()));
+
+    await page.fill('[data-testid=effective-from]', addDays(today, 5));
+    await page.fill('[data-testid=effective-to]', addDays(today, 6));
+    await page.fill('[data-testid=note]', 'overlapping');
+    await page.click('[data-testid=publish]');
+    await until('the refusal', async () =>
+      /effectiveFrom/.test((await page.textContent('[data-testid=schedules-error]')) || ''));
+  });
+
+  if (!process.env.ADMIN_E2E_SKIP_SCHEDULES) await step('cancel a planned base schedule', async () => {
+    await page.check('[data-testid=kind-base]');
+    await page.fill('[data-testid=effective-from]', addDays(today, 30));
+    await page.fill('[data-testid=note]', `Next month ${run}`);
+    await page.click('[data-testid=publish]');
+    const row = page.locator('[data-testid=schedule-row]', { hasText: `Next month ${run}` });
+    await row.waitFor({ state: 'visible' });
+    page.once('dialog', (d) => void d.accept());
+    await row.locator('[data-testid=cancel-schedule]').click();
+    await until('the cancelled badge', async () => /cancelled/.test(await row.innerText()));
+    if (await row.locator('[data-testid=cancel-schedule]').count() !== 0) throw new Error('a cancelled schedule still has a cancel button');
+    await until('the audit entry', async () =>
+      /cancelRewardSchedule/.test(await page.locator('[data-testid=audit-row]').first().innerText()));
+    await page.waitForSelector('[data-testid=schedules-error]', { state: 'hidden' });
+  });
+
+  await step('screenshot admin.png', async () => {
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'admin.png'), fullPage: true });
+  });
+
+  await step('a USER sees "admins only" and nothing of the dashboard', async () => {
+    const userContext = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    const userPage = await userContext.newPage();
+    watch(userPage, 'user');
+    await userPage.goto(`${BASE_URL}/admin`, { waitUntil: 'load' });
+    await userPage.fill('[data-testid=username]', users[2].name);
+    await userPage.fill('[data-testid=password]', PASSWORD);
+    await userPage.click('[data-testid=login]');
+    await userPage.waitForSelector('[data-testid=admins-only]', { state: 'visible' });
+    const text = await userPage.textContent('[data-testid=admins-only]');
+    if (!/admins only/i.test(text || '') || !text.includes(users[2].name)) throw new Error(`admins-only says: ${text}`);
+    if (await userPage.isVisible('[data-testid=dashboard]')) throw new Error('the dashboard is shown to a USER');
+    await userPage.screenshot({ path: path.join(SCREENSHOT_DIR, 'admin-user.png') });
+    await userContext.close();
+  });
+
+  await step('logging out returns to the login form', async () => {
+    await page.click('[data-testid=logout]');
+    await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
+    if (await page.isVisible('[data-testid=dashboard]')) throw new Error('dashboard still shown');
+  });
+
+  await context.close();
+  await browser.close();
+  browser = undefined;
+}
+
+main().then(
+  () => {
+    clearTimeout(watchdog);
+    finish(failed === 0 ? 0 : 1);
+  },
+  async (e) => {
+    clearTimeout(watchdog);
+    if (failed === 0) {
+      failed += 1;
+      console.error(`FAIL ${String(e?.stack || e)}`);
+    }
+    await browser?.close().catch(() => {});
+    finish(1);
+  },
+);
