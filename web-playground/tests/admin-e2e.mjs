@@ -182,6 +182,19 @@ async function main() {
     await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
   });
 
+  await step('a session the API no longer accepts ends in the login form, with a sentence', async () => {
+    await page.evaluate(() => localStorage.setItem('signin-rewards.session', JSON.stringify({
+      token: 'not-a-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), username: 'ghost',
+    })));
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
+    await until('the message', async () =>
+      /session has ended/.test((await page.textContent('[data-testid=error]')) || ''));
+    if (await page.evaluate(() => localStorage.getItem('signin-rewards.session')) !== null) {
+      throw new Error('the refused session is still stored');
+    }
+  });
+
   await step('admin logs in and sees the dashboard', async () => {
     await page.fill('[data-testid=username]', adminName);
     await page.fill('[data-testid=password]', PASSWORD);
@@ -251,6 +264,29 @@ async function main() {
     });
   }
 
+  await step('a range over 366 days is explained for the chart and the export, not sent', async () => {
+    const sent = [];
+    const onRequest = (req) => { if (req.url().includes('/admin/export/') || req.method() === 'POST') sent.push(req.url()); };
+    page.on('request', onRequest);
+    await page.fill('[data-testid=from]', addDays(today, -366));
+    await page.click('[data-testid=show-stats]');
+    await until('the range message', async () =>
+      /at most 366 days/.test((await page.textContent('[data-testid=stats-error]')) || ''));
+    await page.click('[data-testid=export-sign-ins]');
+    await until('the range message again', async () =>
+      /at most 366 days/.test((await page.textContent('[data-testid=stats-error]')) || ''));
+    page.off('request', onRequest);
+    if (sent.length) throw new Error(`requests sent for a refused range: ${sent.join(', ')}`);
+    // 366 days is allowed.
+    await page.fill('[data-testid=from]', addDays(today, -365));
+    await page.click('[data-testid=show-stats]');
+    await until('the 366-day chart', async () => (await page.getAttribute('[data-testid=chart]', 'data-days')) === '366');
+    await page.fill('[data-testid=from]', addDays(today, -29));
+    await page.click('[data-testid=show-stats]');
+    await until('the 30-day chart', async () => (await page.getAttribute('[data-testid=chart]', 'data-days')) === '30');
+    await page.waitForSelector('[data-testid=stats-error]', { state: 'hidden' });
+  });
+
   await step('the audit log shows the newest entries first, with "More" paging', async () => {
     await until('20 audit rows', async () => (await page.locator('[data-testid=audit-row]').count()) === 20);
     const first = await page.locator('[data-testid=audit-row]').first().innerText();
@@ -307,8 +343,9 @@ async function main() {
     await page.fill('[data-testid=effective-to]', addDays(today, 6));
     await page.fill('[data-testid=note]', 'overlapping');
     await page.click('[data-testid=publish]');
+    // BAD_USER_INPUT names effectiveFrom: the page says "Effective from: overlaps ...".
     await until('the refusal', async () =>
-      /effectiveFrom/.test((await page.textContent('[data-testid=schedules-error]')) || ''));
+      /^Effective from: .*overlap/.test((await page.textContent('[data-testid=schedules-error]')) || ''));
   });
 
   if (!process.env.ADMIN_E2E_SKIP_SCHEDULES) await step('cancel a planned base schedule', async () => {

@@ -53,14 +53,35 @@ const MESSAGES: Record<string, string> = {
 export function humanMessage(err: unknown): string {
   const e = toApiError(err);
   if (e.code === 'BAD_USER_INPUT' || e.code === 'NETWORK') {
-    const text = e.message || 'Some of the input was not accepted.';
-    return /[.!?]$/.test(text) ? capitalize(text) : `${capitalize(text)}.`;
+    let text = e.message || 'Some of the input was not accepted';
+    // "effectiveFrom: must be after today" names the argument the page's form calls "Effective from".
+    const argument = e.errors[0]?.extensions?.argument;
+    if (typeof argument === 'string' && text.startsWith(`${argument}: `)) {
+      text = `${FIELD_LABELS[argument] ?? argument}: ${text.slice(argument.length + 2)}`;
+    }
+    return sentence(text);
   }
   return MESSAGES[e.code] ?? 'Something went wrong. Please try again.';
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/** The page's names for the API's arguments. */
+const FIELD_LABELS: Record<string, string> = {
+  effectiveFrom: 'Effective from',
+  effectiveTo: 'Effective to',
+  rewards: 'Rewards',
+  note: 'Note',
+  from: 'From',
+  to: 'To',
+  actorId: 'Actor id',
+  targetUserId: 'Target user id',
+  id: 'Schedule',
+  username: 'Username',
+  password: 'Password',
+};
+
+function sentence(text: string): string {
+  const t = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 /**
@@ -79,7 +100,10 @@ export async function downloadWithToken(path: string, token: string, filename: s
     // The service explains a 400 in a line that names the parameter.
     const text = (await res.text().catch(() => '')).trim().split('\n')[0] ?? '';
     if (res.status === 400) {
-      throw new ApiError(text ? `The export was refused (${text})` : 'The date range was not accepted', 'BAD_USER_INPUT');
+      // "from: ..." names the query parameter, as a GraphQL error names its argument.
+      const argument = /^(\w+): /.exec(text)?.[1];
+      const message = text || 'the date range was not accepted';
+      throw new ApiError(message, 'BAD_USER_INPUT', [{ message, extensions: { code: 'BAD_USER_INPUT', argument } }]);
     }
     if (res.status === 401) throw new ApiError('', 'UNAUTHENTICATED');
     if (res.status === 403) throw new ApiError('', 'FORBIDDEN');

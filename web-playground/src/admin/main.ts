@@ -120,6 +120,8 @@ const dom = {
 const AUDIT_PAGE = 20;
 /** Days shown when the page opens, ending today. */
 const DEFAULT_RANGE_DAYS = 30;
+/** The longest range `signInStats` and the exports accept (inclusive). */
+const MAX_RANGE_DAYS = 366;
 
 const state = {
   session: loadSession() as Session | null,
@@ -262,6 +264,12 @@ function validRange(): { from: string; to: string } | null {
   }
   if (from > to) {
     show(dom.statsError, 'The start date must not be after the end date.');
+    return null;
+  }
+  // The API's limit, checked here too: a refused export would be an HTTP 400,
+  // which the browser also logs to its console.
+  if (addDays(from, MAX_RANGE_DAYS - 1) < to) {
+    show(dom.statsError, `The range may span at most ${MAX_RANGE_DAYS} days. Choose a later start or an earlier end.`);
     return null;
   }
   return { from, to };
