@@ -370,7 +370,8 @@ function renderSchedules(): void {
     kind.append(' ', badge);
     tr.append(
       kind,
-      td(s.effectiveFrom, 'nowrap'),
+      // The schedule read from SIGNIN_REWARDS is in force "from the beginning".
+      td(s.effectiveFrom <= '1970-01-01' ? 'the beginning' : s.effectiveFrom, 'nowrap'),
       td(s.effectiveTo ?? '—', 'nowrap'),
       td(s.rewards.join(' · '), 'nowrap num'),
       td(s.note),
