@@ -537,14 +537,26 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
 
   const c = await context.newPage();
   watch(c, 'protect-c');
+  // A stale tab: its live socket never gets past connection_init (the server is
+  // not reached), so it keeps showing what it loaded while tab C acts.
+  const d = await context.newPage();
+  await d.routeWebSocket(/\/graphql$/, () => {});
+  watch(d, 'protect-d');
+
   await step(`signing in on ${dayFive} uses a freeze for ${frozen}`, async () => {
-    await c.goto(`${BASE_URL}/`, { waitUntil: 'load' });
-    // The session from before the restart is still valid.
-    await c.locator('#dashboard').waitFor({ state: 'visible' });
+    for (const p of [c, d]) {
+      await p.goto(`${BASE_URL}/`, { waitUntil: 'load' });
+      // The session from before the restart is still valid.
+      await p.locator('#dashboard').waitFor({ state: 'visible' });
+      // Not signed in yet: the missed date is a make-up candidate, and the
+      // status already counts the run a freeze would protect.
+      await until(`cycle day 4 to be today and ${frozen} offered for a make-up`, async () =>
+        (await p.getAttribute('.cycle-day[data-day="4"]', 'data-date')) === dayFive
+        && await hasClass(p, '.cycle-day[data-day="4"]', 'today')
+        && (await p.locator(`#makeup-list li[data-date="${frozen}"] button`).count()) === 1
+        && (await p.getAttribute(`#history li[data-date="${frozen}"]`, 'data-state')) === 'missed', 10_000);
+    }
     await until('#live to report a connection', async () => c.locator('#live.on').count(), 10_000);
-    await until('cycle day 4 to be today', async () =>
-      (await c.getAttribute('.cycle-day[data-day="4"]', 'data-date')) === dayFive
-      && await hasClass(c, '.cycle-day[data-day="4"]', 'today'), 10_000);
     const reward = Number(await c.getAttribute('.cycle-day[data-day="4"]', 'data-reward'));
     await c.click('#signin');
     balance += reward;
@@ -554,6 +566,7 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
       && (await c.getAttribute(`#history li[data-date="${frozen}"]`, 'data-state')) === 'frozen'
       && (await c.getAttribute(`#history li[data-date="${missed}"]`, 'data-state')) === 'made-up'
       && (await c.getAttribute(`#history li[data-date="${dayFive}"]`, 'data-state')) === 'signed'
+      && (await c.locator('#makeup-list li').count()) === 0
       && await hasClass(c, '.cycle-day[data-day="4"]', 'done')
       && (await text(c, '#streak')) === '4 days'
       && (await text(c, '#balance')) === String(balance), 20_000, 250);
@@ -562,6 +575,23 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
     await c.screenshot({ path: path.join(SCREENSHOT_DIR, 'checkin-protection.png'), fullPage: true });
   });
 
+  await step('a stale tab making up the frozen date is told why not, then catches up', async () => {
+    if ((await d.locator(`#makeup-list li[data-date="${frozen}"] button`).count()) !== 1) {
+      throw new Error('the stale tab no longer offers the date (was it live after all?)');
+    }
+    await d.click(`#makeup-list li[data-date="${frozen}"] button`);
+    await until('#error to say the date needs no make-up (MAKE_UP_NOT_ALLOWED, NOT_MISSED)', async () => {
+      const t = await text(d, '#error');
+      if (t === 'That day is already signed in or covered by a streak freeze, so there is nothing to make up') return true;
+      throw new Error(`#error reads "${t}"`);
+    });
+    await until('the stale tab to re-read the status', async () =>
+      (await d.locator('#makeup-list li').count()) === 0
+      && (await d.getAttribute(`#history li[data-date="${frozen}"]`, 'data-state')) === 'frozen'
+      && (await text(d, '#balance')) === String(balance), 10_000);
+  });
+
+  quiet.add(d);
   quiet.add(c);
   await context.close();
 }
