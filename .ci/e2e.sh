@@ -54,7 +54,7 @@ export SIGNIN_TOKEN_TTL_SECS=864000
 # A milestone the browser test reaches (a 3-day streak) and one it shows next.
 export SIGNIN_MILESTONES="3:20,30:300"
 mkdir -p build
-export BIN E2E_PIDFILE="$PWD/build/e2e-server.pid" E2E_SERVER_LOG="$PWD/build/e2e-server.log"
+export BIN E2E_PIDFILE="$PWD/build/e2e-server-$$.pid" E2E_SERVER_LOG="$PWD/build/e2e-server.log"
 E2E_CLOCK_START=$(date -u -d "$(date -u +%F) 12:00:00" +%s)
 export E2E_CLOCK_START E2E_ADVANCE_CLOCK_CMD="bash $PWD/.ci/e2e.sh --advance-clock"
 export E2E_ADMIN_USERNAME=e2e_admin E2E_ADMIN_PASSWORD="e2e-admin-$$-$RANDOM$RANDOM"
