@@ -129,8 +129,7 @@ pub async fn make_up(
             .await?;
             // Later dates continue from the filled one.
             let later: Vec<_> = positions
-                .range(date.succ_opt().unwrap_or(date)..)
-                .filter(|(day, _)| **day > date)
+                .range((std::ops::Bound::Excluded(date), std::ops::Bound::Unbounded))
                 .collect();
             if !later.is_empty() {
                 let days: Vec<NaiveDate> = later.iter().map(|(d, _)| **d).collect();
