@@ -19,11 +19,45 @@ use crate::store::chain as chain_store;
 use crate::store::ledger::{self, Entry};
 use crate::store::sign_ins::{self, NewSignIn};
 
-/// What a call did: the first call's result, or that result found again
-/// for a replay of its key (which changes and announces nothing).
-enum Outcome<M, R> {
-    Made(M, ChainState),
-    Replayed(R, ChainState),
+/// What a call did.
+enum Outcome<T> {
+    /// The first call of its key: its result, the ledger row it wrote and
+    /// the user's chain after it.
+    Made(T, LedgerEntry, ChainState),
+    /// A replay of its key: the first call's result and the chain now (a
+    /// replay changes and announces nothing).
+    Replayed(T, ChainState),
+}
+
+impl<T> Outcome<T> {
+    /// The caller's answer, the result and the status now, after a first
+    /// call's change is counted (`counter`) and announced (`streakUpdated`,
+    /// `walletUpdated`).
+    async fn settle(
+        self,
+        state: &AppState,
+        user_id: UserId,
+        today: NaiveDate,
+        counter: &'static str,
+    ) -> (T, SignInStatus) {
+        let (rules, rewards) = (&state.config.protection, &state.config.rewards);
+        match self {
+            Outcome::Made(result, row, after) => {
+                metrics::counter!(counter).increment(1);
+                let status = after.status(today, rules, rewards);
+                state
+                    .after_commit
+                    .hand_over(
+                        Committed::default()
+                            .status_changed(user_id, status.clone())
+                            .ledger_appended(row),
+                    )
+                    .await;
+                (result, status)
+            }
+            Outcome::Replayed(result, now) => (result, now.status(today, rules, rewards)),
+        }
+    }
 }
 
 /// Fills the caller's missed `date` for `SIGNIN_MAKEUP_COST` points
@@ -129,8 +163,7 @@ pub async fn make_up(
             .await?;
             // Later dates continue from the filled one.
             let later: Vec<_> = positions
-                .range(date.succ_opt().unwrap_or(date)..)
-                .filter(|(day, _)| **day > date)
+                .range((std::ops::Bound::Excluded(date), std::ops::Bound::Unbounded))
                 .collect();
             if !later.is_empty() {
                 let days: Vec<NaiveDate> = later.iter().map(|(d, _)| **d).collect();
@@ -142,27 +175,13 @@ pub async fn make_up(
                     .collect();
                 chain_store::renumber(conn, user_id, &days, &cycle_days, &streaks).await?;
             }
-            Ok(Outcome::Made((row, fee_row), after))
+            Ok(Outcome::Made(row, fee_row, after))
         })
         .await?
     };
-    let rewards = &state.config.rewards;
-    match outcome {
-        Outcome::Made((row, fee_row), after) => {
-            metrics::counter!("signin_make_ups_total").increment(1);
-            let status = after.status(today, rules, rewards);
-            state
-                .after_commit
-                .hand_over(
-                    Committed::default()
-                        .status_changed(user_id, status.clone())
-                        .ledger_appended(fee_row),
-                )
-                .await;
-            Ok((row, status))
-        }
-        Outcome::Replayed(row, before) => Ok((row, before.status(today, rules, rewards))),
-    }
+    Ok(outcome
+        .settle(state, user_id, today, "signin_make_ups_total")
+        .await)
 }
 
 /// Buys one streak freeze for `SIGNIN_FREEZE_COST` points
@@ -216,25 +235,11 @@ pub async fn buy_freeze(
             let mut after = before;
             after.freezes_held = after.freezes_held.saturating_add(1);
             chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
-            Ok(Outcome::Made(row, after))
+            Ok(Outcome::Made(row.clone(), row, after))
         })
         .await?
     };
-    let rewards = &state.config.rewards;
-    match outcome {
-        Outcome::Made(row, after) => {
-            metrics::counter!("signin_streak_freezes_bought_total").increment(1);
-            let status = after.status(today, rules, rewards);
-            state
-                .after_commit
-                .hand_over(
-                    Committed::default()
-                        .status_changed(user_id, status.clone())
-                        .ledger_appended(row.clone()),
-                )
-                .await;
-            Ok((row, status))
-        }
-        Outcome::Replayed(row, before) => Ok((row, before.status(today, rules, rewards))),
-    }
+    Ok(outcome
+        .settle(state, user_id, today, "signin_streak_freezes_bought_total")
+        .await)
 }

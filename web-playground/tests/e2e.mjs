@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
@@ -17,7 +18,13 @@ const BASE_ORIGIN = new URL(BASE_URL).origin;
 const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'build/screenshots');
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const PASSWORD = 'correct-horse-battery';
-const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 180_000);
+const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 240_000);
+// Streak protection needs days to pass and points to spend: a command that
+// restarts the service with its clock N days after its first start (appended
+// argument N; .ci/e2e.sh provides it) and an admin who can adjust wallets.
+const ADVANCE_CLOCK_CMD = process.env.E2E_ADVANCE_CLOCK_CMD || '';
+const ADMIN_USERNAME = process.env.E2E_ADMIN_USERNAME || '';
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD || '';
 
 let passed = 0;
 let failed = 0;
@@ -144,6 +151,7 @@ async function main() {
   watch(page, 'checkin');
   const username = `e2e_${randomBytes(5).toString('hex')}`;
   let dayOneReward = 0;
+  let dayOneDate = '';
   let token = '';
 
   await step('check-in page loads logged out', async () => {
@@ -200,6 +208,7 @@ async function main() {
     await until(`#balance to become ${dayOneReward}`, async () =>
       (await page.textContent('#balance'))?.trim() === String(dayOneReward), 20_000, 250);
     await until('the reward in #transactions', async () => (await page.locator('#transactions li').count()) >= 1, 5_000);
+    dayOneDate = (await page.getAttribute('.cycle-day[data-day="1"]', 'data-date')) || '';
     const pushed = wsMessages('checkin', 'received').some(
       (m) => m.type === 'next' && m.payload?.data?.walletUpdated?.amount === dayOneReward);
     if (!pushed) throw new Error('no walletUpdated event arrived over the WebSocket');
@@ -310,8 +319,281 @@ async function main() {
 
   quiet.add(pg);
   await context.close();
+
+  if (ADVANCE_CLOCK_CMD && ADMIN_USERNAME && ADMIN_PASSWORD) {
+    await streakProtection(username, dayOneDate, dayOneReward);
+  } else {
+    console.log('skip streak protection (needs E2E_ADVANCE_CLOCK_CMD, E2E_ADMIN_USERNAME, E2E_ADMIN_PASSWORD: run .ci/e2e.sh)');
+  }
+
   await browser.close();
   browser = undefined;
+}
+
+// ------------------------------------------------------------------ streak protection
+
+/** A GraphQL call from the test itself (not the page), e.g. as the admin. */
+async function api(query, variables, token) {
+  const res = await fetch(`${BASE_URL}/graphql`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors?.length) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+function addDays(date, days) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+const text = async (page, selector) => ((await page.textContent(selector)) || '').replace(/\s+/g, ' ').trim();
+const hasClass = async (page, selector, cls) =>
+  new RegExp(`\\b${cls}\\b`).test((await page.getAttribute(selector, 'class')) || '');
+
+/** Restarts the service with its clock `days` after its first start. */
+function advanceClock(days) {
+  execFileSync('bash', ['-c', `${ADVANCE_CLOCK_CMD} ${days}`], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+}
+
+/** The idempotency keys the page sent with `operationName`'s mutation. */
+function keysSent(page, operationName) {
+  const keys = [];
+  page.on('request', (req) => {
+    if (req.method() !== 'POST' || !req.url().endsWith('/graphql')) return;
+    try {
+      const body = JSON.parse(req.postData() || '{}');
+      if (new RegExp(`mutation ${operationName}\\b`).test(body.query || '')) keys.push(body.variables?.key);
+    } catch { /* not JSON */ }
+  });
+  return keys;
+}
+
+async function streakProtection(username, dayOneDate, dayOneReward) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(dayOneDate)) throw new Error(`day 1 date unknown: "${dayOneDate}"`);
+  const missed = addDays(dayOneDate, 1);
+  const today = addDays(dayOneDate, 2);
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  await step('the clock moves on two days (service restarted on the same data)', async () => {
+    advanceClock(2);
+  });
+
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
+  const a = await context.newPage();
+  watch(a, 'protect-a');
+  const makeUpKeys = keysSent(a, 'MakeUp');
+  const freezeKeys = keysSent(a, 'BuyFreeze');
+  let userToken = '';
+  let balance = dayOneReward;
+
+  await step(`${missed} is missed and offered for a make-up`, async () => {
+    await a.goto(`${BASE_URL}/`, { waitUntil: 'load' });
+    await a.fill('#username', username);
+    await a.fill('#password', PASSWORD);
+    await a.click('#login');
+    await a.locator('#dashboard').waitFor({ state: 'visible' });
+    await until('#live to report a connection', async () => a.locator('#live.on').count(), 10_000);
+    await until(`the make-up list to offer ${missed}`, async () =>
+      (await a.locator(`#makeup-list li[data-date="${missed}"] button`).count()) === 1, 10_000);
+    const button = await text(a, `#makeup-list li[data-date="${missed}"] button`);
+    if (button !== 'Make up (50 points)') throw new Error(`make-up button reads "${button}"`);
+    const left = await text(a, '#makeups-left');
+    if (!left.startsWith('Make-ups left this month: 3')) throw new Error(`#makeups-left reads "${left}"`);
+    const freezes = await text(a, '#freezes');
+    if (freezes !== 'Streak freezes: 0 of 2') throw new Error(`#freezes reads "${freezes}"`);
+    const buy = await text(a, '#buy-freeze');
+    if (buy !== 'Buy a freeze (200 points)' || !(await a.isEnabled('#buy-freeze'))) {
+      throw new Error(`#buy-freeze reads "${buy}" (enabled: ${await a.isEnabled('#buy-freeze')})`);
+    }
+    const milestone = await text(a, '#next-milestone');
+    if (milestone !== 'Next milestone: 3-day streak, +20 points') throw new Error(`#next-milestone reads "${milestone}"`);
+    await until(`the recent days to show ${missed} missed and ${today} as today`, async () =>
+      (await a.getAttribute(`#history li[data-date="${missed}"]`, 'data-state')) === 'missed'
+      && (await a.getAttribute(`#history li[data-date="${dayOneDate}"]`, 'data-state')) === 'signed'
+      && (await a.getAttribute(`#history li[data-date="${today}"]`, 'aria-current')) === 'date', 10_000);
+    const streak = await text(a, '#streak');
+    if (streak !== '0 days') throw new Error(`#streak reads "${streak}" with yesterday missed`);
+    userToken = await a.evaluate(() => JSON.parse(localStorage.getItem('signin-rewards.session') || '{}').token || '');
+    await a.screenshot({ path: path.join(SCREENSHOT_DIR, 'checkin-missed.png'), fullPage: true });
+  });
+
+  await step('a make-up without enough points explains why', async () => {
+    await a.click(`#makeup-list li[data-date="${missed}"] button`);
+    await until('#error to explain the make-up costs more than the balance', async () => {
+      const t = await text(a, '#error');
+      if (t === `Not enough points: a make-up costs 50 points and you have ${balance} points`) return true;
+      throw new Error(`#error reads "${t}"`);
+    });
+    if ((await text(a, '#balance')) !== String(balance)) throw new Error('the balance changed');
+  });
+
+  await step('points granted by an admin show up live', async () => {
+    const admin = await api(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }`,
+      { u: ADMIN_USERNAME, p: ADMIN_PASSWORD });
+    const me = await api('{ me { id } }', undefined, userToken);
+    await api(`mutation($id: ID!, $key: String!) {
+      adjustWallet(userId: $id, amount: 500, idempotencyKey: $key, note: "e2e: points for streak protection") { id }
+    }`, { id: me.me.id, key: `e2e-${randomBytes(8).toString('hex')}` }, admin.login.token);
+    balance += 500;
+    await until(`#balance to become ${balance} without a reload`, async () =>
+      (await text(a, '#balance')) === String(balance), 10_000);
+    await until('the adjustment in #transactions', async () =>
+      (await a.locator('#transactions li[data-kind="ADJUSTMENT"]').count()) === 1, 5_000);
+  });
+
+  // A second tab of the same session: everything it shows from here on comes
+  // from the subscriptions, as it never clicks anything.
+  const b = await context.newPage();
+  watch(b, 'protect-b');
+
+  await step(`make up ${missed}: the strip and the balance change live in both tabs`, async () => {
+    await b.goto(`${BASE_URL}/`, { waitUntil: 'load' });
+    await b.locator('#dashboard').waitFor({ state: 'visible' });
+    await until('tab B live', async () => b.locator('#live.on').count(), 10_000);
+    await until(`tab B to show ${balance}`, async () => (await text(b, '#balance')) === String(balance), 10_000);
+    await a.click(`#makeup-list li[data-date="${missed}"] button`);
+    balance -= 50;
+    for (const [label, p] of [['tab A', a], ['tab B', b]]) {
+      await until(`${label}: #balance ${balance}, cycle day 2 made up, streak 2 days, nothing left to make up`, async () =>
+        (await text(p, '#balance')) === String(balance)
+        && (await p.getAttribute('.cycle-day[data-day="2"]', 'data-date')) === missed
+        && await hasClass(p, '.cycle-day[data-day="2"]', 'made-up')
+        && (await text(p, '.cycle-day[data-day="2"] .cd-state')) === '↺'
+        && (await text(p, '#streak')) === '2 days'
+        && (await p.locator('#makeup-list li').count()) === 0
+        && await p.isVisible('#makeup-empty')
+        && (await p.getAttribute(`#history li[data-date="${missed}"]`, 'data-state')) === 'made-up', 10_000);
+    }
+    const left = await text(a, '#makeups-left');
+    if (!left.startsWith('Make-ups left this month: 2')) throw new Error(`#makeups-left reads "${left}"`);
+    if (!(await a.isHidden('#error'))) throw new Error(`an error is still shown: ${await text(a, '#error')}`);
+    const notice = await text(a, '#notice');
+    if (!notice.includes('is made up')) throw new Error(`#notice reads "${notice}"`);
+    const fee = wsMessages('protect-b', 'received').some(
+      (m) => m.type === 'next' && m.payload?.data?.walletUpdated?.kind === 'MAKE_UP_FEE' && m.payload.data.walletUpdated.amount === -50);
+    if (!fee) throw new Error('tab B got no MAKE_UP_FEE walletUpdated event');
+    const pushed = wsMessages('protect-b', 'received').some(
+      (m) => m.type === 'next' && m.payload?.data?.streakUpdated?.streak === 2);
+    if (!pushed) throw new Error('tab B got no streakUpdated event with the repaired streak');
+    if (makeUpKeys.length !== 2 || !makeUpKeys.every((k) => UUID.test(k)) || makeUpKeys[0] === makeUpKeys[1]) {
+      throw new Error(`expected a fresh UUID per make-up click, saw ${JSON.stringify(makeUpKeys)}`);
+    }
+  });
+
+  await step('buy streak freezes up to the maximum', async () => {
+    for (const held of [1, 2]) {
+      await a.click('#buy-freeze');
+      balance -= 200;
+      for (const [label, p] of [['tab A', a], ['tab B', b]]) {
+        await until(`${label}: ${held} of 2 freezes, balance ${balance}`, async () =>
+          (await text(p, '#freezes')) === `Streak freezes: ${held} of 2`
+          && (await text(p, '#balance')) === String(balance), 10_000);
+      }
+    }
+    for (const [label, p] of [['tab A', a], ['tab B', b]]) {
+      if (await p.isEnabled('#buy-freeze')) throw new Error(`${label}: #buy-freeze is enabled at the maximum`);
+    }
+    if ((await a.locator('#transactions li[data-kind="STREAK_FREEZE"]').count()) !== 2) {
+      throw new Error('the two freezes are not in #transactions');
+    }
+    if (freezeKeys.length !== 2 || !freezeKeys.every((k) => UUID.test(k)) || freezeKeys[0] === freezeKeys[1]) {
+      throw new Error(`expected a fresh UUID per freeze click, saw ${JSON.stringify(freezeKeys)}`);
+    }
+  });
+
+  await step('sign in on day 3 reaches the 3-day milestone', async () => {
+    const reward = Number(await a.getAttribute('.cycle-day[data-day="3"]', 'data-reward'));
+    await a.click('#signin');
+    balance += reward + 20;
+    await until(`day 3 done, streak 3, the bonus credited (balance ${balance}), next milestone 30`, async () =>
+      await hasClass(a, '.cycle-day[data-day="3"]', 'done')
+      && (await text(a, '#streak')) === '3 days'
+      && (await text(a, '#balance')) === String(balance)
+      && (await text(b, '#balance')) === String(balance)
+      && (await text(a, '#next-milestone')) === 'Next milestone: 30-day streak, +300 points', 20_000, 250);
+    if ((await a.locator('#transactions li[data-kind="MILESTONE_BONUS"]').count()) !== 1) {
+      throw new Error('the milestone bonus is not in #transactions');
+    }
+  });
+
+  quiet.add(a);
+  quiet.add(b);
+  await a.close();
+  await b.close();
+
+  const frozen = addDays(dayOneDate, 3);
+  const dayFive = addDays(dayOneDate, 4);
+  await step(`the clock moves on to ${dayFive}: ${frozen} is missed`, async () => {
+    advanceClock(4);
+  });
+
+  const c = await context.newPage();
+  watch(c, 'protect-c');
+  // A stale tab: its live socket never gets past connection_init (the server is
+  // not reached), so it keeps showing what it loaded while tab C acts.
+  const d = await context.newPage();
+  await d.routeWebSocket(/\/graphql$/, () => {});
+  watch(d, 'protect-d');
+
+  await step(`signing in on ${dayFive} uses a freeze for ${frozen}`, async () => {
+    for (const p of [c, d]) {
+      await p.goto(`${BASE_URL}/`, { waitUntil: 'load' });
+      // The session from before the restart is still valid.
+      await p.locator('#dashboard').waitFor({ state: 'visible' });
+      // Not signed in yet: the missed date is a make-up candidate, and the
+      // status already counts the run a freeze would protect.
+      await until(`cycle day 4 to be today and ${frozen} offered for a make-up`, async () =>
+        (await p.getAttribute('.cycle-day[data-day="4"]', 'data-date')) === dayFive
+        && await hasClass(p, '.cycle-day[data-day="4"]', 'today')
+        && (await p.locator(`#makeup-list li[data-date="${frozen}"] button`).count()) === 1
+        && (await p.getAttribute(`#history li[data-date="${frozen}"]`, 'data-state')) === 'missed', 10_000);
+    }
+    await until('#live to report a connection', async () => c.locator('#live.on').count(), 10_000);
+    const reward = Number(await c.getAttribute('.cycle-day[data-day="4"]', 'data-reward'));
+    await c.click('#signin');
+    balance += reward;
+    await until(`one freeze used, ${frozen} frozen, day 4 done, streak 4, balance ${balance}`, async () =>
+      (await text(c, '#freezes')) === 'Streak freezes: 1 of 2'
+      && await c.isEnabled('#buy-freeze')
+      && (await c.getAttribute(`#history li[data-date="${frozen}"]`, 'data-state')) === 'frozen'
+      && (await c.getAttribute(`#history li[data-date="${missed}"]`, 'data-state')) === 'made-up'
+      && (await c.getAttribute(`#history li[data-date="${dayFive}"]`, 'data-state')) === 'signed'
+      && (await c.locator('#makeup-list li').count()) === 0
+      && await hasClass(c, '.cycle-day[data-day="4"]', 'done')
+      && (await text(c, '#streak')) === '4 days'
+      && (await text(c, '#balance')) === String(balance), 20_000, 250);
+    const label = await c.getAttribute(`#history li[data-date="${frozen}"]`, 'aria-label');
+    if (!/covered by a streak freeze/.test(label || '')) throw new Error(`frozen day's label: "${label}"`);
+    await c.screenshot({ path: path.join(SCREENSHOT_DIR, 'checkin-protection.png'), fullPage: true });
+  });
+
+  await step('a stale tab making up the frozen date is told why not, then catches up', async () => {
+    if ((await d.locator(`#makeup-list li[data-date="${frozen}"] button`).count()) !== 1) {
+      throw new Error('the stale tab no longer offers the date (was it live after all?)');
+    }
+    await d.click(`#makeup-list li[data-date="${frozen}"] button`);
+    await until('#error to say the date needs no make-up (MAKE_UP_NOT_ALLOWED, NOT_MISSED)', async () => {
+      const t = await text(d, '#error');
+      if (t === 'That day is already signed in or covered by a streak freeze, so there is nothing to make up') return true;
+      throw new Error(`#error reads "${t}"`);
+    });
+    await until('the stale tab to re-read the status', async () =>
+      (await d.locator('#makeup-list li').count()) === 0
+      && (await d.getAttribute(`#history li[data-date="${frozen}"]`, 'data-state')) === 'frozen'
+      && (await text(d, '#balance')) === String(balance), 10_000);
+  });
+
+  quiet.add(d);
+  quiet.add(c);
+  await context.close();
 }
 
 main().then(

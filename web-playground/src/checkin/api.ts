@@ -19,6 +19,26 @@ export class ApiError extends Error {
     this.code = code;
     this.errors = errors;
   }
+
+  /** `extensions.reason` of the first error (e.g. NOT_MISSED for MAKE_UP_NOT_ALLOWED), if any. */
+  get reason(): string | undefined {
+    const reason = this.errors[0]?.extensions?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  }
+}
+
+/**
+ * A fresh idempotency key (a UUID v4) for one click. `crypto.randomUUID` exists
+ * only in secure contexts (https, localhost), so plain http on another host
+ * builds the same kind of UUID from `crypto.getRandomValues`.
+ */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function errorFromList(errors: GraphQLErrorShape[]): ApiError {

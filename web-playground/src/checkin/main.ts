@@ -1,18 +1,29 @@
 // The check-in page: log in or register, see the 7-day cycle, sign in once a day,
-// and watch the wallet change live (graphql-ws subscriptions).
+// protect the streak (make up a missed day, buy a freeze), and watch the wallet
+// and the streak change live (graphql-ws subscriptions).
 import './style.css';
 import type { Client } from 'graphql-ws';
-import { ApiError, createLiveClient, gql, toApiError } from './api';
+import { ApiError, createLiveClient, gql, newIdempotencyKey, toApiError } from './api';
+import { addDays, dateTime, longDate, mediumDate, shortDate } from './dates';
+import { humanMessage, type Action, type Context } from './messages';
+import {
+  HISTORY_DAYS, make, renderHistory, renderMilestone, renderProtection,
+} from './protection';
+import type { HistoryDay, SignInRecord, SignInStatus, Tx } from './types';
 
 // ---------------------------------------------------------------- GraphQL documents
 
-const STATUS_FIELDS = 'today signedInToday streak cycleDay todayReward cycle { day date reward signedIn }';
+const STATUS_FIELDS = `today signedInToday streak cycleDay todayReward
+  freezesHeld makeUpDates makeUpsLeft nextMilestone { streak bonus } makeUpCost freezeCost maxFreezes
+  cycle { day date reward signedIn }`;
+const RECORD_FIELDS = 'date cycleDay streak reward rewardCredited madeUp milestoneBonus';
 const TX_FIELDS = 'id amount kind balanceAfter note createdAt';
 const AUTH_FIELDS = 'token expiresAt user { id username role }';
 
 const ME = `query Me {
   me {
     username
+    createdAt
     signInStatus { ${STATUS_FIELDS} }
     wallet { balance transactions(first: 10) { edges { node { ${TX_FIELDS} } } } }
   }
@@ -25,7 +36,22 @@ const LOGIN = `mutation Login($username: String!, $password: String!) {
 }`;
 const SIGN_IN = `mutation SignIn {
   signIn {
-    record { date cycleDay streak reward rewardCredited }
+    record { ${RECORD_FIELDS} }
+    status { ${STATUS_FIELDS} }
+  }
+}`;
+const HISTORY = `query History($from: Date!, $to: Date!) {
+  me { signInHistory(from: $from, to: $to) { date signedIn cycleDay streak reward madeUp frozen } }
+}`;
+const MAKE_UP = `mutation MakeUp($date: Date!, $key: String!) {
+  makeUpSignIn(date: $date, idempotencyKey: $key) {
+    record { ${RECORD_FIELDS} }
+    status { ${STATUS_FIELDS} }
+  }
+}`;
+const BUY_FREEZE = `mutation BuyFreeze($key: String!) {
+  buyStreakFreeze(idempotencyKey: $key) {
+    transaction { ${TX_FIELDS} }
     status { ${STATUS_FIELDS} }
   }
 }`;
@@ -34,37 +60,19 @@ const STREAK_UPDATED = `subscription StreakUpdated { streakUpdated { ${STATUS_FI
 
 // ---------------------------------------------------------------- types
 
-interface CycleDay { day: number; date: string; reward: number; signedIn: boolean }
-interface SignInStatus {
-  today: string;
-  signedInToday: boolean;
-  streak: number;
-  cycleDay: number;
-  todayReward: number;
-  cycle: CycleDay[];
-}
-interface Tx {
-  id: string;
-  amount: number;
-  kind: string;
-  balanceAfter: number;
-  note: string | null;
-  createdAt: string;
-}
 interface MeData {
   me: {
     username: string;
+    createdAt: string;
     signInStatus: SignInStatus;
     wallet: { balance: number; transactions: { edges: { node: Tx }[] } };
   };
 }
 interface AuthPayload { token: string; expiresAt: string; user: { id: string; username: string; role: string } }
-interface SignInData {
-  signIn: {
-    record: { date: string; cycleDay: number; streak: number; reward: number; rewardCredited: boolean };
-    status: SignInStatus;
-  };
-}
+interface SignInData { signIn: { record: SignInRecord; status: SignInStatus } }
+interface MakeUpData { makeUpSignIn: { record: SignInRecord; status: SignInStatus } }
+interface BuyFreezeData { buyStreakFreeze: { transaction: Tx; status: SignInStatus } }
+interface HistoryData { me: { signInHistory: HistoryDay[] } }
 
 // ---------------------------------------------------------------- DOM
 
@@ -93,6 +101,14 @@ const dom = {
   cycle: el('cycle'),
   signin: el<HTMLButtonElement>('signin'),
   todayLabel: el('today-label'),
+  nextMilestone: el('next-milestone'),
+  freezes: el('freezes'),
+  freezeHint: el('freeze-hint'),
+  buyFreeze: el<HTMLButtonElement>('buy-freeze'),
+  makeUpList: el('makeup-list'),
+  makeUpEmpty: el('makeup-empty'),
+  makeUpsLeft: el('makeups-left'),
+  history: el('history'),
   balance: el('balance'),
   transactions: el('transactions'),
   txEmpty: el('tx-empty'),
@@ -112,6 +128,12 @@ const state = {
   balance: null as number | null,
   txs: [] as Tx[],
   signingIn: false,
+  buyingFreeze: false,
+  makingUp: null as string | null,
+  /** Recent days (oldest first) and the UTC date the account was created on. */
+  history: [] as HistoryDay[],
+  registeredOn: null as string | null,
+  historySeq: 0,
   // Bumped by every live event, so that an older `me` answer does not undo it.
   walletSeq: 0,
   statusSeq: 0,
@@ -148,24 +170,6 @@ function saveSession(s: Session | null): void {
 
 // ---------------------------------------------------------------- messages
 
-const MESSAGES: Record<string, string> = {
-  ALREADY_SIGNED_IN: 'You have already signed in today',
-  INVALID_CREDENTIALS: 'Wrong username or password',
-  RATE_LIMITED: 'Too many attempts, try again later',
-  USERNAME_TAKEN: 'That username is already taken, please choose another one',
-  UNAUTHENTICATED: 'Your session has ended, please log in again',
-  FORBIDDEN: 'You are not allowed to do that',
-  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable, try again in a moment',
-  INSUFFICIENT_FUNDS: 'Not enough points in your wallet',
-};
-const GENERIC = 'Something went wrong, please try again';
-
-export function humanMessage(err: unknown): string {
-  const e = toApiError(err);
-  if (e.code === 'BAD_USER_INPUT' || e.code === 'NETWORK') return e.message || GENERIC;
-  return MESSAGES[e.code] ?? GENERIC;
-}
-
 function showError(text: string): void {
   dom.error.textContent = text;
   dom.error.hidden = !text;
@@ -183,12 +187,12 @@ function clearMessages(): void {
 }
 
 /** Shows an API error; logs out when the token is no longer accepted. */
-function handleError(err: unknown): void {
+function handleError(err: unknown, action: Action = 'load', ctx: Context = {}): void {
   const e = toApiError(err);
   if (e.code === 'UNAUTHENTICATED' && state.session) {
     logout();
   }
-  showError(humanMessage(e));
+  showError(humanMessage(e, action, ctx));
 }
 
 // ---------------------------------------------------------------- rendering
@@ -197,42 +201,10 @@ const KIND_LABELS: Record<string, string> = {
   SIGN_IN_REWARD: 'Sign-in reward',
   SPEND: 'Spend',
   ADJUSTMENT: 'Adjustment',
+  MAKE_UP_FEE: 'Make-up sign-in',
+  STREAK_FREEZE: 'Streak freeze',
+  MILESTONE_BONUS: 'Milestone bonus',
 };
-
-function parseDay(date: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return null;
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-}
-
-function shortDate(date: string): string {
-  const d = parseDay(date);
-  if (!d) return date;
-  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', timeZone: 'UTC' });
-}
-
-function longDate(date: string): string {
-  const d = parseDay(date);
-  if (!d) return date;
-  return d.toLocaleDateString(undefined, {
-    weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC',
-  });
-}
-
-function dateTime(instant: string): string {
-  const t = Date.parse(instant);
-  if (!Number.isFinite(t)) return instant;
-  return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}
-
-function make<K extends keyof HTMLElementTagNameMap>(
-  tag: K, className?: string, text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function renderStatus(): void {
   const s = state.status;
@@ -244,6 +216,8 @@ function renderStatus(): void {
     dom.todayLabel.textContent = '';
     dom.signin.disabled = true;
     dom.signin.textContent = 'Sign in';
+    renderMilestone(dom.nextMilestone, null);
+    renderProtection(dom, null, state);
     return;
   }
   dom.streak.textContent = `${s.streak} ${s.streak === 1 ? 'day' : 'days'}`;
@@ -251,6 +225,7 @@ function renderStatus(): void {
   dom.todayReward.textContent = `+${s.todayReward}`;
   dom.todayLabel.textContent = `Today is ${longDate(s.today)}`;
 
+  const madeUp = new Set(state.history.filter((h) => h.madeUp).map((h) => h.date));
   const items = [...s.cycle].sort((a, b) => a.day - b.day).map((d) => {
     const li = make('li', 'cycle-day');
     li.dataset.day = String(d.day);
@@ -258,7 +233,10 @@ function renderStatus(): void {
     li.dataset.reward = String(d.reward);
     li.dataset.testid = `cycle-day-${d.day}`;
     let label: string;
-    if (d.signedIn) {
+    if (d.signedIn && madeUp.has(d.date)) {
+      li.classList.add('done', 'made-up');
+      label = 'Made up';
+    } else if (d.signedIn) {
       li.classList.add('done');
       label = 'Done';
     } else if (d.date === s.today) {
@@ -274,11 +252,14 @@ function renderStatus(): void {
       li.classList.add('today');
       li.setAttribute('aria-current', 'date');
     }
-    li.title = `Day ${d.day} · ${longDate(d.date)} · ${d.reward} points · ${label}`;
+    // A made-up date earns nothing, whatever the schedule said for it.
+    const earned = label === 'Made up' ? 0 : d.reward;
+    li.title = `Day ${d.day} · ${longDate(d.date)} · ${earned} points · ${label}`;
+    li.setAttribute('aria-label', li.title);
     li.append(
       make('span', 'cd-day', `Day ${d.day}`),
-      make('span', 'cd-reward', `+${d.reward}`),
-      make('span', 'cd-state', d.signedIn ? '✓' : label),
+      make('span', 'cd-reward', `+${earned}`),
+      make('span', 'cd-state', label === 'Made up' ? '↺' : d.signedIn ? '✓' : label),
       make('span', 'cd-date', shortDate(d.date)),
     );
     return li;
@@ -294,6 +275,9 @@ function renderStatus(): void {
     dom.signin.textContent = state.signingIn ? 'Signing in…' : `Sign in (+${s.todayReward})`;
     dom.signin.classList.remove('signed');
   }
+  renderMilestone(dom.nextMilestone, s.nextMilestone);
+  renderProtection(dom, s, state);
+  renderHistory(dom.history, state.history, s.today, state.registeredOn);
 }
 
 function renderWallet(): void {
@@ -364,6 +348,7 @@ async function refresh(): Promise<void> {
       saveSession(session);
       showView();
     }
+    state.registeredOn = utcDate(me.createdAt);
     if (state.statusSeq === statusSeq || !state.status) state.status = me.signInStatus;
     if (state.walletSeq === walletSeq || state.balance === null) state.balance = me.wallet.balance;
     mergeTxs(me.wallet.transactions.edges.map((e) => e.node));
@@ -371,6 +356,36 @@ async function refresh(): Promise<void> {
     renderWallet();
   } catch (err) {
     if (state.session === session) handleError(err);
+    return;
+  }
+  await loadHistory();
+}
+
+/** The UTC calendar date of an instant (the account's creation), or null. */
+function utcDate(instant: string): string | null {
+  const t = Date.parse(instant);
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : null;
+}
+
+/**
+ * Re-reads the recent days, up to the server's today (its clock, not the
+ * browser's). Only the answer to the latest call is applied.
+ */
+async function loadHistory(): Promise<void> {
+  const session = state.session;
+  const today = state.status?.today;
+  if (!session || !today) return;
+  state.historySeq += 1;
+  const seq = state.historySeq;
+  try {
+    const data = await gql<HistoryData>(
+      HISTORY, { from: addDays(today, -(HISTORY_DAYS - 1)), to: today }, session.token,
+    );
+    if (state.session !== session || state.historySeq !== seq) return;
+    state.history = data.me.signInHistory;
+    renderStatus();
+  } catch (err) {
+    if (state.session === session && state.historySeq === seq) handleError(err);
   }
 }
 
@@ -425,6 +440,8 @@ function startLive(): void {
         renderWallet();
         if (tx.kind === 'SIGN_IN_REWARD' && tx.amount > 0) {
           showNotice(`+${tx.amount} points credited to your wallet`);
+        } else if (tx.kind === 'MILESTONE_BONUS' && tx.amount > 0) {
+          showNotice(`Milestone reached! +${tx.amount} bonus points credited to your wallet`);
         }
       },
       error: onSubError,
@@ -438,6 +455,8 @@ function startLive(): void {
         state.statusSeq += 1;
         state.status = status;
         renderStatus();
+        // A sign-in, a make-up or a used freeze changes the recent days too.
+        void loadHistory();
       },
       error: onSubError,
       complete: () => {},
@@ -463,6 +482,8 @@ function startSession(session: Session): void {
   state.status = null;
   state.balance = null;
   state.txs = [];
+  state.history = [];
+  state.registeredOn = null;
   saveSession(session);
   showView();
   renderStatus();
@@ -479,7 +500,11 @@ function logout(): void {
   state.status = null;
   state.balance = null;
   state.txs = [];
+  state.history = [];
+  state.registeredOn = null;
   state.signingIn = false;
+  state.buyingFreeze = false;
+  state.makingUp = null;
   saveSession(null);
   setLive('offline', false);
   showView();
@@ -540,12 +565,16 @@ async function signIn(): Promise<void> {
     const { record, status } = data.signIn;
     state.statusSeq += 1;
     state.status = status;
-    showNotice(record.rewardCredited
+    const bonus = record.milestoneBonus
+      ? ` Milestone reached: ${record.streak}-day streak, +${record.milestoneBonus} bonus points.`
+      : '';
+    showNotice((record.rewardCredited
       ? `Signed in: day ${record.cycleDay}, ${record.reward} points added to your wallet.`
-      : `Signed in: day ${record.cycleDay}, ${record.reward} points are on their way to your wallet.`);
+      : `Signed in: day ${record.cycleDay}, ${record.reward} points are on their way to your wallet.`) + bonus);
+    void loadHistory();
   } catch (err) {
     if (state.session !== session) return;
-    handleError(err);
+    handleError(err, 'signIn');
     if (toApiError(err).code === 'ALREADY_SIGNED_IN') void refresh();
   } finally {
     state.signingIn = false;
@@ -557,6 +586,76 @@ async function signIn(): Promise<void> {
   later(() => { if (state.session === session) void refresh(); }, 7000);
 }
 
+/** Applies a transaction this page made (the subscription brings the same one). */
+function applyOwnTx(tx: Tx): void {
+  mergeTxs([tx]);
+  // Only the newest transaction's balance is the balance now.
+  if (state.txs[0]?.id === tx.id) {
+    state.walletSeq += 1;
+    state.balance = tx.balanceAfter;
+  }
+  renderWallet();
+}
+
+async function makeUp(date: string): Promise<void> {
+  const session = state.session;
+  const status = state.status;
+  if (!session || !status || state.makingUp !== null) return;
+  clearMessages();
+  state.makingUp = date;
+  renderStatus();
+  // A fresh key per click: a replay of this very request returns its first answer.
+  const key = newIdempotencyKey();
+  try {
+    const data = await gql<MakeUpData>(MAKE_UP, { date, key }, session.token);
+    if (state.session !== session) return;
+    const { record, status: after } = data.makeUpSignIn;
+    state.statusSeq += 1;
+    state.status = after;
+    showNotice(`${mediumDate(record.date)} is made up (${after.makeUpCost} points). `
+      + `Your streak is ${after.streak} ${after.streak === 1 ? 'day' : 'days'}.`);
+    void loadHistory();
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err, 'makeUp', { cost: status.makeUpCost, balance: state.balance });
+    // The list may have been out of date: show what is allowed now.
+    void refresh();
+  } finally {
+    state.makingUp = null;
+    renderStatus();
+  }
+  later(() => { if (state.session === session) void refresh(); }, 2500);
+}
+
+async function buyFreeze(): Promise<void> {
+  const session = state.session;
+  const status = state.status;
+  if (!session || !status || state.buyingFreeze) return;
+  clearMessages();
+  state.buyingFreeze = true;
+  renderStatus();
+  const key = newIdempotencyKey();
+  try {
+    const data = await gql<BuyFreezeData>(BUY_FREEZE, { key }, session.token);
+    if (state.session !== session) return;
+    const { transaction, status: after } = data.buyStreakFreeze;
+    state.statusSeq += 1;
+    state.status = after;
+    applyOwnTx(transaction);
+    showNotice(`Streak freeze bought for ${Math.abs(transaction.amount)} points: `
+      + `you hold ${after.freezesHeld} of ${after.maxFreezes}.`);
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err, 'buyFreeze', {
+      cost: status.freezeCost, balance: state.balance, maxFreezes: status.maxFreezes,
+    });
+    void refresh();
+  } finally {
+    state.buyingFreeze = false;
+    renderStatus();
+  }
+}
+
 // ---------------------------------------------------------------- wiring
 
 dom.authForm.addEventListener('submit', (ev) => {
@@ -565,6 +664,11 @@ dom.authForm.addEventListener('submit', (ev) => {
 });
 dom.register.addEventListener('click', () => void authenticate('register'));
 dom.signin.addEventListener('click', () => void signIn());
+dom.buyFreeze.addEventListener('click', () => void buyFreeze());
+dom.makeUpList.addEventListener('click', (ev) => {
+  const button = (ev.target as HTMLElement | null)?.closest<HTMLButtonElement>('button[data-date]');
+  if (button && !button.disabled && button.dataset.date) void makeUp(button.dataset.date);
+});
 dom.logout.addEventListener('click', () => {
   clearMessages();
   logout();
