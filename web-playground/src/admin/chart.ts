@@ -52,7 +52,7 @@ export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void
     yAxisID: 'people',
     order: 2,
   }));
-  const line = (label: string, colour: string, data: number[]): ChartDataset<'line', number[]> => ({
+  const line = (label: string, colour: string, data: number[], front: boolean): ChartDataset<'line', number[]> => ({
     type: 'line',
     label,
     data,
@@ -62,12 +62,14 @@ export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void
     pointRadius: days.length > 60 ? 0 : 2,
     tension: 0.2,
     yAxisID: 'points',
-    order: 1,
+    // Bonuses are drawn dashed and in front, so they stay visible where they equal the rewards.
+    borderDash: front ? [6, 4] : [],
+    order: front ? 0 : 1,
   });
   const datasets = [
     ...bars,
-    line('Rewards paid', REWARD_COLOUR, days.map((d) => d.rewardTotal)),
-    line('Milestone bonuses', BONUS_COLOUR, days.map((d) => d.milestoneBonusTotal)),
+    line('Rewards paid', REWARD_COLOUR, days.map((d) => d.rewardTotal), false),
+    line('Milestone bonuses', BONUS_COLOUR, days.map((d) => d.milestoneBonusTotal), true),
   ] as ChartDataset<'bar', number[]>[];
 
   // The data set is small (at most 366 days): a fresh chart is simpler than patching one.
