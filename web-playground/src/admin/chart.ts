@@ -59,7 +59,8 @@ export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void
     borderColor: colour,
     backgroundColor: colour,
     borderWidth: 2,
-    pointRadius: days.length > 60 ? 0 : 2,
+    // A dot only where something was paid: a row of dots on zero says nothing.
+    pointRadius: (ctx) => (days.length <= 90 && Number(ctx.raw) > 0 ? 3 : 0),
     tension: 0.2,
     yAxisID: 'points',
     // Bonuses are drawn dashed and in front, so they stay visible where they equal the rewards.
