@@ -206,10 +206,11 @@ async function main() {
 
   await step('the chart is drawn with the sign-ins of the range', async () => {
     const { signInStats } = await api(
-      'query($f: Date!, $t: Date!) { signInStats(from: $f, to: $t) { signedIn } }',
+      'query($f: Date!, $t: Date!) { signInStats(from: $f, to: $t) { signedIn byCycleDay rewardTotal } }',
       { f: addDays(today, -29), t: today }, admin.token,
     );
     const expected = signInStats.reduce((a, d) => a + d.signedIn, 0);
+    const todays = signInStats[signInStats.length - 1];
     if (expected < 3) throw new Error(`signInStats counts ${expected} sign-ins, expected at least 3`);
     await until('the chart data', async () =>
       (await page.getAttribute('[data-testid=chart]', 'data-signed-in')) === String(expected));
@@ -231,6 +232,12 @@ async function main() {
     });
     if (painted.width < 300 || painted.height < 200) throw new Error(`canvas is ${painted.width}x${painted.height}`);
     if (painted.bars < 20) throw new Error(`no day-1 bar painted on the canvas (${painted.bars} pixels)`);
+    // The same numbers as a table: today's row comes first.
+    await page.click('.day-table summary');
+    const cells = await page.locator('[data-testid=day-rows] tr').first().locator('td').allInnerTexts();
+    const want = [today, String(todays.signedIn), ...todays.byCycleDay.map(String), String(todays.rewardTotal)];
+    if (cells.slice(0, want.length).join(',') !== want.join(',')) throw new Error(`today's row is ${cells}, expected ${want}`);
+    await page.click('.day-table summary');
   });
 
   await step('a range with the start after the end is explained, not sent', async () => {

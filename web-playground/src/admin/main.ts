@@ -93,6 +93,7 @@ const dom = {
   statsError: el('stats-error'),
   totals: el('totals'),
   chart: el<HTMLCanvasElement>('chart'),
+  dayRows: el('day-rows'),
   exportSignIns: el<HTMLButtonElement>('export-sign-ins'),
   exportStats: el<HTMLButtonElement>('export-stats'),
   exportStatus: el('export-status'),
@@ -282,6 +283,7 @@ async function loadStats(): Promise<void> {
   try {
     const data = await gql<{ signInStats: DailyStats[] }>(STATS, range, token());
     renderTotals(data.signInStats);
+    renderDayTable(data.signInStats);
     renderChart(dom.chart, data.signInStats);
   } catch (err) {
     fail(dom.statsError, err);
@@ -308,6 +310,24 @@ function renderTotals(days: DailyStats[]): void {
     div.append(dt, dd);
     dom.totals.append(div);
   }
+}
+
+/** The chart's numbers as a table, newest day first (for reading exact values). */
+function renderDayTable(days: DailyStats[]): void {
+  const rows = [...days].reverse().map((d) => {
+    const tr = document.createElement('tr');
+    tr.append(
+      td(d.date, 'nowrap'),
+      td(String(d.signedIn)),
+      ...d.byCycleDay.map((n) => td(String(n))),
+      td(String(d.rewardTotal)),
+      td(String(d.milestoneBonusTotal)),
+      td(String(d.makeUps)),
+      td(String(d.frozen)),
+    );
+    return tr;
+  });
+  dom.dayRows.replaceChildren(...rows);
 }
 
 async function download(kind: 'sign-ins' | 'stats', button: HTMLButtonElement): Promise<void> {
