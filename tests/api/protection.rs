@@ -178,6 +178,30 @@ async fn a_make_up_in_a_gap_of_two_leaves_the_chain_broken_at_the_other_date() {
     );
 }
 
+/// A date before the user's first sign-in (after registering) is filled
+/// and every sign-in after it renumbered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_make_up_before_the_first_sign_in_renumbers_all_of_them() {
+    let app = app_with(&[]).await;
+    let (token, _) = user_with_points(&app, "abel", 100).await; // registered 03-01
+    app.advance_days(1);
+    sign_in(&app, &token).await; // 03-02
+    app.advance_days(1);
+    sign_in(&app, &token).await; // 03-03
+    app.advance_days(1);
+    let r = make_up(&app, &token, "2026-03-01", "first").await;
+    assert_no_errors(&r);
+    assert_eq!(
+        history(&app, &token, "2026-03-01", "2026-03-03").await,
+        vec![
+            json!(["2026-03-01", true, 1, 1, 0, true, false]),
+            json!(["2026-03-02", true, 2, 2, 10, false, false]),
+            json!(["2026-03-03", true, 3, 3, 10, false, false]),
+        ]
+    );
+    assert_eq!(r["data"]["makeUpSignIn"]["status"]["streak"], 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn make_up_refusals_name_their_reason_and_change_nothing() {
     let app = app_with(&[("SIGNIN_MAKEUP_WINDOW_DAYS", "3")]).await;
