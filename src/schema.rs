@@ -47,6 +47,20 @@ diesel::table! {
         created_at -> Timestamptz,
         enqueued_at -> Nullable<Timestamptz>,
         credited_at -> Nullable<Timestamptz>,
+        schedule_id -> Int8,
+    }
+}
+
+diesel::table! {
+    reward_schedules (id) {
+        id -> Int8,
+        rewards -> Array<Int4>,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        note -> Text,
+        created_at -> Timestamptz,
+        created_by -> Nullable<Int8>,
+        cancelled_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -70,5 +84,12 @@ diesel::table! {
 diesel::joinable!(wallets -> users (user_id));
 diesel::joinable!(sign_ins -> users (user_id));
 diesel::joinable!(wallet_transactions -> wallets (user_id));
+diesel::joinable!(sign_ins -> reward_schedules (schedule_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, wallets, sign_ins, wallet_transactions);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    wallets,
+    sign_ins,
+    wallet_transactions,
+    reward_schedules
+);

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
+use super::schedules::ScheduleCopy;
 use crate::domain::cycle::CyclePosition;
 use crate::model::{User, UserId};
 
@@ -86,6 +87,8 @@ pub struct LocalCaches {
     live: AtomicBool,
     pub statuses: LocalMap<UserId, (NaiveDate, Option<CyclePosition>)>,
     pub users: LocalMap<UserId, User>,
+    /// The reward schedules (see `cache::schedules`).
+    pub schedules: ScheduleCopy,
 }
 
 impl Default for LocalCaches {
@@ -94,6 +97,7 @@ impl Default for LocalCaches {
             live: AtomicBool::new(false),
             statuses: LocalMap::new(),
             users: LocalMap::new(),
+            schedules: ScheduleCopy::default(),
         }
     }
 }
@@ -105,6 +109,8 @@ impl LocalCaches {
         if !self.live.swap(live, Ordering::SeqCst) && live {
             self.statuses.clear();
             self.users.clear();
+            // A change may have been announced while nobody listened.
+            self.schedules.mark_stale();
         }
     }
 

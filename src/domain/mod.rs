@@ -6,4 +6,5 @@ pub mod chain;
 pub mod cycle;
 pub mod money;
 pub mod rewards;
+pub mod schedule;
 pub mod text;

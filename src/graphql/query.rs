@@ -8,11 +8,12 @@ use super::read_ahead::prefetch;
 use super::types::ids::parse_user_id;
 use super::types::paging::PageArgs;
 use super::types::scalars::{graphql_int, Date};
+use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{history_days, DailySignInStats};
 use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
 use crate::model::UserId;
 use crate::service::sign_in::validate_range;
-use crate::service::{admin, ServiceError};
+use crate::service::{admin, schedules, ServiceError};
 
 /// Most ids one `users` or `signInHistory` query may name.
 pub const MAX_IDS: usize = 1000;
@@ -164,6 +165,16 @@ impl AdminQuery {
                 by_cycle_day: r.by_cycle_day.into_iter().map(graphql_int).collect(),
                 reward_total: graphql_int(r.reward_total),
             })
+            .collect())
+    }
+
+    /// Admin only. Every schedule, newest effectiveFrom first.
+    #[graphql(guard = "AdminGuard")]
+    async fn reward_schedules(&self, ctx: &Context<'_>) -> ApiResult<Vec<RewardSchedule>> {
+        Ok(schedules::list(state(ctx)?)
+            .await?
+            .into_iter()
+            .map(RewardSchedule)
             .collect())
     }
 }

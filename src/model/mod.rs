@@ -9,5 +9,5 @@ mod ids;
 mod records;
 
 pub use enums::{LedgerKind, Role};
-pub use ids::{LedgerEntryId, SignInId, UserId};
+pub use ids::{LedgerEntryId, ScheduleId, SignInId, UserId};
 pub use records::{LedgerEntry, SignIn, User};

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Queryable, Selectable};
 use serde::{Deserialize, Serialize};
 
-use super::{LedgerEntryId, LedgerKind, Role, SignInId, UserId};
+use super::{LedgerEntryId, LedgerKind, Role, ScheduleId, SignInId, UserId};
 use crate::schema::{sign_ins, users, wallet_transactions};
 
 /// A user as the service keeps them (never the password hash).
@@ -33,6 +33,8 @@ pub struct SignIn {
     pub reward: i64,
     pub created_at: DateTime<Utc>,
     pub credited_at: Option<DateTime<Utc>>,
+    /// The schedule in force on `day`, which set `reward`.
+    pub schedule_id: ScheduleId,
 }
 
 /// One row of a wallet's append-only ledger (`wallet_transactions`).

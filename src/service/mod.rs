@@ -8,6 +8,7 @@ pub mod admin;
 pub mod cached;
 pub mod error;
 pub mod page;
+pub mod schedules;
 pub mod sign_in;
 pub mod wallet;
 

@@ -41,7 +41,8 @@ async fn sign_in_to_completion(
 ) -> Result<(SignIn, SignInStatus), ServiceError> {
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
-    let rewards = &state.config.rewards;
+    let schedules = super::schedules::current(state).await?;
+    let rewards = &schedules.schedules;
     let inserted = {
         let mut conn = state.db().await?;
         let latest = sign_ins::latest_on_or_before(&mut conn, user_id, today).await?;
@@ -50,13 +51,18 @@ async fn sign_in_to_completion(
         } else {
             let (cycle_day, streak) =
                 cycle::next_position(latest.as_ref().map(sign_ins::position).as_ref(), today);
+            // What a sign-in earns is fixed now, by the schedule in force today.
+            let paid_by = rewards
+                .in_force(today)
+                .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
             let new = NewSignIn {
                 user_id,
                 day: today,
                 cycle_day: i16::from(cycle_day),
                 streak: i32::try_from(streak).unwrap_or(i32::MAX),
-                reward: i64::from(rewards.for_day(cycle_day)),
+                reward: i64::from(paid_by.rewards.for_day(cycle_day)),
                 created_at: now,
+                schedule_id: paid_by.id,
             };
             // The unique (user, day) key decides between concurrent requests.
             sign_ins::insert_if_absent(&mut conn, &new).await?
@@ -87,14 +93,18 @@ pub async fn statuses(
     user_ids: &[UserId],
 ) -> Result<HashMap<UserId, SignInStatus>, ServiceError> {
     let today = state.calendar.today();
-    let mut latest = cached::latest_positions(state, user_ids).await?;
+    let (latest, schedules) = tokio::join!(
+        cached::latest_positions(state, user_ids),
+        super::schedules::current(state)
+    );
+    let (mut latest, schedules) = (latest?, schedules?);
     Ok(user_ids
         .iter()
         .map(|id| {
             let position = latest.remove(id).flatten();
             (
                 *id,
-                cycle::status(position.as_ref(), today, &state.config.rewards),
+                cycle::status(position.as_ref(), today, &schedules.schedules),
             )
         })
         .collect())

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod instrument;
 pub mod ledger;
 pub mod migrate;
+pub mod schedules;
 pub mod sign_ins;
 pub mod users;
 

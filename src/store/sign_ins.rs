@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
 use crate::domain::cycle::CyclePosition;
-use crate::model::{SignIn, SignInId, UserId};
+use crate::model::{ScheduleId, SignIn, SignInId, UserId};
 use crate::schema::sign_ins;
 
 /// Where `sign_in` stands in its user's cycle.
@@ -28,6 +28,7 @@ pub struct NewSignIn {
     pub streak: i32,
     pub reward: i64,
     pub created_at: DateTime<Utc>,
+    pub schedule_id: ScheduleId,
 }
 
 /// The user's latest sign-in on or before `day`.

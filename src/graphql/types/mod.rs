@@ -4,6 +4,7 @@ pub mod account;
 pub mod ids;
 pub mod paging;
 pub mod scalars;
+pub mod schedule;
 pub mod sign_in;
 pub mod user;
 pub mod wallet;
