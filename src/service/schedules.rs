@@ -213,6 +213,8 @@ async fn version(state: &AppState) -> Result<i64, ServiceError> {
 
 /// Every schedule, cancelled ones included, newest `effective_from` first.
 pub async fn list(state: &AppState) -> Result<Vec<ScheduleRow>, ServiceError> {
+    // The first schedule exists once this process has read them.
+    current(state).await?;
     let mut conn = state.db().await?;
     Ok(store::all(&mut conn).await?)
 }
@@ -238,6 +240,7 @@ pub async fn publish(
 ) -> Result<ScheduleRow, ServiceError> {
     money::validate_note(Some(request.note))
         .map_err(|e| ServiceError::bad_input(Input::Note, e.to_string()))?;
+    current(state).await?;
     let mut conn = state.db().await?;
     let row = conn
         .transaction::<_, ServiceError, _>(async |conn| {
@@ -284,6 +287,7 @@ pub async fn cancel(
     _caller: Identity,
     id: ScheduleId,
 ) -> Result<ScheduleRow, ServiceError> {
+    current(state).await?;
     let mut conn = state.db().await?;
     let (row, cancelled_now) = conn
         .transaction::<_, ServiceError, _>(async |conn| {

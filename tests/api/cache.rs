@@ -91,8 +91,9 @@ async fn a_lost_invalidation_lasts_no_longer_than_the_day() {
     let (token, id) = app.register("forgetful").await;
     app.exec(Some(&token), STATUS, json!({})).await; // cached: not signed in today
                                                      // A sign-in whose invalidation never reached Redis.
+    let schedule = app.first_schedule_id().await;
     app.sql(&format!(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at) VALUES ({id}, '2026-03-01', 1, 1, 10, now())"
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id) VALUES ({id}, '2026-03-01', 1, 1, 10, now(), {schedule})"
     ))
     .await;
     let stale = app.exec(Some(&token), STATUS, json!({})).await;

@@ -15,6 +15,7 @@ mod jobs;
 mod migrations;
 mod observability;
 mod response_shape;
+mod schedules;
 mod schema_contract;
 mod security;
 mod sign_in;
