@@ -124,7 +124,11 @@ pub enum ScheduleError {
     #[error("expected {expected} rewards (cycle days 1..7), got {got}")]
     WrongCount { expected: usize, got: usize },
     #[error("reward {position} ({value}) must be between 0 and {max}")]
-    RewardOutOfRange { position: usize, value: i64, max: u32 },
+    RewardOutOfRange {
+        position: usize,
+        value: i64,
+        max: u32,
+    },
     #[error("must be after today ({today}), so nothing already earned or shown for today changes")]
     NotAfterToday { today: NaiveDate },
     #[error("must not be before effectiveFrom ({from})")]
@@ -415,9 +419,21 @@ mod tests {
             ("a campaign's first day", "2026-05-10", Some(4)),
             ("inside a campaign", "2026-05-11", Some(4)),
             ("a campaign's last day", "2026-05-12", Some(4)),
-            ("the day after a campaign: the base again", "2026-05-13", Some(1)),
-            ("a campaign spanning a base change, before it", "2026-05-31", Some(5)),
-            ("a campaign spanning a base change, on it", "2026-06-01", Some(5)),
+            (
+                "the day after a campaign: the base again",
+                "2026-05-13",
+                Some(1),
+            ),
+            (
+                "a campaign spanning a base change, before it",
+                "2026-05-31",
+                Some(5),
+            ),
+            (
+                "a campaign spanning a base change, on it",
+                "2026-06-01",
+                Some(5),
+            ),
             ("after that campaign: the new base", "2026-06-03", Some(2)),
             ("the day before a base change", "2026-05-29", Some(1)),
             ("a cancelled campaign's dates", "2026-07-15", Some(2)),
@@ -465,7 +481,8 @@ mod tests {
             streak: 2,
         };
         let status = cycle::status(Some(&latest), d("2026-05-28"), &s);
-        let strip: Vec<(NaiveDate, u32)> = status.cycle.iter().map(|c| (c.date, c.reward)).collect();
+        let strip: Vec<(NaiveDate, u32)> =
+            status.cycle.iter().map(|c| (c.date, c.reward)).collect();
         assert_eq!(
             strip,
             vec![
@@ -532,31 +549,175 @@ mod tests {
         let live = programme();
         let today = d("2026-05-01");
         let ok = [1i64, 2, 3, 4, 5, 6, 7];
-        type Case = (&'static str, Vec<i64>, &'static str, Option<&'static str>, Result<(), ScheduleInput>);
+        type Case = (
+            &'static str,
+            Vec<i64>,
+            &'static str,
+            Option<&'static str>,
+            Result<(), ScheduleInput>,
+        );
         let cases: Vec<Case> = vec![
-            ("a base from tomorrow", ok.to_vec(), "2026-05-02", None, Ok(())),
-            ("a campaign from tomorrow", ok.to_vec(), "2026-05-02", Some("2026-05-02"), Ok(())),
-            ("today", ok.to_vec(), "2026-05-01", None, Err(ScheduleInput::EffectiveFrom)),
-            ("yesterday", ok.to_vec(), "2026-04-30", None, Err(ScheduleInput::EffectiveFrom)),
-            ("six rewards", ok[..6].to_vec(), "2026-05-02", None, Err(ScheduleInput::Rewards)),
-            ("eight rewards", [ok.to_vec(), vec![8]].concat(), "2026-05-02", None, Err(ScheduleInput::Rewards)),
-            ("a negative reward", vec![1, 2, 3, -4, 5, 6, 7], "2026-05-02", None, Err(ScheduleInput::Rewards)),
-            ("zero rewards are fine", vec![0; 7], "2026-05-02", None, Ok(())),
-            ("the largest reward", vec![i64::from(MAX_REWARD); 7], "2026-05-02", None, Ok(())),
-            ("above the largest reward", vec![1, 1, 1, 1, 1, 1, i64::from(MAX_REWARD) + 1], "2026-05-02", None, Err(ScheduleInput::Rewards)),
-            ("ends before it starts", ok.to_vec(), "2026-05-03", Some("2026-05-02"), Err(ScheduleInput::EffectiveTo)),
-            ("366 days", ok.to_vec(), "2026-10-01", Some("2027-10-01"), Ok(())),
-            ("367 days", ok.to_vec(), "2026-10-01", Some("2027-10-02"), Err(ScheduleInput::EffectiveTo)),
-            ("overlaps the start of #4", ok.to_vec(), "2026-05-08", Some("2026-05-10"), Err(ScheduleInput::EffectiveFrom)),
-            ("overlaps the end of #4", ok.to_vec(), "2026-05-12", Some("2026-05-20"), Err(ScheduleInput::EffectiveFrom)),
-            ("inside #4", ok.to_vec(), "2026-05-11", Some("2026-05-11"), Err(ScheduleInput::EffectiveFrom)),
-            ("around #4", ok.to_vec(), "2026-05-09", Some("2026-05-13"), Err(ScheduleInput::EffectiveFrom)),
-            ("between #4 and #5", ok.to_vec(), "2026-05-13", Some("2026-05-29"), Ok(())),
-            ("over the cancelled campaign #6", ok.to_vec(), "2026-07-01", Some("2026-07-31"), Ok(())),
-            ("a campaign may start with a base", ok.to_vec(), "2026-06-03", Some("2026-06-05"), Ok(())),
-            ("a base on #2's date", ok.to_vec(), "2026-06-01", None, Err(ScheduleInput::EffectiveFrom)),
-            ("a base on cancelled #3's date", ok.to_vec(), "2026-09-01", None, Ok(())),
-            ("a base inside a campaign", ok.to_vec(), "2026-05-11", None, Ok(())),
+            (
+                "a base from tomorrow",
+                ok.to_vec(),
+                "2026-05-02",
+                None,
+                Ok(()),
+            ),
+            (
+                "a campaign from tomorrow",
+                ok.to_vec(),
+                "2026-05-02",
+                Some("2026-05-02"),
+                Ok(()),
+            ),
+            (
+                "today",
+                ok.to_vec(),
+                "2026-05-01",
+                None,
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "yesterday",
+                ok.to_vec(),
+                "2026-04-30",
+                None,
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "six rewards",
+                ok[..6].to_vec(),
+                "2026-05-02",
+                None,
+                Err(ScheduleInput::Rewards),
+            ),
+            (
+                "eight rewards",
+                [ok.to_vec(), vec![8]].concat(),
+                "2026-05-02",
+                None,
+                Err(ScheduleInput::Rewards),
+            ),
+            (
+                "a negative reward",
+                vec![1, 2, 3, -4, 5, 6, 7],
+                "2026-05-02",
+                None,
+                Err(ScheduleInput::Rewards),
+            ),
+            (
+                "zero rewards are fine",
+                vec![0; 7],
+                "2026-05-02",
+                None,
+                Ok(()),
+            ),
+            (
+                "the largest reward",
+                vec![i64::from(MAX_REWARD); 7],
+                "2026-05-02",
+                None,
+                Ok(()),
+            ),
+            (
+                "above the largest reward",
+                vec![1, 1, 1, 1, 1, 1, i64::from(MAX_REWARD) + 1],
+                "2026-05-02",
+                None,
+                Err(ScheduleInput::Rewards),
+            ),
+            (
+                "ends before it starts",
+                ok.to_vec(),
+                "2026-05-03",
+                Some("2026-05-02"),
+                Err(ScheduleInput::EffectiveTo),
+            ),
+            (
+                "366 days",
+                ok.to_vec(),
+                "2026-10-01",
+                Some("2027-10-01"),
+                Ok(()),
+            ),
+            (
+                "367 days",
+                ok.to_vec(),
+                "2026-10-01",
+                Some("2027-10-02"),
+                Err(ScheduleInput::EffectiveTo),
+            ),
+            (
+                "overlaps the start of #4",
+                ok.to_vec(),
+                "2026-05-08",
+                Some("2026-05-10"),
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "overlaps the end of #4",
+                ok.to_vec(),
+                "2026-05-12",
+                Some("2026-05-20"),
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "inside #4",
+                ok.to_vec(),
+                "2026-05-11",
+                Some("2026-05-11"),
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "around #4",
+                ok.to_vec(),
+                "2026-05-09",
+                Some("2026-05-13"),
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "between #4 and #5",
+                ok.to_vec(),
+                "2026-05-13",
+                Some("2026-05-29"),
+                Ok(()),
+            ),
+            (
+                "over the cancelled campaign #6",
+                ok.to_vec(),
+                "2026-07-01",
+                Some("2026-07-31"),
+                Ok(()),
+            ),
+            (
+                "a campaign may start with a base",
+                ok.to_vec(),
+                "2026-06-03",
+                Some("2026-06-05"),
+                Ok(()),
+            ),
+            (
+                "a base on #2's date",
+                ok.to_vec(),
+                "2026-06-01",
+                None,
+                Err(ScheduleInput::EffectiveFrom),
+            ),
+            (
+                "a base on cancelled #3's date",
+                ok.to_vec(),
+                "2026-09-01",
+                None,
+                Ok(()),
+            ),
+            (
+                "a base inside a campaign",
+                ok.to_vec(),
+                "2026-05-11",
+                None,
+                Ok(()),
+            ),
         ];
         for (name, rewards, from, to, expected) in cases {
             let proposal = Proposal {
@@ -565,9 +726,14 @@ mod tests {
                 effective_to: to.map(d),
             };
             let got = validate_publish(&live, today, &proposal);
-            assert_eq!(got.as_ref().map(|_| ()).map_err(ScheduleError::input), expected, "{name}: {got:?}");
+            assert_eq!(
+                got.as_ref().map(|_| ()).map_err(ScheduleError::input),
+                expected,
+                "{name}: {got:?}"
+            );
             if let Ok(t) = got {
-                let expected: Vec<u32> = rewards.iter().map(|r| u32::try_from(*r).unwrap()).collect();
+                let expected: Vec<u32> =
+                    rewards.iter().map(|r| u32::try_from(*r).unwrap()).collect();
                 assert_eq!(t.as_array().to_vec(), expected, "{name}");
             }
         }
@@ -577,17 +743,53 @@ mod tests {
     fn cancel_rules() {
         let today = d("2026-05-01");
         let cases = [
-            ("starts tomorrow", base(9, "2026-05-02", FIRST), Ok(Cancellation::Withdraw)),
-            ("campaign from tomorrow", campaign(9, "2026-05-02", "2026-05-03", FIRST), Ok(Cancellation::Withdraw)),
-            ("started today", base(9, "2026-05-01", FIRST), Err(ScheduleInput::Schedule)),
-            ("campaign running", campaign(9, "2026-04-30", "2026-05-03", FIRST), Err(ScheduleInput::Schedule)),
-            ("campaign over", campaign(9, "2026-04-01", "2026-04-03", FIRST), Err(ScheduleInput::Schedule)),
-            ("the first base", base(1, "1970-01-01", FIRST), Err(ScheduleInput::Schedule)),
-            ("already cancelled", cancelled(base(9, "2026-05-02", FIRST)), Ok(Cancellation::AlreadyCancelled)),
-            ("cancelled, and its date has come", cancelled(base(9, "2026-04-02", FIRST)), Ok(Cancellation::AlreadyCancelled)),
+            (
+                "starts tomorrow",
+                base(9, "2026-05-02", FIRST),
+                Ok(Cancellation::Withdraw),
+            ),
+            (
+                "campaign from tomorrow",
+                campaign(9, "2026-05-02", "2026-05-03", FIRST),
+                Ok(Cancellation::Withdraw),
+            ),
+            (
+                "started today",
+                base(9, "2026-05-01", FIRST),
+                Err(ScheduleInput::Schedule),
+            ),
+            (
+                "campaign running",
+                campaign(9, "2026-04-30", "2026-05-03", FIRST),
+                Err(ScheduleInput::Schedule),
+            ),
+            (
+                "campaign over",
+                campaign(9, "2026-04-01", "2026-04-03", FIRST),
+                Err(ScheduleInput::Schedule),
+            ),
+            (
+                "the first base",
+                base(1, "1970-01-01", FIRST),
+                Err(ScheduleInput::Schedule),
+            ),
+            (
+                "already cancelled",
+                cancelled(base(9, "2026-05-02", FIRST)),
+                Ok(Cancellation::AlreadyCancelled),
+            ),
+            (
+                "cancelled, and its date has come",
+                cancelled(base(9, "2026-04-02", FIRST)),
+                Ok(Cancellation::AlreadyCancelled),
+            ),
         ];
         for (name, schedule, expected) in cases {
-            assert_eq!(check_cancel(&schedule, today).map_err(|e| e.input()), expected, "{name}");
+            assert_eq!(
+                check_cancel(&schedule, today).map_err(|e| e.input()),
+                expected,
+                "{name}"
+            );
         }
     }
 
@@ -601,19 +803,60 @@ mod tests {
         let admin_tomorrow = base(9, "2026-05-02", TRIPLE);
         let live = Schedules::new([first.clone()]);
         let cases: Vec<(&str, Option<&Schedule>, Schedules, bool, ConfigAction)> = vec![
-            ("nothing yet: from the beginning", None, Schedules::default(), false,
-             ConfigAction::Insert { effective_from: beginning() }),
-            ("unchanged", Some(&same), Schedules::new([same.clone()]), true, ConfigAction::Keep),
-            ("changed after sign-ins: from tomorrow", Some(&first), live.clone(), true,
-             ConfigAction::Insert { effective_from: d("2026-05-02") }),
-            ("changed before any sign-in: in its place", Some(&first), live.clone(), false,
-             ConfigAction::Replace { cancel: ScheduleId(1), effective_from: beginning() }),
-            ("changed again the same day: the pending one is replaced", Some(&from_setting_tomorrow),
-             Schedules::new([first.clone(), from_setting_tomorrow.clone()]), true,
-             ConfigAction::Replace { cancel: ScheduleId(8), effective_from: d("2026-05-02") }),
-            ("an admin's base starts tomorrow", Some(&first),
-             Schedules::new([first.clone(), admin_tomorrow.clone()]), true,
-             ConfigAction::Ignore { other: ScheduleId(9) }),
+            (
+                "nothing yet: from the beginning",
+                None,
+                Schedules::default(),
+                false,
+                ConfigAction::Insert {
+                    effective_from: beginning(),
+                },
+            ),
+            (
+                "unchanged",
+                Some(&same),
+                Schedules::new([same.clone()]),
+                true,
+                ConfigAction::Keep,
+            ),
+            (
+                "changed after sign-ins: from tomorrow",
+                Some(&first),
+                live.clone(),
+                true,
+                ConfigAction::Insert {
+                    effective_from: d("2026-05-02"),
+                },
+            ),
+            (
+                "changed before any sign-in: in its place",
+                Some(&first),
+                live.clone(),
+                false,
+                ConfigAction::Replace {
+                    cancel: ScheduleId(1),
+                    effective_from: beginning(),
+                },
+            ),
+            (
+                "changed again the same day: the pending one is replaced",
+                Some(&from_setting_tomorrow),
+                Schedules::new([first.clone(), from_setting_tomorrow.clone()]),
+                true,
+                ConfigAction::Replace {
+                    cancel: ScheduleId(8),
+                    effective_from: d("2026-05-02"),
+                },
+            ),
+            (
+                "an admin's base starts tomorrow",
+                Some(&first),
+                Schedules::new([first.clone(), admin_tomorrow.clone()]),
+                true,
+                ConfigAction::Ignore {
+                    other: ScheduleId(9),
+                },
+            ),
         ];
         for (name, latest, live, any_sign_in, expected) in cases {
             assert_eq!(

@@ -21,9 +21,7 @@ use crate::after_commit::Committed;
 use crate::auth::Identity;
 use crate::cache::schedules::Snapshot;
 use crate::domain::money;
-use crate::domain::schedule::{
-    self, Cancellation, ConfigAction, Proposal, Schedule, Schedules,
-};
+use crate::domain::schedule::{self, Cancellation, ConfigAction, Proposal, Schedule, Schedules};
 use crate::model::ScheduleId;
 use crate::state::AppState;
 use crate::store::schedules::{self as store, NewSchedule, ScheduleRow};

@@ -185,7 +185,9 @@ pub async fn cancel(
 /// Whether any sign-in was ever recorded (an install that has paid
 /// nothing yet may still replace its first schedule).
 pub async fn any_sign_in(conn: &mut AsyncPgConnection) -> Result<bool, StoreError> {
-    Ok(diesel::select(diesel::dsl::exists(sign_ins::table.select(sign_ins::id)))
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::select(diesel::dsl::exists(sign_ins::table.select(sign_ins::id)))
+            .get_result(conn)
+            .await?,
+    )
 }

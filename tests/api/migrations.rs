@@ -94,7 +94,10 @@ async fn check_through_the_store(db: &TestDatabase) {
     let sign_in_id = SignInId(
         lines(
             &mut conn,
-            &format!("SELECT id::text AS line FROM sign_ins WHERE user_id = {}", ada.0),
+            &format!(
+                "SELECT id::text AS line FROM sign_ins WHERE user_id = {}",
+                ada.0
+            ),
         )
         .await[0]
             .parse()

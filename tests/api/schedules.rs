@@ -23,7 +23,8 @@ const PUBLISH: &str = "mutation($r: [Int!]!, $f: Date!, $t: Date, $n: String!) {
 const CANCEL: &str =
     "mutation($id: ID!) { cancelRewardSchedule(id: $id) { id effectiveFrom cancelled } }";
 const SIGN_IN: &str = "mutation { signIn { record { date cycleDay reward scheduleId } status { todayReward cycle { date reward } } } }";
-const STATUS: &str = "{ me { signInStatus { today cycleDay todayReward cycle { day date reward signedIn } } } }";
+const STATUS: &str =
+    "{ me { signInStatus { today cycleDay todayReward cycle { day date reward signedIn } } } }";
 
 fn publish_vars(rewards: &[i64], from: &str, to: Option<&str>) -> Value {
     json!({ "r": rewards, "f": from, "t": to, "n": "test schedule" })
@@ -152,7 +153,11 @@ async fn each_date_pays_the_schedule_in_force_on_it() {
         let r = app.exec(Some(&user), SIGN_IN, json!({})).await;
         assert_no_errors(&r);
         let record = &r["data"]["signIn"]["record"];
-        assert_eq!((record["date"].as_str(), record["reward"].as_i64()), (Some(date), Some(reward)), "{r:#}");
+        assert_eq!(
+            (record["date"].as_str(), record["reward"].as_i64()),
+            (Some(date), Some(reward)),
+            "{r:#}"
+        );
         match paid_by {
             Some(schedule) => assert_eq!(record["scheduleId"], schedule["id"], "{date}"),
             None => {
@@ -160,7 +165,10 @@ async fn each_date_pays_the_schedule_in_force_on_it() {
                 assert_eq!(&record["scheduleId"], id, "{date}");
             }
         }
-        assert_eq!(r["data"]["signIn"]["status"]["todayReward"], reward, "{date}");
+        assert_eq!(
+            r["data"]["signIn"]["status"]["todayReward"], reward,
+            "{date}"
+        );
         app.advance_days(1);
     }
 
@@ -174,7 +182,13 @@ async fn each_date_pays_the_schedule_in_force_on_it() {
         .collect();
     assert_eq!(
         froms,
-        ["2026-03-10", "2026-03-09", "2026-03-05", "2026-03-03", "1970-01-01"]
+        [
+            "2026-03-10",
+            "2026-03-09",
+            "2026-03-05",
+            "2026-03-03",
+            "1970-01-01"
+        ]
     );
 }
 
@@ -199,8 +213,10 @@ async fn a_new_schedule_changes_nothing_already_earned_or_shown_for_today() {
     assert_eq!(strip(status)[0], ("2026-03-01".to_owned(), 10));
     assert_eq!(strip(status)[1], ("2026-03-02".to_owned(), 50));
     assert_eq!(
-        app.scalar_i64(&format!("SELECT reward FROM sign_ins WHERE user_id = {user_id}"))
-            .await,
+        app.scalar_i64(&format!(
+            "SELECT reward FROM sign_ins WHERE user_id = {user_id}"
+        ))
+        .await,
         10
     );
 }
@@ -210,33 +226,95 @@ async fn publishing_is_refused_naming_the_argument() {
     let app = TestApp::new().await;
     let (admin, _) = app.admin("boss").await;
     let ok = [1i64, 2, 3, 4, 5, 6, 7];
-    publish(&app, &admin, publish_vars(&ok, "2026-03-10", Some("2026-03-12"))).await;
+    publish(
+        &app,
+        &admin,
+        publish_vars(&ok, "2026-03-10", Some("2026-03-12")),
+    )
+    .await;
     publish(&app, &admin, publish_vars(&ok, "2026-04-01", None)).await;
     let rows = || app.scalar_i64("SELECT count(*) FROM reward_schedules");
     let before = rows().await;
     let cases: Vec<(&str, Value, &str)> = vec![
-        ("today", publish_vars(&ok, "2026-03-01", None), "effectiveFrom"),
-        ("yesterday", publish_vars(&ok, "2026-02-28", None), "effectiveFrom"),
-        ("six rewards", publish_vars(&ok[..6], "2026-03-02", None), "rewards"),
-        ("eight rewards", publish_vars(&[1, 2, 3, 4, 5, 6, 7, 8], "2026-03-02", None), "rewards"),
-        ("a negative reward", publish_vars(&[1, 2, 3, -4, 5, 6, 7], "2026-03-02", None), "rewards"),
-        ("a reward above the maximum", publish_vars(&[1, 2, 3, 4, 5, 6, 1_000_001], "2026-03-02", None), "rewards"),
-        ("ends before it starts", publish_vars(&ok, "2026-03-05", Some("2026-03-04")), "effectiveTo"),
-        ("367 days", publish_vars(&ok, "2026-05-01", Some("2027-05-02")), "effectiveTo"),
-        ("overlaps a live campaign", publish_vars(&ok, "2026-03-12", Some("2026-03-20")), "effectiveFrom"),
-        ("inside a live campaign", publish_vars(&ok, "2026-03-11", Some("2026-03-11")), "effectiveFrom"),
-        ("a base on another's date", publish_vars(&ok, "2026-04-01", None), "effectiveFrom"),
+        (
+            "today",
+            publish_vars(&ok, "2026-03-01", None),
+            "effectiveFrom",
+        ),
+        (
+            "yesterday",
+            publish_vars(&ok, "2026-02-28", None),
+            "effectiveFrom",
+        ),
+        (
+            "six rewards",
+            publish_vars(&ok[..6], "2026-03-02", None),
+            "rewards",
+        ),
+        (
+            "eight rewards",
+            publish_vars(&[1, 2, 3, 4, 5, 6, 7, 8], "2026-03-02", None),
+            "rewards",
+        ),
+        (
+            "a negative reward",
+            publish_vars(&[1, 2, 3, -4, 5, 6, 7], "2026-03-02", None),
+            "rewards",
+        ),
+        (
+            "a reward above the maximum",
+            publish_vars(&[1, 2, 3, 4, 5, 6, 1_000_001], "2026-03-02", None),
+            "rewards",
+        ),
+        (
+            "ends before it starts",
+            publish_vars(&ok, "2026-03-05", Some("2026-03-04")),
+            "effectiveTo",
+        ),
+        (
+            "367 days",
+            publish_vars(&ok, "2026-05-01", Some("2027-05-02")),
+            "effectiveTo",
+        ),
+        (
+            "overlaps a live campaign",
+            publish_vars(&ok, "2026-03-12", Some("2026-03-20")),
+            "effectiveFrom",
+        ),
+        (
+            "inside a live campaign",
+            publish_vars(&ok, "2026-03-11", Some("2026-03-11")),
+            "effectiveFrom",
+        ),
+        (
+            "a base on another's date",
+            publish_vars(&ok, "2026-04-01", None),
+            "effectiveFrom",
+        ),
     ];
     for (name, vars, argument) in cases {
         let r = app.exec(Some(&admin), PUBLISH, vars).await;
         assert_eq!(error_code(&r), "BAD_USER_INPUT", "{name}: {r:#}");
-        assert_eq!(r["errors"][0]["extensions"]["argument"], argument, "{name}: {r:#}");
+        assert_eq!(
+            r["errors"][0]["extensions"]["argument"], argument,
+            "{name}: {r:#}"
+        );
     }
     assert_eq!(rows().await, before, "nothing written");
     // The limits themselves are fine: 366 days, zero rewards, a campaign
     // right after another.
-    publish(&app, &admin, publish_vars(&[0; 7], "2026-05-01", Some("2027-05-01"))).await;
-    publish(&app, &admin, publish_vars(&ok, "2026-03-13", Some("2026-03-13"))).await;
+    publish(
+        &app,
+        &admin,
+        publish_vars(&[0; 7], "2026-05-01", Some("2027-05-01")),
+    )
+    .await;
+    publish(
+        &app,
+        &admin,
+        publish_vars(&ok, "2026-03-13", Some("2026-03-13")),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,29 +332,47 @@ async fn cancelling_works_only_before_it_takes_effect() {
     let status = app.exec(Some(&user), STATUS, json!({})).await;
     assert_eq!(strip(&status["data"]["me"]["signInStatus"])[1].1, 7);
 
-    let r = app.exec(Some(&admin), CANCEL, json!({ "id": later["id"] })).await;
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": later["id"] }))
+        .await;
     assert_no_errors(&r);
     assert_eq!(r["data"]["cancelRewardSchedule"]["cancelled"], true);
     // Again: the same answer, nothing changes.
-    let again = app.exec(Some(&admin), CANCEL, json!({ "id": later["id"] })).await;
+    let again = app
+        .exec(Some(&admin), CANCEL, json!({ "id": later["id"] }))
+        .await;
     assert_eq!(again["data"], r["data"]);
     let status = app.exec(Some(&user), STATUS, json!({})).await;
-    assert_eq!(strip(&status["data"]["me"]["signInStatus"])[4], ("2026-03-05".to_owned(), 30));
+    assert_eq!(
+        strip(&status["data"]["me"]["signInStatus"])[4],
+        ("2026-03-05".to_owned(), 30)
+    );
 
     // The first schedule is in force: refused.
     let list = app.exec(Some(&admin), SCHEDULES, json!({})).await;
-    let first = list["data"]["rewardSchedules"].as_array().unwrap().last().unwrap().clone();
-    let r = app.exec(Some(&admin), CANCEL, json!({ "id": first["id"] })).await;
+    let first = list["data"]["rewardSchedules"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": first["id"] }))
+        .await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r:#}");
     assert_eq!(r["errors"][0]["extensions"]["argument"], "id");
     // Once the campaign's first day has come: refused, and it still pays.
     app.advance_days(1);
-    let r = app.exec(Some(&admin), CANCEL, json!({ "id": campaign["id"] })).await;
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": campaign["id"] }))
+        .await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r:#}");
     let signed = app.exec(Some(&user), SIGN_IN, json!({})).await;
     assert_eq!(signed["data"]["signIn"]["record"]["reward"], 7);
     // Unknown and malformed ids.
-    let r = app.exec(Some(&admin), CANCEL, json!({ "id": "999999" })).await;
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": "999999" }))
+        .await;
     assert_eq!(error_code(&r), "NOT_FOUND", "{r:#}");
     let r = app.exec(Some(&admin), CANCEL, json!({ "id": "x" })).await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r:#}");
@@ -326,13 +422,18 @@ async fn the_table_refuses_edits() {
         format!("DELETE FROM reward_schedules WHERE id = {id}"),
         "TRUNCATE reward_schedules CASCADE".to_owned(),
     ] {
-        let error = diesel::sql_query(&sql).execute(&mut conn).await.unwrap_err();
+        let error = diesel::sql_query(&sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("never edited"), "{sql}: {error}");
     }
-    diesel::sql_query(format!("UPDATE reward_schedules SET cancelled_at = now() WHERE id = {id}"))
-        .execute(&mut conn)
-        .await
-        .expect("cancelling once is the one change allowed");
+    diesel::sql_query(format!(
+        "UPDATE reward_schedules SET cancelled_at = now() WHERE id = {id}"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("cancelling once is the one change allowed");
     let error = diesel::sql_query(format!(
         "UPDATE reward_schedules SET cancelled_at = now() WHERE id = {id}"
     ))
@@ -391,7 +492,10 @@ async fn a_change_reaches_another_replica_within_a_second() {
             ("DATABASE_URL", app.db.url.clone()),
             ("REDIS_URL", crate::common::redis_url()),
             ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
-            ("SIGNIN_JWT_SECRET", "a-test-secret-that-is-at-least-32-bytes".to_owned()),
+            (
+                "SIGNIN_JWT_SECRET",
+                "a-test-secret-that-is-at-least-32-bytes".to_owned(),
+            ),
             ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
             ("SIGNIN_NOW", "2026-03-01T09:00:00Z".to_owned()),
         ]
@@ -406,11 +510,17 @@ async fn a_change_reaches_another_replica_within_a_second() {
         let client = client.clone();
         let user = user.clone();
         async move {
-            let r = post_graphql(&client, port, Some(&user), STATUS).await.unwrap();
+            let r = post_graphql(&client, port, Some(&user), STATUS)
+                .await
+                .unwrap();
             strip(&r["data"]["me"]["signInStatus"])[1].1
         }
     };
-    assert_eq!(second_day(port_b).await, 10, "B has read the first schedule");
+    assert_eq!(
+        second_day(port_b).await,
+        10,
+        "B has read the first schedule"
+    );
 
     // Published on A.
     let published = post_graphql(
@@ -424,7 +534,10 @@ async fn a_change_reaches_another_replica_within_a_second() {
     assert_no_errors(&published);
     let since = Instant::now();
     while second_day(port_b).await != 42 {
-        assert!(since.elapsed() < Duration::from_secs(1), "B still shows the old reward");
+        assert!(
+            since.elapsed() < Duration::from_secs(1),
+            "B still shows the old reward"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let announced = since.elapsed();
@@ -437,7 +550,10 @@ async fn a_change_reaches_another_replica_within_a_second() {
     .await;
     let since = Instant::now();
     while second_day(port_b).await != 77 {
-        assert!(since.elapsed() < Duration::from_secs(1), "B did not notice the new row");
+        assert!(
+            since.elapsed() < Duration::from_secs(1),
+            "B did not notice the new row"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     eprintln!(
@@ -485,7 +601,11 @@ async fn the_migration_gives_existing_sign_ins_the_first_schedule() {
         ["1 {10,10,20,20,30,30,100} 1970-01-01 null true"]
     );
     assert_eq!(
-        lines(&mut conn, "SELECT day || ' ' || reward || ' ' || schedule_id AS line FROM sign_ins ORDER BY day").await,
+        lines(
+            &mut conn,
+            "SELECT day || ' ' || reward || ' ' || schedule_id AS line FROM sign_ins ORDER BY day"
+        )
+        .await,
         ["2026-03-01 10 1", "2026-03-02 20 1"]
     );
     let error = diesel::sql_query(
@@ -495,7 +615,10 @@ async fn the_migration_gives_existing_sign_ins_the_first_schedule() {
     .execute(&mut conn)
     .await
     .unwrap_err();
-    assert!(error.to_string().contains("schedule_id"), "no default is left: {error}");
+    assert!(
+        error.to_string().contains("schedule_id"),
+        "no default is left: {error}"
+    );
     drop(conn);
 
     let reverted = harness.revert_last_migration(MIGRATIONS).unwrap();
@@ -503,7 +626,11 @@ async fn the_migration_gives_existing_sign_ins_the_first_schedule() {
     let mut conn = connect().await;
     assert_eq!(shape(&mut conn).await, shape_before);
     assert_eq!(
-        lines(&mut conn, "SELECT day || ' ' || reward AS line FROM sign_ins ORDER BY day").await,
+        lines(
+            &mut conn,
+            "SELECT day || ' ' || reward AS line FROM sign_ins ORDER BY day"
+        )
+        .await,
         ["2026-03-01 10", "2026-03-02 20"]
     );
     drop(conn);

@@ -1,4 +1,3 @@
-use std::borrow::Cow;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
@@ -8,6 +7,7 @@ use async_graphql::{
     SimpleObject, Value, ID,
 };
 use chrono::NaiveDate;
+use std::borrow::Cow;
 
 use super::scalars::{graphql_int, Date};
 use crate::domain::cycle;
