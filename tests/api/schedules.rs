@@ -221,6 +221,59 @@ async fn a_new_schedule_changes_nothing_already_earned_or_shown_for_today() {
     );
 }
 
+/// The business zone's midnight: at 23:59 in Shanghai (15:59 UTC) the
+/// next day may still be planned and today's table pays; at 00:00 (16:00
+/// UTC, still the same UTC date) the new day has begun: it can no longer be
+/// planned, and its schedule pays, even one this process's copy of the
+/// schedules never heard of (written behind its back before midnight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_business_zones_midnight_decides_the_schedule() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_TIMEZONE", "Asia/Shanghai"),
+        ("SIGNIN_TOKEN_TTL_SECS", "10000000"),
+    ])
+    .await;
+    app.clock
+        .set(crate::common::instant("2026-03-01T15:59:00Z"));
+    let (admin, _) = app.admin("boss").await;
+    let (user, _) = app.register("ursula").await;
+    let (early, _) = app.register("early_bird").await;
+    let signed = app.exec(Some(&early), SIGN_IN, json!({})).await;
+    assert_eq!(signed["data"]["signIn"]["record"]["date"], "2026-03-01");
+    assert_eq!(signed["data"]["signIn"]["record"]["reward"], 10);
+    // Planned for tomorrow (Shanghai) a minute before its midnight: accepted.
+    publish(&app, &admin, publish_vars(&[3; 7], "2026-03-02", None)).await;
+    // Written with no announcement, also for tomorrow: this process's copy
+    // is current for today and does not know it.
+    app.sql(
+        "INSERT INTO reward_schedules (rewards, effective_from, effective_to, note, created_at) \
+         VALUES ('{44,44,44,44,44,44,44}', '2026-03-02', '2026-03-02', 'unannounced', now())",
+    )
+    .await;
+    let status = app.exec(Some(&user), STATUS, json!({})).await;
+    assert_eq!(status["data"]["me"]["signInStatus"]["todayReward"], 10);
+
+    app.clock
+        .set(crate::common::instant("2026-03-01T16:00:00Z"));
+    let r = app
+        .exec(
+            Some(&admin),
+            PUBLISH,
+            publish_vars(&[5; 7], "2026-03-02", Some("2026-03-02")),
+        )
+        .await;
+    assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r:#}");
+    assert_eq!(r["errors"][0]["extensions"]["argument"], "effectiveFrom");
+    let signed = app.exec(Some(&user), SIGN_IN, json!({})).await;
+    assert_no_errors(&signed);
+    let record = &signed["data"]["signIn"]["record"];
+    assert_eq!(record["date"], "2026-03-02");
+    assert_eq!(
+        record["reward"], 44,
+        "the copy was read again on the new day"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishing_is_refused_naming_the_argument() {
     let app = TestApp::new().await;
