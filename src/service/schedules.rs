@@ -42,6 +42,22 @@ pub async fn current(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
     reload(state).await
 }
 
+/// The schedules for showing rewards (statuses): as [`current`], but when
+/// they cannot be read again (PostgreSQL down), the copy this process has,
+/// however old, rather than no status at all. Never for paying a sign-in.
+pub async fn for_display(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
+    match current(state).await {
+        Ok(snapshot) => Ok(snapshot),
+        Err(error) => match state.local.schedules.latest() {
+            Some(snapshot) => {
+                tracing::warn!(%error, "reward schedules not read again; showing the copy in memory");
+                Ok(snapshot)
+            }
+            None => Err(error),
+        },
+    }
+}
+
 /// Reads the schedules into this process's copy (one reader at a time;
 /// callers that waited for another's read use it).
 async fn reload(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {

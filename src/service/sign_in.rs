@@ -95,7 +95,7 @@ pub async fn statuses(
     let today = state.calendar.today();
     let (latest, schedules) = tokio::join!(
         cached::latest_positions(state, user_ids),
-        super::schedules::current(state)
+        super::schedules::for_display(state)
     );
     let (mut latest, schedules) = (latest?, schedules?);
     Ok(user_ids

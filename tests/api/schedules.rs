@@ -738,3 +738,28 @@ async fn shape(conn: &mut AsyncPgConnection) -> Vec<String> {
     )
     .await
 }
+
+/// When the schedules cannot be read again (here: the table is away), a
+/// status still shows the rewards of the copy in memory, but no sign-in is
+/// paid from a copy that is not known to be current.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_copy_may_show_rewards_but_never_pays() {
+    let app = TestApp::new().await;
+    let (user, _) = app.register("ursula").await;
+    let status = app.exec(Some(&user), STATUS, json!({})).await;
+    assert_eq!(status["data"]["me"]["signInStatus"]["todayReward"], 10);
+    app.state.local.schedules.mark_stale();
+    app.sql("ALTER TABLE reward_schedules RENAME TO reward_schedules_away")
+        .await;
+    let status = app.exec(Some(&user), STATUS, json!({})).await;
+    assert_no_errors(&status);
+    assert_eq!(status["data"]["me"]["signInStatus"]["todayReward"], 10);
+    let refused = app.exec(Some(&user), SIGN_IN, json!({})).await;
+    assert_eq!(error_code(&refused), "INTERNAL_SERVER_ERROR", "{refused:#}");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM sign_ins").await, 0);
+    app.sql("ALTER TABLE reward_schedules_away RENAME TO reward_schedules")
+        .await;
+    let signed = app.exec(Some(&user), SIGN_IN, json!({})).await;
+    assert_no_errors(&signed);
+    assert_eq!(signed["data"]["signIn"]["record"]["reward"], 10);
+}

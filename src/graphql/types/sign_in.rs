@@ -22,7 +22,7 @@ impl SignInStatus {
     /// The status of a user with no sign-ins (rewards from the schedules
     /// in force on each date).
     pub async fn empty(state: &AppState) -> Result<Self, crate::service::ServiceError> {
-        let schedules = crate::service::schedules::current(state).await?;
+        let schedules = crate::service::schedules::for_display(state).await?;
         Ok(SignInStatus(cycle::status(
             None,
             state.calendar.today(),
