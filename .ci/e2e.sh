@@ -2,8 +2,9 @@
 # The browser test and the HTTP conformance audit: starts the built service
 # on a free port against its own database and Redis namespace, drives the
 # check-in page and the playground in Debian's Chromium
-# (web-playground/tests/e2e.mjs), runs the graphql-http server audit, and
-# stops the service.
+# (web-playground/tests/e2e.mjs), runs the graphql-http server audit and the
+# real clients (tests/clients: Apollo Client with automatic persisted queries,
+# urql with graphql-ws), and stops the service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,8 @@ BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$PWD/build/screenshots" node w
 # GraphQL-over-HTTP conformance (the graphql-http package's server audit).
 [ -d tests/graphql-http/node_modules/graphql-http ] || (cd tests/graphql-http && npm ci --no-audit --no-fund --loglevel=error)
 URL="http://127.0.0.1:$port/graphql" node tests/graphql-http/audit.mjs
+
+# Real clients from npm: Apollo Client's persisted-queries link and urql with
+# graphql-ws (tests/clients/clients.mjs); any error a client sees fails.
+[ -d tests/clients/node_modules/@apollo/client ] || (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+BASE_URL="http://127.0.0.1:$port" node tests/clients/clients.mjs

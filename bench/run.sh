@@ -11,7 +11,9 @@
 #   SIGNIN_CONNS (16), ME_CONNS (32), ADMIN_CONNS (2), WRK_THREADS (2),
 #   BENCH_DB (signin_bench), BENCH_DB_SMALL (signin_bench_small),
 #   REUSE_DATA=1 (keep the databases if they exist with the same USERS/DAYS),
-#   SKIP_BUILD=1, PORT (18080), BASELINE_PORT (18081), SCENARIOS ("a b c d f"),
+#   SKIP_BUILD=1, PORT (18080), BASELINE_PORT (18081), SCENARIOS ("a b c d f g h"),
+#   g: signIn with milestones and freezes held by half the users vs without (alternating),
+#   h: makeUpSignIn of users with DAYS days of history (MAKEUP_CONNS, 16),
 #   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
 #   FOREIGN_MAX (10): a run during which processes that are not part of the bench used more
 #   than this % of the machine's CPU is discarded and repeated, at most MAX_RETRIES (2) times.
@@ -27,7 +29,8 @@ else
   : "${BENCH_DB:=signin_bench}" "${BENCH_DB_SMALL:=signin_bench_small}"
 fi
 : "${SMALL_DAYS:=2}" "${POOL:=8}" "${SIGNIN_CONNS:=16}" "${ME_CONNS:=32}" "${ADMIN_CONNS:=2}"
-: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f}"
+: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f g h}"
+: "${MAKEUP_CONNS:=16}"
 : "${BENCH_TODAY:=2026-01-15}" "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
 # How long to wait, after each signIn run, for every sign-in to be credited.
 if [ "$QUICK" = 1 ]; then : "${DRAIN_WAIT:=5}"; else : "${DRAIN_WAIT:=90}"; fi
@@ -132,7 +135,7 @@ gen() { # db users days
   fi
   BENCH_DB="$db" USERS="$users" DAYS="$days" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
 }
-if has a || has b || has c || has d || has e; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
+if has a || has b || has c || has d || has e || has g || has h; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
 if has f; then gen "$BENCH_DB_SMALL" "$USERS" "$SMALL_DAYS"; fi
 
 # Tokens: one per generated user (ids 1..USERS, ver 0), shuffled; iat = the
@@ -151,18 +154,20 @@ next_day() { psql_db "$1" -Atc "SELECT /* bench */ max(day) + 1 FROM sign_ins"; 
 redis_clean() {
   redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
 }
-start_service() { # db day
-  local db="$1" day="$2"
+# Extra VAR=value settings for the next start_service (scenarios g, h).
+SERVICE_EXTRA=()
+start_service() { # db day [clock time, default 12:00:00]
+  local db="$1" day="$2" at="${3:-12:00:00}"
   port_free "$PORT" || die "port $PORT is in use"
   redis_clean
   # env -i and a scratch working directory: nothing but these settings (no
   # .env file, no caller's SIGNIN_*) reaches the service.
   (cd "$RUN_TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
       DATABASE_URL="$PG_SERVER/$db" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
-      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${day}T12:00:00Z" \
+      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${day}T${at}Z" \
       SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
       SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
-      "$SIGNIN_BIN" serve) >>"$OUT_DIR/service.log" 2>&1 &
+      "${SERVICE_EXTRA[@]}" "$SIGNIN_BIN" serve) >>"$OUT_DIR/service.log" 2>&1 &
   SERVICE_PID=$!; CPU_PID=$SERVICE_PID
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
@@ -260,10 +265,10 @@ SIGNIN_BODY="$OUT_DIR/body-signin.jsonl"
 echo '{"query":"mutation { signIn { record { cycleDay streak reward } } }"}' >"$SIGNIN_BODY"
 redis_used() { redis-cli -u "$REDIS_URL" info memory | awk -F: '/^used_memory:/ {print $2+0}'; }
 redis_keys() { redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | wc -l; }
-signin_runs() { # scenario-label db
-  local label="$1" db="$2" r day m drain hwm uncredited_now mem0 mem1 keys
-  r=1
-  while [ "$r" -le "$RUNS" ]; do
+signin_runs() { # scenario-label db [target (service)] [first run (1)] [last run (RUNS)]
+  local label="$1" db="$2" target="${3:-service}" r="${4:-1}" last="${5:-$RUNS}"
+  local day m drain hwm uncredited_now mem0 mem1 keys
+  while [ "$r" -le "$last" ]; do
     day="$(next_day "$db")"
     psql_db postgres -c CHECKPOINT  # no checkpoint of earlier writes during the run
     start_service "$db" "$day"
@@ -276,8 +281,8 @@ signin_runs() { # scenario-label db
     stop_service
     m="$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(day=sys.argv[2], uncredited_at_end=int(sys.argv[3]), credit_drain_s=sys.argv[4], vmhwm_kb=int(sys.argv[5]), conns=int(sys.argv[6]), redis_keys=int(sys.argv[7]), redis_growth_bytes=int(sys.argv[8])); print(json.dumps(m))' \
          "$m" "$day" "$uncredited_now" "$drain" "$hwm" "$SIGNIN_CONNS" "$keys" "$((mem1 - mem0))")"
-    if accept "$label" service "$r" "$m"; then
-      say "$label run $r ($day): $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors), uncredited when load stopped $uncredited_now (all credited: $drain${drain:+ s}), VmHWM ${hwm} kB"
+    if accept "$label" "$target" "$r" "$m"; then
+      say "$label/$target run $r ($day): $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors), uncredited when load stopped $uncredited_now (all credited: $drain${drain:+ s}), VmHWM ${hwm} kB"
       r=$((r + 1))
     fi
   done
@@ -322,7 +327,7 @@ python3 "$BENCH_DIR/lib/tokens.py" search --users "$USERS" --out "$OUT_DIR/body-
 python3 "$BENCH_DIR/lib/tokens.py" search-miss --out "$OUT_DIR/body-search-miss.jsonl" --bodies 20
 ME_BODY="$OUT_DIR/body-me.jsonl"
 echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$ME_BODY"
-note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
+note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS makeup_conns=$MAKEUP_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
 
 note foreign_max "$FOREIGN_MAX"; note max_retries "$MAX_RETRIES"
 capture_sql
@@ -406,6 +411,51 @@ fi
 if has f; then
   say "scenario f: signIn on $BENCH_DB_SMALL ($USERS users, $SMALL_DAYS days of history)"
   signin_runs f "$BENCH_DB_SMALL"
+fi
+
+# --- scenario g: signIn with streak protection on vs off, in one run --------
+# "protected": milestones configured and every second user holding a freeze
+# (those who missed yesterday use it); "plain": no milestones, no freezes.
+# Alternating runs, each on a fresh day with the service restarted.
+if has g; then
+  say "scenario g: signIn, plain vs milestones + freezes held by half the users, alternating, ${DURATION}s x $RUNS each"
+  for r in $(seq 1 "$RUNS"); do
+    psql_db "$BENCH_DB" -qc "UPDATE wallets SET freezes_held = 0 WHERE freezes_held <> 0"
+    SERVICE_EXTRA=()
+    signin_runs g "$BENCH_DB" plain "$r" "$r"
+    psql_db "$BENCH_DB" -qc "UPDATE wallets SET freezes_held = CASE WHEN user_id % 2 = 0 THEN 1 ELSE 0 END"
+    SERVICE_EXTRA=(SIGNIN_MILESTONES=7:50,30:300,100:1000)
+    signin_runs g "$BENCH_DB" protected "$r" "$r"
+  done
+  SERVICE_EXTRA=()
+  # The bench set freezes without buying them: back to none held.
+  psql_db "$BENCH_DB" -qc "UPDATE wallets SET freezes_held = 0 WHERE freezes_held <> 0"
+  note g_frozen_days "$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM frozen_days")"
+  note g_bonuses "$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM sign_ins WHERE milestone_bonus IS NOT NULL")"
+fi
+
+# --- scenario h: makeUpSignIn of users with DAYS days of history ----------------
+# The service's today is the day after next_day, so next_day is missed by
+# everyone and inside the window; each request makes up that date for the
+# next user (tokens in sequence, one make-up each; a constant idempotency key
+# is fine: keys are per user).
+if has h; then
+  say "scenario h: makeUpSignIn, $MAKEUP_CONNS connections, ${DURATION}s x $RUNS"
+  for r in $(seq 1 "$RUNS"); do
+    missed="$(next_day "$BENCH_DB")"
+    today="$(date -u -d "$missed + 1 day" +%F)"
+    body="$OUT_DIR/body-makeup-$r.jsonl"
+    python3 -c 'import json,sys; print(json.dumps({"query": "mutation($d: Date!) { makeUpSignIn(date: $d, idempotencyKey: \"bench-makeup\") { record { cycleDay streak } } }", "variables": {"d": sys.argv[1]}}))' "$missed" >"$body"
+    # next_day moves on only once a run filled the date: start the day after.
+    start_service "$BENCH_DB" "$today"
+    while true; do
+      m="$(run_wrk "$PORT" "$MAKEUP_CONNS" "$WRK_THREADS" "$DURATION" "$body" "$TOKENS" seq)"
+      accept h service "$r" "$m" && break
+    done
+    say "h/service run $r ($missed made up on $today): $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors)"
+    stop_service
+  done
+  cmd_note h "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
 fi
 
 # --- query plans (EXPLAIN ANALYZE) of the statements behind the targets -------

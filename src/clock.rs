@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 pub trait Clock: Send + Sync + Debug {
@@ -96,17 +96,27 @@ impl BusinessCalendar {
 
     /// The instant the business day after `day` begins (for cache expiry).
     pub fn start_of_next_day(&self, day: NaiveDate) -> DateTime<Utc> {
-        let next = day.succ_opt().unwrap_or(day);
+        self.start_of(day.succ_opt().unwrap_or(day))
+    }
+
+    /// The instant the calendar month of `day` begins in the business zone
+    /// (make-ups are counted per calendar month).
+    pub fn start_of_month(&self, day: NaiveDate) -> DateTime<Utc> {
+        self.start_of(day.with_day(1).unwrap_or(day))
+    }
+
+    /// The instant the business day `day` begins.
+    fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
         // A day can start at a time that does not exist (a DST jump at
         // midnight); take the earliest valid instant that hour.
         (0..=23)
             .find_map(|hour| {
-                next.and_hms_opt(hour, 0, 0)?
+                day.and_hms_opt(hour, 0, 0)?
                     .and_local_timezone(self.zone)
                     .earliest()
             })
             .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| next.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+            .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
     }
 }
 
@@ -126,6 +136,15 @@ mod tests {
         assert_eq!(
             shanghai.start_of_next_day(shanghai.today()).to_rfc3339(),
             "2026-05-02T16:00:00+00:00"
+        );
+        assert_eq!(
+            shanghai.start_of_month(shanghai.today()).to_rfc3339(),
+            "2026-04-30T16:00:00+00:00"
+        );
+        assert_eq!(
+            utc.start_of_month("2028-02-29".parse().unwrap())
+                .to_rfc3339(),
+            "2028-02-01T00:00:00+00:00"
         );
     }
 

@@ -33,6 +33,7 @@ diesel::table! {
         user_id -> Int8,
         balance -> Int8,
         updated_at -> Timestamptz,
+        freezes_held -> Int4,
     }
 }
 
@@ -47,6 +48,8 @@ diesel::table! {
         created_at -> Timestamptz,
         enqueued_at -> Nullable<Timestamptz>,
         credited_at -> Nullable<Timestamptz>,
+        made_up -> Bool,
+        milestone_bonus -> Nullable<Int8>,
         schedule_id -> Int8,
     }
 }
@@ -61,6 +64,15 @@ diesel::table! {
         created_at -> Timestamptz,
         created_by -> Nullable<Int8>,
         cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    frozen_days (user_id, day) {
+        user_id -> Int8,
+        day -> Date,
+        sign_in_id -> Int8,
+        created_at -> Timestamptz,
     }
 }
 
@@ -85,11 +97,13 @@ diesel::joinable!(wallets -> users (user_id));
 diesel::joinable!(sign_ins -> users (user_id));
 diesel::joinable!(wallet_transactions -> wallets (user_id));
 diesel::joinable!(sign_ins -> reward_schedules (schedule_id));
+diesel::joinable!(frozen_days -> sign_ins (sign_in_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     wallets,
     sign_ins,
     wallet_transactions,
-    reward_schedules
+    reward_schedules,
+    frozen_days
 );

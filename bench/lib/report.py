@@ -165,6 +165,13 @@ def main():
     line(f"signIn with ~{f(int(gen_small['GEN_ROWS_SIGN_INS'])) if gen_small else '?'} sign-in rows", "f", "service",
          f"{sc} conns", "5M-row / small-row req/s within 20%",
          f"ratio {f(ratio_f, 2)} {verdict(None if ratio_f is None else ratio_f >= 0.8)}")
+    g_plain, g_prot = m("g", "plain", "rps"), m("g", "protected", "rps")
+    ratio_g = g_prot / g_plain if g_prot and g_plain else None
+    line("signIn, no milestones, no freezes", "g", "plain", f"{sc} conns", "", "")
+    line("signIn, milestones + freezes held by half the users", "g", "protected", f"{sc} conns",
+         "protected/plain >= 0.9", f"ratio {f(ratio_g, 2)} {verdict(None if ratio_g is None else ratio_g >= 0.9)}")
+    line("makeUpSignIn (users with 90 days of history)", "h", "service",
+         f"{par.get('makeup_conns', '16')} conns", "p50 and p99 reported", "")
     w("")
     w("p50/p99 are per request as the load generator saw them (wrk; for pgbench, per script run:")
     w("the signIn statements *and* the credit transaction). req/s for pgbench is its tps.")

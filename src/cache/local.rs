@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
+use std::sync::Arc;
+
 use super::schedules::ScheduleCopy;
-use crate::domain::cycle::CyclePosition;
+use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 
 /// Announcements over a live subscription are not lost (Redis drops a
@@ -85,7 +87,7 @@ impl<K: Hash + Eq, V: Clone> LocalMap<K, V> {
 pub struct LocalCaches {
     /// Whether change announcements are being received.
     live: AtomicBool,
-    pub statuses: LocalMap<UserId, (NaiveDate, Option<CyclePosition>)>,
+    pub statuses: LocalMap<UserId, (NaiveDate, Option<Arc<ChainState>>)>,
     pub users: LocalMap<UserId, User>,
     /// The reward schedules (see `cache::schedules`).
     pub schedules: ScheduleCopy,
@@ -118,7 +120,7 @@ impl LocalCaches {
         self.live.load(Ordering::SeqCst)
     }
 
-    pub fn status(&self, user_id: UserId, today: NaiveDate) -> Option<Option<CyclePosition>> {
+    pub fn status(&self, user_id: UserId, today: NaiveDate) -> Option<Option<Arc<ChainState>>> {
         if !self.live() {
             return None;
         }
@@ -132,11 +134,11 @@ impl LocalCaches {
         &self,
         user_id: UserId,
         today: NaiveDate,
-        position: Option<CyclePosition>,
+        chain: Option<Arc<ChainState>>,
         read_since: Instant,
     ) {
         if self.live() {
-            self.statuses.put(user_id, (today, position), read_since);
+            self.statuses.put(user_id, (today, chain), read_since);
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod local;
 pub mod login_limiter;
+pub mod persisted_queries;
 pub mod schedules;
 pub mod versioned;
 

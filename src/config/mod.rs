@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clap::{Args, FromArgMatches};
 
+use crate::domain::protection::StreakProtection;
 use crate::domain::rewards::RewardTable;
 
 /// `SIGNIN_ENV`: production is strict (secrets, no playground, no test clock).
@@ -40,6 +41,9 @@ pub struct Config {
     pub token_ttl: Duration,
     pub timezone: Tz,
     pub rewards: RewardTable,
+    /// `SIGNIN_MAKEUP_*`, `SIGNIN_FREEZE_COST`, `SIGNIN_MAX_FREEZES`,
+    /// `SIGNIN_MILESTONES`.
+    pub protection: StreakProtection,
     /// `SIGNIN_NOW`: where the service clock starts (never in production).
     pub now: Option<DateTime<Utc>>,
     pub db_pool_size: u32,
@@ -228,6 +232,14 @@ impl Config {
             token_ttl: settings.token_ttl,
             timezone: settings.timezone,
             rewards: settings.rewards,
+            protection: StreakProtection {
+                make_up_cost: settings.make_up_cost,
+                make_up_window_days: settings.make_up_window_days,
+                make_up_monthly_limit: settings.make_up_monthly_limit,
+                freeze_cost: settings.freeze_cost,
+                max_freezes: settings.max_freezes,
+                milestones: settings.milestones,
+            },
             now: settings.now,
             db_pool_size: settings.db_pool_size.unwrap_or(pool_size),
             redis_pool_size: settings.redis_pool_size.unwrap_or(pool_size),
@@ -289,6 +301,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8000");
         assert_eq!(c.timezone, Tz::UTC);
         assert_eq!(c.rewards, RewardTable::default());
+        assert_eq!(c.protection, StreakProtection::default());
         assert_eq!(c.token_ttl, Duration::from_secs(86400));
         assert!(c.now.is_none());
         assert!(c.graphql.introspection && c.graphql.playground);
@@ -325,6 +338,26 @@ mod tests {
         .unwrap();
         assert_eq!(c.now.unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
         assert_eq!(c.rewards.for_day(7), 7);
+        let c = config(&[
+            ("SIGNIN_MAKEUP_COST", "0"),
+            ("SIGNIN_MAKEUP_WINDOW_DAYS", "366"),
+            ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "31"),
+            ("SIGNIN_FREEZE_COST", "2147483647"),
+            ("SIGNIN_MAX_FREEZES", "0"),
+            ("SIGNIN_MILESTONES", "30:300,7:50"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.protection.make_up_cost,
+                c.protection.make_up_window_days,
+                c.protection.make_up_monthly_limit,
+                c.protection.freeze_cost,
+                c.protection.max_freezes,
+                c.protection.milestones.to_string()
+            ),
+            (0, 366, 31, 2_147_483_647, 0, "7:50,30:300".to_owned())
+        );
         for (name, value) in [
             ("SIGNIN_NOW", "yesterday"),
             ("SIGNIN_TIMEZONE", "Mars/Olympus"),
@@ -337,6 +370,16 @@ mod tests {
             ("SIGNIN_TOKEN_TTL_SECS", "-1"),
             ("SIGNIN_INTROSPECTION", "yes"),
             ("SIGNIN_TRUST_FORWARDED_FOR", "1"),
+            ("SIGNIN_MAKEUP_COST", "-1"),
+            ("SIGNIN_MAKEUP_COST", "2147483648"),
+            ("SIGNIN_MAKEUP_WINDOW_DAYS", "367"),
+            ("SIGNIN_MAKEUP_WINDOW_DAYS", "a week"),
+            ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
+            ("SIGNIN_FREEZE_COST", "lots"),
+            ("SIGNIN_MAX_FREEZES", "1000"),
+            ("SIGNIN_MILESTONES", "7:50,7:60"),
+            ("SIGNIN_MILESTONES", "0:50"),
+            ("SIGNIN_MILESTONES", "7"),
         ] {
             match config(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),

@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use clap::Args;
 
 use super::{Environment, LogFormat};
+use crate::domain::protection::{Milestones, MilestonesError, MAX_COST, MAX_WINDOW_OR_FREEZES};
 use crate::domain::rewards::{RewardTable, RewardTableError};
 
 /// Every setting as given: one field per variable, with its flag, default
@@ -107,6 +108,70 @@ pub struct Settings {
         value_parser = reward_table
     )]
     pub(super) rewards: RewardTable,
+
+    /// Points a make-up sign-in costs.
+    #[arg(
+        long = "makeup-cost",
+        env = "SIGNIN_MAKEUP_COST",
+        value_name = "POINTS",
+        default_value = "50",
+        value_parser = cost
+    )]
+    pub(super) make_up_cost: u32,
+
+    /// How many days back a make-up sign-in may reach (0 to 366).
+    #[arg(
+        long = "makeup-window-days",
+        env = "SIGNIN_MAKEUP_WINDOW_DAYS",
+        value_name = "DAYS",
+        default_value = "7",
+        value_parser = window_or_freezes
+    )]
+    pub(super) make_up_window_days: u16,
+
+    /// Make-up sign-ins per user per calendar month.
+    #[arg(
+        long = "makeup-monthly-limit",
+        env = "SIGNIN_MAKEUP_MONTHLY_LIMIT",
+        value_name = "N",
+        default_value = "3",
+        value_parser = trimmed::<u16>
+    )]
+    pub(super) make_up_monthly_limit: u16,
+
+    /// Points a streak freeze costs.
+    #[arg(
+        long = "freeze-cost",
+        env = "SIGNIN_FREEZE_COST",
+        value_name = "POINTS",
+        default_value = "200",
+        value_parser = cost
+    )]
+    pub(super) freeze_cost: u32,
+
+    /// Streak freezes a user may hold at once (0 to 366).
+    #[arg(
+        long = "max-freezes",
+        env = "SIGNIN_MAX_FREEZES",
+        value_name = "N",
+        default_value = "2",
+        value_parser = window_or_freezes
+    )]
+    pub(super) max_freezes: u16,
+
+    /// Milestone bonuses: comma-separated `streak:bonus` pairs with distinct
+    /// positive streaks, e.g. `7:50,30:300,100:1000`.
+    ///
+    /// [default: empty]
+    #[arg(
+        long = "milestones",
+        env = "SIGNIN_MILESTONES",
+        value_name = "LIST",
+        default_value = "",
+        hide_default_value = true,
+        value_parser = milestones
+    )]
+    pub(super) milestones: Milestones,
 
     /// RFC 3339 instant the service clock starts at: a test clock, logged
     /// loudly, refused in production.
@@ -451,6 +516,30 @@ fn instant(raw: &str) -> Result<DateTime<Utc>, String> {
 fn time_zone(raw: &str) -> Result<Tz, String> {
     raw.parse()
         .map_err(|_| format!("{raw:?} is not an IANA time zone"))
+}
+
+fn milestones(raw: &str) -> Result<Milestones, String> {
+    raw.parse().map_err(|e: MilestonesError| e.to_string())
+}
+
+/// Points: a whole number from 0 to what a wallet can hold.
+fn cost(raw: &str) -> Result<u32, String> {
+    let value: u32 = trimmed(raw)?;
+    if value > MAX_COST {
+        return Err(format!(
+            "{value} is more than the {MAX_COST} points a wallet can hold"
+        ));
+    }
+    Ok(value)
+}
+
+/// A day count or a number of freezes: 0 to [`MAX_WINDOW_OR_FREEZES`].
+fn window_or_freezes(raw: &str) -> Result<u16, String> {
+    let value: u16 = trimmed(raw)?;
+    if value > MAX_WINDOW_OR_FREEZES {
+        return Err(format!("{value} is more than {MAX_WINDOW_OR_FREEZES}"));
+    }
+    Ok(value)
 }
 
 fn reward_table(raw: &str) -> Result<RewardTable, String> {

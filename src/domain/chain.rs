@@ -22,13 +22,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
 
 use super::cycle::{CycleEntry, SignInStatus, CYCLE_LENGTH};
 use super::schedule::RewardsByDate;
 
 /// What a date of a user's history holds. One outcome per date: the map in
 /// [`History`] makes a second outcome for the same date unrepresentable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DayKind {
     /// A normal `signIn` on that date.
     Signed,
@@ -50,10 +51,19 @@ impl DayKind {
 /// A user's signed, made-up and frozen dates. Dates absent from `days` are
 /// missed. Dates after the `today` a function is given are left out of what
 /// that function decides (they cannot exist unless the clock went back).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// A history may be a recent part of a longer one: the `anchor` is then a
+/// signed or made-up date of `days` whose position is already known (kept
+/// from an earlier decision), and the chain rule starts there. Dates before
+/// the anchor only count as covered (for make-ups); nothing is positioned
+/// from them. This is how the service decides from the last few weeks of a
+/// user with years of history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     /// Date (business zone) → what it holds.
     pub days: BTreeMap<NaiveDate, DayKind>,
+    /// Where the chain rule starts, with that date's known position.
+    pub anchor: Option<(NaiveDate, Position)>,
 }
 
 impl History {
@@ -69,6 +79,34 @@ impl History {
         self.days.insert(date, kind);
         self
     }
+
+    /// The history with the chain rule starting at `date`, a signed or
+    /// made-up date at the known `position`; `date` is recorded as signed
+    /// unless it already holds a made-up date.
+    #[must_use]
+    pub fn anchored_at(mut self, date: NaiveDate, position: Position) -> Self {
+        self.days.entry(date).or_insert(DayKind::Signed);
+        self.anchor = Some((date, position));
+        self
+    }
+
+    /// The dates the chain rule walks, in ascending order: from the anchor
+    /// on (all of them without one), and before `end` (at most `end` when
+    /// `inclusive`), if given.
+    fn walked(
+        &self,
+        end: Option<NaiveDate>,
+        inclusive: bool,
+    ) -> impl Iterator<Item = (&NaiveDate, &DayKind)> {
+        let start = self.anchor.map_or(NaiveDate::MIN, |(date, _)| date);
+        self.days
+            .range(start..)
+            .take_while(move |(date, _)| match end {
+                Some(end) if inclusive => **date <= end,
+                Some(end) => **date < end,
+                None => true,
+            })
+    }
 }
 
 impl FromIterator<(NaiveDate, DayKind)> for History {
@@ -76,12 +114,13 @@ impl FromIterator<(NaiveDate, DayKind)> for History {
     fn from_iter<I: IntoIterator<Item = (NaiveDate, DayKind)>>(iter: I) -> Self {
         Self {
             days: iter.into_iter().collect(),
+            anchor: None,
         }
     }
 }
 
 /// Where a signed or made-up date stands in the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Position {
     /// 1..=7, the day of the 7-day cycle.
     pub cycle_day: u8,
@@ -165,9 +204,21 @@ struct Walk {
 /// (as a `BTreeMap` gives them). A date right after the run's last covered
 /// date continues the run; any other date starts a new run, because the
 /// dates between are missed and "any other missed date breaks the chain".
-fn walk<'a>(days: impl Iterator<Item = (&'a NaiveDate, &'a DayKind)>) -> Walk {
+fn walk<'a>(
+    anchor: Option<(NaiveDate, Position)>,
+    days: impl Iterator<Item = (&'a NaiveDate, &'a DayKind)>,
+) -> Walk {
     let mut out = Walk::default();
     for (&date, &kind) in days {
+        if let Some((anchor_date, position)) = anchor.filter(|(d, _)| *d == date) {
+            // The known position, whatever came before it.
+            out.positioned.push((anchor_date, position));
+            out.run = Some(Run {
+                last_covered: date,
+                last_position: Some(position),
+            });
+            continue;
+        }
         let continues = out
             .run
             .is_some_and(|run| run.last_covered.succ_opt() == Some(date));
@@ -200,7 +251,10 @@ fn walk<'a>(days: impl Iterator<Item = (&'a NaiveDate, &'a DayKind)>) -> Walk {
 /// make-up uses no new freezes"): only [`next_sign_in`] decides on freezes.
 /// Frozen dates get no entry. Cost: O(n log n) for n dates.
 pub fn positions(history: &History) -> BTreeMap<NaiveDate, Position> {
-    walk(history.days.iter()).positioned.into_iter().collect()
+    walk(history.anchor, history.walked(None, false))
+        .positioned
+        .into_iter()
+        .collect()
 }
 
 /// What a sign-in on `today` would continue, from the walk of the dates
@@ -269,7 +323,7 @@ pub fn next_sign_in(history: &History, today: NaiveDate, freezes_held: u16) -> O
     if history.days.contains_key(&today) {
         return None;
     }
-    let run = walk(history.days.range(..today)).run;
+    let run = walk(history.anchor, history.walked(Some(today), false)).run;
     let projection = project(run, today, freezes_held);
     Some(NextSignIn {
         position: projection.position(),
@@ -300,11 +354,11 @@ pub fn status(
     freezes_held: u16,
     rewards: &impl RewardsByDate,
 ) -> SignInStatus {
-    let before = walk(history.days.range(..today));
+    let before = walk(history.anchor, history.walked(Some(today), false));
     let today_kind = history.days.get(&today).copied();
     let signed_in_today = today_kind.is_some_and(DayKind::takes_position);
     let (position, streak) = if signed_in_today {
-        let position = walk(history.days.range(..=today))
+        let position = walk(history.anchor, history.walked(Some(today), true))
             .positioned
             .last()
             .map_or(Position::FIRST, |&(_, p)| p);
@@ -357,6 +411,7 @@ pub fn status(
         cycle_day,
         today_reward: rewards.reward_on(today, cycle_day),
         cycle,
+        ..SignInStatus::default()
     }
 }
 
@@ -1234,6 +1289,55 @@ mod tests {
                     assert_eq!(filled.get(day), Some(p), "round {round}");
                 }
             }
+            // The same history anchored at any positioned date, with the
+            // position the whole history gives it, decides the same.
+            let all = positions(&h);
+            for (&anchor, &position) in &all {
+                let recent = History {
+                    days: h.days.clone(),
+                    anchor: None,
+                }
+                .anchored_at(anchor, position);
+                // The status shows up to six earlier dates of the cycle: it
+                // needs an anchor at least that far back (the service loads
+                // the seven latest positioned dates at least).
+                if all.range(anchor..today).count() >= 6 || all.keys().next() == Some(&anchor) {
+                    assert_eq!(
+                        status(&recent, today, held, &rewards),
+                        s,
+                        "round {round} anchored at {anchor}"
+                    );
+                }
+                assert_eq!(
+                    next_sign_in(&recent, today, held).as_ref(),
+                    Some(&next),
+                    "round {round} anchored at {anchor}"
+                );
+                let from_anchor: BTreeMap<_, _> =
+                    all.range(anchor..).map(|(d, p)| (*d, *p)).collect();
+                assert_eq!(positions(&recent), from_anchor, "round {round}");
+                // Dates before the anchor may be dropped: they only count as
+                // covered, which nothing after the anchor asks.
+                let cut = History {
+                    days: h.days.range(anchor..).map(|(d, k)| (*d, *k)).collect(),
+                    anchor: None,
+                }
+                .anchored_at(anchor, position);
+                assert_eq!(positions(&cut), from_anchor, "round {round}");
+                assert_eq!(next_sign_in(&cut, today, held).as_ref(), Some(&next));
+            }
         }
+    }
+
+    #[test]
+    fn an_anchor_after_today_decides_nothing_and_does_not_panic() {
+        let h = History::new().anchored_at(d("2027-03-10"), pos(4, 11));
+        let s = status(&h, d("2027-03-01"), 1, &RewardTable::default());
+        assert_eq!((s.cycle_day, s.streak, s.signed_in_today), (1, 0, false));
+        assert_eq!(
+            next_sign_in(&h, d("2027-03-01"), 1).map(|n| n.position),
+            Some(Position::FIRST)
+        );
+        assert_eq!(positions(&h).get(&d("2027-03-10")), Some(&pos(4, 11)));
     }
 }

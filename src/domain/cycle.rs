@@ -4,6 +4,7 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::protection::Milestone;
 use super::schedule::RewardsByDate;
 
 pub const CYCLE_LENGTH: u8 = 7;
@@ -40,7 +41,7 @@ pub struct CycleEntry {
 
 /// What a user sees of their sign-ins on `today`. Serialised as it travels
 /// in events (`events::Event::StreakUpdated`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInStatus {
     pub today: NaiveDate,
     pub signed_in_today: bool,
@@ -48,6 +49,27 @@ pub struct SignInStatus {
     pub cycle_day: u8,
     pub today_reward: u32,
     pub cycle: Vec<CycleEntry>,
+    /// Streak freezes held now.
+    #[serde(default)]
+    pub freezes_held: u16,
+    /// Missed dates a make-up may fill now, oldest first.
+    #[serde(default)]
+    pub make_up_dates: Vec<NaiveDate>,
+    /// Make-ups still allowed this calendar month.
+    #[serde(default)]
+    pub make_ups_left: u32,
+    /// The first milestone above `streak`.
+    #[serde(default)]
+    pub next_milestone: Option<Milestone>,
+    /// Points a make-up costs now (`SIGNIN_MAKEUP_COST`).
+    #[serde(default)]
+    pub make_up_cost: u32,
+    /// Points a streak freeze costs now (`SIGNIN_FREEZE_COST`).
+    #[serde(default)]
+    pub freeze_cost: u32,
+    /// Freezes a user may hold (`SIGNIN_MAX_FREEZES`).
+    #[serde(default)]
+    pub max_freezes: u16,
 }
 
 /// The status on `today` from the user's latest sign-in on or before today.
@@ -85,6 +107,7 @@ pub fn status(
         cycle_day,
         today_reward: rewards.reward_on(today, cycle_day),
         cycle,
+        ..SignInStatus::default()
     }
 }
 

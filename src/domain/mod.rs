@@ -5,6 +5,7 @@ pub mod account;
 pub mod chain;
 pub mod cycle;
 pub mod money;
+pub mod protection;
 pub mod rewards;
 pub mod schedule;
 pub mod text;

@@ -74,6 +74,33 @@ impl Change {
         })
     }
 
+    /// A make-up sign-in's fee of `cost` points (a debit; 0 when free).
+    pub fn make_up_fee(cost: u32) -> Self {
+        Change {
+            kind: LedgerKind::MakeUpFee,
+            amount: -i64::from(cost),
+        }
+    }
+
+    /// A streak freeze's price of `cost` points (a debit; 0 when free).
+    pub fn streak_freeze(cost: u32) -> Self {
+        Change {
+            kind: LedgerKind::StreakFreeze,
+            amount: -i64::from(cost),
+        }
+    }
+
+    /// A sign-in's milestone bonus of `bonus` points (a credit).
+    pub fn milestone_bonus(bonus: i64) -> Result<Self, MoneyError> {
+        if bonus <= 0 {
+            return Err(MoneyError::NotPositive);
+        }
+        Ok(Change {
+            kind: LedgerKind::MilestoneBonus,
+            amount: bonus,
+        })
+    }
+
     /// The balance after this change, or why it cannot apply.
     pub fn apply_to(&self, balance: i64) -> Result<i64, MoneyError> {
         let after = balance

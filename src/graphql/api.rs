@@ -1,6 +1,8 @@
 //! The schema as the transports use it: HTTP and WebSocket requests both go
 //! through [`GraphqlApi`], which adds what every request needs around
-//! async-graphql's own execution: the field-count limit, default error
+//! async-graphql's own execution: automatic persisted queries (`persisted`),
+//! the document cache (`documents`: each text parsed, counted and strictly
+//! validated once, see `validation`), the field-count limit, default error
 //! codes, operation metrics, and the response shape the specification
 //! requires when fields fail (`response_shape`).
 //!
@@ -10,21 +12,42 @@
 //! field), which made a 1000-user history several times slower. Everything
 //! here needs the document once per request, not a hook per field.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-};
-use async_graphql::{Data, Executor, Positioned, Request, Response, ServerError, Value};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
 use futures::stream::{self, BoxStream, StreamExt};
 
+use super::documents::{DocumentCache, DocumentCacheStats, PreparedDocument, StaticCheck};
+/// Where the other modules have always found it.
+pub use super::operations::selected_operation;
+use super::operations::{count_fields, label_of};
 use super::response_shape::{self, FieldTypes};
-use super::AppSchema;
+use super::validation::Validator;
+use super::{persisted, AppSchema};
+use crate::cache::persisted_queries::{PersistedQueryStore, QueryHash, MAX_QUERY_BYTES};
+
+/// Most documents the cache holds.
+const CACHED_DOCUMENTS: NonZeroUsize = match NonZeroUsize::new(1024) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
+/// Most bytes of document text the cache holds (their parses take a few
+/// times as much).
+const CACHED_BYTES: usize = 2 * 1024 * 1024;
 
 /// The executable schema with its per-request rules.
 #[derive(Clone)]
 pub struct GraphqlApi {
+    /// Validates in `Fast` mode: every document reaching it has passed the
+    /// strict rules through `validator` (see `validation`).
     schema: AppSchema,
+    validator: Validator,
+    /// Documents by text, parsed and checked; persisted queries by hash.
+    documents: Arc<DocumentCache>,
+    /// The persisted queries every replica shares.
+    persisted: PersistedQueryStore,
     /// Most field selections one document may hold.
     max_fields: usize,
     /// The schema's field types, for repairing responses with field errors.
@@ -32,90 +55,242 @@ pub struct GraphqlApi {
 }
 
 impl GraphqlApi {
-    /// `schema` with at most `max_fields` field selections per document.
-    pub fn new(schema: AppSchema, max_fields: usize) -> Self {
+    /// `schema` (validating in `Fast` mode) with `validator` for the
+    /// strict rules, persisted queries in `persisted`, and at most
+    /// `max_fields` field selections per document.
+    pub fn new(
+        schema: AppSchema,
+        validator: Validator,
+        persisted: PersistedQueryStore,
+        max_fields: usize,
+    ) -> Self {
         let types = Arc::new(FieldTypes::from_sdl(&schema.sdl()));
         Self {
             schema,
+            validator,
+            documents: Arc::new(DocumentCache::new(
+                CACHED_DOCUMENTS,
+                CACHED_BYTES,
+                MAX_QUERY_BYTES,
+            )),
+            persisted,
             max_fields,
             types,
         }
     }
 
-    /// Parses the document (async-graphql reuses the parse) and refuses
-    /// documents that select more than `max_fields` fields in all, aliases
-    /// and fragments counted: async-graphql's complexity does not count
-    /// `__typename`, so 5,000 aliased `__typename`s would pass it.
-    fn admit(&self, request: &mut Request) -> Admission {
-        let operation_name = request.operation_name.clone();
-        let document = match request.parsed_query() {
-            Ok(document) => document,
+    /// What the document cache did so far and holds now.
+    pub fn document_cache_stats(&self) -> DocumentCacheStats {
+        self.documents.stats()
+    }
+
+    /// How many times the strict validation rules ran (once per new
+    /// document text, and once per request with variables).
+    pub fn validations(&self) -> u64 {
+        self.validator.runs()
+    }
+
+    /// The request's document: its persisted query resolved (APQ), then
+    /// from the cache, or parsed, checked and cached. Err is the error the
+    /// request is answered with (a parse error, an unknown persisted
+    /// query, a hash that is not the query's).
+    pub async fn document(&self, request: &Request) -> Result<Arc<PreparedDocument>, ServerError> {
+        let hash = match persisted::requested(&request.extensions) {
+            Ok(Some(hash)) => hash,
+            Ok(None) => return self.prepared(&request.query).await,
             Err(error) => {
-                return Admission {
-                    label: "invalid".to_owned(),
-                    refusal: Some(error),
-                }
+                count_persisted("malformed");
+                return Err(error);
             }
         };
-        let label = label_of(&self.types, document, operation_name.as_deref())
-            .unwrap_or_else(|| "invalid".into());
+        if request.query.is_empty() {
+            let found = self.persisted_document(&hash).await;
+            count_persisted(if found.is_ok() { "found" } else { "not_found" });
+            return found;
+        }
+        if QueryHash::of(&request.query) != hash {
+            count_persisted("mismatch");
+            return Err(persisted::mismatch(&hash));
+        }
+        let document = self.prepared(&request.query).await?;
+        // Only what may run is stored: junk would only fill Redis.
+        if matches!(document.check, StaticCheck::Valid) {
+            match self.persisted.put(&hash, &document.text).await {
+                Ok(true) => {
+                    count_persisted("stored");
+                    self.documents.mark_persisted(&document);
+                }
+                Ok(false) => count_persisted("too_long"),
+                // It still runs; the client sends it again when a replica
+                // does not know its hash.
+                Err(error) => {
+                    count_persisted("store_failed");
+                    tracing::warn!(%error, "could not store a persisted query");
+                }
+            }
+        } else {
+            count_persisted("invalid");
+        }
+        Ok(document)
+    }
+
+    /// The persisted query named `hash`: this process's copy, or Redis's.
+    async fn persisted_document(
+        &self,
+        hash: &QueryHash,
+    ) -> Result<Arc<PreparedDocument>, ServerError> {
+        if let Some(document) = self.documents.get_persisted(hash) {
+            return Ok(document);
+        }
+        let text = match self.persisted.get(hash).await {
+            Ok(Some(text)) => text,
+            Ok(None) => return Err(persisted::not_found()),
+            // Redis down: the client sends the query itself, which runs.
+            Err(error) => {
+                tracing::warn!(%error, "could not read a persisted query");
+                return Err(persisted::not_found());
+            }
+        };
+        let document = self.prepared(&text).await?;
+        if document.hash != *hash {
+            // Only a query whose hash was checked is stored; anything else
+            // under that key is not what the client means.
+            tracing::error!(%hash, "a persisted query's text does not match its hash");
+            return Err(persisted::not_found());
+        }
+        self.documents.mark_persisted(&document);
+        Ok(document)
+    }
+
+    /// `text`'s document from the cache, or parsed and checked (and then
+    /// cached). Err: it does not parse.
+    async fn prepared(&self, text: &str) -> Result<Arc<PreparedDocument>, ServerError> {
+        if let Some(document) = self.documents.get(text) {
+            return Ok(document);
+        }
+        let document = async_graphql::parser::parse_query(text)?;
+        let check = self.check_text(&document).await;
+        let prepared = Arc::new(PreparedDocument {
+            text: text.into(),
+            hash: QueryHash::of(text),
+            document,
+            check,
+        });
+        self.documents.insert(&prepared);
+        Ok(prepared)
+    }
+
+    /// The checks that depend on the text alone. Documents that select
+    /// more than `max_fields` fields in all (aliases and fragments counted)
+    /// are refused before validation: async-graphql's complexity does not
+    /// count `__typename`, so 5,000 aliased `__typename`s would pass it,
+    /// and some validation rules are quadratic in the fields.
+    async fn check_text(&self, document: &ExecutableDocument) -> StaticCheck {
         let fields = count_fields(document);
-        let refusal = (fields > self.max_fields).then(|| {
-            ServerError::new(
+        if fields > self.max_fields {
+            return StaticCheck::TooManyFields(ServerError::new(
                 format!(
                     "Query is too complex: {fields} fields selected, at most {} allowed",
                     self.max_fields
                 ),
                 None,
-            )
-        });
-        Admission { label, refusal }
-    }
-}
-
-/// What a response needs to be put into shape after execution: the
-/// document's text (async-graphql consumes the parsed document; it is
-/// parsed again only for a response with field errors) and the operation.
-struct Answered {
-    query: String,
-    operation_name: Option<String>,
-}
-
-impl Answered {
-    /// Takes the document's text out of an admitted request rather than
-    /// copying it on every request: `admit` parsed it, and async-graphql
-    /// executes that parse (it reads the text only to parse it again when
-    /// no parse is cached, or to hand it to extensions, of which there are
-    /// none).
-    fn take(request: &mut Request) -> Self {
-        Answered {
-            query: std::mem::take(&mut request.query),
-            operation_name: request.operation_name.clone(),
+            ));
+        }
+        match self
+            .validator
+            .validate(document, Default::default(), None)
+            .await
+        {
+            Ok(()) => StaticCheck::Valid,
+            Err(errors) => StaticCheck::Invalid(errors),
         }
     }
 
-    /// `response` with its data in the specification's shape.
-    fn shape(&self, types: &FieldTypes, mut response: Response) -> Response {
-        if response.errors.iter().any(|e| !e.path.is_empty()) {
-            if let Ok(document) = async_graphql::parser::parse_query(&self.query) {
-                response_shape::conform(
-                    types,
-                    &document,
-                    self.operation_name.as_deref(),
-                    &mut response,
-                );
+    /// Whether `request` may run `document`: Err holds the errors it is
+    /// answered with. Without variables the cached verdict is the strict
+    /// rules' verdict; with variables the rules run again (one of them
+    /// checks the values given for arguments).
+    async fn admit(
+        &self,
+        document: &PreparedDocument,
+        request: &Request,
+    ) -> Result<(), Vec<ServerError>> {
+        match &document.check {
+            StaticCheck::TooManyFields(error) => Err(vec![error.clone()]),
+            StaticCheck::Valid if request.variables.is_empty() => Ok(()),
+            StaticCheck::Invalid(errors) if request.variables.is_empty() => Err(errors.clone()),
+            StaticCheck::Valid | StaticCheck::Invalid(_) => {
+                self.validator
+                    .validate(
+                        &document.document,
+                        request.variables.clone(),
+                        request.operation_name.as_deref(),
+                    )
+                    .await
             }
         }
+    }
+
+    /// Runs `request` with the document `document()` found for it (or
+    /// answers the error it gave).
+    pub async fn execute_document(
+        &self,
+        mut request: Request,
+        document: Result<Arc<PreparedDocument>, ServerError>,
+    ) -> Response {
+        let started = std::time::Instant::now();
+        let (label, response) = match document {
+            Err(error) => ("invalid".to_owned(), Response::from_errors(vec![error])),
+            Ok(document) => {
+                let label = self.label(&document, &request);
+                let response = match self.admit(&document, &request).await {
+                    Err(errors) => Response::from_errors(errors),
+                    Ok(()) => {
+                        let operation_name = request.operation_name.clone();
+                        request.set_parsed_query(document.document.clone());
+                        let response = self.schema.execute(request).await;
+                        shape(&self.types, &document, operation_name.as_deref(), response)
+                    }
+                };
+                (label, response)
+            }
+        };
+        let response = with_default_codes(response);
+        record(label, &response, started);
         response
+    }
+
+    fn label(&self, document: &PreparedDocument, request: &Request) -> String {
+        label_of(
+            &self.types,
+            &document.document,
+            request.operation_name.as_deref(),
+        )
+        .unwrap_or_else(|| "invalid".into())
     }
 }
 
-/// What `admit` decided about a request.
-struct Admission {
-    /// The operation's label for the metrics.
-    label: String,
-    /// Why it is not run, if it is not.
-    refusal: Option<ServerError>,
+/// Counts an APQ request by what became of it: `found` (a hash alone,
+/// known), `not_found`, `stored` (a query with its hash), `mismatch`,
+/// `malformed`, `invalid` (not stored: it does not validate), `too_long`,
+/// `store_failed` (Redis). The e2e run's Apollo client is checked against
+/// these.
+fn count_persisted(outcome: &'static str) {
+    metrics::counter!("signin_graphql_persisted_queries_total", "outcome" => outcome).increment(1);
+}
+
+/// `response` with its data in the specification's shape (only responses
+/// with field errors need it).
+fn shape(
+    types: &FieldTypes,
+    document: &PreparedDocument,
+    operation_name: Option<&str>,
+    mut response: Response,
+) -> Response {
+    if response.errors.iter().any(|e| !e.path.is_empty()) {
+        response_shape::conform(types, &document.document, operation_name, &mut response);
+    }
+    response
 }
 
 /// Errors raised by async-graphql itself (syntax, validation, limits,
@@ -146,146 +321,63 @@ fn record(operation: String, response: &Response, started: std::time::Instant) {
 }
 
 impl Executor for GraphqlApi {
-    async fn execute(&self, mut request: Request) -> Response {
-        let started = std::time::Instant::now();
-        let admission = self.admit(&mut request);
-        let response = match admission.refusal {
-            None => {
-                let answered = Answered::take(&mut request);
-                let response = self.schema.execute(request).await;
-                answered.shape(&self.types, response)
-            }
-            Some(error) => Response::from_errors(vec![error]),
-        };
-        let response = with_default_codes(response);
-        record(admission.label, &response, started);
-        response
+    async fn execute(&self, request: Request) -> Response {
+        let document = self.document(&request).await;
+        self.execute_document(request, document).await
     }
 
     fn execute_stream(
         &self,
-        mut request: Request,
+        request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match self.admit(&mut request).refusal {
-            None => {
-                let answered = Answered::take(&mut request);
-                let types = self.types.clone();
-                self.schema
-                    .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-                    .map(move |response| with_default_codes(answered.shape(&types, response)))
-                    .boxed()
-            }
-            Some(error) => {
-                stream::once(async move { with_default_codes(Response::from_errors(vec![error])) })
-                    .boxed()
-            }
-        }
-    }
-}
-
-/// Every field selection in the document, in operations and fragments.
-/// Iterative: the document's nesting is bounded only by the body size.
-fn count_fields(document: &ExecutableDocument) -> usize {
-    let mut pending: Vec<&SelectionSet> = document
-        .operations
-        .iter()
-        .map(|(_, op)| &op.node.selection_set.node)
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| &f.node.selection_set.node),
-        )
-        .collect();
-    let mut fields = 0;
-    while let Some(set) = pending.pop() {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(f) => {
-                    fields += 1;
-                    pending.push(&f.node.selection_set.node);
+        let api = self.clone();
+        stream::once(async move {
+            let document = api.document(&request).await;
+            let refusal = match &document {
+                Err(error) => vec![error.clone()],
+                Ok(document) => match api.admit(document, &request).await {
+                    Ok(()) => Vec::new(),
+                    Err(errors) => errors,
+                },
+            };
+            match document {
+                Ok(document) if refusal.is_empty() => {
+                    api.run_stream(request, document, session_data.unwrap_or_default())
                 }
-                Selection::InlineFragment(f) => pending.push(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => {}
+                _ => {
+                    stream::once(async move { with_default_codes(Response::from_errors(refusal)) })
+                        .boxed()
+                }
             }
-        }
-    }
-    fields
-}
-
-/// The operation a request runs (GraphQL's GetOperation): the only one, or
-/// the one named; None when the name matches none or several are there and
-/// none is named.
-pub fn selected_operation<'a>(
-    document: &'a ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<&'a Positioned<OperationDefinition>> {
-    match &document.operations {
-        DocumentOperations::Single(op) => Some(op),
-        DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name),
-            None if ops.len() == 1 => ops.values().next(),
-            None => None,
-        },
+        })
+        .flatten()
+        .boxed()
     }
 }
 
-/// `query.me`, `mutation.signIn`, ...: the operation's type and first
-/// field. None for a field the schema does not have: the label is computed
-/// before validation, and a client-chosen name would make a new metrics
-/// series per request.
-fn label_of(
-    types: &FieldTypes,
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<String> {
-    let operation = selected_operation(document, operation_name)?;
-    let field = operation
-        .node
-        .selection_set
-        .node
-        .items
-        .iter()
-        .find_map(|item| match &item.node {
-            Selection::Field(f) => Some(f.node.name.node.to_string()),
-            _ => None,
-        })?;
-    let root = response_shape::root_type(operation.node.ty);
-    types
-        .has_field(root, &field)
-        .then(|| format!("{}.{field}", operation.node.ty))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(query: &str) -> ExecutableDocument {
-        async_graphql::parser::parse_query(query).unwrap()
-    }
-
-    #[test]
-    fn counts_fields_in_operations_and_fragments() {
-        let doc = parse("query { a: me { id } b: me { ...F ... on User { id } } } fragment F on User { id username }");
-        // a, a.id, b, b.id (inline), F.id, F.username
-        assert_eq!(count_fields(&doc), 6);
-    }
-
-    #[test]
-    fn labels_by_type_and_first_root_field() {
-        let types = FieldTypes::from_sdl(&crate::graphql::sdl());
-        let label = |doc: &ExecutableDocument, name| label_of(&types, doc, name);
-        let doc = parse("query A { me { id } } mutation B { signIn { status { streak } } }");
-        assert_eq!(label(&doc, Some("B")).as_deref(), Some("mutation.signIn"));
-        assert_eq!(label(&doc, Some("A")).as_deref(), Some("query.me"));
-        assert_eq!(label(&doc, Some("C")), None);
-        // Several operations and none named: async-graphql refuses it.
-        assert_eq!(label(&doc, None), None);
-        let single = parse("mutation B { signIn { status { streak } } }");
-        assert_eq!(label(&single, None).as_deref(), Some("mutation.signIn"));
-        // A field the schema does not have makes no label of its own.
-        assert_eq!(label(&parse("{ junk1 }"), None), None);
-        assert_eq!(label(&parse("mutation { me { id } }"), None), None);
+impl GraphqlApi {
+    /// The responses of an admitted subscription (or of a query or mutation
+    /// sent over a WebSocket, which answers once).
+    fn run_stream(
+        &self,
+        mut request: Request,
+        document: Arc<PreparedDocument>,
+        session_data: Arc<Data>,
+    ) -> BoxStream<'static, Response> {
+        let operation_name = request.operation_name.clone();
+        request.set_parsed_query(document.document.clone());
+        let types = self.types.clone();
+        self.schema
+            .execute_stream_with_session_data(request, session_data)
+            .map(move |response| {
+                with_default_codes(shape(
+                    &types,
+                    &document,
+                    operation_name.as_deref(),
+                    response,
+                ))
+            })
+            .boxed()
     }
 }

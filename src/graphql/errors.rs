@@ -80,6 +80,8 @@ pub fn code(error: &ServiceError) -> &'static str {
         ServiceError::UsernameTaken => "USERNAME_TAKEN",
         ServiceError::InvalidCredentials => "INVALID_CREDENTIALS",
         ServiceError::AlreadySignedIn => "ALREADY_SIGNED_IN",
+        ServiceError::MakeUpNotAllowed(_) => "MAKE_UP_NOT_ALLOWED",
+        ServiceError::LimitReached(_) => "LIMIT_REACHED",
         ServiceError::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
         ServiceError::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
         ServiceError::RateLimited { .. } => "RATE_LIMITED",
@@ -120,6 +122,9 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", code);
             if let ServiceError::RateLimited { retry_after } = &*error {
                 ext.set("retryAfter", retry_after.as_secs())
+            }
+            if let ServiceError::MakeUpNotAllowed(reason) = &*error {
+                ext.set("reason", reason.code())
             }
         })
     }

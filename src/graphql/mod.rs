@@ -3,20 +3,25 @@
 
 pub mod api;
 pub mod context;
+pub mod documents;
 pub mod errors;
 pub mod guards;
 pub mod loaders;
 pub mod mutation;
+pub mod operations;
+pub mod persisted;
 pub mod query;
 pub mod read_ahead;
 pub mod response_shape;
 pub mod subscription;
 pub mod types;
+pub mod validation;
 
 use std::sync::Arc;
 
-use async_graphql::{Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 
+use crate::cache::persisted_queries::PersistedQueryStore;
 use crate::config::GraphqlLimits;
 use crate::state::AppState;
 
@@ -38,15 +43,24 @@ pub fn sdl() -> String {
 }
 
 /// The schema that serves requests, with its limits. No extension is
-/// registered (see [`api`] for why).
+/// registered (see [`api`] for why). It validates in `Fast` mode: the
+/// executor runs the strict rules first, once per document text where it
+/// can ([`validation`]).
 pub fn build(state: Arc<AppState>, limits: &GraphqlLimits) -> GraphqlApi {
+    let persisted = PersistedQueryStore::new(state.redis.clone(), state.keys.clone());
     let mut builder = builder()
         .data(loaders::Loaders::new(state.clone()))
         .data(state)
+        .validation_mode(ValidationMode::Fast)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
-    GraphqlApi::new(builder.finish(), limits.max_complexity)
+    GraphqlApi::new(
+        builder.finish(),
+        validation::Validator::new(limits.introspection),
+        persisted,
+        limits.max_complexity,
+    )
 }

@@ -7,14 +7,19 @@ use super::types::account::AuthPayload;
 use super::types::ids::parse_user_id;
 use super::types::scalars::Date;
 use super::types::schedule::{parse_schedule_id, RewardSchedule};
-use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus};
+use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus, StreakFreezePayload};
 use super::types::user::{Role, User};
 use super::types::wallet::WalletTransaction;
 use crate::domain::money::Change;
-use crate::service::{accounts, admin, schedules, sign_in, wallet};
+use crate::service::{accounts, admin, protection, schedules, sign_in, wallet};
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, SignInMutation, AdminMutation);
+pub struct Mutation(
+    AccountMutation,
+    SignInMutation,
+    AdminMutation,
+    ProtectionMutation,
+);
 
 #[derive(Default)]
 pub struct AccountMutation;
@@ -174,5 +179,43 @@ impl AdminMutation {
         Ok(RewardSchedule(
             schedules::cancel(state(ctx)?, me, id).await?,
         ))
+    }
+}
+
+/// Streak protection bought with points.
+#[derive(Default)]
+pub struct ProtectionMutation;
+
+#[Object]
+impl ProtectionMutation {
+    /// Fill one missed date of the caller's for SIGNIN_MAKEUP_COST points. Idempotent per key.
+    async fn make_up_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        date: Date,
+        idempotency_key: String,
+    ) -> ApiResult<SignInPayload> {
+        let me = caller(ctx).await?;
+        let (record, status) =
+            protection::make_up(state(ctx)?, me.user_id, date.0, &idempotency_key).await?;
+        Ok(SignInPayload {
+            record: SignInRecord(record),
+            status: SignInStatus(status),
+        })
+    }
+
+    /// Buy one streak freeze for SIGNIN_FREEZE_COST points. Idempotent per key.
+    async fn buy_streak_freeze(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+    ) -> ApiResult<StreakFreezePayload> {
+        let me = caller(ctx).await?;
+        let (transaction, status) =
+            protection::buy_freeze(state(ctx)?, me.user_id, &idempotency_key).await?;
+        Ok(StreakFreezePayload {
+            transaction: WalletTransaction(transaction),
+            status: SignInStatus(status),
+        })
     }
 }

@@ -164,6 +164,9 @@ impl AdminQuery {
                 signed_in: graphql_int(r.signed_in),
                 by_cycle_day: r.by_cycle_day.into_iter().map(graphql_int).collect(),
                 reward_total: graphql_int(r.reward_total),
+                make_ups: graphql_int(r.make_ups),
+                frozen: graphql_int(r.frozen),
+                milestone_bonus_total: graphql_int(r.milestone_bonus_total),
             })
             .collect())
     }

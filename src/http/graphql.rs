@@ -12,15 +12,16 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Executor, ServerError};
+use async_graphql::ServerError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State, WebSocketUpgrade};
-use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,8 +30,8 @@ use serde_json::json;
 
 use super::media::{self, ResponseMedia};
 use super::{ws, HttpState};
-use crate::graphql::api::selected_operation;
 use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
+use crate::graphql::documents::PreparedDocument;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
@@ -210,16 +211,19 @@ fn malformed(headers: &HeaderMap, reason: &str) -> Response {
     request_error(StatusCode::BAD_REQUEST, headers, &message)
 }
 
+/// Runs `request` with `document` (what the executor found for it: from
+/// the document cache, a persisted query, or an error to answer).
 async fn execute(
     state: &HttpState,
     headers: &HeaderMap,
     origin: Origin,
     request: async_graphql::Request,
+    document: Result<Arc<PreparedDocument>, ServerError>,
 ) -> Response {
     let request_id = origin.request_id.clone();
     let request = request_data(request, headers, origin, state);
     respond(
-        state.api.execute(request).await,
+        state.api.execute_document(request, document).await,
         headers,
         request_id.as_ref(),
     )
@@ -253,7 +257,10 @@ pub async fn post(
         .map_err(|e| format!("the body is not JSON: {e}"))
         .and_then(request_from_json);
     match request {
-        Ok(request) => execute(&state, &headers, origin, request).await,
+        Ok(request) => {
+            let document = state.api.document(&request).await;
+            execute(&state, &headers, origin, request, document).await
+        }
         Err(reason) => malformed(&headers, &reason),
     }
 }
@@ -307,21 +314,43 @@ pub async fn get_or_upgrade(
     if let Ok(upgrade) = upgrade {
         return ws::upgrade(state, upgrade);
     }
-    if let Some(refusal) = not_acceptable(&headers) {
+    let mut response = get(&state, method, &headers, origin, parameters).await;
+    // The answer depends on the caller's token: no shared cache may keep
+    // it, and the caller's own need not either (it changes with every
+    // sign-in).
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static(GET_CACHE_CONTROL));
+    response
+}
+
+/// `Cache-Control` of every GET answer.
+const GET_CACHE_CONTROL: &str = "private, no-store";
+
+async fn get(
+    state: &HttpState,
+    method: Method,
+    headers: &HeaderMap,
+    origin: Origin,
+    parameters: Result<Query<GetParameters>, QueryRejection>,
+) -> Response {
+    if let Some(refusal) = not_acceptable(headers) {
         return refusal;
     }
     let request = parameters
         .map_err(|rejection| rejection.body_text())
         .and_then(|Query(parameters)| get_request(parameters));
-    let mut request = match request {
+    let request = match request {
         Ok(request) => request,
-        Err(reason) => return malformed(&headers, &reason),
+        Err(reason) => return malformed(headers, &reason),
     };
+    // The document of a persisted query is known only now.
+    let document = state.api.document(&request).await;
     // GET must not change anything (GraphQL over HTTP; CSRF).
-    if method == Method::GET && operation_type(&mut request) != OperationType::Query {
+    if method == Method::GET && operation_type(&document, &request) != OperationType::Query {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            &headers,
+            headers,
             "only queries may be sent with GET; use POST",
         );
         response
@@ -329,18 +358,19 @@ pub async fn get_or_upgrade(
             .insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, origin, request).await
+    execute(state, headers, origin, request, document).await
 }
 
 /// The type of the operation the request would run; a document that does
 /// not parse or names no runnable operation counts as a query (execution
-/// reports the error). The parse is kept in the request, so execution does
-/// not parse again.
-fn operation_type(request: &mut async_graphql::Request) -> OperationType {
-    let operation_name = request.operation_name.clone();
-    request
-        .parsed_query()
+/// reports the error).
+fn operation_type(
+    document: &Result<Arc<PreparedDocument>, ServerError>,
+    request: &async_graphql::Request,
+) -> OperationType {
+    document
+        .as_ref()
         .ok()
-        .and_then(|document| selected_operation(document, operation_name.as_deref()))
-        .map_or(OperationType::Query, |op| op.node.ty)
+        .and_then(|document| document.operation_type(request.operation_name.as_deref()))
+        .unwrap_or(OperationType::Query)
 }

@@ -30,6 +30,12 @@ pub enum LedgerKind {
     Spend,
     /// `ADJUSTMENT`: an admin's correction, either way.
     Adjustment,
+    /// `MAKE_UP_FEE`: the fee of a make-up sign-in (a negative amount).
+    MakeUpFee,
+    /// `STREAK_FREEZE`: the price of a streak freeze (a negative amount).
+    StreakFreeze,
+    /// `MILESTONE_BONUS`: a sign-in's milestone bonus, credited by the job.
+    MilestoneBonus,
 }
 
 #[cfg(test)]
@@ -49,10 +55,13 @@ mod tests {
     }
 
     const ROLES: [(Role, &str); 2] = [(Role::User, "USER"), (Role::Admin, "ADMIN")];
-    const KINDS: [(LedgerKind, &str); 3] = [
+    const KINDS: [(LedgerKind, &str); 6] = [
         (LedgerKind::SignInReward, "SIGN_IN_REWARD"),
         (LedgerKind::Spend, "SPEND"),
         (LedgerKind::Adjustment, "ADJUSTMENT"),
+        (LedgerKind::MakeUpFee, "MAKE_UP_FEE"),
+        (LedgerKind::StreakFreeze, "STREAK_FREEZE"),
+        (LedgerKind::MilestoneBonus, "MILESTONE_BONUS"),
     ];
 
     #[test]

@@ -33,7 +33,14 @@ pub struct SignIn {
     pub reward: i64,
     pub created_at: DateTime<Utc>,
     pub credited_at: Option<DateTime<Utc>>,
-    /// The schedule in force on `day`, which set `reward`.
+    /// Filled afterwards by `makeUpSignIn` (reward 0, no bonus, nothing to
+    /// credit).
+    pub made_up: bool,
+    /// The milestone bonus (points) this sign-in earned when it happened;
+    /// the job credits it with the reward.
+    pub milestone_bonus: Option<i64>,
+    /// The schedule in force on `day`, which set `reward` (for a made-up
+    /// date, the one in force on it, though it pays nothing).
     pub schedule_id: ScheduleId,
 }
 

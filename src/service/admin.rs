@@ -141,6 +141,9 @@ pub async fn sign_in_stats(
                 signed_in: 0,
                 by_cycle_day: vec![0; 7],
                 reward_total: 0,
+                make_ups: 0,
+                frozen: 0,
+                milestone_bonus_total: 0,
             },
         })
         .collect())

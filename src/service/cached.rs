@@ -9,51 +9,45 @@
 //! entry for at most `USER_TTL`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use super::ServiceError;
+use super::{chain, ServiceError};
 use crate::cache::versioned::{Slot, STATUS, USER};
-use crate::domain::cycle::CyclePosition;
+use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 use crate::state::AppState;
-use crate::store::sign_ins;
 use crate::store::users;
 
 /// How long a user's row (role, deletion, token version) may be cached.
 const USER_TTL: Duration = Duration::from_secs(600);
 
-fn encode_position(day: NaiveDate, position: Option<&CyclePosition>) -> String {
-    match position {
-        Some(p) => format!("{day}|{}|{}|{}", p.day, p.cycle_day, p.streak),
-        None => format!("{day}|-"),
-    }
+/// A cached chain: the business day it was read on, then its JSON
+/// (`null` for a user without a wallet).
+fn encode_chain(day: NaiveDate, chain: Option<&ChainState>) -> Result<String, ServiceError> {
+    let json = serde_json::to_string(&chain).map_err(ServiceError::internal)?;
+    Ok(format!("{day}|{json}"))
 }
 
-/// The cached latest sign-in, if the entry was read on `today`.
-fn decode_position(value: &str, today: NaiveDate) -> Option<Option<CyclePosition>> {
-    let mut parts = value.split('|');
-    if parts.next()?.parse::<NaiveDate>().ok()? != today {
+/// The cached chain, if the entry was read on `today`.
+fn decode_chain(value: &str, today: NaiveDate) -> Option<Option<ChainState>> {
+    let (day, json) = value.split_once('|')?;
+    if day.parse::<NaiveDate>().ok()? != today {
         return None;
     }
-    match parts.next()? {
-        "-" => Some(None),
-        day => Some(Some(CyclePosition {
-            day: day.parse().ok()?,
-            cycle_day: parts.next()?.parse().ok()?,
-            streak: parts.next()?.parse().ok()?,
-        })),
-    }
+    serde_json::from_str(json).ok()
 }
 
-/// The latest sign-in on or before today of each of `user_ids`: cached
-/// ones from Redis (one round trip), the rest from PostgreSQL (one query),
-/// which are then cached (one round trip).
-pub async fn latest_positions(
+/// The chain on today of each of `user_ids` (None for a user without a
+/// wallet): cached ones from this process, then Redis (one round trip),
+/// the rest from PostgreSQL (one batch), which are then cached (one round
+/// trip).
+pub async fn chain_states(
     state: &AppState,
     user_ids: &[UserId],
-) -> Result<HashMap<UserId, Option<CyclePosition>>, ServiceError> {
+) -> Result<HashMap<UserId, Option<Arc<ChainState>>>, ServiceError> {
     let today = state.calendar.today();
     let read_since = Instant::now();
     let mut found = HashMap::new();
@@ -62,8 +56,8 @@ pub async fn latest_positions(
         .iter()
         .copied()
         .filter(|id| match state.local.status(*id, today) {
-            Some(position) => {
-                found.insert(*id, position);
+            Some(chain) => {
+                found.insert(*id, chain);
                 false
             }
             None => true,
@@ -86,11 +80,14 @@ pub async fn latest_positions(
         let slot = slots.as_ref().map(|s| &s[i]);
         match slot
             .and_then(|s| s.value.as_deref())
-            .and_then(|v| decode_position(v, today))
+            .and_then(|v| decode_chain(v, today))
         {
-            Some(position) => {
-                state.local.put_status(*id, today, position, read_since);
-                found.insert(*id, position);
+            Some(chain) => {
+                let chain = chain.map(Arc::new);
+                state
+                    .local
+                    .put_status(*id, today, chain.clone(), read_since);
+                found.insert(*id, chain);
             }
             None => missing.push((*id, slot.map(|s: &Slot| s.version.clone()))),
         }
@@ -102,22 +99,25 @@ pub async fn latest_positions(
         return Ok(found);
     }
     let ids: Vec<UserId> = missing.iter().map(|(id, _)| *id).collect();
-    let rows = {
+    let mut loaded = {
         let mut conn = state.db().await?;
-        sign_ins::latest_on_or_before_many(&mut conn, &ids, today).await?
+        chain::load_many(
+            &mut conn,
+            &ids,
+            today,
+            &state.calendar,
+            &state.config.protection,
+        )
+        .await?
     };
-    let mut latest: HashMap<UserId, CyclePosition> = rows
-        .iter()
-        .map(|r| (r.user_id, sign_ins::position(r)))
-        .collect();
     let mut fresh = Vec::new();
     for (id, version) in missing {
-        let position = latest.remove(&id);
-        state.local.put_status(id, today, position, read_since);
+        let chain = loaded.remove(&id).map(|(_, chain)| Arc::new(chain));
+        state.local.put_status(id, today, chain.clone(), read_since);
         if let Some(version) = version {
-            fresh.push((id, version, encode_position(today, position.as_ref())));
+            fresh.push((id, version, encode_chain(today, chain.as_deref())?));
         }
-        found.insert(id, position);
+        found.insert(id, chain);
     }
     let ttl = (state.calendar.start_of_next_day(today) - state.calendar.now())
         .to_std()
@@ -179,28 +179,33 @@ pub async fn user(state: &AppState, user_id: UserId) -> Result<Option<User>, Ser
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::chain::{DayKind, History, Position};
 
     #[test]
-    fn positions_round_trip_and_are_valid_on_their_day_only() {
+    fn chains_round_trip_and_are_valid_on_their_day_only() {
         let today: NaiveDate = "2026-04-10".parse().unwrap();
-        let p = CyclePosition {
-            day: "2026-04-09".parse().unwrap(),
-            cycle_day: 3,
-            streak: 17,
+        let chain = ChainState {
+            history: History::new()
+                .with("2026-04-07".parse().unwrap(), DayKind::Frozen)
+                .with("2026-04-08".parse().unwrap(), DayKind::MadeUp)
+                .anchored_at(
+                    "2026-04-06".parse().unwrap(),
+                    Position {
+                        cycle_day: 3,
+                        streak: 17,
+                    },
+                ),
+            freezes_held: 1,
+            registered_on: "2026-01-02".parse().unwrap(),
+            make_ups_this_month: 2,
         };
-        assert_eq!(
-            decode_position(&encode_position(today, Some(&p)), today),
-            Some(Some(p))
-        );
-        assert_eq!(
-            decode_position(&encode_position(today, None), today),
-            Some(None)
-        );
+        let encoded = encode_chain(today, Some(&chain)).unwrap();
+        assert_eq!(decode_chain(&encoded, today), Some(Some(chain)));
+        let none = encode_chain(today, None).unwrap();
+        assert_eq!(decode_chain(&none, today), Some(None));
         let tomorrow = today.succ_opt().unwrap();
-        assert_eq!(
-            decode_position(&encode_position(today, Some(&p)), tomorrow),
-            None
-        );
-        assert_eq!(decode_position("garbage", today), None);
+        assert_eq!(decode_chain(&encoded, tomorrow), None);
+        assert_eq!(decode_chain("garbage", today), None);
+        assert_eq!(decode_chain("2026-04-10|{garbage", today), None);
     }
 }

@@ -10,6 +10,7 @@ use crate::auth::password::PasswordError;
 use crate::auth::token::TokenError;
 use crate::cache::CacheError;
 use crate::domain::account::AccountError;
+use crate::domain::chain::MakeUpRefusal;
 use crate::domain::money::MoneyError;
 use crate::domain::schedule::{ScheduleError, ScheduleInput};
 use crate::events::EventError;
@@ -74,6 +75,12 @@ pub enum ServiceError {
     InvalidCredentials,
     #[error("already signed in today")]
     AlreadySignedIn,
+    /// `makeUpSignIn` of a date the rules do not allow.
+    #[error("{}", make_up_message(*.0))]
+    MakeUpNotAllowed(MakeUpRefusal),
+    /// A per-user limit (make-ups this month, freezes held) is used up.
+    #[error("{0}")]
+    LimitReached(String),
     #[error("insufficient funds: the balance is {balance}, {requested} requested")]
     InsufficientFunds { balance: i64, requested: i64 },
     #[error("this idempotency key was already used with a different amount")]
@@ -84,6 +91,17 @@ pub enum ServiceError {
     Unavailable(#[source] Unavailable),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The sentence a person reads for each make-up refusal.
+fn make_up_message(reason: MakeUpRefusal) -> &'static str {
+    match reason {
+        MakeUpRefusal::NotMissed => "that date is not missed: it is signed in or frozen already",
+        MakeUpRefusal::OutOfWindow => {
+            "that date cannot be made up: only missed dates before today, within the make-up window, can"
+        }
+        MakeUpRefusal::BeforeRegistration => "that date is before you registered",
+    }
 }
 
 impl ServiceError {

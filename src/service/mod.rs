@@ -6,8 +6,10 @@
 pub mod accounts;
 pub mod admin;
 pub mod cached;
+pub mod chain;
 pub mod error;
 pub mod page;
+pub mod protection;
 pub mod schedules;
 pub mod sign_in;
 pub mod wallet;

@@ -6,21 +6,29 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use tracing::Instrument;
 
-use super::{cached, Input, ServiceError};
+use diesel_async::AsyncConnection;
+
+use super::{cached, chain, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
-use crate::domain::cycle::{self, SignInStatus};
+use crate::domain::chain::{self as chain_rule, DayKind};
+use crate::domain::cycle::SignInStatus;
+use crate::domain::protection::ChainState;
 use crate::model::{SignIn, UserId};
 use crate::state::AppState;
+use crate::store::chain as chain_store;
 use crate::store::sign_ins::{self, HistoryRow, NewSignIn};
 
-/// Today's sign-in for `user_id`. The row (which is also the reward
-/// obligation) commits in one statement; then `after_commit` drops the
-/// cached status, announces the new one and pushes the reward job. A Redis
-/// outage neither fails nor slows the sign-in, and a job that never reaches
-/// the queue is pushed later by the relay.
+/// Today's sign-in for `user_id`, with streak protection: the freezes it
+/// uses (when the dates missed since the last signed date are no more than
+/// the freezes held) and the milestone bonus it earns. The row (which is
+/// also the reward and bonus obligation), the frozen dates and the freezes
+/// used commit in one transaction under the user's wallet lock; then
+/// `after_commit` drops the cached status, announces the new one and pushes
+/// the reward job. A Redis outage neither fails nor slows the sign-in, and
+/// a job that never reaches the queue is pushed later by the relay.
 ///
-/// It runs on its own task, so a client that hangs up while the insert is
-/// in flight cannot leave a committed sign-in whose job was never handed
+/// It runs on its own task, so a client that hangs up while the transaction
+/// is in flight cannot leave a committed sign-in whose job was never handed
 /// over (its reward would wait for the relay, a grace period later).
 pub async fn sign_in(
     state: &Arc<AppState>,
@@ -41,34 +49,58 @@ async fn sign_in_to_completion(
 ) -> Result<(SignIn, SignInStatus), ServiceError> {
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
+    let rules = &state.config.protection;
+    // Read before the transaction: what a sign-in earns is fixed now, by
+    // the schedule in force today (a change for today cannot be made).
     let schedules = super::schedules::current(state).await?;
     let rewards = &schedules.schedules;
-    let inserted = {
+    let paid_by = rewards
+        .in_force(today)
+        .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
+    let signed = {
         let mut conn = state.db().await?;
-        let latest = sign_ins::latest_on_or_before(&mut conn, user_id, today).await?;
-        if latest.as_ref().is_some_and(|l| l.day == today) {
-            None
-        } else {
-            let (cycle_day, streak) =
-                cycle::next_position(latest.as_ref().map(sign_ins::position).as_ref(), today);
-            // What a sign-in earns is fixed now, by the schedule in force today.
-            let paid_by = rewards
-                .in_force(today)
-                .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
+        conn.transaction::<_, ServiceError, _>(async |conn| {
+            let (_, before) = chain::lock(conn, user_id, today, &state.calendar, rules).await?;
+            let Some(next) = chain_rule::next_sign_in(&before.history, today, before.freezes_held)
+            else {
+                return Ok(None);
+            };
             let new = NewSignIn {
                 user_id,
                 day: today,
-                cycle_day: i16::from(cycle_day),
-                streak: i32::try_from(streak).unwrap_or(i32::MAX),
-                reward: i64::from(paid_by.rewards.for_day(cycle_day)),
+                cycle_day: i16::from(next.position.cycle_day),
+                streak: i32::try_from(next.position.streak).unwrap_or(i32::MAX),
+                reward: i64::from(paid_by.rewards.for_day(next.position.cycle_day)),
                 created_at: now,
+                made_up: false,
+                milestone_bonus: rules
+                    .milestones
+                    .bonus_for(next.position.streak)
+                    .map(i64::from),
+                credited_at: None,
                 schedule_id: paid_by.id,
             };
-            // The unique (user, day) key decides between concurrent requests.
-            sign_ins::insert_if_absent(&mut conn, &new).await?
-        }
+            // The unique (user, day) key stays the last word.
+            let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
+                return Ok(None);
+            };
+            let mut after = before;
+            if !next.freezes_used.is_empty() {
+                let used = u16::try_from(next.freezes_used.len()).unwrap_or(u16::MAX);
+                after.freezes_held = after.freezes_held.saturating_sub(used);
+                chain_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, now).await?;
+                chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
+                metrics::counter!("signin_streak_freezes_used_total").increment(u64::from(used));
+            }
+            for day in &next.freezes_used {
+                after.history.days.insert(*day, DayKind::Frozen);
+            }
+            after.history.days.insert(today, DayKind::Signed);
+            Ok(Some((row, after)))
+        })
+        .await?
     };
-    let Some(row) = inserted else {
+    let Some((row, after)) = signed else {
         // In case an earlier invalidation was lost and the cache still
         // says "not signed in".
         state
@@ -78,7 +110,7 @@ async fn sign_in_to_completion(
         return Err(ServiceError::AlreadySignedIn);
     };
     metrics::counter!("signin_sign_ins_total").increment(1);
-    let status = cycle::status(Some(&sign_ins::position(&row)), today, rewards);
+    let status = after.status(today, rules, rewards);
     let job = RewardJob { sign_in_id: row.id };
     state
         .after_commit
@@ -87,25 +119,28 @@ async fn sign_in_to_completion(
     Ok((row, status))
 }
 
-/// The status of each of `user_ids` today (one query for all).
+/// The status of each of `user_ids` today (one batch for all, through the
+/// cache).
 pub async fn statuses(
     state: &AppState,
     user_ids: &[UserId],
 ) -> Result<HashMap<UserId, SignInStatus>, ServiceError> {
     let today = state.calendar.today();
-    let (latest, schedules) = tokio::join!(
-        cached::latest_positions(state, user_ids),
+    let rules = &state.config.protection;
+    let (chains, schedules) = tokio::join!(
+        cached::chain_states(state, user_ids),
         super::schedules::for_display(state)
     );
-    let (mut latest, schedules) = (latest?, schedules?);
+    let (mut chains, schedules) = (chains?, schedules?);
+    let rewards = &schedules.schedules;
     Ok(user_ids
         .iter()
         .map(|id| {
-            let position = latest.remove(id).flatten();
-            (
-                *id,
-                cycle::status(position.as_ref(), today, &schedules.schedules),
-            )
+            let status = match chains.remove(id).flatten() {
+                Some(chain) => chain.status(today, rules, rewards),
+                None => ChainState::empty(today).status(today, rules, rewards),
+            };
+            (*id, status)
         })
         .collect())
 }

@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
-use crate::model::{LedgerEntry, LedgerEntryId, SignInId, UserId};
+use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, SignInId, UserId};
 use crate::state::AppState;
 use crate::store::ledger::{self, Entry};
 use crate::store::sign_ins;
@@ -58,22 +58,31 @@ pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerEntry
     Ok(row)
 }
 
-/// Credits a committed sign-in's reward, once: returns None when it already
-/// was. The sign-in row lock and the ledger's unique sign-in key make a
-/// second delivery of the job a no-op.
+/// Credits a committed sign-in's reward and its milestone bonus, once:
+/// returns the ledger rows written (reward first), or None when the sign-in
+/// already was credited. The sign-in row lock and the ledger's unique
+/// (sign-in, kind) key make a second delivery of the job a no-op.
 pub async fn credit_sign_in(
     state: &AppState,
     sign_in_id: SignInId,
-) -> Result<Option<LedgerEntry>, ServiceError> {
+) -> Result<Option<Vec<LedgerEntry>>, ServiceError> {
     let now = state.calendar.now();
     let mut conn = state.db().await?;
     let credited = conn
         .transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_id, now).await)
         .await?;
-    if let Some(row) = &credited {
-        metrics::counter!("signin_rewards_credited_total").increment(1);
-        metrics::counter!("signin_reward_points_total").increment(row.amount.unsigned_abs());
-        announce(state, row).await;
+    if let Some(rows) = &credited {
+        let mut committed = Committed::default();
+        for row in rows {
+            let counter = match row.kind {
+                LedgerKind::MilestoneBonus => "signin_milestone_bonuses_credited_total",
+                _ => "signin_rewards_credited_total",
+            };
+            metrics::counter!(counter).increment(1);
+            metrics::counter!("signin_reward_points_total").increment(row.amount.unsigned_abs());
+            committed = committed.ledger_appended(row.clone());
+        }
+        state.after_commit.hand_over(committed).await;
     }
     Ok(credited)
 }
@@ -82,29 +91,36 @@ async fn credit_in(
     conn: &mut AsyncPgConnection,
     sign_in_id: SignInId,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<LedgerEntry>, ServiceError> {
+) -> Result<Option<Vec<LedgerEntry>>, ServiceError> {
     let sign_in = sign_ins::lock(conn, sign_in_id)
         .await?
         .ok_or(ServiceError::NotFound("sign-in"))?;
     if sign_in.credited_at.is_some() {
         return Ok(None);
     }
-    let balance = ledger::lock_balance(conn, sign_in.user_id)
+    let mut balance = ledger::lock_balance(conn, sign_in.user_id)
         .await?
         .ok_or(ServiceError::NotFound("wallet"))?;
-    let change = Change::reward(sign_in.reward)?;
-    let entry = Entry {
-        user_id: sign_in.user_id,
-        change,
-        balance_after: change.apply_to(balance)?,
-        note: None,
-        idempotency_key: None,
-        sign_in_id: Some(sign_in_id),
-        created_at: now,
-    };
-    let row = ledger::append(conn, entry).await?;
+    let mut changes = vec![Change::reward(sign_in.reward)?];
+    if let Some(bonus) = sign_in.milestone_bonus {
+        changes.push(Change::milestone_bonus(bonus)?);
+    }
+    let mut rows = Vec::with_capacity(changes.len());
+    for change in changes {
+        balance = change.apply_to(balance)?;
+        let entry = Entry {
+            user_id: sign_in.user_id,
+            change,
+            balance_after: balance,
+            note: None,
+            idempotency_key: None,
+            sign_in_id: Some(sign_in_id),
+            created_at: now,
+        };
+        rows.push(ledger::append(conn, entry).await?);
+    }
     sign_ins::mark_credited(conn, sign_in_id, now).await?;
-    Ok(Some(row))
+    Ok(Some(rows))
 }
 
 async fn announce(state: &AppState, row: &LedgerEntry) {

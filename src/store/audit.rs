@@ -66,13 +66,60 @@ const CHECKS: &[(&str, &str)] = &[
     (
         "credited sign-in without a matching reward row",
         "SELECT s.id, s.reward AS expected, coalesce(t.amount, -1) AS actual FROM sign_ins s \
-         LEFT JOIN wallet_transactions t ON t.sign_in_id = s.id \
-         WHERE s.credited_at IS NOT NULL AND (t.id IS NULL OR t.amount <> s.reward OR t.user_id <> s.user_id)",
+         LEFT JOIN wallet_transactions t ON t.sign_in_id = s.id AND t.kind = 'SIGN_IN_REWARD' \
+         WHERE s.credited_at IS NOT NULL AND NOT s.made_up \
+           AND (t.id IS NULL OR t.amount <> s.reward OR t.user_id <> s.user_id)",
     ),
     (
-        "reward row for a sign-in not marked credited",
+        "credited sign-in's milestone bonus without a matching bonus row",
+        "SELECT s.id, s.milestone_bonus AS expected, coalesce(t.amount, -1) AS actual FROM sign_ins s \
+         LEFT JOIN wallet_transactions t ON t.sign_in_id = s.id AND t.kind = 'MILESTONE_BONUS' \
+         WHERE s.credited_at IS NOT NULL AND s.milestone_bonus IS NOT NULL \
+           AND (t.id IS NULL OR t.amount <> s.milestone_bonus OR t.user_id <> s.user_id)",
+    ),
+    (
+        "milestone bonus row for a sign-in that earned none",
+        "SELECT t.id, 0::BIGINT AS expected, t.amount AS actual FROM wallet_transactions t \
+         JOIN sign_ins s ON s.id = t.sign_in_id \
+         WHERE t.kind = 'MILESTONE_BONUS' AND s.milestone_bonus IS NULL",
+    ),
+    (
+        "reward or bonus row for a sign-in not marked credited",
         "SELECT s.id, 0::BIGINT AS expected, t.id AS actual FROM sign_ins s \
-         JOIN wallet_transactions t ON t.sign_in_id = s.id WHERE s.credited_at IS NULL",
+         JOIN wallet_transactions t ON t.sign_in_id = s.id \
+         WHERE s.credited_at IS NULL AND t.kind IN ('SIGN_IN_REWARD', 'MILESTONE_BONUS')",
+    ),
+    (
+        "made-up date without its fee row",
+        "SELECT s.id, 1::BIGINT AS expected, count(t.id) AS actual FROM sign_ins s \
+         LEFT JOIN wallet_transactions t ON t.sign_in_id = s.id AND t.kind = 'MAKE_UP_FEE' \
+         WHERE s.made_up GROUP BY s.id HAVING count(t.id) <> 1",
+    ),
+    (
+        "make-up fee that is a credit, or not for a made-up date of its user",
+        "SELECT t.id, 0::BIGINT AS expected, t.amount AS actual FROM wallet_transactions t \
+         LEFT JOIN sign_ins s ON s.id = t.sign_in_id \
+         WHERE t.kind = 'MAKE_UP_FEE' \
+           AND (t.amount > 0 OR s.id IS NULL OR NOT s.made_up OR s.user_id <> t.user_id)",
+    ),
+    (
+        "streak freeze bought for a credit",
+        "SELECT t.id, 0::BIGINT AS expected, t.amount AS actual FROM wallet_transactions t \
+         WHERE t.kind = 'STREAK_FREEZE' AND t.amount > 0",
+    ),
+    (
+        "freezes held differ from freezes bought minus freezes used",
+        "SELECT w.user_id AS id, (coalesce(b.n, 0) - coalesce(u.n, 0))::BIGINT AS expected, \
+                w.freezes_held::BIGINT AS actual FROM wallets w \
+         LEFT JOIN (SELECT user_id, count(*) AS n FROM wallet_transactions \
+                     WHERE kind = 'STREAK_FREEZE' GROUP BY user_id) b USING (user_id) \
+         LEFT JOIN (SELECT user_id, count(*) AS n FROM frozen_days GROUP BY user_id) u USING (user_id) \
+         WHERE w.freezes_held <> coalesce(b.n, 0) - coalesce(u.n, 0)",
+    ),
+    (
+        "date both signed and frozen",
+        "SELECT s.id, 0::BIGINT AS expected, s.user_id AS actual FROM sign_ins s \
+         JOIN frozen_days f ON f.user_id = s.user_id AND f.day = s.day",
     ),
 ];
 

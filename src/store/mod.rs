@@ -2,6 +2,7 @@
 //! functions take a connection so callers choose the transaction.
 
 pub mod audit;
+pub mod chain;
 pub mod instrument;
 pub mod ledger;
 pub mod migrate;

@@ -28,6 +28,12 @@ pub struct NewSignIn {
     pub streak: i32,
     pub reward: i64,
     pub created_at: DateTime<Utc>,
+    pub made_up: bool,
+    pub milestone_bonus: Option<i64>,
+    /// Set at once for a made-up date (nothing to credit); None otherwise,
+    /// which makes the row the job's obligation.
+    pub credited_at: Option<DateTime<Utc>>,
+    /// The schedule in force on `day` (which set `reward`).
     pub schedule_id: ScheduleId,
 }
 
@@ -150,76 +156,92 @@ pub async fn count_uncredited(conn: &mut AsyncPgConnection) -> Result<i64, Store
         .await?)
 }
 
-/// What a history shows of one sign-in.
+/// What a history shows of one date: a sign-in (signed or made up) or a
+/// frozen date (then the position and reward are 0 and unused).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
     pub day: NaiveDate,
     pub cycle_day: i16,
     pub streak: i32,
     pub reward: i64,
+    pub made_up: bool,
+    pub frozen: bool,
 }
 
-#[diesel::declare_sql_function]
-extern "SQL" {
-    #[aggregate]
-    fn array_agg<ST: diesel::sql_types::SingleValue>(x: ST) -> diesel::sql_types::Array<ST>;
-}
-
-/// One user's sign-ins in a range, as parallel arrays (one row per user
-/// rather than per sign-in: a 1000-user month is 1000 rows, not ~20,000).
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+/// One user's dates in a range, as parallel arrays (one row per user
+/// rather than per date: a 1000-user month is 1000 rows, not ~20,000).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct UserHistoryRow {
+    #[diesel(sql_type = diesel::sql_types::Int8)]
     pub user_id: UserId,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Date>)]
     pub days: Vec<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Int2>)]
     pub cycle_days: Vec<i16>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Int4>)]
     pub streaks: Vec<i32>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Int8>)]
     pub rewards: Vec<i64>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Bool>)]
+    pub made_up: Vec<bool>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Bool>)]
+    pub frozen: Vec<bool>,
 }
 
 impl UserHistoryRow {
-    /// The user's sign-ins, oldest first (`array_agg` keeps the scan's
-    /// order, which SQL does not promise; the sort does).
+    /// The user's dates, oldest first (`array_agg` keeps the scan's order,
+    /// which SQL does not promise; the sort does).
     pub fn into_sign_ins(self) -> Vec<HistoryRow> {
-        let mut sign_ins: Vec<HistoryRow> = self
+        let mut rows: Vec<HistoryRow> = self
             .days
             .into_iter()
             .zip(self.cycle_days)
             .zip(self.streaks)
             .zip(self.rewards)
-            .map(|(((day, cycle_day), streak), reward)| HistoryRow {
-                day,
-                cycle_day,
-                streak,
-                reward,
-            })
+            .zip(self.made_up)
+            .zip(self.frozen)
+            .map(
+                |(((((day, cycle_day), streak), reward), made_up), frozen)| HistoryRow {
+                    day,
+                    cycle_day,
+                    streak,
+                    reward,
+                    made_up,
+                    frozen,
+                },
+            )
             .collect();
-        sign_ins.sort_unstable_by_key(|s| s.day);
-        sign_ins
+        rows.sort_unstable_by_key(|s| s.day);
+        rows
     }
 }
 
-/// Every sign-in of `user_ids` between `from` and `to` inclusive, one row
-/// per user who has any (the arrays in no guaranteed order). Built with the
-/// query builder so the statement is prepared once per connection.
+/// Every signed, made-up and frozen date of `user_ids` between `from` and
+/// `to` inclusive, one row per user who has any (the arrays in no
+/// guaranteed order), in one statement.
 pub async fn between_many_by_user(
     conn: &mut AsyncPgConnection,
     user_ids: &[UserId],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<UserHistoryRow>, StoreError> {
-    Ok(sign_ins::table
-        .filter(sign_ins::user_id.eq_any(user_ids))
-        .filter(sign_ins::day.between(from, to))
-        .group_by(sign_ins::user_id)
-        .select((
-            sign_ins::user_id,
-            array_agg(sign_ins::day),
-            array_agg(sign_ins::cycle_day),
-            array_agg(sign_ins::streak),
-            array_agg(sign_ins::reward),
-        ))
-        .load(conn)
-        .await?)
+    use diesel::sql_types::{Array, Date, Int8};
+    Ok(diesel::sql_query(
+        "SELECT user_id, array_agg(day) AS days, array_agg(cycle_day) AS cycle_days, \
+                array_agg(streak) AS streaks, array_agg(reward) AS rewards, \
+                array_agg(made_up) AS made_up, array_agg(frozen) AS frozen \
+           FROM (SELECT user_id, day, cycle_day, streak, reward, made_up, false AS frozen \
+                   FROM sign_ins WHERE user_id = ANY($1) AND day BETWEEN $2 AND $3 \
+                 UNION ALL \
+                 SELECT user_id, day, 0::int2, 0, 0::int8, false, true \
+                   FROM frozen_days WHERE user_id = ANY($1) AND day BETWEEN $2 AND $3) AS dates \
+          GROUP BY user_id",
+    )
+    .bind::<Array<Int8>, _>(user_ids)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+    .await?)
 }
 
 /// Per-date totals of the sign-ins in a range.
@@ -227,16 +249,23 @@ pub async fn between_many_by_user(
 pub struct DailyStatsRow {
     #[diesel(sql_type = diesel::sql_types::Date)]
     pub day: NaiveDate,
+    /// Signed and made-up dates.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub signed_in: i64,
     #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
     pub by_cycle_day: Vec<i64>,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub reward_total: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub make_ups: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub frozen: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub milestone_bonus_total: i64,
 }
 
-/// One aggregate query for the whole range; dates without sign-ins are
-/// absent (the caller fills them in).
+/// One aggregate query for the whole range; dates without sign-ins or
+/// frozen dates are absent (the caller fills them in).
 pub async fn daily_stats(
     conn: &mut AsyncPgConnection,
     from: NaiveDate,
@@ -244,16 +273,37 @@ pub async fn daily_stats(
 ) -> Result<Vec<DailyStatsRow>, StoreError> {
     use diesel::sql_types::Date;
     Ok(diesel::sql_query(
-        "SELECT day, count(*) AS signed_in, \
+        "SELECT day, count(*) FILTER (WHERE NOT frozen) AS signed_in, \
                 ARRAY[count(*) FILTER (WHERE cycle_day = 1), count(*) FILTER (WHERE cycle_day = 2), \
                       count(*) FILTER (WHERE cycle_day = 3), count(*) FILTER (WHERE cycle_day = 4), \
                       count(*) FILTER (WHERE cycle_day = 5), count(*) FILTER (WHERE cycle_day = 6), \
                       count(*) FILTER (WHERE cycle_day = 7)] AS by_cycle_day, \
-                coalesce(sum(reward), 0)::BIGINT AS reward_total \
-         FROM sign_ins WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day",
+                coalesce(sum(reward), 0)::BIGINT AS reward_total, \
+                count(*) FILTER (WHERE made_up) AS make_ups, \
+                count(*) FILTER (WHERE frozen) AS frozen, \
+                coalesce(sum(milestone_bonus), 0)::BIGINT AS milestone_bonus_total \
+           FROM (SELECT day, cycle_day, reward, made_up, milestone_bonus, false AS frozen \
+                   FROM sign_ins WHERE day BETWEEN $1 AND $2 \
+                 UNION ALL \
+                 SELECT day, 0::int2, 0::int8, false, NULL::int8, true \
+                   FROM frozen_days WHERE day BETWEEN $1 AND $2) AS dates \
+          GROUP BY day ORDER BY day",
     )
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
     .load(conn)
     .await?)
+}
+
+/// The sign-in a ledger row points at (a make-up fee's filled date).
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: SignInId,
+) -> Result<Option<SignIn>, StoreError> {
+    Ok(sign_ins::table
+        .find(id)
+        .select(SignIn::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }

@@ -7,13 +7,16 @@ mod process;
 
 mod accounts;
 mod admin;
+mod apq;
 mod architecture;
 mod cache;
 mod cli;
 mod http;
 mod jobs;
+mod migration_streak_protection;
 mod migrations;
 mod observability;
+mod protection;
 mod response_shape;
 mod schedules;
 mod schema_contract;

@@ -21,17 +21,17 @@ const ENUM_TYPES: &str = "20261130000001";
 
 /// A new connection each time: a connection caches the OIDs of the enum
 /// types, which a revert and a new apply change.
-async fn connect(db: &TestDatabase) -> AsyncPgConnection {
+pub(crate) async fn connect(db: &TestDatabase) -> AsyncPgConnection {
     AsyncPgConnection::establish(&db.url).await.unwrap()
 }
 
 #[derive(QueryableByName)]
-struct Line {
+pub(crate) struct Line {
     #[diesel(sql_type = Text)]
     line: String,
 }
 
-async fn lines(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
+pub(crate) async fn lines(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
     diesel::sql_query(sql)
         .load::<Line>(conn)
         .await
@@ -52,7 +52,7 @@ async fn id_of(conn: &mut AsyncPgConnection, username: &str) -> UserId {
 
 /// What a migration may change of the tables: constraints, columns (type,
 /// default, nullability), triggers, indexes.
-async fn schema_shape(conn: &mut AsyncPgConnection) -> Vec<String> {
+pub(crate) async fn schema_shape(conn: &mut AsyncPgConnection) -> Vec<String> {
     lines(
         conn,
         "SELECT conrelid::regclass::text || ' ' || conname::text || ' ' || pg_get_constraintdef(oid) AS line \
@@ -72,7 +72,7 @@ async fn schema_shape(conn: &mut AsyncPgConnection) -> Vec<String> {
 }
 
 /// The error a statement fails with, as text.
-async fn refused(conn: &mut AsyncPgConnection, sql: &str) -> String {
+pub(crate) async fn refused(conn: &mut AsyncPgConnection, sql: &str) -> String {
     match diesel::sql_query(sql).execute(conn).await {
         Ok(n) => panic!("{sql:?} was accepted ({n} rows)"),
         Err(e) => e.to_string(),
@@ -89,15 +89,12 @@ async fn check_through_the_store(db: &TestDatabase) {
     let ada_row = users::find(&mut conn, ada).await.unwrap().unwrap();
     let root_row = users::find(&mut conn, root).await.unwrap().unwrap();
     assert_eq!((ada_row.role, root_row.role), (Role::User, Role::Admin));
-    // The sign-in's id by SQL: the store's sign-in row has columns that
-    // later migrations add (schedule_id), and this check runs before them.
+    // The sign-in's id as SQL sees it (the store's `SignIn` has columns of
+    // later migrations).
     let sign_in_id = SignInId(
         lines(
             &mut conn,
-            &format!(
-                "SELECT id::text AS line FROM sign_ins WHERE user_id = {}",
-                ada.0
-            ),
+            &format!("SELECT id::text AS line FROM sign_ins WHERE user_id = {ada}"),
         )
         .await[0]
             .parse()

@@ -47,6 +47,9 @@ impl Env {
             ("SIGNIN_RELAY_GRACE_SECS", "2".to_owned()),
             ("SIGNIN_RELAY_INTERVAL_MS", "500".to_owned()),
             ("SIGNIN_DB_POOL_SIZE", "10".to_owned()),
+            // Every first sign-in reaches a milestone: each fault below
+            // covers milestone bonuses as it covers rewards.
+            ("SIGNIN_MILESTONES", "1:5".to_owned()),
         ]
     }
 
@@ -141,15 +144,23 @@ impl Env {
             .count("SELECT count(*) FROM wallet_transactions WHERE kind = 'SIGN_IN_REWARD'")
             .await;
         assert_eq!(rewards, sign_ins, "one reward row per sign-in");
+        let with_bonus = self
+            .count("SELECT count(*) FROM sign_ins WHERE milestone_bonus IS NOT NULL")
+            .await;
+        assert_eq!(with_bonus, sign_ins, "every first sign-in earned a bonus");
+        let bonuses = self
+            .count("SELECT count(*) FROM wallet_transactions WHERE kind = 'MILESTONE_BONUS'")
+            .await;
+        assert_eq!(bonuses, with_bonus, "one bonus row per bonus earned");
         let paid = self
             .count("SELECT coalesce(sum(amount), 0) FROM wallet_transactions")
             .await;
         let owed = self
-            .count("SELECT coalesce(sum(reward), 0) FROM sign_ins")
+            .count("SELECT coalesce(sum(reward + coalesce(milestone_bonus, 0)), 0) FROM sign_ins")
             .await;
         assert_eq!(
             paid, owed,
-            "the ledger holds exactly the rewards of the committed sign-ins"
+            "the ledger holds exactly the rewards and bonuses of the committed sign-ins"
         );
         let output = tokio::process::Command::new(BIN)
             .arg("audit")
@@ -481,18 +492,24 @@ async fn a_worker_process_serves_health_and_metrics() {
             .status(),
         200
     );
-    let metrics = client()
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("signin_jobs_total{outcome=\"credited\"} 3"),
-        "{metrics}"
-    );
+    // The job counts itself after its transaction commits, so the last
+    // count may land a moment after the database says "credited".
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = client()
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("signin_jobs_total{outcome=\"credited\"} 3") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
         client()
             .get(format!("{base}/graphql"))

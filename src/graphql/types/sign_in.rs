@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use std::borrow::Cow;
 
 use super::scalars::{graphql_int, Date};
+use super::wallet::WalletTransaction;
 use crate::domain::cycle;
 use crate::model::SignIn;
 use crate::state::AppState;
@@ -41,7 +42,7 @@ impl SignInStatus {
         self.0.signed_in_today
     }
 
-    /// Consecutive days up to today (if signed today) or yesterday; 0 when neither.
+    /// Consecutive days up to today (if signed today) or yesterday; 0 when neither. Made-up dates count; frozen dates keep the run without adding to it.
     async fn streak(&self) -> i32 {
         graphql_int(self.0.streak)
     }
@@ -54,6 +55,44 @@ impl SignInStatus {
     /// The reward today's sign-in earned, or would earn.
     async fn today_reward(&self) -> i32 {
         graphql_int(self.0.today_reward)
+    }
+
+    /// Streak freezes held now, 0..SIGNIN_MAX_FREEZES.
+    async fn freezes_held(&self) -> i32 {
+        i32::from(self.0.freezes_held)
+    }
+
+    /// Missed dates the make-up date rules allow now, oldest first (points and the monthly count aside).
+    async fn make_up_dates(&self) -> Vec<Date> {
+        self.0.make_up_dates.iter().copied().map(Date).collect()
+    }
+
+    /// Make-up sign-ins still allowed in the current calendar month.
+    async fn make_ups_left(&self) -> i32 {
+        graphql_int(self.0.make_ups_left)
+    }
+
+    /// The next milestone above the current streak, or null when none is left.
+    async fn next_milestone(&self) -> Option<Milestone> {
+        self.0.next_milestone.map(|m| Milestone {
+            streak: graphql_int(m.streak),
+            bonus: graphql_int(m.bonus),
+        })
+    }
+
+    /// Points a make-up sign-in costs (SIGNIN_MAKEUP_COST). Not in the contract: for the check-in page.
+    async fn make_up_cost(&self) -> i32 {
+        graphql_int(self.0.make_up_cost)
+    }
+
+    /// Points a streak freeze costs (SIGNIN_FREEZE_COST). Not in the contract: for the check-in page.
+    async fn freeze_cost(&self) -> i32 {
+        graphql_int(self.0.freeze_cost)
+    }
+
+    /// Freezes a user may hold at once (SIGNIN_MAX_FREEZES). Not in the contract: for the check-in page.
+    async fn max_freezes(&self) -> i32 {
+        i32::from(self.0.max_freezes)
     }
 
     /// The seven days of the current cycle, day 1 first.
@@ -72,6 +111,13 @@ impl SignInStatus {
 }
 
 #[derive(SimpleObject)]
+pub struct Milestone {
+    /// The streak length that earns the bonus.
+    pub streak: i32,
+    pub bonus: i32,
+}
+
+#[derive(SimpleObject)]
 pub struct CycleDay {
     pub day: i32,
     pub date: Date,
@@ -86,6 +132,10 @@ pub struct SignInDay {
     pub cycle_day: Option<i32>,
     pub streak: Option<i32>,
     pub reward: Option<i32>,
+    /// True when the date was filled by makeUpSignIn (it earned no reward).
+    pub made_up: bool,
+    /// True when a streak freeze covered this missed date (signedIn is false).
+    pub frozen: bool,
 }
 
 /// A user's history, `[SignInDay!]!` in the schema.
@@ -132,6 +182,8 @@ enum DayField {
     CycleDay,
     Streak,
     Reward,
+    MadeUp,
+    Frozen,
     TypeName,
 }
 
@@ -164,6 +216,8 @@ impl DayTemplate {
                 "cycleDay" => DayField::CycleDay,
                 "streak" => DayField::Streak,
                 "reward" => DayField::Reward,
+                "madeUp" => DayField::MadeUp,
+                "frozen" => DayField::Frozen,
                 "__typename" => DayField::TypeName,
                 _ => return None,
             };
@@ -183,6 +237,8 @@ impl DayTemplate {
                 DayField::CycleDay => optional(day.cycle_day),
                 DayField::Streak => optional(day.streak),
                 DayField::Reward => optional(day.reward),
+                DayField::MadeUp => Value::Boolean(day.made_up),
+                DayField::Frozen => Value::Boolean(day.frozen),
                 DayField::TypeName => Value::String("SignInDay".to_owned()),
             };
             if let Some((_, slot)) = object.get_index_mut(index) {
@@ -205,19 +261,23 @@ pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Sign
                 rows.next();
             }
             match rows.peek().filter(|r| r.day == date) {
-                Some(r) => SignInDay {
+                Some(r) if !r.frozen => SignInDay {
                     date: Date(date),
                     signed_in: true,
                     cycle_day: Some(i32::from(r.cycle_day)),
                     streak: Some(r.streak),
                     reward: Some(graphql_int(r.reward)),
+                    made_up: r.made_up,
+                    frozen: false,
                 },
-                None => SignInDay {
+                frozen => SignInDay {
                     date: Date(date),
                     signed_in: false,
                     cycle_day: None,
                     streak: None,
                     reward: None,
+                    made_up: false,
+                    frozen: frozen.is_some(),
                 },
             }
         })
@@ -254,6 +314,16 @@ impl SignInRecord {
     async fn schedule_id(&self) -> ID {
         ID(self.0.schedule_id.to_string())
     }
+
+    /// True when the date was filled by makeUpSignIn.
+    async fn made_up(&self) -> bool {
+        self.0.made_up
+    }
+
+    /// The milestone bonus this sign-in earned (SIGNIN_MILESTONES), or null.
+    async fn milestone_bonus(&self) -> Option<i32> {
+        self.0.milestone_bonus.map(graphql_int)
+    }
 }
 
 #[derive(SimpleObject)]
@@ -270,4 +340,16 @@ pub struct DailySignInStats {
     /// Seven counts: sign-ins on that date at cycle day 1..7.
     pub by_cycle_day: Vec<i32>,
     pub reward_total: i32,
+    /// Dates filled by makeUpSignIn that fall on that date.
+    pub make_ups: i32,
+    /// Users whose missed day on that date a streak freeze covered.
+    pub frozen: i32,
+    /// Milestone bonuses earned by that date's sign-ins.
+    pub milestone_bonus_total: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct StreakFreezePayload {
+    pub transaction: WalletTransaction,
+    pub status: SignInStatus,
 }

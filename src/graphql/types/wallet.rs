@@ -63,6 +63,9 @@ pub enum WalletTransactionKind {
     SignInReward,
     Spend,
     Adjustment,
+    MakeUpFee,
+    StreakFreeze,
+    MilestoneBonus,
 }
 
 impl From<LedgerKind> for WalletTransactionKind {
@@ -71,6 +74,9 @@ impl From<LedgerKind> for WalletTransactionKind {
             LedgerKind::SignInReward => WalletTransactionKind::SignInReward,
             LedgerKind::Spend => WalletTransactionKind::Spend,
             LedgerKind::Adjustment => WalletTransactionKind::Adjustment,
+            LedgerKind::MakeUpFee => WalletTransactionKind::MakeUpFee,
+            LedgerKind::StreakFreeze => WalletTransactionKind::StreakFreeze,
+            LedgerKind::MilestoneBonus => WalletTransactionKind::MilestoneBonus,
         }
     }
 }

@@ -1,0 +1,184 @@
+//! A user's chain as the store keeps it: the signed and made-up dates
+//! (`sign_ins`), the frozen ones (`frozen_days`), and the facts about the
+//! user that streak protection needs (freezes held, registration, make-ups
+//! this month).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Int2, Int4, Int8, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::StoreError;
+use crate::model::{SignInId, UserId};
+use crate::schema::{frozen_days, wallets};
+
+/// One user's recent chain and the facts streak protection needs, as
+/// parallel arrays (one row per user).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct ChainRecord {
+    #[diesel(sql_type = Int8)]
+    pub user_id: UserId,
+    /// Points in the wallet.
+    #[diesel(sql_type = BigInt)]
+    pub balance: i64,
+    #[diesel(sql_type = Int4)]
+    pub freezes_held: i32,
+    /// When the user registered.
+    #[diesel(sql_type = Timestamptz)]
+    pub registered_at: DateTime<Utc>,
+    /// Make-ups made at or after the `month_start` given.
+    #[diesel(sql_type = BigInt)]
+    pub make_ups_since: i64,
+    /// The recent dates, in no particular order; at the same index:
+    #[diesel(sql_type = Array<Date>)]
+    pub days: Vec<NaiveDate>,
+    /// a frozen date (then `made_up` is false and the position 0, 0),
+    #[diesel(sql_type = Array<Bool>)]
+    pub frozen: Vec<bool>,
+    #[diesel(sql_type = Array<Bool>)]
+    pub made_up: Vec<bool>,
+    #[diesel(sql_type = Array<Int2>)]
+    pub cycle_days: Vec<i16>,
+    #[diesel(sql_type = Array<Int4>)]
+    pub streaks: Vec<i32>,
+}
+
+/// The chain of each of `user_ids` up to `today` (users without a wallet
+/// are absent), in one statement: the wallet's balance and freezes, the
+/// registration time, the make-ups made since `month_start`, and every
+/// signed, made-up and frozen date from the earliest of
+/// - the seventh-latest signed or made-up date before `today` (so the status
+///   can show six earlier dates of the cycle),
+/// - the latest signed or made-up date before `window_start` (so a make-up
+///   of any date from `window_start` on has the position it continues), and
+/// - `window_start` (so every date a make-up may fill is seen).
+///
+/// The first signed or made-up date of each user is where the chain rule
+/// may start (its stored position is kept). When it is on or after
+/// `window_start`, the user has no signed or made-up date before the window
+/// and the dates are their whole chain.
+pub async fn load_many(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[UserId],
+    today: NaiveDate,
+    window_start: NaiveDate,
+    month_start: DateTime<Utc>,
+) -> Result<Vec<ChainRecord>, StoreError> {
+    Ok(diesel::sql_query(
+        "WITH starts AS ( \
+             SELECT u.id, LEAST( \
+                 (SELECT s.day FROM sign_ins s WHERE s.user_id = u.id AND s.day < $2 \
+                   ORDER BY s.day DESC OFFSET 6 LIMIT 1), \
+                 (SELECT s.day FROM sign_ins s WHERE s.user_id = u.id AND s.day < $3 \
+                   ORDER BY s.day DESC LIMIT 1), \
+                 $3) AS from_day \
+             FROM unnest($1::int8[]) AS u(id)) \
+         SELECT w.user_id, w.balance, w.freezes_held, u.created_at AS registered_at, \
+                (SELECT count(*) FROM sign_ins s \
+                  WHERE s.user_id = w.user_id AND s.made_up AND s.created_at >= $4) AS make_ups_since, \
+                coalesce(d.days, '{}') AS days, coalesce(d.frozen, '{}') AS frozen, \
+                coalesce(d.made_up, '{}') AS made_up, coalesce(d.cycle_days, '{}') AS cycle_days, \
+                coalesce(d.streaks, '{}') AS streaks \
+           FROM starts a \
+           JOIN wallets w ON w.user_id = a.id \
+           JOIN users u ON u.id = a.id \
+           LEFT JOIN LATERAL ( \
+             SELECT array_agg(x.day) AS days, array_agg(x.frozen) AS frozen, \
+                    array_agg(x.made_up) AS made_up, array_agg(x.cycle_day) AS cycle_days, \
+                    array_agg(x.streak) AS streaks \
+               FROM (SELECT s.day, false AS frozen, s.made_up, s.cycle_day, s.streak \
+                       FROM sign_ins s WHERE s.user_id = a.id AND s.day BETWEEN a.from_day AND $2 \
+                     UNION ALL \
+                     SELECT f.day, true, false, 0::int2, 0 \
+                       FROM frozen_days f WHERE f.user_id = a.id AND f.day BETWEEN a.from_day AND $2) x \
+           ) d ON true",
+    )
+    .bind::<Array<Int8>, _>(user_ids)
+    .bind::<Date, _>(today)
+    .bind::<Date, _>(window_start)
+    .bind::<Timestamptz, _>(month_start)
+    .load(conn)
+    .await?)
+}
+
+/// Locks the user's wallet row until the transaction ends (false when
+/// there is none). Every change to a user's chain (sign-in, make-up,
+/// freeze) and to their wallet is serialized by this lock, which is what
+/// keeps one outcome per date and `freezes_held` within bounds under
+/// concurrent calls.
+pub async fn lock_wallet(
+    conn: &mut AsyncPgConnection,
+    user_id: UserId,
+) -> Result<bool, StoreError> {
+    Ok(wallets::table
+        .find(user_id)
+        .select(wallets::user_id)
+        .for_update()
+        .first::<UserId>(conn)
+        .await
+        .optional()?
+        .is_some())
+}
+
+/// Records `days` as covered by freezes that `sign_in_id` used.
+pub async fn insert_frozen(
+    conn: &mut AsyncPgConnection,
+    user_id: UserId,
+    days: &[NaiveDate],
+    sign_in_id: SignInId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = days
+        .iter()
+        .map(|day| {
+            (
+                frozen_days::user_id.eq(user_id),
+                frozen_days::day.eq(*day),
+                frozen_days::sign_in_id.eq(sign_in_id),
+                frozen_days::created_at.eq(now),
+            )
+        })
+        .collect();
+    diesel::insert_into(frozen_days::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the freezes the user holds. Call under [`lock_wallet`].
+pub async fn set_freezes_held(
+    conn: &mut AsyncPgConnection,
+    user_id: UserId,
+    freezes_held: i32,
+) -> Result<(), StoreError> {
+    diesel::update(wallets::table.find(user_id))
+        .set(wallets::freezes_held.eq(freezes_held))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives the user's sign-ins on `days` the positions at the same index
+/// (`cycle_days`, `streaks`), in one statement; rows already there are not
+/// written. Call under [`lock_wallet`].
+pub async fn renumber(
+    conn: &mut AsyncPgConnection,
+    user_id: UserId,
+    days: &[NaiveDate],
+    cycle_days: &[i16],
+    streaks: &[i32],
+) -> Result<usize, StoreError> {
+    Ok(diesel::sql_query(
+        "UPDATE sign_ins s SET cycle_day = v.cycle_day, streak = v.streak \
+           FROM unnest($2::date[], $3::int2[], $4::int4[]) AS v(day, cycle_day, streak) \
+          WHERE s.user_id = $1 AND s.day = v.day \
+            AND (s.cycle_day, s.streak) IS DISTINCT FROM (v.cycle_day, v.streak)",
+    )
+    .bind::<Int8, _>(user_id)
+    .bind::<Array<Date>, _>(days)
+    .bind::<Array<Int2>, _>(cycle_days)
+    .bind::<Array<Int4>, _>(streaks)
+    .execute(conn)
+    .await?)
+}
