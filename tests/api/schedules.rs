@@ -763,3 +763,44 @@ async fn a_stale_copy_may_show_rewards_but_never_pays() {
     assert_no_errors(&signed);
     assert_eq!(signed["data"]["signIn"]["record"]["reward"], 10);
 }
+
+/// A made-up date names the schedule in force on that date (not today's),
+/// though it pays nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_made_up_date_names_the_schedule_in_force_on_it() {
+    let app = TestApp::with_config(&[("SIGNIN_TOKEN_TTL_SECS", "10000000")]).await;
+    let (admin, _) = app.admin("boss").await;
+    let (user, user_id) = app.register("ursula").await;
+    let first = app.first_schedule_id().await.to_string();
+    let base = publish(&app, &admin, publish_vars(&[4; 7], "2026-03-02", None)).await;
+    let later = publish(&app, &admin, publish_vars(&[6; 7], "2026-03-03", None)).await;
+    assert_no_errors(
+        &app.exec(
+            Some(&admin),
+            "mutation($u: ID!) { adjustWallet(userId: $u, amount: 500, idempotencyKey: \"fund\", note: \"fund\") { id } }",
+            json!({ "u": user_id.to_string() }),
+        )
+        .await,
+    );
+    app.advance_days(2); // today 2026-03-03: 03-01 and 03-02 were missed
+    let make_up = "mutation($d: Date!, $k: String!) { makeUpSignIn(date: $d, idempotencyKey: $k) { record { date reward madeUp scheduleId } } }";
+    for (date, key, expected) in [
+        ("2026-03-02", "m1", base["id"].as_str().unwrap()),
+        ("2026-03-01", "m2", first.as_str()),
+    ] {
+        let r = app
+            .exec(Some(&user), make_up, json!({ "d": date, "k": key }))
+            .await;
+        assert_no_errors(&r);
+        let record = &r["data"]["makeUpSignIn"]["record"];
+        assert_eq!(record["date"], date);
+        assert_eq!(record["madeUp"], true);
+        assert_eq!(record["reward"], 0);
+        assert_eq!(record["scheduleId"], expected, "{date}");
+    }
+    let signed = app.exec(Some(&user), SIGN_IN, json!({})).await;
+    assert_no_errors(&signed);
+    let record = &signed["data"]["signIn"]["record"];
+    assert_eq!(record["scheduleId"], later["id"]);
+    assert_eq!(record["reward"], 6);
+}
