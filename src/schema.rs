@@ -11,6 +11,11 @@ pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "ledger_kind"))]
     pub struct LedgerKind;
+
+    /// The PostgreSQL enum `admin_action` (`crate::model::AdminAction`).
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "admin_action"))]
+    pub struct AdminAction;
 }
 
 diesel::table! {
@@ -107,3 +112,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     reward_schedules,
     frozen_days
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::AdminAction;
+
+    admin_audit_log (id) {
+        id -> Int8,
+        action -> AdminAction,
+        actor_id -> Nullable<Int8>,
+        target_user_id -> Nullable<Int8>,
+        details -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(admin_audit_log, users);

@@ -8,6 +8,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::Identity;
 use crate::model::{User, UserId};
+use crate::service::admin_audit::AdminActor;
 use crate::service::{accounts, ServiceError};
 use crate::state::AppState;
 
@@ -130,6 +131,15 @@ pub async fn admin(ctx: &Context<'_>) -> Result<Identity, ServiceError> {
     } else {
         Err(ServiceError::Forbidden)
     }
+}
+
+/// The caller, who must be an admin, as an admin action's audit entry
+/// records them: with this request's id (`x-request-id`), when it came
+/// over HTTP.
+pub async fn admin_actor(ctx: &Context<'_>) -> Result<AdminActor, ServiceError> {
+    let me = admin(ctx).await?;
+    let request_id = ctx.data_opt::<RequestId>().map(|id| id.0.clone());
+    Ok(AdminActor::admin(me, request_id))
 }
 
 /// The caller, who must be `user_id` themself or an admin.

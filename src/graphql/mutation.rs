@@ -1,6 +1,6 @@
 use async_graphql::{Context, MergedObject, Object, ID};
 
-use super::context::{admin as require_admin, caller, state, ClientAddress};
+use super::context::{admin_actor, caller, state, ClientAddress};
 use super::errors::ApiResult;
 use super::guards::AdminGuard;
 use super::types::account::AuthPayload;
@@ -109,17 +109,18 @@ impl AdminMutation {
     /// Admin only. Soft delete: the user can no longer log in and their tokens stop working at once.
     #[graphql(guard = "AdminGuard")]
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let me = require_admin(ctx).await?;
+        let actor = admin_actor(ctx).await?;
         let id = parse_user_id("id", &id)?;
-        Ok(admin::delete_user(state(ctx)?, me, id).await?)
+        Ok(admin::delete_user(state(ctx)?, &actor, id).await?)
     }
 
     /// Admin only.
     #[graphql(guard = "AdminGuard")]
     async fn set_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> ApiResult<User> {
+        let actor = admin_actor(ctx).await?;
         let id = parse_user_id("id", &id)?;
         Ok(User::new(
-            admin::set_role(state(ctx)?, id, role.into()).await?,
+            admin::set_role(state(ctx)?, &actor, id, role.into()).await?,
         ))
     }
 
@@ -133,9 +134,11 @@ impl AdminMutation {
         idempotency_key: String,
         note: String,
     ) -> ApiResult<WalletTransaction> {
+        let actor = admin_actor(ctx).await?;
         let user_id = parse_user_id("userId", &user_id)?;
         let row = admin::adjust_wallet(
             state(ctx)?,
+            &actor,
             user_id,
             i64::from(amount),
             &idempotency_key,
@@ -155,11 +158,11 @@ impl AdminMutation {
         effective_to: Option<Date>,
         note: String,
     ) -> ApiResult<RewardSchedule> {
-        let me = require_admin(ctx).await?;
+        let actor = admin_actor(ctx).await?;
         let rewards: Vec<i64> = rewards.into_iter().map(i64::from).collect();
         let row = schedules::publish(
             state(ctx)?,
-            me,
+            &actor,
             schedules::Publish {
                 rewards: &rewards,
                 effective_from: effective_from.0,
@@ -174,10 +177,10 @@ impl AdminMutation {
     /// Admin only. Only before it takes effect.
     #[graphql(guard = "AdminGuard")]
     async fn cancel_reward_schedule(&self, ctx: &Context<'_>, id: ID) -> ApiResult<RewardSchedule> {
-        let me = require_admin(ctx).await?;
+        let actor = admin_actor(ctx).await?;
         let id = parse_schedule_id("id", &id)?;
         Ok(RewardSchedule(
-            schedules::cancel(state(ctx)?, me, id).await?,
+            schedules::cancel(state(ctx)?, &actor, id).await?,
         ))
     }
 }

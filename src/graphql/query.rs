@@ -5,15 +5,17 @@ use super::errors::{ApiError, ApiResult};
 use super::guards::AdminGuard;
 use super::loaders::{HistoryKey, Loaders};
 use super::read_ahead::prefetch;
+use super::types::admin_audit::{audit_connection, AdminAuditEntryConnection, AUDIT_CURSOR};
 use super::types::ids::parse_user_id;
 use super::types::paging::PageArgs;
 use super::types::scalars::{graphql_int, Date};
 use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{history_days, DailySignInStats};
 use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
-use crate::model::UserId;
+use crate::model::{AdminAuditEntryId, UserId};
+use crate::service::admin_audit::Filter as AuditFilter;
 use crate::service::sign_in::validate_range;
-use crate::service::{admin, schedules, ServiceError};
+use crate::service::{admin, admin_audit, schedules, ServiceError};
 
 /// Most ids one `users` or `signInHistory` query may name.
 pub const MAX_IDS: usize = 1000;
@@ -179,5 +181,34 @@ impl AdminQuery {
             .into_iter()
             .map(RewardSchedule)
             .collect())
+    }
+
+    /// Admin only. Newest first; optionally only one actor's or one target user's entries.
+    #[graphql(guard = "AdminGuard")]
+    async fn admin_audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        actor_id: Option<ID>,
+        target_user_id: Option<ID>,
+    ) -> ApiResult<AdminAuditEntryConnection> {
+        let page = PageArgs::parse(AUDIT_CURSOR, first, after.as_deref())?;
+        let filter = AuditFilter {
+            actor_id: actor_id
+                .map(|id| parse_user_id("actorId", &id))
+                .transpose()?,
+            target_user_id: target_user_id
+                .map(|id| parse_user_id("targetUserId", &id))
+                .transpose()?,
+        };
+        let entries = admin_audit::page(
+            state(ctx)?,
+            filter,
+            page.first,
+            page.after.map(AdminAuditEntryId),
+        )
+        .await?;
+        Ok(audit_connection(entries))
     }
 }

@@ -3,6 +3,7 @@
 //! tracing span, metrics, body limit, timeout).
 
 pub mod assets;
+pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod media;
@@ -59,6 +60,8 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
         .route("/", get(assets::check_in_page))
         .route("/playground", get(assets::playground))
         .route("/assets/{name}", get(assets::asset))
+        .route("/admin/export/sign-ins.csv", get(export::sign_ins))
+        .route("/admin/export/stats.csv", get(export::stats))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,

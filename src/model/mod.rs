@@ -4,10 +4,12 @@
 //! Depends on `diesel`, `serde`, `chrono` and `crate::schema` only, so that
 //! every layer (store, cache, events, services, GraphQL) can share them.
 
+mod admin_audit;
 mod enums;
 mod ids;
 mod records;
 
+pub use admin_audit::{AdminAction, AdminAuditEntry, AdminAuditEntryId};
 pub use enums::{LedgerKind, Role};
 pub use ids::{LedgerEntryId, ScheduleId, SignInId, UserId};
 pub use records::{LedgerEntry, SignIn, User};

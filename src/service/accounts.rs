@@ -1,7 +1,10 @@
 //! Registration, login, tokens and password changes.
 
 use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde_json::Value;
 
+use super::admin_audit::{details, AdminActor};
 use super::error::account_input;
 use super::{cached, Input, ServiceError};
 use crate::after_commit::Committed;
@@ -11,10 +14,10 @@ use std::net::IpAddr;
 
 use crate::cache::login_limiter::{self, Subject, Verdict};
 use crate::domain::account::{self, Username};
-use crate::model::{Role, User};
+use crate::model::{AdminAction, Role, User};
 use crate::state::AppState;
-use crate::store::users;
 use crate::store::StoreError;
+use crate::store::{admin_audit, users};
 
 /// A fresh token and the user it is for.
 #[derive(Debug, Clone)]
@@ -169,7 +172,9 @@ pub async fn change_password(
 
 /// Creates an admin, or promotes an existing live user (then the password
 /// is left as it is). Returns the user and whether it was created. A name
-/// that breaks the register rules is refused before any look-up.
+/// that breaks the register rules is refused before any look-up. Either
+/// way the change and its audit entry (`create-admin`, no actor, the
+/// username as its one argument: never the password) commit together.
 pub async fn create_admin(
     state: &AppState,
     username: &str,
@@ -180,25 +185,49 @@ pub async fn create_admin(
         let mut conn = state.db().await?;
         users::find_by_username(&mut conn, &name).await?
     };
+    let actor = AdminActor::command_line();
+    let arguments = || details([("username", Value::from(name.as_str()))]);
+    let now = state.calendar.now();
     match existing {
         Some(user) if user.deleted_at.is_some() => Err(ServiceError::bad_input(
             Input::Username,
             "this user is deleted",
         )),
         Some(user) => {
+            let entry = actor.entry(AdminAction::CreateAdmin, Some(user.id), arguments(), now);
             let mut conn = state.db().await?;
-            let user = users::set_role(&mut conn, user.id, Role::Admin)
-                .await?
-                .ok_or(ServiceError::NotFound("user"))?;
+            let user = conn
+                .transaction::<_, ServiceError, _>(async |conn| {
+                    admin_audit::append(conn, entry.clone()).await?;
+                    users::set_role(conn, user.id, Role::Admin)
+                        .await?
+                        .ok_or(ServiceError::NotFound("user"))
+                })
+                .await?;
             state
                 .after_commit
                 .hand_over(Committed::default().user_changed(user.id))
                 .await;
             Ok((user, false))
         }
-        None => Ok((
-            create_user(state, username, password, Role::Admin).await?,
-            true,
-        )),
+        None => {
+            account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
+            let hash = password::hash(password.to_owned()).await?;
+            let mut conn = state.db().await?;
+            let created = conn
+                .transaction::<_, StoreError, _>(async |conn| {
+                    let user = users::create(conn, &name, &hash, Role::Admin, now).await?;
+                    let entry =
+                        actor.entry(AdminAction::CreateAdmin, Some(user.id), arguments(), now);
+                    admin_audit::append(conn, entry).await?;
+                    Ok(user)
+                })
+                .await;
+            match created {
+                Ok(user) => Ok((user, true)),
+                Err(StoreError::UniqueViolation { .. }) => Err(ServiceError::UsernameTaken),
+                Err(e) => Err(e.into()),
+            }
+        }
     }
 }

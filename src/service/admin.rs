@@ -1,17 +1,19 @@
 //! What admins do to other users.
 
 use chrono::NaiveDate;
+use diesel_async::AsyncConnection;
+use serde_json::Value;
 
+use super::admin_audit::{details, AdminActor};
 use super::wallet::{self, Request};
 use super::{page, Input, Page, ServiceError};
 use crate::after_commit::Committed;
-use crate::auth::Identity;
 use crate::domain::account::{self, Username};
 use crate::domain::money::{self, Change};
-use crate::model::{LedgerEntry, Role, User, UserId};
+use crate::model::{AdminAction, LedgerEntry, Role, User, UserId};
 use crate::state::AppState;
 use crate::store::sign_ins::{self, DailyStatsRow};
-use crate::store::users;
+use crate::store::{admin_audit, users, StoreError};
 
 /// A page of live users whose name contains `query` (case-insensitively),
 /// and whether more follow. Text with a character no username has matches
@@ -51,37 +53,124 @@ pub async fn user_by_username(
 }
 
 /// Soft-deletes `user_id`: true when this call deleted them, false when they
-/// already were. Admins cannot delete themselves (no lock-out by accident).
+/// already were (then nothing is written, not even an audit entry). Admins
+/// cannot delete themselves (no lock-out by accident). The audit entry and
+/// the deletion commit together.
 pub async fn delete_user(
     state: &AppState,
-    caller: Identity,
+    actor: &AdminActor,
     user_id: UserId,
 ) -> Result<bool, ServiceError> {
-    if caller.user_id == user_id {
+    if actor.user_id == Some(user_id) {
         return Err(ServiceError::bad_input(
             Input::TargetUser,
             "admins cannot delete themselves",
         ));
     }
+    let now = state.calendar.now();
+    let entry = actor.entry(
+        AdminAction::DeleteUser,
+        Some(user_id),
+        details([("id", Value::from(user_id.to_string()))]),
+        now,
+    );
     let mut conn = state.db().await?;
-    if users::soft_delete(&mut conn, user_id, state.calendar.now()).await? {
-        state
-            .after_commit
-            .hand_over(Committed::default().user_changed(user_id))
-            .await;
-        return Ok(true);
-    }
-    match users::find(&mut conn, user_id).await? {
-        Some(_) => Ok(false),
-        None => Err(ServiceError::NotFound("user")),
+    let deleted = conn
+        .transaction::<_, Unchanged, _>(async |conn| {
+            match users::find(conn, user_id).await? {
+                None => return Err(ServiceError::NotFound("user").into()),
+                Some(user) if user.deleted_at.is_some() => return Err(Unchanged::Nothing),
+                Some(_) => {}
+            }
+            admin_audit::append(conn, entry.clone()).await?;
+            // The row lock this takes orders concurrent deletions: the one
+            // that comes second finds the user deleted and rolls its entry
+            // back.
+            if users::soft_delete(conn, user_id, now).await? {
+                Ok(())
+            } else {
+                Err(Unchanged::Nothing)
+            }
+        })
+        .await;
+    match deleted {
+        Ok(()) => {
+            state
+                .after_commit
+                .hand_over(Committed::default().user_changed(user_id))
+                .await;
+            Ok(true)
+        }
+        Err(Unchanged::Nothing) => Ok(false),
+        Err(Unchanged::Failed(e)) => Err(e),
     }
 }
 
-pub async fn set_role(state: &AppState, user_id: UserId, role: Role) -> Result<User, ServiceError> {
+/// Why an admin transaction committed nothing: it failed, or it found
+/// nothing to change (then its audit entry is rolled back with it).
+enum Unchanged {
+    Nothing,
+    Failed(ServiceError),
+}
+
+impl From<ServiceError> for Unchanged {
+    fn from(error: ServiceError) -> Self {
+        Unchanged::Failed(error)
+    }
+}
+
+impl From<StoreError> for Unchanged {
+    fn from(error: StoreError) -> Self {
+        Unchanged::Failed(error.into())
+    }
+}
+
+impl From<diesel::result::Error> for Unchanged {
+    fn from(error: diesel::result::Error) -> Self {
+        Unchanged::Failed(error.into())
+    }
+}
+
+/// Gives the live user `user_id` the role `role`; the audit entry and the
+/// change commit together. Setting the role a user already has is still
+/// recorded: it is the admin's stated decision.
+pub async fn set_role(
+    state: &AppState,
+    actor: &AdminActor,
+    user_id: UserId,
+    role: Role,
+) -> Result<User, ServiceError> {
+    let entry = actor.entry(
+        AdminAction::SetUserRole,
+        Some(user_id),
+        details([
+            ("id", Value::from(user_id.to_string())),
+            (
+                "role",
+                serde_json::to_value(role).map_err(ServiceError::internal)?,
+            ),
+        ]),
+        state.calendar.now(),
+    );
     let mut conn = state.db().await?;
-    let user = users::set_role(&mut conn, user_id, role)
-        .await?
-        .ok_or(ServiceError::NotFound("user"))?;
+    let user = conn
+        .transaction::<_, Unchanged, _>(async |conn| {
+            // Only a live user has a role to set (and an id the entry may
+            // name).
+            users::find(conn, user_id)
+                .await?
+                .filter(|u| u.deleted_at.is_none())
+                .ok_or(Unchanged::Nothing)?;
+            admin_audit::append(conn, entry.clone()).await?;
+            users::set_role(conn, user_id, role)
+                .await?
+                .ok_or(Unchanged::Nothing)
+        })
+        .await
+        .map_err(|e| match e {
+            Unchanged::Nothing => ServiceError::NotFound("user"),
+            Unchanged::Failed(e) => e,
+        })?;
     state
         .after_commit
         .hand_over(Committed::default().user_changed(user_id))
@@ -89,8 +178,12 @@ pub async fn set_role(state: &AppState, user_id: UserId, role: Role) -> Result<U
     Ok(user)
 }
 
+/// Credits (positive) or debits (negative) `user_id`'s wallet, once per
+/// idempotency key. The audit entry commits with the ledger row; a replay
+/// of the key returns the first transaction and writes no second entry.
 pub async fn adjust_wallet(
     state: &AppState,
+    actor: &AdminActor,
     user_id: UserId,
     amount: i64,
     idempotency_key: &str,
@@ -107,7 +200,18 @@ pub async fn adjust_wallet(
             .ok_or(ServiceError::NotFound("user"))?;
     }
     let change = Change::adjustment(amount)?;
-    wallet::apply(
+    let entry = actor.entry(
+        AdminAction::AdjustWallet,
+        Some(user_id),
+        details([
+            ("userId", Value::from(user_id.to_string())),
+            ("amount", Value::from(amount)),
+            ("idempotencyKey", Value::from(idempotency_key)),
+            ("note", Value::from(note)),
+        ]),
+        state.calendar.now(),
+    );
+    wallet::apply_recorded(
         state,
         Request {
             user_id,
@@ -115,6 +219,7 @@ pub async fn adjust_wallet(
             idempotency_key,
             note: Some(note),
         },
+        Some(entry),
     )
     .await
 }

@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_audit;
 pub mod cached;
 pub mod chain;
 pub mod error;
+pub mod export;
 pub mod page;
 pub mod protection;
 pub mod schedules;

@@ -14,18 +14,19 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::admin_audit::{details, AdminActor};
 use super::{Input, ServiceError};
 use crate::after_commit::Committed;
-use crate::auth::Identity;
 use crate::cache::schedules::Snapshot;
 use crate::domain::money;
 use crate::domain::schedule::{self, Cancellation, ConfigAction, Proposal, Schedule, Schedules};
-use crate::model::ScheduleId;
+use crate::model::{AdminAction, ScheduleId};
 use crate::state::AppState;
 use crate::store::schedules::{self as store, NewSchedule, ScheduleRow};
-use crate::store::StoreError;
+use crate::store::{admin_audit, StoreError};
 
 /// How often each serving process compares the table's version with its
 /// copy's, in case an announcement was lost (Redis down, a reconnect):
@@ -244,12 +245,13 @@ pub struct Publish<'a> {
 }
 
 /// Publishes a base schedule or a campaign (rules:
-/// `domain::schedule::validate_publish`; the note as wallet notes).
-/// `BAD_USER_INPUT` naming the input, and nothing written, when refused.
-/// Every replica sees it within a second.
+/// `domain::schedule::validate_publish`; the note as wallet notes), with
+/// its admin audit entry in the same transaction. `BAD_USER_INPUT` naming
+/// the input, and nothing written, when refused. Every replica sees it
+/// within a second.
 pub async fn publish(
     state: &AppState,
-    caller: Identity,
+    actor: &AdminActor,
     request: Publish<'_>,
 ) -> Result<ScheduleRow, ServiceError> {
     money::validate_note(Some(request.note))
@@ -271,6 +273,32 @@ pub async fn publish(
                     effective_to: request.effective_to,
                 },
             )?;
+            let now = state.calendar.now();
+            // The audit entry (the action's arguments) commits with the
+            // schedule, or neither does.
+            admin_audit::append(
+                conn,
+                actor.entry(
+                    AdminAction::PublishRewardSchedule,
+                    None,
+                    details([
+                        ("rewards", Value::from(request.rewards.to_vec())),
+                        (
+                            "effectiveFrom",
+                            Value::from(request.effective_from.to_string()),
+                        ),
+                        (
+                            "effectiveTo",
+                            request
+                                .effective_to
+                                .map_or(Value::Null, |d| Value::from(d.to_string())),
+                        ),
+                        ("note", Value::from(request.note)),
+                    ]),
+                    now,
+                ),
+            )
+            .await?;
             let row = store::insert(
                 conn,
                 &NewSchedule {
@@ -278,13 +306,11 @@ pub async fn publish(
                     effective_from: request.effective_from,
                     effective_to: request.effective_to,
                     note: request.note,
-                    created_at: state.calendar.now(),
-                    created_by: Some(caller.user_id),
+                    created_at: now,
+                    created_by: actor.user_id,
                 },
             )
             .await?;
-            // ADMIN AUDIT LOG (publishRewardSchedule): the entry belongs
-            // here, in this transaction, once `store::admin_audit` lands.
             Ok(row)
         })
         .await?;
@@ -293,12 +319,13 @@ pub async fn publish(
 }
 
 /// Withdraws a schedule that has not taken effect (rule:
-/// `domain::schedule::check_cancel`). Cancelling one already cancelled
+/// `domain::schedule::check_cancel`), with its admin audit entry in the
+/// same transaction. Cancelling one already cancelled
 /// changes nothing and answers it as it is (a retried request succeeds,
 /// and writes no second audit entry). `NOT_FOUND` for an unknown id.
 pub async fn cancel(
     state: &AppState,
-    _caller: Identity,
+    actor: &AdminActor,
     id: ScheduleId,
 ) -> Result<ScheduleRow, ServiceError> {
     current(state).await?;
@@ -313,12 +340,22 @@ pub async fn cancel(
             match schedule::check_cancel(&row.to_schedule()?, today)? {
                 Cancellation::AlreadyCancelled => Ok((row, false)),
                 Cancellation::Withdraw => {
-                    let row = store::cancel(conn, id, state.calendar.now())
+                    let now = state.calendar.now();
+                    // The audit entry commits with the cancellation, or
+                    // neither does; a repeated cancel writes none.
+                    admin_audit::append(
+                        conn,
+                        actor.entry(
+                            AdminAction::CancelRewardSchedule,
+                            None,
+                            details([("id", Value::from(id.to_string()))]),
+                            now,
+                        ),
+                    )
+                    .await?;
+                    let row = store::cancel(conn, id, now)
                         .await?
                         .ok_or(ServiceError::NotFound("reward schedule"))?;
-                    // ADMIN AUDIT LOG (cancelRewardSchedule): the entry
-                    // belongs here, in this transaction, once
-                    // `store::admin_audit` lands.
                     Ok((row, true))
                 }
             }

@@ -9,6 +9,7 @@ use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
 use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, SignInId, UserId};
 use crate::state::AppState;
+use crate::store::admin_audit::{self, NewAdminAuditEntry};
 use crate::store::ledger::{self, Entry};
 use crate::store::sign_ins;
 
@@ -24,6 +25,17 @@ pub struct Request<'a> {
 /// announces it. The wallet row lock serializes changes to one wallet, so
 /// concurrent spends cannot overdraw it.
 pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerEntry, ServiceError> {
+    apply_recorded(state, request, None).await
+}
+
+/// As [`apply`], and when the request is not a replay, appends `audit` (an
+/// admin action's entry) in the same transaction, before the ledger row:
+/// both commit or neither does, and a replay writes no second entry.
+pub async fn apply_recorded(
+    state: &AppState,
+    request: Request<'_>,
+    audit: Option<NewAdminAuditEntry<'_>>,
+) -> Result<LedgerEntry, ServiceError> {
     money::validate_idempotency_key(request.idempotency_key)?;
     money::validate_note(request.note)?;
     let now = state.calendar.now();
@@ -40,6 +52,9 @@ pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerEntry
                 return Ok((first, true));
             }
             let balance_after = request.change.apply_to(balance)?;
+            if let Some(audit) = &audit {
+                admin_audit::append(conn, audit.clone()).await?;
+            }
             let entry = Entry {
                 user_id: request.user_id,
                 change: request.change,

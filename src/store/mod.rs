@@ -1,8 +1,10 @@
 //! Data access: PostgreSQL through diesel-async (Redis is `cache`'s). One module per table family;
 //! functions take a connection so callers choose the transaction.
 
+pub mod admin_audit;
 pub mod audit;
 pub mod chain;
+pub mod export;
 pub mod instrument;
 pub mod ledger;
 pub mod migrate;

@@ -7,10 +7,12 @@ mod process;
 
 mod accounts;
 mod admin;
+mod admin_audit;
 mod apq;
 mod architecture;
 mod cache;
 mod cli;
+mod export;
 mod http;
 mod jobs;
 mod migration_streak_protection;

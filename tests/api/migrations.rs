@@ -288,3 +288,101 @@ async fn unknown_enum_values_in_the_database_are_errors_not_defaults() {
     assert_eq!(error_code(&ledger), "INTERNAL_SERVER_ERROR", "{ledger}");
     assert!(!ledger.to_string().contains("ADJUSTMENT"), "{ledger}");
 }
+
+/// The version of `migrations/2026-11-30-000010_admin_audit_log`.
+const ADMIN_AUDIT_LOG: &str = "20261130000010";
+
+/// Types and functions of the public schema, which `schema_shape` leaves out.
+async fn types_and_functions(conn: &mut AsyncPgConnection) -> Vec<String> {
+    lines(
+        conn,
+        "SELECT 'type ' || typname::text AS line FROM pg_type t \
+           JOIN pg_namespace n ON n.oid = t.typnamespace \
+          WHERE n.nspname = 'public' AND t.typtype = 'e' \
+         UNION ALL \
+         SELECT 'function ' || proname::text FROM pg_proc p \
+           JOIN pg_namespace n ON n.oid = p.pronamespace \
+          WHERE n.nspname = 'public' AND p.prolang <> 13 \
+         ORDER BY 1",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_audit_log_migrates_up_and_down() {
+    let db = TestDatabase::create_unmigrated().await;
+    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
+    let pending = harness.pending_migrations(MIGRATIONS).unwrap();
+    let target = pending
+        .iter()
+        .find(|m| m.name().version().to_string() == ADMIN_AUDIT_LOG)
+        .expect("the admin-audit-log migration is embedded");
+    for migration in &pending {
+        if migration.name().version().to_string().as_str() < ADMIN_AUDIT_LOG {
+            harness.run_migration(&**migration).unwrap();
+        }
+    }
+    let mut conn = connect(&db).await;
+    let shape_before = schema_shape(&mut conn).await;
+    let types_before = types_and_functions(&mut conn).await;
+    conn.batch_execute(
+        "INSERT INTO users (username, password_hash, created_at) VALUES ('root', 'x', now())",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    harness.run_migration(&**target).unwrap();
+    let mut conn = connect(&db).await;
+    let added = types_and_functions(&mut conn).await;
+    for new in ["type admin_action", "function admin_audit_log_append_only"] {
+        assert!(added.iter().any(|l| l == new), "{new} in {added:?}");
+    }
+    conn.batch_execute(
+        "INSERT INTO admin_audit_log (action, target_user_id, details, created_at) \
+         SELECT 'create-admin', id, '{\"username\":\"root\"}', now() FROM users",
+    )
+    .await
+    .unwrap();
+    let error = refused(&mut conn, "UPDATE admin_audit_log SET details = '{}'").await;
+    assert!(error.contains("append-only"), "{error}");
+    let error = refused(
+        &mut conn,
+        "INSERT INTO admin_audit_log (action, details, created_at) VALUES ('dropTable', '{}', now())",
+    )
+    .await;
+    assert!(
+        error.contains("invalid input value for enum admin_action"),
+        "{error}"
+    );
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT action::text || ' ' || details AS line FROM admin_audit_log"
+        )
+        .await,
+        ["create-admin {\"username\":\"root\"}"]
+    );
+    drop(conn);
+
+    // Down: the schema is exactly as before, types and functions included.
+    let reverted = harness.revert_last_migration(MIGRATIONS).unwrap();
+    assert_eq!(reverted.to_string(), ADMIN_AUDIT_LOG);
+    let mut conn = connect(&db).await;
+    assert_eq!(schema_shape(&mut conn).await, shape_before);
+    assert_eq!(types_and_functions(&mut conn).await, types_before);
+    drop(conn);
+
+    // Up again, and whatever follows it.
+    harness.run_migration(&**target).unwrap();
+    harness.run_pending_migrations(MIGRATIONS).unwrap();
+    let mut conn = connect(&db).await;
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT count(*)::text AS line FROM admin_audit_log"
+        )
+        .await,
+        ["0"]
+    );
+}

@@ -804,3 +804,176 @@ async fn a_made_up_date_names_the_schedule_in_force_on_it() {
     assert_eq!(record["scheduleId"], later["id"]);
     assert_eq!(record["reward"], 6);
 }
+
+const AUDIT_LOG: &str = "{ adminAuditLog(first: 100) { edges { node { action actor { id } targetUser { id } details } } } }";
+
+/// The schedules' entries of the admin audit log, newest first:
+/// (action, actor id, details).
+async fn audit_entries(app: &TestApp, admin: &str) -> Vec<(String, Value, Value)> {
+    let r = app.exec(Some(admin), AUDIT_LOG, json!({})).await;
+    assert_no_errors(&r);
+    r["data"]["adminAuditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .filter(|node| node["action"].as_str().unwrap().ends_with("RewardSchedule"))
+        .map(|node| {
+            assert_eq!(node["targetUser"], Value::Null);
+            (
+                node["action"].as_str().unwrap().to_owned(),
+                node["actor"]["id"].clone(),
+                serde_json::from_str(node["details"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Publishing and cancelling each write one entry with their arguments; a
+/// refused call and a repeated cancel write none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_and_cancelling_are_audited() {
+    let app = TestApp::new().await;
+    let (admin, admin_id) = app.admin("boss").await;
+    let before = audit_entries(&app, &admin).await.len();
+    let campaign = publish(
+        &app,
+        &admin,
+        publish_vars(&[1, 2, 3, 4, 5, 6, 7], "2026-03-05", Some("2026-03-06")),
+    )
+    .await;
+    let refused = app
+        .exec(
+            Some(&admin),
+            PUBLISH,
+            publish_vars(&[1; 7], "2026-03-01", None),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT");
+    for _ in 0..2 {
+        let r = app
+            .exec(Some(&admin), CANCEL, json!({ "id": campaign["id"] }))
+            .await;
+        assert_no_errors(&r);
+    }
+    let first = app.first_schedule_id().await.to_string();
+    let refused = app.exec(Some(&admin), CANCEL, json!({ "id": first })).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT");
+
+    let entries = audit_entries(&app, &admin).await;
+    assert_eq!(entries.len(), before + 2, "{entries:#?}");
+    let admin_id = Value::from(admin_id.to_string());
+    assert_eq!(
+        entries[0],
+        (
+            "cancelRewardSchedule".to_owned(),
+            admin_id.clone(),
+            json!({ "id": campaign["id"] })
+        )
+    );
+    assert_eq!(
+        entries[1],
+        (
+            "publishRewardSchedule".to_owned(),
+            admin_id,
+            json!({ "rewards": [1, 2, 3, 4, 5, 6, 7], "effectiveFrom": "2026-03-05",
+                    "effectiveTo": "2026-03-06", "note": "test schedule" })
+        )
+    );
+}
+
+/// The entry and the change commit together: a change that fails after
+/// its entry was written leaves neither, and an entry that cannot be
+/// written leaves no change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_change_and_its_entry_commit_together() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("boss").await;
+    let pending = publish(&app, &admin, publish_vars(&[2; 7], "2026-03-05", None)).await;
+    let entries = || app.scalar_i64("SELECT count(*) FROM admin_audit_log");
+    let schedules =
+        || app.scalar_i64("SELECT count(*) + count(cancelled_at) FROM reward_schedules");
+    let (entries_before, schedules_before) = (entries().await, schedules().await);
+    for (action, event) in [
+        ("publishRewardSchedule", "INSERT"),
+        ("cancelRewardSchedule", "UPDATE"),
+    ] {
+        // Fails the change only once this transaction's entry is visible.
+        let committed = app
+            .scalar_i64(&format!(
+                "SELECT count(*) FROM admin_audit_log WHERE action = '{action}'"
+            ))
+            .await;
+        app.sql(&format!(
+            "CREATE FUNCTION fail_{action}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN \
+               IF (SELECT count(*) FROM admin_audit_log WHERE action = '{action}') > {committed} THEN \
+                 RAISE EXCEPTION 'injected failure after the audit entry'; \
+               END IF; \
+               RETURN NEW; \
+             END $$"
+        ))
+        .await;
+        app.sql(&format!(
+            "CREATE TRIGGER fail_{action} BEFORE {event} ON reward_schedules \
+             FOR EACH ROW EXECUTE FUNCTION fail_{action}()"
+        ))
+        .await;
+    }
+    let r = app
+        .exec(
+            Some(&admin),
+            PUBLISH,
+            publish_vars(&[3; 7], "2026-03-07", None),
+        )
+        .await;
+    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": pending["id"] }))
+        .await;
+    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    assert_eq!(
+        (entries().await, schedules().await),
+        (entries_before, schedules_before)
+    );
+    for action in ["publishRewardSchedule", "cancelRewardSchedule"] {
+        app.sql(&format!("DROP FUNCTION fail_{action}() CASCADE"))
+            .await;
+    }
+
+    app.sql(
+        "CREATE FUNCTION refuse_entries() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'injected: the audit log refuses'; END $$",
+    )
+    .await;
+    app.sql(
+        "CREATE TRIGGER refuse_entries BEFORE INSERT ON admin_audit_log \
+         FOR EACH ROW EXECUTE FUNCTION refuse_entries()",
+    )
+    .await;
+    let r = app
+        .exec(
+            Some(&admin),
+            PUBLISH,
+            publish_vars(&[3; 7], "2026-03-07", None),
+        )
+        .await;
+    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": pending["id"] }))
+        .await;
+    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    assert_eq!(
+        (entries().await, schedules().await),
+        (entries_before, schedules_before)
+    );
+    app.sql("DROP FUNCTION refuse_entries() CASCADE").await;
+    assert_no_errors(
+        &app.exec(Some(&admin), CANCEL, json!({ "id": pending["id"] }))
+            .await,
+    );
+    assert_eq!(
+        (entries().await, schedules().await),
+        (entries_before + 1, schedules_before + 1)
+    );
+}

@@ -1,6 +1,7 @@
 //! The API's object types, one file per area.
 
 pub mod account;
+pub mod admin_audit;
 pub mod ids;
 pub mod paging;
 pub mod scalars;

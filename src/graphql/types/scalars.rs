@@ -61,7 +61,7 @@ pub fn parse_rfc3339(text: &str) -> Option<chrono::DateTime<Utc>> {
 /// `YYYY-MM-DD`. Written digit by digit: an admin's history answer holds
 /// tens of thousands of dates, and chrono's Display goes through the
 /// formatting machinery (and grows its string) for each.
-fn iso_date(date: NaiveDate) -> String {
+pub fn iso_date(date: NaiveDate) -> String {
     let Ok(year) = u32::try_from(date.year()) else {
         return date.to_string();
     };

@@ -1,0 +1,86 @@
+//! The sign-ins export's read: one server-side cursor over the range, in
+//! the export's order, fetched in chunks. A cursor (rather than pages of
+//! keyset queries) runs the query once, on one snapshot, so a 5-million-row
+//! export neither re-sorts nor sees rows move between chunks; the caller's
+//! transaction holds it, and ending that transaction (commit, rollback, a
+//! dropped connection) ends the query.
+
+use chrono::NaiveDate;
+use diesel::sql_types::{BigInt, Bool, Date, Int2, Int4, Text};
+use diesel::QueryableByName;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::StoreError;
+use crate::model::UserId;
+
+/// One signed date of one user, as the export writes it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct SignInExportRow {
+    #[diesel(sql_type = BigInt)]
+    pub user_id: UserId,
+    /// As stored, also for a deleted user (names are never reused).
+    #[diesel(sql_type = Text)]
+    pub username: String,
+    #[diesel(sql_type = Date)]
+    pub day: NaiveDate,
+    #[diesel(sql_type = Int2)]
+    pub cycle_day: i16,
+    #[diesel(sql_type = Int4)]
+    pub streak: i32,
+    #[diesel(sql_type = BigInt)]
+    pub reward: i64,
+    #[diesel(sql_type = Bool)]
+    pub made_up: bool,
+    /// Whether the reward's ledger row has committed.
+    #[diesel(sql_type = Bool)]
+    pub credited: bool,
+}
+
+/// The cursor's name (one export per connection at a time).
+const CURSOR: &str = "signin_export";
+
+/// What `made_up` reads.
+const MADE_UP: &str = "s.made_up";
+
+/// `application_name` of the export's session while its transaction runs,
+/// so an operator (and the tests) can see it in `pg_stat_activity`.
+pub const APPLICATION_NAME: &str = "signin-export";
+
+/// Opens the cursor over every sign-in dated `from..=to` with its user's
+/// name, ordered by date then user id. Call inside a transaction.
+pub async fn open_sign_ins(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(), StoreError> {
+    diesel::sql_query(format!(
+        "SELECT set_config('application_name', '{APPLICATION_NAME}', true)"
+    ))
+    .execute(conn)
+    .await?;
+    diesel::sql_query(format!(
+        "DECLARE {CURSOR} NO SCROLL CURSOR FOR \
+         SELECT s.user_id, u.username, s.day, s.cycle_day, s.streak, s.reward, \
+                {MADE_UP} AS made_up, s.credited_at IS NOT NULL AS credited \
+         FROM sign_ins s JOIN users u ON u.id = s.user_id \
+         WHERE s.day BETWEEN $1 AND $2 \
+         ORDER BY s.day, s.user_id"
+    ))
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The next `rows` rows of the open cursor; fewer (or none) at the end.
+pub async fn fetch_sign_ins(
+    conn: &mut AsyncPgConnection,
+    rows: u32,
+) -> Result<Vec<SignInExportRow>, StoreError> {
+    Ok(
+        diesel::sql_query(format!("FETCH FORWARD {rows} FROM {CURSOR}"))
+            .load(conn)
+            .await?,
+    )
+}
