@@ -32,14 +32,24 @@ FROM generate_series(1, :users) AS i;
 -- ON days (1..13, mean 7): ~7/12.5 = 56% of days are sign-ins, in runs, so
 -- streaks run up to 13 (cycles wrap past day 7). The first block starts ON
 -- with probability 0.56, so even a 1- or 2-day history is ~56% sign-ins.
+-- The first reward schedule (SIGNIN_REWARDS's default table, which the
+-- rewards below follow), unless the service already wrote it; every
+-- generated sign-in names it.
+\echo reward_schedules
+INSERT INTO reward_schedules (rewards, effective_from, note, created_at)
+SELECT ARRAY[10, 10, 20, 20, 30, 30, 100], DATE '1970-01-01', 'SIGNIN_REWARDS', now()
+WHERE NOT EXISTS (SELECT 1 FROM reward_schedules WHERE created_by IS NULL AND cancelled_at IS NULL);
+
 \echo sign_ins
-INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, enqueued_at, credited_at)
+INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, enqueued_at, credited_at,
+                      schedule_id)
 SELECT r.user_id,
        r.day,
        (r.k % 7) + 1,
        r.k + 1,
        (ARRAY[10, 10, 20, 20, 30, 30, 100])[(r.k % 7) + 1],
-       r.at, r.at, r.at + interval '2 seconds'
+       r.at, r.at, r.at + interval '2 seconds',
+       (SELECT min(id) FROM reward_schedules WHERE created_by IS NULL AND cancelled_at IS NULL)
 FROM (
     SELECT b.user_id,
            :'first_day'::date + b.on_start + k AS day,

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
-use crate::{graphql, http, jobs};
+use crate::{graphql, http, jobs, service};
 
 /// How long in-flight jobs may take to finish after SIGTERM.
 const WORKER_DRAIN: Duration = Duration::from_secs(30);
@@ -24,6 +24,8 @@ pub struct Running {
     listener: JoinHandle<()>,
     /// The metrics recorder's upkeep (see `http::metrics::spawn_upkeep`).
     metrics_upkeep: JoinHandle<()>,
+    /// Keeps this process's copy of the reward schedules current.
+    schedules: JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,10 @@ pub async fn start(
         state.keys.events_channel(),
         shutdown.clone(),
     ));
+    let schedules = tokio::spawn(service::schedules::keep_fresh(
+        state.clone(),
+        shutdown.clone(),
+    ));
     let worker =
         with_worker.then(|| tokio::spawn(jobs::worker::run(state.clone(), shutdown.clone())));
     let api = graphql::build(state.clone(), &state.config.graphql);
@@ -77,6 +83,7 @@ pub async fn start(
         worker,
         listener: listener_task,
         metrics_upkeep,
+        schedules,
     })
 }
 
@@ -115,6 +122,7 @@ impl Running {
         }
         let _ = self.listener.await;
         let _ = self.metrics_upkeep.await;
+        let _ = self.schedules.await;
         server_result??;
         if worker_died {
             return Err(RunError::WorkerDied);

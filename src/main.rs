@@ -140,7 +140,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    let applied = migrate::run_pending(&config.database_url).await?;
+    let applied = migrate::run_pending_with(&config.database_url, Some(&config.rewards)).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }

@@ -55,6 +55,20 @@ diesel::table! {
         credited_at -> Nullable<Timestamptz>,
         made_up -> Bool,
         milestone_bonus -> Nullable<Int8>,
+        schedule_id -> Int8,
+    }
+}
+
+diesel::table! {
+    reward_schedules (id) {
+        id -> Int8,
+        rewards -> Array<Int4>,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        note -> Text,
+        created_at -> Timestamptz,
+        created_by -> Nullable<Int8>,
+        cancelled_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -87,6 +101,7 @@ diesel::table! {
 diesel::joinable!(wallets -> users (user_id));
 diesel::joinable!(sign_ins -> users (user_id));
 diesel::joinable!(wallet_transactions -> wallets (user_id));
+diesel::joinable!(sign_ins -> reward_schedules (schedule_id));
 diesel::joinable!(frozen_days -> sign_ins (sign_in_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -94,6 +109,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     wallets,
     sign_ins,
     wallet_transactions,
+    reward_schedules,
     frozen_days
 );
 

@@ -30,8 +30,9 @@ SELECT coalesce((l.day = :today::date - 1)::int, 0) AS consec,
 \set nst 1
 \endif
 \set reward case when :ncd <= 2 then 10 when :ncd <= 4 then 20 when :ncd <= 6 then 30 else 100 end
-INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at)
-VALUES (:uid, :today, :ncd, :nst, :reward, now())
+INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id)
+VALUES (:uid, :today, :ncd, :nst, :reward, now(),
+        (SELECT min(id) FROM reward_schedules WHERE created_by IS NULL AND cancelled_at IS NULL))
 ON CONFLICT (user_id, day) DO NOTHING
 RETURNING id AS sid, user_id AS s_user_id, day AS s_day, cycle_day AS s_cycle_day,
           streak AS s_streak, reward AS s_reward, created_at AS s_created_at, credited_at AS s_credited_at

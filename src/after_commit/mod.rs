@@ -114,6 +114,13 @@ impl Committed {
         self
     }
 
+    /// A reward schedule was published or cancelled: every process's copy
+    /// of the schedules is stale (this one's is reloaded by the use case).
+    pub fn schedules_changed(mut self) -> Self {
+        self.events.push(Event::SchedulesChanged);
+        self
+    }
+
     /// A reward job is due (its obligation committed with the change).
     pub fn reward_due(mut self, job: RewardJob) -> Self {
         self.jobs.push(job);

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 
 use std::sync::Arc;
 
+use super::schedules::ScheduleCopy;
 use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 
@@ -88,6 +89,8 @@ pub struct LocalCaches {
     live: AtomicBool,
     pub statuses: LocalMap<UserId, (NaiveDate, Option<Arc<ChainState>>)>,
     pub users: LocalMap<UserId, User>,
+    /// The reward schedules (see `cache::schedules`).
+    pub schedules: ScheduleCopy,
 }
 
 impl Default for LocalCaches {
@@ -96,6 +99,7 @@ impl Default for LocalCaches {
             live: AtomicBool::new(false),
             statuses: LocalMap::new(),
             users: LocalMap::new(),
+            schedules: ScheduleCopy::default(),
         }
     }
 }
@@ -107,6 +111,8 @@ impl LocalCaches {
         if !self.live.swap(live, Ordering::SeqCst) && live {
             self.statuses.clear();
             self.users.clear();
+            // A change may have been announced while nobody listened.
+            self.schedules.mark_stale();
         }
     }
 

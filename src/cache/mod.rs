@@ -6,6 +6,7 @@ pub mod error;
 pub mod local;
 pub mod login_limiter;
 pub mod persisted_queries;
+pub mod schedules;
 pub mod versioned;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -25,7 +25,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::cycle::{CycleEntry, SignInStatus, CYCLE_LENGTH};
-use super::rewards::RewardTable;
+use super::schedule::RewardsByDate;
 
 /// What a date of a user's history holds. One outcome per date: the map in
 /// [`History`] makes a second outcome for the same date unrepresentable.
@@ -352,7 +352,7 @@ pub fn status(
     history: &History,
     today: NaiveDate,
     freezes_held: u16,
-    rewards: &RewardTable,
+    rewards: &impl RewardsByDate,
 ) -> SignInStatus {
     let before = walk(history.anchor, history.walked(Some(today), false));
     let today_kind = history.days.get(&today).copied();
@@ -382,14 +382,14 @@ pub fn status(
         .map(|&(date, p)| CycleEntry {
             day: p.cycle_day,
             date,
-            reward: rewards.for_day(p.cycle_day),
+            reward: rewards.reward_on(date, p.cycle_day),
             signed_in: true,
         })
         .collect();
     cycle.push(CycleEntry {
         day: cycle_day,
         date: today,
-        reward: rewards.for_day(cycle_day),
+        reward: rewards.reward_on(today, cycle_day),
         signed_in: signed_in_today,
     });
     for day in cycle_day.saturating_add(1)..=CYCLE_LENGTH {
@@ -399,7 +399,7 @@ pub fn status(
         cycle.push(CycleEntry {
             day,
             date,
-            reward: rewards.for_day(day),
+            reward: rewards.reward_on(date, day),
             signed_in: false,
         });
     }
@@ -409,7 +409,7 @@ pub fn status(
         signed_in_today,
         streak,
         cycle_day,
-        today_reward: rewards.for_day(cycle_day),
+        today_reward: rewards.reward_on(today, cycle_day),
         cycle,
         ..SignInStatus::default()
     }
@@ -472,6 +472,7 @@ pub fn make_up_dates(
 mod tests {
     use super::*;
     use crate::domain::cycle::{self, CyclePosition};
+    use crate::domain::rewards::RewardTable;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::protection::Milestone;
-use super::rewards::RewardTable;
+use super::schedule::RewardsByDate;
 
 pub const CYCLE_LENGTH: u8 = 7;
 
@@ -79,7 +79,7 @@ pub struct SignInStatus {
 pub fn status(
     latest: Option<&CyclePosition>,
     today: NaiveDate,
-    rewards: &RewardTable,
+    rewards: &impl RewardsByDate,
 ) -> SignInStatus {
     let signed_in_today = latest.is_some_and(|l| l.day == today);
     let (cycle_day, streak) = match latest {
@@ -90,11 +90,14 @@ pub fn status(
     };
     let start = today - Days::new(u64::from(cycle_day) - 1);
     let cycle = (1..=CYCLE_LENGTH)
-        .map(|day| CycleEntry {
-            day,
-            date: start + Days::new(u64::from(day) - 1),
-            reward: rewards.for_day(day),
-            signed_in: day < cycle_day || (day == cycle_day && signed_in_today),
+        .map(|day| {
+            let date = start + Days::new(u64::from(day) - 1);
+            CycleEntry {
+                day,
+                date,
+                reward: rewards.reward_on(date, day),
+                signed_in: day < cycle_day || (day == cycle_day && signed_in_today),
+            }
         })
         .collect();
     SignInStatus {
@@ -102,7 +105,7 @@ pub fn status(
         signed_in_today,
         streak,
         cycle_day,
-        today_reward: rewards.for_day(cycle_day),
+        today_reward: rewards.reward_on(today, cycle_day),
         cycle,
         ..SignInStatus::default()
     }
@@ -111,6 +114,7 @@ pub fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rewards::RewardTable;
     use chrono::{NaiveDateTime, TimeZone};
     use chrono_tz::Tz;
 

@@ -7,4 +7,5 @@ pub mod cycle;
 pub mod money;
 pub mod protection;
 pub mod rewards;
+pub mod schedule;
 pub mod text;

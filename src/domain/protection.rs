@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::chain::{self, History};
 use super::cycle::SignInStatus;
 use super::money::MAX_BALANCE;
-use super::rewards::{RewardTable, MAX_REWARD};
+use super::rewards::MAX_REWARD;
+use super::schedule::RewardsByDate;
 
 /// A streak length and the bonus (points) a sign-in reaching it earns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,7 +193,7 @@ impl ChainState {
         &self,
         today: NaiveDate,
         rules: &StreakProtection,
-        rewards: &RewardTable,
+        rewards: &impl RewardsByDate,
     ) -> SignInStatus {
         let mut status = chain::status(&self.history, today, self.freezes_held, rewards);
         status.freezes_held = self.freezes_held;

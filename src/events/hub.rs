@@ -51,10 +51,13 @@ impl EventHub {
         match &event {
             Event::StreakUpdated { user_id, .. } => self.local.statuses.evict(*user_id),
             Event::UserChanged { user_id } => self.local.users.evict(*user_id),
+            Event::SchedulesChanged => self.local.schedules.mark_stale(),
             Event::WalletUpdated { .. } => {}
         }
+        let Some(user_id) = event.user_id() else {
+            return;
+        };
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        let user_id = event.user_id();
         if let Some(sender) = channels.get(&user_id) {
             if sender.send(Arc::new(event)).is_err() {
                 // Nobody listens any more.
@@ -137,7 +140,7 @@ mod tests {
         let mut alice = hub.subscribe(UserId(1));
         let mut bob = hub.subscribe(UserId(2));
         hub.dispatch(event(UserId(1)));
-        assert_eq!(alice.recv().await.unwrap().user_id(), UserId(1));
+        assert_eq!(alice.recv().await.unwrap().user_id(), Some(UserId(1)));
         assert!(bob.try_recv().is_err());
     }
 

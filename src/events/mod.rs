@@ -33,15 +33,20 @@ pub enum Event {
     },
     /// The user's row changed (role, password, deletion): drop copies.
     UserChanged { user_id: UserId },
+    /// A reward schedule was published or cancelled: every process reloads
+    /// its copy of the schedules (`cache::schedules`).
+    SchedulesChanged,
 }
 
 impl Event {
-    /// The user the event is about (and whose subscribers receive it).
-    pub fn user_id(&self) -> UserId {
+    /// The user the event is about (and whose subscribers receive it);
+    /// None for a change that is nobody's in particular.
+    pub fn user_id(&self) -> Option<UserId> {
         match self {
             Event::StreakUpdated { user_id, .. }
             | Event::WalletUpdated { user_id, .. }
-            | Event::UserChanged { user_id } => *user_id,
+            | Event::UserChanged { user_id } => Some(*user_id),
+            Event::SchedulesChanged => None,
         }
     }
 }
@@ -104,7 +109,7 @@ mod tests {
             }
         });
         let event: Event = serde_json::from_value(json.clone()).unwrap();
-        assert_eq!(event.user_id(), UserId(5));
+        assert_eq!(event.user_id(), Some(UserId(5)));
         assert_eq!(serde_json::to_value(&event).unwrap(), json);
         let mut unknown_kind = json;
         unknown_kind["transaction"]["kind"] = "BONUS".into();
@@ -124,5 +129,11 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+        let json = serde_json::to_string(&Event::SchedulesChanged).unwrap();
+        assert_eq!(json, r#"{"type":"schedules_changed"}"#);
+        assert_eq!(
+            serde_json::from_str::<Event>(&json).unwrap(),
+            Event::SchedulesChanged
+        );
     }
 }

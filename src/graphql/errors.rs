@@ -58,6 +58,10 @@ pub fn argument_of(input: Input) -> &'static str {
         Input::RangeEnd => "to",
         Input::SearchText => "query",
         Input::TargetUser => "id",
+        Input::Rewards => "rewards",
+        Input::EffectiveFrom => "effectiveFrom",
+        Input::EffectiveTo => "effectiveTo",
+        Input::Schedule => "id",
     }
 }
 

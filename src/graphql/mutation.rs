@@ -6,11 +6,12 @@ use super::guards::AdminGuard;
 use super::types::account::AuthPayload;
 use super::types::ids::parse_user_id;
 use super::types::scalars::Date;
+use super::types::schedule::{parse_schedule_id, RewardSchedule};
 use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus, StreakFreezePayload};
 use super::types::user::{Role, User};
 use super::types::wallet::WalletTransaction;
 use crate::domain::money::Change;
-use crate::service::{accounts, admin, protection, sign_in, wallet};
+use crate::service::{accounts, admin, protection, schedules, sign_in, wallet};
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -145,6 +146,42 @@ impl AdminMutation {
         )
         .await?;
         Ok(WalletTransaction(row))
+    }
+
+    /// Admin only. A new base schedule (no effectiveTo) or a campaign (with effectiveTo); effectiveFrom after today.
+    #[graphql(guard = "AdminGuard")]
+    async fn publish_reward_schedule(
+        &self,
+        ctx: &Context<'_>,
+        rewards: Vec<i32>,
+        effective_from: Date,
+        effective_to: Option<Date>,
+        note: String,
+    ) -> ApiResult<RewardSchedule> {
+        let actor = admin_actor(ctx).await?;
+        let rewards: Vec<i64> = rewards.into_iter().map(i64::from).collect();
+        let row = schedules::publish(
+            state(ctx)?,
+            &actor,
+            schedules::Publish {
+                rewards: &rewards,
+                effective_from: effective_from.0,
+                effective_to: effective_to.map(|d| d.0),
+                note: &note,
+            },
+        )
+        .await?;
+        Ok(RewardSchedule(row))
+    }
+
+    /// Admin only. Only before it takes effect.
+    #[graphql(guard = "AdminGuard")]
+    async fn cancel_reward_schedule(&self, ctx: &Context<'_>, id: ID) -> ApiResult<RewardSchedule> {
+        let actor = admin_actor(ctx).await?;
+        let id = parse_schedule_id("id", &id)?;
+        Ok(RewardSchedule(
+            schedules::cancel(state(ctx)?, &actor, id).await?,
+        ))
     }
 }
 

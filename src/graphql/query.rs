@@ -9,12 +9,13 @@ use super::types::admin_audit::{audit_connection, AdminAuditEntryConnection, AUD
 use super::types::ids::parse_user_id;
 use super::types::paging::PageArgs;
 use super::types::scalars::{graphql_int, Date};
+use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{history_days, DailySignInStats};
 use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
 use crate::model::{AdminAuditEntryId, UserId};
 use crate::service::admin_audit::Filter as AuditFilter;
 use crate::service::sign_in::validate_range;
-use crate::service::{admin, admin_audit, ServiceError};
+use crate::service::{admin, admin_audit, schedules, ServiceError};
 
 /// Most ids one `users` or `signInHistory` query may name.
 pub const MAX_IDS: usize = 1000;
@@ -169,6 +170,16 @@ impl AdminQuery {
                 frozen: graphql_int(r.frozen),
                 milestone_bonus_total: graphql_int(r.milestone_bonus_total),
             })
+            .collect())
+    }
+
+    /// Admin only. Every schedule, newest effectiveFrom first.
+    #[graphql(guard = "AdminGuard")]
+    async fn reward_schedules(&self, ctx: &Context<'_>) -> ApiResult<Vec<RewardSchedule>> {
+        Ok(schedules::list(state(ctx)?)
+            .await?
+            .into_iter()
+            .map(RewardSchedule)
             .collect())
     }
 

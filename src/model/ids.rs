@@ -30,6 +30,19 @@ pub struct SignInId(pub i64);
 #[serde(transparent)]
 pub struct LedgerEntryId(pub i64);
 
+/// A reward schedule's id (`reward_schedules.id`, `sign_ins.schedule_id`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DieselNewType, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct ScheduleId(pub i64);
+
+impl fmt::Display for ScheduleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

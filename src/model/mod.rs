@@ -11,5 +11,5 @@ mod records;
 
 pub use admin_audit::{AdminAction, AdminAuditEntry, AdminAuditEntryId};
 pub use enums::{LedgerKind, Role};
-pub use ids::{LedgerEntryId, SignInId, UserId};
+pub use ids::{LedgerEntryId, ScheduleId, SignInId, UserId};
 pub use records::{LedgerEntry, SignIn, User};

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Queryable, Selectable};
 use serde::{Deserialize, Serialize};
 
-use super::{LedgerEntryId, LedgerKind, Role, SignInId, UserId};
+use super::{LedgerEntryId, LedgerKind, Role, ScheduleId, SignInId, UserId};
 use crate::schema::{sign_ins, users, wallet_transactions};
 
 /// A user as the service keeps them (never the password hash).
@@ -39,6 +39,9 @@ pub struct SignIn {
     /// The milestone bonus (points) this sign-in earned when it happened;
     /// the job credits it with the reward.
     pub milestone_bonus: Option<i64>,
+    /// The schedule in force on `day`, which set `reward` (for a made-up
+    /// date, the one in force on it, though it pays nothing).
+    pub schedule_id: ScheduleId,
 }
 
 /// One row of a wallet's append-only ledger (`wallet_transactions`).

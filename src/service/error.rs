@@ -12,6 +12,7 @@ use crate::cache::CacheError;
 use crate::domain::account::AccountError;
 use crate::domain::chain::MakeUpRefusal;
 use crate::domain::money::MoneyError;
+use crate::domain::schedule::{ScheduleError, ScheduleInput};
 use crate::events::EventError;
 use crate::store::StoreError;
 
@@ -34,6 +35,14 @@ pub enum Input {
     SearchText,
     /// The user an admin action is aimed at.
     TargetUser,
+    /// A reward schedule's seven rewards.
+    Rewards,
+    /// The first date a reward schedule is in force.
+    EffectiveFrom,
+    /// A campaign's last date.
+    EffectiveTo,
+    /// The reward schedule an admin action is aimed at.
+    Schedule,
 }
 
 /// A dependency that could not be reached in time: retrying later may
@@ -185,6 +194,18 @@ impl From<TokenError> for ServiceError {
             TokenError::Signing => ServiceError::internal(error),
             _ => ServiceError::Unauthenticated("invalid or expired token"),
         }
+    }
+}
+
+impl From<ScheduleError> for ServiceError {
+    fn from(error: ScheduleError) -> Self {
+        let input = match error.input() {
+            ScheduleInput::Rewards => Input::Rewards,
+            ScheduleInput::EffectiveFrom => Input::EffectiveFrom,
+            ScheduleInput::EffectiveTo => Input::EffectiveTo,
+            ScheduleInput::Schedule => Input::Schedule,
+        };
+        ServiceError::bad_input(input, error.to_string())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod page;
 pub mod protection;
+pub mod schedules;
 pub mod sign_in;
 pub mod wallet;
 

@@ -13,6 +13,7 @@ use crate::domain::chain::{self as chain_rule, DayKind};
 use crate::domain::cycle::SignInStatus;
 use crate::domain::money::{self, Change};
 use crate::domain::protection::ChainState;
+use crate::domain::schedule::RewardsByDate;
 use crate::model::{LedgerEntry, LedgerKind, SignIn, UserId};
 use crate::state::AppState;
 use crate::store::chain as chain_store;
@@ -38,9 +39,10 @@ impl<T> Outcome<T> {
         state: &AppState,
         user_id: UserId,
         today: NaiveDate,
+        rewards: &impl RewardsByDate,
         counter: &'static str,
     ) -> (T, SignInStatus) {
-        let (rules, rewards) = (&state.config.protection, &state.config.rewards);
+        let rules = &state.config.protection;
         match self {
             Outcome::Made(result, row, after) => {
                 metrics::counter!(counter).increment(1);
@@ -79,6 +81,9 @@ pub async fn make_up(
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
     let rules = &state.config.protection;
+    // The schedule in force on the made-up date is recorded, though it
+    // pays nothing (contract: SignInRecord.scheduleId).
+    let schedules = super::schedules::current(state).await?;
     let outcome = {
         let mut conn = state.db().await?;
         conn.transaction::<_, ServiceError, _>(async |conn| {
@@ -141,6 +146,11 @@ pub async fn make_up(
                     made_up: true,
                     milestone_bonus: None,
                     credited_at: Some(now),
+                    schedule_id: schedules
+                        .schedules
+                        .in_force(date)
+                        .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?
+                        .id,
                 },
             )
             .await?
@@ -180,7 +190,13 @@ pub async fn make_up(
         .await?
     };
     Ok(outcome
-        .settle(state, user_id, today, "signin_make_ups_total")
+        .settle(
+            state,
+            user_id,
+            today,
+            &schedules.schedules,
+            "signin_make_ups_total",
+        )
         .await)
 }
 
@@ -239,7 +255,14 @@ pub async fn buy_freeze(
         })
         .await?
     };
+    let schedules = super::schedules::for_display(state).await?;
     Ok(outcome
-        .settle(state, user_id, today, "signin_streak_freezes_bought_total")
+        .settle(
+            state,
+            user_id,
+            today,
+            &schedules.schedules,
+            "signin_streak_freezes_bought_total",
+        )
         .await)
 }

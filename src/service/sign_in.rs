@@ -50,7 +50,13 @@ async fn sign_in_to_completion(
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
     let rules = &state.config.protection;
-    let rewards = &state.config.rewards;
+    // Read before the transaction: what a sign-in earns is fixed now, by
+    // the schedule in force today (a change for today cannot be made).
+    let schedules = super::schedules::current(state).await?;
+    let rewards = &schedules.schedules;
+    let paid_by = rewards
+        .in_force(today)
+        .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
     let signed = {
         let mut conn = state.db().await?;
         conn.transaction::<_, ServiceError, _>(async |conn| {
@@ -64,7 +70,7 @@ async fn sign_in_to_completion(
                 day: today,
                 cycle_day: i16::from(next.position.cycle_day),
                 streak: i32::try_from(next.position.streak).unwrap_or(i32::MAX),
-                reward: i64::from(rewards.for_day(next.position.cycle_day)),
+                reward: i64::from(paid_by.rewards.for_day(next.position.cycle_day)),
                 created_at: now,
                 made_up: false,
                 milestone_bonus: rules
@@ -72,6 +78,7 @@ async fn sign_in_to_completion(
                     .bonus_for(next.position.streak)
                     .map(i64::from),
                 credited_at: None,
+                schedule_id: paid_by.id,
             };
             // The unique (user, day) key stays the last word.
             let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
@@ -120,8 +127,12 @@ pub async fn statuses(
 ) -> Result<HashMap<UserId, SignInStatus>, ServiceError> {
     let today = state.calendar.today();
     let rules = &state.config.protection;
-    let rewards = &state.config.rewards;
-    let mut chains = cached::chain_states(state, user_ids).await?;
+    let (chains, schedules) = tokio::join!(
+        cached::chain_states(state, user_ids),
+        super::schedules::for_display(state)
+    );
+    let (mut chains, schedules) = (chains?, schedules?);
+    let rewards = &schedules.schedules;
     Ok(user_ids
         .iter()
         .map(|id| {

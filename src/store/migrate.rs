@@ -1,12 +1,13 @@
 //! Embedded migrations, applied under an advisory lock so that several
 //! processes starting at once do not race each other.
 
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use diesel_async::AsyncMigrationHarness;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::StoreError;
+use crate::domain::rewards::RewardTable;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -32,7 +33,23 @@ impl From<diesel::result::Error> for MigrateError {
 /// Applies every pending migration; returns how many ran. Needs a
 /// multi-thread runtime (diesel's harness is synchronous).
 pub async fn run_pending(database_url: &str) -> Result<usize, MigrateError> {
+    run_pending_with(database_url, None).await
+}
+
+/// As [`run_pending`], telling the migrations the service's reward table
+/// (`SIGNIN_REWARDS`, as `signin.rewards`): the reward schedules' migration
+/// makes it the schedule that paid the sign-ins recorded before it.
+pub async fn run_pending_with(
+    database_url: &str,
+    rewards: Option<&RewardTable>,
+) -> Result<usize, MigrateError> {
     let mut conn = AsyncPgConnection::establish(database_url).await?;
+    if let Some(rewards) = rewards {
+        diesel::sql_query("SELECT set_config('signin.rewards', $1, false)")
+            .bind::<Text, _>(rewards.to_string())
+            .execute(&mut conn)
+            .await?;
+    }
     diesel::sql_query("SELECT pg_advisory_lock($1)")
         .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
         .execute(&mut conn)

@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
 use crate::domain::cycle::CyclePosition;
-use crate::model::{SignIn, SignInId, UserId};
+use crate::model::{ScheduleId, SignIn, SignInId, UserId};
 use crate::schema::sign_ins;
 
 /// Where `sign_in` stands in its user's cycle.
@@ -33,6 +33,8 @@ pub struct NewSignIn {
     /// Set at once for a made-up date (nothing to credit); None otherwise,
     /// which makes the row the job's obligation.
     pub credited_at: Option<DateTime<Utc>>,
+    /// The schedule in force on `day` (which set `reward`).
+    pub schedule_id: ScheduleId,
 }
 
 /// The user's latest sign-in on or before `day`.

@@ -322,9 +322,10 @@ async fn search_is_a_case_insensitive_substring_match_with_pages() {
 async fn history_fixture(app: &TestApp, users: usize) -> Vec<i64> {
     let ids = app.seed_users("hist", users).await;
     // Every user signed in on 2026-02-01..03 (days 1..3) and on 02-05 (day 1 again).
+    let schedule = app.first_schedule_id().await;
     app.sql(&format!(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at) \
-         SELECT u, d::date, c, c, r, now() FROM unnest(ARRAY[{}]::BIGINT[]) u, \
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id) \
+         SELECT u, d::date, c, c, r, now(), {schedule} FROM unnest(ARRAY[{}]::BIGINT[]) u, \
          (VALUES ('2026-02-01', 1, 10), ('2026-02-02', 2, 10), ('2026-02-03', 3, 20), ('2026-02-05', 1, 10)) v(d, c, r)",
         ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
     ))

@@ -91,8 +91,9 @@ async fn a_lost_invalidation_lasts_no_longer_than_the_day() {
     let (token, id) = app.register("forgetful").await;
     app.exec(Some(&token), STATUS, json!({})).await; // cached: not signed in today
                                                      // A sign-in whose invalidation never reached Redis.
+    let schedule = app.first_schedule_id().await;
     app.sql(&format!(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at) VALUES ({id}, '2026-03-01', 1, 1, 10, now())"
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id) VALUES ({id}, '2026-03-01', 1, 1, 10, now(), {schedule})"
     ))
     .await;
     let stale = app.exec(Some(&token), STATUS, json!({})).await;
@@ -150,6 +151,11 @@ async fn batch_status_reads_are_one_round_trip() {
         .collect();
     let round_trips = || app.state.cache.round_trips();
     let statements = || app.state.statements.count();
+    // The reward schedules are read once per process (and kept in memory):
+    // not part of what a batch read costs.
+    signin_rewards::service::schedules::current(&app.state)
+        .await
+        .unwrap();
 
     let (rt, st) = (round_trips(), statements());
     let cold = signin_rewards::service::sign_in::statuses(&app.state, &ids)

@@ -69,9 +69,10 @@ async fn sign_in_row(
     credited: bool,
 ) {
     let credited_at = if credited { "now()" } else { "NULL" };
+    let schedule = app.first_schedule_id().await;
     app.sql(&format!(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at) \
-         VALUES ({user}, '{day}', {cycle_day}, {streak}, {reward}, now(), {credited_at})"
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+         VALUES ({user}, '{day}', {cycle_day}, {streak}, {reward}, now(), {credited_at}, {schedule})"
     ))
     .await;
 }
@@ -297,12 +298,13 @@ async fn an_aborted_download_ends_the_servers_query() {
     // 1,000 users x 365 days: about 17 MB of CSV, far more than the
     // channel, the socket buffers and the client hold between them.
     app.seed_users("user", 1000).await;
-    app.sql(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at) \
-         SELECT u.id, d::date, 1, 1, 10, now(), now() \
+    let schedule = app.first_schedule_id().await;
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+         SELECT u.id, d::date, 1, 1, 10, now(), now(), {schedule} \
          FROM users u, generate_series('2025-03-01'::date, '2026-02-28'::date, '1 day') d \
-         WHERE u.username LIKE 'user%'",
-    )
+         WHERE u.username LIKE 'user%'"
+    ))
     .await;
     let total = app.scalar_i64("SELECT count(*) FROM sign_ins").await;
     assert_eq!(total, 365_000);

@@ -20,6 +20,7 @@ mod migrations;
 mod observability;
 mod protection;
 mod response_shape;
+mod schedules;
 mod schema_contract;
 mod security;
 mod sign_in;

@@ -178,6 +178,30 @@ async fn a_make_up_in_a_gap_of_two_leaves_the_chain_broken_at_the_other_date() {
     );
 }
 
+/// A date before the user's first sign-in (after registering) is filled
+/// and every sign-in after it renumbered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_make_up_before_the_first_sign_in_renumbers_all_of_them() {
+    let app = app_with(&[]).await;
+    let (token, _) = user_with_points(&app, "abel", 100).await; // registered 03-01
+    app.advance_days(1);
+    sign_in(&app, &token).await; // 03-02
+    app.advance_days(1);
+    sign_in(&app, &token).await; // 03-03
+    app.advance_days(1);
+    let r = make_up(&app, &token, "2026-03-01", "first").await;
+    assert_no_errors(&r);
+    assert_eq!(
+        history(&app, &token, "2026-03-01", "2026-03-03").await,
+        vec![
+            json!(["2026-03-01", true, 1, 1, 0, true, false]),
+            json!(["2026-03-02", true, 2, 2, 10, false, false]),
+            json!(["2026-03-03", true, 3, 3, 10, false, false]),
+        ]
+    );
+    assert_eq!(r["data"]["makeUpSignIn"]["status"]["streak"], 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn make_up_refusals_name_their_reason_and_change_nothing() {
     let app = app_with(&[("SIGNIN_MAKEUP_WINDOW_DAYS", "3")]).await;
@@ -589,58 +613,43 @@ async fn a_made_up_date_earns_no_milestone_and_later_bonuses_stay() {
     );
 }
 
-/// One user's signIn, makeUpSignIn, buyStreakFreeze and spend racing: one
-/// outcome per date, no negative balance, freezes within bounds, the
-/// balance the ledger's sum.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_mixed_calls_of_one_user_keep_every_invariant() {
-    let app = std::sync::Arc::new(app_with(&[]).await);
-    let (token, id) = user_with_points(&app, "yuri", 700).await;
-    app.advance_days(5); // 03-01..03-05 missed
-    let mut calls = Vec::new();
-    for i in 0..32 {
-        let app = app.clone();
-        let token = token.clone();
-        calls.push(tokio::spawn(async move {
-            match i % 4 {
-                0 => app.exec(Some(&token), SIGN_IN, json!({})).await,
-                1 => {
-                    let date = format!("2026-03-0{}", 1 + (i / 4) % 5);
-                    make_up(&app, &token, &date, &format!("m{i}")).await
-                }
-                2 => {
-                    app.exec(Some(&token), BUY_FREEZE, json!({ "k": format!("f{i}") }))
-                        .await
-                }
-                _ => {
-                    app.exec(
-                        Some(&token),
-                        "mutation($k: String!) { spend(amount: 60, idempotencyKey: $k) { id } }",
-                        json!({ "k": format!("s{i}") }),
-                    )
-                    .await
-                }
-            }
-        }));
+/// The `i`th of a mixed burst of one user's calls, as a query with its
+/// values inline: signIn, makeUpSignIn of one of 03-01..03-05,
+/// buyStreakFreeze, spend 60.
+fn mixed_call(i: usize) -> String {
+    match i % 4 {
+        0 => "mutation { signIn { record { date } } }".to_owned(),
+        1 => format!(
+            "mutation {{ makeUpSignIn(date: \"2026-03-0{}\", idempotencyKey: \"m{i}\") {{ record {{ date }} }} }}",
+            1 + (i / 4) % 5
+        ),
+        2 => format!(
+            "mutation {{ buyStreakFreeze(idempotencyKey: \"f{i}\") {{ status {{ freezesHeld }} }} }}"
+        ),
+        _ => format!("mutation {{ spend(amount: 60, idempotencyKey: \"s{i}\") {{ id }} }}"),
     }
-    let mut codes = Vec::new();
-    for call in calls {
-        let r = call.await.unwrap();
+}
+
+/// After a burst of mixed calls by user `id`: only the refusals the rules
+/// allow, one outcome per date, one sign-in today, freezes held within
+/// bounds and equal to bought minus used, no negative balance, the balance
+/// the ledger's sum, stored positions what the chain rule gives, and a
+/// clean audit.
+async fn assert_invariants_after_burst(app: &TestApp, token: &str, id: i64, responses: &[Value]) {
+    for r in responses {
         if r.get("errors").is_some() {
-            codes.push(error_code(&r).to_owned());
+            let code = error_code(r);
+            assert!(
+                [
+                    "ALREADY_SIGNED_IN",
+                    "MAKE_UP_NOT_ALLOWED",
+                    "LIMIT_REACHED",
+                    "INSUFFICIENT_FUNDS"
+                ]
+                .contains(&code),
+                "unexpected {r:#}"
+            );
         }
-    }
-    for code in &codes {
-        assert!(
-            [
-                "ALREADY_SIGNED_IN",
-                "MAKE_UP_NOT_ALLOWED",
-                "LIMIT_REACHED",
-                "INSUFFICIENT_FUNDS"
-            ]
-            .contains(&code.as_str()),
-            "unexpected {code}"
-        );
     }
     let both = app
         .scalar_i64(&format!(
@@ -680,8 +689,7 @@ async fn concurrent_mixed_calls_of_one_user_keep_every_invariant() {
     );
     app.assert_ledger_consistent().await;
     // The stored positions are what the chain rule gives the stored dates.
-    let me = status(&app, &token).await;
-    let days = history(&app, &token, "2026-03-01", "2026-03-06").await;
+    let days = history(app, token, "2026-03-01", "2026-03-06").await;
     let mut streak = 0;
     for day in &days {
         if day[1] == true {
@@ -691,7 +699,97 @@ async fn concurrent_mixed_calls_of_one_user_keep_every_invariant() {
             streak = 0;
         }
     }
-    assert_eq!(me["signInStatus"]["streak"], json!(streak));
+    let mut conn = app.state.db.get().await.unwrap();
+    let report = signin_rewards::store::audit::run(&mut conn, app.state.calendar.now())
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+}
+
+/// One user's signIn, makeUpSignIn, buyStreakFreeze and spend racing in
+/// one process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_mixed_calls_of_one_user_keep_every_invariant() {
+    let app = std::sync::Arc::new(app_with(&[]).await);
+    let (token, id) = user_with_points(&app, "yuri", 700).await;
+    app.advance_days(5); // 03-01..03-05 missed
+    let mut calls = Vec::new();
+    for i in 0..32 {
+        let app = app.clone();
+        let token = token.clone();
+        calls.push(tokio::spawn(async move {
+            app.exec(Some(&token), &mixed_call(i), json!({})).await
+        }));
+    }
+    let mut responses = Vec::new();
+    for call in calls {
+        responses.push(call.await.unwrap());
+    }
+    assert_invariants_after_burst(&app, &token, id, &responses).await;
+    let me = status(&app, &token).await;
+    assert_eq!(me["signInStatus"]["signedInToday"], true);
+}
+
+/// The same burst split over two `serve` processes on one database and
+/// Redis (each with its worker, milestones on): the wallet lock holds across
+/// replicas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_mixed_calls_on_two_replicas_keep_every_invariant() {
+    use crate::process::{free_port, wait_for_port, Proc, BIN};
+    let app = app_with(&[("SIGNIN_MILESTONES", "1:5")]).await;
+    let (token, id) = user_with_points(&app, "zack", 700).await;
+    let mut ports = Vec::new();
+    let mut replicas = Vec::new();
+    for name in ["protect-a", "protect-b"] {
+        let port = free_port();
+        let vars = vec![
+            ("DATABASE_URL", app.db.url.clone()),
+            ("REDIS_URL", crate::common::redis_url()),
+            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+            (
+                "SIGNIN_JWT_SECRET",
+                "a-test-secret-that-is-at-least-32-bytes".to_owned(),
+            ),
+            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+            ("SIGNIN_TOKEN_TTL_SECS", "31536000".to_owned()),
+            ("SIGNIN_MILESTONES", "1:5".to_owned()),
+            // 03-01..03-05 missed, as in the one-process test.
+            ("SIGNIN_NOW", "2026-03-06T09:00:00Z".to_owned()),
+        ];
+        replicas.push(Proc::spawn(name, BIN, &["serve"], &vars));
+        wait_for_port(port, Duration::from_secs(30)).await;
+        ports.push(port);
+    }
+    app.advance_days(5);
+    let client = reqwest::Client::new();
+    let mut calls = Vec::new();
+    for i in 0..32 {
+        let (client, token, port) = (client.clone(), token.clone(), ports[i % 2]);
+        calls.push(tokio::spawn(async move {
+            crate::common::post_graphql(&client, port, Some(&token), &mixed_call(i))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut responses = Vec::new();
+    for call in calls {
+        responses.push(call.await.unwrap());
+    }
+    app.wait_credited(1, Duration::from_secs(20)).await;
+    // The sign-in's reward and its bonus are credited once, by one worker.
+    let started = std::time::Instant::now();
+    while app
+        .scalar_i64(&format!(
+            "SELECT count(*) FROM wallet_transactions WHERE user_id = {id} AND kind = 'MILESTONE_BONUS'"
+        ))
+        .await
+        == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no bonus");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_invariants_after_burst(&app, &token, id, &responses).await;
+    drop(replicas);
 }
 
 /// `signin-rewards audit` checks fees, freezes and bonuses as it checks

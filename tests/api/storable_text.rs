@@ -164,6 +164,18 @@ fn rows(user_id: i64) -> Vec<Row> {
         row("User.signInHistory(to)", User,
             "query($v: Date!) { me { signInHistory(from: \"2026-03-01\", to: $v) { date } } }".into(),
             BadScalar),
+        row("Mutation.publishRewardSchedule(effectiveFrom)", Admin,
+            "mutation($v: Date!) { publishRewardSchedule(rewards: [1, 1, 1, 1, 1, 1, 1], effectiveFrom: $v, note: \"ok\") { id } }".into(),
+            BadScalar),
+        row("Mutation.publishRewardSchedule(effectiveTo)", Admin,
+            "mutation($v: Date) { publishRewardSchedule(rewards: [1, 1, 1, 1, 1, 1, 1], effectiveFrom: \"2026-03-05\", effectiveTo: $v, note: \"ok\") { id } }".into(),
+            BadScalar),
+        row("Mutation.publishRewardSchedule(note)", Admin,
+            "mutation($v: String!) { publishRewardSchedule(rewards: [1, 1, 1, 1, 1, 1, 1], effectiveFrom: \"2026-03-05\", note: $v) { id } }".into(),
+            BadInput("note")),
+        row("Mutation.cancelRewardSchedule(id)", Admin,
+            "mutation($v: ID!) { cancelRewardSchedule(id: $v) { id } }".into(),
+            BadInput("id")),
         row("Query.adminAuditLog(after)", Admin,
             "query($v: String) { adminAuditLog(after: $v) { edges { cursor } } }".into(),
             BadInput("after")),
@@ -208,6 +220,7 @@ async fn state_of(app: &TestApp) -> Vec<i64> {
         "SELECT count(*) FROM wallet_transactions",
         "SELECT coalesce(sum(balance), 0) FROM wallets",
         "SELECT count(*) FROM sign_ins",
+        "SELECT count(*) FROM reward_schedules WHERE created_by IS NOT NULL",
     ] {
         counts.push(app.scalar_i64(sql).await);
     }

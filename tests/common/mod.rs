@@ -269,6 +269,19 @@ impl TestApp {
             .unwrap();
     }
 
+    /// The id of the schedule read from SIGNIN_REWARDS (written first if
+    /// this app has not read the schedules yet), for sign-ins a test
+    /// writes with SQL.
+    pub async fn first_schedule_id(&self) -> i64 {
+        signin_rewards::service::schedules::current(&self.state)
+            .await
+            .expect("schedules readable");
+        self.scalar_i64(
+            "SELECT min(id) FROM reward_schedules WHERE created_by IS NULL AND cancelled_at IS NULL",
+        )
+        .await
+    }
+
     /// Serves this app over HTTP on a free port (with the worker or not).
     pub async fn serve(&self, with_worker: bool) -> signin_rewards::app::Running {
         let bind = "127.0.0.1:0".parse().unwrap();

@@ -236,6 +236,80 @@ async fn refused_subscriptions_carry_an_error_code() {
     );
 }
 
+/// The next `streakUpdated` (subscription "s") and `walletUpdated` ("w"),
+/// in whichever order they arrive.
+async fn both(ws: &mut GqlWs) -> (serde_json::Value, serde_json::Value) {
+    let (mut streak, mut wallet) = (None, None);
+    while streak.is_none() || wallet.is_none() {
+        let message = ws.next_message(WAIT).await.expect("both events arrive");
+        if message["type"] == "next" {
+            match message["id"].as_str() {
+                Some("s") => streak = Some(message["payload"].clone()),
+                Some("w") => wallet = Some(message["payload"].clone()),
+                _ => {}
+            }
+        }
+    }
+    (streak.unwrap_or_default(), wallet.unwrap_or_default())
+}
+
+/// A make-up and a freeze are announced as a sign-in is: the new status
+/// (`streakUpdated`) and the ledger row (`walletUpdated`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn make_ups_and_freezes_are_announced() {
+    let app = TestApp::with_config(&[("SIGNIN_TOKEN_TTL_SECS", "31536000")]).await;
+    let server = app.serve(false).await;
+    let (token, user_id) = app.register("sub_mia").await;
+    let (admin, _) = app.admin("sub_admin").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&admin),
+            "mutation($u: ID!) { adjustWallet(userId: $u, amount: 500, idempotencyKey: \"k\", note: \"n\") { id } }",
+            json!({ "u": user_id.to_string() }),
+        )
+        .await,
+    );
+    app.advance_days(2);
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    ws.subscribe(
+        "s",
+        "subscription { streakUpdated { streak freezesHeld makeUpDates makeUpsLeft } }",
+    )
+    .await;
+    ws.subscribe("w", WALLET).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { makeUpSignIn(date: \"2026-03-02\", idempotencyKey: \"m\") { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (status, fee) = both(&mut ws).await;
+    assert_eq!(
+        status["data"]["streakUpdated"],
+        json!({ "streak": 1, "freezesHeld": 0, "makeUpDates": ["2026-03-01"], "makeUpsLeft": 2 })
+    );
+    assert_eq!(fee["data"]["walletUpdated"]["kind"], "MAKE_UP_FEE");
+
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { buyStreakFreeze(idempotencyKey: \"f\") { status { freezesHeld } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (status, price) = both(&mut ws).await;
+    assert_eq!(status["data"]["streakUpdated"]["freezesHeld"], 1);
+    assert_eq!(price["data"]["walletUpdated"]["kind"], "STREAK_FREEZE");
+    assert_eq!(price["data"]["walletUpdated"]["balanceAfter"], 250);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cross_server_replicas() {
     let app = TestApp::new().await;

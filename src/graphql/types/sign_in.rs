@@ -1,15 +1,13 @@
-use std::borrow::Cow;
-use std::sync::Arc;
-
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
     ContextSelectionSet, Name, Object, OutputType, Positioned, ScalarType, ServerResult,
-    SimpleObject, Value,
+    SimpleObject, Value, ID,
 };
 use chrono::NaiveDate;
+use std::borrow::Cow;
 
 use super::scalars::{graphql_int, Date};
 use super::wallet::WalletTransaction;
@@ -22,13 +20,15 @@ use crate::store::sign_ins::HistoryRow;
 pub struct SignInStatus(pub cycle::SignInStatus);
 
 impl SignInStatus {
-    /// The status of a user with no sign-ins.
-    pub fn empty(state: Result<&Arc<AppState>, crate::service::ServiceError>) -> Self {
-        let (today, rewards) = match state {
-            Ok(s) => (s.calendar.today(), s.config.rewards),
-            Err(_) => (chrono::Utc::now().date_naive(), Default::default()),
-        };
-        SignInStatus(cycle::status(None, today, &rewards))
+    /// The status of a user with no sign-ins (rewards from the schedules
+    /// in force on each date).
+    pub async fn empty(state: &AppState) -> Result<Self, crate::service::ServiceError> {
+        let schedules = crate::service::schedules::for_display(state).await?;
+        Ok(SignInStatus(cycle::status(
+            None,
+            state.calendar.today(),
+            &schedules.schedules,
+        )))
     }
 }
 
@@ -308,6 +308,11 @@ impl SignInRecord {
     /// False until the background job has written the reward into the wallet.
     async fn reward_credited(&self) -> bool {
         self.0.credited_at.is_some()
+    }
+
+    /// The schedule that set this sign-in's reward.
+    async fn schedule_id(&self) -> ID {
+        ID(self.0.schedule_id.to_string())
     }
 
     /// True when the date was filled by makeUpSignIn.

@@ -112,9 +112,10 @@ impl User {
             return Ok(SignInStatus(status.clone()));
         }
         let status = Loaders::of(ctx)?.status.load_one(self.row.id).await?;
-        Ok(status
-            .map(SignInStatus)
-            .unwrap_or_else(|| SignInStatus::empty(state(ctx))))
+        match status {
+            Some(status) => Ok(SignInStatus(status)),
+            None => Ok(SignInStatus::empty(state(ctx)?).await?),
+        }
     }
 
     /// The user themself or an admin; FORBIDDEN otherwise.

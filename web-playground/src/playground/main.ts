@@ -54,6 +54,29 @@ query Me {
     wallet { balance }
   }
 }
+
+# Admins: the reward schedules (newest effectiveFrom first), publishing a
+# campaign (effectiveTo set; leave it out for a base schedule) and
+# cancelling one that has not started (use an id from the list).
+query RewardSchedules {
+  rewardSchedules {
+    id rewards effectiveFrom effectiveTo note cancelled createdAt
+    createdBy { username }
+  }
+}
+
+mutation PublishCampaign {
+  publishRewardSchedule(
+    rewards: [20, 20, 40, 40, 60, 60, 200]
+    effectiveFrom: "2030-12-24"
+    effectiveTo: "2030-12-31"
+    note: "double points for the holidays"
+  ) { id rewards effectiveFrom effectiveTo }
+}
+
+mutation CancelSchedule {
+  cancelRewardSchedule(id: "2") { id cancelled }
+}
 `;
 
 type Headers = Record<string, unknown>;
