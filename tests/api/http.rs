@@ -1,7 +1,7 @@
 //! GraphQL over HTTP: GET's parameters (`operationName`, JSON-encoded
 //! `variables` and `extensions`), and media types in `Content-Type` and
 //! `Accept` read per RFC 9110 (parameters, optional whitespace, case,
-//! q-values).
+//! q-values). And the embedded pages with their scripts.
 
 use std::time::Duration;
 
@@ -309,5 +309,57 @@ async fn media_types_per_rfc_9110() {
         assert_eq!(status, 406, "{accept}");
         let (status, _, _) = http.get(&[("query", "{ __typename }")], Some(accept)).await;
         assert_eq!(status, 406, "GET {accept}");
+    }
+}
+
+/// The embedded pages: `/`, `/admin` and `/playground` are HTML under the
+/// Content-Security-Policy (scripts only from this origin), not cached, and
+/// every script they load is served from `/assets/` as JavaScript. The admin
+/// page is served to anyone: the API checks each of its queries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_pages_are_served_with_their_scripts() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let base = format!("http://127.0.0.1:{}", server.addr.port());
+    let client = reqwest::Client::new();
+    for (path, title) in [
+        ("/", "<title>Daily check-in"),
+        ("/admin", "<title>Admin"),
+        ("/playground", "<title>GraphQL playground"),
+    ] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(header("content-type"), "text/html; charset=utf-8", "{path}");
+        assert_eq!(header("cache-control"), "no-cache", "{path}");
+        assert!(
+            header("content-security-policy").contains("script-src 'self';"),
+            "{path}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(page.contains(title), "{path}: {page}");
+        let scripts: Vec<&str> = page
+            .split("src=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|src| src.ends_with(".js"))
+            .collect();
+        assert!(!scripts.is_empty(), "{path} loads no script");
+        for src in scripts {
+            assert!(src.starts_with("/assets/"), "{path}: {src}");
+            let script = client.get(format!("{base}{src}")).send().await.unwrap();
+            assert_eq!(script.status(), 200, "{src}");
+            assert_eq!(
+                script.headers()["content-type"],
+                "text/javascript; charset=utf-8",
+                "{src}"
+            );
+        }
     }
 }
