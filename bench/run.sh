@@ -14,6 +14,9 @@
 #   SKIP_BUILD=1, PORT (18080), BASELINE_PORT (18081), SCENARIOS ("a b c d f g h"),
 #   g: signIn with milestones and freezes held by half the users vs without (alternating),
 #   h: makeUpSignIn of users with DAYS days of history (MAKEUP_CONNS, 16),
+#   i: signIn and the warm status with 10 base schedules + 3 campaigns vs one (alternating,
+#      on a copy of the database), j: the sign-ins CSV export of every row (rows/s, peak RSS,
+#      time to first byte),
 #   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
 #   FOREIGN_MAX (10): a run during which processes that are not part of the bench used more
 #   than this % of the machine's CPU is discarded and repeated, at most MAX_RETRIES (2) times.
@@ -29,7 +32,7 @@ else
   : "${BENCH_DB:=signin_bench}" "${BENCH_DB_SMALL:=signin_bench_small}"
 fi
 : "${SMALL_DAYS:=2}" "${POOL:=8}" "${SIGNIN_CONNS:=16}" "${ME_CONNS:=32}" "${ADMIN_CONNS:=2}"
-: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f g h}"
+: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f g h i j}"
 : "${MAKEUP_CONNS:=16}"
 : "${BENCH_TODAY:=2026-01-15}" "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
 # How long to wait, after each signIn run, for every sign-in to be credited.
@@ -135,7 +138,7 @@ gen() { # db users days
   fi
   BENCH_DB="$db" USERS="$users" DAYS="$days" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
 }
-if has a || has b || has c || has d || has e || has g || has h; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
+if has a || has b || has c || has d || has e || has g || has h || has i || has j; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
 if has f; then gen "$BENCH_DB_SMALL" "$USERS" "$SMALL_DAYS"; fi
 
 # Tokens: one per generated user (ids 1..USERS, ver 0), shuffled; iat = the
@@ -456,6 +459,60 @@ if has h; then
     stop_service
   done
   cmd_note h "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+fi
+
+# --- scenario i: reward schedules on the hot path -----------------------------
+# The same data twice: $BENCH_DB (one schedule, SIGNIN_REWARDS) and a copy with
+# bench/schedules.sql applied (10 base schedules + 3 campaigns, all paying the
+# same rewards, so only the lookups differ). Alternating runs: signIn (each on
+# a fresh day), then the warm status read.
+if has i; then
+  SCHED_DB="${BENCH_DB}_sched"; check_db_name "$SCHED_DB"
+  say "scenario i: copying $BENCH_DB to $SCHED_DB and publishing 13 schedules there"
+  psql_db postgres -c "DROP DATABASE IF EXISTS \"$SCHED_DB\"" -c "CREATE DATABASE \"$SCHED_DB\" TEMPLATE \"$BENCH_DB\""
+  psql_db "$SCHED_DB" -f "$BENCH_DIR/schedules.sql" >"$OUT_DIR/schedules-applied.txt"
+  note i_schedules "$(tr -s ' \n' ' ' <"$OUT_DIR/schedules-applied.txt")"
+  for r in $(seq 1 "$RUNS"); do
+    signin_runs i-signin "$BENCH_DB" one "$r" "$r"
+    signin_runs i-signin "$SCHED_DB" thirteen "$r" "$r"
+  done
+  for r in $(seq 1 "$RUNS"); do
+    for target in one thirteen; do
+      db="$BENCH_DB"; [ "$target" = thirteen ] && db="$SCHED_DB"
+      start_service "$db" "$(next_day "$db")"
+      run_wrk "$PORT" "$ME_CONNS" "$WRK_THREADS" "$DURATION" "$ME_BODY" "$TOKENS" random >/dev/null  # warm-up
+      while true; do
+        m="$(run_wrk "$PORT" "$ME_CONNS" "$WRK_THREADS" "$DURATION" "$ME_BODY" "$TOKENS" random)"
+        accept i-status "$target" "$r" "$m" && break
+      done
+      say "i-status/$target run $r: $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms"
+      stop_service
+    done
+  done
+fi
+
+# --- scenario j: the sign-ins CSV export of the whole data set ------------------
+if has j; then
+  say "scenario j: GET /admin/export/sign-ins.csv of every sign-in, $RUNS runs"
+  start_service "$BENCH_DB" "$(next_day "$BENCH_DB")"
+  admin="$(admin_token "$BENCH_DB")"
+  from="$(psql_db "$BENCH_DB" -Atc "SELECT min(day) FROM sign_ins")"
+  to="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) FROM sign_ins")"
+  for r in $(seq 1 "$RUNS"); do
+    hwm0="$(awk '/VmRSS/ {print $2}' "/proc/$SERVICE_PID/status")"
+    out="$(curl -s -o "$RUN_TMP/export.csv" -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}' \
+      -H "authorization: Bearer $admin" "http://127.0.0.1:$PORT/admin/export/sign-ins.csv?from=$from&to=$to")"
+    read -r code ttfb total size <<<"$out"
+    rows="$(($(wc -l <"$RUN_TMP/export.csv") - 1))"
+    hwm="$(awk '/VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")"
+    rm -f "$RUN_TMP/export.csv"
+    [ "$code" = 200 ] || die "export answered $code"
+    m="$(python3 -c 'import json,sys; r,t,f,s,h,h0=map(float,sys.argv[1:7]); print(json.dumps({"rows": int(r), "seconds": t, "ttfb_ms": f*1000, "bytes": int(s), "rows_per_s": r/t, "vmhwm_kb": int(h), "rss_before_kb": int(h0), "rps": r/t}))' \
+         "$rows" "$total" "$ttfb" "$size" "$hwm" "$hwm0")"
+    record j service "$r" "$m"
+    say "j run $r: $rows rows in ${total}s ($(field "$m" rows_per_s) rows/s), first byte after ${ttfb}s, VmHWM ${hwm} kB"
+  done
+  stop_service
 fi
 
 # --- query plans (EXPLAIN ANALYZE) of the statements behind the targets -------

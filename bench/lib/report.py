@@ -172,6 +172,19 @@ def main():
          "protected/plain >= 0.9", f"ratio {f(ratio_g, 2)} {verdict(None if ratio_g is None else ratio_g >= 0.9)}")
     line("makeUpSignIn (users with 90 days of history)", "h", "service",
          f"{par.get('makeup_conns', '16')} conns", "p50 and p99 reported", "")
+    i_one, i_13 = m("i-signin", "one", "rps"), m("i-signin", "thirteen", "rps")
+    is_one, is_13 = m("i-status", "one", "rps"), m("i-status", "thirteen", "rps")
+    ratio_i = i_13 / i_one if i_13 and i_one else None
+    ratio_is = is_13 / is_one if is_13 and is_one else None
+    line("signIn, one reward schedule", "i-signin", "one", f"{sc} conns", "", "")
+    line("signIn, 10 base schedules + 3 campaigns", "i-signin", "thirteen", f"{sc} conns",
+         "13/1 >= 0.95", f"ratio {f(ratio_i, 2)} {verdict(None if ratio_i is None else ratio_i >= 0.95)}")
+    line("warm status, one reward schedule", "i-status", "one", f"{par.get('me_conns')} conns", "", "")
+    line("warm status, 10 base schedules + 3 campaigns", "i-status", "thirteen", f"{par.get('me_conns')} conns",
+         "13/1 >= 0.95", f"ratio {f(ratio_is, 2)} {verdict(None if ratio_is is None else ratio_is >= 0.95)}")
+    j_rows, j_rate = m("j", "service", "rows"), m("j", "service", "rows_per_s")
+    j_ttfb, j_hwm = m("j", "service", "ttfb_ms"), max([r.get("vmhwm_kb", 0) for r in runs("j", "service")] or [0]) / 1024 or None
+    w(f"| j | sign-ins CSV export of {f(j_rows)} rows | 1 client | first byte {f(j_ttfb, 1)} ms | | {f(j_rate)} rows/s | peak RSS < 100 MiB | {f(j_hwm)} MiB {verdict(None if j_hwm is None else j_hwm < 100)} |")
     w("")
     w("p50/p99 are per request as the load generator saw them (wrk; for pgbench, per script run:")
     w("the signIn statements *and* the credit transaction). req/s for pgbench is its tps.")
