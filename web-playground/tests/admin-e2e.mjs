@@ -17,114 +17,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import {
+  BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, until,
+} from './browser.mjs';
 
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
-const BASE_ORIGIN = new URL(BASE_URL).origin;
 const BIN = path.resolve(process.env.BIN || 'target/debug/signin-rewards');
-const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'build/screenshots');
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const PASSWORD = 'correct-horse-battery';
-const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 180_000);
 const SIGN_INS_HEADER = 'user_id,username,date,cycle_day,streak,reward,made_up,credited';
 const STATS_HEADER = 'date,signed_in,day1,day2,day3,day4,day5,day6,day7,reward_total,make_ups,frozen,milestone_bonus_total';
 /** More than one page of the audit log (the page shows 20 at a time). */
 const ADJUSTMENTS = 22;
 
-let passed = 0;
-let failed = 0;
-let browser;
-
-function finish(code) {
-  console.log(`admin-e2e: ${passed} passed, ${failed} failed`);
-  process.exit(code);
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the whole run took longer than ${TOTAL_TIMEOUT_MS} ms`);
-  failed += 1;
-  browser?.close().catch(() => {});
-  finish(1);
-}, TOTAL_TIMEOUT_MS);
-
-// ------------------------------------------------------------------ problem tracking
-
-const problems = [];
-
-function watch(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      const loc = msg.location();
-      problems.push(`[${label}] console error: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-    }
-  });
-  page.on('pageerror', (e) => problems.push(`[${label}] page error: ${e.message}`));
-  page.on('request', (req) => {
-    const url = req.url();
-    if (/^(data|blob):/.test(url)) return;
-    if (new URL(url).origin !== BASE_ORIGIN) problems.push(`[${label}] request to another host: ${req.method()} ${url}`);
-  });
-  page.on('requestfailed', (req) => {
-    problems.push(`[${label}] request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText || 'unknown'}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`[${label}] HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
-  });
-}
-
-async function step(name, fn) {
-  try {
-    await fn();
-    if (problems.length > 0) throw new Error(`browser reported problems:\n  - ${problems.join('\n  - ')}`);
-    passed += 1;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed += 1;
-    let text = String(e?.stack || e);
-    if (problems.length > 0 && !text.includes('browser reported problems')) {
-      text += `\nbrowser reported problems:\n  - ${problems.join('\n  - ')}`;
-    }
-    console.error(`FAIL ${name}\n     ${text.split('\n').join('\n     ')}`);
-    throw e;
-  }
-}
-
-async function until(what, fn, timeoutMs = 10_000, intervalMs = 150) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+const suite = createRun('admin-e2e', 180_000);
+const { step, watch } = suite;
 
 // ------------------------------------------------------------------ the API, from node
 
-async function api(query, variables, token) {
-  const headers = { 'content-type': 'application/json', accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${BASE_URL}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  const body = await res.json();
-  if (body.errors?.length) throw new Error(`${query.slice(0, 40)}…: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
 const REGISTER = 'mutation($u: String!, $p: String!) { register(username: $u, password: $p) { token user { id } } }';
 const LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token user { id } } }';
-
-function addDays(date, days) {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 function tag() {
   return randomBytes(4).toString('hex');
@@ -163,13 +72,8 @@ async function main() {
     }
   });
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
+  suite.browser = browser;
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
   const page = await context.newPage();
   watch(page, 'admin');
@@ -400,21 +304,7 @@ async function main() {
 
   await context.close();
   await browser.close();
-  browser = undefined;
+  suite.browser = undefined;
 }
 
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    finish(failed === 0 ? 0 : 1);
-  },
-  async (e) => {
-    clearTimeout(watchdog);
-    if (failed === 0) {
-      failed += 1;
-      console.error(`FAIL ${String(e?.stack || e)}`);
-    }
-    await browser?.close().catch(() => {});
-    finish(1);
-  },
-);
+suite.main(main);

@@ -11,14 +11,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import {
+  BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, until,
+} from './browser.mjs';
 
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
-const BASE_ORIGIN = new URL(BASE_URL).origin;
-const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'build/screenshots');
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const PASSWORD = 'correct-horse-battery';
-const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 240_000);
 // Streak protection needs days to pass and points to spend: a command that
 // restarts the service with its clock N days after its first start (appended
 // argument N; .ci/e2e.sh provides it) and an admin who can adjust wallets.
@@ -26,125 +22,15 @@ const ADVANCE_CLOCK_CMD = process.env.E2E_ADVANCE_CLOCK_CMD || '';
 const ADMIN_USERNAME = process.env.E2E_ADMIN_USERNAME || '';
 const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD || '';
 
-let passed = 0;
-let failed = 0;
-let browser;
-
-function finish(code) {
-  console.log(`e2e: ${passed} passed, ${failed} failed`);
-  process.exit(code);
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the whole run took longer than ${TOTAL_TIMEOUT_MS} ms`);
-  failed += 1;
-  browser?.close().catch(() => {});
-  finish(1);
-}, TOTAL_TIMEOUT_MS);
-
-// ------------------------------------------------------------------ problem tracking
-
-/** Console errors, page errors, failed requests and HTTP errors seen so far. */
-const problems = [];
-/** Pages being closed or navigated on purpose: their aborted requests are expected. */
-const quiet = new WeakSet();
-/** WebSocket frames seen on /graphql, for the subscription checks. */
-const wsFrames = [];
-/** WebSockets opened, per page label. */
-const wsOpened = {};
-
-function watch(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      const loc = msg.location();
-      problems.push(`[${label}] console error: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-    }
-  });
-  page.on('pageerror', (e) => problems.push(`[${label}] page error: ${e.message}`));
-  page.on('request', (req) => {
-    // Everything must come from the service itself: no CDN, no web fonts elsewhere.
-    const url = req.url();
-    if (/^(data|blob):/.test(url)) return;
-    if (new URL(url).origin !== BASE_ORIGIN) problems.push(`[${label}] request to another host: ${req.method()} ${url}`);
-  });
-  page.on('requestfailed', (req) => {
-    const why = req.failure()?.errorText || 'unknown';
-    if (quiet.has(page) && why.includes('ERR_ABORTED')) return;
-    problems.push(`[${label}] request failed: ${req.method()} ${req.url()}: ${why}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) {
-      problems.push(`[${label}] HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
-    }
-  });
-  page.on('websocket', (ws) => {
-    wsOpened[label] = (wsOpened[label] || 0) + 1;
-    ws.on('socketerror', (e) => problems.push(`[${label}] websocket error on ${ws.url()}: ${e}`));
-    ws.on('framesent', (f) => wsFrames.push({ page: label, dir: 'sent', payload: String(f.payload) }));
-    ws.on('framereceived', (f) => wsFrames.push({ page: label, dir: 'received', payload: String(f.payload) }));
-  });
-}
-
-function assertNoProblems() {
-  if (problems.length > 0) {
-    throw new Error(`browser reported problems:\n  - ${problems.join('\n  - ')}`);
-  }
-}
-
-async function step(name, fn) {
-  try {
-    await fn();
-    assertNoProblems();
-    passed += 1;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed += 1;
-    let text = String(e?.stack || e);
-    if (problems.length > 0 && !text.includes('browser reported problems')) {
-      text += `\nbrowser reported problems:\n  - ${problems.join('\n  - ')}`;
-    }
-    console.error(`FAIL ${name}\n     ${text.split('\n').join('\n     ')}`);
-    throw e;
-  }
-}
-
-async function until(what, fn, timeoutMs = 10_000, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-function wsMessages(label, dir) {
-  const out = [];
-  for (const f of wsFrames) {
-    if (f.page !== label || f.dir !== dir) continue;
-    try { out.push(JSON.parse(f.payload)); } catch { /* not JSON */ }
-  }
-  return out;
-}
+const suite = createRun('e2e', 240_000);
+const { step, watch, quiet, wsOpened, wsMessages } = suite;
 
 // ------------------------------------------------------------------ the run
 
 async function main() {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
+  suite.browser = browser;
   // A phone-sized viewport for the check-in page.
   const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -327,32 +213,10 @@ async function main() {
   }
 
   await browser.close();
-  browser = undefined;
+  suite.browser = undefined;
 }
 
 // ------------------------------------------------------------------ streak protection
-
-/** A GraphQL call from the test itself (not the page), e.g. as the admin. */
-async function api(query, variables, token) {
-  const res = await fetch(`${BASE_URL}/graphql`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      Accept: 'application/json',
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors?.length) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
-function addDays(date, days) {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 const text = async (page, selector) => ((await page.textContent(selector)) || '').replace(/\s+/g, ' ').trim();
 const hasClass = async (page, selector, cls) =>
@@ -386,7 +250,7 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
     advanceClock(2);
   });
 
-  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
+  const context = await suite.browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
   const a = await context.newPage();
   watch(a, 'protect-a');
   const makeUpKeys = keysSent(a, 'MakeUp');
@@ -596,18 +460,4 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
   await context.close();
 }
 
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    finish(failed === 0 ? 0 : 1);
-  },
-  async (e) => {
-    clearTimeout(watchdog);
-    if (failed === 0) {
-      failed += 1;
-      console.error(`FAIL ${String(e?.stack || e)}`);
-    }
-    await browser?.close().catch(() => {});
-    finish(1);
-  },
-);
+suite.main(main);

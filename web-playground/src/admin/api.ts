@@ -1,37 +1,6 @@
-// What the admin page needs beyond the check-in page's GraphQL client: the
-// shared session, sentences for error codes, and the CSV downloads.
+// What the admin page needs beyond the check-in page's GraphQL client and the
+// shared login (../shared): sentences for error codes, and the CSV downloads.
 import { ApiError, toApiError } from '../checkin/api';
-
-/** The check-in page's storage key: one login serves both pages. */
-const STORAGE_KEY = 'signin-rewards.session';
-
-export interface Session { token: string; expiresAt: string; username: string }
-
-export function loadSession(): Session | null {
-  try {
-    const raw = localStorage.getItem(STORAGE_KEY);
-    if (!raw) return null;
-    const s = JSON.parse(raw) as Session;
-    if (!s || typeof s.token !== 'string' || !s.token) return null;
-    const exp = Date.parse(s.expiresAt);
-    if (Number.isFinite(exp) && exp <= Date.now()) {
-      localStorage.removeItem(STORAGE_KEY);
-      return null;
-    }
-    return s;
-  } catch {
-    return null;
-  }
-}
-
-export function saveSession(s: Session | null): void {
-  try {
-    if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
-    else localStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Storage disabled: the session then lasts for this page only.
-  }
-}
 
 const MESSAGES: Record<string, string> = {
   INVALID_CREDENTIALS: 'Wrong username or password.',

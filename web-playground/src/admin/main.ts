@@ -1,16 +1,16 @@
 // The admin page: log in as an admin, see sign-ins per day as a chart, download
 // the CSV exports, publish or cancel reward schedules, and read the audit log.
 // A USER who opens it sees "admins only"; every query is still checked by the API.
+import '../shared/base.css';
 import './style.css';
 import { gql, toApiError } from '../checkin/api';
-import { downloadWithToken, humanMessage, loadSession, saveSession, type Session } from './api';
+import { downloadWithToken, humanMessage } from './api';
+import { authElements, authenticate, el } from '../shared/login';
+import { loadSession, saveSession, type Session } from '../shared/session';
 import { renderChart, type DailyStats } from './chart';
 
 // ---------------------------------------------------------------- GraphQL documents
 
-const LOGIN = `mutation Login($username: String!, $password: String!) {
-  login(username: $username, password: $password) { token expiresAt user { username } }
-}`;
 const ME = `query Me { me { id username role signInStatus { today } } }`;
 const STATS = `query Stats($from: Date!, $to: Date!) {
   signInStats(from: $from, to: $to) {
@@ -68,22 +68,8 @@ interface AuditPage {
 
 // ---------------------------------------------------------------- DOM
 
-function el<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`missing #${id}`);
-  return node as T;
-}
-
 const dom = {
-  who: el('who'),
-  whoName: el('who-name'),
-  logout: el<HTMLButtonElement>('logout'),
-  error: el('error'),
-  auth: el('auth'),
-  authForm: el<HTMLFormElement>('auth-form'),
-  username: el<HTMLInputElement>('username'),
-  password: el<HTMLInputElement>('password'),
-  login: el<HTMLButtonElement>('login'),
+  ...authElements(),
   forbidden: el('forbidden'),
   forbiddenName: el('forbidden-name'),
   dashboard: el('dashboard'),
@@ -208,10 +194,7 @@ async function login(ev: SubmitEvent): Promise<void> {
   }
   dom.login.disabled = true;
   try {
-    const data = await gql<{ login: { token: string; expiresAt: string; user: { username: string } } }>(
-      LOGIN, { username, password }, null,
-    );
-    state.session = { token: data.login.token, expiresAt: data.login.expiresAt, username: data.login.user.username };
+    state.session = (await authenticate('login', username, password)).session;
     saveSession(state.session);
     dom.password.value = '';
     await enter();

@@ -1,15 +1,18 @@
 // The check-in page: log in or register, see the 7-day cycle, sign in once a day,
 // protect the streak (make up a missed day, buy a freeze), and watch the wallet
 // and the streak change live (graphql-ws subscriptions).
+import '../shared/base.css';
 import './style.css';
 import type { Client } from 'graphql-ws';
-import { ApiError, createLiveClient, gql, newIdempotencyKey, toApiError } from './api';
+import { createLiveClient, gql, newIdempotencyKey, toApiError } from './api';
 import { addDays, dateTime, longDate, mediumDate, shortDate } from './dates';
 import { humanMessage, type Action, type Context } from './messages';
 import {
   HISTORY_DAYS, make, renderHistory, renderMilestone, renderProtection,
 } from './protection';
 import type { HistoryDay, SignInRecord, SignInStatus, Tx } from './types';
+import { authElements, authenticate as logIn, el } from '../shared/login';
+import { STORAGE_KEY, loadSession, saveSession, type Session } from '../shared/session';
 
 // ---------------------------------------------------------------- GraphQL documents
 
@@ -18,7 +21,6 @@ const STATUS_FIELDS = `today signedInToday streak cycleDay todayReward
   cycle { day date reward signedIn }`;
 const RECORD_FIELDS = 'date cycleDay streak reward rewardCredited madeUp milestoneBonus';
 const TX_FIELDS = 'id amount kind balanceAfter note createdAt';
-const AUTH_FIELDS = 'token expiresAt user { id username role }';
 
 const ME = `query Me {
   me {
@@ -27,12 +29,6 @@ const ME = `query Me {
     signInStatus { ${STATUS_FIELDS} }
     wallet { balance transactions(first: 10) { edges { node { ${TX_FIELDS} } } } }
   }
-}`;
-const REGISTER = `mutation Register($username: String!, $password: String!) {
-  register(username: $username, password: $password) { ${AUTH_FIELDS} }
-}`;
-const LOGIN = `mutation Login($username: String!, $password: String!) {
-  login(username: $username, password: $password) { ${AUTH_FIELDS} }
 }`;
 const SIGN_IN = `mutation SignIn {
   signIn {
@@ -68,7 +64,6 @@ interface MeData {
     wallet: { balance: number; transactions: { edges: { node: Tx }[] } };
   };
 }
-interface AuthPayload { token: string; expiresAt: string; user: { id: string; username: string; role: string } }
 interface SignInData { signIn: { record: SignInRecord; status: SignInStatus } }
 interface MakeUpData { makeUpSignIn: { record: SignInRecord; status: SignInStatus } }
 interface BuyFreezeData { buyStreakFreeze: { transaction: Tx; status: SignInStatus } }
@@ -76,23 +71,9 @@ interface HistoryData { me: { signInHistory: HistoryDay[] } }
 
 // ---------------------------------------------------------------- DOM
 
-function el<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`missing #${id}`);
-  return node as T;
-}
-
 const dom = {
-  who: el('who'),
-  whoName: el('who-name'),
-  logout: el<HTMLButtonElement>('logout'),
-  error: el('error'),
+  ...authElements(),
   notice: el('notice'),
-  auth: el('auth'),
-  authForm: el<HTMLFormElement>('auth-form'),
-  username: el<HTMLInputElement>('username'),
-  password: el<HTMLInputElement>('password'),
-  login: el<HTMLButtonElement>('login'),
   register: el<HTMLButtonElement>('register'),
   dashboard: el('dashboard'),
   streak: el('streak'),
@@ -117,10 +98,7 @@ const dom = {
 
 // ---------------------------------------------------------------- state
 
-const STORAGE_KEY = 'signin-rewards.session';
 const MAX_TX = 20;
-
-interface Session { token: string; expiresAt: string; username: string }
 
 const state = {
   session: null as Session | null,
@@ -141,32 +119,6 @@ const state = {
   unsubscribers: [] as (() => void)[],
   timers: [] as number[],
 };
-
-function loadSession(): Session | null {
-  try {
-    const raw = localStorage.getItem(STORAGE_KEY);
-    if (!raw) return null;
-    const s = JSON.parse(raw) as Session;
-    if (!s || typeof s.token !== 'string' || !s.token) return null;
-    const exp = Date.parse(s.expiresAt);
-    if (Number.isFinite(exp) && exp <= Date.now()) {
-      localStorage.removeItem(STORAGE_KEY);
-      return null;
-    }
-    return s;
-  } catch {
-    return null;
-  }
-}
-
-function saveSession(s: Session | null): void {
-  try {
-    if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
-    else localStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Private mode or storage disabled: the session then lasts for this page only.
-  }
-}
 
 // ---------------------------------------------------------------- messages
 
@@ -537,14 +489,10 @@ async function authenticate(mode: 'login' | 'register'): Promise<void> {
   dom.login.disabled = true;
   dom.register.disabled = true;
   try {
-    const data = await gql<{ register?: AuthPayload; login?: AuthPayload }>(
-      mode === 'register' ? REGISTER : LOGIN, { username, password }, null,
-    );
-    const payload = data[mode];
-    if (!payload) throw new ApiError('Unexpected answer from the server', 'UNKNOWN');
+    const { session, user } = await logIn(mode, username, password);
     dom.password.value = '';
-    startSession({ token: payload.token, expiresAt: payload.expiresAt, username: payload.user.username });
-    if (mode === 'register') showNotice(`Welcome, ${payload.user.username}! Sign in every day to grow your streak.`);
+    startSession(session);
+    if (mode === 'register') showNotice(`Welcome, ${user.username}! Sign in every day to grow your streak.`);
   } catch (err) {
     handleError(err);
   } finally {

@@ -1,0 +1,57 @@
+// The login form both pages share (index.html and admin.html use the same ids):
+// its elements and the login/register mutations that turn it into a session.
+import { ApiError, gql } from '../checkin/api';
+import type { Session } from './session';
+
+/** The element with `id`; a page without it is a broken build, so this throws. */
+export function el<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing #${id}`);
+  return node as T;
+}
+
+/** The top bar (who is logged in, log out), the error line and the login form. */
+export function authElements() {
+  return {
+    who: el('who'),
+    whoName: el('who-name'),
+    logout: el<HTMLButtonElement>('logout'),
+    error: el('error'),
+    auth: el('auth'),
+    authForm: el<HTMLFormElement>('auth-form'),
+    username: el<HTMLInputElement>('username'),
+    password: el<HTMLInputElement>('password'),
+    login: el<HTMLButtonElement>('login'),
+  };
+}
+
+const AUTH_FIELDS = 'token expiresAt user { id username role }';
+const REGISTER = `mutation Register($username: String!, $password: String!) {
+  register(username: $username, password: $password) { ${AUTH_FIELDS} }
+}`;
+const LOGIN = `mutation Login($username: String!, $password: String!) {
+  login(username: $username, password: $password) { ${AUTH_FIELDS} }
+}`;
+
+/** What `login` and `register` answer. */
+export interface AuthPayload { token: string; expiresAt: string; user: { id: string; username: string; role: string } }
+
+/**
+ * Logs in (or registers) with the API and returns the new session and its user.
+ * Throws the API's error (INVALID_CREDENTIALS, BAD_USER_INPUT, RATE_LIMITED, ...) as an ApiError.
+ */
+export async function authenticate(
+  mode: 'login' | 'register',
+  username: string,
+  password: string,
+): Promise<{ session: Session; user: AuthPayload['user'] }> {
+  const data = await gql<{ register?: AuthPayload; login?: AuthPayload }>(
+    mode === 'register' ? REGISTER : LOGIN, { username, password }, null,
+  );
+  const payload = data[mode];
+  if (!payload) throw new ApiError('Unexpected answer from the server', 'UNKNOWN');
+  return {
+    session: { token: payload.token, expiresAt: payload.expiresAt, username: payload.user.username },
+    user: payload.user,
+  };
+}
