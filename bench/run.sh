@@ -117,13 +117,15 @@ note() { # key value: free-form facts for the report
 if [ "$SKIP_BUILD" != 1 ]; then
   say "build: cargo build --release (main crate)"
   (cd "$ROOT_DIR" && cargo build --release --quiet)
-  say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
-  CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
-    cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+  if has b; then
+    say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
+    CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
+      cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+  fi
 fi
 BASELINE_BIN="$BENCH_DIR/baseline/target/release/bench-baseline"
 [ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing"
-[ -x "$BASELINE_BIN" ] || die "$BASELINE_BIN missing"
+if has b; then [ -x "$BASELINE_BIN" ] || die "$BASELINE_BIN missing"; fi
 note commit "$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT_DIR" diff --quiet HEAD -- src migrations Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ uncommitted changes in src/migrations)')"
 note load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 
