@@ -55,6 +55,51 @@ query Me {
   }
 }
 
+# Streak protection: the dates a make-up may fill (use one from makeUpDates),
+# and a streak freeze. Each click needs a fresh idempotency key.
+query Protection {
+  me {
+    signInStatus {
+      freezesHeld makeUpDates makeUpsLeft makeUpCost freezeCost
+      nextMilestone { streak bonus }
+    }
+  }
+}
+
+mutation MakeUp {
+  makeUpSignIn(date: "2026-01-01", idempotencyKey: "make-up-1") {
+    record { date cycleDay streak madeUp }
+    status { streak cycleDay makeUpsLeft }
+  }
+}
+
+mutation BuyFreeze {
+  buyStreakFreeze(idempotencyKey: "freeze-1") {
+    transaction { amount kind balanceAfter }
+    status { freezesHeld }
+  }
+}
+
+# Admins: people who signed in per day, the cycle-day split, what was paid.
+query Stats {
+  signInStats(from: "2026-01-01", to: "2026-01-31") {
+    date signedIn byCycleDay rewardTotal makeUps frozen milestoneBonusTotal
+  }
+}
+
+# Admins: the audit log, newest first (add actorId: or targetUserId: to filter).
+query AuditLog {
+  adminAuditLog(first: 20) {
+    edges {
+      node {
+        id action createdAt details requestId
+        actor { username } targetUser { username }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+
 # Admins: the reward schedules (newest effectiveFrom first), publishing a
 # campaign (effectiveTo set; leave it out for a base schedule) and
 # cancelling one that has not started (use an id from the list).
