@@ -442,15 +442,16 @@ fi
 # --- scenario h: makeUpSignIn of users with DAYS days of history ----------------
 # The service's today is the day after next_day, so next_day is missed by
 # everyone and inside the window; each request makes up that date for the
-# next user (tokens in sequence, one make-up each; a constant idempotency key
-# is fine: keys are per user).
+# next user (tokens in sequence, one make-up each). Each run has its own
+# idempotency key: keys are per user, and a later run reaches the same users
+# for another date (the same key would be IDEMPOTENCY_CONFLICT).
 if has h; then
   say "scenario h: makeUpSignIn, $MAKEUP_CONNS connections, ${DURATION}s x $RUNS"
   for r in $(seq 1 "$RUNS"); do
     missed="$(next_day "$BENCH_DB")"
     today="$(date -u -d "$missed + 1 day" +%F)"
     body="$OUT_DIR/body-makeup-$r.jsonl"
-    python3 -c 'import json,sys; print(json.dumps({"query": "mutation($d: Date!) { makeUpSignIn(date: $d, idempotencyKey: \"bench-makeup\") { record { cycleDay streak } } }", "variables": {"d": sys.argv[1]}}))' "$missed" >"$body"
+    python3 -c 'import json,sys; print(json.dumps({"query": "mutation($d: Date!) { makeUpSignIn(date: $d, idempotencyKey: \"bench-makeup-" + sys.argv[2] + "\") { record { cycleDay streak } } }", "variables": {"d": sys.argv[1]}}))' "$missed" "$r" >"$body"
     # next_day moves on only once a run filled the date: start the day after.
     start_service "$BENCH_DB" "$today"
     while true; do
