@@ -274,61 +274,65 @@ impl redis::aio::ConnectionLike for GatedConnection {
 
 /// Pushes reward jobs. Connects lazily, so the API starts (and sign-ins
 /// commit) while Redis is down; a failed push is left to the relay.
+///
+/// Pushes are batched without waiting: the first job starts a push on a
+/// task of its own, and jobs handed over while it is in flight go together
+/// in the next one (one apalis script call for all of them, and one
+/// wake-up), so under load a push costs Redis a fraction of a round trip.
 #[derive(Debug)]
-pub struct RewardQueue {
+pub struct RewardQueue(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
     redis_url: String,
     queue_name: String,
     storage: Mutex<Option<RedisStorage<RewardJob>>>,
     /// The fetch gate of a worker running in this process, if any.
     local_worker: std::sync::Mutex<Weak<FetchGate>>,
+    batch: std::sync::Mutex<Batch>,
+}
+
+/// Jobs waiting for the next push, each with whom to tell how it went.
+#[derive(Debug, Default)]
+struct Batch {
+    jobs: Vec<(RewardJob, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+    /// A push task is running (it takes the next batch when it is done).
+    pushing: bool,
 }
 
 impl RewardQueue {
     /// A producer for `queue_name` on `redis_url`; nothing connects yet.
     pub fn new(redis_url: impl Into<String>, queue_name: impl Into<String>) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             redis_url: redis_url.into(),
             queue_name: queue_name.into(),
             storage: Mutex::new(None),
             local_worker: std::sync::Mutex::new(Weak::new()),
-        }
+            batch: std::sync::Mutex::new(Batch::default()),
+        }))
     }
 
     /// A worker in this process fetches through `gate`: pushes from here
     /// open it directly instead of announcing on Redis. Held while the
     /// gate lives (the worker's run).
     pub fn attach_worker(&self, gate: &Arc<FetchGate>) {
-        *self.local_worker.lock().unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(gate);
-    }
-
-    fn local_worker(&self) -> Option<Arc<FetchGate>> {
-        self.local_worker
+        *self
+            .0
+            .local_worker
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .upgrade()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(gate);
     }
 
     /// The apalis queue's name (namespaced per install).
     pub fn queue_name(&self) -> &str {
-        &self.queue_name
-    }
-
-    async fn storage(&self) -> Result<RedisStorage<RewardJob>, QueueError> {
-        let mut guard = self.storage.lock().await;
-        if let Some(storage) = guard.as_ref() {
-            return Ok(storage.clone());
-        }
-        let conn = connection(&self.redis_url).await?;
-        let storage = RedisStorage::new(conn).with_config(queue_config(&self.queue_name));
-        *guard = Some(storage.clone());
-        Ok(storage)
+        &self.0.queue_name
     }
 
     /// Drops finished jobs older than `age` (apalis keeps every job's data,
     /// metadata and id forever otherwise) and the done-set of ids.
     pub async fn vacuum(&self, age: Duration) -> Result<usize, QueueError> {
         let work = async {
-            let mut storage = self.storage().await?;
+            let mut storage = self.0.storage().await?;
             let removed = storage
                 .vacuum_before(age)
                 .await
@@ -345,33 +349,92 @@ impl RewardQueue {
             .map_err(|_| QueueError::Timeout)?
     }
 
-    /// Pushes one job, giving up after `RESPONSE_TIMEOUT`, and wakes a
-    /// worker: this process's own if it runs one (no Redis command), else
-    /// every worker through [`wake_channel`] (one PUBLISH).
+    /// Pushes one job (with whatever else is handed over meanwhile), giving
+    /// up after `RESPONSE_TIMEOUT`, and wakes a worker: this process's own
+    /// if it runs one (no Redis command), else every worker through
+    /// [`wake_channel`] (one PUBLISH).
     pub async fn push(&self, job: RewardJob) -> Result<(), QueueError> {
-        let work = async {
-            let mut storage = self.storage().await?;
-            let task = TaskBuilder::new(job).max_attempts(MAX_ATTEMPTS).build();
-            storage
-                .push_task(task)
-                .await
-                .map_err(|e| QueueError::Queue(e.to_string()))?;
-            match self.local_worker() {
-                Some(gate) => gate.wake(),
-                None => {
-                    // Lost, the job waits for a worker's own periodic fetch.
-                    let _: Result<(), _> = redis::cmd("PUBLISH")
-                        .arg(wake_channel(&self.queue_name))
-                        .arg(1)
-                        .query_async(storage.get_connection())
-                        .await;
-                }
-            }
-            Ok(())
+        let (done, pushed) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
+            batch.jobs.push((job, done));
+            !std::mem::replace(&mut batch.pushing, true)
         };
-        tokio::time::timeout(RESPONSE_TIMEOUT, work)
+        if start {
+            tokio::spawn(self.0.clone().push_batches());
+        }
+        match tokio::time::timeout(RESPONSE_TIMEOUT, pushed).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(QueueError::Queue(error)),
+            Ok(Err(_)) => Err(QueueError::Queue("push abandoned".into())),
+            Err(_) => Err(QueueError::Timeout),
+        }
+    }
+}
+
+impl Shared {
+    fn local_worker(&self) -> Option<Arc<FetchGate>> {
+        self.local_worker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .upgrade()
+    }
+
+    async fn storage(&self) -> Result<RedisStorage<RewardJob>, QueueError> {
+        let mut guard = self.storage.lock().await;
+        if let Some(storage) = guard.as_ref() {
+            return Ok(storage.clone());
+        }
+        let conn = connection(&self.redis_url).await?;
+        let storage = RedisStorage::new(conn).with_config(queue_config(&self.queue_name));
+        *guard = Some(storage.clone());
+        Ok(storage)
+    }
+
+    /// Pushes batches until none is waiting.
+    async fn push_batches(self: Arc<Self>) {
+        loop {
+            let jobs = {
+                let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+                if batch.jobs.is_empty() {
+                    batch.pushing = false;
+                    return;
+                }
+                std::mem::take(&mut batch.jobs)
+            };
+            let (jobs, waiting): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+            let result = tokio::time::timeout(RESPONSE_TIMEOUT, self.push_now(jobs))
+                .await
+                .unwrap_or(Err(QueueError::Timeout))
+                .map_err(|e| e.to_string());
+            for done in waiting {
+                let _ = done.send(result.clone());
+            }
+        }
+    }
+
+    /// One apalis push of `jobs`, then the wake-up.
+    async fn push_now(&self, jobs: Vec<RewardJob>) -> Result<(), QueueError> {
+        let mut storage = self.storage().await?;
+        let tasks = jobs
+            .into_iter()
+            .map(|job| TaskBuilder::new(job).max_attempts(MAX_ATTEMPTS).build());
+        storage
+            .push_all(futures::stream::iter(tasks))
             .await
-            .map_err(|_| QueueError::Timeout)?
+            .map_err(|e| QueueError::Queue(e.to_string()))?;
+        match self.local_worker() {
+            Some(gate) => gate.wake(),
+            None => {
+                // Lost, the jobs wait for a worker's own periodic fetch.
+                let _: Result<(), _> = redis::cmd("PUBLISH")
+                    .arg(wake_channel(&self.queue_name))
+                    .arg(1)
+                    .query_async(storage.get_connection())
+                    .await;
+            }
+        }
+        Ok(())
     }
 }
 
