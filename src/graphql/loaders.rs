@@ -79,6 +79,9 @@ struct Waiting<K, V> {
     answer: oneshot::Sender<Answer<K, V>>,
 }
 
+/// The batch being gathered, if any, shared with the task that loads it.
+type Shared<K, V> = Arc<Mutex<Option<Pending<K, V>>>>;
+
 struct Pending<K, V> {
     keys: HashSet<K>,
     waiting: Vec<Waiting<K, V>>,
@@ -94,7 +97,7 @@ where
     K: Send + Sync + Hash + Eq + Clone + 'static,
 {
     loader: Arc<L>,
-    pending: Arc<Mutex<Option<Pending<K, L::Value>>>>,
+    pending: Shared<K, L::Value>,
 }
 
 impl<K, L> Batched<K, L>
