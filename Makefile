@@ -7,7 +7,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379
 export TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432
 export TEST_REDIS_URL ?= $(REDIS_URL)
 
-.PHONY: run test services build release unit e2e lint schema playground bench soak clean-test-dbs
+.PHONY: run test services build release unit e2e lint schema playground bench bench-peer soak clean-test-dbs
 
 run: services
 	cargo build --release
@@ -41,6 +41,11 @@ playground:
 
 bench: services
 	bash bench/run.sh
+
+# The service against PostGraphile 5 on the same bench database, side by
+# side (bench/peer.sh; Node 22 and PostGraphile from npm, in bench/peer).
+bench-peer: services
+	bash bench/peer.sh
 
 # The memory soak: the release service under a mixed load for SOAK_DURATION
 # seconds (`make soak SOAK_DURATION=120`); fails if its RSS keeps growing.

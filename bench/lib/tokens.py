@@ -40,10 +40,21 @@ SEARCH_QUERY = (
     "{edges{node{id username}} pageInfo{hasNextPage}}}"
 )
 
+# The peer (PostGraphile 5, bench/peer): the same reads, as its schema has them.
+PEER_STATUS_QUERY = (
+    "query($u:BigInt!){allSignIns(condition:{userId:$u},orderBy:DAY_DESC,first:1)"
+    "{nodes{day cycleDay streak reward}}}"
+)
+PEER_HISTORY_QUERY = (
+    "query($ids:[BigInt]!,$from:Date!,$to:Date!){benchPeerSignInHistory(userIds:$ids,fromDay:$from,toDay:$to)"
+    "{nodes{userId day cycleDay streak reward}}}"
+)
+
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["users", "admin", "history", "search", "search-miss"])
+    p.add_argument("what", choices=["users", "admin", "history", "search", "search-miss",
+                                    "peer-status", "peer-history"])
     p.add_argument("--secret")
     p.add_argument("--users", type=int)
     p.add_argument("--id", type=int)
@@ -56,6 +67,7 @@ def main() -> None:
     p.add_argument("--to")
     p.add_argument("--bodies", type=int, default=50)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--bodies-from")
     a = p.parse_args()
     rng = random.Random(a.seed)
 
@@ -66,6 +78,24 @@ def main() -> None:
         with open(a.out, "w") as f:
             for uid in ids:
                 f.write(mint(secret, uid, a.iat, a.ttl) + "\n")
+    elif a.what == "peer-status":
+        # The peer's status read (PostGraphile: the user's latest sign-in),
+        # one body per user in the very order of the `users` tokens.
+        ids = list(range(1, a.users + 1))
+        rng.shuffle(ids)
+        with open(a.out, "w") as f:
+            for uid in ids:
+                f.write(json.dumps({"query": PEER_STATUS_QUERY, "variables": {"u": str(uid)}},
+                                   separators=(",", ":")) + "\n")
+    elif a.what == "peer-history":
+        # The service's history bodies (--bodies-from) as the peer's query:
+        # the same users and days.
+        with open(a.bodies_from) as src, open(a.out, "w") as f:
+            for line in src:
+                v = json.loads(line)["variables"]
+                body = {"query": PEER_HISTORY_QUERY,
+                        "variables": {"ids": v["ids"], "from": v["from"], "to": v["to"]}}
+                f.write(json.dumps(body, separators=(",", ":")) + "\n")
     elif a.what == "admin":
         print(mint(a.secret.encode(), a.id, a.iat, a.ttl))
     elif a.what == "history":

@@ -204,8 +204,10 @@ impl Parts {
     /// Step 2: one atomic round trip that drops the shared entries and
     /// publishes the events, in that order.
     async fn announce(&self, stale: &[Stale], events: &[Event]) {
+        // Not MULTI/EXEC: one connection's commands run in order anyway
+        // (the entries are dropped before the events announce it), and the
+        // transaction only added two commands to every hand-over.
         let mut pipe = redis::pipe();
-        pipe.atomic();
         for entry in stale {
             let (kind, id) = entry.kind_and_id();
             self.cache.add_invalidation(&mut pipe, kind, id);

@@ -13,8 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bb8_redis::RedisConnectionManager;
-
 use crate::domain::account::Username;
 
 pub use error::CacheError;
@@ -25,7 +23,7 @@ pub use error::CacheError;
 /// nothing (they fall back to PostgreSQL or skip the Redis step).
 #[derive(Debug, Clone)]
 pub struct RedisPool {
-    pool: bb8::Pool<RedisConnectionManager>,
+    pool: bb8::Pool<RedisConnector>,
     open_until_ms: Arc<AtomicU64>,
 }
 
@@ -40,9 +38,7 @@ fn now_ms() -> u64 {
 }
 
 impl RedisPool {
-    pub async fn get(
-        &self,
-    ) -> Result<bb8::PooledConnection<'_, RedisConnectionManager>, CacheError> {
+    pub async fn get(&self) -> Result<bb8::PooledConnection<'_, RedisConnector>, CacheError> {
         if now_ms() < self.open_until_ms.load(Ordering::Relaxed) {
             return Err(CacheError::Unavailable(
                 "recently unreachable; not trying yet".into(),
@@ -102,22 +98,142 @@ impl RedisKeys {
     }
 }
 
+/// A pooled Redis connection that remembers whether it broke: a command
+/// that failed on the connection itself (I/O error, dropped connection,
+/// timeout) or was abandoned mid-flight (its future dropped, e.g. by a
+/// caller's timeout, which leaves the reply unread) marks it broken, and the
+/// pool then drops it instead of handing it out again. This replaces bb8's
+/// PING before every checkout (a round trip and a Redis command for every
+/// use): a connection that died with a Redis restart fails one command and
+/// is replaced, instead of every checkout paying to find out.
+pub struct RedisConnection {
+    inner: redis::aio::MultiplexedConnection,
+    broken: bool,
+}
+
+impl std::fmt::Debug for RedisConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConnection")
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `error` says the connection itself is unusable (as opposed to
+/// an error reply to one command, after which the connection is fine).
+fn breaks_connection(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_timeout()
+        || error.is_unrecoverable_error()
+}
+
+/// Marks the connection broken if dropped before `done` (the command's
+/// future was abandoned while its reply was still due).
+struct UntilDone<'a> {
+    broken: &'a mut bool,
+    done: bool,
+}
+
+impl Drop for UntilDone<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            *self.broken = true;
+        }
+    }
+}
+
+impl redis::aio::ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            let mut guard = UntilDone {
+                broken: &mut self.broken,
+                done: false,
+            };
+            let result = self.inner.req_packed_command(cmd).await;
+            guard.done = true;
+            if let Err(error) = &result {
+                *guard.broken |= breaks_connection(error);
+            }
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        Box::pin(async move {
+            let mut guard = UntilDone {
+                broken: &mut self.broken,
+                done: false,
+            };
+            let result = self
+                .inner
+                .req_packed_commands(pipeline, offset, count)
+                .await;
+            guard.done = true;
+            if let Err(error) = &result {
+                *guard.broken |= breaks_connection(error);
+            }
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.get_db()
+    }
+}
+
+/// Opens [`RedisConnection`]s for the pool; see there for how broken ones
+/// are found without a PING per checkout.
+#[derive(Debug, Clone)]
+pub struct RedisConnector {
+    client: redis::Client,
+}
+
+impl bb8::ManageConnection for RedisConnector {
+    type Connection = RedisConnection;
+    type Error = redis::RedisError;
+
+    async fn connect(&self) -> Result<RedisConnection, redis::RedisError> {
+        Ok(RedisConnection {
+            inner: self.client.get_multiplexed_async_connection().await?,
+            broken: false,
+        })
+    }
+
+    /// Only used if a check on checkout is asked for (it is not).
+    async fn is_valid(&self, conn: &mut RedisConnection) -> Result<(), redis::RedisError> {
+        redis::cmd("PING").query_async::<()>(conn).await
+    }
+
+    fn has_broken(&self, conn: &mut RedisConnection) -> bool {
+        conn.broken
+    }
+}
+
 pub async fn connect(
     redis_url: &str,
     max_size: u32,
     timeout: Duration,
 ) -> Result<RedisPool, CacheError> {
-    let manager = RedisConnectionManager::new(redis_url)?;
+    let manager = RedisConnector {
+        client: redis::Client::open(redis_url)?,
+    };
     // build_unchecked: start even while Redis is down; the service degrades
     // (sign-ins still commit) and the pool connects once Redis is back.
-    // bb8 checks each connection with a PING on checkout. It costs a round
-    // trip, but it is what drops connections that died with a Redis restart
-    // (a multiplexed connection does not reconnect, and bb8-redis cannot
-    // tell it is broken otherwise): without it they stay in the pool for good.
+    // No PING on checkout: broken connections are found by their own
+    // failures (see `RedisConnection`).
     let pool = bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(timeout)
-        .test_on_check_out(true)
+        .test_on_check_out(false)
         .build_unchecked(manager);
     Ok(RedisPool {
         pool,

@@ -85,15 +85,26 @@ impl VersionedCache {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Vec<String> = ids.iter().map(|id| self.value_key(kind, id)).collect();
-        let versions: Vec<String> = ids.iter().map(|id| self.version_key(kind, id)).collect();
+        // One MGET of the values then the versions (one command, not two).
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| self.value_key(kind, id))
+            .chain(ids.iter().map(|id| self.version_key(kind, id)))
+            .collect();
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let (values, versions): (Vec<Option<String>>, Vec<Option<String>>) = redis::pipe()
-            .mget(&values)
-            .mget(&versions)
+        let mut values: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&keys)
             .query_async(&mut *conn)
             .await?;
+        if values.len() != 2 * ids.len() {
+            return Err(CacheError::Unavailable(format!(
+                "MGET of {} keys answered {}",
+                keys.len(),
+                values.len()
+            )));
+        }
+        let versions = values.split_off(ids.len());
         Ok(values
             .into_iter()
             .zip(versions)
@@ -151,10 +162,11 @@ impl VersionedCache {
     /// and its value dropped. The caller sends the pipeline (see
     /// `after_commit`, which sends it with the change's announcements).
     pub fn add_invalidation(&self, pipe: &mut redis::Pipeline, kind: &str, id: impl Display) {
-        let version = self.version_key(kind, &id);
-        pipe.incr(&version, 1)
-            .ignore()
-            .expire(&version, VERSION_TTL_SECS as i64)
+        // A fresh random version rather than INCR + EXPIRE: a reader only
+        // compares versions for equality, and one SET with its expiry is one
+        // command instead of two.
+        let version = format!("{:016x}", rand::random::<u64>());
+        pipe.set_ex(self.version_key(kind, &id), version, VERSION_TTL_SECS)
             .ignore()
             .del(self.value_key(kind, id))
             .ignore();

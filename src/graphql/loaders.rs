@@ -1,14 +1,23 @@
-//! DataLoaders: however many users a query touches, each kind of row is
-//! read in one query per batch. They live in the schema (not per request)
-//! and cache nothing, so concurrent requests batch together and no request
-//! ever sees another's stale data.
+//! Batched loaders: however many users a query touches, each kind of row
+//! is read in one query per batch. They live in the schema (not per
+//! request) and cache nothing, so concurrent requests batch together and no
+//! request ever sees another's stale data.
+//!
+//! Not async-graphql's `DataLoader`: it waits on a timer (1 ms by default,
+//! and even a zero delay goes through `futures-timer`'s thread) before every
+//! load, so a lone request at one connection paid about a millisecond doing
+//! nothing. Here a batch starts as soon as the runtime gets to it: the keys
+//! asked for meanwhile (by fields of the same request, or by other requests
+//! on other threads) join it, and nothing sleeps.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::Context;
 use chrono::NaiveDate;
+use tokio::sync::oneshot;
 
 use crate::domain::cycle::SignInStatus;
 use crate::model::{User, UserId};
@@ -18,25 +27,166 @@ use crate::store::sign_ins::HistoryRow;
 use crate::store::users;
 
 pub struct Loaders {
-    pub user: DataLoader<UserLoader>,
-    pub status: DataLoader<StatusLoader>,
-    pub balance: DataLoader<BalanceLoader>,
-    pub history: DataLoader<HistoryLoader>,
+    pub user: Batched<UserId, UserLoader>,
+    pub status: Batched<UserId, StatusLoader>,
+    pub balance: Batched<UserId, BalanceLoader>,
+    pub history: Batched<HistoryKey, HistoryLoader>,
 }
 
 impl Loaders {
     pub fn new(state: Arc<AppState>) -> Self {
         Loaders {
-            user: DataLoader::new(UserLoader(state.clone()), tokio::spawn),
-            status: DataLoader::new(StatusLoader(state.clone()), tokio::spawn),
-            balance: DataLoader::new(BalanceLoader(state.clone()), tokio::spawn),
-            history: DataLoader::new(HistoryLoader(state), tokio::spawn),
+            user: Batched::new(UserLoader(state.clone())),
+            status: Batched::new(StatusLoader(state.clone())),
+            balance: Batched::new(BalanceLoader(state.clone())),
+            history: Batched::new(HistoryLoader(state)),
         }
     }
 
     pub fn of<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ServiceError> {
         ctx.data::<Loaders>()
             .map_err(|_| ServiceError::internal("loaders missing"))
+    }
+}
+
+/// Launches the batch if its first caller goes away before doing so.
+struct Launch<'a, K, L>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K, Error = Arc<ServiceError>>,
+{
+    batched: &'a Batched<K, L>,
+    done: bool,
+}
+
+impl<K, L> Drop for Launch<'_, K, L>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K, Error = Arc<ServiceError>>,
+{
+    fn drop(&mut self) {
+        if !self.done {
+            self.batched.launch();
+        }
+    }
+}
+
+/// What one batch loads and whom it answers.
+type Answer<K, V> = Result<HashMap<K, V>, Arc<ServiceError>>;
+
+struct Waiting<K, V> {
+    keys: Vec<K>,
+    answer: oneshot::Sender<Answer<K, V>>,
+}
+
+/// The batch being gathered, if any, shared with the task that loads it.
+type Shared<K, V> = Arc<Mutex<Option<Pending<K, V>>>>;
+
+struct Pending<K, V> {
+    keys: HashSet<K>,
+    waiting: Vec<Waiting<K, V>>,
+}
+
+/// Batches the loads of one [`Loader`]: the first caller's keys start a
+/// batch, which the other fields of its request join (it yields once before
+/// launching it), and so do callers from other requests until the load
+/// begins; the load runs on a task of its own, and each caller gets the
+/// values of its own keys (a key with no row is absent).
+pub struct Batched<K, L: Loader<K>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    loader: Arc<L>,
+    pending: Shared<K, L::Value>,
+}
+
+impl<K, L> Batched<K, L>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K, Error = Arc<ServiceError>>,
+{
+    pub fn new(loader: L) -> Self {
+        Self {
+            loader: Arc::new(loader),
+            pending: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Loads what is pending on a task of its own, which answers everyone
+    /// waiting (a caller that goes away cannot strand the others).
+    fn launch(&self) {
+        let loader = self.loader.clone();
+        let pending = self.pending.clone();
+        let work = async move {
+            let Some(batch) = pending.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                return;
+            };
+            let keys: Vec<K> = batch.keys.into_iter().collect();
+            let loaded = loader.load(&keys).await;
+            for waiting in batch.waiting {
+                let answer = match &loaded {
+                    Ok(values) => Ok(waiting
+                        .keys
+                        .into_iter()
+                        .filter_map(|k| values.get(&k).map(|v| (k, v.clone())))
+                        .collect()),
+                    Err(error) => Err(error.clone()),
+                };
+                let _ = waiting.answer.send(answer);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(work);
+            }
+            // No runtime (shutting down): the waiters are told it failed.
+            Err(_) => {
+                self.pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+            }
+        }
+    }
+
+    /// The value of `key`, if it has one.
+    pub async fn load_one(&self, key: K) -> Result<Option<L::Value>, Arc<ServiceError>> {
+        let mut values = self.load_many([key.clone()]).await?;
+        Ok(values.remove(&key))
+    }
+
+    /// The values of `keys` that have one.
+    pub async fn load_many(&self, keys: impl IntoIterator<Item = K>) -> Answer<K, L::Value> {
+        let keys: Vec<K> = keys.into_iter().collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (answer, answered) = oneshot::channel();
+        let start = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let start = pending.is_none();
+            let batch = pending.get_or_insert_with(|| Pending {
+                keys: HashSet::new(),
+                waiting: Vec::new(),
+            });
+            batch.keys.extend(keys.iter().cloned());
+            batch.waiting.push(Waiting { keys, answer });
+            start
+        };
+        if start {
+            // Let the rest of this request's fields (polled in the same
+            // sweep of its task) add their keys first; a yield, not a timer.
+            let mut launch = Launch {
+                batched: self,
+                done: false,
+            };
+            tokio::task::yield_now().await;
+            launch.done = true;
+            self.launch();
+        }
+        answered
+            .await
+            .unwrap_or_else(|_| Err(Arc::new(ServiceError::internal("batch load abandoned"))))
     }
 }
 
@@ -122,5 +272,82 @@ impl Loader<HistoryKey> for HistoryLoader {
             }
         }
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Squares its keys (0 has no value); counts its loads.
+    #[derive(Default)]
+    struct Squares {
+        loads: AtomicUsize,
+    }
+
+    impl Loader<u32> for Squares {
+        type Value = u64;
+        type Error = Arc<ServiceError>;
+
+        async fn load(&self, keys: &[u32]) -> LoadResult<u32, u64> {
+            self.loads.fetch_add(1, Ordering::SeqCst);
+            Ok(keys
+                .iter()
+                .filter(|k| **k != 0)
+                .map(|k| (*k, u64::from(*k) * u64::from(*k)))
+                .collect())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_loads_of_one_request_make_one_batch_and_each_gets_its_own_keys() {
+        let batched = Batched::new(Squares::default());
+        let loads = (0..200u32).map(|k| batched.load_one(k));
+        let values = futures::future::join_all(loads).await;
+        assert_eq!(batched.loader.loads.load(Ordering::SeqCst), 1);
+        assert_eq!(values[0].as_ref().unwrap(), &None);
+        assert_eq!(values[7].as_ref().unwrap(), &Some(49));
+        let many = batched.load_many([3, 4, 0]).await.unwrap();
+        assert_eq!(many, HashMap::from([(3, 9), (4, 16)]));
+    }
+
+    /// async-graphql's DataLoader waited at least 1 ms before each load;
+    /// 200 lone loads one after the other then took at least 200 ms.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lone_load_waits_on_no_timer() {
+        let batched = Batched::new(Squares::default());
+        let started = std::time::Instant::now();
+        for k in 1..=200u32 {
+            assert_eq!(batched.load_one(k).await.unwrap(), Some(u64::from(k * k)));
+        }
+        assert_eq!(batched.loader.loads.load(Ordering::SeqCst), 200);
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(150),
+            "200 lone loads took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_goes_away_does_not_strand_the_others() {
+        let batched = Arc::new(Batched::new(Squares::default()));
+        // The first caller (who launches the batch) is dropped at once...
+        let first = batched.load_one(2);
+        let second = batched.load_one(3);
+        let mut first = Box::pin(first);
+        let mut second = Box::pin(second);
+        // Poll both once: both keys are pending, the first caller yielded.
+        futures::future::poll_fn(|cx| {
+            let _ = first.as_mut().poll(cx);
+            let _ = second.as_mut().poll(cx);
+            std::task::Poll::Ready(())
+        })
+        .await;
+        drop(first);
+        // ...and the second still gets its answer.
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), second).await;
+        assert_eq!(answer.unwrap().unwrap(), Some(9));
     }
 }

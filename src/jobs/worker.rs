@@ -12,10 +12,22 @@ use apalis_redis::RedisStorage;
 use tokio_util::sync::CancellationToken;
 
 use super::{relay, reward};
-use crate::after_commit::queue::{connection, queue_config, QueueError, RewardJob};
+use crate::after_commit::queue::{
+    connection, queue_config, wake_channel, FetchGate, GatedConnection, QueueError, RewardJob,
+};
 use crate::state::AppState;
 
-/// How often an idle worker asks Redis for work.
+/// How long an idle worker waits before it asks Redis for work anyway
+/// (apalis's scheduled retries, jobs re-enqueued from a dead worker, a lost
+/// wake-up). Pushes wake it at once; see `FetchGate`. Below the heartbeat
+/// interval, so a waiting fetch never delays a heartbeat by much.
+pub const IDLE_FETCH_EVERY: Duration = Duration::from_secs(2);
+/// The least time between two fetches woken by pushes: under load a fetch
+/// then carries up to a batch of jobs instead of one (each fetch is about a
+/// dozen Redis commands). Adds at most this to a credit's delay.
+const FETCH_GAP: Duration = Duration::from_millis(50);
+/// How often apalis's own loop is woken to look at the gate (cheap: no
+/// Redis command unless the gate is open).
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// In-process retries of a failing job before apalis records a failure.
 const RETRIES: usize = 3;
@@ -68,9 +80,22 @@ async fn run_once(
     name: &str,
     shutdown: CancellationToken,
 ) -> Result<(), QueueError> {
+    let queue_name = state.queue.queue_name();
     let conn = connection(&state.config.redis_url).await?;
+    let gate = FetchGate::new(FETCH_GAP, IDLE_FETCH_EVERY);
+    // Pushes from other processes (an API without a worker, the relay of
+    // another replica) arrive as messages on the wake channel; if the
+    // subscription fails, the periodic fetch still finds their jobs.
+    let wakes = tokio::spawn(listen_for_wakes(
+        state.config.redis_url.clone(),
+        wake_channel(queue_name),
+        Arc::downgrade(&gate),
+    ));
+    let _stop_listening = AbortOnDrop(wakes);
+    state.queue.attach_worker(&gate);
+    let conn = GatedConnection::new(conn, gate.clone(), queue_name);
     let storage =
-        RedisStorage::<RewardJob>::new(conn).with_config(queue_config(state.queue.queue_name()));
+        RedisStorage::<RewardJob, GatedConnection>::new(conn).with_config(queue_config(queue_name));
     let backoff = ExponentialBackoffMaker::new(
         Duration::from_millis(50),
         Duration::from_secs(2),
@@ -92,4 +117,38 @@ async fn run_once(
         })
         .await
         .map_err(|e| QueueError::Queue(e.to_string()))
+}
+
+/// Aborts a task when dropped (the wake listener ends with its worker run).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Opens `gate` for every message on `channel` while the gate lives.
+async fn listen_for_wakes(redis_url: String, channel: String, gate: std::sync::Weak<FetchGate>) {
+    use futures::StreamExt;
+    let subscribed = async {
+        let client = redis::Client::open(redis_url.as_str())?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(&channel).await?;
+        Ok::<_, redis::RedisError>(pubsub)
+    };
+    let pubsub = match subscribed.await {
+        Ok(pubsub) => pubsub,
+        Err(error) => {
+            tracing::warn!(%error, "worker wake-up channel unavailable; fetching every {IDLE_FETCH_EVERY:?}");
+            return;
+        }
+    };
+    let mut messages = pubsub.into_on_message();
+    while messages.next().await.is_some() {
+        match gate.upgrade() {
+            Some(gate) => gate.wake(),
+            None => return,
+        }
+    }
 }

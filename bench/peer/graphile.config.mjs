@@ -1,0 +1,27 @@
+// PostGraphile 5 as the bench's peer (`make bench-peer`): the same bench
+// database, unauthenticated, the tables of `public` plus the one function in
+// `bench_peer` (peer.sql) that answers the history workload in one statement.
+// Settings from the environment: PEER_DATABASE_URL, PEER_PORT (18082).
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { makePgService } from "postgraphile/adaptors/pg";
+
+/** @type {GraphileConfig.Preset} */
+const preset = {
+  extends: [PostGraphileAmberPreset],
+  pgServices: [
+    makePgService({
+      connectionString: process.env.PEER_DATABASE_URL,
+      schemas: ["public", "bench_peer"],
+      // The same pool size as the service's (SIGNIN_DB_POOL_SIZE in the bench).
+      poolConfig: { max: Number(process.env.PEER_POOL || 8) },
+    }),
+  ],
+  grafserv: {
+    host: "127.0.0.1",
+    port: Number(process.env.PEER_PORT || 18082),
+    graphiql: false,
+  },
+  grafast: { explain: false },
+};
+
+export default preset;
