@@ -313,21 +313,15 @@ async fn fail_after_entry(
     user_column: &str,
     action: &str,
 ) {
-    app.sql(&format!(
-        "CREATE FUNCTION fail_{action}() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN \
-           IF EXISTS (SELECT 1 FROM admin_audit_log \
-                      WHERE action = '{action}' AND target_user_id = NEW.{user_column}) THEN \
-             RAISE EXCEPTION 'injected failure after the audit entry'; \
-           END IF; \
-           RETURN NEW; \
-         END $$"
-    ))
-    .await;
-    app.sql(&format!(
-        "CREATE TRIGGER fail_{action} BEFORE {event} ON {table} \
-         FOR EACH ROW EXECUTE FUNCTION fail_{action}()"
-    ))
+    app.inject_failure(
+        &format!("fail_{action}"),
+        table,
+        event,
+        &format!(
+            "EXISTS (SELECT 1 FROM admin_audit_log \
+                     WHERE action = '{action}' AND target_user_id = NEW.{user_column})"
+        ),
+    )
     .await;
 }
 
@@ -413,16 +407,8 @@ async fn a_failing_entry_leaves_no_change() {
     let app = TestApp::new().await;
     let (root, _) = app.admin("root").await;
     let (_, ada) = app.register("ada").await;
-    app.sql(
-        "CREATE FUNCTION refuse_entries() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN RAISE EXCEPTION 'injected: the audit log refuses'; END $$",
-    )
-    .await;
-    app.sql(
-        "CREATE TRIGGER refuse_entries BEFORE INSERT ON admin_audit_log \
-         FOR EACH ROW EXECUTE FUNCTION refuse_entries()",
-    )
-    .await;
+    app.inject_failure("refuse_entries", "admin_audit_log", "INSERT", "true")
+        .await;
     let id = ada.to_string();
     let r = app
         .exec(

@@ -904,20 +904,14 @@ async fn a_schedule_change_and_its_entry_commit_together() {
                 "SELECT count(*) FROM admin_audit_log WHERE action = '{action}'"
             ))
             .await;
-        app.sql(&format!(
-            "CREATE FUNCTION fail_{action}() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN \
-               IF (SELECT count(*) FROM admin_audit_log WHERE action = '{action}') > {committed} THEN \
-                 RAISE EXCEPTION 'injected failure after the audit entry'; \
-               END IF; \
-               RETURN NEW; \
-             END $$"
-        ))
-        .await;
-        app.sql(&format!(
-            "CREATE TRIGGER fail_{action} BEFORE {event} ON reward_schedules \
-             FOR EACH ROW EXECUTE FUNCTION fail_{action}()"
-        ))
+        app.inject_failure(
+            &format!("fail_{action}"),
+            "reward_schedules",
+            event,
+            &format!(
+                "(SELECT count(*) FROM admin_audit_log WHERE action = '{action}') > {committed}"
+            ),
+        )
         .await;
     }
     let r = app
@@ -941,16 +935,8 @@ async fn a_schedule_change_and_its_entry_commit_together() {
             .await;
     }
 
-    app.sql(
-        "CREATE FUNCTION refuse_entries() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN RAISE EXCEPTION 'injected: the audit log refuses'; END $$",
-    )
-    .await;
-    app.sql(
-        "CREATE TRIGGER refuse_entries BEFORE INSERT ON admin_audit_log \
-         FOR EACH ROW EXECUTE FUNCTION refuse_entries()",
-    )
-    .await;
+    app.inject_failure("refuse_entries", "admin_audit_log", "INSERT", "true")
+        .await;
     let r = app
         .exec(
             Some(&admin),

@@ -282,6 +282,26 @@ impl TestApp {
         .await
     }
 
+    /// Makes every `event` (`INSERT`, `UPDATE`, ...) on `table` fail while
+    /// `condition` (SQL, may use `NEW`) holds: a row trigger and its
+    /// function, both called `name`, to drop with `DROP FUNCTION name()
+    /// CASCADE`. For tests that make a change fail at a chosen point.
+    pub async fn inject_failure(&self, name: &str, table: &str, event: &str, condition: &str) {
+        self.sql(&format!(
+            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN \
+               IF {condition} THEN RAISE EXCEPTION 'injected failure ({name})'; END IF; \
+               RETURN NEW; \
+             END $$"
+        ))
+        .await;
+        self.sql(&format!(
+            "CREATE TRIGGER {name} BEFORE {event} ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION {name}()"
+        ))
+        .await;
+    }
+
     /// Serves this app over HTTP on a free port (with the worker or not).
     pub async fn serve(&self, with_worker: bool) -> signin_rewards::app::Running {
         let bind = "127.0.0.1:0".parse().unwrap();
