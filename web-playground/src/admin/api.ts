@@ -1,5 +1,5 @@
 // What the admin page needs beyond the check-in page's GraphQL client and the
-// shared login (../shared): sentences for error codes, and the CSV downloads.
+// shared login (../common): sentences for error codes, and the CSV downloads.
 import { ApiError, toApiError } from '../checkin/api';
 
 const MESSAGES: Record<string, string> = {

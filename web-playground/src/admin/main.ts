@@ -1,12 +1,12 @@
 // The admin page: log in as an admin, see sign-ins per day as a chart, download
 // the CSV exports, publish or cancel reward schedules, and read the audit log.
 // A USER who opens it sees "admins only"; every query is still checked by the API.
-import '../shared/base.css';
+import '../common/base.css';
 import './style.css';
 import { gql, toApiError } from '../checkin/api';
 import { downloadWithToken, humanMessage } from './api';
-import { authElements, authenticate, el } from '../shared/login';
-import { loadSession, saveSession, type Session } from '../shared/session';
+import { authElements, authenticate, el } from '../common/login';
+import { loadSession, saveSession, type Session } from '../common/session';
 import { renderChart, type DailyStats } from './chart';
 
 // ---------------------------------------------------------------- GraphQL documents

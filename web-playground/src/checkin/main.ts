@@ -1,7 +1,7 @@
 // The check-in page: log in or register, see the 7-day cycle, sign in once a day,
 // protect the streak (make up a missed day, buy a freeze), and watch the wallet
 // and the streak change live (graphql-ws subscriptions).
-import '../shared/base.css';
+import '../common/base.css';
 import './style.css';
 import type { Client } from 'graphql-ws';
 import { createLiveClient, gql, newIdempotencyKey, toApiError } from './api';
@@ -11,8 +11,8 @@ import {
   HISTORY_DAYS, make, renderHistory, renderMilestone, renderProtection,
 } from './protection';
 import type { HistoryDay, SignInRecord, SignInStatus, Tx } from './types';
-import { authElements, authenticate as logIn, el } from '../shared/login';
-import { STORAGE_KEY, loadSession, saveSession, type Session } from '../shared/session';
+import { authElements, authenticate as logIn, el } from '../common/login';
+import { STORAGE_KEY, loadSession, saveSession, type Session } from '../common/session';
 
 // ---------------------------------------------------------------- GraphQL documents
 
