@@ -70,6 +70,8 @@ impl Stale {
 #[must_use = "a committed change does nothing until it is handed over"]
 pub struct Committed {
     stale: Vec<Stale>,
+    /// The reward schedules changed: this process's copy is stale too.
+    schedules_stale: bool,
     events: Vec<Event>,
     jobs: Vec<RewardJob>,
 }
@@ -115,8 +117,10 @@ impl Committed {
     }
 
     /// A reward schedule was published or cancelled: every process's copy
-    /// of the schedules is stale (this one's is reloaded by the use case).
+    /// of the schedules is stale: this one's at once, the others' by the
+    /// event.
     pub fn schedules_changed(mut self) -> Self {
+        self.schedules_stale = true;
         self.events.push(Event::SchedulesChanged);
         self
     }
@@ -179,6 +183,9 @@ impl AfterCommit {
                     Stale::Status(id) => self.0.local.statuses.evict(id),
                     Stale::User(id) => self.0.local.users.evict(id),
                 }
+            }
+            if committed.schedules_stale {
+                self.0.local.schedules.mark_stale();
             }
             let (done, announced) = tokio::sync::oneshot::channel();
             let parts = self.0.clone();

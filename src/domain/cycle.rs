@@ -1,15 +1,21 @@
 //! The 7-day cycle: which cycle day and streak a sign-in gets, and the status
 //! a user sees.
 
-use chrono::{Days, NaiveDate};
+#[cfg(test)]
+use chrono::Days;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::protection::Milestone;
+#[cfg(test)]
 use super::schedule::RewardsByDate;
 
 pub const CYCLE_LENGTH: u8 = 7;
 
-/// Where a sign-in stands in its cycle.
+/// Where a sign-in stands in its cycle (the rule before streak protection,
+/// kept as the tests' oracle: `domain::chain` must agree with it on
+/// histories of signed dates alone).
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CyclePosition {
     pub day: NaiveDate,
@@ -19,7 +25,8 @@ pub struct CyclePosition {
 
 /// The (cycle day, streak) of a sign-in on `today`, given the user's latest
 /// sign-in before today: the next day of the chain when that was yesterday,
-/// otherwise day 1 of a new chain.
+/// otherwise day 1 of a new chain. Test oracle (see [`CyclePosition`]).
+#[cfg(test)]
 pub fn next_position(previous: Option<&CyclePosition>, today: NaiveDate) -> (u8, u32) {
     match previous {
         Some(prev) if today.pred_opt() == Some(prev.day) => (
@@ -76,6 +83,7 @@ pub struct SignInStatus {
 ///
 /// Every day of a cycle before the current one is signed in: a cycle is a
 /// chain of consecutive sign-ins, and a missed day starts a new one.
+#[cfg(test)]
 pub fn status(
     latest: Option<&CyclePosition>,
     today: NaiveDate,

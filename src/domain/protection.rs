@@ -12,7 +12,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::chain::{self, History};
+use super::chain::{self, DayKind, History, NextSignIn};
 use super::cycle::SignInStatus;
 use super::money::MAX_BALANCE;
 use super::rewards::MAX_REWARD;
@@ -185,6 +185,41 @@ impl ChainState {
             registered_on: today,
             make_ups_this_month: 0,
         }
+    }
+
+    /// The chain after a `signIn` on `today` that [`chain::next_sign_in`]
+    /// decided as `next`: today signed, the dates it covers frozen, and as
+    /// many freezes fewer.
+    #[must_use]
+    pub fn after_sign_in(mut self, today: NaiveDate, next: &NextSignIn) -> Self {
+        for day in &next.freezes_used {
+            self.history.days.insert(*day, DayKind::Frozen);
+        }
+        self.history.days.insert(today, DayKind::Signed);
+        let used = u16::try_from(next.freezes_used.len()).unwrap_or(u16::MAX);
+        self.freezes_held = self.freezes_held.saturating_sub(used);
+        self
+    }
+
+    /// The chain after a make-up of `date`: the date made up, one make-up
+    /// more this month. A date before the anchor means the history is the
+    /// user's whole chain (see `store::chain::load_many`), so the chain rule
+    /// then starts from its beginning.
+    #[must_use]
+    pub fn after_make_up(mut self, date: NaiveDate) -> Self {
+        if self.history.anchor.is_some_and(|(anchor, _)| anchor > date) {
+            self.history.anchor = None;
+        }
+        self.history.days.insert(date, DayKind::MadeUp);
+        self.make_ups_this_month = self.make_ups_this_month.saturating_add(1);
+        self
+    }
+
+    /// The chain after buying a freeze.
+    #[must_use]
+    pub fn after_buying_a_freeze(mut self) -> Self {
+        self.freezes_held = self.freezes_held.saturating_add(1);
+        self
     }
 
     /// The status on `today` with every streak-protection field

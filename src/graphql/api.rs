@@ -95,6 +95,25 @@ impl GraphqlApi {
     /// request is answered with (a parse error, an unknown persisted
     /// query, a hash that is not the query's).
     pub async fn document(&self, request: &Request) -> Result<Arc<PreparedDocument>, ServerError> {
+        self.document_for(request, Storing::Any).await
+    }
+
+    /// [`GraphqlApi::document`] for a request that may only read (HTTP GET):
+    /// a query sent with its hash is stored only if the operation it runs is
+    /// a query, since a GET changes nothing, the persisted-query store
+    /// included (the mutation is then refused by the caller).
+    pub async fn document_for_reading(
+        &self,
+        request: &Request,
+    ) -> Result<Arc<PreparedDocument>, ServerError> {
+        self.document_for(request, Storing::QueriesOnly).await
+    }
+
+    async fn document_for(
+        &self,
+        request: &Request,
+        storing: Storing,
+    ) -> Result<Arc<PreparedDocument>, ServerError> {
         let hash = match persisted::requested(&request.extensions) {
             Ok(Some(hash)) => hash,
             Ok(None) => return self.prepared(&request.query).await,
@@ -113,8 +132,17 @@ impl GraphqlApi {
             return Err(persisted::mismatch(&hash));
         }
         let document = self.prepared(&request.query).await?;
+        let may_store = match storing {
+            Storing::Any => true,
+            Storing::QueriesOnly => {
+                document.operation_type(request.operation_name.as_deref())
+                    == Some(async_graphql::parser::types::OperationType::Query)
+            }
+        };
         // Only what may run is stored: junk would only fill Redis.
-        if matches!(document.check, StaticCheck::Valid) {
+        if !may_store {
+            count_persisted("not_stored_over_get");
+        } else if matches!(document.check, StaticCheck::Valid) {
             match self.persisted.put(&hash, &document.text).await {
                 Ok(true) => {
                     count_persisted("stored");
@@ -318,6 +346,14 @@ fn record(operation: String, response: &Response, started: std::time::Instant) {
         .increment(1);
     metrics::histogram!("signin_graphql_operation_duration_seconds", "operation" => operation)
         .record(started.elapsed().as_secs_f64());
+}
+
+/// Which persisted queries a request may store.
+#[derive(Debug, Clone, Copy)]
+enum Storing {
+    Any,
+    /// Only a query operation (a GET request).
+    QueriesOnly,
 }
 
 impl Executor for GraphqlApi {

@@ -98,7 +98,7 @@ pub async fn stats(State(state): State<HttpState>, headers: HeaderMap, uri: Uri)
         Ok(rows) => rows,
         Err(error) => return service_error(&error),
     };
-    let mut csv = writer();
+    let mut csv = writer(0);
     let written: Result<(), csv::Error> = (|| {
         csv.write_record(STATS_COLUMNS)?;
         for row in &rows {
@@ -181,16 +181,17 @@ fn range(uri: &Uri) -> Result<(NaiveDate, NaiveDate), (String, &'static str)> {
     Ok((from, to))
 }
 
-/// A CSV writer of RFC 4180 records (CRLF line ends), no automatic header.
-fn writer() -> csv::Writer<Vec<u8>> {
+/// A CSV writer of RFC 4180 records (CRLF line ends), no automatic header,
+/// into a buffer of `capacity` bytes to start with.
+fn writer(capacity: usize) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .has_headers(false)
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new())
+        .from_writer(Vec::with_capacity(capacity))
 }
 
 fn header_row(columns: &[&str]) -> Bytes {
-    let mut csv = writer();
+    let mut csv = writer(0);
     // Writing to memory cannot fail; an error would only drop the header.
     let _ = csv.write_record(columns);
     Bytes::from(csv.into_inner().unwrap_or_default())
@@ -211,10 +212,7 @@ struct SignInRecord<'a> {
 
 /// The CSV records of `rows`, in order.
 pub fn encode_sign_ins(rows: &[SignInExportRow]) -> Result<Bytes, std::io::Error> {
-    let mut csv = csv::WriterBuilder::new()
-        .has_headers(false)
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::with_capacity(rows.len() * 48));
+    let mut csv = writer(rows.len() * 48);
     for row in rows {
         csv.serialize(SignInRecord {
             user_id: row.user_id.0,

@@ -345,7 +345,11 @@ async fn get(
         Err(reason) => return malformed(headers, &reason),
     };
     // The document of a persisted query is known only now.
-    let document = state.api.document(&request).await;
+    let document = if method == Method::GET {
+        state.api.document_for_reading(&request).await
+    } else {
+        state.api.document(&request).await
+    };
     // GET must not change anything (GraphQL over HTTP; CSRF).
     if method == Method::GET && operation_type(&document, &request) != OperationType::Query {
         let mut response = request_error(

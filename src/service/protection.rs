@@ -9,7 +9,7 @@ use diesel_async::AsyncConnection;
 
 use super::{chain, ServiceError};
 use crate::after_commit::Committed;
-use crate::domain::chain::{self as chain_rule, DayKind};
+use crate::domain::chain as chain_rule;
 use crate::domain::cycle::SignInStatus;
 use crate::domain::money::{self, Change};
 use crate::domain::protection::ChainState;
@@ -116,19 +116,7 @@ pub async fn make_up(
             let fee = Change::make_up_fee(rules.make_up_cost);
             let balance_after = fee.apply_to(balance)?;
 
-            let mut after = before;
-            if after
-                .history
-                .anchor
-                .is_some_and(|(anchor, _)| anchor > date)
-            {
-                // A date before the first loaded sign-in: then the rows are
-                // the user's whole chain (`store::chain::recent_many`), and
-                // the chain rule starts from its beginning.
-                after.history.anchor = None;
-            }
-            after.history.days.insert(date, DayKind::MadeUp);
-            after.make_ups_this_month = after.make_ups_this_month.saturating_add(1);
+            let after = before.after_make_up(date);
             let positions = chain_rule::positions(&after.history);
             let position = positions
                 .get(&date)
@@ -248,8 +236,7 @@ pub async fn buy_freeze(
                 },
             )
             .await?;
-            let mut after = before;
-            after.freezes_held = after.freezes_held.saturating_add(1);
+            let after = before.after_buying_a_freeze();
             chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
             Ok(Outcome::Made(row.clone(), row, after))
         })

@@ -181,7 +181,7 @@ pub async fn apply_setting(state: &AppState) -> Result<(), ServiceError> {
             return Ok(());
         }
     }
-    state.local.schedules.mark_stale();
+    // The caller reads the schedules next; the other processes are told.
     state
         .after_commit
         .hand_over(Committed::default().schedules_changed())
@@ -381,7 +381,6 @@ async fn live_schedules(
 /// After a committed change: this process reloads its copy now (the
 /// admin's next read sees the change), the others are told.
 async fn changed(state: &AppState) {
-    state.local.schedules.mark_stale();
     state
         .after_commit
         .hand_over(Committed::default().schedules_changed())

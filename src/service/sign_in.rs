@@ -10,7 +10,7 @@ use diesel_async::AsyncConnection;
 
 use super::{cached, chain, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
-use crate::domain::chain::{self as chain_rule, DayKind};
+use crate::domain::chain as chain_rule;
 use crate::domain::cycle::SignInStatus;
 use crate::domain::protection::ChainState;
 use crate::model::{SignIn, UserId};
@@ -84,18 +84,13 @@ async fn sign_in_to_completion(
             let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
                 return Ok(None);
             };
-            let mut after = before;
+            let after = before.after_sign_in(today, &next);
             if !next.freezes_used.is_empty() {
-                let used = u16::try_from(next.freezes_used.len()).unwrap_or(u16::MAX);
-                after.freezes_held = after.freezes_held.saturating_sub(used);
                 chain_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, now).await?;
                 chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
-                metrics::counter!("signin_streak_freezes_used_total").increment(u64::from(used));
+                metrics::counter!("signin_streak_freezes_used_total")
+                    .increment(next.freezes_used.len() as u64);
             }
-            for day in &next.freezes_used {
-                after.history.days.insert(*day, DayKind::Frozen);
-            }
-            after.history.days.insert(today, DayKind::Signed);
             Ok(Some((row, after)))
         })
         .await?
@@ -117,6 +112,13 @@ async fn sign_in_to_completion(
         .hand_over(Committed::default().signed_in(user_id, status.clone(), job))
         .await;
     Ok((row, status))
+}
+
+/// The status today of a user with no dates and nothing held.
+pub async fn empty_status(state: &AppState) -> Result<SignInStatus, ServiceError> {
+    let today = state.calendar.today();
+    let schedules = super::schedules::for_display(state).await?;
+    Ok(ChainState::empty(today).status(today, &state.config.protection, &schedules.schedules))
 }
 
 /// The status of each of `user_ids` today (one batch for all, through the

@@ -39,9 +39,6 @@ pub struct SignInExportRow {
 /// The cursor's name (one export per connection at a time).
 const CURSOR: &str = "signin_export";
 
-/// What `made_up` reads.
-const MADE_UP: &str = "s.made_up";
-
 /// `application_name` of the export's session while its transaction runs,
 /// so an operator (and the tests) can see it in `pg_stat_activity`.
 pub const APPLICATION_NAME: &str = "signin-export";
@@ -61,7 +58,7 @@ pub async fn open_sign_ins(
     diesel::sql_query(format!(
         "DECLARE {CURSOR} NO SCROLL CURSOR FOR \
          SELECT s.user_id, u.username, s.day, s.cycle_day, s.streak, s.reward, \
-                {MADE_UP} AS made_up, s.credited_at IS NOT NULL AS credited \
+                s.made_up, s.credited_at IS NOT NULL AS credited \
          FROM sign_ins s JOIN users u ON u.id = s.user_id \
          WHERE s.day BETWEEN $1 AND $2 \
          ORDER BY s.day, s.user_id"

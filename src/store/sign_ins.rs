@@ -6,18 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
-use crate::domain::cycle::CyclePosition;
 use crate::model::{ScheduleId, SignIn, SignInId, UserId};
 use crate::schema::sign_ins;
-
-/// Where `sign_in` stands in its user's cycle.
-pub fn position(sign_in: &SignIn) -> CyclePosition {
-    CyclePosition {
-        day: sign_in.day,
-        cycle_day: u8::try_from(sign_in.cycle_day).unwrap_or(1),
-        streak: u32::try_from(sign_in.streak).unwrap_or(1),
-    }
-}
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sign_ins)]
@@ -35,38 +25,6 @@ pub struct NewSignIn {
     pub credited_at: Option<DateTime<Utc>>,
     /// The schedule in force on `day` (which set `reward`).
     pub schedule_id: ScheduleId,
-}
-
-/// The user's latest sign-in on or before `day`.
-pub async fn latest_on_or_before(
-    conn: &mut AsyncPgConnection,
-    user_id: UserId,
-    day: NaiveDate,
-) -> Result<Option<SignIn>, StoreError> {
-    Ok(sign_ins::table
-        .filter(sign_ins::user_id.eq(user_id))
-        .filter(sign_ins::day.le(day))
-        .order(sign_ins::day.desc())
-        .select(SignIn::as_select())
-        .first(conn)
-        .await
-        .optional()?)
-}
-
-/// The latest sign-in on or before `day` of each of `user_ids` (one query).
-pub async fn latest_on_or_before_many(
-    conn: &mut AsyncPgConnection,
-    user_ids: &[UserId],
-    day: NaiveDate,
-) -> Result<Vec<SignIn>, StoreError> {
-    Ok(sign_ins::table
-        .filter(sign_ins::user_id.eq_any(user_ids))
-        .filter(sign_ins::day.le(day))
-        .distinct_on(sign_ins::user_id)
-        .order((sign_ins::user_id, sign_ins::day.desc()))
-        .select(SignIn::as_select())
-        .load(conn)
-        .await?)
 }
 
 /// Inserts the sign-in unless the user already has one that day (then None).

@@ -226,6 +226,20 @@ async fn over_get_persisted_queries_run_and_answers_are_private() {
         .await;
     assert_eq!(answer.status, 405);
     assert_eq!(answer.header("allow"), Some("POST"));
+    // The refused GET stored nothing either.
+    let store = PersistedQueryStore::new(app.state.redis.clone(), app.state.keys.clone());
+    let key = store.key(&QueryHash::from_hex(&mutation_hash).unwrap());
+    let mut redis = redis::Client::open(crate::common::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(!exists, "a refused GET stored its mutation");
     let answer = client
         .post(json!({ "query": mutation, "extensions": apq(&mutation_hash) }))
         .await;

@@ -95,6 +95,13 @@ async fn sign_ins_csv_has_the_contracts_columns_order_and_quoting() {
     sign_in_row(&app, carl, "2026-03-03", 1, 1, 10, true).await;
     sign_in_row(&app, ada, "2026-02-28", 1, 1, 10, true).await;
     sign_in_row(&app, ada, "2026-03-05", 1, 1, 10, true).await;
+    // A made-up date (makeUpSignIn): reward 0, credited at once.
+    let schedule = app.first_schedule_id().await;
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id, made_up) \
+         VALUES ({ada}, '2026-03-04', 2, 2, 0, now(), now(), {schedule}, true)"
+    ))
+    .await;
     // A deleted user's sign-ins stay in the export (stats.csv counts
     // them too), under the name they had.
     let r = app
@@ -124,6 +131,7 @@ async fn sign_ins_csv_has_the_contracts_columns_order_and_quoting() {
         format!("{bob},bob,2026-03-02,2,2,10,false,true"),
         format!("{carl},carl,2026-03-03,1,1,10,false,true"),
         format!("{two_lines},\"two\nlines\",2026-03-03,7,14,100,false,true"),
+        format!("{ada},ada,2026-03-04,2,2,0,true,true"),
     ];
     assert_eq!(body, expected.map(|line| line + "\r\n").concat());
 

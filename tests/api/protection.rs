@@ -613,6 +613,29 @@ async fn a_made_up_date_earns_no_milestone_and_later_bonuses_stay() {
     );
 }
 
+/// "Rewards and bonuses already earned by later sign-ins stay as they
+/// were": a renumbering that moves a sign-in off its milestone keeps the
+/// bonus it earned, and its reward.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bonuses_already_earned_stay_when_a_make_up_renumbers_later_dates() {
+    let app = app_with(&[("SIGNIN_MILESTONES", "1:40")]).await;
+    let (token, id) = user_with_points(&app, "yves", 500).await;
+    sign_in(&app, &token).await; // 03-01 streak 1: bonus
+    app.advance_days(2);
+    let later = sign_in(&app, &token).await; // 03-03 streak 1: bonus
+    assert_eq!(later["record"]["milestoneBonus"], 40);
+    app.advance_days(1);
+    assert_no_errors(&make_up(&app, &token, "2026-03-02", "m").await);
+    // 03-03 is now streak 3, which no milestone lists, and keeps its bonus.
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT milestone_bonus FROM sign_ins WHERE user_id = {id} AND day = '2026-03-03' AND streak = 3 AND reward = 10"
+        ))
+        .await,
+        40
+    );
+}
+
 /// The `i`th of a mixed burst of one user's calls, as a query with its
 /// values inline: signIn, makeUpSignIn of one of 03-01..03-05,
 /// buyStreakFreeze, spend 60.

@@ -8,14 +8,14 @@
 //! `adminAuditLog` filters take ids, so a deleted user's entries can still
 //! be found.
 
+use super::ids::live_user;
 use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::paging::{edges, PageInfo};
 use super::scalars::DateTime;
 use super::user::User;
 use crate::graphql::errors::ApiResult;
-use crate::graphql::loaders::Loaders;
-use crate::model::{self, UserId};
+use crate::model;
 use crate::service::Page;
 
 /// The cursor kind of `adminAuditLog`.
@@ -23,13 +23,6 @@ pub const AUDIT_CURSOR: &str = "audit";
 
 /// One admin action, written in the same transaction as the change it records.
 pub struct AdminAuditEntry(pub model::AdminAuditEntry);
-
-async fn live_user(ctx: &Context<'_>, id: Option<UserId>) -> ApiResult<Option<User>> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    Ok(Loaders::of(ctx)?.user.load_one(id).await?.map(User::new))
-}
 
 #[Object]
 impl AdminAuditEntry {

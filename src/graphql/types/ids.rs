@@ -1,20 +1,42 @@
 //! Ids as the API shows them (`ID`: the row's decimal number).
 
-use async_graphql::ID;
+use async_graphql::{Context, ID};
 
-use crate::graphql::errors::ApiError;
-use crate::model::UserId;
+use super::user::User;
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::loaders::Loaders;
+use crate::model::{ScheduleId, UserId};
 
-/// A user's id as the API's `ID` (the decimal number); `BAD_USER_INPUT`
-/// naming `argument` unless it is a positive integer.
-pub fn parse_user_id(argument: &'static str, id: &ID) -> Result<UserId, ApiError> {
+/// A row's id as the API's `ID` (the decimal number), as the typed id
+/// `make` builds; `BAD_USER_INPUT` naming `argument` unless it is a
+/// positive integer.
+fn parse_id<T>(argument: &'static str, id: &ID, make: fn(i64) -> T) -> Result<T, ApiError> {
     id.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
-        .map(UserId)
+        .map(make)
         .ok_or_else(|| {
             ApiError::bad_argument(argument, format!("{:?} is not a valid id", id.as_str()))
         })
+}
+
+/// A user's id: see [`parse_id`].
+pub fn parse_user_id(argument: &'static str, id: &ID) -> Result<UserId, ApiError> {
+    parse_id(argument, id, UserId)
+}
+
+/// A reward schedule's id: see [`parse_id`].
+pub fn parse_schedule_id(argument: &'static str, id: &ID) -> Result<ScheduleId, ApiError> {
+    parse_id(argument, id, ScheduleId)
+}
+
+/// The user `id` names, if any and not deleted (a deleted user is null, as
+/// everywhere in the API).
+pub async fn live_user(ctx: &Context<'_>, id: Option<UserId>) -> ApiResult<Option<User>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(Loaders::of(ctx)?.user.load_one(id).await?.map(User::new))
 }
 
 #[cfg(test)]

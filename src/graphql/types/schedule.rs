@@ -1,25 +1,12 @@
 //! `RewardSchedule`: a reward table in force over a range of dates.
 
+use super::ids::live_user;
 use async_graphql::{Context, Object, ID};
 
 use super::scalars::{Date, DateTime};
 use super::user::User;
-use crate::graphql::errors::{ApiError, ApiResult};
-use crate::graphql::loaders::Loaders;
-use crate::model::ScheduleId;
+use crate::graphql::errors::ApiResult;
 use crate::store::schedules::ScheduleRow;
-
-/// A schedule's id as the API's `ID`; `BAD_USER_INPUT` naming `argument`
-/// unless it is a positive integer.
-pub fn parse_schedule_id(argument: &'static str, id: &ID) -> Result<ScheduleId, ApiError> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(ScheduleId)
-        .ok_or_else(|| {
-            ApiError::bad_argument(argument, format!("{:?} is not a valid id", id.as_str()))
-        })
-}
 
 /// A reward table in force over a range of dates. Published by an admin; never edited afterwards.
 pub struct RewardSchedule(pub ScheduleRow);
@@ -54,10 +41,7 @@ impl RewardSchedule {
 
     /// The admin who published it; null for the schedule read from SIGNIN_REWARDS.
     async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        let Some(id) = self.0.created_by else {
-            return Ok(None);
-        };
-        Ok(Loaders::of(ctx)?.user.load_one(id).await?.map(User::new))
+        live_user(ctx, self.0.created_by).await
     }
 
     /// True once cancelled (only possible before it takes effect).

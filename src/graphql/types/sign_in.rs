@@ -20,15 +20,13 @@ use crate::store::sign_ins::HistoryRow;
 pub struct SignInStatus(pub cycle::SignInStatus);
 
 impl SignInStatus {
-    /// The status of a user with no sign-ins (rewards from the schedules
-    /// in force on each date).
+    /// The status of a user with no sign-ins and nothing held (rewards from
+    /// the schedules in force on each date): the same as the service's for
+    /// a user without a wallet.
     pub async fn empty(state: &AppState) -> Result<Self, crate::service::ServiceError> {
-        let schedules = crate::service::schedules::for_display(state).await?;
-        Ok(SignInStatus(cycle::status(
-            None,
-            state.calendar.today(),
-            &schedules.schedules,
-        )))
+        Ok(SignInStatus(
+            crate::service::sign_in::empty_status(state).await?,
+        ))
     }
 }
 
