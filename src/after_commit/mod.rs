@@ -39,7 +39,7 @@ use crate::cache::RedisPool;
 use crate::domain::cycle::SignInStatus;
 use crate::events::{Event, EventChannel};
 use crate::model::{LedgerEntry, UserId};
-pub use queue::{QueueError, RewardJob, RewardQueue};
+pub use queue::{QueueError, RewardBatch, RewardJob, RewardQueue};
 
 /// How long the cache drop and announcements may wait for Redis; a slower
 /// Redis counts as down (the entries then expire on their own).
@@ -255,13 +255,12 @@ impl Parts {
         }
     }
 
-    /// Step 3: pushes the jobs; one that fails is left to the relay.
+    /// Step 3: pushes the jobs; if that fails, they are left to the relay.
     async fn push(&self, jobs: Vec<RewardJob>) {
-        for job in jobs {
-            if let Err(error) = self.queue.push(job).await {
-                metrics::counter!("signin_reward_enqueue_failures_total").increment(1);
-                tracing::warn!(sign_in_id = job.sign_in_id.0, %error, "reward job not enqueued; the relay will push it");
-            }
+        let ids: Vec<i64> = jobs.iter().map(|job| job.sign_in_id.0).collect();
+        if let Err(error) = self.queue.push(jobs).await {
+            metrics::counter!("signin_reward_enqueue_failures_total").increment(ids.len() as u64);
+            tracing::warn!(sign_in_ids = ?ids, %error, "reward jobs not enqueued; the relay will push them");
         }
     }
 }

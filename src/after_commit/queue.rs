@@ -16,14 +16,54 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::SignInId;
 
-/// Credit the reward of one committed sign-in. The job carries only the id:
-/// the amount is read from the sign-in row, so a stale job cannot pay the
-/// wrong amount. Serialised as `{"sign_in_id": N}` (jobs already queued by an
-/// older build stay readable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Credit the reward of one committed sign-in: what a committed change
+/// leaves to do. The job carries only the id: the amount is read from the
+/// sign-in row, so a stale job cannot pay the wrong amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RewardJob {
     pub sign_in_id: SignInId,
 }
+
+/// What the queue holds: the reward jobs pushed together, credited together
+/// (one apalis job, one transaction). apalis keeps several Redis records per
+/// job for its whole life (about nine commands from push to ack), so one
+/// record per sign-in was most of a sign-in's Redis work.
+///
+/// Serialised as `{"sign_in_ids": [N, ...]}`; a job queued by an older
+/// build as `{"sign_in_id": N}` reads as a batch of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "QueuedShape")]
+pub struct RewardBatch {
+    pub sign_in_ids: Vec<SignInId>,
+}
+
+/// Every shape a reward job has had in the queue.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum QueuedShape {
+    Batch { sign_in_ids: Vec<SignInId> },
+    One { sign_in_id: SignInId },
+}
+
+impl From<QueuedShape> for RewardBatch {
+    fn from(shape: QueuedShape) -> Self {
+        match shape {
+            QueuedShape::Batch { sign_in_ids } => RewardBatch { sign_in_ids },
+            QueuedShape::One { sign_in_id } => RewardBatch {
+                sign_in_ids: vec![sign_in_id],
+            },
+        }
+    }
+}
+
+/// Most sign-ins in one queued batch (one transaction in the worker).
+pub const MAX_BATCH: usize = 100;
+
+/// How long a push waits for more jobs to join it. Jobs are pushed after
+/// the caller has its answer, so this delays only the credit (whose target
+/// is well under a second), and under load it turns a job per sign-in into
+/// a job per few dozen.
+const PUSH_LINGER: Duration = Duration::from_millis(20);
 
 /// The job queue's error: Redis could not be reached through apalis's own
 /// connection, or apalis refused the operation.
@@ -275,10 +315,10 @@ impl redis::aio::ConnectionLike for GatedConnection {
 /// Pushes reward jobs. Connects lazily, so the API starts (and sign-ins
 /// commit) while Redis is down; a failed push is left to the relay.
 ///
-/// Pushes are batched without waiting: the first job starts a push on a
-/// task of its own, and jobs handed over while it is in flight go together
-/// in the next one (one apalis script call for all of them, and one
-/// wake-up), so under load a push costs Redis a fraction of a round trip.
+/// Pushes are batched: the first job starts a push on a task of its own,
+/// which waits `PUSH_LINGER` for others to join; all of them are queued as
+/// one [`RewardBatch`] (up to `MAX_BATCH`), in one apalis call with one
+/// wake-up. Jobs handed over while a push is in flight go in the next one.
 #[derive(Debug)]
 pub struct RewardQueue(Arc<Shared>);
 
@@ -286,7 +326,7 @@ pub struct RewardQueue(Arc<Shared>);
 struct Shared {
     redis_url: String,
     queue_name: String,
-    storage: Mutex<Option<RedisStorage<RewardJob>>>,
+    storage: Mutex<Option<RedisStorage<RewardBatch>>>,
     /// The fetch gate of a worker running in this process, if any.
     local_worker: std::sync::Mutex<Weak<FetchGate>>,
     batch: std::sync::Mutex<Batch>,
@@ -295,7 +335,9 @@ struct Shared {
 /// Jobs waiting for the next push, each with whom to tell how it went.
 #[derive(Debug, Default)]
 struct Batch {
-    jobs: Vec<(RewardJob, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+    jobs: Vec<RewardJob>,
+    /// Whom to tell how the push of the jobs went.
+    waiting: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
     /// A push task is running (it takes the next batch when it is done).
     pushing: bool,
 }
@@ -349,15 +391,20 @@ impl RewardQueue {
             .map_err(|_| QueueError::Timeout)?
     }
 
-    /// Pushes one job (with whatever else is handed over meanwhile), giving
+    /// Pushes `jobs` (with whatever else is handed over meanwhile), giving
     /// up after `RESPONSE_TIMEOUT`, and wakes a worker: this process's own
     /// if it runs one (no Redis command), else every worker through
     /// [`wake_channel`] (one PUBLISH).
-    pub async fn push(&self, job: RewardJob) -> Result<(), QueueError> {
+    pub async fn push(&self, jobs: impl IntoIterator<Item = RewardJob>) -> Result<(), QueueError> {
         let (done, pushed) = tokio::sync::oneshot::channel();
         let start = {
             let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
-            batch.jobs.push((job, done));
+            let before = batch.jobs.len();
+            batch.jobs.extend(jobs);
+            if batch.jobs.len() == before {
+                return Ok(());
+            }
+            batch.waiting.push(done);
             !std::mem::replace(&mut batch.pushing, true)
         };
         if start {
@@ -380,7 +427,7 @@ impl Shared {
             .upgrade()
     }
 
-    async fn storage(&self) -> Result<RedisStorage<RewardJob>, QueueError> {
+    async fn storage(&self) -> Result<RedisStorage<RewardBatch>, QueueError> {
         let mut guard = self.storage.lock().await;
         if let Some(storage) = guard.as_ref() {
             return Ok(storage.clone());
@@ -394,15 +441,18 @@ impl Shared {
     /// Pushes batches until none is waiting.
     async fn push_batches(self: Arc<Self>) {
         loop {
-            let jobs = {
+            tokio::time::sleep(PUSH_LINGER).await;
+            let (jobs, waiting) = {
                 let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
                 if batch.jobs.is_empty() {
                     batch.pushing = false;
                     return;
                 }
-                std::mem::take(&mut batch.jobs)
+                (
+                    std::mem::take(&mut batch.jobs),
+                    std::mem::take(&mut batch.waiting),
+                )
             };
-            let (jobs, waiting): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
             let result = tokio::time::timeout(RESPONSE_TIMEOUT, self.push_now(jobs))
                 .await
                 .unwrap_or(Err(QueueError::Timeout))
@@ -413,12 +463,13 @@ impl Shared {
         }
     }
 
-    /// One apalis push of `jobs`, then the wake-up.
+    /// One apalis push of `jobs` (as batches of at most `MAX_BATCH`), then
+    /// the wake-up.
     async fn push_now(&self, jobs: Vec<RewardJob>) -> Result<(), QueueError> {
         let mut storage = self.storage().await?;
-        let tasks = jobs
+        let tasks = batches(jobs)
             .into_iter()
-            .map(|job| TaskBuilder::new(job).max_attempts(MAX_ATTEMPTS).build());
+            .map(|batch| TaskBuilder::new(batch).max_attempts(MAX_ATTEMPTS).build());
         storage
             .push_all(futures::stream::iter(tasks))
             .await
@@ -436,6 +487,18 @@ impl Shared {
         }
         Ok(())
     }
+}
+
+/// `jobs` as queued batches: each sign-in once, at most `MAX_BATCH` a batch.
+fn batches(jobs: Vec<RewardJob>) -> Vec<RewardBatch> {
+    let mut ids: Vec<SignInId> = jobs.into_iter().map(|job| job.sign_in_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.chunks(MAX_BATCH)
+        .map(|chunk| RewardBatch {
+            sign_in_ids: chunk.to_vec(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -534,14 +597,44 @@ mod tests {
     }
 
     #[test]
-    fn reward_jobs_keep_their_queued_shape() {
-        let job = RewardJob {
-            sign_in_id: SignInId(42),
+    fn queued_batches_keep_their_shape_and_read_the_older_one() {
+        let batch = RewardBatch {
+            sign_in_ids: vec![SignInId(42), SignInId(43)],
         };
-        assert_eq!(serde_json::to_string(&job).unwrap(), r#"{"sign_in_id":42}"#);
+        let json = serde_json::to_string(&batch).unwrap();
+        assert_eq!(json, r#"{"sign_in_ids":[42,43]}"#);
+        assert_eq!(serde_json::from_str::<RewardBatch>(&json).unwrap(), batch);
+        // Queued by a build that pushed one job per sign-in.
         assert_eq!(
-            serde_json::from_str::<RewardJob>(r#"{"sign_in_id":42}"#).unwrap(),
-            job
+            serde_json::from_str::<RewardBatch>(r#"{"sign_in_id":42}"#).unwrap(),
+            RewardBatch {
+                sign_in_ids: vec![SignInId(42)]
+            }
         );
+        assert!(serde_json::from_str::<RewardBatch>(r#"{"id":42}"#).is_err());
+    }
+
+    #[test]
+    fn jobs_are_queued_once_each_in_bounded_batches() {
+        let jobs = |ids: std::ops::Range<i64>| {
+            ids.map(|id| RewardJob {
+                sign_in_id: SignInId(id),
+            })
+            .collect::<Vec<_>>()
+        };
+        assert!(batches(Vec::new()).is_empty());
+        let mut twice = jobs(1..4);
+        twice.extend(jobs(2..3));
+        assert_eq!(
+            batches(twice),
+            vec![RewardBatch {
+                sign_in_ids: vec![SignInId(1), SignInId(2), SignInId(3)]
+            }]
+        );
+        let sizes: Vec<usize> = batches(jobs(0..(2 * MAX_BATCH as i64 + 1)))
+            .iter()
+            .map(|b| b.sign_in_ids.len())
+            .collect();
+        assert_eq!(sizes, vec![MAX_BATCH, MAX_BATCH, 1]);
     }
 }

@@ -22,9 +22,12 @@ use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 
 /// Announcements over a live subscription are not lost (Redis drops a
-/// subscriber that falls behind, which the listener notices), so the TTL is
-/// only a backstop.
-const TTL: Duration = Duration::from_secs(60);
+/// subscriber that falls behind, which the listener notices, and every
+/// copy is dropped when it reconnects), so the TTL is only a backstop; it
+/// is as long as a user row may live in Redis (`service::cached`), so a
+/// process serving a steady set of users keeps serving them from memory
+/// (with 60 s, a reader came back to Redis every minute).
+const TTL: Duration = Duration::from_secs(600);
 /// Entries kept per map; past that the map is emptied (cheap, and rare).
 const CAPACITY: usize = 200_000;
 

@@ -1,17 +1,22 @@
 //! A versioned cache-aside store in Redis.
 //!
 //! Each entry has a value key and a version key. A writer that changes the
-//! underlying data bumps the version (and drops the value) after its
-//! commit. A reader notes the versions before it reads the database and
-//! stores what it read only if the version is still the one it noted
-//! (checked and set atomically in Redis), so a slow reader can never put
-//! back data older than a write that invalidated it. Every value expires
-//! (for statuses: at the end of the business day at the latest), which
-//! bounds the harm of an invalidation lost while Redis was unreachable.
+//! underlying data sets a fresh version after its commit. A reader notes
+//! the version before it reads the database and stores what it read
+//! together with the version it noted (`<version>|<value>`, one `SET`); a
+//! value counts only while its version is still the entry's, so a slow
+//! reader that stores data older than a write that invalidated it stores
+//! something no reader will take. Every value expires (for statuses: at the
+//! end of the business day at the latest), which bounds the harm of an
+//! invalidation lost while Redis was unreachable; version keys outlive
+//! every value, so a version that expired cannot make an old value count
+//! again.
+//!
+//! Cost: a read is one `MGET`, a store one `SET` per entry, an
+//! invalidation one `SET` (no script, no `GET`-then-`SET`, no `DEL`).
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use super::CacheError;
@@ -27,20 +32,23 @@ pub const USER: &str = "user";
 /// Version keys outlive any value (values live at most a day).
 const VERSION_TTL_SECS: u64 = 2 * 24 * 3600;
 
-/// Sets KEYS[1] to ARGV[2] for ARGV[3] seconds if KEYS[2] (the version)
-/// still reads ARGV[1].
-const PUT_IF_VERSION_SOURCE: &str = r"local current = redis.call('GET', KEYS[2]) or '0'
-if current == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  return 1
-end
-return 0";
+/// The version of an entry whose version key does not exist (never
+/// invalidated, or long enough ago that no value of before can remain).
+const NO_VERSION: &str = "0";
 
-static PUT_IF_VERSION: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(PUT_IF_VERSION_SOURCE));
+/// A stored value: the version it was read under, then the value.
+fn stamped(version: &str, value: &str) -> String {
+    format!("{version}|{value}")
+}
 
-/// A cached entry as read: its value (if cached) and the version to quote
-/// when storing a fresh value.
+/// The value of `stored` if it was stored under `version`.
+fn if_current<'a>(stored: &'a str, version: &str) -> Option<&'a str> {
+    let (stamp, value) = stored.split_once('|')?;
+    (stamp == version).then_some(value)
+}
+
+/// A cached entry as read: its value (if cached under the entry's current
+/// version) and the version to quote when storing a fresh value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub value: Option<String>,
@@ -108,15 +116,22 @@ impl VersionedCache {
         Ok(values
             .into_iter()
             .zip(versions)
-            .map(|(value, version)| Slot {
-                value,
-                version: version.unwrap_or_else(|| "0".into()),
+            .map(|(stored, version)| {
+                let version = version.unwrap_or_else(|| NO_VERSION.into());
+                Slot {
+                    value: stored
+                        .as_deref()
+                        .and_then(|stored| if_current(stored, &version))
+                        .map(str::to_owned),
+                    version,
+                }
             })
             .collect())
     }
 
-    /// Stores values read from the database, each only if its entry's
-    /// version is still the one noted before reading; one round trip.
+    /// Stores values read from the database, each stamped with the version
+    /// noted before reading it (see the module's documentation); one round
+    /// trip, one `SET` per entry.
     pub async fn put_many<I: Display>(
         &self,
         kind: &str,
@@ -129,46 +144,42 @@ impl VersionedCache {
         let ttl = ttl.as_secs().max(1);
         let mut pipe = redis::pipe();
         for (id, version, value) in entries {
-            pipe.cmd("EVALSHA")
-                .arg(PUT_IF_VERSION.get_hash())
-                .arg(2)
-                .arg(self.value_key(kind, id))
-                .arg(self.version_key(kind, id))
-                .arg(*version)
-                .arg(value)
-                .arg(ttl)
+            pipe.set_ex(self.value_key(kind, id), stamped(version, value), ttl)
                 .ignore();
         }
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        match pipe.query_async::<()>(&mut *conn).await {
-            Ok(()) => Ok(()),
-            // Redis forgot the script (restart, SCRIPT FLUSH): load it, retry.
-            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
-                let _: String = redis::cmd("SCRIPT")
-                    .arg("LOAD")
-                    .arg(PUT_IF_VERSION_SOURCE)
-                    .query_async(&mut *conn)
-                    .await?;
-                self.round_trips.fetch_add(1, Ordering::Relaxed);
-                Ok(pipe.query_async::<()>(&mut *conn).await?)
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(pipe.query_async::<()>(&mut *conn).await?)
     }
 
-    /// Adds to `pipe` what marks `id`'s entry changed: its version is
-    /// bumped (so a read that began earlier cannot store its stale value)
-    /// and its value dropped. The caller sends the pipeline (see
-    /// `after_commit`, which sends it with the change's announcements).
+    /// Adds to `pipe` what marks `id`'s entry changed: a fresh version, so
+    /// the value stored (and any a read that began earlier stores later)
+    /// no longer counts. The caller sends the pipeline (see `after_commit`,
+    /// which sends it with the change's announcements).
     pub fn add_invalidation(&self, pipe: &mut redis::Pipeline, kind: &str, id: impl Display) {
         // A fresh random version rather than INCR + EXPIRE: a reader only
         // compares versions for equality, and one SET with its expiry is one
-        // command instead of two.
+        // command instead of two. The old value is left to be overwritten
+        // or to expire: it no longer counts, and a DEL would be one more
+        // command per change.
         let version = format!("{:016x}", rand::random::<u64>());
         pipe.set_ex(self.version_key(kind, &id), version, VERSION_TTL_SECS)
-            .ignore()
-            .del(self.value_key(kind, id))
             .ignore();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_counts_only_under_the_version_it_was_stored_with() {
+        let stored = stamped("00ab", "2026-04-10|{\"a\":1}");
+        assert_eq!(if_current(&stored, "00ab"), Some("2026-04-10|{\"a\":1}"));
+        assert_eq!(if_current(&stored, "00ac"), None);
+        assert_eq!(if_current(&stored, NO_VERSION), None);
+        let never_invalidated = stamped(NO_VERSION, "x");
+        assert_eq!(if_current(&never_invalidated, NO_VERSION), Some("x"));
+        assert_eq!(if_current("no stamp at all", NO_VERSION), None);
     }
 }

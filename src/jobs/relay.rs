@@ -26,9 +26,10 @@ pub async fn run_once(state: &AppState) -> Result<usize, ServiceError> {
     // transaction rolls back and they stay due for the next pass.
     conn.transaction::<_, ServiceError, _>(async |conn| {
         let ids = sign_ins::due_for_relay(conn, cutoff, BATCH).await?;
-        for id in &ids {
-            state.queue.push(RewardJob { sign_in_id: *id }).await?;
-        }
+        state
+            .queue
+            .push(ids.iter().map(|&sign_in_id| RewardJob { sign_in_id }))
+            .await?;
         sign_ins::mark_enqueued(conn, &ids, now).await?;
         Ok(ids.len())
     })

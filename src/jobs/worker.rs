@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{relay, reward};
 use crate::after_commit::queue::{
-    connection, queue_config, wake_channel, FetchGate, GatedConnection, QueueError, RewardJob,
+    connection, queue_config, wake_channel, FetchGate, GatedConnection, QueueError, RewardBatch,
 };
 use crate::state::AppState;
 
@@ -94,8 +94,8 @@ async fn run_once(
     let _stop_listening = AbortOnDrop(wakes);
     state.queue.attach_worker(&gate);
     let conn = GatedConnection::new(conn, gate.clone(), queue_name);
-    let storage =
-        RedisStorage::<RewardJob, GatedConnection>::new(conn).with_config(queue_config(queue_name));
+    let storage = RedisStorage::<RewardBatch, GatedConnection>::new(conn)
+        .with_config(queue_config(queue_name));
     let backoff = ExponentialBackoffMaker::new(
         Duration::from_millis(50),
         Duration::from_secs(2),

@@ -12,7 +12,8 @@ use super::{cached, chain, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
 use crate::domain::chain as chain_rule;
 use crate::domain::cycle::SignInStatus;
-use crate::domain::protection::ChainState;
+use crate::domain::protection::{ChainState, StreakProtection};
+use crate::domain::schedule::RewardsByDate;
 use crate::model::{SignIn, UserId};
 use crate::state::AppState;
 use crate::store::chain as chain_store;
@@ -118,7 +119,41 @@ async fn sign_in_to_completion(
 pub async fn empty_status(state: &AppState) -> Result<SignInStatus, ServiceError> {
     let today = state.calendar.today();
     let schedules = super::schedules::for_display(state).await?;
-    Ok(ChainState::empty(today).status(today, &state.config.protection, &schedules.schedules))
+    Ok(status_of(
+        None,
+        today,
+        &state.config.protection,
+        &schedules.schedules,
+    ))
+}
+
+/// `user_id`'s status today from this process's copies alone (its chain
+/// and the reward schedules), if it holds both: the warm read, with no
+/// batch, no task and no round trip. None sends the caller to
+/// [`statuses`].
+pub fn status_in_memory(state: &AppState, user_id: UserId) -> Option<SignInStatus> {
+    let today = state.calendar.today();
+    let chain = state.local.status(user_id, today)?;
+    let schedules = state.local.schedules.current_for(today)?;
+    Some(status_of(
+        chain.as_deref(),
+        today,
+        &state.config.protection,
+        &schedules.schedules,
+    ))
+}
+
+/// The status today of a user with `chain` (None: no dates, nothing held).
+fn status_of(
+    chain: Option<&ChainState>,
+    today: NaiveDate,
+    rules: &StreakProtection,
+    rewards: &impl RewardsByDate,
+) -> SignInStatus {
+    match chain {
+        Some(chain) => chain.status(today, rules, rewards),
+        None => ChainState::empty(today).status(today, rules, rewards),
+    }
 }
 
 /// The status of each of `user_ids` today (one batch for all, through the
@@ -138,11 +173,8 @@ pub async fn statuses(
     Ok(user_ids
         .iter()
         .map(|id| {
-            let status = match chains.remove(id).flatten() {
-                Some(chain) => chain.status(today, rules, rewards),
-                None => ChainState::empty(today).status(today, rules, rewards),
-            };
-            (*id, status)
+            let chain = chains.remove(id).flatten();
+            (*id, status_of(chain.as_deref(), today, rules, rewards))
         })
         .collect())
 }

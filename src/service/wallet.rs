@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
-use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, SignInId, UserId};
+use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, SignIn, SignInId, UserId};
 use crate::state::AppState;
 use crate::store::admin_audit::{self, NewAdminAuditEntry};
 use crate::store::ledger::{self, Entry};
@@ -73,22 +73,41 @@ pub async fn apply_recorded(
     Ok(row)
 }
 
-/// Credits a committed sign-in's reward and its milestone bonus, once:
-/// returns the ledger rows written (reward first), or None when the sign-in
-/// already was credited. The sign-in row lock and the ledger's unique
-/// (sign-in, kind) key make a second delivery of the job a no-op.
-pub async fn credit_sign_in(
+/// What crediting a batch of sign-ins came to.
+#[derive(Debug, Default)]
+pub struct Credits {
+    /// The ledger rows written now, per sign-in (reward first, then its
+    /// milestone bonus).
+    pub credited: Vec<(SignInId, Vec<LedgerEntry>)>,
+    /// Sign-ins credited before (a job delivered again): nothing written.
+    pub already_credited: Vec<SignInId>,
+    /// Sign-ins left uncredited, each with why: no such sign-in or wallet
+    /// (`NotFound`), or a money rule refused the credit (`BadInput`: the
+    /// balance would pass its maximum). The relay offers the ones that
+    /// exist again later.
+    pub refused: Vec<(SignInId, ServiceError)>,
+}
+
+/// Credits committed sign-ins' rewards and milestone bonuses, each once, in
+/// one transaction: the sign-in rows are locked (a second delivery of a job
+/// finds them credited and writes nothing; the ledger's unique (sign-in,
+/// kind) key backs that up), then their wallets, then the ledger rows and
+/// balances are written in two statements. A sign-in the rules refuse is
+/// left out; the others are credited.
+///
+/// Errors: `Unavailable` when PostgreSQL is (the whole batch is retried).
+pub async fn credit_sign_ins(
     state: &AppState,
-    sign_in_id: SignInId,
-) -> Result<Option<Vec<LedgerEntry>>, ServiceError> {
+    sign_in_ids: &[SignInId],
+) -> Result<Credits, ServiceError> {
     let now = state.calendar.now();
     let mut conn = state.db().await?;
-    let credited = conn
-        .transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_id, now).await)
+    let credits = conn
+        .transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_ids, now).await)
         .await?;
-    if let Some(rows) = &credited {
+    if !credits.credited.is_empty() {
         let mut committed = Committed::default();
-        for row in rows {
+        for row in credits.credited.iter().flat_map(|(_, rows)| rows) {
             let counter = match row.kind {
                 LedgerKind::MilestoneBonus => "signin_milestone_bonuses_credited_total",
                 _ => "signin_rewards_credited_total",
@@ -99,43 +118,117 @@ pub async fn credit_sign_in(
         }
         state.after_commit.hand_over(committed).await;
     }
-    Ok(credited)
+    Ok(credits)
+}
+
+/// Credits one committed sign-in (see [`credit_sign_ins`]): the ledger rows
+/// written (reward first), or None when it already was credited.
+///
+/// Errors: `NotFound` for no such sign-in or wallet, `BadInput` when the
+/// balance would pass its maximum, `Unavailable`.
+pub async fn credit_sign_in(
+    state: &AppState,
+    sign_in_id: SignInId,
+) -> Result<Option<Vec<LedgerEntry>>, ServiceError> {
+    let mut credits = credit_sign_ins(state, &[sign_in_id]).await?;
+    if let Some((_, error)) = credits.refused.pop() {
+        return Err(error);
+    }
+    Ok(credits.credited.pop().map(|(_, rows)| rows))
 }
 
 async fn credit_in(
     conn: &mut AsyncPgConnection,
-    sign_in_id: SignInId,
+    sign_in_ids: &[SignInId],
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<Vec<LedgerEntry>>, ServiceError> {
-    let sign_in = sign_ins::lock(conn, sign_in_id)
-        .await?
-        .ok_or(ServiceError::NotFound("sign-in"))?;
-    if sign_in.credited_at.is_some() {
-        return Ok(None);
+) -> Result<Credits, ServiceError> {
+    let mut ids = sign_in_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let locked = sign_ins::lock_many(conn, &ids).await?;
+    let mut credits = Credits::default();
+    for id in &ids {
+        if !locked.iter().any(|s| s.id == *id) {
+            credits
+                .refused
+                .push((*id, ServiceError::NotFound("sign-in")));
+        }
     }
-    let mut balance = ledger::lock_balance(conn, sign_in.user_id)
+    let (due, done): (Vec<_>, Vec<_>) = locked.into_iter().partition(|s| s.credited_at.is_none());
+    credits.already_credited = done.into_iter().map(|s| s.id).collect();
+    if due.is_empty() {
+        return Ok(credits);
+    }
+    let mut user_ids: Vec<UserId> = due.iter().map(|s| s.user_id).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let mut balances: HashMap<UserId, i64> = ledger::lock_balances(conn, &user_ids)
         .await?
-        .ok_or(ServiceError::NotFound("wallet"))?;
+        .into_iter()
+        .collect();
+    let mut entries = Vec::with_capacity(due.len() * 2);
+    let mut credited = Vec::with_capacity(due.len());
+    for sign_in in due {
+        let Some(balance) = balances.get_mut(&sign_in.user_id) else {
+            credits
+                .refused
+                .push((sign_in.id, ServiceError::NotFound("wallet")));
+            continue;
+        };
+        match sign_in_entries(&sign_in, *balance, now) {
+            Ok(written) => {
+                *balance = written.last().map_or(*balance, |e| e.balance_after);
+                entries.extend(written);
+                credited.push(sign_in.id);
+            }
+            Err(error) => credits.refused.push((sign_in.id, error)),
+        }
+    }
+    if credited.is_empty() {
+        return Ok(credits);
+    }
+    let rows = ledger::append_many(conn, &entries).await?;
+    sign_ins::mark_credited(conn, &credited, now).await?;
+    credits.credited = credited
+        .into_iter()
+        .map(|id| {
+            let of_this: Vec<LedgerEntry> = rows
+                .iter()
+                .filter(|row| row.sign_in_id == Some(id))
+                .cloned()
+                .collect();
+            (id, of_this)
+        })
+        .collect();
+    Ok(credits)
+}
+
+/// The ledger entries that credit `sign_in` on top of `balance`: its
+/// reward, then its milestone bonus if it earned one.
+fn sign_in_entries(
+    sign_in: &SignIn,
+    mut balance: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Entry<'static>>, ServiceError> {
     let mut changes = vec![Change::reward(sign_in.reward)?];
     if let Some(bonus) = sign_in.milestone_bonus {
         changes.push(Change::milestone_bonus(bonus)?);
     }
-    let mut rows = Vec::with_capacity(changes.len());
-    for change in changes {
-        balance = change.apply_to(balance)?;
-        let entry = Entry {
-            user_id: sign_in.user_id,
-            change,
-            balance_after: balance,
-            note: None,
-            idempotency_key: None,
-            sign_in_id: Some(sign_in_id),
-            created_at: now,
-        };
-        rows.push(ledger::append(conn, entry).await?);
-    }
-    sign_ins::mark_credited(conn, sign_in_id, now).await?;
-    Ok(Some(rows))
+    changes
+        .into_iter()
+        .map(|change| {
+            balance = change.apply_to(balance)?;
+            Ok(Entry {
+                user_id: sign_in.user_id,
+                change,
+                balance_after: balance,
+                note: None,
+                idempotency_key: None,
+                sign_in_id: Some(sign_in.id),
+                created_at: now,
+            })
+        })
+        .collect()
 }
 
 async fn announce(state: &AppState, row: &LedgerEntry) {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Int8, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
@@ -36,6 +37,22 @@ pub async fn balances(
     Ok(wallets::table
         .filter(wallets::user_id.eq_any(user_ids))
         .select((wallets::user_id, wallets::balance))
+        .load(conn)
+        .await?)
+}
+
+/// The balances of `user_ids` (those with a wallet), with the wallet rows
+/// locked until the transaction ends, in user order (so two transactions
+/// locking overlapping sets cannot deadlock on each other).
+pub async fn lock_balances(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[UserId],
+) -> Result<Vec<(UserId, i64)>, StoreError> {
+    Ok(wallets::table
+        .filter(wallets::user_id.eq_any(user_ids))
+        .order(wallets::user_id)
+        .select((wallets::user_id, wallets::balance))
+        .for_update()
         .load(conn)
         .await?)
 }
@@ -75,26 +92,64 @@ pub async fn append(
     conn: &mut AsyncPgConnection,
     entry: Entry<'_>,
 ) -> Result<LedgerEntry, StoreError> {
-    diesel::update(wallets::table.find(entry.user_id))
-        .set((
-            wallets::balance.eq(entry.balance_after),
-            wallets::updated_at.eq(entry.created_at),
-        ))
-        .execute(conn)
-        .await?;
+    append_many(conn, &[entry])
+        .await?
+        .pop()
+        .ok_or(StoreError::Query(diesel::result::Error::NotFound))
+}
+
+/// Writes `entries` (in order: a wallet's entries follow each other, each
+/// `balance_after` the one before plus its amount) and sets each wallet's
+/// balance to its last entry's `balance_after`: two statements, however
+/// many entries. Call inside a transaction that holds the wallets' locks
+/// (`lock_balance`, `lock_balances`). Returns the rows written.
+pub async fn append_many(
+    conn: &mut AsyncPgConnection,
+    entries: &[Entry<'_>],
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    let Some(last) = entries.last() else {
+        return Ok(Vec::new());
+    };
+    let mut final_balance: Vec<(UserId, i64)> = Vec::new();
+    for entry in entries {
+        match final_balance
+            .iter_mut()
+            .find(|(user, _)| *user == entry.user_id)
+        {
+            Some((_, balance)) => *balance = entry.balance_after,
+            None => final_balance.push((entry.user_id, entry.balance_after)),
+        }
+    }
+    let (users, balances): (Vec<UserId>, Vec<i64>) = final_balance.into_iter().unzip();
+    diesel::sql_query(
+        "UPDATE wallets AS w SET balance = v.balance, updated_at = $3 \
+           FROM unnest($1::int8[], $2::int8[]) AS v(user_id, balance) \
+          WHERE w.user_id = v.user_id",
+    )
+    .bind::<Array<Int8>, _>(&users)
+    .bind::<Array<Int8>, _>(&balances)
+    .bind::<Timestamptz, _>(last.created_at)
+    .execute(conn)
+    .await?;
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|entry| {
+            (
+                wallet_transactions::user_id.eq(entry.user_id),
+                wallet_transactions::amount.eq(entry.change.amount),
+                wallet_transactions::kind.eq(entry.change.kind),
+                wallet_transactions::balance_after.eq(entry.balance_after),
+                wallet_transactions::note.eq(entry.note),
+                wallet_transactions::idempotency_key.eq(entry.idempotency_key),
+                wallet_transactions::sign_in_id.eq(entry.sign_in_id),
+                wallet_transactions::created_at.eq(entry.created_at),
+            )
+        })
+        .collect();
     Ok(diesel::insert_into(wallet_transactions::table)
-        .values((
-            wallet_transactions::user_id.eq(entry.user_id),
-            wallet_transactions::amount.eq(entry.change.amount),
-            wallet_transactions::kind.eq(entry.change.kind),
-            wallet_transactions::balance_after.eq(entry.balance_after),
-            wallet_transactions::note.eq(entry.note),
-            wallet_transactions::idempotency_key.eq(entry.idempotency_key),
-            wallet_transactions::sign_in_id.eq(entry.sign_in_id),
-            wallet_transactions::created_at.eq(entry.created_at),
-        ))
+        .values(rows)
         .returning(LedgerEntry::as_returning())
-        .get_result(conn)
+        .get_results(conn)
         .await?)
 }
 

@@ -43,26 +43,29 @@ pub async fn insert_if_absent(
         .optional()?)
 }
 
-/// Locks the sign-in row for the rest of the transaction.
-pub async fn lock(
+/// The sign-ins of `ids` that exist, locked for the rest of the
+/// transaction, in id order (two transactions locking overlapping sets
+/// then wait for each other instead of deadlocking).
+pub async fn lock_many(
     conn: &mut AsyncPgConnection,
-    id: SignInId,
-) -> Result<Option<SignIn>, StoreError> {
+    ids: &[SignInId],
+) -> Result<Vec<SignIn>, StoreError> {
     Ok(sign_ins::table
-        .find(id)
+        .filter(sign_ins::id.eq_any(ids))
+        .order(sign_ins::id)
         .select(SignIn::as_select())
         .for_update()
-        .first(conn)
-        .await
-        .optional()?)
+        .load(conn)
+        .await?)
 }
 
+/// Marks the sign-ins of `ids` credited (their obligation is met).
 pub async fn mark_credited(
     conn: &mut AsyncPgConnection,
-    id: SignInId,
+    ids: &[SignInId],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(sign_ins::table.find(id))
+    diesel::update(sign_ins::table.filter(sign_ins::id.eq_any(ids)))
         .set(sign_ins::credited_at.eq(now))
         .execute(conn)
         .await?;

@@ -6,6 +6,11 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use serde_json::json;
 
+use signin_rewards::after_commit::queue::queue_config;
+use signin_rewards::after_commit::{RewardBatch, RewardJob};
+use signin_rewards::model::SignInId;
+use signin_rewards::service::wallet::credit_sign_ins;
+
 use crate::common::{assert_no_errors, TestApp};
 
 const ADJUST: &str = "mutation($u: ID!, $a: Int!, $k: String!) { adjustWallet(userId: $u, amount: $a, idempotencyKey: $k, note: \"test\") { balanceAfter } }";
@@ -76,4 +81,141 @@ async fn a_failing_credit_is_parked_then_relayed_once_fixed() {
         .await;
     assert_eq!(balance, i64::from(i32::MAX) - 5 - 100 + 10);
     app.assert_ledger_consistent().await;
+}
+
+const SIGN_IN: &str = "mutation { signIn { record { reward } } }";
+
+/// Signs `token`'s user in and returns the new sign-in's id.
+async fn sign_in_id(app: &TestApp, token: &str, user_id: i64) -> SignInId {
+    assert_no_errors(&app.exec(Some(token), SIGN_IN, json!({})).await);
+    SignInId(
+        app.scalar_i64(&format!(
+            "SELECT max(id) FROM sign_ins WHERE user_id = {user_id}"
+        ))
+        .await,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_credits_each_sign_in_once_with_exact_balances() {
+    // Tokens that outlive the day the clock moves on.
+    let app = TestApp::with_config(&[("SIGNIN_TOKEN_TTL_SECS", "10000000")]).await;
+    let (ann, ann_id) = app.register("ann").await;
+    let (bob, bob_id) = app.register("bob").await;
+    let ann_1 = sign_in_id(&app, &ann, ann_id).await;
+    let bob_1 = sign_in_id(&app, &bob, bob_id).await;
+    app.advance_days(1);
+    let ann_2 = sign_in_id(&app, &ann, ann_id).await;
+    let no_such = SignInId(ann_2.0 + 1000);
+
+    // Two of one wallet's sign-ins, another's, one that does not exist, and
+    // a repeat, in no order.
+    let credits = credit_sign_ins(&app.state, &[ann_2, no_such, bob_1, ann_1, ann_2])
+        .await
+        .unwrap();
+    let mut credited: Vec<SignInId> = credits.credited.iter().map(|(id, _)| *id).collect();
+    credited.sort();
+    assert_eq!(credited, vec![ann_1, bob_1, ann_2]);
+    for (id, rows) in &credits.credited {
+        assert_eq!(rows.len(), 1, "one reward row for {id:?}");
+        assert_eq!(rows[0].sign_in_id, Some(*id));
+    }
+    assert!(credits.already_credited.is_empty());
+    assert_eq!(credits.refused.len(), 1);
+    assert_eq!(credits.refused[0].0, no_such);
+
+    let balance = |id: i64| {
+        let app = &app;
+        async move {
+            app.scalar_i64(&format!("SELECT balance FROM wallets WHERE user_id = {id}"))
+                .await
+        }
+    };
+    assert_eq!(balance(ann_id).await, 10 + 10);
+    assert_eq!(balance(bob_id).await, 10);
+    app.assert_ledger_consistent().await;
+
+    // Delivered again: nothing more is written.
+    let again = credit_sign_ins(&app.state, &[ann_1, bob_1, ann_2])
+        .await
+        .unwrap();
+    assert!(again.credited.is_empty());
+    assert_eq!(again.already_credited.len(), 3);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM wallet_transactions")
+            .await,
+        3
+    );
+    assert_eq!(balance(ann_id).await, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("boss").await;
+    let (full, full_id) = app.register("full").await;
+    let (fine, fine_id) = app.register("fine").await;
+    let r = app
+        .exec(
+            Some(&admin),
+            ADJUST,
+            json!({ "u": full_id.to_string(), "a": i32::MAX - 5, "k": "near-max" }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let refused = sign_in_id(&app, &full, full_id).await;
+    let credited = sign_in_id(&app, &fine, fine_id).await;
+
+    let credits = credit_sign_ins(&app.state, &[refused, credited])
+        .await
+        .unwrap();
+    assert_eq!(
+        credits
+            .credited
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        vec![credited]
+    );
+    assert_eq!(credits.refused.len(), 1);
+    assert_eq!(credits.refused[0].0, refused);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) FROM sign_ins WHERE credited_at IS NULL AND id = {}",
+            refused.0
+        ))
+        .await,
+        1,
+        "the refused sign-in stays an obligation"
+    );
+    app.assert_ledger_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_handed_over_together_are_queued_as_one_batch() {
+    let app = TestApp::new().await;
+    let queue = app.state.queue.clone();
+    let pushes = (1..=5).map(|id| {
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            queue
+                .push([RewardJob {
+                    sign_in_id: SignInId(id),
+                }])
+                .await
+        })
+    });
+    for push in futures::future::join_all(pushes).await {
+        push.unwrap().unwrap();
+    }
+    let config = queue_config(&app.state.keys.reward_queue());
+    let mut redis = app.state.redis.get().await.unwrap();
+    let queued: Vec<String> = redis::cmd("HVALS")
+        .arg(config.job_data_hash())
+        .query_async(&mut *redis)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1, "one queued job, not five: {queued:?}");
+    let batch: RewardBatch = serde_json::from_str(&queued[0]).unwrap();
+    assert_eq!(batch.sign_in_ids, (1..=5).map(SignInId).collect::<Vec<_>>());
 }

@@ -11,7 +11,7 @@ use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::{HistoryKey, Loaders};
 use crate::graphql::read_ahead::Prefetched;
 use crate::model;
-use crate::service::sign_in::validate_range;
+use crate::service::sign_in::{status_in_memory, validate_range};
 use crate::service::Page;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -110,6 +110,9 @@ impl User {
             .and_then(|p| p.statuses.get(&self.row.id))
         {
             return Ok(SignInStatus(status.clone()));
+        }
+        if let Some(status) = status_in_memory(state(ctx)?, self.row.id) {
+            return Ok(SignInStatus(status));
         }
         let status = Loaders::of(ctx)?.status.load_one(self.row.id).await?;
         match status {
