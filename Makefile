@@ -7,7 +7,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379
 export TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432
 export TEST_REDIS_URL ?= $(REDIS_URL)
 
-.PHONY: run test services build release unit e2e lint schema playground bench bench-peer soak clean-test-dbs
+.PHONY: run test services build release unit e2e lint schema playground bench bench-peer bench-hot soak clean-test-dbs
 
 run: services
 	cargo build --release
@@ -46,6 +46,14 @@ bench: services
 # side (bench/peer.sh; Node 22 and PostGraphile from npm, in bench/peer).
 bench-peer: services
 	bash bench/peer.sh
+
+# Issue 16's figures in one run (bench/hot.sh): Redis commands per sign-in
+# (bench/redis_count.sh), scenarios a and b of bench/run.sh and the peer
+# table (bench/peer.sh), medians of 3, against their targets in
+# bench/results/hot.md. Knobs: bench/hot.sh (BEFORE_BIN=<binary> adds a
+# before column; SKIP_BUILD=1, REUSE_DATA=1, QUICK=1).
+bench-hot: services
+	bash bench/hot.sh
 
 # The memory soak: the release service under a mixed load for SOAK_DURATION
 # seconds (`make soak SOAK_DURATION=120`); fails if its RSS keeps growing.

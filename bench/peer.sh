@@ -18,15 +18,17 @@
 # Knobs: RUNS (3), DURATION (10 s), USERS (100000), DAYS (90), BENCH_DB
 #   (signin_bench), REUSE_DATA=1, SKIP_BUILD=1, PORT (18080), PEER_PORT (18082),
 #   PEER_WORKLOADS ("status-32 status-cold status-1 history-32 history-1"),
-#   POOL (8, both sides' PostgreSQL pool).
-# Writes bench/out/peer.jsonl and bench/results/peer.md.
+#   POOL (8, both sides' PostgreSQL pool), PEER_REPORT (bench/results/peer.md),
+#   WARM_SECS (the warm-up's length: long enough to ask for every user once at
+#   the cold rate, USERS / 2000 + 5).
+# Writes bench/out/peer.jsonl and the report (PEER_REPORT).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 : "${RUNS:=3}" "${DURATION:=10}" "${USERS:=100000}" "${DAYS:=90}" "${BENCH_DB:=signin_bench}"
 : "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}" "${PORT:=18080}" "${PEER_PORT:=18082}" "${POOL:=8}"
 : "${PEER_WORKLOADS:=status-32 status-cold status-1 history-32 history-1}"
-: "${BENCH_TODAY:=2026-01-15}"
+: "${BENCH_TODAY:=2026-01-15}" "${WARM_SECS:=$(( USERS / 2000 + 5 ))}"
 NS="${BENCH_REDIS_NAMESPACE:-benchpeer}"
 check_db_name "$BENCH_DB"
 PEER_DIR="$BENCH_DIR/peer"
@@ -153,9 +155,11 @@ for w in $PEER_WORKLOADS; do
         run postgraphile "$w" "$r" "$PEER_PORT" 32 "$TMP/peer-status.jsonl" ;;
       status-32|status-1)
         c=32; [ "$w" = status-1 ] && c=1
-        if [ "$warm" = 0 ]; then  # one unrecorded pass fills the service's caches
+        # One unrecorded pass fills the service's caches: every user once, so
+        # it runs long enough at the cold rate (WARM_SECS).
+        if [ "$warm" = 0 ]; then
           say "warming the service's caches (every user once)"
-          run service warmup 0 "$PORT" 32 "$TMP/me.jsonl" "$TOKENS" seq >/dev/null; warm=1
+          DURATION="$WARM_SECS" run service warmup 0 "$PORT" 32 "$TMP/me.jsonl" "$TOKENS" seq >/dev/null; warm=1
         fi
         run service "$w" "$r" "$PORT" "$c" "$TMP/me.jsonl" "$TOKENS" random
         run postgraphile "$w" "$r" "$PEER_PORT" "$c" "$TMP/peer-status.jsonl" ;;
@@ -169,8 +173,9 @@ for w in $PEER_WORKLOADS; do
   done
 done
 
-mkdir -p "$BENCH_DIR/results"
-python3 - "$RESULTS" "$BENCH_DIR/results/peer.md" "$BENCH_DB" "$USERS" "$DAYS" "$RUNS" "$DURATION" \
+PEER_REPORT="${PEER_REPORT:-$BENCH_DIR/results/peer.md}"
+mkdir -p "$(dirname "$PEER_REPORT")"
+python3 - "$RESULTS" "$PEER_REPORT" "$BENCH_DB" "$USERS" "$DAYS" "$RUNS" "$DURATION" \
   "$(git -C "$ROOT_DIR" rev-parse --short HEAD)" <<'PY'
 import json, statistics, sys
 path, out, db, users, days, runs, dur, commit = sys.argv[1:]
@@ -201,4 +206,4 @@ for w in order:
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
-say "report written to bench/results/peer.md"
+say "report written to ${PEER_REPORT#"$ROOT_DIR"/}"

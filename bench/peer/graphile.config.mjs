@@ -5,9 +5,26 @@
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";
 
+// An enum value that is not a GraphQL name (admin_action's 'create-admin')
+// would stop PostGraphile from building the schema's types at all: dashes
+// become underscores (CREATE_ADMIN).
+/** @type {GraphileConfig.Plugin} */
+const EnumValueNamesPlugin = {
+  name: "BenchPeerEnumValueNamesPlugin",
+  version: "0.0.0",
+  inflection: {
+    replace: {
+      enumValue(previous, _options, value, codec) {
+        return previous(value.replace(/-/g, "_"), codec);
+      },
+    },
+  },
+};
+
 /** @type {GraphileConfig.Preset} */
 const preset = {
   extends: [PostGraphileAmberPreset],
+  plugins: [EnumValueNamesPlugin],
   pgServices: [
     makePgService({
       connectionString: process.env.PEER_DATABASE_URL,
