@@ -95,13 +95,7 @@ repo_dirty() {
 
 # --- builds, up front -----------------------------------------------------------
 if [ "$SKIP_BUILD" != 1 ]; then
-  say "hot: build: cargo build --release (main crate)"
-  (cd "$ROOT_DIR" && cargo build --release --quiet)
-  if has b; then
-    say "hot: build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
-    CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
-      cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
-  fi
+  if has b; then build_release 1; else build_release 0; fi
 fi
 [ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing (cargo build --release, or set SIGNIN_BIN)"
 [ -z "$BEFORE_BIN" ] || [ -x "$BEFORE_BIN" ] || die "BEFORE_BIN $BEFORE_BIN is not an executable"

@@ -117,13 +117,7 @@ note() { # key value: free-form facts for the report
 
 # --- build -----------------------------------------------------------------
 if [ "$SKIP_BUILD" != 1 ]; then
-  say "build: cargo build --release (main crate)"
-  (cd "$ROOT_DIR" && cargo build --release --quiet)
-  if has b; then
-    say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
-    CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
-      cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
-  fi
+  if has b; then build_release 1; else build_release 0; fi
 fi
 BASELINE_BIN="$BENCH_DIR/baseline/target/release/bench-baseline"
 [ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing"

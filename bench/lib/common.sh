@@ -34,3 +34,15 @@ psql_db() { # db, psql args...
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Builds the release service, and bench/baseline when $1 is 1 (its own target
+# dir, bench/baseline/target).
+build_release() {
+  say "build: cargo build --release (main crate)"
+  (cd "$ROOT_DIR" && cargo build --release --quiet)
+  if [ "${1:-0}" = 1 ]; then
+    say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
+    CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
+      cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+  fi
+}

@@ -19,12 +19,12 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in bench/lib
 from redis_medians import medians, read_lines  # noqa: E402
+from report import sh  # noqa: E402
 
 PEER_ORDER = ["status-32", "status-cold", "status-1", "history-32", "history-1"]
 PEER_NAMES = {
@@ -40,13 +40,6 @@ TARGET_B = 0.5            # warm status req/s / bare framework req/s, at least
 TARGET_CREDIT_MS = 1000   # credit delay p99, at most
 TARGET_PEER = 2.0         # service req/s / PostGraphile req/s, at least, every workload
 TARGET_STATUS1_P50 = 0.35  # ms, the service's status read at 1 connection
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
-    except Exception:  # noqa: BLE001 - the report must still be written
-        return ""
 
 
 def med(values):
@@ -261,6 +254,16 @@ def warnings(p, runs_expected):
     return out
 
 
+def table(w, first, cols, per_pass):
+    """Writes rows of (name, target, figure) from each pass side by side:
+    one column per pass."""
+    w(f"| {first} | target | " + " | ".join(cols) + " |")
+    w("|---|---|" + "---|" * len(cols))
+    for i, (name, tgt, _) in enumerate(per_pass[0]):
+        w(f"| {name} | {tgt} | " + " | ".join(rows[i][2] for rows in per_pass) + " |")
+    w("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pass", dest="passes", action="append", required=True, help="LABEL=DIR")
@@ -303,12 +306,7 @@ def main():
     cols = [p.title() for p in passes] if len(passes) > 1 else ["measured"]
     w("## Headline figures")
     w("")
-    w("| figure | target | " + " | ".join(cols) + " |")
-    w("|---|---|" + "---|" * len(cols))
-    per_pass = [headline(p) for p in passes]
-    for i, (fig, tgt, _) in enumerate(per_pass[0]):
-        w(f"| {fig} | {tgt} | " + " | ".join(h[i][2] for h in per_pass) + " |")
-    w("")
+    table(w, "figure", cols, [headline(p) for p in passes])
     w("Redis figures: `bench/redis_count.sh` on a Redis server of its own, every user signing in once "
       "per run on a fresh day, counted until every sign-in of the run is credited, the idle rate over the "
       "same time subtracted. Commands are `INFO commandstats` calls (commands run inside a script count one "
@@ -365,12 +363,7 @@ def main():
     w("Ratio of req/s, service / PostGraphile (service and peer alternating, same database, pool 8 each; "
       "the peer unauthenticated, the service checking a bearer token on every request).")
     w("")
-    w("| workload | target | " + " | ".join(cols) + " |")
-    w("|---|---|" + "---|" * len(cols))
-    per_pass = [peer_rows(p) for p in passes]
-    for i, (name, tgt, _) in enumerate(per_pass[0]):
-        w(f"| {name} | {tgt} | " + " | ".join(pr[i][2] for pr in per_pass) + " |")
-    w("")
+    table(w, "workload", cols, [peer_rows(p) for p in passes])
 
     # --- warnings ---------------------------------------------------------------
     warn = [(p, x) for p in passes for x in warnings(p, runs_expected)]
