@@ -89,10 +89,10 @@ pub struct Credits {
 }
 
 /// Credits committed sign-ins' rewards and milestone bonuses, each once, in
-/// one transaction: the sign-in rows are locked (a second delivery of a job
-/// finds them credited and writes nothing; the ledger's unique (sign-in,
-/// kind) key backs that up), then their wallets, then the ledger rows and
-/// balances are written in two statements. A sign-in the rules refuse is
+/// one transaction: their wallets are locked, then the sign-in rows (a
+/// second delivery of a job finds them credited and writes nothing; the
+/// ledger's unique (sign-in, kind) key backs that up), then the ledger rows
+/// and balances are written in two statements. A sign-in the rules refuse is
 /// left out; the others are credited.
 ///
 /// Errors: `Unavailable` when PostgreSQL is (the whole batch is retried).
@@ -145,6 +145,12 @@ async fn credit_in(
     let mut ids = sign_in_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
+    // Wallets first, as every change to a user's chain or wallet locks
+    // them: a make-up renumbering these sign-ins holds its user's wallet.
+    let mut balances: HashMap<UserId, i64> = ledger::lock_balances_of_sign_ins(conn, &ids)
+        .await?
+        .into_iter()
+        .collect();
     let locked = sign_ins::lock_many(conn, &ids).await?;
     let mut credits = Credits::default();
     for id in &ids {
@@ -159,13 +165,6 @@ async fn credit_in(
     if due.is_empty() {
         return Ok(credits);
     }
-    let mut user_ids: Vec<UserId> = due.iter().map(|s| s.user_id).collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    let mut balances: HashMap<UserId, i64> = ledger::lock_balances(conn, &user_ids)
-        .await?
-        .into_iter()
-        .collect();
     let mut entries = Vec::with_capacity(due.len() * 2);
     let mut credited = Vec::with_capacity(due.len());
     for sign_in in due {

@@ -41,15 +41,21 @@ pub async fn balances(
         .await?)
 }
 
-/// The balances of `user_ids` (those with a wallet), with the wallet rows
-/// locked until the transaction ends, in user order (so two transactions
-/// locking overlapping sets cannot deadlock on each other).
-pub async fn lock_balances(
+/// The balances of the wallets the sign-ins `sign_in_ids` belong to, with
+/// the wallet rows locked until the transaction ends, in user order. The
+/// wallet is locked before anything else of its user, as every change to a
+/// user's chain or wallet does (so a credit and a make-up that renumbers
+/// the same sign-ins wait for each other instead of deadlocking).
+pub async fn lock_balances_of_sign_ins(
     conn: &mut AsyncPgConnection,
-    user_ids: &[UserId],
+    sign_in_ids: &[SignInId],
 ) -> Result<Vec<(UserId, i64)>, StoreError> {
+    use crate::schema::sign_ins;
+    let owners = sign_ins::table
+        .filter(sign_ins::id.eq_any(sign_in_ids))
+        .select(sign_ins::user_id);
     Ok(wallets::table
-        .filter(wallets::user_id.eq_any(user_ids))
+        .filter(wallets::user_id.eq_any(owners))
         .order(wallets::user_id)
         .select((wallets::user_id, wallets::balance))
         .for_update()
@@ -102,7 +108,7 @@ pub async fn append(
 /// `balance_after` the one before plus its amount) and sets each wallet's
 /// balance to its last entry's `balance_after`: two statements, however
 /// many entries. Call inside a transaction that holds the wallets' locks
-/// (`lock_balance`, `lock_balances`). Returns the rows written.
+/// (`lock_balance`, `lock_balances_of_sign_ins`). Returns the rows written.
 pub async fn append_many(
     conn: &mut AsyncPgConnection,
     entries: &[Entry<'_>],

@@ -70,13 +70,17 @@ impl StoreError {
                 | DatabaseErrorKind::ClosedConnection
                 | DatabaseErrorKind::UnableToSendCommand => true,
                 // The server ended the session (SQLSTATE 57P01..57P03:
-                // terminated by an admin, crash recovery, shutting down).
-                // diesel does not expose the SQLSTATE, so the (stable,
-                // English) message is the signal.
+                // terminated by an admin, crash recovery, shutting down), or
+                // chose this transaction to break a deadlock (40P01: every
+                // path locks a wallet before its user's sign-ins, so this
+                // should not happen; if it does, a retry succeeds). diesel
+                // does not expose the SQLSTATE, so the (stable, English)
+                // message is the signal.
                 DatabaseErrorKind::Unknown => {
                     let message = info.message();
                     message.starts_with("terminating connection")
                         || message.starts_with("the database system is")
+                        || message == "deadlock detected"
                 }
                 _ => false,
             },

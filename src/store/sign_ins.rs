@@ -45,7 +45,8 @@ pub async fn insert_if_absent(
 
 /// The sign-ins of `ids` that exist, locked for the rest of the
 /// transaction, in id order (two transactions locking overlapping sets
-/// then wait for each other instead of deadlocking).
+/// then wait for each other instead of deadlocking). Lock their users'
+/// wallets first (`ledger::lock_balances_of_sign_ins`).
 pub async fn lock_many(
     conn: &mut AsyncPgConnection,
     ids: &[SignInId],

@@ -219,3 +219,60 @@ async fn jobs_handed_over_together_are_queued_as_one_batch() {
     let batch: RewardBatch = serde_json::from_str(&queued[0]).unwrap();
     assert_eq!(batch.sign_in_ids, (1..=5).map(SignInId).collect::<Vec<_>>());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credit_takes_the_wallet_before_the_sign_ins_as_every_change_does() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let (token, user_id) = app.register("lena").await;
+    let sign_in = sign_in_id(&app, &token, user_id).await;
+
+    // A change that holds the wallet and then updates the sign-in, as a
+    // make-up renumbering later dates does.
+    let mut holder = app.state.db.get().await.unwrap();
+    for statement in [
+        "BEGIN".to_owned(),
+        "SET LOCAL lock_timeout = '5s'".to_owned(),
+        format!("SELECT 1 FROM wallets WHERE user_id = {user_id} FOR UPDATE"),
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut holder)
+            .await
+            .unwrap();
+    }
+    let state = app.state.clone();
+    let credit = tokio::spawn(async move { credit_sign_ins(&state, &[sign_in]).await });
+    // Until the credit waits for a lock (the wallet, if it locks in order).
+    let started = std::time::Instant::now();
+    while app
+        .scalar_i64(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the credit never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Had the credit locked the sign-in first, this would wait for it while
+    // it waits for the wallet: a deadlock, one of the two aborted.
+    for statement in [
+        format!(
+            "UPDATE sign_ins SET streak = streak WHERE id = {}",
+            sign_in.0
+        ),
+        "COMMIT".to_owned(),
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut holder)
+            .await
+            .unwrap();
+    }
+    let credits = credit.await.unwrap().unwrap();
+    assert_eq!(credits.credited.len(), 1);
+    assert!(credits.refused.is_empty());
+}
