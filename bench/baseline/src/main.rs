@@ -1,8 +1,10 @@
-//! The baseline of scenario b: the same frameworks as signin-rewards
-//! (async-graphql 7 over axum 0.8 on a multi-threaded tokio runtime)
-//! answering `{ me { signInStatus { ... } } }` with constants: no database,
-//! no Redis, no token check. What is left is HTTP + GraphQL parsing,
-//! validation, execution and JSON.
+//! The baseline of scenario b, the framework ceiling: the same frameworks
+//! as signin-rewards (async-graphql 7 over axum 0.8 on a multi-threaded
+//! tokio runtime) answering `{ hello }` (what the bench sends it), with no
+//! database, no Redis, no token check: HTTP + GraphQL parsing, validation,
+//! execution and JSON of the smallest query. It also answers
+//! `{ me { signInStatus { ... } } }` with constants, the same query as the
+//! service's without its I/O (not the ceiling: for comparisons by hand).
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -42,6 +44,10 @@ struct Query;
 
 #[Object]
 impl Query {
+    async fn hello(&self) -> &'static str {
+        "world"
+    }
+
     async fn me(&self) -> User {
         User
     }
