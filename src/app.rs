@@ -9,11 +9,15 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::after_commit::AfterCommit;
 use crate::state::AppState;
 use crate::{graphql, http, jobs, service};
 
 /// How long in-flight jobs may take to finish after SIGTERM.
 const WORKER_DRAIN: Duration = Duration::from_secs(30);
+/// How long shutdown waits for committed changes' announcements and pushes
+/// (each gives up on Redis after a few seconds of its own).
+const AFTER_COMMIT_DRAIN: Duration = Duration::from_secs(10);
 
 /// A running service (API, and optionally the worker) in this process.
 pub struct Running {
@@ -22,6 +26,9 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     worker: Option<JoinHandle<()>>,
     listener: JoinHandle<()>,
+    /// What this process's committed changes still have to announce and
+    /// push (drained after the last request).
+    after_commit: AfterCommit,
     /// The metrics recorder's upkeep (see `http::metrics::spawn_upkeep`).
     metrics_upkeep: JoinHandle<()>,
     /// Keeps this process's copy of the reward schedules current.
@@ -81,6 +88,7 @@ pub async fn start(
         shutdown,
         server,
         worker,
+        after_commit: state.after_commit.clone(),
         listener: listener_task,
         metrics_upkeep,
         schedules,
@@ -114,6 +122,13 @@ impl Running {
             Some(r) => r,
             None => self.server.await,
         };
+        // The last requests' jobs reach the queue before the process goes
+        // (a job left in memory would wait for another process's relay).
+        if !self.after_commit.drain(AFTER_COMMIT_DRAIN).await {
+            tracing::warn!(
+                "after-commit work did not finish in time; the relay will push its jobs"
+            );
+        }
         // Still running only if the server stopped first: let it drain.
         if let Some(worker) = self.worker.take() {
             if tokio::time::timeout(WORKER_DRAIN, worker).await.is_err() {

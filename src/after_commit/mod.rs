@@ -148,6 +148,10 @@ struct Parts {
     redis: RedisPool,
     events: EventChannel,
     queue: Arc<RewardQueue>,
+    /// Hand-overs whose task has not finished (announced and pushed).
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// Told when `in_flight` drops to zero.
+    idle: tokio::sync::Notify,
 }
 
 impl AfterCommit {
@@ -166,7 +170,29 @@ impl AfterCommit {
             redis,
             events,
             queue,
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
         }))
+    }
+
+    /// Waits, at most `within`, until every hand-over so far has announced
+    /// and pushed its jobs (at shutdown, after the last request: a job
+    /// still waiting to be pushed would otherwise wait for another
+    /// process's relay). Returns whether all did.
+    pub async fn drain(&self, within: Duration) -> bool {
+        use std::sync::atomic::Ordering;
+        let idle = async {
+            loop {
+                let notified = self.0.idle.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.0.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(within, idle).await.is_ok()
     }
 
     /// Takes over `committed` (see the module's documentation for the
@@ -189,11 +215,21 @@ impl AfterCommit {
             }
             let (done, announced) = tokio::sync::oneshot::channel();
             let parts = self.0.clone();
+            parts
+                .in_flight
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(
                 async move {
                     parts.announce(&committed.stale, &committed.events).await;
                     let _ = done.send(());
                     parts.push(committed.jobs).await;
+                    if parts
+                        .in_flight
+                        .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+                        == 1
+                    {
+                        parts.idle.notify_waiters();
+                    }
                 }
                 .instrument(tracing::Span::current()),
             );

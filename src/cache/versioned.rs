@@ -12,8 +12,9 @@
 //! every value, so a version that expired cannot make an old value count
 //! again.
 //!
-//! Cost: a read is one `MGET`, a store one `SET` per entry, an
-//! invalidation one `SET` (no script, no `GET`-then-`SET`, no `DEL`).
+//! Cost: a read is one `MGET`, a store one `SET` per entry (no script, no
+//! `GET`-then-`SET`), an invalidation a `SET` and a `DEL` (see
+//! `add_invalidation`).
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -154,16 +155,19 @@ impl VersionedCache {
 
     /// Adds to `pipe` what marks `id`'s entry changed: a fresh version, so
     /// the value stored (and any a read that began earlier stores later)
-    /// no longer counts. The caller sends the pipeline (see `after_commit`,
+    /// no longer counts, and the value dropped. The caller sends the pipeline (see `after_commit`,
     /// which sends it with the change's announcements).
     pub fn add_invalidation(&self, pipe: &mut redis::Pipeline, kind: &str, id: impl Display) {
         // A fresh random version rather than INCR + EXPIRE: a reader only
         // compares versions for equality, and one SET with its expiry is one
-        // command instead of two. The old value is left to be overwritten
-        // or to expire: it no longer counts, and a DEL would be one more
-        // command per change.
+        // command instead of two. The value no longer counts once the
+        // version moved; it is dropped all the same, because builds before
+        // the stamps (1c1c609 and older) take any value they find, and
+        // during a rolling upgrade they share this Redis.
         let version = format!("{:016x}", rand::random::<u64>());
         pipe.set_ex(self.version_key(kind, &id), version, VERSION_TTL_SECS)
+            .ignore()
+            .del(self.value_key(kind, id))
             .ignore();
     }
 }

@@ -93,18 +93,38 @@ pub struct Credits {
 /// second delivery of a job finds them credited and writes nothing; the
 /// ledger's unique (sign-in, kind) key backs that up), then the ledger rows
 /// and balances are written in two statements. A sign-in the rules refuse is
-/// left out; the others are credited.
+/// left out; the others are credited. When the transaction fails for a
+/// reason other than PostgreSQL being away, each sign-in is credited on its
+/// own, so one that cannot be credited is refused without holding back
+/// the rest of its batch.
 ///
 /// Errors: `Unavailable` when PostgreSQL is (the whole batch is retried).
 pub async fn credit_sign_ins(
     state: &AppState,
     sign_in_ids: &[SignInId],
 ) -> Result<Credits, ServiceError> {
-    let now = state.calendar.now();
-    let mut conn = state.db().await?;
-    let credits = conn
-        .transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_ids, now).await)
-        .await?;
+    let credits = match credit_together(state, sign_in_ids).await {
+        Ok(credits) => credits,
+        Err(ServiceError::Unavailable(error)) => return Err(ServiceError::Unavailable(error)),
+        // Something about one sign-in failed the whole transaction (say, a
+        // ledger row already written for it by hand): each is tried alone,
+        // so the others are credited and only that one is refused.
+        Err(error) if sign_in_ids.len() > 1 => {
+            tracing::warn!(%error, "a batch of credits failed; crediting its sign-ins one by one");
+            let mut credits = Credits::default();
+            for &id in sign_in_ids {
+                match credit_together(state, &[id]).await {
+                    Ok(one) => credits.absorb(one),
+                    Err(ServiceError::Unavailable(error)) => {
+                        return Err(ServiceError::Unavailable(error))
+                    }
+                    Err(error) => credits.refused.push((id, error)),
+                }
+            }
+            credits
+        }
+        Err(error) => return Err(error),
+    };
     if !credits.credited.is_empty() {
         let mut committed = Committed::default();
         for row in credits.credited.iter().flat_map(|(_, rows)| rows) {
@@ -119,6 +139,26 @@ pub async fn credit_sign_ins(
         state.after_commit.hand_over(committed).await;
     }
     Ok(credits)
+}
+
+impl Credits {
+    fn absorb(&mut self, other: Credits) {
+        self.credited.extend(other.credited);
+        self.already_credited.extend(other.already_credited);
+        self.refused.extend(other.refused);
+    }
+}
+
+/// One transaction crediting all of `sign_in_ids` (see [`credit_in`]);
+/// nothing is announced yet.
+async fn credit_together(
+    state: &AppState,
+    sign_in_ids: &[SignInId],
+) -> Result<Credits, ServiceError> {
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    conn.transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_ids, now).await)
+        .await
 }
 
 /// Credits one committed sign-in (see [`credit_sign_ins`]): the ledger rows

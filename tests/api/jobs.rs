@@ -276,3 +276,63 @@ async fn a_credit_takes_the_wallet_before_the_sign_ins_as_every_change_does() {
     assert_eq!(credits.credited.len(), 1);
     assert!(credits.refused.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_that_fails_its_batch_is_set_aside_and_the_rest_are_credited() {
+    let app = TestApp::new().await;
+    let (ann, ann_id) = app.register("ann").await;
+    let (bob, bob_id) = app.register("bob").await;
+    let broken = sign_in_id(&app, &ann, ann_id).await;
+    let fine = sign_in_id(&app, &bob, bob_id).await;
+    // A reward row already written for `broken` (by hand, say) while the
+    // sign-in still reads uncredited: its credit breaks the ledger's unique
+    // (sign-in, kind) key, which fails the whole transaction.
+    app.sql(&format!(
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, sign_in_id, created_at) \
+         VALUES ({ann_id}, 0, 'SIGN_IN_REWARD', 0, {}, now())",
+        broken.0
+    ))
+    .await;
+
+    let credits = credit_sign_ins(&app.state, &[broken, fine]).await.unwrap();
+    assert_eq!(
+        credits
+            .credited
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        vec![fine]
+    );
+    assert_eq!(credits.refused.len(), 1);
+    assert_eq!(credits.refused[0].0, broken);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT balance FROM wallets WHERE user_id = {bob_id}"
+        ))
+        .await,
+        10
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_after_commit_work_puts_the_last_jobs_in_the_queue() {
+    use signin_rewards::after_commit::Committed;
+    let app = TestApp::new().await;
+    // Handed over and not awaited, as a request that just got its answer.
+    drop(
+        app.state
+            .after_commit
+            .hand_over(Committed::default().reward_due(RewardJob {
+                sign_in_id: SignInId(7),
+            })),
+    );
+    assert!(app.state.after_commit.drain(Duration::from_secs(5)).await);
+    let config = queue_config(&app.state.keys.reward_queue());
+    let mut redis = app.state.redis.get().await.unwrap();
+    let queued: Vec<String> = redis::cmd("HVALS")
+        .arg(config.job_data_hash())
+        .query_async(&mut *redis)
+        .await
+        .unwrap();
+    assert_eq!(queued, vec![r#"{"sign_in_ids":[7]}"#.to_owned()]);
+}
