@@ -9,7 +9,7 @@ use serde_json::json;
 use signin_rewards::after_commit::queue::queue_config;
 use signin_rewards::after_commit::{RewardBatch, RewardJob};
 use signin_rewards::model::SignInId;
-use signin_rewards::service::wallet::credit_sign_ins;
+use signin_rewards::service::wallet::{credit_sign_ins, Credits};
 
 use crate::common::{assert_no_errors, TestApp};
 
@@ -149,6 +149,20 @@ async fn a_batch_credits_each_sign_in_once_with_exact_balances() {
     assert_eq!(balance(ann_id).await, 20);
 }
 
+/// `credits` credited `credited` alone and refused `refused` alone.
+fn assert_split(credits: &Credits, credited: SignInId, refused: SignInId) {
+    let ids = |v: &[(SignInId, _)]| v.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+    assert_eq!(ids(&credits.credited), vec![credited]);
+    assert_eq!(
+        credits
+            .refused
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        vec![refused]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
     let app = TestApp::new().await;
@@ -169,16 +183,7 @@ async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
     let credits = credit_sign_ins(&app.state, &[refused, credited])
         .await
         .unwrap();
-    assert_eq!(
-        credits
-            .credited
-            .iter()
-            .map(|(id, _)| *id)
-            .collect::<Vec<_>>(),
-        vec![credited]
-    );
-    assert_eq!(credits.refused.len(), 1);
-    assert_eq!(credits.refused[0].0, refused);
+    assert_split(&credits, credited, refused);
     assert_eq!(
         app.scalar_i64(&format!(
             "SELECT count(*) FROM sign_ins WHERE credited_at IS NULL AND id = {}",
@@ -295,16 +300,7 @@ async fn a_sign_in_that_fails_its_batch_is_set_aside_and_the_rest_are_credited()
     .await;
 
     let credits = credit_sign_ins(&app.state, &[broken, fine]).await.unwrap();
-    assert_eq!(
-        credits
-            .credited
-            .iter()
-            .map(|(id, _)| *id)
-            .collect::<Vec<_>>(),
-        vec![fine]
-    );
-    assert_eq!(credits.refused.len(), 1);
-    assert_eq!(credits.refused[0].0, broken);
+    assert_split(&credits, fine, broken);
     assert_eq!(
         app.scalar_i64(&format!(
             "SELECT balance FROM wallets WHERE user_id = {bob_id}"
