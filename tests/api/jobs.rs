@@ -15,20 +15,25 @@ use crate::common::{assert_no_errors, TestApp};
 
 const ADJUST: &str = "mutation($u: ID!, $a: Int!, $k: String!) { adjustWallet(userId: $u, amount: $a, idempotencyKey: $k, note: \"test\") { balanceAfter } }";
 
+/// Brings `user_id`'s balance so close to the maximum that a 10-point
+/// reward cannot fit (as `admin`).
+async fn fill_nearly(app: &TestApp, admin: &str, user_id: i64) {
+    let r = app
+        .exec(
+            Some(admin),
+            ADJUST,
+            json!({ "u": user_id.to_string(), "a": i32::MAX - 5, "k": "near-max" }),
+        )
+        .await;
+    assert_no_errors(&r);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_credit_is_parked_then_relayed_once_fixed() {
     let mut app = TestApp::with_config(&[("SIGNIN_RELAY_GRACE_SECS", "1")]).await;
     let (admin, _) = app.admin("boss").await;
     let (token, id) = app.register("wendy").await;
-    // A balance so close to the maximum that the 10-point reward cannot fit.
-    let r = app
-        .exec(
-            Some(&admin),
-            ADJUST,
-            json!({ "u": id.to_string(), "a": i32::MAX - 5, "k": "near-max" }),
-        )
-        .await;
-    assert_no_errors(&r);
+    fill_nearly(&app, &admin, id).await;
     app.start_worker();
     assert_no_errors(
         &app.exec(
@@ -169,14 +174,7 @@ async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
     let (admin, _) = app.admin("boss").await;
     let (full, full_id) = app.register("full").await;
     let (fine, fine_id) = app.register("fine").await;
-    let r = app
-        .exec(
-            Some(&admin),
-            ADJUST,
-            json!({ "u": full_id.to_string(), "a": i32::MAX - 5, "k": "near-max" }),
-        )
-        .await;
-    assert_no_errors(&r);
+    fill_nearly(&app, &admin, full_id).await;
     let refused = sign_in_id(&app, &full, full_id).await;
     let credited = sign_in_id(&app, &fine, fine_id).await;
 
