@@ -194,6 +194,17 @@ async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
     app.assert_ledger_consistent().await;
 }
 
+/// The jobs in the reward queue, as apalis stored them (JSON).
+async fn queued_jobs(app: &TestApp) -> Vec<String> {
+    let config = queue_config(&app.state.keys.reward_queue());
+    let mut redis = app.state.redis.get().await.unwrap();
+    redis::cmd("HVALS")
+        .arg(config.job_data_hash())
+        .query_async(&mut *redis)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_handed_over_together_are_queued_as_one_batch() {
     let app = TestApp::new().await;
@@ -211,13 +222,7 @@ async fn jobs_handed_over_together_are_queued_as_one_batch() {
     for push in futures::future::join_all(pushes).await {
         push.unwrap().unwrap();
     }
-    let config = queue_config(&app.state.keys.reward_queue());
-    let mut redis = app.state.redis.get().await.unwrap();
-    let queued: Vec<String> = redis::cmd("HVALS")
-        .arg(config.job_data_hash())
-        .query_async(&mut *redis)
-        .await
-        .unwrap();
+    let queued = queued_jobs(&app).await;
     assert_eq!(queued.len(), 1, "one queued job, not five: {queued:?}");
     let batch: RewardBatch = serde_json::from_str(&queued[0]).unwrap();
     assert_eq!(batch.sign_in_ids, (1..=5).map(SignInId).collect::<Vec<_>>());
@@ -321,12 +326,6 @@ async fn draining_after_commit_work_puts_the_last_jobs_in_the_queue() {
             })),
     );
     assert!(app.state.after_commit.drain(Duration::from_secs(5)).await);
-    let config = queue_config(&app.state.keys.reward_queue());
-    let mut redis = app.state.redis.get().await.unwrap();
-    let queued: Vec<String> = redis::cmd("HVALS")
-        .arg(config.job_data_hash())
-        .query_async(&mut *redis)
-        .await
-        .unwrap();
+    let queued = queued_jobs(&app).await;
     assert_eq!(queued, vec![r#"{"sign_in_ids":[7]}"#.to_owned()]);
 }
