@@ -36,6 +36,27 @@ impl RewardTable {
         Ok(Self(rewards))
     }
 
+    /// The table of `amounts` (day 1 first), as a request or a stored row
+    /// gives them: `WrongCount` unless there are seven, `NotAnAmount` for
+    /// the first one below 0 or above [`MAX_REWARD`].
+    pub fn from_amounts(amounts: &[i64]) -> Result<Self, RewardTableError> {
+        let mut rewards = [0u32; CYCLE_LENGTH as usize];
+        if amounts.len() != rewards.len() {
+            return Err(RewardTableError::WrongCount {
+                expected: rewards.len(),
+                got: amounts.len(),
+            });
+        }
+        for (i, (slot, &amount)) in rewards.iter_mut().zip(amounts).enumerate() {
+            *slot = u32::try_from(amount).map_err(|_| RewardTableError::NotAnAmount {
+                position: i + 1,
+                value: amount.to_string(),
+                max: MAX_REWARD,
+            })?;
+        }
+        Self::new(rewards)
+    }
+
     /// The reward of cycle day `cycle_day` (1..=7). Days outside the cycle
     /// are clamped into it; the cycle calculation never produces them.
     pub fn for_day(&self, cycle_day: u8) -> u32 {
@@ -87,6 +108,32 @@ impl fmt::Display for RewardTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_from_amounts() {
+        let wrong = |got| RewardTableError::WrongCount { expected: 7, got };
+        let bad = |position, value: i64| RewardTableError::NotAnAmount {
+            position,
+            value: value.to_string(),
+            max: MAX_REWARD,
+        };
+        let max = i64::from(MAX_REWARD);
+        let cases: [(&[i64], Result<[u32; 7], RewardTableError>); 6] = [
+            (&[1, 2, 3, 4, 5, 6, 7], Ok([1, 2, 3, 4, 5, 6, 7])),
+            (&[0, 0, 0, 0, 0, 0, max], Ok([0, 0, 0, 0, 0, 0, MAX_REWARD])),
+            (&[1, 2, 3, 4, 5, 6], Err(wrong(6))),
+            (&[], Err(wrong(0))),
+            (&[1, 2, -3, 4, 5, 6, 7], Err(bad(3, -3))),
+            (&[1, 2, 3, 4, 5, 6, max + 1], Err(bad(7, max + 1))),
+        ];
+        for (amounts, expected) in cases {
+            assert_eq!(
+                RewardTable::from_amounts(amounts).map(|t| t.as_array()),
+                expected,
+                "{amounts:?}"
+            );
+        }
+    }
 
     #[test]
     fn default_table_is_the_contracts() {

@@ -11,7 +11,6 @@
 
 use chrono::NaiveDate;
 
-use super::cycle::CYCLE_LENGTH;
 use super::rewards::{RewardTable, RewardTableError, MAX_REWARD};
 use crate::model::ScheduleId;
 
@@ -195,28 +194,14 @@ pub fn validate_publish(
     today: NaiveDate,
     proposal: &Proposal<'_>,
 ) -> Result<RewardTable, ScheduleError> {
-    let expected = usize::from(CYCLE_LENGTH);
-    if proposal.rewards.len() != expected {
-        return Err(ScheduleError::WrongCount {
-            expected,
-            got: proposal.rewards.len(),
-        });
-    }
-    let out_of_range = |i: usize| ScheduleError::RewardOutOfRange {
-        position: i + 1,
-        value: proposal.rewards[i],
-        max: MAX_REWARD,
-    };
-    let mut table = [0u32; CYCLE_LENGTH as usize];
-    for (i, &value) in proposal.rewards.iter().enumerate() {
-        table[i] = u32::try_from(value).map_err(|_| out_of_range(i))?;
-    }
-    // The table's own rule bounds each reward by MAX_REWARD.
-    let table = RewardTable::new(table).map_err(|e| match e {
-        RewardTableError::NotAnAmount { position, .. } => out_of_range(position.saturating_sub(1)),
-        RewardTableError::WrongCount { .. } => ScheduleError::WrongCount {
-            expected,
-            got: proposal.rewards.len(),
+    let table = RewardTable::from_amounts(proposal.rewards).map_err(|e| match e {
+        RewardTableError::WrongCount { expected, got } => {
+            ScheduleError::WrongCount { expected, got }
+        }
+        RewardTableError::NotAnAmount { position, .. } => ScheduleError::RewardOutOfRange {
+            position,
+            value: proposal.rewards[position - 1],
+            max: MAX_REWARD,
         },
     })?;
     let from = proposal.effective_from;

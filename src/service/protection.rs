@@ -62,6 +62,41 @@ impl<T> Outcome<T> {
     }
 }
 
+/// What a paid change finds under the caller's wallet lock.
+struct Locked {
+    /// Points in the wallet.
+    balance: i64,
+    /// The caller's chain before the change.
+    before: ChainState,
+    /// The ledger row the idempotency key already wrote (a replay), if any.
+    first: Option<LedgerEntry>,
+}
+
+/// Takes `user_id`'s wallet lock (as every change to a chain or wallet
+/// does), then reads their chain and what `idempotency_key` already wrote.
+async fn lock_for(
+    conn: &mut diesel_async::AsyncPgConnection,
+    state: &AppState,
+    user_id: UserId,
+    today: NaiveDate,
+    idempotency_key: &str,
+) -> Result<Locked, ServiceError> {
+    let (balance, before) = chain::lock(
+        conn,
+        user_id,
+        today,
+        &state.calendar,
+        &state.config.protection,
+    )
+    .await?;
+    let first = ledger::by_idempotency_key(conn, user_id, idempotency_key).await?;
+    Ok(Locked {
+        balance,
+        before,
+        first,
+    })
+}
+
 /// Fills the caller's missed `date` for `SIGNIN_MAKEUP_COST` points
 /// (`makeUpSignIn`). The filled date, its fee (ledger kind `MAKE_UP_FEE`)
 /// and the renumbering of every later date commit together; rewards and
@@ -87,9 +122,12 @@ pub async fn make_up(
     let outcome = {
         let mut conn = state.db().await?;
         conn.transaction::<_, ServiceError, _>(async |conn| {
-            let (balance, before) =
-                chain::lock(conn, user_id, today, &state.calendar, rules).await?;
-            if let Some(first) = ledger::by_idempotency_key(conn, user_id, idempotency_key).await? {
+            let Locked {
+                balance,
+                before,
+                first,
+            } = lock_for(conn, state, user_id, today, idempotency_key).await?;
+            if let Some(first) = first {
                 let filled = match (first.kind, first.sign_in_id) {
                     (LedgerKind::MakeUpFee, Some(id)) => sign_ins::find(conn, id).await?,
                     _ => None,
@@ -207,9 +245,12 @@ pub async fn buy_freeze(
     let outcome = {
         let mut conn = state.db().await?;
         conn.transaction::<_, ServiceError, _>(async |conn| {
-            let (balance, before) =
-                chain::lock(conn, user_id, today, &state.calendar, rules).await?;
-            if let Some(first) = ledger::by_idempotency_key(conn, user_id, idempotency_key).await? {
+            let Locked {
+                balance,
+                before,
+                first,
+            } = lock_for(conn, state, user_id, today, idempotency_key).await?;
+            if let Some(first) = first {
                 return match first.kind {
                     LedgerKind::StreakFreeze => Ok(Outcome::Replayed(first, before)),
                     _ => Err(ServiceError::IdempotencyConflict),

@@ -14,7 +14,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
-use crate::domain::rewards::RewardTable;
+use crate::domain::rewards::{RewardTable, RewardTableError};
 use crate::domain::schedule::Schedule;
 use crate::model::{ScheduleId, UserId};
 use crate::schema::{reward_schedules, sign_ins};
@@ -41,17 +41,20 @@ impl ScheduleRow {
     /// The row as the rules see it; `StoreError::Query` for a row the
     /// table's CHECK should have refused.
     pub fn to_schedule(&self) -> Result<Schedule, StoreError> {
-        let mut rewards = [0u32; 7];
-        if self.rewards.len() != rewards.len() {
-            return Err(corrupt(self.id, "not seven rewards"));
-        }
-        for (slot, value) in rewards.iter_mut().zip(&self.rewards) {
-            *slot = u32::try_from(*value).map_err(|_| corrupt(self.id, "a negative reward"))?;
-        }
+        let amounts: Vec<i64> = self.rewards.iter().map(|&r| i64::from(r)).collect();
+        let rewards = RewardTable::from_amounts(&amounts).map_err(|e| {
+            let what = match e {
+                RewardTableError::WrongCount { .. } => "not seven rewards",
+                RewardTableError::NotAnAmount { position, .. } if amounts[position - 1] < 0 => {
+                    "a negative reward"
+                }
+                RewardTableError::NotAnAmount { .. } => "a reward above the maximum",
+            };
+            corrupt(self.id, what)
+        })?;
         Ok(Schedule {
             id: self.id,
-            rewards: RewardTable::new(rewards)
-                .map_err(|_| corrupt(self.id, "a reward above the maximum"))?,
+            rewards,
             effective_from: self.effective_from,
             effective_to: self.effective_to,
             cancelled: self.cancelled_at.is_some(),
