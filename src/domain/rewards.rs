@@ -118,7 +118,8 @@ mod tests {
             max: MAX_REWARD,
         };
         let max = i64::from(MAX_REWARD);
-        let cases: [(&[i64], Result<[u32; 7], RewardTableError>); 6] = [
+        type Case<'a> = (&'a [i64], Result<[u32; 7], RewardTableError>);
+        let cases: [Case; 6] = [
             (&[1, 2, 3, 4, 5, 6, 7], Ok([1, 2, 3, 4, 5, 6, 7])),
             (&[0, 0, 0, 0, 0, 0, max], Ok([0, 0, 0, 0, 0, 0, MAX_REWARD])),
             (&[1, 2, 3, 4, 5, 6], Err(wrong(6))),
