@@ -22,7 +22,7 @@ use super::{Input, ServiceError};
 use crate::after_commit::Committed;
 use crate::cache::schedules::Snapshot;
 use crate::domain::money;
-use crate::domain::schedule::{self, Cancellation, ConfigAction, Proposal, Schedule, Schedules};
+use crate::domain::schedule::{self, Cancellation, ConfigAction, Proposal, Schedules};
 use crate::model::{AdminAction, ScheduleId};
 use crate::state::AppState;
 use crate::store::schedules::{self as store, NewSchedule, ScheduleRow};
@@ -82,10 +82,7 @@ async fn reload(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
             Ok((store::all(conn).await?, read_on))
         })
         .await?;
-    let schedules = rows
-        .iter()
-        .map(ScheduleRow::to_schedule)
-        .collect::<Result<Vec<_>, _>>()?;
+    let schedules = store::to_schedules(&rows)?;
     metrics::counter!("signin_schedule_reloads_total").increment(1);
     Ok(copy.store(
         generation,
@@ -108,10 +105,7 @@ pub async fn apply_setting(state: &AppState) -> Result<(), ServiceError> {
             store::lock_for_change(conn).await?;
             let today = state.calendar.today();
             let rows = store::all(conn).await?;
-            let all = rows
-                .iter()
-                .map(ScheduleRow::to_schedule)
-                .collect::<Result<Vec<_>, _>>()?;
+            let all = store::to_schedules(&rows)?;
             let latest_from_setting = rows
                 .iter()
                 .zip(&all)
@@ -371,11 +365,7 @@ async fn live_schedules(
     conn: &mut diesel_async::AsyncPgConnection,
 ) -> Result<Schedules, StoreError> {
     let rows = store::all(conn).await?;
-    let all = rows
-        .iter()
-        .map(ScheduleRow::to_schedule)
-        .collect::<Result<Vec<Schedule>, _>>()?;
-    Ok(Schedules::new(all))
+    Ok(Schedules::new(store::to_schedules(&rows)?))
 }
 
 /// After a committed change: this process reloads its copy now (the

@@ -37,6 +37,11 @@ pub struct ScheduleRow {
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
+/// `rows` as the rules see them (see [`ScheduleRow::to_schedule`]).
+pub fn to_schedules(rows: &[ScheduleRow]) -> Result<Vec<Schedule>, StoreError> {
+    rows.iter().map(ScheduleRow::to_schedule).collect()
+}
+
 impl ScheduleRow {
     /// The row as the rules see it; `StoreError::Query` for a row the
     /// table's CHECK should have refused.
