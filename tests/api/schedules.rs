@@ -963,3 +963,26 @@ async fn a_schedule_change_and_its_entry_commit_together() {
         (entries_before + 1, schedules_before + 1)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_campaign_does_not_block_one_on_its_dates() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("boss").await;
+    let first = publish(
+        &app,
+        &admin,
+        publish_vars(&[7; 7], "2026-03-10", Some("2026-03-20")),
+    )
+    .await;
+    let overlapping = publish_vars(&[9; 7], "2026-03-15", Some("2026-03-25"));
+    let refused = app.exec(Some(&admin), PUBLISH, overlapping.clone()).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT");
+    let r = app
+        .exec(Some(&admin), CANCEL, json!({ "id": first["id"] }))
+        .await;
+    assert_no_errors(&r);
+    // Only a live campaign blocks its dates.
+    let second = publish(&app, &admin, overlapping).await;
+    assert_eq!(second["effectiveFrom"], "2026-03-15");
+    assert_eq!(second["cancelled"], false);
+}
