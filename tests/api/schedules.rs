@@ -885,6 +885,23 @@ async fn publishing_and_cancelling_are_audited() {
 /// The entry and the change commit together: a change that fails after
 /// its entry was written leaves neither, and an entry that cannot be
 /// written leaves no change.
+/// Publishing a schedule and cancelling `schedule_id`, as `admin`, both
+/// fail with INTERNAL_SERVER_ERROR.
+async fn publish_and_cancel_fail(app: &TestApp, admin: &str, schedule_id: &Value) {
+    let r = app
+        .exec(
+            Some(admin),
+            PUBLISH,
+            publish_vars(&[3; 7], "2026-03-07", None),
+        )
+        .await;
+    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    let r = app
+        .exec(Some(admin), CANCEL, json!({ "id": schedule_id }))
+        .await;
+    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_change_and_its_entry_commit_together() {
     let app = TestApp::new().await;
@@ -914,18 +931,7 @@ async fn a_schedule_change_and_its_entry_commit_together() {
         )
         .await;
     }
-    let r = app
-        .exec(
-            Some(&admin),
-            PUBLISH,
-            publish_vars(&[3; 7], "2026-03-07", None),
-        )
-        .await;
-    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
-    let r = app
-        .exec(Some(&admin), CANCEL, json!({ "id": pending["id"] }))
-        .await;
-    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    publish_and_cancel_fail(&app, &admin, &pending["id"]).await;
     assert_eq!(
         (entries().await, schedules().await),
         (entries_before, schedules_before)
@@ -937,18 +943,7 @@ async fn a_schedule_change_and_its_entry_commit_together() {
 
     app.inject_failure("refuse_entries", "admin_audit_log", "INSERT", "true")
         .await;
-    let r = app
-        .exec(
-            Some(&admin),
-            PUBLISH,
-            publish_vars(&[3; 7], "2026-03-07", None),
-        )
-        .await;
-    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
-    let r = app
-        .exec(Some(&admin), CANCEL, json!({ "id": pending["id"] }))
-        .await;
-    assert_eq!(error_code(&r), "INTERNAL_SERVER_ERROR", "{r:#}");
+    publish_and_cancel_fail(&app, &admin, &pending["id"]).await;
     assert_eq!(
         (entries().await, schedules().await),
         (entries_before, schedules_before)
