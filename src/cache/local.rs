@@ -119,7 +119,8 @@ impl LocalCaches {
         }
     }
 
-    fn live(&self) -> bool {
+    /// Whether the copies are kept (the change listener is up).
+    pub fn live(&self) -> bool {
         self.live.load(Ordering::SeqCst)
     }
 

@@ -56,6 +56,17 @@ pub struct Slot {
     pub version: String,
 }
 
+/// A value read from the database, to store under the version noted
+/// before the read: entry `kind` of `id`, kept for `ttl` (at least 1 s).
+#[derive(Debug, Clone, Copy)]
+pub struct Fill<'a, I> {
+    pub kind: &'a str,
+    pub id: I,
+    pub version: &'a str,
+    pub value: &'a str,
+    pub ttl: Duration,
+}
+
 #[derive(Debug)]
 pub struct VersionedCache {
     pool: RedisPool,
@@ -91,14 +102,24 @@ impl VersionedCache {
         kind: &str,
         ids: &[I],
     ) -> Result<Vec<Slot>, CacheError> {
-        if ids.is_empty() {
+        let entries: Vec<(&str, &I)> = ids.iter().map(|id| (kind, id)).collect();
+        self.get_each(&entries).await
+    }
+
+    /// The entries `(kind, id)`, of one kind or several, in order, in one
+    /// round trip.
+    pub async fn get_each<I: Display>(
+        &self,
+        entries: &[(&str, I)],
+    ) -> Result<Vec<Slot>, CacheError> {
+        if entries.is_empty() {
             return Ok(Vec::new());
         }
         // One MGET of the values then the versions (one command, not two).
-        let keys: Vec<String> = ids
+        let keys: Vec<String> = entries
             .iter()
-            .map(|id| self.value_key(kind, id))
-            .chain(ids.iter().map(|id| self.version_key(kind, id)))
+            .map(|(kind, id)| self.value_key(kind, id))
+            .chain(entries.iter().map(|(kind, id)| self.version_key(kind, id)))
             .collect();
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
@@ -106,14 +127,14 @@ impl VersionedCache {
             .arg(&keys)
             .query_async(&mut *conn)
             .await?;
-        if values.len() != 2 * ids.len() {
+        if values.len() != 2 * entries.len() {
             return Err(CacheError::Unavailable(format!(
                 "MGET of {} keys answered {}",
                 keys.len(),
                 values.len()
             )));
         }
-        let versions = values.split_off(ids.len());
+        let versions = values.split_off(entries.len());
         Ok(values
             .into_iter()
             .zip(versions)
@@ -139,14 +160,32 @@ impl VersionedCache {
         entries: &[(I, &str, String)],
         ttl: Duration,
     ) -> Result<(), CacheError> {
-        if entries.is_empty() {
+        let fills: Vec<Fill<'_, &I>> = entries
+            .iter()
+            .map(|(id, version, value)| Fill {
+                kind,
+                id,
+                version,
+                value: value.as_str(),
+                ttl,
+            })
+            .collect();
+        self.put_each(&fills).await
+    }
+
+    /// As [`Self::put_many`], for entries of one kind or several.
+    pub async fn put_each<I: Display>(&self, fills: &[Fill<'_, I>]) -> Result<(), CacheError> {
+        if fills.is_empty() {
             return Ok(());
         }
-        let ttl = ttl.as_secs().max(1);
         let mut pipe = redis::pipe();
-        for (id, version, value) in entries {
-            pipe.set_ex(self.value_key(kind, id), stamped(version, value), ttl)
-                .ignore();
+        for fill in fills {
+            pipe.set_ex(
+                self.value_key(fill.kind, &fill.id),
+                stamped(fill.version, fill.value),
+                fill.ttl.as_secs().max(1),
+            )
+            .ignore();
         }
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);

@@ -7,6 +7,7 @@ use async_graphql::Context;
 use tokio::sync::OnceCell;
 
 use crate::auth::Identity;
+use crate::graphql::loaders::Loaders;
 use crate::model::{User, UserId};
 use crate::service::admin_audit::AdminActor;
 use crate::service::{accounts, ServiceError};
@@ -79,6 +80,15 @@ impl RequestAuth {
     }
 
     pub async fn identity(&self, state: &AppState) -> Result<Identity, ServiceError> {
+        self.identity_via(state, RowSource::Direct).await
+    }
+
+    /// As [`Self::identity`], reading the user row from `rows`.
+    pub async fn identity_via(
+        &self,
+        state: &AppState,
+        rows: RowSource<'_>,
+    ) -> Result<Identity, ServiceError> {
         let token = match self.bearer.as_deref() {
             None => return Err(ServiceError::Unauthenticated("no token")),
             Some("") => {
@@ -88,24 +98,64 @@ impl RequestAuth {
             }
             Some(token) => token,
         };
-        Ok(self.session(state, token).await?.0)
+        Ok(self.session(state, token, rows).await?.0)
     }
 
     /// The caller's user row as read when their token was checked.
-    pub async fn user(&self, state: &AppState) -> Result<User, ServiceError> {
-        self.identity(state).await?;
+    pub async fn user(&self, state: &AppState, rows: RowSource<'_>) -> Result<User, ServiceError> {
+        self.identity_via(state, rows).await?;
         let token = self.bearer.as_deref().unwrap_or_default();
-        Ok(self.session(state, token).await?.1.clone())
+        Ok(self.session(state, token, rows).await?.1.clone())
     }
 
+    /// The token's identity and user row, checked once per request (the
+    /// first caller's `rows` reads the row).
     async fn session(
         &self,
         state: &AppState,
         token: &str,
+        rows: RowSource<'_>,
     ) -> Result<&(Identity, User), ServiceError> {
         self.identity
-            .get_or_try_init(|| accounts::authenticate(state, token))
+            .get_or_try_init(|| async {
+                let batch = match rows {
+                    RowSource::Direct => return accounts::authenticate(state, token).await,
+                    RowSource::Batched(loaders) => &loaders.session_user,
+                    RowSource::BatchedWithStatus(loaders) => &loaders.session_user_and_chain,
+                };
+                accounts::authenticate_with(state, token, |user_id| async move {
+                    batch
+                        .load_one(user_id)
+                        .await
+                        .map_err(ServiceError::from_shared)
+                })
+                .await
+            })
             .await
+    }
+}
+
+/// Where a token check reads its user's row.
+#[derive(Clone, Copy)]
+pub enum RowSource<'a> {
+    /// Through the cache, on its own.
+    Direct,
+    /// Through the cache, in one batch with the token checks of concurrent
+    /// requests.
+    Batched(&'a Loaders),
+    /// As `Batched`, reading the users' chains in the same batch: for a
+    /// request that reads the caller's status next.
+    BatchedWithStatus(&'a Loaders),
+}
+
+impl<'a> RowSource<'a> {
+    /// Batched when the schema has its loaders (it always does; a context
+    /// without them falls back to a read of its own).
+    pub fn of(ctx: &Context<'a>) -> Self {
+        match Loaders::of(ctx) {
+            Ok(loaders) => RowSource::Batched(loaders),
+            Err(_) => RowSource::Direct,
+        }
     }
 }
 
@@ -118,7 +168,7 @@ pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ServiceError> {
 pub async fn caller(ctx: &Context<'_>) -> Result<Identity, ServiceError> {
     let state = state(ctx)?;
     match ctx.data_opt::<RequestAuth>() {
-        Some(auth) => auth.identity(state).await,
+        Some(auth) => auth.identity_via(state, RowSource::of(ctx)).await,
         None => Err(ServiceError::Unauthenticated("no token")),
     }
 }

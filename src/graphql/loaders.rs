@@ -21,13 +21,18 @@ use tokio::sync::oneshot;
 
 use crate::domain::cycle::SignInStatus;
 use crate::model::{User, UserId};
-use crate::service::{sign_in, wallet, ServiceError};
+use crate::service::{cached, sign_in, wallet, ServiceError};
 use crate::state::AppState;
 use crate::store::sign_ins::HistoryRow;
 use crate::store::users;
 
 pub struct Loaders {
     pub user: Batched<UserId, UserLoader>,
+    /// The rows behind bearer tokens, through the cache.
+    pub session_user: Batched<UserId, SessionUserLoader>,
+    /// The same, reading the users' chains into this process's copies in
+    /// the same batch (`service::cached::users_and_chains`).
+    pub session_user_and_chain: Batched<UserId, SessionUserLoader>,
     pub status: Batched<UserId, StatusLoader>,
     pub balance: Batched<UserId, BalanceLoader>,
     pub history: Batched<HistoryKey, HistoryLoader>,
@@ -37,6 +42,14 @@ impl Loaders {
     pub fn new(state: Arc<AppState>) -> Self {
         Loaders {
             user: Batched::new(UserLoader(state.clone())),
+            session_user: Batched::new(SessionUserLoader {
+                state: state.clone(),
+                with_chains: false,
+            }),
+            session_user_and_chain: Batched::new(SessionUserLoader {
+                state: state.clone(),
+                with_chains: true,
+            }),
             status: Batched::new(StatusLoader(state.clone())),
             balance: Batched::new(BalanceLoader(state.clone())),
             history: Batched::new(HistoryLoader(state)),
@@ -205,6 +218,29 @@ impl Loader<UserId> for UserLoader {
             .await
             .map_err(|e| Arc::new(e.into()))?;
         Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// Users by id as a token check needs them (deleted ones included), through
+/// the cache: concurrent requests of users this process has not seen share
+/// one Redis read and one statement. `with_chains` reads their chains in
+/// the same round trips.
+pub struct SessionUserLoader {
+    state: Arc<AppState>,
+    with_chains: bool,
+}
+
+impl Loader<UserId> for SessionUserLoader {
+    type Value = User;
+    type Error = Arc<ServiceError>;
+
+    async fn load(&self, ids: &[UserId]) -> LoadResult<UserId, User> {
+        let rows = if self.with_chains {
+            cached::users_and_chains(&self.state, ids).await
+        } else {
+            cached::users(&self.state, ids).await
+        };
+        rows.map_err(Arc::new)
     }
 }
 

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use crate::cache::login_limiter::{self, Subject, Verdict};
 use crate::domain::account::{self, Username};
-use crate::model::{AdminAction, Role, User};
+use crate::model::{AdminAction, Role, User, UserId};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::{admin_audit, users};
@@ -124,12 +124,26 @@ pub async fn login(
 /// The caller behind a bearer token, checked against the store: a deleted
 /// user, a changed password or a changed role takes effect at once.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<(Identity, User), ServiceError> {
+    authenticate_with(state, token, |user_id| cached::user(state, user_id)).await
+}
+
+/// As [`authenticate`], reading the token's user row with `find_user` (the
+/// GraphQL layer batches the reads of concurrent requests). The row must
+/// come through the cache, whose every change invalidates it.
+pub async fn authenticate_with<F, Fut>(
+    state: &AppState,
+    token: &str,
+    find_user: F,
+) -> Result<(Identity, User), ServiceError>
+where
+    F: FnOnce(UserId) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<User>, ServiceError>>,
+{
     let claims: Claims = state.tokens.verify(token, state.calendar.now())?;
     let user_id = claims
         .user_id()
         .ok_or(ServiceError::Unauthenticated("invalid token"))?;
-    // Through the cache: every change to the row invalidates it.
-    match cached::user(state, user_id).await? {
+    match find_user(user_id).await? {
         Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => Ok((
             Identity {
                 user_id,

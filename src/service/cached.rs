@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use super::{chain, ServiceError};
-use crate::cache::versioned::{Slot, STATUS, USER};
+use crate::cache::versioned::{Fill, Slot, STATUS, USER};
 use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 use crate::state::AppState;
@@ -48,88 +48,7 @@ pub async fn chain_states(
     state: &AppState,
     user_ids: &[UserId],
 ) -> Result<HashMap<UserId, Option<Arc<ChainState>>>, ServiceError> {
-    let today = state.calendar.today();
-    let read_since = Instant::now();
-    let mut found = HashMap::new();
-    // This process's copies first (no round trip), then Redis, then SQL.
-    let remote: Vec<UserId> = user_ids
-        .iter()
-        .copied()
-        .filter(|id| match state.local.status(*id, today) {
-            Some(chain) => {
-                found.insert(*id, chain);
-                false
-            }
-            None => true,
-        })
-        .collect();
-    if remote.is_empty() {
-        return Ok(found);
-    }
-    let user_ids = &remote[..];
-    let slots = match state.cache.get_many(STATUS, user_ids).await {
-        Ok(slots) => Some(slots),
-        Err(error) => {
-            metrics::counter!("signin_cache_errors_total").increment(1);
-            tracing::warn!(%error, "status cache unavailable; reading PostgreSQL");
-            None
-        }
-    };
-    let mut missing: Vec<(UserId, Option<String>)> = Vec::new();
-    for (i, id) in user_ids.iter().enumerate() {
-        let slot = slots.as_ref().map(|s| &s[i]);
-        match slot
-            .and_then(|s| s.value.as_deref())
-            .and_then(|v| decode_chain(v, today))
-        {
-            Some(chain) => {
-                let chain = chain.map(Arc::new);
-                state
-                    .local
-                    .put_status(*id, today, chain.clone(), read_since);
-                found.insert(*id, chain);
-            }
-            None => missing.push((*id, slot.map(|s: &Slot| s.version.clone()))),
-        }
-    }
-    metrics::counter!("signin_cache_hits_total", "cache" => STATUS).increment(found.len() as u64);
-    metrics::counter!("signin_cache_misses_total", "cache" => STATUS)
-        .increment(missing.len() as u64);
-    if missing.is_empty() {
-        return Ok(found);
-    }
-    let ids: Vec<UserId> = missing.iter().map(|(id, _)| *id).collect();
-    let mut loaded = {
-        let mut conn = state.db().await?;
-        chain::load_many(
-            &mut conn,
-            &ids,
-            today,
-            &state.calendar,
-            &state.config.protection,
-        )
-        .await?
-    };
-    let mut fresh = Vec::new();
-    for (id, version) in missing {
-        let chain = loaded.remove(&id).map(|(_, chain)| Arc::new(chain));
-        state.local.put_status(id, today, chain.clone(), read_since);
-        if let Some(version) = version {
-            fresh.push((id, version, encode_chain(today, chain.as_deref())?));
-        }
-        found.insert(id, chain);
-    }
-    let ttl = (state.calendar.start_of_next_day(today) - state.calendar.now())
-        .to_std()
-        .unwrap_or_default();
-    let entries: Vec<(UserId, &str, String)> = fresh
-        .iter()
-        .map(|(id, v, value)| (*id, v.as_str(), value.clone()))
-        .collect();
-    if let Err(error) = state.cache.put_many(STATUS, &entries, ttl).await {
-        tracing::warn!(%error, "statuses not cached");
-    }
-    Ok(found)
+    Ok(read_through(state, &[], user_ids).await?.chains)
 }
 
 /// A user's row (deleted ones included), through the cache.
@@ -137,43 +56,193 @@ pub async fn user(state: &AppState, user_id: UserId) -> Result<Option<User>, Ser
     if let Some(row) = state.local.user(user_id) {
         return Ok(Some(row));
     }
+    Ok(users(state, &[user_id]).await?.remove(&user_id))
+}
+
+/// The rows of `user_ids` that exist (deleted ones included), as
+/// [`chain_states`] reads chains.
+pub async fn users(
+    state: &AppState,
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, User>, ServiceError> {
+    Ok(read_through(state, user_ids, &[]).await?.users)
+}
+
+/// As [`users`], reading the users' chains in the same round trips (one
+/// Redis read, two statements at once, one Redis write) into this process's
+/// copies, where a status read of the same request then finds them: a token
+/// check followed by a status read costs one batch, not two. While the
+/// copies are off (the change listener is down) it reads the rows only.
+pub async fn users_and_chains(
+    state: &AppState,
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, User>, ServiceError> {
+    let chains = if state.local.live() { user_ids } else { &[] };
+    Ok(read_through(state, user_ids, chains).await?.users)
+}
+
+/// What [`read_through`] found.
+struct Found {
+    users: HashMap<UserId, User>,
+    chains: HashMap<UserId, Option<Arc<ChainState>>>,
+}
+
+/// Rows of `user_ids` and chains of `chain_ids`: this process's copies
+/// first (no round trip), then Redis (one `MGET` for both kinds), then
+/// PostgreSQL for the rest (a statement per kind, at once), which are then
+/// stored in Redis (one pipeline) and in the copies.
+async fn read_through(
+    state: &AppState,
+    user_ids: &[UserId],
+    chain_ids: &[UserId],
+) -> Result<Found, ServiceError> {
+    let today = state.calendar.today();
     let read_since = Instant::now();
-    let slot = match state.cache.get_many(USER, &[user_id]).await {
-        Ok(mut slots) => slots.pop(),
+    let mut found = Found {
+        users: HashMap::with_capacity(user_ids.len()),
+        chains: HashMap::with_capacity(chain_ids.len()),
+    };
+    let mut remote: Vec<(&str, UserId)> = Vec::new();
+    for &id in user_ids {
+        match state.local.user(id) {
+            Some(row) => {
+                found.users.insert(id, row);
+            }
+            None => remote.push((USER, id)),
+        }
+    }
+    for &id in chain_ids {
+        match state.local.status(id, today) {
+            Some(chain) => {
+                found.chains.insert(id, chain);
+            }
+            None => remote.push((STATUS, id)),
+        }
+    }
+    if remote.is_empty() {
+        return Ok(found);
+    }
+    let slots = match state.cache.get_each(&remote).await {
+        Ok(slots) => Some(slots),
         Err(error) => {
             metrics::counter!("signin_cache_errors_total").increment(1);
-            tracing::warn!(%error, "user cache unavailable; reading PostgreSQL");
+            tracing::warn!(%error, "cache unavailable; reading PostgreSQL");
             None
         }
     };
-    if let Some(row) = slot
-        .as_ref()
-        .and_then(|s| s.value.as_deref())
-        .and_then(|v| serde_json::from_str::<User>(v).ok())
-    {
-        metrics::counter!("signin_cache_hits_total", "cache" => USER).increment(1);
-        state.local.put_user(row.clone(), read_since);
-        return Ok(Some(row));
-    }
-    metrics::counter!("signin_cache_misses_total", "cache" => USER).increment(1);
-    let row = {
-        let mut conn = state.db().await?;
-        users::find(&mut conn, user_id).await?
-    };
-    if let Some(row) = &row {
-        state.local.put_user(row.clone(), read_since);
-    }
-    if let (Some(slot), Some(row)) = (slot, row.as_ref()) {
-        let value = serde_json::to_string(row).map_err(ServiceError::internal)?;
-        if let Err(error) = state
-            .cache
-            .put_many(USER, &[(user_id, slot.version.as_str(), value)], USER_TTL)
-            .await
-        {
-            tracing::warn!(%error, "user not cached");
+    // Each miss with the version to quote when storing it (none when Redis
+    // could not be read).
+    let (mut missing_users, mut missing_chains) = (Vec::new(), Vec::new());
+    let (mut user_hits, mut chain_hits) = (0u64, 0u64);
+    for (i, &(kind, id)) in remote.iter().enumerate() {
+        let slot = slots.as_ref().map(|s| &s[i]);
+        let value = slot.and_then(|s: &Slot| s.value.as_deref());
+        let version = slot.map(|s| s.version.clone());
+        if kind == USER {
+            match value.and_then(|v| serde_json::from_str::<User>(v).ok()) {
+                Some(row) => {
+                    user_hits += 1;
+                    state.local.put_user(row.clone(), read_since);
+                    found.users.insert(id, row);
+                }
+                None => missing_users.push((id, version)),
+            }
+        } else {
+            match value.and_then(|v| decode_chain(v, today)) {
+                Some(chain) => {
+                    chain_hits += 1;
+                    let chain = chain.map(Arc::new);
+                    state.local.put_status(id, today, chain.clone(), read_since);
+                    found.chains.insert(id, chain);
+                }
+                None => missing_chains.push((id, version)),
+            }
         }
     }
-    Ok(row)
+    let count = |kind: &'static str, hits: u64, misses: usize| {
+        metrics::counter!("signin_cache_hits_total", "cache" => kind).increment(hits);
+        metrics::counter!("signin_cache_misses_total", "cache" => kind).increment(misses as u64);
+    };
+    if !user_ids.is_empty() {
+        count(USER, user_hits, missing_users.len());
+    }
+    if !chain_ids.is_empty() {
+        count(STATUS, chain_hits, missing_chains.len());
+    }
+    if missing_users.is_empty() && missing_chains.is_empty() {
+        return Ok(found);
+    }
+
+    let user_keys: Vec<UserId> = missing_users.iter().map(|(id, _)| *id).collect();
+    let chain_keys: Vec<UserId> = missing_chains.iter().map(|(id, _)| *id).collect();
+    let (mut rows, mut chains) = tokio::try_join!(
+        async {
+            if user_keys.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let mut conn = state.db().await?;
+            let rows = users::find_many(&mut conn, &user_keys).await?;
+            Ok::<_, ServiceError>(
+                rows.into_iter()
+                    .map(|u| (u.id, u))
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+        async {
+            if chain_keys.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let mut conn = state.db().await?;
+            chain::load_many(
+                &mut conn,
+                &chain_keys,
+                today,
+                &state.calendar,
+                &state.config.protection,
+            )
+            .await
+        }
+    )?;
+
+    // What was read, stored for the next reader: (kind, id, version, value).
+    let mut stored: Vec<(&str, UserId, String, String)> = Vec::new();
+    for (id, version) in missing_users {
+        let Some(row) = rows.remove(&id) else {
+            continue;
+        };
+        state.local.put_user(row.clone(), read_since);
+        if let Some(version) = version {
+            let value = serde_json::to_string(&row).map_err(ServiceError::internal)?;
+            stored.push((USER, id, version, value));
+        }
+        found.users.insert(id, row);
+    }
+    for (id, version) in missing_chains {
+        let chain = chains.remove(&id).map(|(_, chain)| Arc::new(chain));
+        state.local.put_status(id, today, chain.clone(), read_since);
+        if let Some(version) = version {
+            stored.push((STATUS, id, version, encode_chain(today, chain.as_deref())?));
+        }
+        found.chains.insert(id, chain);
+    }
+    // A status entry lives until the business day ends.
+    let end_of_day = (state.calendar.start_of_next_day(today) - state.calendar.now())
+        .to_std()
+        .unwrap_or_default();
+    let fills: Vec<Fill<'_, UserId>> = stored
+        .iter()
+        .map(|(kind, id, version, value)| Fill {
+            kind,
+            id: *id,
+            version,
+            value,
+            ttl: if *kind == USER { USER_TTL } else { end_of_day },
+        })
+        .collect();
+    if let Err(error) = state.cache.put_each(&fills).await {
+        tracing::warn!(%error, "reads not cached");
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

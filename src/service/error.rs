@@ -57,6 +57,10 @@ pub enum Unavailable {
     Queue(QueueError),
     #[error("event channel: {0}")]
     Events(EventError),
+    /// One of the above, met by a batched load this call shared with
+    /// others (its text).
+    #[error("{0}")]
+    Shared(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +119,40 @@ impl ServiceError {
 
     pub fn internal(error: impl std::fmt::Display) -> Self {
         ServiceError::Internal(error.to_string())
+    }
+
+    /// The error of a batched load, which every caller of the batch shares,
+    /// as this caller's own: the same kind, hence the same code; a
+    /// dependency's failure keeps its text.
+    pub fn from_shared(error: std::sync::Arc<ServiceError>) -> Self {
+        std::sync::Arc::try_unwrap(error).unwrap_or_else(|shared| match &*shared {
+            ServiceError::Unauthenticated(why) => ServiceError::Unauthenticated(why),
+            ServiceError::Forbidden => ServiceError::Forbidden,
+            ServiceError::BadInput { input, message } => ServiceError::BadInput {
+                input: *input,
+                message: message.clone(),
+            },
+            ServiceError::NotFound(what) => ServiceError::NotFound(what),
+            ServiceError::UsernameTaken => ServiceError::UsernameTaken,
+            ServiceError::InvalidCredentials => ServiceError::InvalidCredentials,
+            ServiceError::AlreadySignedIn => ServiceError::AlreadySignedIn,
+            ServiceError::MakeUpNotAllowed(reason) => ServiceError::MakeUpNotAllowed(*reason),
+            ServiceError::LimitReached(message) => ServiceError::LimitReached(message.clone()),
+            ServiceError::InsufficientFunds { balance, requested } => {
+                ServiceError::InsufficientFunds {
+                    balance: *balance,
+                    requested: *requested,
+                }
+            }
+            ServiceError::IdempotencyConflict => ServiceError::IdempotencyConflict,
+            ServiceError::RateLimited { retry_after } => ServiceError::RateLimited {
+                retry_after: *retry_after,
+            },
+            ServiceError::Unavailable(source) => {
+                ServiceError::Unavailable(Unavailable::Shared(source.to_string()))
+            }
+            ServiceError::Internal(detail) => ServiceError::Internal(detail.clone()),
+        })
     }
 }
 
@@ -276,6 +314,40 @@ mod tests {
                 (ServiceError::Unavailable(_), true) | (ServiceError::Internal(_), false) => {}
                 _ => panic!("{name}: {error:?}"),
             }
+        }
+    }
+
+    /// A batch's error, shared by its callers, becomes each caller's own of
+    /// the same kind (hence the same contract code) and text.
+    #[test]
+    fn a_shared_error_keeps_its_kind_and_text() {
+        let cases: Vec<ServiceError> = vec![
+            ServiceError::Unauthenticated("token revoked"),
+            ServiceError::Forbidden,
+            ServiceError::bad_input(Input::Amount, "too large"),
+            ServiceError::NotFound("wallet"),
+            ServiceError::LimitReached("3 make-ups a month".into()),
+            ServiceError::InsufficientFunds {
+                balance: 5,
+                requested: 9,
+            },
+            ServiceError::RateLimited {
+                retry_after: Duration::from_secs(7),
+            },
+            StoreError::Unavailable("timeout".into()).into(),
+            ServiceError::Internal("corrupt row".into()),
+        ];
+        for error in cases {
+            let text = error.to_string();
+            let kind = std::mem::discriminant(&error);
+            let shared = std::sync::Arc::new(error);
+            let other = shared.clone();
+            let owned = ServiceError::from_shared(shared);
+            assert_eq!(std::mem::discriminant(&owned), kind, "{text}");
+            assert_eq!(owned.to_string(), text);
+            // The last holder takes the error itself.
+            let last = ServiceError::from_shared(other);
+            assert_eq!(last.to_string(), text);
         }
     }
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Int2, Int4, Int8, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::prepared::prepared;
 use super::StoreError;
 use crate::model::{SignInId, UserId};
 use crate::schema::{frozen_days, wallets};
@@ -64,39 +65,19 @@ pub async fn load_many(
     window_start: NaiveDate,
     month_start: DateTime<Utc>,
 ) -> Result<Vec<ChainRecord>, StoreError> {
-    Ok(diesel::sql_query(
-        "WITH starts AS ( \
-             SELECT u.id, LEAST( \
-                 (SELECT s.day FROM sign_ins s WHERE s.user_id = u.id AND s.day < $2 \
-                   ORDER BY s.day DESC OFFSET 6 LIMIT 1), \
-                 (SELECT s.day FROM sign_ins s WHERE s.user_id = u.id AND s.day < $3 \
-                   ORDER BY s.day DESC LIMIT 1), \
-                 $3) AS from_day \
-             FROM unnest($1::int8[]) AS u(id)) \
-         SELECT w.user_id, w.balance, w.freezes_held, u.created_at AS registered_at, \
-                (SELECT count(*) FROM sign_ins s \
-                  WHERE s.user_id = w.user_id AND s.made_up AND s.created_at >= $4) AS make_ups_since, \
-                coalesce(d.days, '{}') AS days, coalesce(d.frozen, '{}') AS frozen, \
-                coalesce(d.made_up, '{}') AS made_up, coalesce(d.cycle_days, '{}') AS cycle_days, \
-                coalesce(d.streaks, '{}') AS streaks \
-           FROM starts a \
-           JOIN wallets w ON w.user_id = a.id \
-           JOIN users u ON u.id = a.id \
-           LEFT JOIN LATERAL ( \
-             SELECT array_agg(x.day) AS days, array_agg(x.frozen) AS frozen, \
-                    array_agg(x.made_up) AS made_up, array_agg(x.cycle_day) AS cycle_days, \
-                    array_agg(x.streak) AS streaks \
-               FROM (SELECT s.day, false AS frozen, s.made_up, s.cycle_day, s.streak \
-                       FROM sign_ins s WHERE s.user_id = a.id AND s.day BETWEEN a.from_day AND $2 \
-                     UNION ALL \
-                     SELECT f.day, true, false, 0::int2, 0 \
-                       FROM frozen_days f WHERE f.user_id = a.id AND f.day BETWEEN a.from_day AND $2) x \
-           ) d ON true",
+    // The statement is the function `signin_chains` (migrations/
+    // 2026-11-30-000030_chain_reads), which keeps one plan per connection.
+    Ok(prepared(
+        diesel::sql_query(
+            "SELECT user_id, balance, freezes_held, registered_at, make_ups_since, days, \
+                    frozen, made_up, cycle_days, streaks \
+               FROM signin_chains($1, $2, $3, $4)",
+        )
+        .bind::<Array<Int8>, _>(user_ids)
+        .bind::<Date, _>(today)
+        .bind::<Date, _>(window_start)
+        .bind::<Timestamptz, _>(month_start),
     )
-    .bind::<Array<Int8>, _>(user_ids)
-    .bind::<Date, _>(today)
-    .bind::<Date, _>(window_start)
-    .bind::<Timestamptz, _>(month_start)
     .load(conn)
     .await?)
 }
@@ -169,16 +150,18 @@ pub async fn renumber(
     cycle_days: &[i16],
     streaks: &[i32],
 ) -> Result<usize, StoreError> {
-    Ok(diesel::sql_query(
-        "UPDATE sign_ins s SET cycle_day = v.cycle_day, streak = v.streak \
+    Ok(prepared(
+        diesel::sql_query(
+            "UPDATE sign_ins s SET cycle_day = v.cycle_day, streak = v.streak \
            FROM unnest($2::date[], $3::int2[], $4::int4[]) AS v(day, cycle_day, streak) \
           WHERE s.user_id = $1 AND s.day = v.day \
             AND (s.cycle_day, s.streak) IS DISTINCT FROM (v.cycle_day, v.streak)",
+        )
+        .bind::<Int8, _>(user_id)
+        .bind::<Array<Date>, _>(days)
+        .bind::<Array<Int2>, _>(cycle_days)
+        .bind::<Array<Int4>, _>(streaks),
     )
-    .bind::<Int8, _>(user_id)
-    .bind::<Array<Date>, _>(days)
-    .bind::<Array<Int2>, _>(cycle_days)
-    .bind::<Array<Int4>, _>(streaks)
     .execute(conn)
     .await?)
 }

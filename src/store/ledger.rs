@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Int8, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::prepared::prepared;
 use super::StoreError;
 use crate::domain::money::Change;
 use crate::model::{LedgerEntry, LedgerEntryId, SignInId, UserId};
@@ -127,14 +128,16 @@ pub async fn append_many(
         }
     }
     let (users, balances): (Vec<UserId>, Vec<i64>) = final_balance.into_iter().unzip();
-    diesel::sql_query(
-        "UPDATE wallets AS w SET balance = v.balance, updated_at = $3 \
+    prepared(
+        diesel::sql_query(
+            "UPDATE wallets AS w SET balance = v.balance, updated_at = $3 \
            FROM unnest($1::int8[], $2::int8[]) AS v(user_id, balance) \
           WHERE w.user_id = v.user_id",
+        )
+        .bind::<Array<Int8>, _>(&users)
+        .bind::<Array<Int8>, _>(&balances)
+        .bind::<Timestamptz, _>(last.created_at),
     )
-    .bind::<Array<Int8>, _>(&users)
-    .bind::<Array<Int8>, _>(&balances)
-    .bind::<Timestamptz, _>(last.created_at)
     .execute(conn)
     .await?;
     let rows: Vec<_> = entries

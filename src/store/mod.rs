@@ -8,6 +8,7 @@ pub mod export;
 pub mod instrument;
 pub mod ledger;
 pub mod migrate;
+pub mod prepared;
 pub mod schedules;
 pub mod sign_ins;
 pub mod users;

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::prepared::prepared;
 use super::StoreError;
 use crate::domain::rewards::{RewardTable, RewardTableError};
 use crate::domain::schedule::Schedule;
@@ -97,10 +98,11 @@ pub struct NewSchedule<'a> {
 /// Takes the schedules' lock exclusively until the transaction ends. Call
 /// first in every transaction that inserts or cancels a schedule.
 pub async fn lock_for_change(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(SCHEDULES_LOCK_KEY)
-        .execute(conn)
-        .await?;
+    prepared(
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(SCHEDULES_LOCK_KEY),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -108,10 +110,12 @@ pub async fn lock_for_change(conn: &mut AsyncPgConnection) -> Result<(), StoreEr
 /// first in the transaction that reads a snapshot. Waits for a change in
 /// progress to commit.
 pub async fn lock_for_snapshot(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
-        .bind::<BigInt, _>(SCHEDULES_LOCK_KEY)
-        .execute(conn)
-        .await?;
+    prepared(
+        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind::<BigInt, _>(SCHEDULES_LOCK_KEY),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -136,9 +140,9 @@ pub async fn version(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
         #[diesel(sql_type = BigInt)]
         version: i64,
     }
-    let row: Version = diesel::sql_query(
+    let row: Version = prepared(diesel::sql_query(
         "SELECT (count(*) + count(cancelled_at))::BIGINT AS version FROM reward_schedules",
-    )
+    ))
     .get_result(conn)
     .await?;
     Ok(row.version)

@@ -75,6 +75,19 @@ pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> Result<Option<Use
         .optional()?)
 }
 
+/// The users of `ids` that exist, deleted ones included, in no particular
+/// order.
+pub async fn find_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[UserId],
+) -> Result<Vec<User>, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Users that exist and are not deleted, in no particular order.
 pub async fn find_active(
     conn: &mut AsyncPgConnection,

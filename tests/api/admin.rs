@@ -7,6 +7,7 @@ use async_graphql_parser::types::{
     BaseType, ServiceDocument, Type, TypeKind, TypeSystemDefinition,
 };
 use serde_json::{json, Value};
+use signin_rewards::model::UserId;
 
 use crate::common::{assert_no_errors, error_code, TestApp};
 
@@ -338,14 +339,16 @@ const HISTORY: &str = "query($ids: [ID!]!, $from: Date!, $to: Date!) { signInHis
 /// Plain selections of `SignInDay` are answered without async-graphql's
 /// per-object resolution; the answer must be exactly what that resolution
 /// gives (fragments and directives take it), keys in selection order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn history_days_answer_the_same_with_or_without_fragments() {
-    let app = TestApp::new().await;
+/// The answers of `signInHistory` for `users` fixture users from `from` to
+/// `to`, selecting the days (and the user's own history) plainly (answered
+/// directly), through an inline fragment, a named fragment and with a
+/// directive (answered by async-graphql); each checked to be the first.
+async fn history_days_by_selection(app: &TestApp, users: usize, from: &str, to: &str) -> String {
     let (admin, _) = app.admin("root").await;
-    let ids = history_fixture(&app, 2).await;
-    let vars = json!({ "ids": [ids[0].to_string(), ids[1].to_string()], "from": "2026-01-31", "to": "2026-02-06" });
+    let ids = history_fixture(app, users).await;
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let vars = json!({ "ids": ids, "from": from, "to": to });
     let fields = "d: date __typename signedIn date streak s2: streak reward cycleDay date";
-    // The first is answered directly; the others by async-graphql.
     let selections = [
         fields.to_owned(),
         format!("... on SignInDay {{ {fields} }}"),
@@ -361,13 +364,30 @@ async fn history_days_answer_the_same_with_or_without_fragments() {
         let query = format!(
             "query($ids: [ID!]!, $from: Date!, $to: Date!) {{ signInHistory(userIds: $ids, from: $from, to: $to) {{ user {{ id signInHistory(from: $from, to: $to) {{ {selection} }} }} days {{ {selection} }} }} }} {fragment}"
         );
+        // Three idle connections: a large answer is built on two threads.
+        {
+            let pool = &app.state.db;
+            let _held = tokio::try_join!(pool.get(), pool.get(), pool.get()).unwrap();
+        }
         let response = app.exec_raw(Some(&admin), &query, vars.clone()).await;
         assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
         answers.push(serde_json::to_string(&response.data).unwrap());
     }
+    // Compared as JSON values: async-graphql puts an object's fields in
+    // the order they finish (`user` waits on a loader, `days` does not),
+    // whichever path answers the days.
+    let parse = |answer: &str| serde_json::from_str::<Value>(answer).unwrap();
     for (answer, selection) in answers.iter().zip(&selections).skip(1) {
-        assert_eq!(answer, &answers[0], "{selection}");
+        assert_eq!(parse(answer), parse(&answers[0]), "{selection}");
     }
+    answers.swap_remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_days_answer_the_same_with_or_without_fragments() {
+    let app = TestApp::new().await;
+    let answer = history_days_by_selection(&app, 2, "2026-01-31", "2026-02-06").await;
+    let answers = [answer];
     // And it is the right answer, keys in selection order.
     assert!(
         answers[0].contains(r#"{"d":"2026-02-03","__typename":"SignInDay","signedIn":true,"date":"2026-02-03","streak":3,"s2":3,"reward":20,"cycleDay":3}"#),
@@ -384,6 +404,24 @@ async fn history_days_answer_the_same_with_or_without_fragments() {
         first["signInHistory"][1]["user"]["signInHistory"],
         first["signInHistory"][1]["days"]
     );
+}
+
+/// 100 users x 28 days (2,800 day objects): the plain selection's lists
+/// are built on two threads, and still answer as async-graphql does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_history_answers_the_same_with_or_without_fragments() {
+    let app = TestApp::new().await;
+    let answer = history_days_by_selection(&app, 100, "2026-02-01", "2026-02-28").await;
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    let rows = answer["signInHistory"].as_array().unwrap();
+    assert_eq!(rows.len(), 100);
+    for row in rows {
+        let days = row["days"].as_array().unwrap();
+        assert_eq!(days.len(), 28);
+        assert_eq!(days[2]["streak"], 3);
+        assert_eq!(days[3]["signedIn"], false);
+        assert_eq!(&row["user"]["signInHistory"], &row["days"]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,8 +556,81 @@ async fn history_reads_are_batched_whatever_the_number_of_users() {
     }
     // One query each for users, sign-ins, statuses and wallets, whatever the
     // number of users; the first request also reads the caller's row for
-    // the token check (cached after that).
-    assert_eq!(counts, vec![5, 4, 4], "statements for 1, 10 and 500 users");
+    // the token check (cached after that). The sign-ins of 500 users may be
+    // read in two halves at once (when two pooled connections are idle).
+    assert_eq!(counts[..2], [5, 4], "statements for 1 and 10 users");
+    assert!(
+        counts[2] == 4 || counts[2] == 5,
+        "statements for 500 users: {}",
+        counts[2]
+    );
+}
+
+/// A history of many users read while the pool is idle goes in two halves
+/// at once; the answer is the one a single read gives, frozen dates merged
+/// in date order for users of either half.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_history_read_in_two_halves_answers_as_one_read() {
+    let app = TestApp::new().await;
+    let ids = history_fixture(&app, 100).await;
+    for id in [ids[3], ids[90]] {
+        app.sql(&format!(
+            "INSERT INTO frozen_days (user_id, day, sign_in_id, created_at) \
+             SELECT user_id, '2026-02-04', id, now() FROM sign_ins \
+              WHERE user_id = {id} AND day = '2026-02-05'"
+        ))
+        .await;
+    }
+    let users: Vec<UserId> = ids.iter().copied().map(UserId).collect();
+    let (from, to) = ("2026-02-01".parse().unwrap(), "2026-02-28".parse().unwrap());
+    // Open three connections and give them back: the pool has them idle.
+    {
+        let pool = &app.state.db;
+        let _held = tokio::try_join!(pool.get(), pool.get(), pool.get()).unwrap();
+    }
+    app.state.statements.start_recording();
+    let split = signin_rewards::service::sign_in::history(&app.state, &users, from, to)
+        .await
+        .unwrap();
+    let reads: Vec<_> = app
+        .state
+        .statements
+        .take_records()
+        .into_iter()
+        .filter(|r| r.sql.contains("FROM frozen_days f"))
+        .collect();
+    assert_eq!(reads.len(), 2, "two halves: {reads:#?}");
+
+    let one_by_one = |user: UserId| {
+        let state = app.state.clone();
+        async move {
+            signin_rewards::service::sign_in::history(&state, &[user], from, to)
+                .await
+                .unwrap()
+                .remove(&user)
+                .unwrap()
+        }
+    };
+    assert_eq!(split.len(), 100);
+    for i in [0, 3, 49, 50, 90, 99] {
+        assert_eq!(split[&users[i]], one_by_one(users[i]).await, "user {i}");
+    }
+    let dates = |i: usize| -> Vec<(String, bool)> {
+        split[&users[i]]
+            .iter()
+            .map(|d| (d.day.to_string(), d.frozen))
+            .collect()
+    };
+    let frozen_on_the_4th = vec![
+        ("2026-02-01".to_owned(), false),
+        ("2026-02-02".to_owned(), false),
+        ("2026-02-03".to_owned(), false),
+        ("2026-02-04".to_owned(), true),
+        ("2026-02-05".to_owned(), false),
+    ];
+    assert_eq!(dates(3), frozen_on_the_4th);
+    assert_eq!(dates(90), frozen_on_the_4th);
+    assert_eq!(dates(4).len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

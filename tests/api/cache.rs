@@ -180,6 +180,105 @@ async fn batch_status_reads_are_one_round_trip() {
     );
 }
 
+/// `n` users with wallets that no process has read yet, and a token each.
+async fn unseen_users(app: &TestApp, prefix: &str, n: usize) -> (Vec<i64>, Vec<String>) {
+    let ids = app.seed_users(prefix, n).await;
+    let now = app.state.calendar.now();
+    let tokens = ids
+        .iter()
+        .map(|id| app.state.tokens.issue(UserId(*id), 0, now).unwrap().0)
+        .collect();
+    (ids, tokens)
+}
+
+/// Token checks of users this process has not seen, made at once by
+/// concurrent requests, read their rows together: one Redis read, one
+/// statement, one Redis write; and a revoked token among them is still
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_token_checks_read_their_users_in_one_batch() {
+    let app = TestApp::new().await;
+    let (ids, tokens) = unseen_users(&app, "tokens", 20).await;
+    // The last user's token is revoked before anyone asks.
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE users SET token_version = 1 WHERE id = $1")
+            .bind::<diesel::sql_types::BigInt, _>(ids[19]),
+        &mut app.state.db.get().await.unwrap(),
+    )
+    .await
+    .unwrap();
+
+    app.state.statements.start_recording();
+    let rt = app.state.cache.round_trips();
+    let answers = futures::future::join_all(
+        tokens
+            .iter()
+            .map(|token| app.exec(Some(token), "{ me { id username } }", json!({}))),
+    )
+    .await;
+    let records = app.state.statements.take_records();
+    for (i, answer) in answers.iter().enumerate().take(19) {
+        assert_no_errors(answer);
+        assert_eq!(answer["data"]["me"]["username"], format!("tokens{}", i + 1));
+    }
+    assert_eq!(
+        answers[19]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{}",
+        answers[19]
+    );
+    let user_reads: Vec<_> = records
+        .iter()
+        .filter(|r| r.sql.contains("FROM \"users\""))
+        .collect();
+    assert_eq!(user_reads.len(), 1, "{user_reads:#?}");
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(
+        app.state.cache.round_trips() - rt,
+        2,
+        "one read of the cached rows, one write of the rows read"
+    );
+}
+
+/// A request that reads the caller's status after its token check has the
+/// chain read in the token check's batch: concurrent such requests of
+/// unseen users cost one Redis read, one statement per kind (rows, chains)
+/// and one Redis write, not a second batch for the statuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_read_after_a_token_check_is_read_in_its_batch() {
+    let app = TestApp::new().await;
+    // As when the change listener is up (it keeps this process's copies).
+    app.state.local.set_live(true);
+    signin_rewards::service::schedules::current(&app.state)
+        .await
+        .unwrap();
+    let (_, tokens) = unseen_users(&app, "status", 10).await;
+
+    app.state.statements.start_recording();
+    let rt = app.state.cache.round_trips();
+    let answers = futures::future::join_all(tokens.iter().map(|token| {
+        app.exec(
+            Some(token),
+            "{ me { username signInStatus { signedInToday streak } } }",
+            json!({}),
+        )
+    }))
+    .await;
+    let records = app.state.statements.take_records();
+    for (i, answer) in answers.iter().enumerate() {
+        assert_no_errors(answer);
+        assert_eq!(answer["data"]["me"]["username"], format!("status{}", i + 1));
+        assert_eq!(
+            answer["data"]["me"]["signInStatus"],
+            json!({ "signedInToday": false, "streak": 0 })
+        );
+    }
+    let sql: Vec<&str> = records.iter().map(|r| r.sql.as_str()).collect();
+    assert_eq!(sql.len(), 2, "{sql:#?}");
+    assert!(sql.iter().any(|s| s.contains("FROM \"users\"")), "{sql:#?}");
+    assert!(sql.iter().any(|s| s.contains("signin_chains")), "{sql:#?}");
+    assert_eq!(app.state.cache.round_trips() - rt, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_changes_and_deletes_apply_at_once_despite_the_cache() {
     let app = TestApp::new().await;
