@@ -22,38 +22,17 @@ SELECT u.id AS uid, u.username, u.password_hash, u.role, u.token_version, u.crea
 BEGIN;
 -- the wallet lock that serializes every change to one user's chain
 SELECT user_id FROM wallets WHERE user_id = :uid LIMIT 1 FOR UPDATE;
--- the recent chain (store::chain::load_many, one user); the service then
--- computes the next position in Rust from these arrays: here the last three
--- columns do it in SQL from the same arrays (the latest signed date; the
--- bench's data has no freezes or make-ups), so no statement is added
-WITH starts AS (
-     SELECT u.id, LEAST(
-         (SELECT s.day FROM sign_ins s WHERE s.user_id = u.id AND s.day < :today::date
-           ORDER BY s.day DESC OFFSET 6 LIMIT 1),
-         (SELECT s.day FROM sign_ins s WHERE s.user_id = u.id AND s.day < :today::date - 7
-           ORDER BY s.day DESC LIMIT 1),
-         :today::date - 7) AS from_day
-     FROM unnest(ARRAY[:uid]::int8[]) AS u(id)),
-chain AS (
- SELECT w.user_id, w.balance, w.freezes_held, u.created_at AS registered_at,
-        (SELECT count(*) FROM sign_ins s
-          WHERE s.user_id = w.user_id AND s.made_up AND s.created_at >= date_trunc('month', :today::date)) AS make_ups_since,
-        coalesce(d.days, '{}') AS days, coalesce(d.frozen, '{}') AS frozen,
-        coalesce(d.made_up, '{}') AS made_up, coalesce(d.cycle_days, '{}') AS cycle_days,
-        coalesce(d.streaks, '{}') AS streaks
-   FROM starts a
-   JOIN wallets w ON w.user_id = a.id
-   JOIN users u ON u.id = a.id
-   LEFT JOIN LATERAL (
-     SELECT array_agg(x.day) AS days, array_agg(x.frozen) AS frozen,
-            array_agg(x.made_up) AS made_up, array_agg(x.cycle_day) AS cycle_days,
-            array_agg(x.streak) AS streaks
-       FROM (SELECT s.day, false AS frozen, s.made_up, s.cycle_day, s.streak
-               FROM sign_ins s WHERE s.user_id = a.id AND s.day BETWEEN a.from_day AND :today::date
-             UNION ALL
-             SELECT f.day, true, false, 0::int2, 0
-               FROM frozen_days f WHERE f.user_id = a.id AND f.day BETWEEN a.from_day AND :today::date) x
-   ) d ON true)
+-- the recent chain (store::chain::load_many, one user: the function
+-- signin_chains of migrations/2026-11-30-000030_chain_reads, as the service
+-- calls it); the service then computes the next position in Rust from these
+-- arrays: here the last three columns do it in SQL from the same arrays (the
+-- latest signed date; the bench's data has no freezes or make-ups), so no
+-- statement is added
+WITH chain AS (
+ SELECT user_id, balance, freezes_held, registered_at, make_ups_since, days, frozen,
+        made_up, cycle_days, streaks
+   FROM signin_chains(ARRAY[:uid]::int8[], :today::date, :today::date - 7,
+                      date_trunc('month', :today::date)::timestamptz))
 SELECT c.user_id, c.balance AS wallet_balance, c.freezes_held, c.registered_at, c.make_ups_since,
        c.days, c.frozen, c.made_up, c.cycle_days, c.streaks,
        coalesce((l.day = :today::date - 1)::int, 0) AS consec,
