@@ -115,6 +115,13 @@ impl AppState {
         }))
     }
 
+    /// Whether the service has capacity to spare: two pooled database
+    /// connections idle, so no other request is waiting on them. A large
+    /// read may then split its work across connections and cores.
+    pub fn has_spare_capacity(&self) -> bool {
+        self.db.state().idle_connections >= 2
+    }
+
     pub async fn db(&self) -> Result<store::PgConn<'_>, StoreError> {
         Ok(self.db.get().await?)
     }

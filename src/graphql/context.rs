@@ -124,11 +124,6 @@ impl RequestAuth {
                     RowSource::BatchedWithStatus(loaders) => &loaders.session_user_and_chain,
                 };
                 accounts::authenticate_with(state, token, |user_id| async move {
-                    // A row this process holds needs no batch (no task, no
-                    // hand-over): the warm path stays a lookup.
-                    if let Some(row) = state.local.user(user_id) {
-                        return Ok(Some(row));
-                    }
                     batch
                         .load_one(user_id)
                         .await

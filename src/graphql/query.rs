@@ -177,7 +177,7 @@ impl AdminQuery {
         // threads while the service has a core to spare (its database pool
         // idle: no other request is being served).
         if let [days] = selected(ctx, "days")[..] {
-            let spare_core = state(ctx)?.db.state().idle_connections >= 2;
+            let spare_core = state(ctx)?.has_spare_capacity();
             let mut lists: Vec<&mut SignInDays> = answer.iter_mut().map(|h| &mut h.days).collect();
             build_at_once(&mut lists, days, spare_core).await?;
         }

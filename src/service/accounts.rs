@@ -128,8 +128,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<(Identity, Us
 }
 
 /// As [`authenticate`], reading the token's user row with `find_user` (the
-/// GraphQL layer batches the reads of concurrent requests). The row must
-/// come through the cache, whose every change invalidates it.
+/// GraphQL layer batches the reads of concurrent requests) unless this
+/// process holds it: the warm path stays a lookup, with no batch, task or
+/// hand-over. The row must come through the cache, whose every change
+/// invalidates it.
 pub async fn authenticate_with<F, Fut>(
     state: &AppState,
     token: &str,
@@ -143,7 +145,11 @@ where
     let user_id = claims
         .user_id()
         .ok_or(ServiceError::Unauthenticated("invalid token"))?;
-    match find_user(user_id).await? {
+    let row = match state.local.user(user_id) {
+        Some(row) => Some(row),
+        None => find_user(user_id).await?,
+    };
+    match row {
         Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => Ok((
             Identity {
                 user_id,

@@ -53,9 +53,6 @@ pub async fn chain_states(
 
 /// A user's row (deleted ones included), through the cache.
 pub async fn user(state: &AppState, user_id: UserId) -> Result<Option<User>, ServiceError> {
-    if let Some(row) = state.local.user(user_id) {
-        return Ok(Some(row));
-    }
     Ok(users(state, &[user_id]).await?.remove(&user_id))
 }
 

@@ -225,7 +225,7 @@ pub async fn history(
         let mut conn = state.db().await?;
         Ok(sign_ins::between_many_by_user(&mut conn, user_ids, from, to).await?)
     }
-    let rows = if user_ids.len() >= SPLIT_HISTORY_FROM && state.db.state().idle_connections >= 2 {
+    let rows = if user_ids.len() >= SPLIT_HISTORY_FROM && state.has_spare_capacity() {
         let (first, second) = user_ids.split_at(user_ids.len() / 2);
         let (mut first, second) =
             tokio::try_join!(read(state, first, from, to), read(state, second, from, to))?;
