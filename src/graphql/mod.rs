@@ -6,6 +6,7 @@ pub mod context;
 pub mod documents;
 pub mod errors;
 pub mod guards;
+pub mod json_fragments;
 pub mod loaders;
 pub mod mutation;
 pub mod operations;

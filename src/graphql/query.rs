@@ -1,5 +1,4 @@
-use async_graphql::parser::types::{Field, Selection};
-use async_graphql::{Context, MergedObject, Object, Positioned, ID};
+use async_graphql::{Context, MergedObject, Object, ID};
 
 use super::context::{state, RequestAuth, RowSource};
 use super::errors::{ApiError, ApiResult};
@@ -11,7 +10,7 @@ use super::types::ids::parse_user_id;
 use super::types::paging::PageArgs;
 use super::types::scalars::{graphql_int, Date};
 use super::types::schedule::RewardSchedule;
-use super::types::sign_in::{build_at_once, history_days, DailySignInStats, SignInDays};
+use super::types::sign_in::{history_days, DailySignInStats};
 use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
 use crate::model::{AdminAuditEntryId, UserId};
 use crate::service::admin_audit::Filter as AuditFilter;
@@ -45,22 +44,6 @@ impl AccountQuery {
         };
         Ok(User::new(auth.user(state(ctx)?, rows).await?))
     }
-}
-
-/// The fields named `name` selected directly (not through fragments) in
-/// the current field's selection.
-fn selected<'a>(ctx: &Context<'a>, name: &str) -> Vec<&'a Positioned<Field>> {
-    ctx.item
-        .node
-        .selection_set
-        .node
-        .items
-        .iter()
-        .filter_map(|item| match &item.node {
-            Selection::Field(field) if field.node.name.node == name => Some(field),
-            _ => None,
-        })
-        .collect()
 }
 
 fn parse_ids(argument: &'static str, ids: &[ID]) -> Result<Vec<UserId>, ApiError> {
@@ -158,7 +141,7 @@ impl AdminQuery {
             prefetch(ctx, ctx.look_ahead().field("user"), &ids)
         );
         let (users, histories, prefetched) = (users?, histories?, prefetched?);
-        let mut answer: Vec<UserSignInHistory> = ids
+        Ok(ids
             .iter()
             .filter_map(|&user_id| {
                 let user = users.get(&user_id).cloned()?;
@@ -172,16 +155,7 @@ impl AdminQuery {
                     days: history_days(rows.map(Vec::as_slice).unwrap_or_default(), from.0, to.0),
                 })
             })
-            .collect();
-        // The day lists of one plain `days` selection are built on two
-        // threads while the service has a core to spare (its database pool
-        // idle: no other request is being served).
-        if let [days] = selected(ctx, "days")[..] {
-            let spare_core = state(ctx)?.has_spare_capacity();
-            let mut lists: Vec<&mut SignInDays> = answer.iter_mut().map(|h| &mut h.days).collect();
-            build_at_once(&mut lists, days, spare_core).await?;
-        }
-        Ok(answer)
+            .collect())
     }
 
     /// Admin only. One entry per date in the inclusive range, oldest first.

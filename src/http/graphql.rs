@@ -25,13 +25,14 @@ use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TY
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::media::{self, ResponseMedia};
 use super::{ws, HttpState};
 use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
 use crate::graphql::documents::PreparedDocument;
+use crate::graphql::json_fragments::{size, write_data, JsonFragments, Size};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
@@ -93,20 +94,47 @@ pub fn request_from_json(value: serde_json::Value) -> Result<async_graphql::Requ
     serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
-/// Responses at least this large have their value tree freed on a blocking
-/// thread rather than before the answer is sent. A 100-user month (~240 KB,
-/// ~3,100 day objects) took about a tenth of its request's CPU to free.
-const LARGE_BODY: usize = 64 * 1024;
+/// Answers whose value tree has at least this many nodes are freed on a
+/// blocking thread rather than before the answer is sent: a tree of a
+/// 100-user month's history (~3,100 day objects, ~20,000 nodes) took about
+/// a tenth of its request's CPU to free, while handing a small one over
+/// costs more than freeing it.
+const LARGE_TREE: usize = 2_000;
 
-/// The JSON body of a GraphQL response.
-#[derive(Serialize)]
-struct ResponseBody<'a> {
-    #[serde(skip_serializing_if = "<[ServerError]>::is_empty")]
-    errors: &'a [ServerError],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a async_graphql::Value>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    extensions: &'a BTreeMap<String, async_graphql::Value>,
+/// The JSON body of a GraphQL response: `errors` first (as the GraphQL
+/// spec suggests) when there are any, `data` unless the request never
+/// executed, `extensions` when there are any. The data is written by
+/// [`write_data`], since it may hold JSON fragments.
+fn response_body(
+    errors: &[ServerError],
+    data: Option<&async_graphql::Value>,
+    data_size: Size,
+    extensions: &BTreeMap<String, async_graphql::Value>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    // Room for the fragments and about 32 bytes a node: a large answer is
+    // written without growing (and copying) its body on the way.
+    let mut body = Vec::with_capacity(256 + data_size.fragment_bytes + 32 * data_size.nodes);
+    body.push(b'{');
+    if !errors.is_empty() {
+        body.extend_from_slice(b"\"errors\":");
+        serde_json::to_writer(&mut body, errors)?;
+    }
+    if let Some(data) = data {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"data\":");
+        write_data(&mut body, data)?;
+    }
+    if !extensions.is_empty() {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"extensions\":");
+        serde_json::to_writer(&mut body, extensions)?;
+    }
+    body.push(b'}');
+    Ok(body)
 }
 
 /// The HTTP response for an executed request. Every error carries the
@@ -140,25 +168,26 @@ fn respond(
     } else {
         JSON
     };
-    // Written straight from async-graphql's value tree: errors first (as
-    // the GraphQL spec suggests), fields in selection order, and no second
-    // tree built on the way. A request that never executed has no data
-    // entry at all.
-    let body = ResponseBody {
-        errors: &response.errors,
-        data: (!request_failed).then_some(&response.data),
-        extensions: &response.extensions,
-    };
-    let body = match serde_json::to_vec(&body) {
+    // Written straight from async-graphql's value tree: fields in
+    // selection order, and no second tree built on the way. A request that
+    // never executed has no data entry at all.
+    let data_size = size(&response.data);
+    let body = response_body(
+        &response.errors,
+        (!request_failed).then_some(&response.data),
+        data_size,
+        &response.extensions,
+    );
+    let body = match body {
         Ok(body) => body,
         Err(error) => {
             tracing::error!(%error, "could not serialise a GraphQL response");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    if body.len() >= LARGE_BODY {
-        // Freeing a large value tree (an admin's 1000-user history is
-        // ~30,000 objects) takes milliseconds; do it off the request path.
+    if data_size.nodes >= LARGE_TREE {
+        // Freeing a large value tree takes milliseconds; do it off the
+        // request path.
         tokio::task::spawn_blocking(move || drop(response));
     }
     (
@@ -200,7 +229,8 @@ fn request_data(
         RequestAuth::from_authorization(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()));
     let client =
         ClientAddress::from_request(headers, origin.peer, state.app.config.trust_forwarded_for);
-    let mut request = request.data(auth).data(client);
+    // Answered by `respond`, which writes JSON fragments as they are.
+    let mut request = request.data(auth).data(client).data(JsonFragments);
     if let Some(id) = origin.request_id {
         request = request.data(id);
     }

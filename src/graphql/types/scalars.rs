@@ -62,26 +62,29 @@ pub fn parse_rfc3339(text: &str) -> Option<chrono::DateTime<Utc>> {
 /// tens of thousands of dates, and chrono's Display goes through the
 /// formatting machinery (and grows its string) for each.
 pub fn iso_date(date: NaiveDate) -> String {
-    let Ok(year) = u32::try_from(date.year()) else {
-        return date.to_string();
-    };
-    if year > 9999 {
-        return date.to_string();
+    match iso_date_ascii(date) {
+        Some(ascii) => ascii.iter().copied().map(char::from).collect(),
+        None => date.to_string(),
     }
-    let mut text = String::with_capacity(10);
-    push_digits(&mut text, year, 4);
-    text.push('-');
-    push_digits(&mut text, date.month(), 2);
-    text.push('-');
-    push_digits(&mut text, date.day(), 2);
-    text
 }
 
-/// `n` as exactly `width` decimal digits, zero-padded.
-fn push_digits(text: &mut String, n: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (n / 10u32.pow(place)) % 10;
-        text.push(char::from(b'0' + digit as u8));
+/// `YYYY-MM-DD` as ASCII bytes, for the years 0..=9999 (ISO 8601's
+/// four-digit years); None for any other year, which chrono writes with a
+/// sign and more digits.
+pub fn iso_date_ascii(date: NaiveDate) -> Option<[u8; 10]> {
+    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    let mut ascii = [b'-'; 10];
+    put_digits(&mut ascii[0..4], year);
+    put_digits(&mut ascii[5..7], date.month());
+    put_digits(&mut ascii[8..10], date.day());
+    Some(ascii)
+}
+
+/// `n` as decimal digits filling `slots`, zero-padded.
+fn put_digits(slots: &mut [u8], mut n: u32) {
+    for slot in slots.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
     }
 }
 

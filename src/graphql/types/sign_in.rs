@@ -8,13 +8,12 @@ use async_graphql::{
 };
 use chrono::NaiveDate;
 use std::borrow::Cow;
-use std::sync::Mutex;
 
-use super::scalars::{graphql_int, Date};
+use super::scalars::{graphql_int, iso_date_ascii, Date};
 use super::wallet::WalletTransaction;
 use crate::domain::cycle;
+use crate::graphql::json_fragments::{fragment, JsonFragments};
 use crate::model::SignIn;
-use crate::service::ServiceError;
 use crate::state::AppState;
 use crate::store::sign_ins::HistoryRow;
 
@@ -143,80 +142,12 @@ pub struct SignInDay {
 /// An admin's history answer holds tens of thousands of these small objects
 /// (1000 users x 31 days), and async-graphql resolves each object's each
 /// field as its own future. When the selection is plain fields (no
-/// fragments, no directives: what clients send), the values are built
-/// directly, in selection order, which is what async-graphql would produce;
+/// fragments, no directives: what clients send), the answer is written
+/// directly: as JSON text where the answer may hold
+/// [`json_fragments`](crate::graphql::json_fragments) (over HTTP), else as
+/// the value tree async-graphql would produce, in selection order;
 /// anything else takes async-graphql's own path.
-pub struct SignInDays {
-    days: Vec<SignInDay>,
-    /// The answer already built for one `days` selection (see
-    /// [`build_at_once`]): the selection's address, and the value, taken
-    /// when that selection is resolved.
-    built: Option<(usize, Mutex<Option<Value>>)>,
-}
-
-impl SignInDays {
-    pub fn new(days: Vec<SignInDay>) -> Self {
-        SignInDays { days, built: None }
-    }
-
-    /// The answer built for `field`, if it was.
-    fn take_built(&self, field: &Positioned<Field>) -> Option<Value> {
-        let (address, value) = self.built.as_ref()?;
-        if *address != std::ptr::from_ref(field) as usize {
-            return None;
-        }
-        value.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-/// Day objects from which [`build_at_once`] builds on two threads.
-const BUILD_AT_ONCE_FROM: usize = 2_000;
-
-/// Builds the answers of the `days` lists of many users (an admin's history)
-/// for their one `days` selection `field`, half of them on a blocking thread
-/// while this one builds the rest: ~3,100 day objects (100 users, a month)
-/// are most of such a request's CPU, and on a lone request the other core
-/// is idle. Does nothing for fewer than [`BUILD_AT_ONCE_FROM`] day objects,
-/// for a selection the plain path cannot answer (the lists then resolve as
-/// usual), or when `spare_core` is false (under load it would only add a
-/// hand-over).
-pub async fn build_at_once(
-    lists: &mut [&mut SignInDays],
-    field: &Positioned<Field>,
-    spare_core: bool,
-) -> Result<(), ServiceError> {
-    let total: usize = lists.iter().map(|l| l.days.len()).sum();
-    if !spare_core || total < BUILD_AT_ONCE_FROM {
-        return Ok(());
-    }
-    let Some(template) = DayTemplate::of(field) else {
-        return Ok(());
-    };
-    let template = std::sync::Arc::new(template);
-    let address = std::ptr::from_ref(field) as usize;
-    let (first, second) = lists.split_at_mut(lists.len() / 2);
-    let moved: Vec<Vec<SignInDay>> = second
-        .iter_mut()
-        .map(|l| std::mem::take(&mut l.days))
-        .collect();
-    let other = template.clone();
-    let elsewhere = tokio::task::spawn_blocking(move || {
-        let values: Vec<Value> = moved.iter().map(|days| other.list(days)).collect();
-        (moved, values)
-    });
-    for list in first.iter_mut() {
-        let value = template.list(&list.days);
-        list.built = Some((address, Mutex::new(Some(value))));
-    }
-    // A panic there took its lists' days with it: the request fails rather
-    // than answer them empty.
-    let (moved, values) = elsewhere.await.map_err(ServiceError::internal)?;
-    for ((list, days), value) in second.iter_mut().zip(moved).zip(values) {
-        list.days = days;
-        list.built = Some((address, Mutex::new(Some(value))));
-    }
-    Ok(())
-}
+pub struct SignInDays(Vec<SignInDay>);
 
 impl OutputType for SignInDays {
     fn type_name() -> Cow<'static, str> {
@@ -236,12 +167,13 @@ impl OutputType for SignInDays {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        if let Some(value) = self.take_built(field) {
-            return Ok(value);
-        }
+        let days = &self.0;
         match DayTemplate::of(field) {
-            Some(template) => Ok(template.list(&self.days)),
-            None => resolve_list(ctx, field, &self.days, Some(self.days.len())).await,
+            Some(template) => {
+                let as_json = ctx.data_opt::<JsonFragments>().is_some();
+                Ok(template.answer(days, as_json))
+            }
+            None => resolve_list(ctx, field, days, Some(days.len())).await,
         }
     }
 }
@@ -261,12 +193,17 @@ enum DayField {
 /// The answer object for a selection made only of plain `SignInDay`
 /// fields, keys in selection order: each day's object is a copy with the
 /// values filled in (copying the key index is cheaper than hashing the
-/// keys again for every day).
+/// keys again for every day), or, where the answer may hold
+/// [`json_fragments`](crate::graphql::json_fragments), the days written
+/// as JSON straight away.
 struct DayTemplate {
     object: IndexMap<Name, Value>,
     /// Each selected field and its key's position in `object` (a field
     /// selected twice under one key fills one entry).
     fields: Vec<(usize, DayField)>,
+    /// Each entry of `object`, in order: its key written as JSON with the
+    /// colon after it (`"key":`), and the field that fills it.
+    json: Vec<(Vec<u8>, DayField)>,
 }
 
 impl DayTemplate {
@@ -274,6 +211,7 @@ impl DayTemplate {
     fn of(field: &Positioned<Field>) -> Option<DayTemplate> {
         let mut object = IndexMap::new();
         let mut fields = Vec::new();
+        let mut json = Vec::new();
         for item in &field.node.selection_set.node.items {
             let Selection::Field(f) = &item.node else {
                 return None;
@@ -292,15 +230,79 @@ impl DayTemplate {
                 "__typename" => DayField::TypeName,
                 _ => return None,
             };
-            let (index, _) = object.insert_full(f.node.response_key().node.clone(), Value::Null);
+            let key = f.node.response_key().node.clone();
+            let (index, _) = object.insert_full(key.clone(), Value::Null);
             fields.push((index, which));
+            if index == json.len() {
+                let mut written = serde_json::to_vec(key.as_str()).ok()?;
+                written.push(b':');
+                json.push((written, which));
+            } else if let Some(entry) = json.get_mut(index) {
+                entry.1 = which;
+            }
         }
-        Some(DayTemplate { object, fields })
+        Some(DayTemplate {
+            object,
+            fields,
+            json,
+        })
     }
 
-    /// The answer for a list of days.
+    /// The answer for a list of days: written as JSON when `as_json` (the
+    /// request's answer may hold fragments), else as a value tree.
+    fn answer(&self, days: &[SignInDay], as_json: bool) -> Value {
+        if as_json {
+            fragment(self.write(days))
+        } else {
+            self.list(days)
+        }
+    }
+
+    /// The answer for a list of days as a value tree.
     fn list(&self, days: &[SignInDay]) -> Value {
         Value::List(days.iter().map(|day| self.fill(day)).collect())
+    }
+
+    /// The answer for a list of days as JSON: what the value tree
+    /// [`list`](Self::list) gives would be written as, byte for byte.
+    fn write(&self, days: &[SignInDay]) -> Vec<u8> {
+        /// About the bytes of one day of a five-field selection.
+        const DAY_BYTES: usize = 80;
+        let mut out = Vec::with_capacity(2 + days.len() * DAY_BYTES);
+        let mut number = itoa::Buffer::new();
+        let mut int = |out: &mut Vec<u8>, n: Option<i32>| match n {
+            Some(n) => out.extend_from_slice(number.format(n).as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        };
+        let boolean = |out: &mut Vec<u8>, b: bool| {
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+        };
+        out.push(b'[');
+        for (i, day) in days.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'{');
+            for (j, (key, which)) in self.json.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                match which {
+                    DayField::Date => write_date(&mut out, day.date.0),
+                    DayField::SignedIn => boolean(&mut out, day.signed_in),
+                    DayField::CycleDay => int(&mut out, day.cycle_day),
+                    DayField::Streak => int(&mut out, day.streak),
+                    DayField::Reward => int(&mut out, day.reward),
+                    DayField::MadeUp => boolean(&mut out, day.made_up),
+                    DayField::Frozen => boolean(&mut out, day.frozen),
+                    DayField::TypeName => out.extend_from_slice(b"\"SignInDay\""),
+                }
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+        out
     }
 
     fn fill(&self, day: &SignInDay) -> Value {
@@ -323,6 +325,18 @@ impl DayTemplate {
         }
         Value::Object(object)
     }
+}
+
+/// `date` as a JSON string, as the `Date` scalar writes it.
+fn write_date(out: &mut Vec<u8>, date: NaiveDate) {
+    out.push(b'"');
+    match iso_date_ascii(date) {
+        Some(ascii) => out.extend_from_slice(&ascii),
+        // chrono's form of a year beyond four digits: a sign and digits,
+        // nothing JSON escapes.
+        None => out.extend_from_slice(date.to_string().as_bytes()),
+    }
+    out.push(b'"');
 }
 
 /// One entry per date from `from` to `to`, oldest first, from the user's
@@ -358,7 +372,7 @@ pub fn history_days(rows: &[HistoryRow], from: NaiveDate, to: NaiveDate) -> Sign
             }
         })
         .collect();
-    SignInDays::new(days)
+    SignInDays(days)
 }
 
 pub struct SignInRecord(pub SignIn);
@@ -428,4 +442,90 @@ pub struct DailySignInStats {
 pub struct StreakFreezePayload {
     pub transaction: WalletTransaction,
     pub status: SignInStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::types::DocumentOperations;
+
+    /// The `days` field of `{ days { <selection> } }`.
+    fn days_field(selection: &str) -> Positioned<Field> {
+        let document = async_graphql::parser::parse_query(format!("{{ days {{ {selection} }} }}"))
+            .expect("the test's query parses");
+        let DocumentOperations::Single(operation) = document.operations else {
+            panic!("one operation");
+        };
+        let Selection::Field(field) = &operation.node.selection_set.node.items[0].node else {
+            panic!("a field");
+        };
+        field.clone()
+    }
+
+    fn day(
+        (y, m, d): (i32, u32, u32),
+        sign_in: Option<(i32, i32, i32)>,
+        made_up: bool,
+        frozen: bool,
+    ) -> SignInDay {
+        let date = NaiveDate::from_ymd_opt(y, m, d).expect("a test date");
+        SignInDay {
+            date: Date(date),
+            signed_in: sign_in.is_some(),
+            cycle_day: sign_in.map(|s| s.0),
+            streak: sign_in.map(|s| s.1),
+            reward: sign_in.map(|s| s.2),
+            made_up,
+            frozen,
+        }
+    }
+
+    #[test]
+    fn days_written_as_json_are_what_their_value_tree_writes() {
+        let days = [
+            day((2026, 1, 31), None, false, false),
+            day((2026, 2, 1), Some((1, 1, 10)), false, false),
+            day((2026, 2, 2), None, false, true),
+            day((2026, 2, 3), Some((2, 2, 0)), true, false),
+            day((99, 12, 31), Some((7, 2_000_000_000, -5)), false, false),
+            day((12345, 6, 7), None, false, false),
+        ];
+        let selections = [
+            "date signedIn cycleDay streak reward madeUp frozen",
+            "d: date __typename signedIn date streak s2: streak reward cycleDay date",
+            "frozen",
+            "reward: streak streak: reward",
+        ];
+        for selection in selections {
+            let field = days_field(selection);
+            let Some(template) = DayTemplate::of(&field) else {
+                panic!("{selection}: plain fields have a template");
+            };
+            let tree = serde_json::to_string(&template.list(&days)).expect("a tree serialises");
+            let Value::Binary(json) = template.answer(&days, true) else {
+                panic!("{selection}: written as JSON");
+            };
+            assert_eq!(
+                std::str::from_utf8(&json).ok(),
+                Some(tree.as_str()),
+                "{selection}"
+            );
+            assert!(matches!(template.answer(&days, false), Value::List(_)));
+        }
+    }
+
+    #[test]
+    fn selections_with_fragments_or_directives_have_no_template() {
+        for selection in [
+            "... on SignInDay { date }",
+            "...F",
+            "date @include(if: true)",
+            "date unknown",
+        ] {
+            assert!(
+                DayTemplate::of(&days_field(selection)).is_none(),
+                "{selection}"
+            );
+        }
+    }
 }
