@@ -96,16 +96,6 @@ impl VersionedCache {
         format!("{}:{kind}-version:{id}", self.keys.namespace())
     }
 
-    /// The entries of `ids`, in order, in one round trip.
-    pub async fn get_many<I: Display>(
-        &self,
-        kind: &str,
-        ids: &[I],
-    ) -> Result<Vec<Slot>, CacheError> {
-        let entries: Vec<(&str, &I)> = ids.iter().map(|id| (kind, id)).collect();
-        self.get_each(&entries).await
-    }
-
     /// The entries `(kind, id)`, of one kind or several, in order, in one
     /// round trip.
     pub async fn get_each<I: Display>(
@@ -152,28 +142,8 @@ impl VersionedCache {
     }
 
     /// Stores values read from the database, each stamped with the version
-    /// noted before reading it (see the module's documentation); one round
-    /// trip, one `SET` per entry.
-    pub async fn put_many<I: Display>(
-        &self,
-        kind: &str,
-        entries: &[(I, &str, String)],
-        ttl: Duration,
-    ) -> Result<(), CacheError> {
-        let fills: Vec<Fill<'_, &I>> = entries
-            .iter()
-            .map(|(id, version, value)| Fill {
-                kind,
-                id,
-                version,
-                value: value.as_str(),
-                ttl,
-            })
-            .collect();
-        self.put_each(&fills).await
-    }
-
-    /// As [`Self::put_many`], for entries of one kind or several.
+    /// noted before reading it (see the module's documentation), of one kind
+    /// or several; one round trip, one `SET` per entry.
     pub async fn put_each<I: Display>(&self, fills: &[Fill<'_, I>]) -> Result<(), CacheError> {
         if fills.is_empty() {
             return Ok(());

@@ -9,7 +9,7 @@ use async_graphql_parser::types::{
 use serde_json::{json, Value};
 use signin_rewards::model::UserId;
 
-use crate::common::{assert_no_errors, error_code, TestApp};
+use crate::common::{assert_no_errors, error_code, post_graphql_with, TestApp};
 
 /// Every field of Query and Mutation documented "Admin only", with a
 /// runnable operation for it built from its arguments' types.
@@ -358,7 +358,7 @@ async fn history_days_by_selection(app: &TestApp, users: usize, from: &str, to: 
     let vars = json!({ "ids": ids, "from": from, "to": to });
     let fields = "d: date __typename signedIn date streak s2: streak reward cycleDay date";
     let server = app.serve(false).await;
-    let url = format!("http://127.0.0.1:{}/graphql", server.addr.port());
+    let port = server.addr.port();
     let client = reqwest::Client::new();
     let selections = [
         fields.to_owned(),
@@ -382,14 +382,7 @@ async fn history_days_by_selection(app: &TestApp, users: usize, from: &str, to: 
         // Over HTTP, where plain selections are written as JSON straight
         // from the rows: the same answer.
         three_idle_connections(app).await;
-        let over_http: Value = client
-            .post(&url)
-            .bearer_auth(&admin)
-            .json(&json!({ "query": query, "variables": vars }))
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let over_http = post_graphql_with(&client, port, Some(&admin), &query, vars.clone())
             .await
             .unwrap();
         assert!(over_http.get("errors").is_none(), "{query}: {over_http}");

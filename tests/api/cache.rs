@@ -8,8 +8,9 @@ use serde_json::json;
 use signin_rewards::model::UserId;
 
 use signin_rewards::after_commit::Committed;
+use signin_rewards::cache::versioned::{Fill, Slot, VersionedCache};
 
-use crate::common::{assert_no_errors, TestApp};
+use crate::common::{assert_no_errors, error_code, TestApp};
 
 const STATUS: &str = "{ me { signInStatus { today signedInToday streak cycleDay } } }";
 
@@ -17,8 +18,21 @@ const STATUS: &str = "{ me { signInStatus { today signedInToday streak cycleDay 
 async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
     let app = TestApp::new().await;
     let cache = &app.state.cache;
+    async fn status_of_7(cache: &VersionedCache) -> Slot {
+        cache.get_each(&[("status", 7)]).await.unwrap().remove(0)
+    }
+    async fn fill(cache: &VersionedCache, version: &str, value: &str) {
+        let fill = Fill {
+            kind: "status",
+            id: 7,
+            version,
+            value,
+            ttl: Duration::from_secs(60),
+        };
+        cache.put_each(&[fill]).await.unwrap();
+    }
     // The reader notes the version, then (slowly) reads the database...
-    let slot = cache.get_many("status", &[7]).await.unwrap().remove(0);
+    let slot = status_of_7(cache).await;
     assert_eq!(slot.value, None);
     // ...meanwhile a writer commits and hands the change over...
     app.state
@@ -26,31 +40,12 @@ async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
         .hand_over(Committed::default().status_may_be_stale(UserId(7)))
         .await;
     // ...and the reader's stale value is refused.
-    cache
-        .put_many(
-            "status",
-            &[(7, slot.version.as_str(), "stale".into())],
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-    assert_eq!(cache.get_many("status", &[7]).await.unwrap()[0].value, None);
+    fill(cache, &slot.version, "stale").await;
+    assert_eq!(status_of_7(cache).await.value, None);
     // A reader that started after the write may cache.
-    let slot = cache.get_many("status", &[7]).await.unwrap().remove(0);
-    cache
-        .put_many(
-            "status",
-            &[(7, slot.version.as_str(), "fresh".into())],
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        cache.get_many("status", &[7]).await.unwrap()[0]
-            .value
-            .as_deref(),
-        Some("fresh")
-    );
+    let slot = status_of_7(cache).await;
+    fill(cache, &slot.version, "fresh").await;
+    assert_eq!(status_of_7(cache).await.value.as_deref(), Some("fresh"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,7 +237,8 @@ async fn concurrent_token_checks_read_their_users_in_one_batch() {
 /// A request that reads the caller's status after its token check has the
 /// chain read in the token check's batch: concurrent such requests of
 /// unseen users cost one Redis read, one statement per kind (rows, chains)
-/// and one Redis write, not a second batch for the statuses.
+/// and one Redis write, not a second batch for the statuses; and a revoked
+/// or deleted user's token in such a batch is still refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_read_after_a_token_check_is_read_in_its_batch() {
     let app = TestApp::new().await;
@@ -252,10 +248,22 @@ async fn a_status_read_after_a_token_check_is_read_in_its_batch() {
         .await
         .unwrap();
     let (_, tokens) = unseen_users(&app, "status", 10).await;
+    let (refused_ids, refused) = unseen_users(&app, "refused", 2).await;
+    // One token revoked, one user deleted, before anyone asks.
+    app.sql(&format!(
+        "UPDATE users SET token_version = 1 WHERE id = {}",
+        refused_ids[0]
+    ))
+    .await;
+    app.sql(&format!(
+        "UPDATE users SET deleted_at = now() WHERE id = {}",
+        refused_ids[1]
+    ))
+    .await;
 
     app.state.statements.start_recording();
     let rt = app.state.cache.round_trips();
-    let answers = futures::future::join_all(tokens.iter().map(|token| {
+    let answers = futures::future::join_all(tokens.iter().chain(&refused).map(|token| {
         app.exec(
             Some(token),
             "{ me { username signInStatus { signedInToday streak } } }",
@@ -264,6 +272,11 @@ async fn a_status_read_after_a_token_check_is_read_in_its_batch() {
     }))
     .await;
     let records = app.state.statements.take_records();
+    let (answers, refusals) = answers.split_at(tokens.len());
+    for refusal in refusals {
+        assert_eq!(error_code(refusal), "UNAUTHENTICATED", "{refusal}");
+        assert!(refusal["data"]["me"].is_null(), "{refusal}");
+    }
     for (i, answer) in answers.iter().enumerate() {
         assert_no_errors(answer);
         assert_eq!(answer["data"]["me"]["username"], format!("status{}", i + 1));

@@ -383,9 +383,24 @@ pub async fn post_graphql(
     token: Option<&str>,
     query: &str,
 ) -> Result<Value, reqwest::Error> {
+    post_graphql_with(client, port, token, query, Value::Null).await
+}
+
+/// As [`post_graphql`], with `variables` (none when null).
+pub async fn post_graphql_with(
+    client: &reqwest::Client,
+    port: u16,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Result<Value, reqwest::Error> {
+    let body = match variables {
+        Value::Null => json!({ "query": query }),
+        variables => json!({ "query": query, "variables": variables }),
+    };
     let mut request = client
         .post(format!("http://127.0.0.1:{port}/graphql"))
-        .json(&json!({ "query": query }));
+        .json(&body);
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
