@@ -198,12 +198,7 @@ impl GraphqlApi {
         }
         let document = async_graphql::parser::parse_query(text)?;
         let check = self.check_text(&document).await;
-        let prepared = Arc::new(PreparedDocument {
-            text: text.into(),
-            hash: QueryHash::of(text),
-            document,
-            check,
-        });
+        let prepared = Arc::new(PreparedDocument::new(text, document, check));
         self.documents.insert(&prepared);
         Ok(prepared)
     }

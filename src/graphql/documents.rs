@@ -17,6 +17,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::ServerError;
 use lru::LruCache;
 
+use super::json_fragments;
 use super::operations::selected_operation;
 use crate::cache::persisted_queries::QueryHash;
 
@@ -47,9 +48,23 @@ pub struct PreparedDocument {
     pub document: ExecutableDocument,
     /// What the text-only checks found.
     pub check: StaticCheck,
+    /// Whether its answers may hold JSON fragments
+    /// ([`json_fragments::allowed_for`]).
+    pub json_fragments: bool,
 }
 
 impl PreparedDocument {
+    /// `document`, parsed from `text`, as `check` found it.
+    pub fn new(text: &str, document: ExecutableDocument, check: StaticCheck) -> Self {
+        PreparedDocument {
+            text: text.into(),
+            hash: QueryHash::of(text),
+            json_fragments: json_fragments::allowed_for(&document),
+            document,
+            check,
+        }
+    }
+
     /// The type of the operation `operation_name` selects; None when it
     /// selects none (execution reports that).
     pub fn operation_type(&self, operation_name: Option<&str>) -> Option<OperationType> {
@@ -201,12 +216,8 @@ mod tests {
     use super::*;
 
     fn prepared(text: &str) -> Arc<PreparedDocument> {
-        Arc::new(PreparedDocument {
-            text: text.into(),
-            hash: QueryHash::of(text),
-            document: async_graphql::parser::parse_query(text).unwrap(),
-            check: StaticCheck::Valid,
-        })
+        let document = async_graphql::parser::parse_query(text).unwrap();
+        Arc::new(PreparedDocument::new(text, document, StaticCheck::Valid))
     }
 
     fn cache(entries: usize, bytes: usize) -> DocumentCache {

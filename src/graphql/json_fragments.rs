@@ -12,13 +12,56 @@
 //! layer adds it; answers sent over a WebSocket, or serialised by serde
 //! anywhere else, never hold one), and no output type of the schema gives
 //! `Value::Binary` otherwise.
+//!
+//! async-graphql also looks into answers once: it merges the answers of a
+//! field selected twice under one key (objects key by key, lists item by
+//! item), and a fragment is neither, so one answer would be dropped. The
+//! HTTP layer adds [`JsonFragments`] only for documents that select no
+//! field with a sub-selection twice ([`allowed_for`]).
 
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{ExecutableDocument, Field, SelectionSet};
 use async_graphql::Value;
+
+use super::response_shape::collect_fields;
 
 /// Request data: the answer is written by [`write_data`], so resolvers may
 /// answer with [`fragment`]s.
 #[derive(Debug, Clone, Copy)]
 pub struct JsonFragments;
+
+/// Whether the answers of `document` may hold fragments: not when one of
+/// its operations selects a field that has a sub-selection more than once
+/// under one response key, directly or through fragments (whatever their
+/// type conditions and directives: a document that might merge is treated
+/// as one that does).
+pub fn allowed_for(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .all(|(_, operation)| !merges(document, &operation.node.selection_set.node))
+}
+
+/// Whether `set`, or a selection under it, selects a field that has a
+/// sub-selection twice under one key.
+fn merges(document: &ExecutableDocument, set: &SelectionSet) -> bool {
+    let mut by_key: HashMap<&str, &Field> = HashMap::new();
+    for field in collect_fields(document, &[set]) {
+        if field.selection_set.node.items.is_empty() {
+            continue;
+        }
+        if by_key
+            .insert(field.response_key().node.as_str(), field)
+            .is_some()
+        {
+            return true;
+        }
+    }
+    by_key
+        .values()
+        .any(|field| merges(document, &field.selection_set.node))
+}
 
 /// A resolver's answer already written as JSON (`json` must be one JSON
 /// value, UTF-8): copied into the body as it is by [`write_data`].
@@ -139,6 +182,30 @@ mod tests {
             ),
         ]);
         assert_eq!(written(&tree), serde_json::to_string(&tree).unwrap());
+    }
+
+    #[test]
+    fn documents_that_select_an_object_field_twice_under_one_key_get_no_fragments() {
+        let cases = [
+            ("{ a { b } }", true),
+            ("{ a { b } x: a { c } }", true),
+            ("{ a { b } c c }", true),
+            ("{ a { b } a { c } }", false),
+            ("{ a { b } ...F } fragment F on Q { a { c } }", false),
+            ("{ a { b } ... on Q { a { c } } }", false),
+            ("{ a { b } a @skip(if: true) { c } }", false),
+            ("{ a { d { e } d { f } } }", false),
+            (
+                "{ a { d { e } } ...F } fragment F on Q { x: d { f } }",
+                true,
+            ),
+            ("query A { a { b } } query B { a { b } a { c } }", false),
+            ("{ ...F ...F } fragment F on Q { a { b } }", true),
+        ];
+        for (text, allowed) in cases {
+            let document = async_graphql::parser::parse_query(text).unwrap();
+            assert_eq!(allowed_for(&document), allowed, "{text}");
+        }
     }
 
     #[test]

@@ -228,7 +228,7 @@ fn named(ty: &Type) -> &str {
 /// The fields of `sets` in document order, fragments expanded (the
 /// specification's CollectFields; directives are not evaluated: a field
 /// that was skipped has neither a value nor an error to place).
-fn collect_fields<'d>(
+pub(crate) fn collect_fields<'d>(
     document: &'d ExecutableDocument,
     sets: &[&'d SelectionSet],
 ) -> Vec<&'d Field> {

@@ -336,14 +336,6 @@ async fn history_fixture(app: &TestApp, users: usize) -> Vec<i64> {
 
 const HISTORY: &str = "query($ids: [ID!]!, $from: Date!, $to: Date!) { signInHistory(userIds: $ids, from: $from, to: $to) { user { id username wallet { balance } signInStatus { streak } } days { date signedIn cycleDay streak reward } } }";
 
-/// Plain selections of `SignInDay` are answered without async-graphql's
-/// per-object resolution; the answer must be exactly what that resolution
-/// gives (fragments and directives take it), keys in selection order.
-/// The answers of `signInHistory` for `users` fixture users from `from` to
-/// `to`, selecting the days (and the user's own history) plainly (answered
-/// directly), through an inline fragment, a named fragment and with a
-/// directive (answered by async-graphql); each checked to be the first,
-/// and the same over HTTP.
 /// Opens three connections in the pool: a large history is read in two
 /// halves, on two connections, while the pool has connections to spare.
 async fn three_idle_connections(app: &TestApp) {
@@ -351,6 +343,15 @@ async fn three_idle_connections(app: &TestApp) {
     let _held = tokio::try_join!(pool.get(), pool.get(), pool.get()).unwrap();
 }
 
+/// Plain selections of `SignInDay` are answered without async-graphql's
+/// per-object resolution (over HTTP, written as JSON); the answer must be
+/// what that resolution gives (fragments and directives take it).
+/// The answers of `signInHistory` for `users` fixture users from `from` to
+/// `to`, selecting the days (and the user's own history) plainly (answered
+/// directly), through an inline fragment, a named fragment and with a
+/// directive (answered by async-graphql); each checked to be the first,
+/// and each the same over HTTP as from the executor (compared as JSON
+/// values: key order is the unit tests' business).
 async fn history_days_by_selection(app: &TestApp, users: usize, from: &str, to: &str) -> String {
     let (admin, _) = app.admin("root").await;
     let ids = history_fixture(app, users).await;
@@ -441,6 +442,49 @@ async fn a_large_history_answers_the_same_with_or_without_fragments() {
         assert_eq!(days[2]["streak"], 3);
         assert_eq!(days[3]["signedIn"], false);
         assert_eq!(&row["user"]["signInHistory"], &row["days"]);
+    }
+}
+
+/// The days selected twice under one key, directly or through fragments,
+/// for an admin and for the caller's own history: async-graphql merges
+/// the two answers, so over HTTP they are not written as JSON (which it
+/// cannot merge) and each day has every field selected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn days_selected_twice_answer_every_field_over_http() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    let ids = history_fixture(&app, 2).await;
+    let now = app.state.calendar.now();
+    let (user, _) = app.state.tokens.issue(UserId(ids[0]), 0, now).unwrap();
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let vars = json!({ "ids": ids, "from": "2026-01-31", "to": "2026-02-06" });
+    let server = app.serve(false).await;
+    let client = reqwest::Client::new();
+    let admin_history = "query($ids: [ID!]!, $from: Date!, $to: Date!) { signInHistory(userIds: $ids, from: $from, to: $to) {";
+    let queries = [
+        (&admin, format!("{admin_history} days {{ date }} days {{ streak reward }} }} }}")),
+        (&admin, format!("{admin_history} days {{ date }} ...F }} }} fragment F on UserSignInHistory {{ days {{ streak reward }} }}")),
+        (&admin, format!("{admin_history} user {{ signInHistory(from: $from, to: $to) {{ date }} ...G }} }} }} fragment G on User {{ signInHistory(from: $from, to: $to) {{ streak reward }} }}")),
+        (&user, "query($from: Date!, $to: Date!) { me { signInHistory(from: $from, to: $to) { date } signInHistory(from: $from, to: $to) { streak reward } } }".to_owned()),
+    ];
+    for (token, query) in &queries {
+        let executed = app.exec(Some(token), query, vars.clone()).await;
+        assert_no_errors(&executed);
+        let over_http = post_graphql_with(
+            &client,
+            server.addr.port(),
+            Some(token),
+            query,
+            vars.clone(),
+        )
+        .await
+        .unwrap();
+        assert_no_errors(&over_http);
+        assert_eq!(over_http["data"], executed["data"], "{query}");
+        let text = over_http["data"].to_string();
+        assert!(text.contains(r#""date":"2026-02-03""#), "{query}: {text}");
+        assert!(text.contains(r#""streak":3"#), "{query}: {text}");
+        assert!(text.contains(r#""reward":20"#), "{query}: {text}");
     }
 }
 
