@@ -198,12 +198,9 @@ enum DayField {
 /// as JSON straight away.
 struct DayTemplate {
     object: IndexMap<Name, Value>,
-    /// Each selected field and its key's position in `object` (a field
+    /// The field that fills each entry of `object`, in order (a field
     /// selected twice under one key fills one entry).
-    fields: Vec<(usize, DayField)>,
-    /// Each entry of `object`, in order: its key written as JSON with the
-    /// colon after it (`"key":`), and the field that fills it.
-    json: Vec<(Vec<u8>, DayField)>,
+    fields: Vec<DayField>,
 }
 
 impl DayTemplate {
@@ -211,7 +208,6 @@ impl DayTemplate {
     fn of(field: &Positioned<Field>) -> Option<DayTemplate> {
         let mut object = IndexMap::new();
         let mut fields = Vec::new();
-        let mut json = Vec::new();
         for item in &field.node.selection_set.node.items {
             let Selection::Field(f) = &item.node else {
                 return None;
@@ -230,22 +226,13 @@ impl DayTemplate {
                 "__typename" => DayField::TypeName,
                 _ => return None,
             };
-            let key = f.node.response_key().node.clone();
-            let (index, _) = object.insert_full(key.clone(), Value::Null);
-            fields.push((index, which));
-            if index == json.len() {
-                let mut written = serde_json::to_vec(key.as_str()).ok()?;
-                written.push(b':');
-                json.push((written, which));
-            } else if let Some(entry) = json.get_mut(index) {
-                entry.1 = which;
+            let (index, _) = object.insert_full(f.node.response_key().node.clone(), Value::Null);
+            match fields.get_mut(index) {
+                Some(entry) => *entry = which,
+                None => fields.push(which),
             }
         }
-        Some(DayTemplate {
-            object,
-            fields,
-            json,
-        })
+        Some(DayTemplate { object, fields })
     }
 
     /// The answer for a list of days: written as JSON when `as_json` (the
@@ -283,11 +270,15 @@ impl DayTemplate {
                 out.push(b',');
             }
             out.push(b'{');
-            for (j, (key, which)) in self.json.iter().enumerate() {
+            for (j, (key, which)) in self.object.keys().zip(&self.fields).enumerate() {
                 if j > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(key);
+                // A response key is a GraphQL name (/[_A-Za-z][_0-9A-Za-z]*/,
+                // October 2021 spec, 2.1.9 Names): nothing in it to escape.
+                out.push(b'"');
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
                 match which {
                     DayField::Date => write_date(&mut out, day.date.0),
                     DayField::SignedIn => boolean(&mut out, day.signed_in),
@@ -308,8 +299,8 @@ impl DayTemplate {
     fn fill(&self, day: &SignInDay) -> Value {
         let optional = |n: Option<i32>| n.map_or(Value::Null, Value::from);
         let mut object = self.object.clone();
-        for &(index, which) in &self.fields {
-            let value = match which {
+        for (slot, which) in object.values_mut().zip(&self.fields) {
+            *slot = match which {
                 DayField::Date => day.date.to_value(),
                 DayField::SignedIn => Value::Boolean(day.signed_in),
                 DayField::CycleDay => optional(day.cycle_day),
@@ -319,9 +310,6 @@ impl DayTemplate {
                 DayField::Frozen => Value::Boolean(day.frozen),
                 DayField::TypeName => Value::String("SignInDay".to_owned()),
             };
-            if let Some((_, slot)) = object.get_index_mut(index) {
-                *slot = value;
-            }
         }
         Value::Object(object)
     }
