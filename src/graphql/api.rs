@@ -1,31 +1,33 @@
-//! The schema as the transports use it: HTTP and WebSocket requests both go
-//! through [`GraphqlApi`], which adds what every request needs around
-//! async-graphql's own execution: automatic persisted queries (`persisted`),
-//! the document cache (`documents`: each text parsed, counted and strictly
-//! validated once, see `validation`), the field-count limit, default error
-//! codes, operation metrics, and the response shape the specification
+//! The schema as the transports use it: async-graphql-axum hands every HTTP
+//! and WebSocket request to [`GraphqlApi`], an async-graphql [`Executor`]
+//! that adds what every request needs around the library's own parsing,
+//! validation and execution: automatic persisted queries (`persisted`), the
+//! cache of parses (`documents`), the fragment budget (`fragment_budget`:
+//! async-graphql's first steps expand fragments exponentially), default
+//! error codes, operation metrics, and the response shape the specification
 //! requires when fields fail (`response_shape`).
 //!
 //! This is deliberately not an async-graphql extension: with any extension
 //! registered, async-graphql resolves every field and every list item
 //! through the extension chain (boxed futures and a registry look-up per
 //! field), which made a 1000-user history several times slower. Everything
-//! here needs the document once per request, not a hook per field.
+//! here needs the request once, not a hook per field.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
 use futures::stream::{self, BoxStream, StreamExt};
 
-use super::documents::{DocumentCache, DocumentCacheStats, PreparedDocument, StaticCheck};
+use super::context::{RequestAuth, WsAuthorization};
+pub use super::documents::DocumentCacheStats;
+use super::documents::{DocumentCache, PreparedDocument};
+use super::operations::label_of;
 /// Where the other modules have always found it.
 pub use super::operations::selected_operation;
-use super::operations::{count_fields, label_of};
 use super::response_shape::{self, FieldTypes};
-use super::validation::Validator;
-use super::{persisted, AppSchema};
+use super::{fragment_budget, persisted, AppSchema};
 use crate::cache::persisted_queries::{PersistedQueryStore, QueryHash, MAX_QUERY_BYTES};
 
 /// Most documents the cache holds.
@@ -40,41 +42,41 @@ const CACHED_BYTES: usize = 2 * 1024 * 1024;
 /// The executable schema with its per-request rules.
 #[derive(Clone)]
 pub struct GraphqlApi {
-    /// Validates in `Fast` mode: every document reaching it has passed the
-    /// strict rules through `validator` (see `validation`).
+    /// Validates every request in async-graphql's `Strict` mode, with the
+    /// depth and complexity limits.
     schema: AppSchema,
-    validator: Validator,
-    /// Documents by text, parsed and checked; persisted queries by hash.
+    /// Parses by text; persisted queries by hash.
     documents: Arc<DocumentCache>,
     /// The persisted queries every replica shares.
     persisted: PersistedQueryStore,
-    /// Most field selections one document may hold.
-    max_fields: usize,
+    /// Most field selections one operation may hold, fragments expanded.
+    max_selections: usize,
     /// The schema's field types, for repairing responses with field errors.
     types: Arc<FieldTypes>,
 }
 
+/// What a request's document turned out to be, before it runs.
+struct Admitted {
+    document: Arc<PreparedDocument>,
+    /// The hash to store the text under once it has validated (APQ: a
+    /// query sent with its hash).
+    store_as: Option<QueryHash>,
+}
+
 impl GraphqlApi {
-    /// `schema` (validating in `Fast` mode) with `validator` for the
-    /// strict rules, persisted queries in `persisted`, and at most
-    /// `max_fields` field selections per document.
-    pub fn new(
-        schema: AppSchema,
-        validator: Validator,
-        persisted: PersistedQueryStore,
-        max_fields: usize,
-    ) -> Self {
+    /// `schema` with persisted queries in `persisted`, and at most
+    /// `max_selections` field selections per document (fragments expanded).
+    pub fn new(schema: AppSchema, persisted: PersistedQueryStore, max_selections: usize) -> Self {
         let types = Arc::new(FieldTypes::from_sdl(&schema.sdl()));
         Self {
             schema,
-            validator,
             documents: Arc::new(DocumentCache::new(
                 CACHED_DOCUMENTS,
                 CACHED_BYTES,
                 MAX_QUERY_BYTES,
             )),
             persisted,
-            max_fields,
+            max_selections,
             types,
         }
     }
@@ -84,39 +86,41 @@ impl GraphqlApi {
         self.documents.stats()
     }
 
-    /// How many times the strict validation rules ran (once per new
-    /// document text, and once per request with variables).
-    pub fn validations(&self) -> u64 {
-        self.validator.runs()
+    /// Runs `request` only when the operation it selects is a query (HTTP
+    /// GET and HEAD change nothing): None when it is a mutation or a
+    /// subscription. A document that does not parse or selects no
+    /// operation runs (to its error).
+    pub async fn execute_if_query(&self, request: Request) -> Option<Response> {
+        let started = std::time::Instant::now();
+        let admitted = match self.admit(&request).await {
+            Ok(admitted) => admitted,
+            Err(error) => return Some(refused(error, started)),
+        };
+        match admitted
+            .document
+            .operation_type(request.operation_name.as_deref())
+        {
+            Some(OperationType::Query) | None => {
+                Some(self.run_admitted(request, admitted, started).await)
+            }
+            Some(_) => None,
+        }
     }
 
     /// The request's document: its persisted query resolved (APQ), then
-    /// from the cache, or parsed, checked and cached. Err is the error the
-    /// request is answered with (a parse error, an unknown persisted
-    /// query, a hash that is not the query's).
-    pub async fn document(&self, request: &Request) -> Result<Arc<PreparedDocument>, ServerError> {
-        self.document_for(request, Storing::Any).await
-    }
-
-    /// [`GraphqlApi::document`] for a request that may only read (HTTP GET):
-    /// a query sent with its hash is stored only if the operation it runs is
-    /// a query, since a GET changes nothing, the persisted-query store
-    /// included (the mutation is then refused by the caller).
-    pub async fn document_for_reading(
-        &self,
-        request: &Request,
-    ) -> Result<Arc<PreparedDocument>, ServerError> {
-        self.document_for(request, Storing::QueriesOnly).await
-    }
-
-    async fn document_for(
-        &self,
-        request: &Request,
-        storing: Storing,
-    ) -> Result<Arc<PreparedDocument>, ServerError> {
+    /// from the cache, or parsed and sized (and then cached). Err is the
+    /// error the request is answered with (a parse error, a document over
+    /// the fragment budget, an unknown persisted query, a hash that is not
+    /// the query's).
+    async fn admit(&self, request: &Request) -> Result<Admitted, ServerError> {
         let hash = match persisted::requested(&request.extensions) {
             Ok(Some(hash)) => hash,
-            Ok(None) => return self.prepared(&request.query).await,
+            Ok(None) => {
+                return Ok(Admitted {
+                    document: self.prepared(&request.query)?,
+                    store_as: None,
+                })
+            }
             Err(error) => {
                 count_persisted("malformed");
                 return Err(error);
@@ -125,41 +129,43 @@ impl GraphqlApi {
         if request.query.is_empty() {
             let found = self.persisted_document(&hash).await;
             count_persisted(if found.is_ok() { "found" } else { "not_found" });
-            return found;
+            return found.map(|document| Admitted {
+                document,
+                store_as: None,
+            });
         }
         if QueryHash::of(&request.query) != hash {
             count_persisted("mismatch");
             return Err(persisted::mismatch(&hash));
         }
-        let document = self.prepared(&request.query).await?;
-        let may_store = match storing {
-            Storing::Any => true,
-            Storing::QueriesOnly => {
-                document.operation_type(request.operation_name.as_deref())
-                    == Some(async_graphql::parser::types::OperationType::Query)
-            }
-        };
-        // Only what may run is stored: junk would only fill Redis.
-        if !may_store {
-            count_persisted("not_stored_over_get");
-        } else if matches!(document.check, StaticCheck::Valid) {
-            match self.persisted.put(&hash, &document.text).await {
-                Ok(true) => {
-                    count_persisted("stored");
-                    self.documents.mark_persisted(&document);
-                }
-                Ok(false) => count_persisted("too_long"),
-                // It still runs; the client sends it again when a replica
-                // does not know its hash.
-                Err(error) => {
-                    count_persisted("store_failed");
-                    tracing::warn!(%error, "could not store a persisted query");
-                }
-            }
-        } else {
+        let document = self.prepared(&request.query)?;
+        Ok(Admitted {
+            document,
+            store_as: Some(hash),
+        })
+    }
+
+    /// Stores `document` as a persisted query once async-graphql has
+    /// validated it (`response` is not a request error): junk would only
+    /// fill Redis.
+    async fn store_persisted(&self, document: &PreparedDocument, response: &Response) {
+        if is_request_error(response) {
             count_persisted("invalid");
+            return;
         }
-        Ok(document)
+        match self.persisted.put(&document.hash, &document.text).await {
+            Ok(true) => {
+                count_persisted("stored");
+                self.documents.mark_persisted(document);
+            }
+            Ok(false) => count_persisted("too_long"),
+            // It ran; the client sends it again when a replica does not
+            // know its hash.
+            Err(error) => {
+                count_persisted("store_failed");
+                tracing::warn!(%error, "could not store a persisted query");
+            }
+        }
     }
 
     /// The persisted query named `hash`: this process's copy, or Redis's.
@@ -179,7 +185,7 @@ impl GraphqlApi {
                 return Err(persisted::not_found());
             }
         };
-        let document = self.prepared(&text).await?;
+        let document = self.prepared(&text)?;
         if document.hash != *hash {
             // Only a query whose hash was checked is stored; anything else
             // under that key is not what the client means.
@@ -190,107 +196,83 @@ impl GraphqlApi {
         Ok(document)
     }
 
-    /// `text`'s document from the cache, or parsed and checked (and then
-    /// cached). Err: it does not parse.
-    async fn prepared(&self, text: &str) -> Result<Arc<PreparedDocument>, ServerError> {
+    /// `text`'s parse from the cache, or parsed by async-graphql and sized
+    /// (then cached). Err: it does not parse, or it is over the budget.
+    fn prepared(&self, text: &str) -> Result<Arc<PreparedDocument>, ServerError> {
         if let Some(document) = self.documents.get(text) {
             return Ok(document);
         }
         let document = async_graphql::parser::parse_query(text)?;
-        let check = self.check_text(&document).await;
-        let prepared = Arc::new(PreparedDocument::new(text, document, check));
+        fragment_budget::check(&document, self.max_selections)?;
+        let prepared = Arc::new(PreparedDocument::new(text, document));
         self.documents.insert(&prepared);
         Ok(prepared)
     }
 
-    /// The checks that depend on the text alone. Documents that select
-    /// more than `max_fields` fields in all (aliases and fragments counted)
-    /// are refused before validation: async-graphql's complexity does not
-    /// count `__typename`, so 5,000 aliased `__typename`s would pass it,
-    /// and some validation rules are quadratic in the fields.
-    async fn check_text(&self, document: &ExecutableDocument) -> StaticCheck {
-        let fields = count_fields(document);
-        if fields > self.max_fields {
-            return StaticCheck::TooManyFields(ServerError::new(
-                format!(
-                    "Query is too complex: {fields} fields selected, at most {} allowed",
-                    self.max_fields
-                ),
-                None,
-            ));
-        }
-        match self
-            .validator
-            .validate(document, Default::default(), None)
-            .await
-        {
-            Ok(()) => StaticCheck::Valid,
-            Err(errors) => StaticCheck::Invalid(errors),
+    /// Runs one request to its single response.
+    async fn run(&self, request: Request) -> Response {
+        let started = std::time::Instant::now();
+        match self.admit(&request).await {
+            Ok(admitted) => self.run_admitted(request, admitted, started).await,
+            Err(error) => refused(error, started),
         }
     }
 
-    /// Whether `request` may run `document`: Err holds the errors it is
-    /// answered with. Without variables the cached verdict is the strict
-    /// rules' verdict; with variables the rules run again (one of them
-    /// checks the values given for arguments).
-    async fn admit(
-        &self,
-        document: &PreparedDocument,
-        request: &Request,
-    ) -> Result<(), Vec<ServerError>> {
-        match &document.check {
-            StaticCheck::TooManyFields(error) => Err(vec![error.clone()]),
-            StaticCheck::Valid if request.variables.is_empty() => Ok(()),
-            StaticCheck::Invalid(errors) if request.variables.is_empty() => Err(errors.clone()),
-            StaticCheck::Valid | StaticCheck::Invalid(_) => {
-                self.validator
-                    .validate(
-                        &document.document,
-                        request.variables.clone(),
-                        request.operation_name.as_deref(),
-                    )
-                    .await
-            }
-        }
-    }
-
-    /// Runs `request` with the document `document()` found for it (or
-    /// answers the error it gave).
-    pub async fn execute_document(
+    async fn run_admitted(
         &self,
         mut request: Request,
-        document: Result<Arc<PreparedDocument>, ServerError>,
+        admitted: Admitted,
+        started: std::time::Instant,
     ) -> Response {
-        let started = std::time::Instant::now();
-        let (label, response) = match document {
-            Err(error) => ("invalid".to_owned(), Response::from_errors(vec![error])),
-            Ok(document) => {
-                let label = self.label(&document, &request);
-                let response = match self.admit(&document, &request).await {
-                    Err(errors) => Response::from_errors(errors),
-                    Ok(()) => {
-                        let operation_name = request.operation_name.clone();
-                        request.set_parsed_query(document.document.clone());
-                        let response = self.schema.execute(request).await;
-                        shape(&self.types, &document, operation_name.as_deref(), response)
-                    }
-                };
-                (label, response)
-            }
-        };
-        let response = with_default_codes(response);
-        record(label, &response, started);
+        let operation_name = request.operation_name.clone();
+        request.set_parsed_query(admitted.document.document.clone());
+        let response = self.schema.execute(request).await;
+        if admitted.store_as.is_some() {
+            self.store_persisted(&admitted.document, &response).await;
+        }
+        let response = with_default_codes(shape(
+            &self.types,
+            &admitted.document,
+            operation_name.as_deref(),
+            response,
+        ));
+        record(
+            self.label(&admitted.document, operation_name.as_deref(), &response),
+            &response,
+            started,
+        );
         response
     }
 
-    fn label(&self, document: &PreparedDocument, request: &Request) -> String {
-        label_of(
-            &self.types,
-            &document.document,
-            request.operation_name.as_deref(),
-        )
-        .unwrap_or_else(|| "invalid".into())
+    /// The metrics label of a request that ran: only once async-graphql has
+    /// validated the document (before that, its names are the client's).
+    fn label(
+        &self,
+        document: &PreparedDocument,
+        operation_name: Option<&str>,
+        response: &Response,
+    ) -> String {
+        if is_request_error(response) {
+            return "invalid".into();
+        }
+        label_of(&self.types, &document.document, operation_name)
+            .unwrap_or_else(|| "invalid".into())
     }
+}
+
+/// The answer to a request refused before async-graphql saw it.
+fn refused(error: ServerError, started: std::time::Instant) -> Response {
+    let response = with_default_codes(Response::from_errors(vec![error]));
+    record("invalid".into(), &response, started);
+    response
+}
+
+/// A request error (the document did not parse or validate, a limit was
+/// exceeded): no data, and no error with a path.
+pub fn is_request_error(response: &Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// Counts an APQ request by what became of it: `found` (a hash alone,
@@ -343,72 +325,64 @@ fn record(operation: String, response: &Response, started: std::time::Instant) {
         .record(started.elapsed().as_secs_f64());
 }
 
-/// Which persisted queries a request may store.
-#[derive(Debug, Clone, Copy)]
-enum Storing {
-    Any,
-    /// Only a query operation (a GET request).
-    QueriesOnly,
-}
-
 impl Executor for GraphqlApi {
     async fn execute(&self, request: Request) -> Response {
-        let document = self.document(&request).await;
-        self.execute_document(request, document).await
+        self.run(request).await
     }
 
+    /// A WebSocket operation. Its caller is authenticated anew for each
+    /// operation (a fresh [`RequestAuth`] from the connection's token), so
+    /// a role change, a deletion or a password change applies to the next
+    /// operation on an open socket, as it does over HTTP.
     fn execute_stream(
         &self,
-        request: Request,
+        mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
+        let session_data = session_data.unwrap_or_default();
+        let authorization = session_data
+            .get(&std::any::TypeId::of::<WsAuthorization>())
+            .and_then(|data| data.downcast_ref::<WsAuthorization>());
+        if let Some(WsAuthorization(authorization)) = authorization {
+            request = request.data(RequestAuth::from_authorization(Some(authorization)));
+        }
         let api = self.clone();
         stream::once(async move {
-            let document = api.document(&request).await;
-            let refusal = match &document {
-                Err(error) => vec![error.clone()],
-                Ok(document) => match api.admit(document, &request).await {
-                    Ok(()) => Vec::new(),
-                    Err(errors) => errors,
-                },
+            let admitted = match api.admit(&request).await {
+                Ok(admitted) => admitted,
+                Err(error) => {
+                    let refusal = with_default_codes(Response::from_errors(vec![error]));
+                    return stream::once(async move { refusal }).boxed();
+                }
             };
-            match document {
-                Ok(document) if refusal.is_empty() => {
-                    api.run_stream(request, document, session_data.unwrap_or_default())
-                }
-                _ => {
-                    stream::once(async move { with_default_codes(Response::from_errors(refusal)) })
-                        .boxed()
-                }
-            }
+            let operation_name = request.operation_name.clone();
+            request.set_parsed_query(admitted.document.document.clone());
+            let mut store_as = admitted.store_as;
+            let document = admitted.document;
+            api.schema
+                .execute_stream_with_session_data(request, session_data)
+                .then(move |response| {
+                    let api = api.clone();
+                    let document = document.clone();
+                    let operation_name = operation_name.clone();
+                    // The first response tells whether the text validated
+                    // (APQ stores only what did).
+                    let store = store_as.take().is_some();
+                    async move {
+                        if store {
+                            api.store_persisted(&document, &response).await;
+                        }
+                        with_default_codes(shape(
+                            &api.types,
+                            &document,
+                            operation_name.as_deref(),
+                            response,
+                        ))
+                    }
+                })
+                .boxed()
         })
         .flatten()
         .boxed()
-    }
-}
-
-impl GraphqlApi {
-    /// The responses of an admitted subscription (or of a query or mutation
-    /// sent over a WebSocket, which answers once).
-    fn run_stream(
-        &self,
-        mut request: Request,
-        document: Arc<PreparedDocument>,
-        session_data: Arc<Data>,
-    ) -> BoxStream<'static, Response> {
-        let operation_name = request.operation_name.clone();
-        request.set_parsed_query(document.document.clone());
-        let types = self.types.clone();
-        self.schema
-            .execute_stream_with_session_data(request, session_data)
-            .map(move |response| {
-                with_default_codes(shape(
-                    &types,
-                    &document,
-                    operation_name.as_deref(),
-                    response,
-                ))
-            })
-            .boxed()
     }
 }

@@ -47,6 +47,13 @@ impl ClientAddress {
     }
 }
 
+/// The `Authorization` value a WebSocket's `connection_init` carried: in
+/// the connection's data, so that each operation on the socket checks the
+/// token again (`api::GraphqlApi::execute_stream` makes a fresh
+/// [`RequestAuth`] from it) and runs with the caller's current rights.
+#[derive(Debug, Clone)]
+pub struct WsAuthorization(pub String);
+
 /// The subscriptions one WebSocket connection may still open.
 #[derive(Debug, Clone)]
 pub struct SubscriptionSlots(pub Arc<tokio::sync::Semaphore>);

@@ -1,8 +1,7 @@
-//! The documents clients send, parsed and checked once per process and
-//! kept by their text: the schema is static, so parsing a document, counting
-//! its fields and validating it against the schema depend on the text alone
-//! (variables aside, see `api`), and a client sends the same few texts over
-//! and over. Also the index of persisted queries (APQ) this process has
+//! The documents clients send, parsed once per process (by async-graphql's
+//! parser) and kept by their text: a client sends the same few texts over
+//! and over. Validation is not cached: async-graphql validates every
+//! execution. Also the index of persisted queries (APQ) this process has
 //! seen, by hash, so a hash-only request needs no Redis round trip.
 //!
 //! Bounded by entries and by the bytes of text held; the least recently
@@ -14,29 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::ServerError;
 use lru::LruCache;
 
-use super::json_fragments;
 use super::operations::selected_operation;
 use crate::cache::persisted_queries::QueryHash;
 
-/// What the checks that depend on the text alone found.
-#[derive(Debug, Clone)]
-pub enum StaticCheck {
-    /// Within the field limit and valid against the schema when run with
-    /// no variables.
-    Valid,
-    /// Valid only as far as the field limit; the schema's rules refused it
-    /// (these errors, as async-graphql gives them).
-    Invalid(Vec<ServerError>),
-    /// More field selections than allowed; not validated further (the
-    /// limit is what keeps validation, which is quadratic in places,
-    /// cheap).
-    TooManyFields(ServerError),
-}
-
-/// A document as the executor runs it.
+/// A document as the executor runs it: parsed by async-graphql's parser
+/// and within the fragment budget (`fragment_budget`); async-graphql's
+/// validation runs on each execution.
 #[derive(Debug)]
 pub struct PreparedDocument {
     /// The text, as the client sent it (the cache's key).
@@ -46,22 +30,15 @@ pub struct PreparedDocument {
     /// The parse; each execution runs a copy (async-graphql takes the
     /// document by value and prunes skipped fields from it).
     pub document: ExecutableDocument,
-    /// What the text-only checks found.
-    pub check: StaticCheck,
-    /// Whether its answers may hold JSON fragments
-    /// ([`json_fragments::allowed_for`]).
-    pub json_fragments: bool,
 }
 
 impl PreparedDocument {
-    /// `document`, parsed from `text`, as `check` found it.
-    pub fn new(text: &str, document: ExecutableDocument, check: StaticCheck) -> Self {
+    /// `document`, parsed from `text`.
+    pub fn new(text: &str, document: ExecutableDocument) -> Self {
         PreparedDocument {
             text: text.into(),
             hash: QueryHash::of(text),
-            json_fragments: json_fragments::allowed_for(&document),
             document,
-            check,
         }
     }
 
@@ -217,7 +194,7 @@ mod tests {
 
     fn prepared(text: &str) -> Arc<PreparedDocument> {
         let document = async_graphql::parser::parse_query(text).unwrap();
-        Arc::new(PreparedDocument::new(text, document, StaticCheck::Valid))
+        Arc::new(PreparedDocument::new(text, document))
     }
 
     fn cache(entries: usize, bytes: usize) -> DocumentCache {

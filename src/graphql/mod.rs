@@ -5,8 +5,8 @@ pub mod api;
 pub mod context;
 pub mod documents;
 pub mod errors;
+pub mod fragment_budget;
 pub mod guards;
-pub mod json_fragments;
 pub mod loaders;
 pub mod mutation;
 pub mod operations;
@@ -16,11 +16,10 @@ pub mod read_ahead;
 pub mod response_shape;
 pub mod subscription;
 pub mod types;
-pub mod validation;
 
 use std::sync::Arc;
 
-use async_graphql::{Schema, SchemaBuilder, ValidationMode};
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::cache::persisted_queries::PersistedQueryStore;
 use crate::config::GraphqlLimits;
@@ -44,24 +43,20 @@ pub fn sdl() -> String {
 }
 
 /// The schema that serves requests, with its limits. No extension is
-/// registered (see [`api`] for why). It validates in `Fast` mode: the
-/// executor runs the strict rules first, once per document text where it
-/// can ([`validation`]).
+/// registered (see [`api`] for why). It validates every request in
+/// async-graphql's default `Strict` mode. Without introspection (the
+/// production default) it also gives no "Did you mean ...?" suggestions,
+/// which would name the fields introspection hides.
 pub fn build(state: Arc<AppState>, limits: &GraphqlLimits) -> GraphqlApi {
     let persisted = PersistedQueryStore::new(state.redis.clone(), state.keys.clone());
     let mut builder = builder()
         .data(loaders::Loaders::new(state.clone()))
         .data(state)
-        .validation_mode(ValidationMode::Fast)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity);
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(fragment_budget::MAX_FRAGMENT_DEPTH);
     if !limits.introspection {
-        builder = builder.disable_introspection();
+        builder = builder.disable_introspection().disable_suggestions();
     }
-    GraphqlApi::new(
-        builder.finish(),
-        validation::Validator::new(limits.introspection),
-        persisted,
-        limits.max_complexity,
-    )
+    GraphqlApi::new(builder.finish(), persisted, limits.max_complexity)
 }

@@ -53,7 +53,12 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
     let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));
     let state = HttpState { app, api, ws_slots };
     Router::new()
-        .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
+        .route(
+            "/graphql",
+            get(graphql::get_or_upgrade)
+                .post(graphql::post)
+                .layer(axum::middleware::from_fn(graphql::conformance)),
+        )
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))

@@ -1,44 +1,40 @@
 //! GraphQL over WebSocket: the `graphql-transport-ws` protocol of the
-//! graphql-ws library (its PROTOCOL.md), served by this module's own message
-//! loop.
+//! graphql-ws library (its PROTOCOL.md), served by async-graphql-axum's
+//! `GraphQLWebSocket` with a protocol guard around it.
 //!
-//! async-graphql's protocol handler (`async_graphql::http::WebSocket`, used
-//! through async-graphql-axum) is not used: it silently replaces a running
-//! subscription when a second `subscribe` reuses its id (the protocol closes
-//! with 4409), closes a `subscribe` before the acknowledgement with 1011
-//! (4401), closes invalid messages with 1002 and the JSON error as the
-//! reason (4400, and the reason may exceed a close frame's 123 bytes), sends
-//! GraphQL request errors as `next` (the protocol's `error` message), and
-//! answers a client's `complete` with a `complete` of its own.
+//! The guard reads the client's frames before the library does
+//! ([`check_incoming`]) and the library's messages before the client gets
+//! them ([`check_outgoing`]), for what async-graphql 7.2's handler does
+//! otherwise than the protocol asks (each case is named there). It also
+//! answers pings at once, closes a connection whose `connection_init` is
+//! late (4408) or whose token stopped being valid (4403, checked now and
+//! then), and pings every connection; everything sent to a client goes
+//! through a bounded buffer and one writer task.
 //!
-//! The connection is authenticated from the `connection_init` payload
-//! (`{"Authorization": "Bearer <token>"}`): no token closes it with 4401, a
-//! bad one with 4403; the token is checked again now and then, so a deleted
-//! user's or an expired token's subscriptions end (4403). The server pings
-//! every connection; everything sent to a client goes through a bounded
-//! buffer and one writer task.
+//! The connection is authenticated by async-graphql's `on_connection_init`
+//! hook from the `connection_init` payload (`{"Authorization": "Bearer
+//! <token>"}`): no token closes it with 4401, a bad one with 4403. Each
+//! operation then checks the token again (`graphql::api`), so rights follow
+//! the user on an open socket.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::{Data, Executor, Response};
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use axum::extract::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, WebSocketUpgrade};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use futures::channel::mpsc;
+use futures::channel::{mpsc, oneshot};
 use futures::future::BoxFuture;
-use futures::stream::BoxStream;
 use futures::{FutureExt, SinkExt, StreamExt};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 use super::HttpState;
-use crate::auth::Identity;
-use crate::graphql::context::{RequestAuth, SubscriptionSlots};
+use crate::graphql::context::{ClientAddress, RequestAuth, SubscriptionSlots, WsAuthorization};
 use crate::service::ServiceError;
 use crate::state::AppState;
 
@@ -83,7 +79,7 @@ pub mod close {
 /// Accepts the upgrade (or refuses it when the process has no free
 /// connection slot). A client that does not offer `graphql-transport-ws`
 /// is closed with 4406 once upgraded.
-pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade) -> HttpResponse {
+pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, client: ClientAddress) -> HttpResponse {
     let Ok(slot) = state.ws_slots.clone().try_acquire_owned() else {
         metrics::counter!("signin_websocket_refused_total").increment(1);
         return (
@@ -107,7 +103,7 @@ pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade) -> HttpResponse {
         .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             metrics::gauge!("signin_websocket_connections").increment(1.0);
-            serve(state, socket, accepted).await;
+            serve(state, socket, accepted, client).await;
             metrics::gauge!("signin_websocket_connections").decrement(1.0);
             drop(slot);
         })
@@ -248,9 +244,10 @@ impl ClientMessage {
                             "\"subscribe\" message expects the 'payload' property to be an object",
                         )),
                     };
-                let request = super::graphql::request_from_json(payload).map_err(|reason| {
-                    Closing::invalid(format!("Invalid subscribe payload: {reason}"))
-                })?;
+                let request: async_graphql::Request =
+                    serde_json::from_value(payload).map_err(|reason| {
+                        Closing::invalid(format!("Invalid subscribe payload: {reason}"))
+                    })?;
                 Ok(ClientMessage::Subscribe {
                     id,
                     request: Box::new(request),
@@ -267,354 +264,376 @@ impl ClientMessage {
     }
 }
 
-/// A message to the client.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ServerMessage<'a> {
-    ConnectionAck,
-    Pong {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        payload: Option<&'a Value>,
-    },
-    Next {
-        id: &'a str,
-        payload: &'a Response,
-    },
-    Error {
-        id: &'a str,
-        payload: &'a [async_graphql::ServerError],
-    },
-    Complete {
-        id: &'a str,
-    },
+/// What the protocol guard knows of one connection, shared by the reader
+/// (client → library) and the writer (library → client).
+#[derive(Debug, Default)]
+struct Guard {
+    /// A `connection_init` was received.
+    initialised: bool,
+    /// The `connection_ack` was written: `subscribe` is allowed.
+    acknowledged: bool,
+    /// Ids of operations running: a `subscribe` reusing one closes 4409.
+    running: HashSet<String>,
+    /// Per id, how many of the library's `complete`s are not sent: the
+    /// client's `complete` or an `error` already ended the operation.
+    ended: HashMap<String, usize>,
+    /// The reader is closing the connection: nothing more of the library's
+    /// is sent (an ack racing a refusal, say), only the close frame.
+    closing: bool,
+    /// How the library's refusal of `connection_init` is closed.
+    init_refusal: Option<Closing>,
 }
 
-impl ServerMessage<'_> {
-    fn to_frame(&self) -> Result<Message, Closing> {
-        serde_json::to_string(self)
-            .map(|text| Message::Text(text.into()))
-            .map_err(|error| {
-                tracing::error!(%error, "could not serialise a WebSocket message");
-                Closing::new(close::INTERNAL, "Internal server error")
-            })
+/// The guard, locked; a poisoned lock is used as it is (each step is one
+/// set operation).
+fn lock(guard: &Mutex<Guard>) -> std::sync::MutexGuard<'_, Guard> {
+    guard.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the reader does with one frame from the client.
+enum Incoming {
+    /// Hand it to async-graphql's protocol handler.
+    Forward(Message),
+    /// Answer it here (a `pong`).
+    Reply(Message),
+    /// Nothing to do.
+    Ignore,
+}
+
+/// The reader's check of one client frame against the protocol, before
+/// async-graphql's handler sees it. async-graphql 7.2's `WebSocket` (under
+/// async-graphql-axum's `GraphQLWebSocket`) silently replaces a running
+/// subscription when a `subscribe` reuses its id (the protocol closes with
+/// 4409), closes a `subscribe` before the acknowledgement with 1011 (4401),
+/// closes invalid messages with 1002 and the JSON error as the reason
+/// (4400), and answers `ping` only after a pending `connection_init` is
+/// done; graphql-ws's PROTOCOL.md asks otherwise.
+fn check_incoming(guard: &Mutex<Guard>, frame: Message) -> Result<Incoming, Closing> {
+    let text = match &frame {
+        Message::Text(text) => text.as_str(),
+        // The protocol's messages are JSON text; a binary frame holding
+        // UTF-8 JSON is read like a text frame (as the graphql-ws server
+        // does), anything else is invalid.
+        Message::Binary(bytes) => std::str::from_utf8(bytes)
+            .map_err(|_| Closing::invalid("Binary message is not UTF-8 JSON"))?,
+        // WebSocket-level pings are answered by axum.
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(Incoming::Ignore),
+    };
+    let forward = Incoming::Forward(Message::Text(text.into()));
+    let mut guard = lock(guard);
+    match ClientMessage::parse(text)? {
+        ClientMessage::ConnectionInit { .. } => {
+            if std::mem::replace(&mut guard.initialised, true) {
+                return Err(Closing::new(
+                    close::TOO_MANY_INITS,
+                    "Too many initialisation requests",
+                ));
+            }
+            Ok(forward)
+        }
+        ClientMessage::Ping { payload } => {
+            let mut pong = serde_json::json!({ "type": "pong" });
+            if let Some(payload) = payload {
+                pong["payload"] = payload;
+            }
+            Ok(Incoming::Reply(Message::Text(pong.to_string().into())))
+        }
+        ClientMessage::Pong => Ok(Incoming::Ignore),
+        ClientMessage::Subscribe { id, .. } => {
+            if !guard.acknowledged {
+                return Err(Closing::new(close::UNAUTHORIZED, "Unauthorized"));
+            }
+            if !guard.running.insert(id.clone()) {
+                return Err(Closing::new(
+                    close::SUBSCRIBER_EXISTS,
+                    format!("Subscriber for {id} already exists"),
+                ));
+            }
+            Ok(forward)
+        }
+        ClientMessage::Complete { id } => {
+            // The client stops listening: nothing more is sent for it, not
+            // even a `complete`. An unknown id is ignored.
+            if guard.running.remove(&id) {
+                *guard.ended.entry(id).or_default() += 1;
+                Ok(forward)
+            } else {
+                Ok(Incoming::Ignore)
+            }
+        }
+    }
+}
+
+/// The writer's step on one message from async-graphql's handler: a
+/// request error answered as `next` becomes the protocol's `error` (the
+/// library sends every response as `next`), a `complete` the client no
+/// longer expects is dropped, and the library's close of a refused
+/// `connection_init` (1002) gets the protocol's code. None: not sent.
+fn check_outgoing(guard: &Mutex<Guard>, message: Message) -> Option<Message> {
+    if lock(guard).closing {
+        return matches!(message, Message::Close(_)).then_some(message);
+    }
+    let text = match &message {
+        Message::Text(text) => text.as_str(),
+        Message::Close(Some(frame)) if frame.code == 1002 => {
+            let closing = lock(guard)
+                .init_refusal
+                .take()
+                .unwrap_or_else(|| Closing::invalid(frame.reason.as_str()));
+            return Some(closing.frame());
+        }
+        Message::Close(Some(frame)) => {
+            return Some(Closing::new(frame.code, frame.reason.as_str()).frame())
+        }
+        _ => return Some(message),
+    };
+    let Ok(Value::Object(mut parsed)) = serde_json::from_str::<Value>(text) else {
+        return Some(message);
+    };
+    let id = parsed.get("id").and_then(Value::as_str).map(str::to_owned);
+    let mut guard = lock(guard);
+    match (parsed.get("type").and_then(Value::as_str), id) {
+        (Some("connection_ack"), _) => {
+            guard.acknowledged = true;
+            Some(message)
+        }
+        (Some("next"), Some(id)) if is_request_error(parsed.get("payload")) => {
+            // `error` ends the operation: no `complete` follows.
+            guard.running.remove(&id);
+            *guard.ended.entry(id).or_default() += 1;
+            let errors = parsed
+                .get_mut("payload")
+                .and_then(|p| p.get_mut("errors"))
+                .map(Value::take)
+                .unwrap_or_default();
+            parsed.insert("type".into(), "error".into());
+            parsed.insert("payload".into(), errors);
+            Some(Message::Text(Value::Object(parsed).to_string().into()))
+        }
+        (Some("complete"), Some(id)) => match guard.ended.get_mut(&id) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                None
+            }
+            Some(_) => {
+                guard.ended.remove(&id);
+                None
+            }
+            None => {
+                guard.running.remove(&id);
+                Some(message)
+            }
+        },
+        _ => Some(message),
     }
 }
 
 /// A request error (the document did not parse or validate, a limit was
-/// exceeded): no data, and no error with a path. Sent as `error`.
-fn is_request_error(response: &Response) -> bool {
-    !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty())
-}
-
-/// The connection's running operations by id. A removed operation's stream
-/// is dropped at once (with its subscription slot).
-#[derive(Default)]
-struct Operations(HashMap<String, BoxStream<'static, Response>>);
-
-impl Operations {
-    /// The next response of any operation, or the id of one that ended.
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<(String, Option<Response>)> {
-        let mut ended = None;
-        for (id, stream) in &mut self.0 {
-            match stream.poll_next_unpin(cx) {
-                Poll::Ready(Some(response)) => return Poll::Ready((id.clone(), Some(response))),
-                Poll::Ready(None) => {
-                    ended = Some(id.clone());
-                    break;
-                }
-                Poll::Pending => {}
-            }
-        }
-        match ended {
-            Some(id) => {
-                self.0.remove(&id);
-                Poll::Ready((id, None))
-            }
-            None => Poll::Pending,
-        }
-    }
-}
-
-/// Where the connection is in the protocol.
-enum Phase {
-    /// No `connection_init` yet.
-    AwaitingInit,
-    /// `connection_init` received, its token being checked.
-    Authenticating(BoxFuture<'static, (RequestAuth, Result<Identity, ServiceError>)>),
-    /// `connection_ack` sent: operations may run with this session data.
-    Acknowledged(Arc<Data>),
-}
-
-/// A future that never completes (a `select!` branch that is off).
-fn never() -> BoxFuture<'static, ()> {
-    futures::future::pending().boxed()
+/// exceeded): no data, and no error with a path.
+fn is_request_error(payload: Option<&Value>) -> bool {
+    let Some(payload) = payload else {
+        return false;
+    };
+    let errors = payload.get("errors").and_then(Value::as_array);
+    payload.get("data").is_none_or(Value::is_null)
+        && errors.is_some_and(|errors| {
+            !errors.is_empty() && errors.iter().all(|e| e.get("path").is_none())
+        })
 }
 
 /// Checks the token now and then; completes when it is no longer valid.
-fn recheck(
+async fn recheck(app: Arc<AppState>, authorization: String, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        // A fresh check each time (a request's identity is cached).
+        let again = RequestAuth::from_authorization(Some(&authorization));
+        match again.identity(&app).await {
+            Ok(_) | Err(ServiceError::Unavailable(_)) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// async-graphql's `connection_init` hook: authenticates the payload's
+/// `Authorization` (no token: 4401, a bad one: 4403, a dependency down:
+/// 4503) and gives the connection its data: the token (each operation
+/// checks it again) and its subscription slots.
+async fn on_connection_init(
     app: Arc<AppState>,
-    authorization: String,
-    interval: Duration,
-) -> BoxFuture<'static, ()> {
-    async move {
-        loop {
-            tokio::time::sleep(interval).await;
-            // A fresh check each time (a request's identity is cached).
-            let again = RequestAuth::from_authorization(Some(&authorization));
-            match again.identity(&app).await {
-                Ok(_) | Err(ServiceError::Unavailable(_)) => {}
-                Err(_) => return,
-            }
+    guard: Arc<Mutex<Guard>>,
+    authorized: oneshot::Sender<String>,
+    payload: Value,
+) -> async_graphql::Result<Data> {
+    let authorization = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let auth = RequestAuth::from_authorization(authorization.as_deref());
+    let refusal = match (&authorization, auth.identity(&app).await) {
+        (Some(authorization), Ok(_)) => {
+            let mut data = Data::default();
+            data.insert(WsAuthorization(authorization.clone()));
+            data.insert(SubscriptionSlots(Arc::new(Semaphore::new(
+                app.config.websocket.max_subscriptions_per_connection,
+            ))));
+            let _ = authorized.send(authorization.clone());
+            return Ok(data);
         }
-    }
-    .boxed()
-}
-
-/// The state of one connection's message loop.
-struct Connection {
-    app: Arc<AppState>,
-    api: crate::graphql::GraphqlApi,
-    outgoing: mpsc::Sender<Message>,
-    phase: Phase,
-    authorization: Option<String>,
-    operations: Operations,
-}
-
-/// Why the message loop ends early.
-#[derive(Debug)]
-enum End {
-    /// The server closes the connection.
-    Close(Closing),
-    /// The socket is gone (the writer stopped): nothing more to say.
-    Gone,
-}
-
-impl From<Closing> for End {
-    fn from(closing: Closing) -> Self {
-        End::Close(closing)
-    }
-}
-
-impl Connection {
-    async fn reply(&mut self, message: ServerMessage<'_>) -> Result<(), End> {
-        let frame = message.to_frame()?;
-        self.outgoing.send(frame).await.map_err(|_| End::Gone)
-    }
-
-    /// Handles one WebSocket frame from the client; Err closes the
-    /// connection.
-    async fn on_frame(&mut self, frame: Message) -> Result<(), End> {
-        let text = match &frame {
-            Message::Text(text) => text.as_str(),
-            // The protocol's messages are JSON text; a binary frame holding
-            // UTF-8 JSON is read like a text frame (as the graphql-ws
-            // server does), anything else is invalid.
-            Message::Binary(bytes) => std::str::from_utf8(bytes)
-                .map_err(|_| Closing::invalid("Binary message is not UTF-8 JSON"))?,
-            // WebSocket-level pings are answered by axum; a close ends the loop.
-            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(()),
-        };
-        match ClientMessage::parse(text)? {
-            ClientMessage::ConnectionInit { authorization } => {
-                if !matches!(self.phase, Phase::AwaitingInit) {
-                    return Err(Closing::new(
-                        close::TOO_MANY_INITS,
-                        "Too many initialisation requests",
-                    )
-                    .into());
-                }
-                let auth = RequestAuth::from_authorization(authorization.as_deref());
-                if !auth.has_token() {
-                    return Err(Closing::new(close::UNAUTHORIZED, "Unauthorized").into());
-                }
-                self.authorization = authorization;
-                let app = self.app.clone();
-                self.phase = Phase::Authenticating(
-                    async move {
-                        let identity = auth.identity(&app).await;
-                        (auth, identity)
-                    }
-                    .boxed(),
-                );
-                Ok(())
-            }
-            ClientMessage::Ping { payload } => {
-                self.reply(ServerMessage::Pong {
-                    payload: payload.as_ref(),
-                })
-                .await
-            }
-            ClientMessage::Pong => Ok(()),
-            ClientMessage::Subscribe { id, request } => {
-                let Phase::Acknowledged(data) = &self.phase else {
-                    return Err(Closing::new(close::UNAUTHORIZED, "Unauthorized").into());
-                };
-                if self.operations.0.contains_key(&id) {
-                    return Err(Closing::new(
-                        close::SUBSCRIBER_EXISTS,
-                        format!("Subscriber for {id} already exists"),
-                    )
-                    .into());
-                }
-                let stream = self.api.execute_stream(*request, Some(data.clone()));
-                self.operations.0.insert(id, stream);
-                Ok(())
-            }
-            ClientMessage::Complete { id } => {
-                // The client stops listening: nothing more is sent for it,
-                // not even a `complete`. An unknown id is ignored.
-                self.operations.0.remove(&id);
-                Ok(())
-            }
+        (None, _) => Closing::new(close::UNAUTHORIZED, "Unauthorized"),
+        (Some(_), Err(ServiceError::Unavailable(_))) => {
+            Closing::new(close::UNAVAILABLE, "Service unavailable; retry later")
         }
-    }
-
-    /// The token check of `connection_init` finished.
-    async fn on_authenticated(
-        &mut self,
-        auth: RequestAuth,
-        identity: Result<Identity, ServiceError>,
-    ) -> Result<(), End> {
-        match identity {
-            Ok(_) => {}
-            Err(ServiceError::Unavailable(_)) => {
-                return Err(
-                    Closing::new(close::UNAVAILABLE, "Service unavailable; retry later").into(),
-                )
-            }
-            Err(_) => return Err(Closing::new(close::FORBIDDEN, "Forbidden").into()),
-        }
-        let limits = &self.app.config.websocket;
-        let mut data = Data::default();
-        data.insert(auth);
-        data.insert(SubscriptionSlots(Arc::new(Semaphore::new(
-            limits.max_subscriptions_per_connection,
-        ))));
-        self.phase = Phase::Acknowledged(Arc::new(data));
-        self.reply(ServerMessage::ConnectionAck).await
-    }
-
-    /// An operation answered, or ended.
-    async fn on_operation(&mut self, id: String, response: Option<Response>) -> Result<(), End> {
-        match response {
-            None => self.reply(ServerMessage::Complete { id: &id }).await,
-            Some(response) if is_request_error(&response) => {
-                // `error` ends the operation: no `complete` follows.
-                self.operations.0.remove(&id);
-                self.reply(ServerMessage::Error {
-                    id: &id,
-                    payload: &response.errors,
-                })
-                .await
-            }
-            Some(response) => {
-                self.reply(ServerMessage::Next {
-                    id: &id,
-                    payload: &response,
-                })
-                .await
-            }
-        }
-    }
+        (Some(_), Err(_)) => Closing::new(close::FORBIDDEN, "Forbidden"),
+    };
+    let reason = refusal.reason.clone();
+    lock(&guard).init_refusal = Some(refusal);
+    Err(async_graphql::Error::new(reason))
 }
 
-async fn serve(state: HttpState, socket: WebSocket, accepted: bool) {
-    let limits = &state.app.config.websocket;
+/// async-graphql-axum's value for graphql-transport-ws: the library makes
+/// one only from a request's `Sec-WebSocket-Protocol`, and the client's
+/// header may list graphql-ws (the older protocol) first.
+async fn transport_ws() -> Option<GraphQLProtocol> {
+    let (mut parts, ()) = axum::http::Request::builder()
+        .header(axum::http::header::SEC_WEBSOCKET_PROTOCOL, PROTOCOL)
+        .body(())
+        .ok()?
+        .into_parts();
+    GraphQLProtocol::from_request_parts(&mut parts, &())
+        .await
+        .ok()
+}
+
+async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: ClientAddress) {
+    let limits = state.app.config.websocket.clone();
     let (mut sink, mut incoming) = socket.split();
+    if !accepted {
+        let closing = Closing::new(
+            close::SUBPROTOCOL_NOT_ACCEPTABLE,
+            "Subprotocol not acceptable",
+        );
+        let _ = sink.send(closing.frame()).await;
+        let _ = sink.close().await;
+        return;
+    }
+    let Some(protocol) = transport_ws().await else {
+        let closing = Closing::new(close::INTERNAL, "Internal server error");
+        let _ = sink.send(closing.frame()).await;
+        return;
+    };
+    let guard = Arc::new(Mutex::new(Guard::default()));
     let (outgoing, mut queued) = mpsc::channel::<Message>(OUTGOING_BUFFER);
     // The writer owns the socket's sending half: protocol messages, pings,
     // and the closing frame all go through it, in order.
-    let ping_interval = limits.ping_interval;
-    let writer = tokio::spawn(async move {
-        let mut ping =
-            tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
-        loop {
-            let message = tokio::select! {
-                message = queued.next() => match message {
-                    Some(m) => m,
-                    None => break,
-                },
-                _ = ping.tick() => Message::Text(PING.into()),
-            };
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
-
-    let mut connection = Connection {
-        app: state.app.clone(),
-        api: state.api.clone(),
-        outgoing,
-        phase: Phase::AwaitingInit,
-        authorization: None,
-        operations: Operations::default(),
-    };
-    let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
-    tokio::pin!(init_deadline);
-    let mut rechecking = never();
-    let end: End = if !accepted {
-        Closing::new(
-            close::SUBPROTOCOL_NOT_ACCEPTABLE,
-            "Subprotocol not acceptable",
-        )
-        .into()
-    } else {
-        loop {
-            let awaiting_init = matches!(connection.phase, Phase::AwaitingInit);
-            let phase = &mut connection.phase;
-            let authenticating = async move {
-                match phase {
-                    Phase::Authenticating(future) => future.await,
-                    _ => futures::future::pending().await,
+    let writer = {
+        let guard = guard.clone();
+        let ping_interval = limits.ping_interval;
+        tokio::spawn(async move {
+            let mut ping = tokio::time::interval_at(
+                tokio::time::Instant::now() + ping_interval,
+                ping_interval,
+            );
+            loop {
+                let message = tokio::select! {
+                    message = queued.next() => match message {
+                        Some(m) => m,
+                        None => break,
+                    },
+                    _ = ping.tick() => Message::Text(PING.into()),
+                };
+                let Some(message) = check_outgoing(&guard, message) else {
+                    continue;
+                };
+                let closing = matches!(message, Message::Close(_));
+                if sink.send(message).await.is_err() || closing {
+                    break;
                 }
-            };
-            let operations = &mut connection.operations;
-            let next_response = std::future::poll_fn(|cx| operations.poll_next(cx));
-            // Biased, in this order: the token recheck and the init
-            // deadline cannot be starved by a client that keeps sending;
-            // frames already received are handled before the result of the
-            // token check (a `subscribe` sent before the client could have
-            // seen the `connection_ack` is refused with 4401, whatever the
-            // timing); a client that floods only delays its own results.
-            let step = tokio::select! {
+            }
+            let _ = sink.close().await;
+        })
+    };
+
+    // async-graphql's protocol handler reads the frames the reader lets
+    // through and writes to the writer.
+    let (to_library, library_input) = mpsc::channel::<Result<Message, axum::Error>>(16);
+    let (authorized, mut authorization) = oneshot::channel::<String>();
+    let mut data = Data::default();
+    data.insert(client);
+    let library = {
+        let app = state.app.clone();
+        let guard = guard.clone();
+        GraphQLWebSocket::new_with_pair(
+            outgoing.clone(),
+            library_input,
+            state.api.clone(),
+            protocol,
+        )
+        .with_data(data)
+        .on_connection_init(move |payload| on_connection_init(app, guard, authorized, payload))
+        .serve()
+    };
+    let library_done = tokio_util::sync::CancellationToken::new();
+    let library = {
+        let done = library_done.clone();
+        async move {
+            library.await;
+            done.cancel();
+        }
+    };
+
+    let reader = async {
+        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+        tokio::pin!(init_deadline);
+        let mut rechecking: BoxFuture<'static, ()> = futures::future::pending().boxed();
+        let mut to_library = to_library;
+        let mut outgoing = outgoing.clone();
+        loop {
+            let initialised = lock(&guard).initialised;
+            // Biased: the token recheck and the init deadline cannot be
+            // starved by a client that keeps sending.
+            let frame = tokio::select! {
                 biased;
                 () = &mut rechecking => {
                     tracing::debug!("websocket token no longer valid; closing");
-                    Err(Closing::new(close::FORBIDDEN, "Forbidden").into())
+                    lock(&guard).closing = true;
+                    return Some(Closing::new(close::FORBIDDEN, "Forbidden"));
                 },
-                () = &mut init_deadline, if awaiting_init => {
-                    Err(Closing::new(close::INIT_TIMEOUT, "Connection initialisation timeout").into())
+                () = &mut init_deadline, if !initialised => {
+                    lock(&guard).closing = true;
+                    return Some(Closing::new(close::INIT_TIMEOUT, "Connection initialisation timeout"));
                 },
-                frame = incoming.next() => match frame {
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Err(End::Gone),
-                    Some(Ok(frame)) => connection.on_frame(frame).await,
+                () = library_done.cancelled() => return None,
+                Ok(authorization) = &mut authorization => {
+                    rechecking = recheck(state.app.clone(), authorization, limits.recheck_interval).boxed();
+                    continue;
                 },
-                (auth, identity) = authenticating => {
-                    let acknowledged = connection.on_authenticated(auth, identity).await;
-                    if let (Ok(()), Some(authorization)) = (&acknowledged, &connection.authorization) {
-                        rechecking = recheck(
-                            connection.app.clone(),
-                            authorization.clone(),
-                            limits.recheck_interval,
-                        );
-                    }
-                    acknowledged
-                },
-                (id, response) = next_response => connection.on_operation(id, response).await,
+                frame = incoming.next() => frame,
             };
-            if let Err(end) = step {
-                break end;
+            let frame = match frame {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                Some(Ok(frame)) => frame,
+            };
+            let step = match check_incoming(&guard, frame) {
+                Ok(Incoming::Forward(message)) => to_library.send(Ok(message)).await.is_ok(),
+                Ok(Incoming::Reply(message)) => outgoing.send(message).await.is_ok(),
+                Ok(Incoming::Ignore) => true,
+                Err(closing) => {
+                    lock(&guard).closing = true;
+                    return Some(closing);
+                }
+            };
+            if !step {
+                return None;
             }
         }
     };
-    // Operations end (and free their slots) before the goodbye.
-    let Connection { mut outgoing, .. } = connection;
-    if let End::Close(closing) = end {
+    // The reader ends first when it closes the connection: its sender to
+    // the library drops, the library's handler ends its operations (and
+    // frees their slots), then the goodbye is sent.
+    let (closing, ()) = futures::join!(reader, library);
+    let mut outgoing = outgoing;
+    if let Some(closing) = closing {
         let _ = outgoing.send(closing.frame()).await;
     }
     drop(outgoing);

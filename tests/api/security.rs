@@ -555,3 +555,131 @@ fragment TypeRef on __Type {
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
 }
 "#;
+
+/// `levels` fragments, each spreading the next one twice: 2^levels
+/// selections once expanded, in about 25 bytes a level.
+fn doubling_fragments(levels: usize) -> String {
+    let mut text = "{ ...G0 }".to_owned();
+    for i in 0..levels {
+        text.push_str(&format!(
+            " fragment G{i} on Query {{ ...G{0} ...G{0} }}",
+            i + 1
+        ));
+    }
+    text.push_str(&format!(" fragment G{levels} on Query {{ __typename }}"));
+    text
+}
+
+/// Issue 23: documents whose fragments form a cycle, or expand
+/// exponentially, are refused with a GraphQL error at once, anonymously,
+/// in development and production settings, and the service goes on
+/// serving. (The first crashed the process with a stack overflow; the
+/// third kept a core busy for minutes; async-graphql's own first steps
+/// expand fragments without a memo, see `graphql::fragment_budget`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_fragment_documents_are_refused_at_once() {
+    let production: &[(&str, &str)] = &[
+        ("SIGNIN_ENV", "production"),
+        (
+            "SIGNIN_JWT_SECRET",
+            "a-production-secret-of-at-least-32-bytes",
+        ),
+    ];
+    for settings in [&[][..], production] {
+        let app = TestApp::with_config(settings).await;
+        let server = app.serve(false).await;
+        let http = Http::new(server.addr.port());
+        let documents = [
+            "{ __schema { queryType { ...T } } } fragment T on __Type { fields { type { ...T } } }"
+                .to_owned(),
+            "{ __type(name: \"User\") { ...R } } fragment R on __Type { ofType { ...R } }"
+                .to_owned(),
+            doubling_fragments(30),
+        ];
+        for document in documents {
+            let started = Instant::now();
+            let (status, body) = http.post(json!({ "query": document }), None).await;
+            let took = started.elapsed();
+            assert_eq!((status, code(&body)), (200, "BAD_USER_INPUT"), "{body}");
+            assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+            // A hang here was minutes; a refusal takes about a millisecond
+            // (the bound leaves room for a loaded CI machine).
+            assert!(took < Duration::from_millis(500), "{document}: {took:?}");
+            // Over GET too, where the operation's type is read first.
+            let (status, _) = http
+                .raw(
+                    reqwest::Method::GET,
+                    &format!("/graphql?query={}", urlencode(&document)),
+                    None,
+                    vec![],
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        let (_, body) = http.post(json!({ "query": "{ __typename }" }), None).await;
+        assert_eq!(body["data"]["__typename"], "Query", "still serving");
+        // A document within the budget still runs.
+        let (_, body) = http
+            .post(json!({ "query": doubling_fragments(5) }), None)
+            .await;
+        assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    }
+}
+
+/// Issue 24 (8): HEAD executes nothing that GET would refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_runs_no_mutation() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let (token, _) = app.register("head_user").await;
+    let client = reqwest::Client::new();
+    let url = format!(
+        "http://127.0.0.1:{}/graphql?query={}",
+        server.addr.port(),
+        urlencode("mutation { signIn { record { date } } }")
+    );
+    for method in [reqwest::Method::HEAD, reqwest::Method::GET] {
+        let response = client
+            .request(method.clone(), &url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "POST", "{method}");
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM sign_ins").await, 0);
+    // A query over HEAD is answered (without a body).
+    let response = client
+        .head(format!(
+            "http://127.0.0.1:{}/graphql?query={}",
+            server.addr.port(),
+            urlencode("{ __typename }")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+/// Issue 24 (10): without introspection (production's default) an unknown
+/// field gets no "Did you mean ...?", which would name hidden fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_suggestions_without_introspection() {
+    let typo = "mutation { adjustWalet(userId: 1, amount: 1, note: \"x\") { balance } }";
+    let off = TestApp::with_config(&[("SIGNIN_INTROSPECTION", "false")]).await;
+    let answer = off.exec(None, typo, json!({})).await;
+    let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("adjustWalet"), "{answer}");
+    assert!(!message.contains("adjustWallet"), "{answer}");
+    // With introspection on (development), the hint helps.
+    let on = TestApp::new().await;
+    let answer = on.exec(None, typo, json!({})).await;
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Did you mean \"adjustWallet\""),
+        "{answer}"
+    );
+}

@@ -9,10 +9,9 @@ use async_graphql::{
 use chrono::NaiveDate;
 use std::borrow::Cow;
 
-use super::scalars::{graphql_int, iso_date_ascii, Date};
+use super::scalars::{graphql_int, Date};
 use super::wallet::WalletTransaction;
 use crate::domain::cycle;
-use crate::graphql::json_fragments::{fragment, JsonFragments};
 use crate::model::SignIn;
 use crate::state::AppState;
 use crate::store::sign_ins::HistoryRow;
@@ -142,11 +141,9 @@ pub struct SignInDay {
 /// An admin's history answer holds tens of thousands of these small objects
 /// (1000 users x 31 days), and async-graphql resolves each object's each
 /// field as its own future. When the selection is plain fields (no
-/// fragments, no directives: what clients send), the answer is written
-/// directly: as JSON text where the answer may hold
-/// [`json_fragments`](crate::graphql::json_fragments) (over HTTP), else as
-/// the value tree async-graphql would produce, in selection order;
-/// anything else takes async-graphql's own path.
+/// fragments, no directives: what clients send), the answer is built
+/// directly as the value tree async-graphql would produce, in selection
+/// order; anything else takes async-graphql's own path.
 pub struct SignInDays(Vec<SignInDay>);
 
 impl OutputType for SignInDays {
@@ -169,10 +166,7 @@ impl OutputType for SignInDays {
     ) -> ServerResult<Value> {
         let days = &self.0;
         match DayTemplate::of(field) {
-            Some(template) => {
-                let as_json = ctx.data_opt::<JsonFragments>().is_some();
-                Ok(template.answer(days, as_json))
-            }
+            Some(template) => Ok(template.list(days)),
             None => resolve_list(ctx, field, days, Some(days.len())).await,
         }
     }
@@ -193,9 +187,7 @@ enum DayField {
 /// The answer object for a selection made only of plain `SignInDay`
 /// fields, keys in selection order: each day's object is a copy with the
 /// values filled in (copying the key index is cheaper than hashing the
-/// keys again for every day), or, where the answer may hold
-/// [`json_fragments`](crate::graphql::json_fragments), the days written
-/// as JSON straight away.
+/// keys again for every day).
 struct DayTemplate {
     object: IndexMap<Name, Value>,
     /// The field that fills each entry of `object`, in order (a field
@@ -235,65 +227,10 @@ impl DayTemplate {
         Some(DayTemplate { object, fields })
     }
 
-    /// The answer for a list of days: written as JSON when `as_json` (the
-    /// request's answer may hold fragments), else as a value tree.
-    fn answer(&self, days: &[SignInDay], as_json: bool) -> Value {
-        if as_json {
-            fragment(self.write(days))
-        } else {
-            self.list(days)
-        }
-    }
-
-    /// The answer for a list of days as a value tree.
+    /// The answer for a list of days as a value tree, as async-graphql
+    /// would build it.
     fn list(&self, days: &[SignInDay]) -> Value {
         Value::List(days.iter().map(|day| self.fill(day)).collect())
-    }
-
-    /// The answer for a list of days as JSON: what the value tree
-    /// [`list`](Self::list) gives would be written as, byte for byte.
-    fn write(&self, days: &[SignInDay]) -> Vec<u8> {
-        /// About the bytes of one day of a five-field selection.
-        const DAY_BYTES: usize = 80;
-        let mut out = Vec::with_capacity(2 + days.len() * DAY_BYTES);
-        let mut number = itoa::Buffer::new();
-        let mut int = |out: &mut Vec<u8>, n: Option<i32>| match n {
-            Some(n) => out.extend_from_slice(number.format(n).as_bytes()),
-            None => out.extend_from_slice(b"null"),
-        };
-        let boolean = |out: &mut Vec<u8>, b: bool| {
-            out.extend_from_slice(if b { b"true" } else { b"false" });
-        };
-        out.push(b'[');
-        for (i, day) in days.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'{');
-            for (j, (key, which)) in self.object.keys().zip(&self.fields).enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                // A response key is a GraphQL name (/[_A-Za-z][_0-9A-Za-z]*/,
-                // October 2021 spec, 2.1.9 Names): nothing in it to escape.
-                out.push(b'"');
-                out.extend_from_slice(key.as_bytes());
-                out.extend_from_slice(b"\":");
-                match which {
-                    DayField::Date => write_date(&mut out, day.date.0),
-                    DayField::SignedIn => boolean(&mut out, day.signed_in),
-                    DayField::CycleDay => int(&mut out, day.cycle_day),
-                    DayField::Streak => int(&mut out, day.streak),
-                    DayField::Reward => int(&mut out, day.reward),
-                    DayField::MadeUp => boolean(&mut out, day.made_up),
-                    DayField::Frozen => boolean(&mut out, day.frozen),
-                    DayField::TypeName => out.extend_from_slice(b"\"SignInDay\""),
-                }
-            }
-            out.push(b'}');
-        }
-        out.push(b']');
-        out
     }
 
     fn fill(&self, day: &SignInDay) -> Value {
@@ -313,18 +250,6 @@ impl DayTemplate {
         }
         Value::Object(object)
     }
-}
-
-/// `date` as a JSON string, as the `Date` scalar writes it.
-fn write_date(out: &mut Vec<u8>, date: NaiveDate) {
-    out.push(b'"');
-    match iso_date_ascii(date) {
-        Some(ascii) => out.extend_from_slice(&ascii),
-        // chrono's form of a year beyond four digits: a sign and digits,
-        // nothing JSON escapes.
-        None => out.extend_from_slice(date.to_string().as_bytes()),
-    }
-    out.push(b'"');
 }
 
 /// One entry per date from `from` to `to`, oldest first, from the user's
@@ -469,36 +394,45 @@ mod tests {
     }
 
     #[test]
-    fn days_written_as_json_are_what_their_value_tree_writes() {
+    fn a_template_answers_each_day_with_the_selection_keys_in_order() {
         let days = [
             day((2026, 1, 31), None, false, false),
             day((2026, 2, 1), Some((1, 1, 10)), false, false),
             day((2026, 2, 2), None, false, true),
             day((2026, 2, 3), Some((2, 2, 0)), true, false),
-            day((99, 12, 31), Some((7, 2_000_000_000, -5)), false, false),
-            day((12345, 6, 7), None, false, false),
         ];
-        let selections = [
-            "date signedIn cycleDay streak reward madeUp frozen",
-            "d: date __typename signedIn date streak s2: streak reward cycleDay date",
-            "frozen",
-            "reward: streak streak: reward",
+        let cases = [
+            (
+                "date signedIn cycleDay streak reward madeUp frozen",
+                serde_json::json!({"date": "2026-02-01", "signedIn": true, "cycleDay": 1,
+                    "streak": 1, "reward": 10, "madeUp": false, "frozen": false}),
+            ),
+            (
+                "d: date __typename signedIn date streak s2: streak",
+                serde_json::json!({"d": "2026-02-01", "__typename": "SignInDay",
+                    "signedIn": true, "date": "2026-02-01", "streak": 1, "s2": 1}),
+            ),
+            (
+                "reward: streak streak: reward",
+                serde_json::json!({"reward": 1, "streak": 10}),
+            ),
         ];
-        for selection in selections {
+        for (selection, second_day) in cases {
             let field = days_field(selection);
             let Some(template) = DayTemplate::of(&field) else {
                 panic!("{selection}: plain fields have a template");
             };
-            let tree = serde_json::to_string(&template.list(&days)).expect("a tree serialises");
-            let Value::Binary(json) = template.answer(&days, true) else {
-                panic!("{selection}: written as JSON");
-            };
+            let tree = template.list(&days).into_json().expect("a tree is JSON");
             assert_eq!(
-                std::str::from_utf8(&json).ok(),
-                Some(tree.as_str()),
+                tree.as_array().map(Vec::len),
+                Some(days.len()),
                 "{selection}"
             );
-            assert!(matches!(template.answer(&days, false), Value::List(_)));
+            assert_eq!(tree[1], second_day, "{selection}");
+            let keys: Vec<&String> = tree[1].as_object().expect("an object").keys().collect();
+            let expected: Vec<&String> =
+                second_day.as_object().expect("an object").keys().collect();
+            assert_eq!(keys, expected, "{selection}: keys in selection order");
         }
     }
 
