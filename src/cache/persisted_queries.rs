@@ -2,8 +2,11 @@
 //! query texts in Redis under their SHA-256, so a client that registered a
 //! query through one replica can send only its hash to any other.
 //!
-//! Bounded: a text longer than [`MAX_QUERY_BYTES`] is never stored, and
-//! every entry expires [`TTL`] after its last use (a read refreshes it).
+//! Bounded: a text longer than [`MAX_QUERY_BYTES`] is never stored, every
+//! entry expires [`TTL`] after its last use (a read refreshes it), and all
+//! replicas together store at most [`STORED_BYTES_PER_HOUR`] bytes of new
+//! texts per clock hour (a counter in Redis), so Redis holds at most a
+//! day's worth of that (about 96 MiB) however many documents clients send.
 //! Redis holds no state that matters here: a lost entry only makes the
 //! client send its query once more (`PERSISTED_QUERY_NOT_FOUND`). This
 //! module must never decide what a hash or query means; that is the API's
@@ -20,6 +23,21 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 
 /// How long an entry lives after it was last stored or read.
 pub const TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The most bytes of query text all replicas store in one clock hour.
+/// A real client registers a few dozen queries of a few KB; past this a
+/// query still runs when sent in full, it is just not remembered.
+pub const STORED_BYTES_PER_HOUR: u64 = 4 * 1024 * 1024;
+
+/// What became of a query offered for storing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Yes,
+    /// Longer than [`MAX_QUERY_BYTES`].
+    TooLong,
+    /// This hour's budget of stored bytes is spent.
+    OverBudget,
+}
 
 /// A query's SHA-256, as APQ names it: 64 lowercase hexadecimal digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,11 +89,24 @@ impl fmt::Display for QueryHash {
 pub struct PersistedQueryStore {
     redis: RedisPool,
     keys: RedisKeys,
+    /// Bytes of new texts stored per clock hour, all replicas together.
+    bytes_per_hour: u64,
 }
 
 impl PersistedQueryStore {
+    /// The store with the default budget ([`STORED_BYTES_PER_HOUR`]).
     pub fn new(redis: RedisPool, keys: RedisKeys) -> Self {
-        Self { redis, keys }
+        Self::with_budget(redis, keys, STORED_BYTES_PER_HOUR)
+    }
+
+    /// The store storing at most `bytes_per_hour` bytes of new texts per
+    /// clock hour.
+    pub fn with_budget(redis: RedisPool, keys: RedisKeys, bytes_per_hour: u64) -> Self {
+        Self {
+            redis,
+            keys,
+            bytes_per_hour,
+        }
     }
 
     /// The Redis key of `hash`, in this install's (or test run's) namespace.
@@ -96,14 +127,38 @@ impl PersistedQueryStore {
         Ok(text)
     }
 
-    /// Stores `query` under `hash` for [`TTL`]. The caller has checked
-    /// that `hash` is the query's; a query over [`MAX_QUERY_BYTES`] is not
-    /// stored (Ok(false)).
-    pub async fn put(&self, hash: &QueryHash, query: &str) -> Result<bool, CacheError> {
+    /// Stores `query` under `hash` for [`TTL`], at `now` (which picks the
+    /// hour whose budget it is counted in). The caller has checked that
+    /// `hash` is the query's and that the query validates; a query over
+    /// [`MAX_QUERY_BYTES`] or over the hour's budget is not stored.
+    pub async fn put(
+        &self,
+        hash: &QueryHash,
+        query: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Stored, CacheError> {
         if query.len() > MAX_QUERY_BYTES {
-            return Ok(false);
+            return Ok(Stored::TooLong);
         }
         let mut conn = self.redis.get().await?;
+        let budget_key = format!(
+            "{}:apq-budget:{}",
+            self.keys.namespace(),
+            now.timestamp().div_euclid(3600)
+        );
+        let (spent,): (u64,) = redis::pipe()
+            .cmd("INCRBY")
+            .arg(&budget_key)
+            .arg(query.len())
+            .cmd("EXPIRE")
+            .arg(&budget_key)
+            .arg(2 * 3600)
+            .ignore()
+            .query_async(&mut *conn)
+            .await?;
+        if spent > self.bytes_per_hour {
+            return Ok(Stored::OverBudget);
+        }
         let _: () = redis::cmd("SET")
             .arg(self.key(hash))
             .arg(query)
@@ -111,7 +166,7 @@ impl PersistedQueryStore {
             .arg(TTL.as_secs())
             .query_async(&mut *conn)
             .await?;
-        Ok(true)
+        Ok(Stored::Yes)
     }
 }
 
@@ -142,12 +197,13 @@ mod tests {
             .unwrap();
         let store = PersistedQueryStore::new(pool, RedisKeys::new("t"));
         let long = "x".repeat(MAX_QUERY_BYTES + 1);
+        let now = chrono::Utc::now();
         assert!(matches!(
-            store.put(&QueryHash::of(&long), &long).await,
-            Ok(false)
+            store.put(&QueryHash::of(&long), &long, now).await,
+            Ok(Stored::TooLong)
         ));
         let short = "{ __typename }";
-        assert!(store.put(&QueryHash::of(short), short).await.is_err());
+        assert!(store.put(&QueryHash::of(short), short, now).await.is_err());
         assert_eq!(
             store.key(&QueryHash::of(short)),
             "t:apq:7f56e67dd21ab3f30d1ff8b7bed08893f0a0db86449836189b361dd1e56ddb4b"

@@ -82,6 +82,8 @@ pub struct GraphqlLimits {
     pub playground: bool,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// Bytes of new persisted-query texts stored per clock hour.
+    pub persisted_bytes_per_hour: u64,
 }
 
 /// When failed logins slow down and then refuse further tries.
@@ -253,6 +255,7 @@ impl Config {
                 introspection: settings.introspection.unwrap_or(!production),
                 playground: settings.playground.unwrap_or(!production),
                 max_body_bytes: settings.max_body_bytes,
+                persisted_bytes_per_hour: settings.apq_bytes_per_hour,
                 request_timeout: settings.request_timeout,
             },
             login_limits: LoginLimits {

@@ -326,6 +326,17 @@ pub struct Settings {
     )]
     pub(super) max_body_bytes: usize,
 
+    /// Bytes of new persisted-query texts (APQ) all replicas store in one
+    /// clock hour; past it, queries still run but are not remembered.
+    #[arg(
+        long = "apq-bytes-per-hour",
+        env = "SIGNIN_APQ_BYTES_PER_HOUR",
+        value_name = "BYTES",
+        default_value = "4194304",
+        value_parser = trimmed::<u64>
+    )]
+    pub(super) apq_bytes_per_hour: u64,
+
     /// How long an HTTP request may take, in milliseconds.
     #[arg(
         long = "request-timeout-ms",

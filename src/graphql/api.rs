@@ -28,7 +28,8 @@ use super::operations::label_of;
 pub use super::operations::selected_operation;
 use super::response_shape::{self, FieldTypes};
 use super::{fragment_budget, persisted, AppSchema};
-use crate::cache::persisted_queries::{PersistedQueryStore, QueryHash, MAX_QUERY_BYTES};
+use crate::cache::persisted_queries::{PersistedQueryStore, QueryHash, Stored, MAX_QUERY_BYTES};
+use crate::clock::BusinessCalendar;
 
 /// Most documents the cache holds.
 const CACHED_DOCUMENTS: NonZeroUsize = match NonZeroUsize::new(1024) {
@@ -53,6 +54,8 @@ pub struct GraphqlApi {
     max_selections: usize,
     /// The schema's field types, for repairing responses with field errors.
     types: Arc<FieldTypes>,
+    /// The service clock (the persisted-query budget's hours).
+    calendar: BusinessCalendar,
 }
 
 /// What a request's document turned out to be, before it runs.
@@ -66,7 +69,12 @@ struct Admitted {
 impl GraphqlApi {
     /// `schema` with persisted queries in `persisted`, and at most
     /// `max_selections` field selections per document (fragments expanded).
-    pub fn new(schema: AppSchema, persisted: PersistedQueryStore, max_selections: usize) -> Self {
+    pub fn new(
+        schema: AppSchema,
+        persisted: PersistedQueryStore,
+        max_selections: usize,
+        calendar: BusinessCalendar,
+    ) -> Self {
         let types = Arc::new(FieldTypes::from_sdl(&schema.sdl()));
         Self {
             schema,
@@ -78,6 +86,7 @@ impl GraphqlApi {
             persisted,
             max_selections,
             types,
+            calendar,
         }
     }
 
@@ -148,17 +157,27 @@ impl GraphqlApi {
     /// Stores `document` as a persisted query once async-graphql has
     /// validated it (`response` is not a request error): junk would only
     /// fill Redis.
-    async fn store_persisted(&self, document: &PreparedDocument, response: &Response) {
+    async fn store_persisted(
+        &self,
+        document: &PreparedDocument,
+        response: &Response,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
         if is_request_error(response) {
             count_persisted("invalid");
             return;
         }
-        match self.persisted.put(&document.hash, &document.text).await {
-            Ok(true) => {
+        match self
+            .persisted
+            .put(&document.hash, &document.text, now)
+            .await
+        {
+            Ok(Stored::Yes) => {
                 count_persisted("stored");
                 self.documents.mark_persisted(document);
             }
-            Ok(false) => count_persisted("too_long"),
+            Ok(Stored::TooLong) => count_persisted("too_long"),
+            Ok(Stored::OverBudget) => count_persisted("over_budget"),
             // It ran; the client sends it again when a replica does not
             // know its hash.
             Err(error) => {
@@ -228,7 +247,8 @@ impl GraphqlApi {
         request.set_parsed_query(admitted.document.document.clone());
         let response = self.schema.execute(request).await;
         if admitted.store_as.is_some() {
-            self.store_persisted(&admitted.document, &response).await;
+            self.store_persisted(&admitted.document, &response, self.calendar.now())
+                .await;
         }
         let response = with_default_codes(shape(
             &self.types,
@@ -370,7 +390,8 @@ impl Executor for GraphqlApi {
                     let store = store_as.take().is_some();
                     async move {
                         if store {
-                            api.store_persisted(&document, &response).await;
+                            api.store_persisted(&document, &response, api.calendar.now())
+                                .await;
                         }
                         with_default_codes(shape(
                             &api.types,

@@ -48,7 +48,12 @@ pub fn sdl() -> String {
 /// production default) it also gives no "Did you mean ...?" suggestions,
 /// which would name the fields introspection hides.
 pub fn build(state: Arc<AppState>, limits: &GraphqlLimits) -> GraphqlApi {
-    let persisted = PersistedQueryStore::new(state.redis.clone(), state.keys.clone());
+    let persisted = PersistedQueryStore::with_budget(
+        state.redis.clone(),
+        state.keys.clone(),
+        limits.persisted_bytes_per_hour,
+    );
+    let calendar = state.calendar.clone();
     let mut builder = builder()
         .data(loaders::Loaders::new(state.clone()))
         .data(state)
@@ -58,5 +63,5 @@ pub fn build(state: Arc<AppState>, limits: &GraphqlLimits) -> GraphqlApi {
     if !limits.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    GraphqlApi::new(builder.finish(), persisted, limits.max_complexity)
+    GraphqlApi::new(builder.finish(), persisted, limits.max_complexity, calendar)
 }

@@ -31,10 +31,12 @@ use futures::channel::{mpsc, oneshot};
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{broadcast, Semaphore};
 
 use super::HttpState;
+use crate::events::Event;
 use crate::graphql::context::{ClientAddress, RequestAuth, SubscriptionSlots, WsAuthorization};
+use crate::model::UserId;
 use crate::service::ServiceError;
 use crate::state::AppState;
 
@@ -441,15 +443,44 @@ fn is_request_error(payload: Option<&Value>) -> bool {
         })
 }
 
-/// Checks the token now and then; completes when it is no longer valid.
+/// Checks the token now and then; completes when it is no longer valid
+/// (the backstop of [`next_change`], for a token that merely expires).
 async fn recheck(app: Arc<AppState>, authorization: String, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
-        // A fresh check each time (a request's identity is cached).
-        let again = RequestAuth::from_authorization(Some(&authorization));
-        match again.identity(&app).await {
-            Ok(_) | Err(ServiceError::Unavailable(_)) => {}
-            Err(_) => return,
+        if !still_valid(&app, Some(&authorization)).await {
+            return;
+        }
+    }
+}
+
+/// Whether the token still authenticates (a fresh check: a request's
+/// identity is cached). A dependency that is down counts as valid: the
+/// connection is not closed for an outage.
+async fn still_valid(app: &AppState, authorization: Option<&str>) -> bool {
+    let again = RequestAuth::from_authorization(authorization);
+    !matches!(
+        again.identity(app).await,
+        Err(error) if !matches!(error, ServiceError::Unavailable(_))
+    )
+}
+
+/// Waits for the next event of the caller's that may change their rights:
+/// true for `UserChanged` (and when events were missed), false when the
+/// channel is gone (nothing more will come). Pending while there is none.
+async fn next_change(changes: &mut Option<broadcast::Receiver<Arc<Event>>>) -> bool {
+    let Some(receiver) = changes else {
+        return futures::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(event) if matches!(*event, Event::UserChanged { .. }) => return true,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return true,
+            Err(broadcast::error::RecvError::Closed) => {
+                *changes = None;
+                return false;
+            }
         }
     }
 }
@@ -461,7 +492,7 @@ async fn recheck(app: Arc<AppState>, authorization: String, interval: Duration) 
 async fn on_connection_init(
     app: Arc<AppState>,
     guard: Arc<Mutex<Guard>>,
-    authorized: oneshot::Sender<String>,
+    authorized: oneshot::Sender<(String, UserId)>,
     payload: Value,
 ) -> async_graphql::Result<Data> {
     let authorization = payload
@@ -471,13 +502,13 @@ async fn on_connection_init(
         .map(str::to_owned);
     let auth = RequestAuth::from_authorization(authorization.as_deref());
     let refusal = match (&authorization, auth.identity(&app).await) {
-        (Some(authorization), Ok(_)) => {
+        (Some(authorization), Ok(identity)) => {
             let mut data = Data::default();
             data.insert(WsAuthorization(authorization.clone()));
             data.insert(SubscriptionSlots(Arc::new(Semaphore::new(
                 app.config.websocket.max_subscriptions_per_connection,
             ))));
-            let _ = authorized.send(authorization.clone());
+            let _ = authorized.send((authorization.clone(), identity.user_id));
             return Ok(data);
         }
         (None, _) => Closing::new(close::UNAUTHORIZED, "Unauthorized"),
@@ -557,7 +588,7 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
     // async-graphql's protocol handler reads the frames the reader lets
     // through and writes to the writer.
     let (to_library, library_input) = mpsc::channel::<Result<Message, axum::Error>>(16);
-    let (authorized, mut authorization) = oneshot::channel::<String>();
+    let (authorized, mut authorization) = oneshot::channel::<(String, UserId)>();
     let mut data = Data::default();
     data.insert(client);
     let library = {
@@ -586,6 +617,10 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
         let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(init_deadline);
         let mut rechecking: BoxFuture<'static, ()> = futures::future::pending().boxed();
+        // The caller's account changes (role, deletion, password), from any
+        // replica: the token is checked again at once.
+        let mut changes: Option<broadcast::Receiver<Arc<Event>>> = None;
+        let mut token: Option<String> = None;
         let mut to_library = to_library;
         let mut outgoing = outgoing.clone();
         loop {
@@ -604,8 +639,18 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
                     return Some(Closing::new(close::INIT_TIMEOUT, "Connection initialisation timeout"));
                 },
                 () = library_done.cancelled() => return None,
-                Ok(authorization) = &mut authorization => {
-                    rechecking = recheck(state.app.clone(), authorization, limits.recheck_interval).boxed();
+                Ok((authorization, user_id)) = &mut authorization => {
+                    changes = Some(state.app.hub.subscribe(user_id));
+                    rechecking = recheck(state.app.clone(), authorization.clone(), limits.recheck_interval).boxed();
+                    token = Some(authorization);
+                    continue;
+                },
+                changed = next_change(&mut changes) => {
+                    if changed && !still_valid(&state.app, token.as_deref()).await {
+                        tracing::debug!("websocket caller changed; token no longer valid; closing");
+                        lock(&guard).closing = true;
+                        return Some(Closing::new(close::FORBIDDEN, "Forbidden"));
+                    }
                     continue;
                 },
                 frame = incoming.next() => frame,

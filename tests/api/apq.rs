@@ -424,6 +424,51 @@ async fn a_query_too_long_to_store_still_runs() {
     assert_not_found(&client.post(json!({ "extensions": apq(&hash) })).await);
 }
 
+/// Issue 24 (12): only documents that validate are stored, and all
+/// replicas together store at most the hour's budget of bytes (here 100):
+/// past it, a query still runs but is not remembered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_valid_documents_are_stored_within_the_hours_budget() {
+    let app = TestApp::with_config(&[("SIGNIN_APQ_BYTES_PER_HOUR", "100")]).await;
+    let server = app.serve(false).await;
+    let client = Client::new(server.addr.port(), None);
+
+    let invalid = "{ noSuchField }";
+    let answer = client
+        .post(json!({ "query": invalid, "extensions": apq(&sha256(invalid)) }))
+        .await;
+    assert_eq!(error_code(&answer.body), "BAD_USER_INPUT");
+    assert_not_found(
+        &client
+            .post(json!({ "extensions": apq(&sha256(invalid)) }))
+            .await,
+    );
+
+    // 60 bytes each: the first fits the hour's 100, the second does not.
+    let first = format!("{{ a: __typename {} }}", "b: __typename ".repeat(3));
+    let second = format!("{{ c: __typename {} }}", "d: __typename ".repeat(3));
+    for (query, remembered) in [(&first, true), (&second, false)] {
+        let hash = sha256(query);
+        let answer = client
+            .post(json!({ "query": query, "extensions": apq(&hash) }))
+            .await;
+        assert_no_errors(&answer.body);
+        let again = client.post(json!({ "extensions": apq(&hash) })).await;
+        if remembered {
+            assert_no_errors(&again.body);
+        } else {
+            assert_not_found(&again);
+        }
+    }
+    // The next hour has a budget of its own.
+    app.clock.advance(chrono::TimeDelta::hours(1));
+    let hash = sha256(&second);
+    client
+        .post(json!({ "query": &second, "extensions": apq(&hash) }))
+        .await;
+    assert_no_errors(&client.post(json!({ "extensions": apq(&hash) })).await.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_persisted_query_runs_over_websocket_too() {
     use futures::{SinkExt, StreamExt};

@@ -21,6 +21,9 @@ use signin_rewards::state::AppState;
 use signin_rewards::store::migrate;
 
 pub const PASSWORD: &str = "correct-horse-battery";
+/// The signing secret of every test's configuration (and of the replicas
+/// tests start as processes).
+pub const JWT_SECRET: &str = "a-test-secret-that-is-at-least-32-bytes";
 
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -117,10 +120,7 @@ pub fn test_config(db: &TestDatabase, overrides: &[(&str, &str)]) -> Config {
     let mut vars: std::collections::HashMap<String, String> = [
         ("DATABASE_URL", db.url.as_str()),
         ("SIGNIN_REDIS_NAMESPACE", db.name.as_str()),
-        (
-            "SIGNIN_JWT_SECRET",
-            "a-test-secret-that-is-at-least-32-bytes",
-        ),
+        ("SIGNIN_JWT_SECRET", JWT_SECRET),
         ("SIGNIN_DB_POOL_SIZE", "16"),
         ("SIGNIN_RELAY_INTERVAL_MS", "200"),
         ("SIGNIN_RELAY_GRACE_SECS", "30"),

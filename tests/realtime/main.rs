@@ -507,3 +507,142 @@ async fn a_thousand_subscribers_each_get_their_own_event() {
     );
     assert!(peak < 150 * 1024, "server peak RSS {} MiB", peak / 1024);
 }
+
+/// Two `serve` replicas on the test's database and Redis namespace, at the
+/// default settings (the token recheck every 30 s); their ports.
+async fn two_replicas(app: &TestApp) -> (Vec<process::Proc>, Vec<u16>) {
+    let mut ports = Vec::new();
+    let mut replicas = Vec::new();
+    for name in ["replica-a", "replica-b"] {
+        let port = process::free_port();
+        let vars = vec![
+            ("DATABASE_URL", app.db.url.clone()),
+            ("REDIS_URL", common::redis_url()),
+            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+            ("SIGNIN_JWT_SECRET", common::JWT_SECRET.to_owned()),
+            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+        ];
+        replicas.push(process::Proc::spawn(name, process::BIN, &["serve"], &vars));
+        process::wait_for_port(port, Duration::from_secs(30)).await;
+        ports.push(port);
+    }
+    // The replicas run on the real clock: so must the tokens.
+    app.clock.set(chrono::Utc::now());
+    (replicas, ports)
+}
+
+/// The first answer to operation `id` on `ws`: its `next` payload, or the
+/// errors of its `error` message.
+async fn answer(ws: &mut GqlWs, id: &str) -> serde_json::Value {
+    loop {
+        let message = ws.next_message(WAIT).await.expect("an answer");
+        if message["id"] == id && (message["type"] == "next" || message["type"] == "error") {
+            return message["payload"].clone();
+        }
+    }
+}
+
+/// Issue 24 (1, 2): rights follow the user at once on an open socket, on
+/// every replica: a demoted admin's next operation is refused; a deleted
+/// user's or a changed password's subscriptions are closed (4403) at once,
+/// not at the next periodic recheck (30 s by default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rights_follow_the_user_on_open_sockets_across_replicas() {
+    let app = TestApp::new().await;
+    let (_replicas, ports) = two_replicas(&app).await;
+    let http = reqwest::Client::new();
+    let (admin_one, _) = app.admin("admin_one").await;
+    let (admin_two, two_id) = app.admin("admin_two").await;
+
+    let mut ws = GqlWs::connect(ports[0], Some(&admin_two)).await.unwrap();
+    let demote = format!("mutation {{ setUserRole(id: \"{two_id}\", role: USER) {{ role }} }}");
+    assert_no_errors(
+        &post_graphql(&http, ports[1], Some(&admin_one), &demote)
+            .await
+            .unwrap(),
+    );
+    let adjust = format!(
+        "mutation {{ adjustWallet(userId: \"{two_id}\", amount: 777, idempotencyKey: \"k1\", note: \"mine\") {{ amount }} }}"
+    );
+    ws.subscribe("adjust", &adjust).await;
+    let refused = answer(&mut ws, "adjust").await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    let promote = format!("mutation {{ setUserRole(id: \"{two_id}\", role: ADMIN) {{ role }} }}");
+    ws.subscribe("promote", &promote).await;
+    let refused = answer(&mut ws, "promote").await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM wallet_transactions WHERE kind = 'ADJUSTMENT'")
+            .await,
+        0
+    );
+
+    // Deleted on replica B while subscribed on replica A.
+    let (doomed, doomed_id) = app.register("doomed_two").await;
+    let mut ws = GqlWs::connect(ports[0], Some(&doomed)).await.unwrap();
+    ws.subscribe("s", STREAK).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let delete = format!("mutation {{ deleteUser(id: \"{doomed_id}\") }}");
+    assert_no_errors(
+        &post_graphql(&http, ports[1], Some(&admin_one), &delete)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(ws.closed(Duration::from_secs(5)).await, Closed::Code(4403));
+
+    // A password changed on replica B ends the old token's socket on A.
+    let (old_token, _) = app.register("rotating").await;
+    let mut ws = GqlWs::connect(ports[0], Some(&old_token)).await.unwrap();
+    ws.subscribe("s", STREAK).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let change = format!(
+        "mutation {{ changePassword(currentPassword: \"{}\", newPassword: \"another-password-456\") {{ token }} }}",
+        common::PASSWORD
+    );
+    assert_no_errors(
+        &post_graphql(&http, ports[1], Some(&old_token), &change)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(ws.closed(Duration::from_secs(5)).await, Closed::Code(4403));
+}
+
+/// Issue 24 (5): `login` sent over a WebSocket counts against the
+/// per-address limit as over HTTP (the socket's address reaches it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_over_a_websocket_are_limited_per_address() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_LOGIN_ADDRESS_SLOW_AFTER", "100"),
+        ("SIGNIN_LOGIN_ADDRESS_REFUSE_AFTER", "5"),
+    ])
+    .await;
+    let server = app.serve(false).await;
+    let (token, _) = app.register("sprayer").await;
+    let mut ws = GqlWs::connect(server.addr.port(), Some(&token))
+        .await
+        .unwrap();
+    let login = |name: &str| {
+        format!("mutation {{ login(username: \"{name}\", password: \"guess-guess\") {{ token }} }}")
+    };
+    for i in 0..5 {
+        let id = format!("l{i}");
+        ws.subscribe(&id, &login(&format!("sprayed{i}"))).await;
+        let failed = answer(&mut ws, &id).await;
+        assert_eq!(
+            failed["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS",
+            "{failed}"
+        );
+    }
+    ws.subscribe("last", &login("sprayer")).await;
+    let refused = answer(&mut ws, "last").await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused}"
+    );
+}
