@@ -73,14 +73,12 @@ pub async fn start(
     let tcp = TcpListener::bind(bind).await?;
     let addr = tcp.local_addr()?;
     let stop = shutdown.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            tcp,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
-    });
+    let limits = http::server::ServerLimits {
+        header_read: state.config.graphql.header_read_timeout,
+    };
+    // In-flight requests end within the request timeout.
+    let drain = state.config.graphql.request_timeout + Duration::from_secs(5);
+    let server = tokio::spawn(http::server::serve(tcp, router, limits, stop, drain));
     let pages_kib = http::assets::embedded_bytes() / 1024;
     tracing::info!(%addr, with_worker, pages_kib, "serving GraphQL on http://{addr}/graphql");
     Ok(Running {
@@ -166,12 +164,17 @@ pub async fn run_worker(
         let tcp = TcpListener::bind(bind).await?;
         tracing::info!(addr = %tcp.local_addr()?, "worker health and metrics");
         let router = http::ops_router(state.clone());
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(tcp, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-        });
+        let limits = http::server::ServerLimits {
+            header_read: state.config.graphql.header_read_timeout,
+        };
+        let drain = state.config.graphql.request_timeout;
+        tokio::spawn(http::server::serve(
+            tcp,
+            router,
+            limits,
+            shutdown.clone(),
+            drain,
+        ));
     }
     jobs::worker::run(state, shutdown).await;
     upkeep_stop.cancel();

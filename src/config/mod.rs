@@ -82,6 +82,9 @@ pub struct GraphqlLimits {
     pub playground: bool,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request's headers, from
+    /// when it waits for one.
+    pub header_read_timeout: Duration,
     /// Bytes of new persisted-query texts stored per clock hour.
     pub persisted_bytes_per_hour: u64,
 }
@@ -256,6 +259,7 @@ impl Config {
                 playground: settings.playground.unwrap_or(!production),
                 max_body_bytes: settings.max_body_bytes,
                 persisted_bytes_per_hour: settings.apq_bytes_per_hour,
+                header_read_timeout: settings.header_read_timeout,
                 request_timeout: settings.request_timeout,
             },
             login_limits: LoginLimits {

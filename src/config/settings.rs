@@ -347,6 +347,18 @@ pub struct Settings {
     )]
     pub(super) request_timeout: Duration,
 
+    /// How long a connection may take to send a request's headers, in
+    /// milliseconds, counted from when it waits for a request (so an idle
+    /// kept-alive connection is closed after it too).
+    #[arg(
+        long = "header-read-timeout-ms",
+        env = "SIGNIN_HEADER_READ_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "10000",
+        value_parser = milliseconds
+    )]
+    pub(super) header_read_timeout: Duration,
+
     /// Answer GraphQL introspection: `true` or `false`.
     ///
     /// [default: on in development, off in production]

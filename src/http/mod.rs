@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod health;
 pub mod media;
 pub mod metrics;
+pub mod server;
 pub mod ws;
 
 use std::sync::Arc;

@@ -683,3 +683,60 @@ async fn no_suggestions_without_introspection() {
         "{answer}"
     );
 }
+
+/// Reads from `stream` until the server closes it (or `within` passes);
+/// true when it closed.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + within;
+    let mut buffer = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Issue 24 (13): a connection that sends nothing, sends its headers a
+/// byte at a time, or idles after a request is closed once the header read
+/// timeout passes (here 300 ms; 10 s by default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_dripping_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::with_config(&[("SIGNIN_HEADER_READ_TIMEOUT_MS", "300")]).await;
+    let server = app.serve(false).await;
+    let connect = || tokio::net::TcpStream::connect(server.addr);
+
+    let mut silent = connect().await.unwrap();
+    assert!(closed_by_server(&mut silent, Duration::from_secs(5)).await);
+
+    let mut dripping = connect().await.unwrap();
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in request.iter().cycle().take(200) {
+        if dripping.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        closed || closed_by_server(&mut dripping, Duration::from_secs(5)).await,
+        "a dripping connection stayed open"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let mut idle = connect().await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(closed_by_server(&mut idle, Duration::from_secs(5)).await);
+
+    // Requests still work.
+    let http = Http::new(server.addr.port());
+    let (_, body) = http.post(json!({ "query": "{ __typename }" }), None).await;
+    assert_eq!(body["data"]["__typename"], "Query");
+}
