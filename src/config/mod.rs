@@ -55,6 +55,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub graphql: GraphqlLimits,
     pub login_limits: LoginLimits,
+    pub hashing: HashLimits,
     pub websocket: WebSocketLimits,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
@@ -95,6 +96,19 @@ pub struct LoginLimits {
     pub address_slow_after: u32,
     pub address_refuse_after: u32,
     pub window: Duration,
+    /// Registrations per client address in `registration_window` before
+    /// further ones are refused.
+    pub registrations_per_address: u32,
+    pub registration_window: Duration,
+}
+
+/// How many password hashes run at once, and how many may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    /// Hashes computed at once (at least 1).
+    pub concurrent: usize,
+    /// Hashes that may wait for a slot before `RATE_LIMITED`.
+    pub queue: usize,
 }
 
 /// Why the settings were refused. Each names the variable at fault.
@@ -115,6 +129,41 @@ pub enum ConfigError {
 /// A development secret, so `make run` works with no setup. Production
 /// refuses to start without a real one.
 const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-do-not-use-in-production";
+
+/// The shortest `SIGNIN_JWT_SECRET` production accepts, in bytes (HS256
+/// keys should be at least as long as the hash's 32-byte output, RFC 7518
+/// section 3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Secrets that are public, so anyone could sign an admin's token with
+/// them: the development default, and every secret this repository shows
+/// (the bench's default in `bench/lib/common.sh`, the tests'). Production
+/// refuses each of them, compared after trimming blanks.
+const KNOWN_JWT_SECRETS: [&str; 4] = [
+    DEVELOPMENT_JWT_SECRET,
+    "bench-secret-0123456789-abcdefghijklmnop",
+    "a-test-secret-that-is-at-least-32-bytes",
+    "fault-test-secret-that-is-32-bytes-long",
+];
+
+/// Why production refuses `secret` as `SIGNIN_JWT_SECRET`, if it does: a
+/// public secret (see [`KNOWN_JWT_SECRETS`]) or one shorter than
+/// [`MIN_JWT_SECRET_BYTES`].
+pub fn production_secret_refusal(secret: &str) -> Option<String> {
+    if KNOWN_JWT_SECRETS.contains(&secret.trim()) {
+        return Some(
+            "a published example or default secret is refused in production; \
+             generate one (e.g. `openssl rand -base64 48`)"
+                .into(),
+        );
+    }
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Some(format!(
+            "must be at least {MIN_JWT_SECRET_BYTES} bytes in production"
+        ));
+    }
+    None
+}
 
 mod settings;
 
@@ -187,12 +236,10 @@ impl Config {
         let production = environment == Environment::Production;
 
         let jwt_secret = match settings.jwt_secret {
-            Some(secret) if production && secret.len() < 32 => {
-                return Err(invalid(
-                    "SIGNIN_JWT_SECRET",
-                    "must be at least 32 bytes in production".into(),
-                ))
-            }
+            Some(secret) if production => match production_secret_refusal(&secret) {
+                Some(reason) => return Err(invalid("SIGNIN_JWT_SECRET", reason)),
+                None => secret,
+            },
             Some(secret) => secret,
             None if production => {
                 return Err(ConfigError::Missing {
@@ -261,6 +308,17 @@ impl Config {
                 address_slow_after: settings.login_address_slow_after,
                 address_refuse_after: settings.login_address_refuse_after,
                 window: settings.login_window,
+                registrations_per_address: settings.register_address_limit,
+                registration_window: settings.register_window,
+            },
+            hashing: HashLimits {
+                // One core is left to everything else (health checks, the
+                // other requests) while hashes queue.
+                concurrent: settings
+                    .max_concurrent_hashes
+                    .unwrap_or(cores.saturating_sub(1) as usize)
+                    .max(1),
+                queue: settings.hash_queue,
             },
             trust_forwarded_for: settings.trust_forwarded_for,
             websocket: WebSocketLimits {
@@ -326,6 +384,38 @@ mod tests {
             ("SIGNIN_NOW", "2026-01-01T00:00:00Z")
         ])
         .is_err());
+    }
+
+    /// Production refuses public secrets (the development default, the
+    /// secrets this repository shows) and short ones, naming the variable.
+    #[test]
+    fn production_refuses_known_and_short_secrets() {
+        let refused: &[(&str, &str)] = &[
+            (DEVELOPMENT_JWT_SECRET, "published"),
+            ("bench-secret-0123456789-abcdefghijklmnop", "published"),
+            ("a-test-secret-that-is-at-least-32-bytes", "published"),
+            (
+                " development-only-secret-do-not-use-in-production ",
+                "published",
+            ),
+            ("short", "at least 32 bytes"),
+            ("0123456789abcdef0123456789abcde", "at least 32 bytes"),
+        ];
+        for (secret, why) in refused {
+            match config(&[("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", secret)]) {
+                Err(
+                    error @ ConfigError::Invalid {
+                        name: "SIGNIN_JWT_SECRET",
+                        ..
+                    },
+                ) => assert!(error.to_string().contains(why), "{secret:?}: {error}"),
+                other => panic!("{secret:?}: {other:?}"),
+            }
+        }
+        let fine = "0123456789abcdef0123456789abcdef";
+        assert!(config(&[("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", fine)]).is_ok());
+        // Development takes any secret (the default is its own).
+        assert!(config(&[("SIGNIN_JWT_SECRET", DEVELOPMENT_JWT_SECRET)]).is_ok());
     }
 
     #[test]
@@ -476,8 +566,27 @@ mod tests {
             ("SIGNIN_MAX_SUBSCRIPTIONS_PER_CONNECTION", "19"),
             ("SIGNIN_WS_PING_SECS", "20"),
             ("SIGNIN_WS_RECHECK_MS", "21"),
+            ("SIGNIN_REGISTER_ADDRESS_LIMIT", "22"),
+            ("SIGNIN_REGISTER_WINDOW_SECS", "23"),
+            ("SIGNIN_MAX_CONCURRENT_HASHES", "24"),
+            ("SIGNIN_HASH_QUEUE", "25"),
         ])
         .unwrap();
+        assert_eq!(
+            (
+                c.login_limits.registrations_per_address,
+                c.login_limits.registration_window,
+                c.hashing
+            ),
+            (
+                22,
+                Duration::from_secs(23),
+                HashLimits {
+                    concurrent: 24,
+                    queue: 25
+                }
+            )
+        );
         assert_eq!(c.database_url, "postgres://db/x");
         assert_eq!(c.redis_url, "redis://cache:1");
         assert_eq!(c.bind.to_string(), "0.0.0.0:1");

@@ -127,14 +127,15 @@ pub async fn credentials(
         .optional()?)
 }
 
-pub async fn password_hash(
+/// The username and password hash of the live user `id`.
+pub async fn live_credentials(
     conn: &mut AsyncPgConnection,
     id: UserId,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, String)>, StoreError> {
     Ok(users::table
         .find(id)
         .filter(users::deleted_at.is_null())
-        .select(users::password_hash)
+        .select((users::username, users::password_hash))
         .first(conn)
         .await
         .optional()?)
