@@ -356,9 +356,10 @@ mod tests {
             today_reward,
         };
         let made_up = signed.clone().with(d(6), DayKind::MadeUp);
-        // (history, recorded reward of today's sign-in, today, cycle day,
-        // todayReward)
-        let cases: Vec<(&str, History, Option<u32>, u32, u8, u32)> = vec![
+        // (name, history, recorded reward of today's sign-in, today, cycle
+        // day, todayReward)
+        type Case = (&'static str, History, Option<u32>, u32, u8, u32);
+        let cases: Vec<Case> = vec![
             (
                 "signed day 7 after a miss",
                 signed.clone(),
