@@ -56,6 +56,7 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub login_limits: LoginLimits,
     pub hashing: HashLimits,
+    pub metrics: MetricsAccess,
     pub websocket: WebSocketLimits,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
@@ -100,6 +101,59 @@ pub struct LoginLimits {
     /// further ones are refused.
     pub registrations_per_address: u32,
     pub registration_window: Duration,
+}
+
+/// Who may read `/metrics`: see [`MetricsAccess::on_api`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsAccess {
+    /// `SIGNIN_METRICS_BIND`: an address of its own, served anonymously.
+    pub bind: Option<SocketAddr>,
+    /// `SIGNIN_METRICS_TOKEN`: the bearer token `/metrics` on
+    /// `SIGNIN_BIND` requires.
+    pub token: Option<String>,
+    /// Production: without a token, `/metrics` is not served on
+    /// `SIGNIN_BIND` at all.
+    pub production: bool,
+}
+
+/// What `/metrics` on `SIGNIN_BIND` does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAnswer {
+    Serve,
+    /// 401: the token is configured and the request does not carry it.
+    Unauthorized,
+    /// 404: production with no token (served on `SIGNIN_METRICS_BIND`
+    /// only, if anywhere).
+    NotServed,
+}
+
+impl MetricsAccess {
+    /// The answer to a request for `/metrics` on `SIGNIN_BIND` whose
+    /// `Authorization` header is `authorization` (contract, "The process":
+    /// in production never anonymous there). The token is compared in
+    /// constant time.
+    pub fn on_api(&self, authorization: Option<&str>) -> MetricsAnswer {
+        match &self.token {
+            Some(token) => {
+                let given = authorization
+                    .and_then(|h| h.strip_prefix("Bearer "))
+                    .unwrap_or_default();
+                if constant_time_eq(given.as_bytes(), token.as_bytes()) {
+                    MetricsAnswer::Serve
+                } else {
+                    MetricsAnswer::Unauthorized
+                }
+            }
+            None if self.production => MetricsAnswer::NotServed,
+            None => MetricsAnswer::Serve,
+        }
+    }
+}
+
+/// Whether `a` and `b` are equal, in a time that depends on their lengths
+/// only (a token is not guessed a byte at a time).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// How many password hashes run at once, and how many may wait.
@@ -311,6 +365,11 @@ impl Config {
                 registrations_per_address: settings.register_address_limit,
                 registration_window: settings.register_window,
             },
+            metrics: MetricsAccess {
+                bind: settings.metrics_bind,
+                token: settings.metrics_token,
+                production,
+            },
             hashing: HashLimits {
                 // One core is left to everything else (health checks, the
                 // other requests) while hashes queue.
@@ -384,6 +443,66 @@ mod tests {
             ("SIGNIN_NOW", "2026-01-01T00:00:00Z")
         ])
         .is_err());
+    }
+
+    /// `/metrics` on `SIGNIN_BIND`: never anonymous in production; with a
+    /// token, only for `Authorization: Bearer <token>`.
+    #[test]
+    fn metrics_on_the_api_address_need_the_token_in_production() {
+        let access = |token: Option<&str>, production| MetricsAccess {
+            bind: None,
+            token: token.map(str::to_owned),
+            production,
+        };
+        let cases: &[(Option<&str>, bool, Option<&str>, MetricsAnswer)] = &[
+            (None, false, None, MetricsAnswer::Serve),
+            (None, true, None, MetricsAnswer::NotServed),
+            (
+                None,
+                true,
+                Some("Bearer anything"),
+                MetricsAnswer::NotServed,
+            ),
+            (Some("s3cret"), true, None, MetricsAnswer::Unauthorized),
+            (
+                Some("s3cret"),
+                true,
+                Some("Bearer s3cre"),
+                MetricsAnswer::Unauthorized,
+            ),
+            (
+                Some("s3cret"),
+                true,
+                Some("Bearer s3cret!"),
+                MetricsAnswer::Unauthorized,
+            ),
+            (
+                Some("s3cret"),
+                true,
+                Some("s3cret"),
+                MetricsAnswer::Unauthorized,
+            ),
+            (
+                Some("s3cret"),
+                true,
+                Some("Bearer s3cret"),
+                MetricsAnswer::Serve,
+            ),
+            (Some("s3cret"), false, None, MetricsAnswer::Unauthorized),
+            (
+                Some("s3cret"),
+                false,
+                Some("Bearer s3cret"),
+                MetricsAnswer::Serve,
+            ),
+        ];
+        for (token, production, header, want) in cases {
+            assert_eq!(
+                access(*token, *production).on_api(*header),
+                *want,
+                "{token:?} {production} {header:?}"
+            );
+        }
     }
 
     /// Production refuses public secrets (the development default, the
@@ -570,8 +689,17 @@ mod tests {
             ("SIGNIN_REGISTER_WINDOW_SECS", "23"),
             ("SIGNIN_MAX_CONCURRENT_HASHES", "24"),
             ("SIGNIN_HASH_QUEUE", "25"),
+            ("SIGNIN_METRICS_BIND", "0.0.0.0:26"),
+            ("SIGNIN_METRICS_TOKEN", "27"),
         ])
         .unwrap();
+        assert_eq!(
+            (
+                c.metrics.bind.map(|a| a.to_string()).as_deref(),
+                c.metrics.token.as_deref()
+            ),
+            (Some("0.0.0.0:26"), Some("27"))
+        );
         assert_eq!(
             (
                 c.login_limits.registrations_per_address,

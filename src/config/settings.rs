@@ -469,6 +469,31 @@ pub struct Settings {
     )]
     pub(super) ws_recheck: Duration,
 
+    /// Where `serve` also serves `/metrics` (with `/healthz` and `/readyz`),
+    /// anonymously: an address only the scraper reaches.
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "metrics-bind",
+        env = "SIGNIN_METRICS_BIND",
+        value_name = "ADDRESS",
+        value_parser = exact::<SocketAddr>
+    )]
+    pub(super) metrics_bind: Option<SocketAddr>,
+
+    /// The bearer token `/metrics` on `SIGNIN_BIND` requires
+    /// (`Authorization: Bearer <token>`). Without one, production does not
+    /// serve `/metrics` there at all, development serves it to anyone.
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "metrics-token",
+        env = "SIGNIN_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(super) metrics_token: Option<String>,
+
     /// Export traces over OTLP/HTTP to this collector (the other `OTEL_*`
     /// variables apply).
     ///
