@@ -560,7 +560,9 @@ async fn health_checks_answer_while_hashes_queue() {
     };
     let (answers, slowest) = tokio::join!(registrations, health);
     assert!(
-        slowest < std::time::Duration::from_millis(500),
+        // Generous: the machine running the tests may be busy; the issue
+        // saw 2.7-5.3 s with 200 registrations and no bound.
+        slowest < std::time::Duration::from_millis(1500),
         "/healthz took {slowest:?}"
     );
     for a in &answers {
