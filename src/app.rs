@@ -22,6 +22,8 @@ const AFTER_COMMIT_DRAIN: Duration = Duration::from_secs(10);
 /// A running service (API, and optionally the worker) in this process.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served anonymously (`SIGNIN_METRICS_BIND`).
+    pub metrics_addr: Option<SocketAddr>,
     pub shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     worker: Option<JoinHandle<()>>,
@@ -33,6 +35,8 @@ pub struct Running {
     metrics_upkeep: JoinHandle<()>,
     /// Keeps this process's copy of the reward schedules current.
     schedules: JoinHandle<()>,
+    /// `/metrics` (with health and readiness) on `SIGNIN_METRICS_BIND`.
+    metrics_server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +83,28 @@ pub async fn start(
     // In-flight requests end within the request timeout.
     let drain = state.config.graphql.request_timeout + Duration::from_secs(5);
     let server = tokio::spawn(http::server::serve(tcp, router, limits, stop, drain));
+    let (metrics_addr, metrics_server) = match state.config.metrics.bind {
+        Some(bind) => {
+            let tcp = TcpListener::bind(bind).await?;
+            let metrics_addr = tcp.local_addr()?;
+            tracing::info!(addr = %metrics_addr, "metrics, health and readiness");
+            let router = http::ops_router(state.clone());
+            let server = tokio::spawn(http::server::serve(
+                tcp,
+                router,
+                limits,
+                shutdown.clone(),
+                drain,
+            ));
+            (Some(metrics_addr), Some(server))
+        }
+        None => (None, None),
+    };
     let pages_kib = http::assets::embedded_bytes() / 1024;
     tracing::info!(%addr, with_worker, pages_kib, "serving GraphQL on http://{addr}/graphql");
     Ok(Running {
         addr,
+        metrics_addr,
         shutdown,
         server,
         worker,
@@ -90,6 +112,7 @@ pub async fn start(
         listener: listener_task,
         metrics_upkeep,
         schedules,
+        metrics_server,
     })
 }
 
@@ -136,6 +159,11 @@ impl Running {
         let _ = self.listener.await;
         let _ = self.metrics_upkeep.await;
         let _ = self.schedules.await;
+        if let Some(metrics_server) = self.metrics_server.take() {
+            if let Ok(Err(error)) = metrics_server.await {
+                tracing::warn!(%error, "metrics server failed");
+            }
+        }
         server_result??;
         if worker_died {
             return Err(RunError::WorkerDied);

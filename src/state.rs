@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::after_commit::{AfterCommit, RewardQueue};
+use crate::auth::password::Hasher;
 use crate::auth::token::TokenKeys;
 use crate::cache::local::LocalCaches;
 use crate::cache::versioned::VersionedCache;
@@ -33,6 +34,9 @@ pub struct AppState {
     /// Where use cases hand over what they committed (caches, events, jobs).
     pub after_commit: AfterCommit,
     pub hub: EventHub,
+    /// Computes password hashes, a bounded number at once
+    /// (`SIGNIN_MAX_CONCURRENT_HASHES`, `SIGNIN_HASH_QUEUE`).
+    pub hasher: Hasher,
 }
 
 /// Why the shared state could not be built.
@@ -106,6 +110,7 @@ impl AppState {
             after_commit,
             cache,
             hub: EventHub::new(SUBSCRIBER_BUFFER, local.clone()),
+            hasher: Hasher::new(config.hashing),
             local,
             db,
             statements,

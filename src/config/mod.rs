@@ -55,6 +55,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub graphql: GraphqlLimits,
     pub login_limits: LoginLimits,
+    pub hashing: HashLimits,
+    pub metrics: MetricsAccess,
     pub websocket: WebSocketLimits,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
@@ -100,6 +102,72 @@ pub struct LoginLimits {
     pub address_slow_after: u32,
     pub address_refuse_after: u32,
     pub window: Duration,
+    /// Registrations per client address in `registration_window` before
+    /// further ones are refused.
+    pub registrations_per_address: u32,
+    pub registration_window: Duration,
+}
+
+/// Who may read `/metrics`: see [`MetricsAccess::on_api`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsAccess {
+    /// `SIGNIN_METRICS_BIND`: an address of its own, served anonymously.
+    pub bind: Option<SocketAddr>,
+    /// `SIGNIN_METRICS_TOKEN`: the bearer token `/metrics` on
+    /// `SIGNIN_BIND` requires.
+    pub token: Option<String>,
+    /// Production: without a token, `/metrics` is not served on
+    /// `SIGNIN_BIND` at all.
+    pub production: bool,
+}
+
+/// What `/metrics` on `SIGNIN_BIND` does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAnswer {
+    Serve,
+    /// 401: the token is configured and the request does not carry it.
+    Unauthorized,
+    /// 404: production with no token (served on `SIGNIN_METRICS_BIND`
+    /// only, if anywhere).
+    NotServed,
+}
+
+impl MetricsAccess {
+    /// The answer to a request for `/metrics` on `SIGNIN_BIND` whose
+    /// `Authorization` header is `authorization` (contract, "The process":
+    /// in production never anonymous there). The token is compared in
+    /// constant time.
+    pub fn on_api(&self, authorization: Option<&str>) -> MetricsAnswer {
+        match &self.token {
+            Some(token) => {
+                let given = authorization
+                    .and_then(|h| h.strip_prefix("Bearer "))
+                    .unwrap_or_default();
+                if constant_time_eq(given.as_bytes(), token.as_bytes()) {
+                    MetricsAnswer::Serve
+                } else {
+                    MetricsAnswer::Unauthorized
+                }
+            }
+            None if self.production => MetricsAnswer::NotServed,
+            None => MetricsAnswer::Serve,
+        }
+    }
+}
+
+/// Whether `a` and `b` are equal, in a time that depends on their lengths
+/// only (a token is not guessed a byte at a time).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How many password hashes run at once, and how many may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    /// Hashes computed at once (at least 1).
+    pub concurrent: usize,
+    /// Hashes that may wait for a slot before `RATE_LIMITED`.
+    pub queue: usize,
 }
 
 /// Why the settings were refused. Each names the variable at fault.
@@ -120,6 +188,40 @@ pub enum ConfigError {
 /// A development secret, so `make run` works with no setup. Production
 /// refuses to start without a real one.
 const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-do-not-use-in-production";
+
+/// The shortest `SIGNIN_JWT_SECRET` production accepts, in bytes (HS256
+/// keys should be at least as long as the hash's 32-byte output, RFC 7518
+/// section 3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Secrets that are public, so anyone could sign an admin's token with
+/// them: the development default, and the example the repository's scripts
+/// use (the bench's default, `bench/lib/common.sh`). Production refuses
+/// each of them, compared after trimming blanks. (The docs show no secret,
+/// only how to generate one.)
+const KNOWN_JWT_SECRETS: [&str; 2] = [
+    DEVELOPMENT_JWT_SECRET,
+    "bench-secret-0123456789-abcdefghijklmnop",
+];
+
+/// Why production refuses `secret` as `SIGNIN_JWT_SECRET`, if it does: a
+/// public secret (see [`KNOWN_JWT_SECRETS`]) or one shorter than
+/// [`MIN_JWT_SECRET_BYTES`].
+pub fn production_secret_refusal(secret: &str) -> Option<String> {
+    if KNOWN_JWT_SECRETS.contains(&secret.trim()) {
+        return Some(
+            "a published example or default secret is refused in production; \
+             generate one (e.g. `openssl rand -base64 48`)"
+                .into(),
+        );
+    }
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Some(format!(
+            "must be at least {MIN_JWT_SECRET_BYTES} bytes in production"
+        ));
+    }
+    None
+}
 
 mod settings;
 
@@ -192,12 +294,10 @@ impl Config {
         let production = environment == Environment::Production;
 
         let jwt_secret = match settings.jwt_secret {
-            Some(secret) if production && secret.len() < 32 => {
-                return Err(invalid(
-                    "SIGNIN_JWT_SECRET",
-                    "must be at least 32 bytes in production".into(),
-                ))
-            }
+            Some(secret) if production => match production_secret_refusal(&secret) {
+                Some(reason) => return Err(invalid("SIGNIN_JWT_SECRET", reason)),
+                None => secret,
+            },
             Some(secret) => secret,
             None if production => {
                 return Err(ConfigError::Missing {
@@ -268,6 +368,22 @@ impl Config {
                 address_slow_after: settings.login_address_slow_after,
                 address_refuse_after: settings.login_address_refuse_after,
                 window: settings.login_window,
+                registrations_per_address: settings.register_address_limit,
+                registration_window: settings.register_window,
+            },
+            metrics: MetricsAccess {
+                bind: settings.metrics_bind,
+                token: settings.metrics_token,
+                production,
+            },
+            hashing: HashLimits {
+                // One core is left to everything else (health checks, the
+                // other requests) while hashes queue.
+                concurrent: settings
+                    .max_concurrent_hashes
+                    .unwrap_or(cores.saturating_sub(1) as usize)
+                    .max(1),
+                queue: settings.hash_queue,
             },
             trust_forwarded_for: settings.trust_forwarded_for,
             websocket: WebSocketLimits {
@@ -333,6 +449,97 @@ mod tests {
             ("SIGNIN_NOW", "2026-01-01T00:00:00Z")
         ])
         .is_err());
+    }
+
+    /// `/metrics` on `SIGNIN_BIND`: never anonymous in production; with a
+    /// token, only for `Authorization: Bearer <token>`.
+    #[test]
+    fn metrics_on_the_api_address_need_the_token_in_production() {
+        let access = |token: Option<&str>, production| MetricsAccess {
+            bind: None,
+            token: token.map(str::to_owned),
+            production,
+        };
+        let cases: &[(Option<&str>, bool, Option<&str>, MetricsAnswer)] = &[
+            (None, false, None, MetricsAnswer::Serve),
+            (None, true, None, MetricsAnswer::NotServed),
+            (
+                None,
+                true,
+                Some("Bearer anything"),
+                MetricsAnswer::NotServed,
+            ),
+            (Some("s3cret"), true, None, MetricsAnswer::Unauthorized),
+            (
+                Some("s3cret"),
+                true,
+                Some("Bearer s3cre"),
+                MetricsAnswer::Unauthorized,
+            ),
+            (
+                Some("s3cret"),
+                true,
+                Some("Bearer s3cret!"),
+                MetricsAnswer::Unauthorized,
+            ),
+            (
+                Some("s3cret"),
+                true,
+                Some("s3cret"),
+                MetricsAnswer::Unauthorized,
+            ),
+            (
+                Some("s3cret"),
+                true,
+                Some("Bearer s3cret"),
+                MetricsAnswer::Serve,
+            ),
+            (Some("s3cret"), false, None, MetricsAnswer::Unauthorized),
+            (
+                Some("s3cret"),
+                false,
+                Some("Bearer s3cret"),
+                MetricsAnswer::Serve,
+            ),
+        ];
+        for (token, production, header, want) in cases {
+            assert_eq!(
+                access(*token, *production).on_api(*header),
+                *want,
+                "{token:?} {production} {header:?}"
+            );
+        }
+    }
+
+    /// Production refuses public secrets (the development default, the
+    /// secrets this repository shows) and short ones, naming the variable.
+    #[test]
+    fn production_refuses_known_and_short_secrets() {
+        let refused: &[(&str, &str)] = &[
+            (DEVELOPMENT_JWT_SECRET, "published"),
+            ("bench-secret-0123456789-abcdefghijklmnop", "published"),
+            (
+                " development-only-secret-do-not-use-in-production ",
+                "published",
+            ),
+            ("short", "at least 32 bytes"),
+            ("0123456789abcdef0123456789abcde", "at least 32 bytes"),
+        ];
+        for (secret, why) in refused {
+            match config(&[("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", secret)]) {
+                Err(
+                    error @ ConfigError::Invalid {
+                        name: "SIGNIN_JWT_SECRET",
+                        ..
+                    },
+                ) => assert!(error.to_string().contains(why), "{secret:?}: {error}"),
+                other => panic!("{secret:?}: {other:?}"),
+            }
+        }
+        let fine = "0123456789abcdef0123456789abcdef";
+        assert!(config(&[("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", fine)]).is_ok());
+        // Development takes any secret (the default is its own).
+        assert!(config(&[("SIGNIN_JWT_SECRET", DEVELOPMENT_JWT_SECRET)]).is_ok());
     }
 
     #[test]
@@ -483,8 +690,36 @@ mod tests {
             ("SIGNIN_MAX_SUBSCRIPTIONS_PER_CONNECTION", "19"),
             ("SIGNIN_WS_PING_SECS", "20"),
             ("SIGNIN_WS_RECHECK_MS", "21"),
+            ("SIGNIN_REGISTER_ADDRESS_LIMIT", "22"),
+            ("SIGNIN_REGISTER_WINDOW_SECS", "23"),
+            ("SIGNIN_MAX_CONCURRENT_HASHES", "24"),
+            ("SIGNIN_HASH_QUEUE", "25"),
+            ("SIGNIN_METRICS_BIND", "0.0.0.0:26"),
+            ("SIGNIN_METRICS_TOKEN", "27"),
         ])
         .unwrap();
+        assert_eq!(
+            (
+                c.metrics.bind.map(|a| a.to_string()).as_deref(),
+                c.metrics.token.as_deref()
+            ),
+            (Some("0.0.0.0:26"), Some("27"))
+        );
+        assert_eq!(
+            (
+                c.login_limits.registrations_per_address,
+                c.login_limits.registration_window,
+                c.hashing
+            ),
+            (
+                22,
+                Duration::from_secs(23),
+                HashLimits {
+                    concurrent: 24,
+                    queue: 25
+                }
+            )
+        );
         assert_eq!(c.database_url, "postgres://db/x");
         assert_eq!(c.redis_url, "redis://cache:1");
         assert_eq!(c.bind.to_string(), "0.0.0.0:1");

@@ -296,6 +296,51 @@ pub struct Settings {
     )]
     pub(super) login_address_refuse_after: u32,
 
+    /// Registrations per client address in the window before further ones
+    /// are refused (`RATE_LIMITED` with `retryAfter`).
+    #[arg(
+        long = "register-address-limit",
+        env = "SIGNIN_REGISTER_ADDRESS_LIMIT",
+        value_name = "N",
+        default_value = "20",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) register_address_limit: u32,
+
+    /// The window in which registrations per address are counted, in
+    /// seconds.
+    #[arg(
+        long = "register-window-secs",
+        env = "SIGNIN_REGISTER_WINDOW_SECS",
+        value_name = "SECS",
+        default_value = "3600",
+        value_parser = seconds
+    )]
+    pub(super) register_window: Duration,
+
+    /// Password hashes (Argon2id, 19 MiB each) computed at once by this
+    /// process, on blocking threads (at least 1).
+    ///
+    /// [default: cores - 1 (≥ 1)]
+    #[arg(
+        long = "max-concurrent-hashes",
+        env = "SIGNIN_MAX_CONCURRENT_HASHES",
+        value_name = "N",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_concurrent_hashes: Option<usize>,
+
+    /// Password hashes that may wait for one of those slots; past that,
+    /// `register`, `login` and `changePassword` answer `RATE_LIMITED`.
+    #[arg(
+        long = "hash-queue",
+        env = "SIGNIN_HASH_QUEUE",
+        value_name = "N",
+        default_value = "32",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) hash_queue: usize,
+
     /// Deepest GraphQL query accepted, checked before execution.
     #[arg(
         long = "max-depth",
@@ -446,6 +491,31 @@ pub struct Settings {
         value_parser = milliseconds
     )]
     pub(super) ws_recheck: Duration,
+
+    /// Where `serve` also serves `/metrics` (with `/healthz` and `/readyz`),
+    /// anonymously: an address only the scraper reaches.
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "metrics-bind",
+        env = "SIGNIN_METRICS_BIND",
+        value_name = "ADDRESS",
+        value_parser = exact::<SocketAddr>
+    )]
+    pub(super) metrics_bind: Option<SocketAddr>,
+
+    /// The bearer token `/metrics` on `SIGNIN_BIND` requires
+    /// (`Authorization: Bearer <token>`). Without one, production does not
+    /// serve `/metrics` there at all, development serves it to anyone.
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "metrics-token",
+        env = "SIGNIN_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(super) metrics_token: Option<String>,
 
     /// Export traces over OTLP/HTTP to this collector (the other `OTEL_*`
     /// variables apply).

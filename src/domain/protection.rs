@@ -173,6 +173,12 @@ pub struct ChainState {
     pub registered_on: NaiveDate,
     /// Make-ups made in the current calendar month (business zone).
     pub make_ups_this_month: u32,
+    /// Points the sign-in on the day this was read earned, as recorded
+    /// when it happened (None without one). A later make-up renumbers the
+    /// dates, so today's cycle day may then name another reward; this one
+    /// stays what was paid.
+    #[serde(default)]
+    pub today_reward: Option<u32>,
 }
 
 impl ChainState {
@@ -184,14 +190,16 @@ impl ChainState {
             freezes_held: 0,
             registered_on: today,
             make_ups_this_month: 0,
+            today_reward: None,
         }
     }
 
     /// The chain after a `signIn` on `today` that [`chain::next_sign_in`]
-    /// decided as `next`: today signed, the dates it covers frozen, and as
-    /// many freezes fewer.
+    /// decided as `next` and that earned `reward` points: today signed, the
+    /// dates it covers frozen, and as many freezes fewer.
     #[must_use]
-    pub fn after_sign_in(mut self, today: NaiveDate, next: &NextSignIn) -> Self {
+    pub fn after_sign_in(mut self, today: NaiveDate, next: &NextSignIn, reward: u32) -> Self {
+        self.today_reward = Some(reward);
         for day in &next.freezes_used {
             self.history.days.insert(*day, DayKind::Frozen);
         }
@@ -231,6 +239,14 @@ impl ChainState {
         rewards: &impl RewardsByDate,
     ) -> SignInStatus {
         let mut status = chain::status(&self.history, today, self.freezes_held, rewards);
+        // Signed in today: what that sign-in earned (contract: "the reward
+        // today's sign-in earned, or would earn"), not the reward of
+        // today's cycle day after a make-up renumbered it.
+        if status.signed_in_today {
+            if let Some(earned) = self.today_reward {
+                status.today_reward = earned;
+            }
+        }
         status.freezes_held = self.freezes_held;
         status.make_up_dates = chain::make_up_dates(
             &self.history,
@@ -316,6 +332,58 @@ mod tests {
         }
         assert_eq!(Milestones::default().next_above(0), None);
         assert_eq!(list.to_string(), "7:50,30:300,100:1000");
+    }
+
+    /// Issue 24, item 18: `todayReward` is what today's sign-in earned,
+    /// whatever a later make-up renumbered. Days 1-5 signed, 6 missed, 7
+    /// signed (cycle day 1: 10 points), then 6 made up: today becomes cycle
+    /// day 7 (100 in the table) but the sign-in earned 10.
+    #[test]
+    fn today_reward_is_what_todays_sign_in_earned() {
+        use crate::domain::rewards::RewardTable;
+        let d = |day: u32| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+        let rewards = RewardTable::default();
+        let rules = StreakProtection::default();
+        let signed: History = (1..=5)
+            .map(|day| (d(day), DayKind::Signed))
+            .chain([(d(7), DayKind::Signed)])
+            .collect();
+        let chain = |history: History, today_reward: Option<u32>| ChainState {
+            history,
+            freezes_held: 0,
+            registered_on: d(1),
+            make_ups_this_month: 0,
+            today_reward,
+        };
+        let made_up = signed.clone().with(d(6), DayKind::MadeUp);
+        // (name, history, recorded reward of today's sign-in, today, cycle
+        // day, todayReward)
+        type Case = (&'static str, History, Option<u32>, u32, u8, u32);
+        let cases: Vec<Case> = vec![
+            (
+                "signed day 7 after a miss",
+                signed.clone(),
+                Some(10),
+                7,
+                1,
+                10,
+            ),
+            ("then day 6 made up", made_up.clone(), Some(10), 7, 7, 10),
+            // Not signed today: what a sign-in now would earn.
+            ("tomorrow, not signed", made_up.clone(), None, 8, 1, 10),
+            // No recorded reward (an entry cached by an older build): the
+            // table's, as before.
+            ("nothing recorded", made_up, None, 7, 7, 100),
+            ("recorded as it is", signed, Some(10), 7, 1, 10),
+        ];
+        for (name, history, recorded, today, cycle_day, want) in cases {
+            let status = chain(history, recorded).status(d(today), &rules, &rewards);
+            assert_eq!(
+                (status.cycle_day, status.today_reward),
+                (cycle_day, want),
+                "{name}"
+            );
+        }
     }
 
     #[test]

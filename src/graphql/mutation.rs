@@ -33,9 +33,12 @@ impl AccountMutation {
         username: String,
         password: String,
     ) -> ApiResult<AuthPayload> {
-        Ok(accounts::register(state(ctx)?, &username, &password)
-            .await?
-            .into())
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
+        Ok(
+            accounts::register(state(ctx)?, &username, &password, client)
+                .await?
+                .into(),
+        )
     }
 
     async fn login(
@@ -58,8 +61,9 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<AuthPayload> {
         let me = caller(ctx).await?;
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
         Ok(
-            accounts::change_password(state(ctx)?, me, &current_password, &new_password)
+            accounts::change_password(state(ctx)?, me, &current_password, &new_password, client)
                 .await?
                 .into(),
         )

@@ -6,6 +6,9 @@
 //! range rules of `signInStats` (400 naming `from` or `to`). The body is
 //! RFC 4180 CSV written by the `csv` crate (CRLF line ends, fields quoted
 //! when they must be), with a header row, as `text/csv; charset=utf-8`.
+//! A text cell that a spreadsheet would read as a formula (it begins with
+//! `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a
+//! leading `'` ([`neutralised`], OWASP's "CSV Injection" advice).
 //! The sign-ins export is streamed: each chunk the service reads is
 //! encoded and sent as it arrives, and a client that hangs up drops the
 //! body, which ends the read (see `service::export`).
@@ -197,11 +200,26 @@ fn header_row(columns: &[&str]) -> Bytes {
     Bytes::from(csv.into_inner().unwrap_or_default())
 }
 
+/// `cell` as a spreadsheet shows it as text: prefixed with `'` when it
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return, which
+/// spreadsheets read as the start of a formula (a username `-2-3` would be
+/// computed, `=HYPERLINK(..)` would run). Source: OWASP, "CSV Injection"
+/// (https://owasp.org/www-community/attacks/CSV_Injection). Only text
+/// cells need it: the numbers, dates and booleans written here never begin
+/// with one of these.
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// One sign-ins row as the csv crate writes it.
 #[derive(Serialize)]
 struct SignInRecord<'a> {
     user_id: i64,
-    username: &'a str,
+    username: std::borrow::Cow<'a, str>,
     date: String,
     cycle_day: i16,
     streak: i32,
@@ -216,7 +234,7 @@ pub fn encode_sign_ins(rows: &[SignInExportRow]) -> Result<Bytes, std::io::Error
     for row in rows {
         csv.serialize(SignInRecord {
             user_id: row.user_id.0,
-            username: &row.username,
+            username: neutralised(&row.username),
             date: iso_date(row.day),
             cycle_day: row.cycle_day,
             streak: row.streak,
@@ -322,6 +340,30 @@ mod tests {
             (" padded ", " padded "),
             ("zoë", "zoë"),
             ("", ""),
+        ] {
+            let bytes = encode_sign_ins(&[row(name)]).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&bytes).unwrap(),
+                format!("7,{field},2026-03-01,2,9,10,false,true\r\n"),
+                "{name:?}"
+            );
+        }
+    }
+
+    /// OWASP's CSV injection advice: a cell a spreadsheet would read as a
+    /// formula is written with a leading `'`; nothing else changes.
+    #[test]
+    fn formula_like_cells_are_written_as_text() {
+        for (name, field) in [
+            ("-2-3", "'-2-3"),
+            ("=1+1", "'=1+1"),
+            ("+cmd", "'+cmd"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tab", "'\tab"),
+            ("\rcr", "\"'\rcr\""),
+            ("a-b", "a-b"),
+            ("x=1", "x=1"),
+            ("'quoted", "'quoted"),
         ] {
             let bytes = encode_sign_ins(&[row(name)]).unwrap();
             assert_eq!(

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::Method;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -15,6 +15,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::HttpState;
+use crate::config::MetricsAnswer;
 
 /// How often the recorder's upkeep runs (see [`spawn_upkeep`]). At the
 /// soak's ~17,000 histogram samples a second this bounds what they hold to
@@ -106,6 +107,26 @@ pub async fn render(State(state): State<HttpState>) -> impl IntoResponse {
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle().render(),
     )
+}
+
+/// `/metrics` on `SIGNIN_BIND`: as [`render`] when the request may read it
+/// (`MetricsAccess::on_api`: with `SIGNIN_METRICS_TOKEN` set, only with
+/// `Authorization: Bearer <token>`; in production never anonymously), else
+/// 401 or 404. `SIGNIN_METRICS_BIND` serves [`render`] to anyone.
+pub async fn render_on_api(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    let authorization = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    match state.app.config.metrics.on_api(authorization) {
+        MetricsAnswer::Serve => render(State(state)).await.into_response(),
+        MetricsAnswer::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            [(WWW_AUTHENTICATE, "Bearer")],
+            "send Authorization: Bearer <SIGNIN_METRICS_TOKEN>\n",
+        )
+            .into_response(),
+        MetricsAnswer::NotServed => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// The method as a metric label. HTTP lets a client send any token as its

@@ -1,6 +1,6 @@
 //! HTTP: the GraphQL endpoints, health, readiness, metrics, the embedded
 //! pages, and the middleware every request goes through (request id and
-//! tracing span, metrics, body limit, timeout).
+//! tracing span, metrics, body limit, timeout, `X-Content-Type-Options`).
 
 pub mod assets;
 pub mod export;
@@ -46,6 +46,7 @@ pub fn ops_router(app: Arc<AppState>) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
+        .layer(axum::middleware::from_fn(no_sniffing))
         .with_state(HttpState { app, api, ws_slots })
 }
 
@@ -62,7 +63,7 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
         )
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(metrics::render_on_api))
         .route("/", get(assets::check_in_page))
         .route("/playground", get(assets::playground))
         .route("/admin", get(assets::admin_page))
@@ -76,7 +77,20 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(request_id))
+        .layer(axum::middleware::from_fn(no_sniffing))
         .with_state(state)
+}
+
+/// Every answer carries `X-Content-Type-Options: nosniff` (contract, "The
+/// process"), errors and refusals included: a browser must never guess a
+/// type other than the one sent (say, run a CSV or JSON body as a script).
+async fn no_sniffing(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// Takes the caller's `x-request-id` when it is a sane token, else makes

@@ -9,7 +9,7 @@ use super::error::account_input;
 use super::{cached, Input, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::token::Claims;
-use crate::auth::{password, Identity};
+use crate::auth::Identity;
 use std::net::IpAddr;
 
 use crate::cache::login_limiter::{self, Subject, Verdict};
@@ -39,30 +39,110 @@ fn session(state: &AppState, user: User) -> Result<Session, ServiceError> {
     })
 }
 
+/// Registers a user. Registrations are counted per client address (when
+/// known), whether they succeed or not, once the input passes the register
+/// rules; past `SIGNIN_REGISTER_ADDRESS_LIMIT` in the window they are
+/// refused (`RATE_LIMITED`) before any hash is computed.
 pub async fn register(
     state: &AppState,
     username: &str,
     password: &str,
+    client: Option<IpAddr>,
 ) -> Result<Session, ServiceError> {
-    let user = create_user(state, username, password, Role::User).await?;
+    let name = Username::parse(username).map_err(|e| account_input(Input::Username, e))?;
+    account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
+    let subjects: Vec<Subject<'_>> = client.map(Subject::Registrations).into_iter().collect();
+    let reserved = reserve(state, &subjects).await?;
+    let user = match create_user(state, &name, password, Role::User).await {
+        // A hash refused for a full queue registered nothing: not counted.
+        Err(error @ ServiceError::RateLimited { .. }) => {
+            if reserved {
+                release(state, &subjects).await;
+            }
+            return Err(error);
+        }
+        other => other?,
+    };
     session(state, user)
 }
 
 async fn create_user(
     state: &AppState,
-    username: &str,
+    username: &Username,
     password: &str,
     role: Role,
 ) -> Result<User, ServiceError> {
-    let username = Username::parse(username).map_err(|e| account_input(Input::Username, e))?;
-    account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
-    let hash = password::hash(password.to_owned()).await?;
+    let hash = state.hasher.hash(password.to_owned()).await?;
     let mut conn = state.db().await?;
-    match users::create(&mut conn, &username, &hash, role, state.calendar.now()).await {
+    match users::create(&mut conn, username, &hash, role, state.calendar.now()).await {
         Ok(user) => Ok(user),
         Err(StoreError::UniqueViolation { .. }) => Err(ServiceError::UsernameTaken),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reserves one attempt against the limits of `subjects` (see
+/// `cache::login_limiter`), before any password hash: waits when the
+/// attempt is to be slowed, `RATE_LIMITED` when refused. True when the
+/// attempt was counted; the limiter fails open (a Redis outage must not
+/// lock everyone out), and then nothing was.
+async fn reserve(state: &AppState, subjects: &[Subject<'_>]) -> Result<bool, ServiceError> {
+    let limits = &state.config.login_limits;
+    match login_limiter::reserve(&state.redis, &state.keys, subjects, limits).await {
+        Ok(Verdict::Allow) => Ok(true),
+        Ok(Verdict::Delay(wait)) => {
+            tokio::time::sleep(wait).await;
+            Ok(true)
+        }
+        Ok(Verdict::Refuse { retry_after }) => Err(ServiceError::RateLimited { retry_after }),
+        Err(error) => {
+            tracing::warn!(%error, "attempt limiter unavailable; not limiting");
+            Ok(false)
+        }
+    }
+}
+
+/// Gives back an attempt that was not tried.
+async fn release(state: &AppState, subjects: &[Subject<'_>]) {
+    if let Err(error) = login_limiter::release(&state.redis, &state.keys, subjects).await {
+        tracing::warn!(%error, "attempt reservation not given back");
+    }
+}
+
+/// Checks a password as one attempt against the failed-login limits of
+/// `subjects`: the attempt is reserved before the slow hash (so at most the
+/// limit are tried, however many arrive at once), kept as a failure when
+/// `check` answers false, given back when it answers true (the username's
+/// failures are then forgotten) or fails.
+async fn limited_check<Fut>(
+    state: &AppState,
+    subjects: &[Subject<'_>],
+    check: Fut,
+) -> Result<bool, ServiceError>
+where
+    Fut: std::future::Future<Output = Result<bool, ServiceError>>,
+{
+    let reserved = reserve(state, subjects).await?;
+    let matches = match check.await {
+        Ok(matches) => matches,
+        Err(error) => {
+            if reserved {
+                release(state, subjects).await;
+            }
+            return Err(error);
+        }
+    };
+    if matches {
+        if reserved {
+            if let Err(error) = login_limiter::succeeded(&state.redis, &state.keys, subjects).await
+            {
+                tracing::warn!(%error, "login failure counter not reset");
+            }
+        }
+    } else {
+        metrics::counter!("signin_login_failures_total").increment(1);
+    }
+    Ok(matches)
 }
 
 /// Logs in. Failures are counted per username and per client address
@@ -76,44 +156,32 @@ pub async fn login(
     password: &str,
     client: Option<IpAddr>,
 ) -> Result<Session, ServiceError> {
-    let limits = &state.config.login_limits;
     let username = Username::parse(username).ok();
     let mut subjects: Vec<Subject<'_>> = username.iter().map(Subject::Username).collect();
     subjects.extend(client.map(Subject::Address));
-    // The limiter fails open: a Redis outage must not lock everyone out.
-    match login_limiter::check(&state.redis, &state.keys, &subjects, limits).await {
-        Ok(Verdict::Allow) => {}
-        Ok(Verdict::Delay(wait)) => tokio::time::sleep(wait).await,
-        Ok(Verdict::Refuse { retry_after }) => {
-            return Err(ServiceError::RateLimited { retry_after })
-        }
-        Err(error) => tracing::warn!(%error, "login limiter unavailable; not limiting"),
-    }
-    let credentials = match &username {
-        Some(username) => {
-            let mut conn = state.db().await?;
-            users::credentials(&mut conn, username).await?
-        }
-        None => None,
+    let mut user_id = None;
+    let check = async {
+        let credentials = match &username {
+            Some(username) => {
+                let mut conn = state.db().await?;
+                users::credentials(&mut conn, username).await?
+            }
+            None => None,
+        };
+        let live = credentials.filter(|c| c.deleted_at.is_none());
+        user_id = live.as_ref().map(|c| c.id);
+        // Unknown users are checked against a dummy hash: same time either way.
+        Ok::<bool, ServiceError>(
+            state
+                .hasher
+                .verify(password.to_owned(), live.map(|c| c.password_hash))
+                .await?,
+        )
     };
-    let live = credentials.filter(|c| c.deleted_at.is_none());
-    let user_id = live.as_ref().map(|c| c.id);
-    // Unknown users are checked against a dummy hash: same time either way.
-    let matches = password::verify(password.to_owned(), live.map(|c| c.password_hash)).await?;
+    let matches = limited_check(state, &subjects, check).await?;
     let Some(user_id) = user_id.filter(|_| matches) else {
-        if let Err(error) =
-            login_limiter::record_failure(&state.redis, &state.keys, &subjects, limits).await
-        {
-            tracing::warn!(%error, "login failure not counted");
-        }
-        metrics::counter!("signin_login_failures_total").increment(1);
         return Err(ServiceError::InvalidCredentials);
     };
-    if let Some(username) = &username {
-        if let Err(error) = login_limiter::reset(&state.redis, &state.keys, username).await {
-            tracing::warn!(%error, "login failure counter not reset");
-        }
-    }
     let mut conn = state.db().await?;
     let user = users::find(&mut conn, user_id)
         .await?
@@ -161,24 +229,42 @@ where
     }
 }
 
+/// Changes the caller's password. A wrong current password counts as a
+/// failed login of the caller's username (and from `client`), under the
+/// same limits as `login`: past them the check is refused (`RATE_LIMITED`)
+/// before any hash.
 pub async fn change_password(
     state: &AppState,
     caller: Identity,
     current: &str,
     new: &str,
+    client: Option<IpAddr>,
 ) -> Result<Session, ServiceError> {
     let stored = {
         let mut conn = state.db().await?;
-        users::password_hash(&mut conn, caller.user_id).await?
+        users::live_credentials(&mut conn, caller.user_id).await?
     };
-    if stored.is_none() {
+    let Some((username, stored)) = stored else {
         return Err(ServiceError::Unauthenticated("user no longer exists"));
-    }
-    if !password::verify(current.to_owned(), stored).await? {
+    };
+    // A stored name always keeps the register rules; one that did not
+    // would be counted per address alone.
+    let username = Username::parse(&username).ok();
+    let mut subjects: Vec<Subject<'_>> = username.iter().map(Subject::Username).collect();
+    subjects.extend(client.map(Subject::Address));
+    let check = async {
+        Ok::<bool, ServiceError>(
+            state
+                .hasher
+                .verify(current.to_owned(), Some(stored))
+                .await?,
+        )
+    };
+    if !limited_check(state, &subjects, check).await? {
         return Err(ServiceError::InvalidCredentials);
     }
     account::validate_password(new).map_err(|e| account_input(Input::NewPassword, e))?;
-    let hash = password::hash(new.to_owned()).await?;
+    let hash = state.hasher.hash(new.to_owned()).await?;
     let mut conn = state.db().await?;
     let user = users::change_password(&mut conn, caller.user_id, &hash)
         .await?
@@ -232,7 +318,7 @@ pub async fn create_admin(
         }
         None => {
             account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
-            let hash = password::hash(password.to_owned()).await?;
+            let hash = state.hasher.hash(password.to_owned()).await?;
             let mut conn = state.db().await?;
             let created = conn
                 .transaction::<_, StoreError, _>(async |conn| {

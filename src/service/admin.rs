@@ -54,8 +54,9 @@ pub async fn user_by_username(
 
 /// Soft-deletes `user_id`: true when this call deleted them, false when they
 /// already were (then nothing is written, not even an audit entry). Admins
-/// cannot delete themselves (no lock-out by accident). The audit entry and
-/// the deletion commit together.
+/// cannot delete themselves (no lock-out by accident), and the last live
+/// admin is never deleted (see [`keeps_an_admin`]). The audit entry and the
+/// deletion commit together.
 pub async fn delete_user(
     state: &AppState,
     actor: &AdminActor,
@@ -77,10 +78,11 @@ pub async fn delete_user(
     let mut conn = state.db().await?;
     let deleted = conn
         .transaction::<_, Unchanged, _>(async |conn| {
+            users::lock_admins(conn).await?;
             match users::find(conn, user_id).await? {
                 None => return Err(ServiceError::NotFound("user").into()),
                 Some(user) if user.deleted_at.is_some() => return Err(Unchanged::Nothing),
-                Some(_) => {}
+                Some(user) => keeps_an_admin(conn, actor, &user, Role::User).await?,
             }
             admin_audit::append(conn, entry.clone()).await?;
             // The row lock this takes orders concurrent deletions: the one
@@ -104,6 +106,33 @@ pub async fn delete_user(
         Err(Unchanged::Nothing) => Ok(false),
         Err(Unchanged::Failed(e)) => Err(e),
     }
+}
+
+/// Refuses a change that would leave no live admin: `user` is a live
+/// admin about to get `role` (`Role::User` for a deletion) and no other
+/// live admin is left (contract, "Accounts and access": the last admin
+/// cannot remove their own role or account; only the command line could
+/// make another). `BAD_USER_INPUT` naming the target (`id`), as deleting
+/// oneself is. Call under `users::lock_admins`, which makes the count and
+/// the change one step for every concurrent demotion or deletion.
+async fn keeps_an_admin(
+    conn: &mut diesel_async::AsyncPgConnection,
+    actor: &AdminActor,
+    user: &User,
+    role: Role,
+) -> Result<(), ServiceError> {
+    if user.role != Role::Admin || role == Role::Admin {
+        return Ok(());
+    }
+    if users::other_live_admins(conn, user.id).await? > 0 {
+        return Ok(());
+    }
+    let message = if actor.user_id == Some(user.id) {
+        "you are the last admin: promote another user before giving up your own role"
+    } else {
+        "this would leave no admin"
+    };
+    Err(ServiceError::bad_input(Input::TargetUser, message))
 }
 
 /// Why an admin transaction committed nothing: it failed, or it found
@@ -132,7 +161,8 @@ impl From<diesel::result::Error> for Unchanged {
 }
 
 /// Gives the live user `user_id` the role `role`; the audit entry and the
-/// change commit together. Setting the role a user already has is still
+/// change commit together. The last live admin keeps their role (see
+/// [`keeps_an_admin`]). Setting the role a user already has is still
 /// recorded: it is the admin's stated decision.
 pub async fn set_role(
     state: &AppState,
@@ -155,12 +185,16 @@ pub async fn set_role(
     let mut conn = state.db().await?;
     let user = conn
         .transaction::<_, Unchanged, _>(async |conn| {
+            if role != Role::Admin {
+                users::lock_admins(conn).await?;
+            }
             // Only a live user has a role to set (and an id the entry may
             // name).
-            users::find(conn, user_id)
+            let user = users::find(conn, user_id)
                 .await?
                 .filter(|u| u.deleted_at.is_none())
                 .ok_or(Unchanged::Nothing)?;
+            keeps_an_admin(conn, actor, &user, role).await?;
             admin_audit::append(conn, entry.clone()).await?;
             users::set_role(conn, user_id, role)
                 .await?

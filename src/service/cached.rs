@@ -264,6 +264,7 @@ mod tests {
             freezes_held: 1,
             registered_on: "2026-01-02".parse().unwrap(),
             make_ups_this_month: 2,
+            today_reward: Some(20),
         };
         let encoded = encode_chain(today, Some(&chain)).unwrap();
         assert_eq!(decode_chain(&encoded, today), Some(Some(chain)));

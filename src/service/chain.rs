@@ -50,6 +50,7 @@ fn state_of(record: ChainRecord, calendar: &BusinessCalendar) -> ChainState {
         freezes_held: u16::try_from(record.freezes_held).unwrap_or(u16::MAX),
         registered_on: calendar.day_of(record.registered_at),
         make_ups_this_month: u32::try_from(record.make_ups_since).unwrap_or(u32::MAX),
+        today_reward: record.today_reward.and_then(|r| u32::try_from(r).ok()),
     }
 }
 

@@ -220,9 +220,16 @@ impl From<MoneyError> for ServiceError {
     }
 }
 
+/// A full hashing queue is a rate limit (the caller may retry shortly);
+/// anything else is internal.
 impl From<PasswordError> for ServiceError {
     fn from(error: PasswordError) -> Self {
-        ServiceError::internal(error)
+        match error {
+            PasswordError::Busy => ServiceError::RateLimited {
+                retry_after: crate::auth::password::BUSY_RETRY_AFTER,
+            },
+            PasswordError::Hash(_) | PasswordError::Join(_) => ServiceError::internal(error),
+        }
     }
 }
 

@@ -67,12 +67,13 @@ async fn sign_in_to_completion(
             else {
                 return Ok(None);
             };
+            let reward = paid_by.rewards.for_day(next.position.cycle_day);
             let new = NewSignIn {
                 user_id,
                 day: today,
                 cycle_day: i16::from(next.position.cycle_day),
                 streak: i32::try_from(next.position.streak).unwrap_or(i32::MAX),
-                reward: i64::from(paid_by.rewards.for_day(next.position.cycle_day)),
+                reward: i64::from(reward),
                 created_at: now,
                 made_up: false,
                 milestone_bonus: rules
@@ -86,7 +87,7 @@ async fn sign_in_to_completion(
             let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
                 return Ok(None);
             };
-            let after = before.after_sign_in(today, &next);
+            let after = before.after_sign_in(today, &next, reward);
             if !next.freezes_used.is_empty() {
                 chain_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, now).await?;
                 chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;

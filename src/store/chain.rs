@@ -42,6 +42,9 @@ pub struct ChainRecord {
     pub cycle_days: Vec<i16>,
     #[diesel(sql_type = Array<Int4>)]
     pub streaks: Vec<i32>,
+    /// Points the sign-in on `today` earned, as recorded (None without one).
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub today_reward: Option<i64>,
 }
 
 /// The chain of each of `user_ids` up to `today` (users without a wallet
@@ -66,11 +69,13 @@ pub async fn load_many(
     month_start: DateTime<Utc>,
 ) -> Result<Vec<ChainRecord>, StoreError> {
     // The statement is the function `signin_chains` (migrations/
-    // 2026-11-30-000030_chain_reads), which keeps one plan per connection.
+    // 2026-11-30-000030_chain_reads, with `today_reward` since
+    // 2026-12-06-000001_chain_today_reward), which keeps one plan per
+    // connection.
     Ok(prepared(
         diesel::sql_query(
             "SELECT user_id, balance, freezes_held, registered_at, make_ups_since, days, \
-                    frozen, made_up, cycle_days, streaks \
+                    frozen, made_up, cycle_days, streaks, today_reward \
                FROM signin_chains($1, $2, $3, $4)",
         )
         .bind::<Array<Int8>, _>(user_ids)

@@ -127,14 +127,15 @@ pub async fn credentials(
         .optional()?)
 }
 
-pub async fn password_hash(
+/// The username and password hash of the live user `id`.
+pub async fn live_credentials(
     conn: &mut AsyncPgConnection,
     id: UserId,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, String)>, StoreError> {
     Ok(users::table
         .find(id)
         .filter(users::deleted_at.is_null())
-        .select(users::password_hash)
+        .select((users::username, users::password_hash))
         .first(conn)
         .await
         .optional()?)
@@ -173,6 +174,36 @@ pub async fn set_role(
             .await
             .optional()?,
     )
+}
+
+/// An arbitrary constant of this service: the lock that orders changes
+/// which may remove an admin.
+const ADMINS_LOCK_KEY: i64 = 0x4164_6d69_6e73_4c6b;
+
+/// Takes the admins' lock exclusively until the transaction ends. Every
+/// transaction that demotes or deletes an admin takes it first, then counts
+/// the admins left: two such changes never both see the other's admin, so
+/// the last admin is never removed, however many arrive at once.
+pub async fn lock_admins(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(ADMINS_LOCK_KEY)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The live admins other than `except`. Call under [`lock_admins`].
+pub async fn other_live_admins(
+    conn: &mut AsyncPgConnection,
+    except: UserId,
+) -> Result<i64, StoreError> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Admin))
+        .filter(users::deleted_at.is_null())
+        .filter(users::id.ne(except))
+        .count()
+        .get_result(conn)
+        .await?)
 }
 
 /// Soft delete: the row stays (its ledger and sign-ins refer to it), its

@@ -890,3 +890,105 @@ async fn roles_deletes_and_adjustments() {
     );
     app.assert_ledger_consistent().await;
 }
+
+const SET_ROLE: &str =
+    "mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { role } }";
+
+/// Issue 24, item 3: the last admin cannot demote or delete themself
+/// (`BAD_USER_INPUT` naming `id`); nothing changes and nothing is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_admin_keeps_their_role() {
+    let app = TestApp::new().await;
+    let (root, root_id) = app.admin("root").await;
+    let demote = |token: String, id: i64| {
+        let app = &app;
+        async move {
+            app.exec(
+                Some(&token),
+                SET_ROLE,
+                json!({ "id": id.to_string(), "role": "USER" }),
+            )
+            .await
+        }
+    };
+    let refused = demote(root.clone(), root_id).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["argument"], "id");
+    let deleted = app
+        .exec(
+            Some(&root),
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": root_id.to_string() }),
+        )
+        .await;
+    assert_eq!(error_code(&deleted), "BAD_USER_INPUT");
+    let me = app.exec(Some(&root), "{ me { role } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["role"], "ADMIN");
+    let audit = app
+        .exec(
+            Some(&root),
+            "{ adminAuditLog(first: 10) { edges { node { action } } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&audit);
+    assert_eq!(
+        audit["data"]["adminAuditLog"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "only create-admin: {audit}"
+    );
+
+    // With a second admin, one may step down; then the other is the last.
+    let (second, second_id) = app.admin("second").await;
+    assert_no_errors(&demote(root.clone(), root_id).await);
+    assert_eq!(
+        error_code(&demote(second.clone(), second_id).await),
+        "BAD_USER_INPUT"
+    );
+
+    // Race-safe: admins that demote themselves, or each other, at once
+    // never leave none.
+    for round in 0..5 {
+        let (a, a_id) = app.admin(&format!("racer_a{round}")).await;
+        let (b, b_id) = app.admin(&format!("racer_b{round}")).await;
+        // `second` steps down first when it can, so that a and b are the
+        // only admins.
+        let _ = demote(second.clone(), second_id).await;
+        let (ra, rb) = if round % 2 == 0 {
+            tokio::join!(demote(a.clone(), a_id), demote(b.clone(), b_id))
+        } else {
+            tokio::join!(demote(a.clone(), b_id), demote(b.clone(), a_id))
+        };
+        let succeeded = [&ra, &rb]
+            .iter()
+            .filter(|r| r.get("errors").is_none())
+            .count();
+        assert_eq!(succeeded, 1, "round {round}: {ra} {rb}");
+        let admins = app
+            .scalar_i64(&format!(
+                "SELECT count(*) FROM users WHERE role = 'ADMIN' AND deleted_at IS NULL AND id IN ({a_id}, {b_id})"
+            ))
+            .await;
+        assert_eq!(admins, 1, "round {round}");
+        // Hand the role back to `second` for the next round.
+        // Who is still an admin: in even rounds the one whose own
+        // demotion failed, in odd rounds the one whose demotion of the
+        // other succeeded.
+        let a_won = ra.get("errors").is_none();
+        let remaining = if a_won == (round % 2 == 0) { &b } else { &a };
+        assert_no_errors(
+            &app.exec(
+                Some(remaining),
+                SET_ROLE,
+                json!({ "id": second_id.to_string(), "role": "ADMIN" }),
+            )
+            .await,
+        );
+        for (token, id) in [(&a, a_id), (&b, b_id)] {
+            let _ = demote(token.clone(), id).await;
+        }
+    }
+}

@@ -407,6 +407,23 @@ async fn bad_settings_refuse_to_start_naming_the_variable() {
         stderr.contains("SIGNIN_JWT_SECRET: must be at least 32 bytes"),
         "{stderr}"
     );
+    // The documented development default is public: anyone could forge
+    // an admin's token with it (issue 24, item 9).
+    let stderr = refused(
+        &["serve"],
+        &[
+            ("SIGNIN_ENV", "production"),
+            (
+                "SIGNIN_JWT_SECRET",
+                "development-only-secret-do-not-use-in-production",
+            ),
+        ],
+    )
+    .await;
+    assert!(
+        stderr.contains("SIGNIN_JWT_SECRET: a published example or default secret"),
+        "{stderr}"
+    );
     // The test clock, from the variable or the flag.
     let production = [("SIGNIN_ENV", "production"), ("SIGNIN_JWT_SECRET", secret)];
     let stderr = refused(&["serve", "--now=2031-07-04T23:30:00Z"], &production).await;

@@ -366,3 +366,32 @@ async fn an_aborted_download_ends_the_servers_query() {
     wait_for_exports(&app, 0, Duration::from_secs(10)).await;
     server.shutdown.cancel();
 }
+
+/// Issue 24, item 17: a cell a spreadsheet would read as a formula (a
+/// username `-2-3`, or `=..`, `+..`, `@..` left by an older version) is
+/// written with a leading `'` (OWASP's CSV injection advice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formula_like_usernames_are_written_as_text() {
+    let app = TestApp::new().await;
+    let (root, _) = app.admin("root").await;
+    let (_, minus) = app.register("-2-3").await;
+    let formula = raw_user(&app, "'=HYPERLINK(\"http://x\")'").await;
+    let at = raw_user(&app, "'@SUM(1+1)'").await;
+    sign_in_row(&app, minus, "2026-03-01", 1, 1, 10, true).await;
+    sign_in_row(&app, formula, "2026-03-01", 1, 1, 10, true).await;
+    sign_in_row(&app, at, "2026-03-01", 1, 1, 10, true).await;
+    let server = app.serve(false).await;
+    let export = Export::new(server.addr);
+    let (status, _, body) = export
+        .text(Some(&root), "sign-ins.csv?from=2026-03-01&to=2026-03-01")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let expected = [
+        "user_id,username,date,cycle_day,streak,reward,made_up,credited".to_owned(),
+        format!("{minus},'-2-3,2026-03-01,1,1,10,false,true"),
+        format!("{formula},\"'=HYPERLINK(\"\"http://x\"\")\",2026-03-01,1,1,10,false,true"),
+        format!("{at},'@SUM(1+1),2026-03-01,1,1,10,false,true"),
+    ];
+    assert_eq!(body, expected.map(|line| line + "\r\n").concat());
+    server.shutdown.cancel();
+}

@@ -363,3 +363,108 @@ async fn embedded_pages_are_served_with_their_scripts() {
         }
     }
 }
+
+/// A production configuration for tests (a secret of its own: the tests'
+/// usual one is published, which production refuses).
+fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut vars = vec![
+        ("SIGNIN_ENV", "production"),
+        ("SIGNIN_JWT_SECRET", "metrics-test-secret-0123456789-abcdef"),
+    ];
+    vars.extend_from_slice(extra);
+    vars
+}
+
+fn nosniff(response: &reqwest::Response) -> Option<&str> {
+    response
+        .headers()
+        .get("x-content-type-options")
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Issue 24, item 16: in production `/metrics` is not served anonymously
+/// on `SIGNIN_BIND`; with `SIGNIN_METRICS_TOKEN` it needs that bearer
+/// token there, and `SIGNIN_METRICS_BIND` serves it to anyone; every
+/// answer carries `X-Content-Type-Options: nosniff`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_in_production_need_their_own_address_or_a_token() {
+    let client = reqwest::Client::new();
+
+    // No token, no address of its own: not served at all on the API's.
+    let app = TestApp::with_config(&production(&[])).await;
+    let server = app.serve(false).await;
+    let api = format!("http://{}", server.addr);
+    let response = client.get(format!("{api}/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(nosniff(&response), Some("nosniff"));
+    for path in ["/healthz", "/nowhere", "/graphql?query=%7B__typename%7D"] {
+        let response = client.get(format!("{api}{path}")).send().await.unwrap();
+        assert_eq!(nosniff(&response), Some("nosniff"), "{path}");
+    }
+    let response = client
+        .post(format!("{api}/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(nosniff(&response), Some("nosniff"));
+    server.stop().await.unwrap();
+
+    // A token: only with it; and an address of its own, open to its
+    // scraper.
+    let app = TestApp::with_config(&production(&[
+        ("SIGNIN_METRICS_TOKEN", "scrape-token-0123456789"),
+        ("SIGNIN_METRICS_BIND", "127.0.0.1:0"),
+    ]))
+    .await;
+    let server = app.serve(false).await;
+    let api = format!("http://{}", server.addr);
+    let anonymous = client.get(format!("{api}/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(nosniff(&anonymous), Some("nosniff"));
+    let wrong = client
+        .get(format!("{api}/metrics"))
+        .bearer_auth("scrape-token-012345678")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = client
+        .get(format!("{api}/metrics"))
+        .bearer_auth("scrape-token-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert_eq!(nosniff(&right), Some("nosniff"));
+    assert!(right.text().await.unwrap().contains("signin_db_pool_max"));
+    let own = server.metrics_addr.expect("SIGNIN_METRICS_BIND is served");
+    let scraped = client
+        .get(format!("http://{own}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert_eq!(nosniff(&scraped), Some("nosniff"));
+    // That address serves no API.
+    let response = client
+        .post(format!("http://{own}/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    server.stop().await.unwrap();
+
+    // Development keeps /metrics open when no token is set.
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let response = client
+        .get(format!("http://{}/metrics", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    server.stop().await.unwrap();
+}

@@ -880,3 +880,55 @@ async fn audit_checks_fees_freezes_and_bonuses() {
         );
     }
 }
+
+/// Issue 24, item 18: after a make-up renumbers today's sign-in,
+/// `todayReward` still shows what that sign-in earned. Days 1-5 signed, 6
+/// missed, 7 signed (cycle day 1: 10 points), then 6 made up: today is now
+/// cycle day 7 (100 in the table), and the sign-in earned 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn today_reward_after_a_make_up_is_what_todays_sign_in_earned() {
+    let app = app_with(&[]).await;
+    let (token, id) = user_with_points(&app, "olga", 1000).await;
+    for _ in 0..5 {
+        sign_in(&app, &token).await;
+        app.advance_days(1);
+    }
+    app.advance_days(1);
+    let today = sign_in(&app, &token).await;
+    assert_eq!(today["record"]["date"], "2026-03-07");
+    assert_eq!(
+        (&today["record"]["cycleDay"], &today["record"]["reward"]),
+        (&json!(1), &json!(10))
+    );
+    let r = make_up(&app, &token, "2026-03-06", "fill-6").await;
+    assert_no_errors(&r);
+    let s = status(&app, &token).await;
+    assert_eq!(
+        (
+            &s["signInStatus"]["signedInToday"],
+            &s["signInStatus"]["cycleDay"],
+            &s["signInStatus"]["todayReward"]
+        ),
+        (&json!(true), &json!(7), &json!(10)),
+        "{s}"
+    );
+    // The same from the store, as a replica with nothing cached reads it.
+    let mut conn = app.state.db.get().await.unwrap();
+    let today = app.state.calendar.today();
+    let chains = signin_rewards::service::chain::load_many(
+        &mut conn,
+        &[signin_rewards::model::UserId(id)],
+        today,
+        &app.state.calendar,
+        &app.state.config.protection,
+    )
+    .await
+    .unwrap();
+    let (_, chain) = &chains[&signin_rewards::model::UserId(id)];
+    let cold = chain.status(
+        today,
+        &app.state.config.protection,
+        &app.state.config.rewards,
+    );
+    assert_eq!((cold.cycle_day, cold.today_reward), (7, 10));
+}
