@@ -2,6 +2,7 @@
 //! (which the worker in `jobs` reads too), the push, and the wake-up a push
 //! sends the workers (the stream their apalis backend polls with).
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -64,8 +65,12 @@ pub const MAX_BATCH: usize = 100;
 /// How long a push waits for more jobs to join it. Jobs are pushed after
 /// the caller has its answer, so this delays only the credit (whose target
 /// is well under a second), and under load it turns a job per sign-in into
-/// a job per few dozen.
-const PUSH_LINGER: Duration = Duration::from_millis(20);
+/// a job per few dozen. Each queued job costs Redis about 30 commands
+/// (its push, its fetch, its ack, and the two empty fetches apalis sends
+/// around it: one when its fetched batch is handed out, one when the job
+/// is done), so at one connection (a sign-in every few milliseconds) 50 ms
+/// keeps a sign-in near 10 Redis commands where 20 ms cost about 15.
+const PUSH_LINGER: Duration = Duration::from_millis(50);
 
 /// The job queue's error: Redis could not be reached through apalis's own
 /// connection, or apalis refused the operation.
@@ -148,26 +153,58 @@ impl WakeSignal {
     }
 }
 
-/// The worker's end of a [`WakeSignal`]: yields once per delivered wake,
-/// never ends.
-#[derive(Debug, Clone)]
-pub struct Wakes(pub Arc<WakeSignal>);
+/// How long after a wake the worker is woken once more. apalis-core's
+/// `PollWith` takes a wake even while a fetch is in flight (its strategy is
+/// polled before every backend poll), and a fetch Redis ran just before the
+/// push cannot have seen the job: the wake would be spent and the job left
+/// for the poll timer. Waking again this much later (longer than any fetch
+/// on a healthy Redis) gives the job a fetch of its own. Each wake re-arms
+/// it, so under steady pushes it fires once, after the last.
+pub const WAKE_AGAIN_AFTER: Duration = Duration::from_millis(100);
+
+/// The worker's end of a [`WakeSignal`]: yields once per delivered wake
+/// (wakes that come together are one), and once more [`WAKE_AGAIN_AFTER`]
+/// the last one; never ends.
+#[derive(Debug)]
+pub struct Wakes {
+    signal: Arc<WakeSignal>,
+    again: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Wakes {
+    pub fn new(signal: Arc<WakeSignal>) -> Self {
+        Self {
+            signal,
+            again: None,
+        }
+    }
+
+    /// Takes a delivered wake, registering `cx` for the next one.
+    fn take(&self, cx: &Context<'_>) -> bool {
+        if self.signal.set.swap(false, Ordering::AcqRel) {
+            return true;
+        }
+        // Registered before looking again, so a wake in between is not lost.
+        self.signal.waker.register(cx.waker());
+        self.signal.set.swap(false, Ordering::AcqRel)
+    }
+}
 
 impl futures::Stream for Wakes {
     type Item = ();
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        let signal = &self.0;
-        if signal.set.swap(false, Ordering::AcqRel) {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        if self.take(cx) {
+            self.again = Some(Box::pin(tokio::time::sleep(WAKE_AGAIN_AFTER)));
             return Poll::Ready(Some(()));
         }
-        // Registered before looking again, so a wake in between is not lost.
-        signal.waker.register(cx.waker());
-        if signal.set.swap(false, Ordering::AcqRel) {
-            Poll::Ready(Some(()))
-        } else {
-            Poll::Pending
+        if let Some(again) = self.again.as_mut() {
+            if again.as_mut().poll(cx).is_ready() {
+                self.again = None;
+                return Poll::Ready(Some(()));
+            }
         }
+        Poll::Pending
     }
 }
 
@@ -365,18 +402,26 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn wakes_that_come_together_are_delivered_once_and_none_is_lost() {
+    async fn wakes_are_delivered_once_then_again_and_none_is_lost() {
         use futures::StreamExt;
         let signal = WakeSignal::new();
-        let mut wakes = Wakes(signal.clone());
+        let mut wakes = Wakes::new(signal.clone());
         let next = |wakes: &mut Wakes| {
             futures::FutureExt::now_or_never(wakes.next()).map(|item| item.is_some())
         };
         assert_eq!(next(&mut wakes), None, "nothing to deliver yet");
         signal.wake();
         signal.wake();
+        let delivered = std::time::Instant::now();
         assert_eq!(next(&mut wakes), Some(true));
         assert_eq!(next(&mut wakes), None, "two wakes before a poll are one");
+
+        // Once more, WAKE_AGAIN_AFTER later (for a fetch that was in
+        // flight), and then no more.
+        let again = tokio::time::timeout(Duration::from_secs(5), wakes.next()).await;
+        assert_eq!(again, Ok(Some(())));
+        assert!(delivered.elapsed() >= WAKE_AGAIN_AFTER);
+        assert_eq!(next(&mut wakes), None);
 
         // A wake while the worker waits reaches it.
         let waiting = tokio::spawn(async move { wakes.next().await });

@@ -23,12 +23,13 @@ use crate::state::AppState;
 /// on a timer that starts at `BUSY_POLL` after a fetch that brought work and
 /// doubles while fetches come back empty, up to `IDLE_POLL`. The timer picks
 /// up what no wake announces: retries apalis scheduled, jobs re-enqueued
-/// from a dead worker (each heartbeat, every 5 s, also fetches), a
-/// lost announcement, and a push that landed while a fetch was in flight
-/// (its wake is taken by that fetch; the timer, short while busy, catches
-/// it). Each fetch is one script of about five Redis commands, so an idle
-/// worker costs about 5 / `IDLE_POLL` commands a second plus its heartbeat.
-const BUSY_POLL: Duration = Duration::from_millis(100);
+/// from a dead worker (each heartbeat, every 5 s, also fetches), a lost
+/// announcement. (A push that lands while a fetch is in flight is caught by
+/// the second wake of `Wakes`, see `WAKE_AGAIN_AFTER`.) Each fetch is one
+/// script of about five Redis commands, so an idle worker costs about
+/// 5 / `IDLE_POLL` commands a second, plus its heartbeat (about ten every
+/// 5 s, its own fetch included).
+const BUSY_POLL: Duration = Duration::from_millis(250);
 pub const IDLE_POLL: Duration = Duration::from_secs(4);
 /// In-process retries of a failing job before apalis records a failure.
 const RETRIES: usize = 3;
@@ -94,13 +95,16 @@ async fn run_once(
     ));
     let _stop_listening = AbortOnDrop(wakes);
     state.queue.attach_worker(&wake);
-    let strategy = Strategy::new().stream(Wakes(wake.clone())).apply(
-        IntervalStrategy::new(BUSY_POLL)
-            .with_backoff(BackoffConfig::new(IDLE_POLL).with_multiplier(2.0)),
-    );
+    // Two `PollWith` layers rather than one `Strategy` of both: apalis-core
+    // 1.0's `Strategy` does not pass `on_poll` on to what it holds, so a
+    // backoff inside it never backs off (it polled every `BUSY_POLL`).
     let storage = RedisStorage::<RewardBatch>::new(conn)
         .with_config(queue_config(queue_name))
-        .poll_with_strategy(strategy);
+        .poll_with_stream(Wakes::new(wake.clone()))
+        .poll_with_backoff(
+            BUSY_POLL,
+            BackoffConfig::new(IDLE_POLL).with_multiplier(2.0),
+        );
     let backoff = ExponentialBackoffMaker::new(
         Duration::from_millis(50),
         Duration::from_secs(2),
