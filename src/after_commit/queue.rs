@@ -179,12 +179,13 @@ impl Wakes {
         }
     }
 
-    /// Takes a delivered wake, registering `cx` for the next one.
+    /// Takes a delivered wake. `cx` is registered for the next one every
+    /// time, even when a wake is taken: apalis-core's `PollWith` polls its
+    /// strategy once per backend poll and ignores a ready one (it does not
+    /// poll again until pending), so a stream that registers only when it
+    /// has nothing to give is left with no waker after a delivery, and the
+    /// pushes after it wake nobody until a timer does.
     fn take(&self, cx: &Context<'_>) -> bool {
-        if self.signal.set.swap(false, Ordering::AcqRel) {
-            return true;
-        }
-        // Registered before looking again, so a wake in between is not lost.
         self.signal.waker.register(cx.waker());
         self.signal.set.swap(false, Ordering::AcqRel)
     }
@@ -195,7 +196,10 @@ impl futures::Stream for Wakes {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
         if self.take(cx) {
-            self.again = Some(Box::pin(tokio::time::sleep(WAKE_AGAIN_AFTER)));
+            let mut again = Box::pin(tokio::time::sleep(WAKE_AGAIN_AFTER));
+            // Polled once so that its timer holds `cx` (pending: just set).
+            let _ = again.as_mut().poll(cx);
+            self.again = Some(again);
             return Poll::Ready(Some(()));
         }
         if let Some(again) = self.again.as_mut() {
@@ -429,6 +433,35 @@ mod tests {
         signal.wake();
         let woken = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         assert!(matches!(woken, Ok(Ok(Some(())))));
+    }
+
+    /// apalis's `PollWith` polls the stream once per backend poll and does
+    /// not poll it again after a delivery until something else wakes the
+    /// worker: the next push must wake it by itself (without this, a burst
+    /// of pushes waited for the poll timer, seconds).
+    #[tokio::test]
+    async fn a_delivered_wake_leaves_the_worker_registered_for_the_next() {
+        use std::sync::atomic::AtomicUsize;
+        struct Count(AtomicUsize);
+        impl futures::task::ArcWake for Count {
+            fn wake_by_ref(count: &Arc<Self>) {
+                count.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = futures::task::waker(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let signal = WakeSignal::new();
+        let mut wakes = Wakes::new(signal.clone());
+        signal.wake();
+        let delivered = futures::Stream::poll_next(Pin::new(&mut wakes), &mut cx);
+        assert_eq!(delivered, Poll::Ready(Some(())));
+        signal.wake();
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "the push woke the worker"
+        );
     }
 
     #[test]
