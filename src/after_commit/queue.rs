@@ -164,7 +164,7 @@ pub const WAKE_AGAIN_AFTER: Duration = Duration::from_millis(100);
 
 /// The worker's end of a [`WakeSignal`]: yields once per delivered wake
 /// (wakes that come together are one), and once more [`WAKE_AGAIN_AFTER`]
-/// the last one; never ends.
+/// after the last one; never ends.
 #[derive(Debug)]
 pub struct Wakes {
     signal: Arc<WakeSignal>,
@@ -184,7 +184,10 @@ impl Wakes {
     /// strategy once per backend poll and ignores a ready one (it does not
     /// poll again until pending), so a stream that registers only when it
     /// has nothing to give is left with no waker after a delivery, and the
-    /// pushes after it wake nobody until a timer does.
+    /// pushes after it wake nobody until a timer does. (apalis-redis 1.0's
+    /// own `factory::Pubsub` registers only when it has nothing to give, so
+    /// its workers can miss wakes the same way; whether upstream has an
+    /// issue for it was not checked, no network here.)
     fn take(&self, cx: &Context<'_>) -> bool {
         self.signal.waker.register(cx.waker());
         self.signal.set.swap(false, Ordering::AcqRel)
