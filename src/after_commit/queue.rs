@@ -1,9 +1,12 @@
 //! The reward queue's producer side: the job type, the queue's settings
-//! (which the worker in `jobs` reads too), the push, and the worker's fetch
-//! gate (a worker asks Redis for jobs only when told some may be there).
+//! (which the worker in `jobs` reads too), the push, and the wake-up a push
+//! sends the workers (the stream their apalis backend polls with).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use apalis::prelude::{TaskBuilder, TaskSink};
@@ -62,8 +65,12 @@ pub const MAX_BATCH: usize = 100;
 /// How long a push waits for more jobs to join it. Jobs are pushed after
 /// the caller has its answer, so this delays only the credit (whose target
 /// is well under a second), and under load it turns a job per sign-in into
-/// a job per few dozen.
-const PUSH_LINGER: Duration = Duration::from_millis(20);
+/// a job per few dozen. Each queued job costs Redis about 30 commands
+/// (its push, its fetch, its ack, and the two empty fetches apalis sends
+/// around it: one when its fetched batch is handed out, one when the job
+/// is done), so at one connection (a sign-in every few milliseconds) 50 ms
+/// keeps a sign-in near 10 Redis commands where 20 ms cost about 15.
+const PUSH_LINGER: Duration = Duration::from_millis(50);
 
 /// The job queue's error: Redis could not be reached through apalis's own
 /// connection, or apalis refused the operation.
@@ -122,193 +129,89 @@ pub fn wake_channel(queue_name: &str) -> String {
     format!("{queue_name}:wake")
 }
 
-/// Lets a worker's fetch through only when jobs may be waiting: when this
-/// process pushed one, another process announced one on [`wake_channel`],
-/// the last fetch brought a full batch (a backlog drains without waiting),
-/// or `max_wait` passed (retries scheduled by apalis, jobs re-enqueued from
-/// a dead worker, a lost announcement). An idle worker then costs Redis one
-/// fetch per `max_wait` instead of one per poll interval. A wake that comes
-/// while a fetch is in flight is kept for the next fetch, so none is lost.
-///
-/// Fetches woken by pushes start at least `min_gap` apart, so under load
-/// one fetch (about a dozen Redis commands however many jobs it brings)
-/// carries many jobs instead of one; a lone push is fetched at once.
-#[derive(Debug)]
-pub struct FetchGate {
-    open: AtomicBool,
-    /// The last fetch was a full batch: the next one goes without a gap.
-    more_now: AtomicBool,
-    notify: tokio::sync::Notify,
-    last_fetch: std::sync::Mutex<Option<tokio::time::Instant>>,
-    min_gap: Duration,
-    max_wait: Duration,
+/// Tells a worker in this process that jobs were pushed: set by this
+/// process's pushes and by the announcements of other processes on
+/// [`wake_channel`]; read by the worker through [`Wakes`], which its apalis
+/// backend polls with (apalis-core's `StreamStrategy`, the way apalis-redis's
+/// own `RedisStorageFactory` wakes its workers from pub/sub). Wakes that come
+/// together are delivered once.
+#[derive(Debug, Default)]
+pub struct WakeSignal {
+    set: AtomicBool,
+    waker: futures::task::AtomicWaker,
 }
 
-impl FetchGate {
-    /// A gate that is open (the first fetch goes through at once).
-    pub fn new(min_gap: Duration, max_wait: Duration) -> Arc<Self> {
-        Arc::new(Self {
-            open: AtomicBool::new(true),
-            more_now: AtomicBool::new(false),
-            notify: tokio::sync::Notify::new(),
-            last_fetch: std::sync::Mutex::new(None),
-            min_gap,
-            max_wait,
-        })
+impl WakeSignal {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
     }
 
-    /// Jobs may be waiting: let the next fetch through.
+    /// Jobs may be waiting: wake the worker.
     pub fn wake(&self) {
-        self.open.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-
-    /// The last fetch was full: let the next one through without a gap.
-    fn more_waiting(&self) {
-        self.more_now.store(true, Ordering::SeqCst);
-        self.wake();
-    }
-
-    /// Waits until the gate is open, or `max_wait` has passed; then, unless
-    /// more jobs are known to wait, until `min_gap` after the last fetch
-    /// began (pushes meanwhile join this fetch). Closes the gate behind it.
-    async fn pass(&self) {
-        let deadline = tokio::time::Instant::now() + self.max_wait;
-        loop {
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.open.load(Ordering::SeqCst) {
-                break;
-            }
-            tokio::select! {
-                _ = &mut notified => {}
-                _ = tokio::time::sleep_until(deadline) => break,
-            }
-        }
-        let last = *self.last_fetch.lock().unwrap_or_else(|p| p.into_inner());
-        if !self.more_now.swap(false, Ordering::SeqCst) {
-            if let Some(last) = last {
-                tokio::time::sleep_until(last + self.min_gap).await;
-            }
-        }
-        // Closed before the fetch is sent: a wake from here on is for a
-        // job this fetch may miss, and opens the gate for the next one.
-        self.open.store(false, Ordering::SeqCst);
-        *self.last_fetch.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(tokio::time::Instant::now());
+        self.set.store(true, Ordering::Release);
+        self.waker.wake();
     }
 }
 
-/// The worker's connection to the queue: apalis's own commands go straight
-/// through, except its fetch script, which waits at the [`FetchGate`].
-/// (apalis re-fetches whenever its task is woken for any reason, and polls
-/// on a timer besides; gating the fetch itself is what bounds its cost.)
-#[derive(Clone)]
-pub struct GatedConnection {
-    inner: ConnectionManager,
-    gate: Arc<FetchGate>,
-    /// The first two keys of apalis's fetch script (its workers set and
-    /// active list), by which a fetch is recognised.
-    fetch_keys: Arc<(Vec<u8>, Vec<u8>)>,
-    /// How many jobs one fetch asks for.
-    batch_size: usize,
+/// How long after a wake the worker is woken once more. apalis-core's
+/// `PollWith` takes a wake even while a fetch is in flight (its strategy is
+/// polled before every backend poll), and a fetch Redis ran just before the
+/// push cannot have seen the job: the wake would be spent and the job left
+/// for the poll timer. Waking again this much later (longer than any fetch
+/// on a healthy Redis) gives the job a fetch of its own. Each wake re-arms
+/// it, so under steady pushes it fires once, after the last.
+pub const WAKE_AGAIN_AFTER: Duration = Duration::from_millis(100);
+
+/// The worker's end of a [`WakeSignal`]: yields once per delivered wake
+/// (wakes that come together are one), and once more [`WAKE_AGAIN_AFTER`]
+/// after the last one; never ends.
+#[derive(Debug)]
+pub struct Wakes {
+    signal: Arc<WakeSignal>,
+    again: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl std::fmt::Debug for GatedConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GatedConnection")
-            .field("gate", &self.gate)
-            .finish_non_exhaustive()
-    }
-}
-
-impl GatedConnection {
-    /// `inner` with its fetches for `queue_name` gated by `gate`.
-    pub fn new(inner: ConnectionManager, gate: Arc<FetchGate>, queue_name: &str) -> Self {
-        let config = queue_config(queue_name);
+impl Wakes {
+    pub fn new(signal: Arc<WakeSignal>) -> Self {
         Self {
-            inner,
-            gate,
-            batch_size: config.batch_size,
-            fetch_keys: Arc::new((
-                config.workers_set().into_bytes(),
-                config.active_jobs_list().into_bytes(),
-            )),
+            signal,
+            again: None,
         }
     }
 
-    fn is_fetch(&self, cmd: &redis::Cmd) -> bool {
-        is_fetch_of(cmd, &self.fetch_keys)
+    /// Takes a delivered wake. `cx` is registered for the next one every
+    /// time, even when a wake is taken: apalis-core's `PollWith` polls its
+    /// strategy once per backend poll and ignores a ready one (it does not
+    /// poll again until pending), so a stream that registers only when it
+    /// has nothing to give is left with no waker after a delivery, and the
+    /// pushes after it wake nobody until a timer does. (apalis-redis 1.0's
+    /// own `factory::Pubsub` registers only when it has nothing to give, so
+    /// its workers can miss wakes the same way; whether upstream has an
+    /// issue for it was not checked, no network here.)
+    fn take(&self, cx: &Context<'_>) -> bool {
+        self.signal.waker.register(cx.waker());
+        self.signal.set.swap(false, Ordering::AcqRel)
     }
 }
 
-/// Whether `cmd` is apalis's fetch: `EVALSHA|EVAL <script> 7 <workers set>
-/// <active list> ...` (`fetch_keys`; no other apalis script takes 7 keys).
-fn is_fetch_of(cmd: &redis::Cmd, fetch_keys: &(Vec<u8>, Vec<u8>)) -> bool {
-    {
-        let mut args = cmd.args_iter().map(|arg| match arg {
-            redis::Arg::Simple(bytes) => bytes,
-            _ => &[][..],
-        });
-        let verb = args.next().unwrap_or_default();
-        if !(verb.eq_ignore_ascii_case(b"EVALSHA") || verb.eq_ignore_ascii_case(b"EVAL")) {
-            return false;
+impl futures::Stream for Wakes {
+    type Item = ();
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        if self.take(cx) {
+            let mut again = Box::pin(tokio::time::sleep(WAKE_AGAIN_AFTER));
+            // Polled once so that its timer holds `cx` (pending: just set).
+            let _ = again.as_mut().poll(cx);
+            self.again = Some(again);
+            return Poll::Ready(Some(()));
         }
-        let _script = args.next();
-        args.next() == Some(&b"7"[..])
-            && args.next() == Some(&fetch_keys.0[..])
-            && args.next() == Some(&fetch_keys.1[..])
-    }
-}
-
-/// Whether a fetch's reply (`{ {data...}, {meta...} }`) holds at least `n`
-/// jobs.
-fn fetched_at_least(reply: &redis::Value, n: usize) -> bool {
-    match reply {
-        redis::Value::Array(parts) => {
-            matches!(parts.first(), Some(redis::Value::Array(data)) if data.len() >= n)
-        }
-        _ => false,
-    }
-}
-
-impl redis::aio::ConnectionLike for GatedConnection {
-    fn req_packed_command<'a>(
-        &'a mut self,
-        cmd: &'a redis::Cmd,
-    ) -> redis::RedisFuture<'a, redis::Value> {
-        Box::pin(async move {
-            if !self.is_fetch(cmd) {
-                return self.inner.req_packed_command(cmd).await;
+        if let Some(again) = self.again.as_mut() {
+            if again.as_mut().poll(cx).is_ready() {
+                self.again = None;
+                return Poll::Ready(Some(()));
             }
-            self.gate.pass().await;
-            let reply = self.inner.req_packed_command(cmd).await;
-            // A full batch may have left more behind, and an error (say,
-            // apalis loading its script) is retried at once. A partial
-            // batch emptied the queue: whatever is pushed after it wakes
-            // the gate again.
-            if reply
-                .as_ref()
-                .map_or(true, |reply| fetched_at_least(reply, self.batch_size))
-            {
-                self.gate.more_waiting();
-            }
-            reply
-        })
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a redis::Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
-        self.inner.req_packed_commands(pipeline, offset, count)
-    }
-
-    fn get_db(&self) -> i64 {
-        self.inner.get_db()
+        }
+        Poll::Pending
     }
 }
 
@@ -327,8 +230,8 @@ struct Shared {
     redis_url: String,
     queue_name: String,
     storage: Mutex<Option<RedisStorage<RewardBatch>>>,
-    /// The fetch gate of a worker running in this process, if any.
-    local_worker: std::sync::Mutex<Weak<FetchGate>>,
+    /// The wake-up of a worker running in this process, if any.
+    local_worker: std::sync::Mutex<Weak<WakeSignal>>,
     batch: std::sync::Mutex<Batch>,
 }
 
@@ -354,15 +257,15 @@ impl RewardQueue {
         }))
     }
 
-    /// A worker in this process fetches through `gate`: pushes from here
-    /// open it directly instead of announcing on Redis. Held while the
-    /// gate lives (the worker's run).
-    pub fn attach_worker(&self, gate: &Arc<FetchGate>) {
+    /// A worker in this process is woken by `wake`: pushes from here wake
+    /// it directly instead of announcing on Redis. Held while `wake` lives
+    /// (the worker's run).
+    pub fn attach_worker(&self, wake: &Arc<WakeSignal>) {
         *self
             .0
             .local_worker
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(gate);
+            .unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(wake);
     }
 
     /// The apalis queue's name (namespaced per install).
@@ -420,7 +323,7 @@ impl RewardQueue {
 }
 
 impl Shared {
-    fn local_worker(&self) -> Option<Arc<FetchGate>> {
+    fn local_worker(&self) -> Option<Arc<WakeSignal>> {
         self.local_worker
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -475,7 +378,7 @@ impl Shared {
             .await
             .map_err(|e| QueueError::Queue(e.to_string()))?;
         match self.local_worker() {
-            Some(gate) => gate.wake(),
+            Some(worker) => worker.wake(),
             None => {
                 // Lost, the jobs wait for a worker's own periodic fetch.
                 let _: Result<(), _> = redis::cmd("PUBLISH")
@@ -505,95 +408,63 @@ fn batches(jobs: Vec<RewardJob>) -> Vec<RewardBatch> {
 mod tests {
     use super::*;
 
-    fn reply(jobs: usize) -> redis::Value {
-        redis::Value::Array(vec![
-            redis::Value::Array(vec![redis::Value::Nil; jobs]),
-            redis::Value::Array(vec![]),
-        ])
-    }
-
-    #[test]
-    fn only_a_full_batch_asks_for_another_fetch_at_once() {
-        assert!(!fetched_at_least(&reply(0), 32));
-        assert!(!fetched_at_least(&reply(31), 32));
-        assert!(fetched_at_least(&reply(32), 32));
-        assert!(!fetched_at_least(&redis::Value::Nil, 32));
-    }
-
     #[tokio::test]
-    async fn the_gate_lets_one_fetch_through_per_wake() {
-        // A max_wait no test run reaches: every pass below is let through
-        // by a wake, or the test times out.
-        let gate = FetchGate::new(Duration::ZERO, Duration::from_secs(3600));
-        let pass = |gate: Arc<FetchGate>| async move {
-            tokio::time::timeout(Duration::from_secs(5), gate.pass()).await
+    async fn wakes_are_delivered_once_then_again_and_none_is_lost() {
+        use futures::StreamExt;
+        let signal = WakeSignal::new();
+        let mut wakes = Wakes::new(signal.clone());
+        let next = |wakes: &mut Wakes| {
+            futures::FutureExt::now_or_never(wakes.next()).map(|item| item.is_some())
         };
-        assert!(pass(gate.clone()).await.is_ok(), "open at first");
+        assert_eq!(next(&mut wakes), None, "nothing to deliver yet");
+        signal.wake();
+        signal.wake();
+        let delivered = std::time::Instant::now();
+        assert_eq!(next(&mut wakes), Some(true));
+        assert_eq!(next(&mut wakes), None, "two wakes before a poll are one");
 
-        // Closed after that one fetch...
-        let waiting = tokio::spawn(pass(gate.clone()));
+        // Once more, WAKE_AGAIN_AFTER later (for a fetch that was in
+        // flight), and then no more.
+        let again = tokio::time::timeout(Duration::from_secs(5), wakes.next()).await;
+        assert_eq!(again, Ok(Some(())));
+        assert!(delivered.elapsed() >= WAKE_AGAIN_AFTER);
+        assert_eq!(next(&mut wakes), None);
+
+        // A wake while the worker waits reaches it.
+        let waiting = tokio::spawn(async move { wakes.next().await });
         tokio::task::yield_now().await;
-        assert!(!waiting.is_finished());
-        // ...until a wake, which lets it through.
-        gate.wake();
-        assert!(waiting.await.unwrap().is_ok());
-
-        // A wake that comes while no fetch waits is kept for the next one.
-        gate.wake();
-        assert!(pass(gate.clone()).await.is_ok());
+        signal.wake();
+        let woken = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert!(matches!(woken, Ok(Ok(Some(())))));
     }
 
+    /// apalis's `PollWith` polls the stream once per backend poll and does
+    /// not poll it again after a delivery until something else wakes the
+    /// worker: the next push must wake it by itself (without this, a burst
+    /// of pushes waited for the poll timer, seconds).
     #[tokio::test]
-    async fn a_closed_gate_still_lets_a_fetch_through_after_its_max_wait() {
-        let gate = FetchGate::new(Duration::ZERO, Duration::from_millis(20));
-        gate.pass().await;
-        let started = std::time::Instant::now();
-        gate.pass().await;
-        assert!(started.elapsed() >= Duration::from_millis(20));
-    }
-
-    #[tokio::test]
-    async fn woken_fetches_keep_their_gap_unless_a_full_batch_left_more() {
-        let gap = Duration::from_millis(30);
-        let gate = FetchGate::new(gap, Duration::from_secs(3600));
-        gate.pass().await;
-        let first = std::time::Instant::now();
-        gate.wake();
-        gate.pass().await;
-        assert!(
-            first.elapsed() >= gap - Duration::from_millis(2),
-            "{:?}",
-            first.elapsed()
+    async fn a_delivered_wake_leaves_the_worker_registered_for_the_next() {
+        use std::sync::atomic::AtomicUsize;
+        struct Count(AtomicUsize);
+        impl futures::task::ArcWake for Count {
+            fn wake_by_ref(count: &Arc<Self>) {
+                count.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = futures::task::waker(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let signal = WakeSignal::new();
+        let mut wakes = Wakes::new(signal.clone());
+        signal.wake();
+        let delivered = futures::Stream::poll_next(Pin::new(&mut wakes), &mut cx);
+        assert_eq!(delivered, Poll::Ready(Some(())));
+        signal.wake();
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "the push woke the worker"
         );
-        let second = std::time::Instant::now();
-        gate.more_waiting();
-        gate.pass().await;
-        assert!(second.elapsed() < gap, "{:?}", second.elapsed());
-    }
-
-    #[test]
-    fn fetches_are_told_from_the_other_commands_by_their_keys() {
-        let config = queue_config("ns:rewards");
-        let fetch = |verb: &str, keys: usize, first: &str| {
-            let mut cmd = redis::cmd(verb);
-            cmd.arg("sha")
-                .arg(keys)
-                .arg(first)
-                .arg(config.active_jobs_list());
-            cmd
-        };
-        let keys = (
-            config.workers_set().into_bytes(),
-            config.active_jobs_list().into_bytes(),
-        );
-        let is_fetch = |cmd: &redis::Cmd| is_fetch_of(cmd, &keys);
-        assert!(is_fetch(&fetch("EVALSHA", 7, &config.workers_set())));
-        assert!(is_fetch(&fetch("evalsha", 7, &config.workers_set())));
-        assert!(is_fetch(&fetch("EVAL", 7, &config.workers_set())));
-        // apalis's re-enqueue script starts with the same keys, but 4 of them.
-        assert!(!is_fetch(&fetch("EVALSHA", 4, &config.workers_set())));
-        assert!(!is_fetch(&fetch("EVALSHA", 7, "other:workers")));
-        assert!(!is_fetch(&redis::cmd("PING")));
     }
 
     #[test]

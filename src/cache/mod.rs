@@ -23,7 +23,7 @@ pub use error::CacheError;
 /// nothing (they fall back to PostgreSQL or skip the Redis step).
 #[derive(Debug, Clone)]
 pub struct RedisPool {
-    pool: bb8::Pool<RedisConnector>,
+    pool: bb8::Pool<RedisManager>,
     open_until_ms: Arc<AtomicU64>,
 }
 
@@ -38,7 +38,7 @@ fn now_ms() -> u64 {
 }
 
 impl RedisPool {
-    pub async fn get(&self) -> Result<bb8::PooledConnection<'_, RedisConnector>, CacheError> {
+    pub async fn get(&self) -> Result<bb8::PooledConnection<'_, RedisManager>, CacheError> {
         if now_ms() < self.open_until_ms.load(Ordering::Relaxed) {
             return Err(CacheError::Unavailable(
                 "recently unreachable; not trying yet".into(),
@@ -98,14 +98,22 @@ impl RedisKeys {
     }
 }
 
-/// A pooled Redis connection that remembers whether it broke: a command
-/// that failed on the connection itself (I/O error, dropped connection,
-/// timeout) or was abandoned mid-flight (its future dropped, e.g. by a
-/// caller's timeout, which leaves the reply unread) marks it broken, and the
-/// pool then drops it instead of handing it out again. This replaces bb8's
-/// PING before every checkout (a round trip and a Redis command for every
-/// use): a connection that died with a Redis restart fails one command and
-/// is replaced, instead of every checkout paying to find out.
+/// A pooled Redis connection: bb8-redis's `MultiplexedConnection`, which
+/// also remembers whether it broke. A command that failed on the connection
+/// itself (I/O error, dropped connection, timeout) or was abandoned
+/// mid-flight (its future dropped, e.g. by a caller's timeout, which leaves
+/// the reply unread) marks it broken, and the pool then drops it instead of
+/// handing it out again.
+///
+/// Why: bb8's check on checkout (`test_on_check_out`, a `PING` before every
+/// use) costs a round trip and a Redis command per cache call, so the pool
+/// runs without it; and bb8-redis 0.26 answers `has_broken` with a constant
+/// `false` (`bb8-redis-0.26.0/src/lib.rs`: a `MultiplexedConnection` does
+/// not say it was closed until a command fails), so without this mark a
+/// connection killed by a Redis restart would stay in the pool and fail
+/// every checkout. Everything else
+/// (opening connections, the optional `PING` check) is bb8-redis's
+/// [`bb8_redis::RedisConnectionManager`]; see [`RedisManager`].
 pub struct RedisConnection {
     inner: redis::aio::MultiplexedConnection,
     broken: bool,
@@ -190,31 +198,35 @@ impl redis::aio::ConnectionLike for RedisConnection {
     }
 }
 
-/// Opens [`RedisConnection`]s for the pool; see there for how broken ones
-/// are found without a PING per checkout.
+/// The pool's connection manager: bb8-redis's [`RedisConnectionManager`]
+/// (which opens the connections and answers `is_valid`), with the one thing
+/// it lacks for a pool that skips the check on checkout: `has_broken` from
+/// the mark each [`RedisConnection`] keeps.
+///
+/// [`RedisConnectionManager`]: bb8_redis::RedisConnectionManager
 #[derive(Debug, Clone)]
-pub struct RedisConnector {
-    client: redis::Client,
+pub struct RedisManager {
+    upstream: bb8_redis::RedisConnectionManager,
 }
 
-impl bb8::ManageConnection for RedisConnector {
+impl bb8::ManageConnection for RedisManager {
     type Connection = RedisConnection;
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<RedisConnection, redis::RedisError> {
         Ok(RedisConnection {
-            inner: self.client.get_multiplexed_async_connection().await?,
+            inner: self.upstream.connect().await?,
             broken: false,
         })
     }
 
     /// Only used if a check on checkout is asked for (it is not).
     async fn is_valid(&self, conn: &mut RedisConnection) -> Result<(), redis::RedisError> {
-        redis::cmd("PING").query_async::<()>(conn).await
+        self.upstream.is_valid(&mut conn.inner).await
     }
 
     fn has_broken(&self, conn: &mut RedisConnection) -> bool {
-        conn.broken
+        conn.broken || self.upstream.has_broken(&mut conn.inner)
     }
 }
 
@@ -223,8 +235,8 @@ pub async fn connect(
     max_size: u32,
     timeout: Duration,
 ) -> Result<RedisPool, CacheError> {
-    let manager = RedisConnector {
-        client: redis::Client::open(redis_url)?,
+    let manager = RedisManager {
+        upstream: bb8_redis::RedisConnectionManager::new(redis_url)?,
     };
     // build_unchecked: start even while Redis is down; the service degrades
     // (sign-ins still commit) and the pool connects once Redis is back.
@@ -239,4 +251,33 @@ pub async fn connect(
         pool,
         open_until_ms: Arc::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Type-level: compiles only while the pool is bb8's over
+    /// [`RedisManager`], which wraps bb8-redis's manager and hands out the
+    /// connections it opens (the live path is tested against Redis in
+    /// `tests/api/cache.rs`).
+    #[test]
+    fn the_pool_is_bb8_redis_underneath() {
+        fn pool_of(pool: &RedisPool) -> &bb8::Pool<RedisManager> {
+            &pool.pool
+        }
+        fn upstream_of(manager: &RedisManager) -> &bb8_redis::RedisConnectionManager {
+            &manager.upstream
+        }
+        fn connection_of(
+            conn: &RedisConnection,
+        ) -> &<bb8_redis::RedisConnectionManager as bb8::ManageConnection>::Connection {
+            &conn.inner
+        }
+        let _ = (
+            pool_of as fn(&RedisPool) -> &bb8::Pool<RedisManager>,
+            upstream_of as fn(&RedisManager) -> &bb8_redis::RedisConnectionManager,
+            connection_of as fn(&RedisConnection) -> &redis::aio::MultiplexedConnection,
+        );
+    }
 }

@@ -13,22 +13,24 @@ use tokio_util::sync::CancellationToken;
 
 use super::{relay, reward};
 use crate::after_commit::queue::{
-    connection, queue_config, wake_channel, FetchGate, GatedConnection, QueueError, RewardBatch,
+    connection, queue_config, wake_channel, QueueError, RewardBatch, WakeSignal, Wakes,
 };
 use crate::state::AppState;
 
-/// How long an idle worker waits before it asks Redis for work anyway
-/// (apalis's scheduled retries, jobs re-enqueued from a dead worker, a lost
-/// wake-up). Pushes wake it at once; see `FetchGate`. Below the heartbeat
-/// interval, so a waiting fetch never delays a heartbeat by much.
-pub const IDLE_FETCH_EVERY: Duration = Duration::from_secs(2);
-/// The least time between two fetches woken by pushes: under load a fetch
-/// then carries up to a batch of jobs instead of one (each fetch is about a
-/// dozen Redis commands). Adds at most this to a credit's delay.
-const FETCH_GAP: Duration = Duration::from_millis(50);
-/// How often apalis's own loop is woken to look at the gate (cheap: no
-/// Redis command unless the gate is open).
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How apalis decides when to ask Redis for jobs, all through its public
+/// poll strategies (`PollWith`): a fetch whenever a push wakes the worker
+/// (`Wakes`, fed by this process's pushes and the wake channel), and besides
+/// on a timer that starts at `BUSY_POLL` after a fetch that brought work and
+/// doubles while fetches come back empty, up to `IDLE_POLL`. The timer picks
+/// up what no wake announces: retries apalis scheduled, jobs re-enqueued
+/// from a dead worker (each heartbeat, every 5 s, also fetches), a lost
+/// announcement. (A push that lands while a fetch is in flight is caught by
+/// the second wake of `Wakes`, see `WAKE_AGAIN_AFTER`.) Each fetch is one
+/// script of about five Redis commands, so an idle worker costs about
+/// 5 / `IDLE_POLL` commands a second, plus its heartbeat (about ten every
+/// 5 s, its own fetch included).
+const BUSY_POLL: Duration = Duration::from_millis(250);
+pub const IDLE_POLL: Duration = Duration::from_secs(4);
 /// In-process retries of a failing job before apalis records a failure.
 const RETRIES: usize = 3;
 
@@ -82,20 +84,27 @@ async fn run_once(
 ) -> Result<(), QueueError> {
     let queue_name = state.queue.queue_name();
     let conn = connection(&state.config.redis_url).await?;
-    let gate = FetchGate::new(FETCH_GAP, IDLE_FETCH_EVERY);
+    let wake = WakeSignal::new();
     // Pushes from other processes (an API without a worker, the relay of
     // another replica) arrive as messages on the wake channel; if the
-    // subscription fails, the periodic fetch still finds their jobs.
+    // subscription fails, the poll timer still finds their jobs.
     let wakes = tokio::spawn(listen_for_wakes(
         state.config.redis_url.clone(),
         wake_channel(queue_name),
-        Arc::downgrade(&gate),
+        Arc::downgrade(&wake),
     ));
     let _stop_listening = AbortOnDrop(wakes);
-    state.queue.attach_worker(&gate);
-    let conn = GatedConnection::new(conn, gate.clone(), queue_name);
-    let storage = RedisStorage::<RewardBatch, GatedConnection>::new(conn)
-        .with_config(queue_config(queue_name));
+    state.queue.attach_worker(&wake);
+    // Two `PollWith` layers rather than one `Strategy` of both: apalis-core
+    // 1.0's `Strategy` does not pass `on_poll` on to what it holds, so a
+    // backoff inside it never backs off (it polled every `BUSY_POLL`).
+    let storage = RedisStorage::<RewardBatch>::new(conn)
+        .with_config(queue_config(queue_name))
+        .poll_with_stream(Wakes::new(wake.clone()))
+        .poll_with_backoff(
+            BUSY_POLL,
+            BackoffConfig::new(IDLE_POLL).with_multiplier(2.0),
+        );
     let backoff = ExponentialBackoffMaker::new(
         Duration::from_millis(50),
         Duration::from_secs(2),
@@ -105,11 +114,11 @@ async fn run_once(
     .map_err(|e| QueueError::Queue(e.to_string()))?
     .make_backoff();
     let worker = WorkerBuilder::new(name)
-        .backend(storage.poll_with_interval(POLL_INTERVAL))
+        .backend(storage)
         .data(state.clone())
         .concurrency(state.config.worker_concurrency)
         .retry(RetryPolicy::retries(RETRIES).with_backoff(backoff))
-        .build(reward::handle);
+        .build(credit_on_own_task);
     worker
         .run_until(async move {
             shutdown.cancelled().await;
@@ -117,6 +126,22 @@ async fn run_once(
         })
         .await
         .map_err(|e| QueueError::Queue(e.to_string()))
+}
+
+/// Runs [`reward::handle`] on a task of its own. apalis fetches whenever the
+/// worker's task is woken, and a credit run on that task would wake it (and
+/// send a fetch, about five Redis commands) at every database round trip.
+/// (apalis's own `parallelize(tokio::spawn)` does the same, but with it the
+/// worker's future fails rustc's `Send` check when spawned, "implementation
+/// of `FnOnce` is not general enough" over the boxed error's lifetime: the
+/// higher-ranked auto-trait limitation of rust-lang/rust#64552.)
+async fn credit_on_own_task(
+    batch: RewardBatch,
+    state: Data<Arc<AppState>>,
+) -> Result<(), BoxDynError> {
+    tokio::spawn(reward::handle(batch, state))
+        .await
+        .map_err(|error| Box::new(error) as BoxDynError)?
 }
 
 /// Aborts a task when dropped (the wake listener ends with its worker run).
@@ -128,8 +153,8 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Opens `gate` for every message on `channel` while the gate lives.
-async fn listen_for_wakes(redis_url: String, channel: String, gate: std::sync::Weak<FetchGate>) {
+/// Wakes the worker for every message on `channel` while `wake` lives.
+async fn listen_for_wakes(redis_url: String, channel: String, wake: std::sync::Weak<WakeSignal>) {
     use futures::StreamExt;
     let subscribed = async {
         let client = redis::Client::open(redis_url.as_str())?;
@@ -140,14 +165,14 @@ async fn listen_for_wakes(redis_url: String, channel: String, gate: std::sync::W
     let pubsub = match subscribed.await {
         Ok(pubsub) => pubsub,
         Err(error) => {
-            tracing::warn!(%error, "worker wake-up channel unavailable; fetching every {IDLE_FETCH_EVERY:?}");
+            tracing::warn!(%error, "worker wake-up channel unavailable; polling every {IDLE_POLL:?} at most");
             return;
         }
     };
     let mut messages = pubsub.into_on_message();
     while messages.next().await.is_some() {
-        match gate.upgrade() {
-            Some(gate) => gate.wake(),
+        match wake.upgrade() {
+            Some(wake) => wake.wake(),
             None => return,
         }
     }

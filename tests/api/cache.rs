@@ -410,7 +410,9 @@ async fn copies_in_other_processes_are_dropped_when_things_change() {
 
 /// The pool sends no PING before each use; a connection that broke (here:
 /// killed by Redis) fails the one command that finds out and is then
-/// replaced, and a healthy connection is kept across checkouts.
+/// replaced by a fresh one from bb8-redis's `RedisConnectionManager` (the
+/// pool's manager wraps it: `cache::tests::the_pool_is_bb8_redis_underneath`),
+/// and a healthy connection is kept across checkouts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_redis_connections_are_replaced_without_a_ping_per_use() {
     let pool =

@@ -329,3 +329,55 @@ async fn draining_after_commit_work_puts_the_last_jobs_in_the_queue() {
     let queued = queued_jobs(&app).await;
     assert_eq!(queued, vec![r#"{"sign_in_ids":[7]}"#.to_owned()]);
 }
+
+/// The worker is steered only through apalis's public poll strategies (a
+/// wake-up stream and a backoff timer; nothing holds or recognises its Redis
+/// commands): idle, it costs Redis at most 5 commands a second, yet a push
+/// wakes it at once and the credit lands well within a second. Counted
+/// with `MONITOR` (which also lists the commands apalis's scripts run),
+/// keeping only this test's namespace, as Redis is shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_worker_costs_redis_little_and_a_push_wakes_it_at_once() {
+    use futures::StreamExt;
+
+    let mut app = TestApp::new().await;
+    let (token, _) = app.register("idle_worker").await;
+    app.start_worker();
+    // Registration and the first fetches are start-up, not idle work.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let namespace = format!("{}:", app.state.keys.namespace());
+    let monitor = redis::Client::open(crate::common::redis_url())
+        .unwrap()
+        .get_async_monitor()
+        .await
+        .unwrap();
+    let mut commands = monitor.into_on_message::<String>();
+    let window = Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + window;
+    let mut ours = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout_at(deadline, commands.next()).await {
+        if line.contains(&namespace) {
+            ours.push(line);
+        }
+    }
+    let per_second = ours.len() as f64 / window.as_secs_f64();
+    println!("idle worker: {per_second} Redis commands a second");
+    assert!(
+        per_second <= 5.0,
+        "an idle worker sent {} commands in {window:?}: {ours:#?}",
+        ours.len()
+    );
+
+    let started = std::time::Instant::now();
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    app.wait_credited(1, Duration::from_secs(1)).await;
+    println!("credited {:?} after the sign-in", started.elapsed());
+}
