@@ -67,6 +67,10 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct WebSocketLimits {
     pub max_connections: usize,
+    /// Connections per client address (per process).
+    pub max_per_address: usize,
+    /// Authenticated connections per user (per process).
+    pub max_per_user: usize,
     pub max_subscriptions_per_connection: usize,
     /// How often the server pings each connection (graphql-transport-ws).
     pub ping_interval: Duration,
@@ -388,6 +392,8 @@ impl Config {
             trust_forwarded_for: settings.trust_forwarded_for,
             websocket: WebSocketLimits {
                 max_connections: settings.max_ws_connections,
+                max_per_address: settings.max_ws_per_address,
+                max_per_user: settings.max_ws_per_user,
                 max_subscriptions_per_connection: settings.max_subscriptions_per_connection,
                 ping_interval: settings.ws_ping,
                 recheck_interval: settings.ws_recheck,

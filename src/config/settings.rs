@@ -461,6 +461,26 @@ pub struct Settings {
     )]
     pub(super) max_ws_connections: usize,
 
+    /// WebSocket connections per client address, per process.
+    #[arg(
+        long = "max-ws-per-address",
+        env = "SIGNIN_MAX_WS_PER_ADDRESS",
+        value_name = "N",
+        default_value = "50",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_ws_per_address: usize,
+
+    /// Authenticated WebSocket connections per user, per process.
+    #[arg(
+        long = "max-ws-per-user",
+        env = "SIGNIN_MAX_WS_PER_USER",
+        value_name = "N",
+        default_value = "10",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_ws_per_user: usize,
+
     /// Subscriptions per WebSocket connection.
     #[arg(
         long = "max-subscriptions-per-connection",

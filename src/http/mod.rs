@@ -10,6 +10,7 @@ pub mod media;
 pub mod metrics;
 pub mod server;
 pub mod ws;
+pub mod ws_slots;
 
 use std::sync::Arc;
 
@@ -35,6 +36,9 @@ pub struct HttpState {
     pub api: GraphqlApi,
     /// Free WebSocket connection slots.
     pub ws_slots: Arc<Semaphore>,
+    /// WebSocket connections per client address and per user.
+    pub ws_per_address: Arc<ws_slots::SlotsPer<Option<std::net::IpAddr>>>,
+    pub ws_per_user: Arc<ws_slots::SlotsPer<crate::model::UserId>>,
 }
 
 /// What a worker process serves (with `SIGNIN_WORKER_BIND`): health,
@@ -47,13 +51,27 @@ pub fn ops_router(app: Arc<AppState>) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
         .layer(axum::middleware::from_fn(no_sniffing))
-        .with_state(HttpState { app, api, ws_slots })
+        .with_state(HttpState {
+            app,
+            api,
+            ws_slots,
+            ws_per_address: ws_slots::SlotsPer::new(0),
+            ws_per_user: ws_slots::SlotsPer::new(0),
+        })
 }
 
 pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
     let limits = app.config.graphql.clone();
     let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));
-    let state = HttpState { app, api, ws_slots };
+    let ws_per_address = ws_slots::SlotsPer::new(app.config.websocket.max_per_address);
+    let ws_per_user = ws_slots::SlotsPer::new(app.config.websocket.max_per_user);
+    let state = HttpState {
+        app,
+        api,
+        ws_slots,
+        ws_per_address,
+        ws_per_user,
+    };
     Router::new()
         .route(
             "/graphql",

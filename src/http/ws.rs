@@ -33,6 +33,7 @@ use futures::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Map, Value};
 use tokio::sync::{broadcast, Semaphore};
 
+use super::ws_slots::{Slot, SlotsPer};
 use super::HttpState;
 use crate::events::Event;
 use crate::graphql::context::{ClientAddress, RequestAuth, SubscriptionSlots, WsAuthorization};
@@ -76,14 +77,25 @@ pub mod close {
     pub const UNAVAILABLE: u16 = 4503;
     /// The server failed (graphql-ws's InternalServerError).
     pub const INTERNAL: u16 = 4500;
+    /// The user has as many sockets open as allowed (RFC 6455's "Try
+    /// Again Later").
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
 
 /// Accepts the upgrade (or refuses it when the process has no free
 /// connection slot). A client that does not offer `graphql-transport-ws`
 /// is closed with 4406 once upgraded.
 pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, client: ClientAddress) -> HttpResponse {
+    let Some(address_slot) = state.ws_per_address.take(client.0) else {
+        metrics::counter!("signin_websocket_refused_total", "reason" => "address").increment(1);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many WebSocket connections from this address",
+        )
+            .into_response();
+    };
     let Ok(slot) = state.ws_slots.clone().try_acquire_owned() else {
-        metrics::counter!("signin_websocket_refused_total").increment(1);
+        metrics::counter!("signin_websocket_refused_total", "reason" => "process").increment(1);
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "too many WebSocket connections",
@@ -107,7 +119,7 @@ pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, client: ClientAddres
             metrics::gauge!("signin_websocket_connections").increment(1.0);
             serve(state, socket, accepted, client).await;
             metrics::gauge!("signin_websocket_connections").decrement(1.0);
-            drop(slot);
+            drop((slot, address_slot));
         })
 }
 
@@ -485,12 +497,19 @@ async fn next_change(changes: &mut Option<broadcast::Receiver<Arc<Event>>>) -> b
     }
 }
 
+/// The user's slot, held in the connection's data for as long as the
+/// connection lives.
+struct UserSlot {
+    _held: Arc<Slot<UserId>>,
+}
+
 /// async-graphql's `connection_init` hook: authenticates the payload's
 /// `Authorization` (no token: 4401, a bad one: 4403, a dependency down:
 /// 4503) and gives the connection its data: the token (each operation
 /// checks it again) and its subscription slots.
 async fn on_connection_init(
     app: Arc<AppState>,
+    per_user: Arc<SlotsPer<UserId>>,
     guard: Arc<Mutex<Guard>>,
     authorized: oneshot::Sender<(String, UserId)>,
     payload: Value,
@@ -503,7 +522,17 @@ async fn on_connection_init(
     let auth = RequestAuth::from_authorization(authorization.as_deref());
     let refusal = match (&authorization, auth.identity(&app).await) {
         (Some(authorization), Ok(identity)) => {
+            let Some(user_slot) = per_user.take(identity.user_id) else {
+                let refusal =
+                    Closing::new(close::TRY_AGAIN_LATER, "Too many connections for this user");
+                let reason = refusal.reason.clone();
+                lock(&guard).init_refusal = Some(refusal);
+                return Err(async_graphql::Error::new(reason));
+            };
             let mut data = Data::default();
+            data.insert(UserSlot {
+                _held: Arc::new(user_slot),
+            });
             data.insert(WsAuthorization(authorization.clone()));
             data.insert(SubscriptionSlots(Arc::new(Semaphore::new(
                 app.config.websocket.max_subscriptions_per_connection,
@@ -593,6 +622,7 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
     data.insert(client);
     let library = {
         let app = state.app.clone();
+        let per_user = state.ws_per_user.clone();
         let guard = guard.clone();
         GraphQLWebSocket::new_with_pair(
             outgoing.clone(),
@@ -601,7 +631,9 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
             protocol,
         )
         .with_data(data)
-        .on_connection_init(move |payload| on_connection_init(app, guard, authorized, payload))
+        .on_connection_init(move |payload| {
+            on_connection_init(app, per_user, guard, authorized, payload)
+        })
         .serve()
     };
     let library_done = tokio_util::sync::CancellationToken::new();

@@ -202,3 +202,46 @@ fn the_check_notices_a_forbidden_path() {
         assert!(!names(line, "jobs"), "{line}");
     }
 }
+
+/// Issue 23: the nine packages of the product's stack are dependencies,
+/// and each is used where its job is done (a use of its API in the file
+/// that does that job). The behaviour tests (`http`, `realtime`, `cache`,
+/// `jobs`, the loaders') show each on the live path.
+#[test]
+fn the_named_stack_is_on_the_live_path() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let uses = [
+        ("async-graphql", "graphql/mod.rs", "async_graphql::"),
+        ("async-graphql-axum", "http/graphql.rs", "GraphQLRequest<"),
+        (
+            "async-graphql-axum",
+            "http/ws.rs",
+            "GraphQLWebSocket::new_with_pair",
+        ),
+        ("axum", "http/mod.rs", "Router::new()"),
+        ("diesel", "store/sign_ins.rs", "diesel::"),
+        ("diesel-async", "store/mod.rs", "diesel_async::"),
+        (
+            "bb8-redis",
+            "cache/mod.rs",
+            "bb8_redis::RedisConnectionManager",
+        ),
+        ("dataloader", "graphql/loaders.rs", "dataloader::"),
+        ("tokio", "app.rs", "tokio::"),
+        ("apalis", "jobs/worker.rs", "apalis"),
+    ];
+    for (package, file, use_of) in uses {
+        assert!(
+            manifest
+                .lines()
+                .any(|line| line.starts_with(&format!("{package} ="))),
+            "{package} is not a dependency"
+        );
+        let code = std::fs::read_to_string(src().join(file)).unwrap();
+        assert!(
+            code.contains(use_of),
+            "{file} does not use {package} ({use_of})"
+        );
+    }
+}

@@ -468,3 +468,30 @@ async fn metrics_in_production_need_their_own_address_or_a_token() {
     assert_eq!(response.status(), 200);
     server.stop().await.unwrap();
 }
+
+/// Issue 23: `/graphql` requests are read by async-graphql-axum's
+/// extractor: a JSON array (a batch, which async-graphql's own request
+/// reader recognises and this service does not serve) gets its refusal,
+/// as a GraphQL error in the negotiated media type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_read_by_async_graphql_axum() {
+    let app = TestApp::new().await;
+    let server = app.serve(false).await;
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/graphql", server.addr.port()))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(r#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/graphql-response+json; charset=utf-8"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("batches are not served"), "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+}

@@ -417,11 +417,10 @@ async fn a_thousand_subscribers_each_get_their_own_event() {
         ("DATABASE_URL", app.db.url.clone()),
         ("REDIS_URL", common::redis_url()),
         ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
-        (
-            "SIGNIN_JWT_SECRET",
-            "a-test-secret-that-is-at-least-32-bytes".to_owned(),
-        ),
+        ("SIGNIN_JWT_SECRET", common::JWT_SECRET.to_owned()),
         ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+        // A thousand sockets from one test address.
+        ("SIGNIN_MAX_WS_PER_ADDRESS", "2000".to_owned()),
     ];
     let server = process::Proc::spawn(
         "thousand-subscribers",
@@ -645,4 +644,56 @@ async fn logins_over_a_websocket_are_limited_per_address() {
         refused["errors"][0]["extensions"]["code"], "RATE_LIMITED",
         "{refused}"
     );
+}
+
+/// Issue 24 (14): one user, or one address, cannot take every WebSocket
+/// slot of a process: past the per-user limit a socket is closed with 1013
+/// at `connection_init`; past the per-address limit the upgrade is refused
+/// (429), also for sockets that never authenticate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_are_limited_per_user_and_per_address() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_MAX_WS_PER_USER", "2"),
+        ("SIGNIN_MAX_WS_PER_ADDRESS", "4"),
+    ])
+    .await;
+    let server = app.serve(false).await;
+    let port = server.addr.port();
+    let (hog, _) = app.register("socket_hog").await;
+    let (other, _) = app.register("socket_other").await;
+
+    let first = GqlWs::connect(port, Some(&hog)).await.unwrap();
+    let _second = GqlWs::connect(port, Some(&hog)).await.unwrap();
+    assert_eq!(
+        GqlWs::connect(port, Some(&hog)).await.err(),
+        Some(Closed::Code(1013))
+    );
+    // Another user still connects; a closed socket gives its slot back.
+    let _others = GqlWs::connect(port, Some(&other)).await.unwrap();
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _third = GqlWs::connect(port, Some(&hog)).await.unwrap();
+
+    // Three open from this address (and one freed above): the fourth is the
+    // last it gets, authenticated or not.
+    let upgrade = || {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://127.0.0.1:{port}/graphql")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request)
+    };
+    let silent = upgrade().await;
+    assert!(silent.is_ok());
+    let refused = upgrade().await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429)
+        }
+        other => panic!("expected a 429, got {other:?}"),
+    }
 }
