@@ -12,7 +12,7 @@ use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus, StreakFre
 use super::types::user::{Role, User};
 use super::types::wallet::WalletTransaction;
 use crate::domain::money::Change;
-use crate::service::{accounts, admin, protection, schedules, sign_in, wallet};
+use crate::service::{accounts, admin, protection, schedules, sign_in, to_completion, wallet};
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -62,11 +62,11 @@ impl AccountMutation {
     ) -> ApiResult<AuthPayload> {
         let me = caller(ctx).await?;
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
-        Ok(
-            accounts::change_password(state(ctx)?, me, &current_password, &new_password, client)
-                .await?
-                .into(),
-        )
+        let payload = to_completion(state(ctx)?, move |state| async move {
+            accounts::change_password(&state, me, &current_password, &new_password, client).await
+        })
+        .await?;
+        Ok(payload.into())
     }
 }
 
@@ -94,15 +94,18 @@ impl SignInMutation {
         note: Option<String>,
     ) -> ApiResult<WalletTransaction> {
         let me = caller(ctx).await?;
-        let request = wallet::Request {
-            user_id: me.user_id,
-            change: Change::spend(i64::from(amount))?,
-            idempotency_key: &idempotency_key,
-            note: note.as_deref(),
-        };
-        Ok(WalletTransaction(
-            wallet::apply(state(ctx)?, request).await?,
-        ))
+        let change = Change::spend(i64::from(amount))?;
+        let row = to_completion(state(ctx)?, move |state| async move {
+            let request = wallet::Request {
+                user_id: me.user_id,
+                change,
+                idempotency_key: &idempotency_key,
+                note: note.as_deref(),
+            };
+            wallet::apply(&state, request).await
+        })
+        .await?;
+        Ok(WalletTransaction(row))
     }
 }
 
@@ -116,7 +119,10 @@ impl AdminMutation {
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let actor = admin_actor(ctx).await?;
         let id = parse_user_id("id", &id)?;
-        Ok(admin::delete_user(state(ctx)?, &actor, id).await?)
+        Ok(to_completion(state(ctx)?, move |state| async move {
+            admin::delete_user(&state, &actor, id).await
+        })
+        .await?)
     }
 
     /// Admin only.
@@ -124,9 +130,12 @@ impl AdminMutation {
     async fn set_user_role(&self, ctx: &Context<'_>, id: ID, role: Role) -> ApiResult<User> {
         let actor = admin_actor(ctx).await?;
         let id = parse_user_id("id", &id)?;
-        Ok(User::new(
-            admin::set_role(state(ctx)?, &actor, id, role.into()).await?,
-        ))
+        let role = role.into();
+        let user = to_completion(state(ctx)?, move |state| async move {
+            admin::set_role(&state, &actor, id, role).await
+        })
+        .await?;
+        Ok(User::new(user))
     }
 
     /// Admin only. Positive credits, negative debits; never below zero. Idempotent per key.
@@ -141,14 +150,17 @@ impl AdminMutation {
     ) -> ApiResult<WalletTransaction> {
         let actor = admin_actor(ctx).await?;
         let user_id = parse_user_id("userId", &user_id)?;
-        let row = admin::adjust_wallet(
-            state(ctx)?,
-            &actor,
-            user_id,
-            i64::from(amount),
-            &idempotency_key,
-            &note,
-        )
+        let row = to_completion(state(ctx)?, move |state| async move {
+            admin::adjust_wallet(
+                &state,
+                &actor,
+                user_id,
+                i64::from(amount),
+                &idempotency_key,
+                &note,
+            )
+            .await
+        })
         .await?;
         Ok(WalletTransaction(row))
     }
@@ -165,16 +177,15 @@ impl AdminMutation {
     ) -> ApiResult<RewardSchedule> {
         let actor = admin_actor(ctx).await?;
         let rewards: Vec<i64> = rewards.into_iter().map(i64::from).collect();
-        let row = schedules::publish(
-            state(ctx)?,
-            &actor,
-            schedules::Publish {
+        let row = to_completion(state(ctx)?, move |state| async move {
+            let publish = schedules::Publish {
                 rewards: &rewards,
                 effective_from: effective_from.0,
                 effective_to: effective_to.map(|d| d.0),
                 note: &note,
-            },
-        )
+            };
+            schedules::publish(&state, &actor, publish).await
+        })
         .await?;
         Ok(RewardSchedule(row))
     }
@@ -184,9 +195,11 @@ impl AdminMutation {
     async fn cancel_reward_schedule(&self, ctx: &Context<'_>, id: ID) -> ApiResult<RewardSchedule> {
         let actor = admin_actor(ctx).await?;
         let id = parse_schedule_id("id", &id)?;
-        Ok(RewardSchedule(
-            schedules::cancel(state(ctx)?, &actor, id).await?,
-        ))
+        let row = to_completion(state(ctx)?, move |state| async move {
+            schedules::cancel(&state, &actor, id).await
+        })
+        .await?;
+        Ok(RewardSchedule(row))
     }
 }
 
@@ -204,8 +217,10 @@ impl ProtectionMutation {
         idempotency_key: String,
     ) -> ApiResult<SignInPayload> {
         let me = caller(ctx).await?;
-        let (record, status) =
-            protection::make_up(state(ctx)?, me.user_id, date.0, &idempotency_key).await?;
+        let (record, status) = to_completion(state(ctx)?, move |state| async move {
+            protection::make_up(&state, me.user_id, date.0, &idempotency_key).await
+        })
+        .await?;
         Ok(SignInPayload {
             record: SignInRecord(record),
             status: SignInStatus(status),
@@ -219,8 +234,10 @@ impl ProtectionMutation {
         idempotency_key: String,
     ) -> ApiResult<StreakFreezePayload> {
         let me = caller(ctx).await?;
-        let (transaction, status) =
-            protection::buy_freeze(state(ctx)?, me.user_id, &idempotency_key).await?;
+        let (transaction, status) = to_completion(state(ctx)?, move |state| async move {
+            protection::buy_freeze(&state, me.user_id, &idempotency_key).await
+        })
+        .await?;
         Ok(StreakFreezePayload {
             transaction: WalletTransaction(transaction),
             status: SignInStatus(status),

@@ -242,6 +242,9 @@ pub async fn buy_freeze(
     let now = state.calendar.now();
     let today = state.calendar.day_of(now);
     let rules = &state.config.protection;
+    // Read before the transaction: nothing fallible may stand between its
+    // commit and the hand-over of its after-commit work.
+    let schedules = super::schedules::for_display(state).await?;
     let outcome = {
         let mut conn = state.db().await?;
         conn.transaction::<_, ServiceError, _>(async |conn| {
@@ -283,7 +286,6 @@ pub async fn buy_freeze(
         })
         .await?
     };
-    let schedules = super::schedules::for_display(state).await?;
     Ok(outcome
         .settle(
             state,

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use tracing::Instrument;
 
 use diesel_async::AsyncConnection;
 
@@ -36,13 +35,10 @@ pub async fn sign_in(
     state: &Arc<AppState>,
     user_id: UserId,
 ) -> Result<(SignIn, SignInStatus), ServiceError> {
-    let state = state.clone();
-    tokio::spawn(
-        async move { sign_in_to_completion(&state, user_id).await }
-            .instrument(tracing::Span::current()),
-    )
+    super::to_completion(state, move |state| async move {
+        sign_in_to_completion(&state, user_id).await
+    })
     .await
-    .map_err(ServiceError::internal)?
 }
 
 async fn sign_in_to_completion(

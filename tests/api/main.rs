@@ -11,6 +11,7 @@ mod admin_audit;
 mod apq;
 mod architecture;
 mod cache;
+mod cancellation;
 mod cli;
 mod export;
 mod http;
