@@ -114,6 +114,20 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A WebSocket upgrade request for `/graphql` on `port`, offering
+/// graphql-transport-ws.
+pub fn upgrade_request(port: u16) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://127.0.0.1:{port}/graphql")
+        .into_client_request()
+        .expect("a valid URL");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        axum::http::HeaderValue::from_static("graphql-transport-ws"),
+    );
+    request
+}
+
 /// A configuration for tests: this test's database and namespace, fast
 /// relay, and the given overrides.
 pub fn test_config(db: &TestDatabase, overrides: &[(&str, &str)]) -> Config {

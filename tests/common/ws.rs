@@ -7,7 +7,6 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -28,13 +27,7 @@ impl GqlWs {
     /// Connects and sends `connection_init` with the token (if any); Ok once
     /// acknowledged, Err with the close code otherwise.
     pub async fn connect(port: u16, token: Option<&str>) -> Result<GqlWs, Closed> {
-        let mut request = format!("ws://127.0.0.1:{port}/graphql")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
+        let request = super::common::upgrade_request(port);
         let (socket, response) = tokio_tungstenite::connect_async(request)
             .await
             .map_err(|_| Closed::Dropped)?;

@@ -676,17 +676,7 @@ async fn sockets_are_limited_per_user_and_per_address() {
 
     // Three open from this address (and one freed above): the fourth is the
     // last it gets, authenticated or not.
-    let upgrade = || {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://127.0.0.1:{port}/graphql")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        tokio_tungstenite::connect_async(request)
-    };
+    let upgrade = || tokio_tungstenite::connect_async(common::upgrade_request(port));
     let silent = upgrade().await;
     assert!(silent.is_ok());
     let refused = upgrade().await;
