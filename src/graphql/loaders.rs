@@ -3,22 +3,25 @@
 //! request) and cache nothing, so concurrent requests batch together and no
 //! request ever sees another's stale data.
 //!
-//! Batching is the `dataloader` crate's non-cached [`Batcher`] (feature
-//! `runtime-tokio`): a load yields to the runtime a few times
-//! ([`YIELDS`]) so that the keys asked for meanwhile (by fields of the
+//! Batching is the `dataloader` crate's non-cached [`Batcher`] (0.18,
+//! feature `runtime-tokio`): a load yields to the runtime [`YIELDS`] times,
+//! no timer, so that the keys asked for meanwhile (by other fields of the
 //! same request, or by other requests on other threads) join its batch,
-//! then reads the batch. Not async-graphql's `DataLoader`: it sleeps on a
-//! timer before each batch (1 ms by default; tokio's timer rounds even a
-//! zero delay up to its next millisecond tick), which a lone request at one
-//! connection pays in full.
+//! then reads the batch. Tried and not kept, async-graphql's `DataLoader`:
+//! by default it sleeps 1 ms before each batch, which a lone request pays
+//! in full; with a zero delay nothing gathers concurrent requests (20
+//! concurrent token checks took 3 statements instead of 1,
+//! `cache::concurrent_token_checks_read_their_users_in_one_batch`).
 //!
-//! The crate's loader reads a batch inside the future of whichever of its
-//! callers gets there first; were that future dropped mid-load (a client
-//! gone, a timeout), the batch's other callers would find no answer and
-//! their `try_load` would panic (`expect("failed")` in 0.18's
+//! What the crate does that callers should know: a batch's callers resume
+//! one per poll of their task (its `tokio::sync::Mutex` hands over one at a
+//! time), and one batch of a loader is read at a time (the load holds that
+//! mutex; loads asked for meanwhile form the next batch). And it reads a
+//! batch inside the future of whichever caller gets there first; were that
+//! future dropped mid-load (a client gone, a timeout), the batch's other
+//! callers would find no answer and panic (`expect("failed")` in its
 //! `non_cached.rs`). So a load whose caller goes away is finished on a task
-//! of its own ([`Finished`]); loads still run in their callers' tasks
-//! otherwise, which keeps the fields of one request in one batch.
+//! of its own ([`Finished`]).
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -41,23 +44,24 @@ use crate::state::AppState;
 use crate::store::sign_ins::HistoryRow;
 use crate::store::users;
 
-/// How many times a load yields to the runtime before it reads its batch.
-/// A yield is no timer: tokio re-polls the task once the runnable tasks have
-/// had their turn (a few microseconds on an idle runtime), so a lone
-/// request at one connection pays little for it. The fields of one request
-/// spawn their loads in one sweep of its task; the first load then waits
-/// for the others to reach the batch, which they do within a yield or two
-/// unless the other worker thread picked them up late, hence a few rather
-/// than one. The crate's default, 10, measured no better batching here and
-/// adds tens of microseconds to every request that uses a loader.
-pub const YIELDS: usize = 3;
+/// How many times a load yields to the runtime before it reads its batch
+/// (the crate's default, chosen here on purpose). A yield is no timer: tokio
+/// polls the task again once the runnable tasks have had their turn, a
+/// microsecond or two on an idle runtime, so a lone request pays little.
+/// Fewer is not enough: the users one request has just read resume one per
+/// poll of its task (see the module doc), so their statuses join one batch
+/// only if it waits about that many polls: with 3, twelve users' statuses
+/// took 2 statements, with 10 one (`loaders::one_request_of_many_users_...`
+/// tests 10 users).
+pub const YIELDS: usize = 10;
 
-/// The most keys one batch reads. No request asks for more than 1000 keys of
-/// one kind (the `users` and `signInHistory` limits), so one request's keys
-/// are always one statement; the bound keeps a burst of concurrent requests
-/// from building an unbounded `= ANY` array (PostgreSQL 15 descends the
-/// index once per element). A load that fills the batch reads it at once;
-/// keys asked for later start the next one.
+/// The most keys one batch reads: a burst of concurrent requests builds no
+/// unbounded `= ANY` array (PostgreSQL 15 descends the index once per
+/// element). A load that fills the batch reads it at once; keys asked for
+/// later start the next. Well above what one request asks for (at most 1000
+/// keys of a kind: the `users` and `signInHistory` limits), so a request's
+/// own keys never fill a batch, and the crate's default (200) would have
+/// read a 1000-user history in 5 statements.
 pub const MAX_BATCH: usize = 4096;
 
 pub struct Loaders {

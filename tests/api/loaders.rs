@@ -70,12 +70,12 @@ fn assert_answered(answer: &Value, alias: &str, i: usize) {
     );
 }
 
-/// One request asks for 12 users by alias (`user(id:)` reads no list ahead,
+/// One request asks for 10 users by alias (`user(id:)` reads no list ahead,
 /// so each field goes to its loader): one statement per kind of row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_of_many_users_reads_each_kind_in_one_statement() {
     let app = TestApp::new().await;
-    let (admin, ids) = fixture(&app, 12).await;
+    let (admin, ids) = fixture(&app, 10).await;
     let query = format!(
         "{{ {} }}",
         ids.iter()
