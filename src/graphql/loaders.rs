@@ -150,21 +150,14 @@ where
         }
     }
 
-    /// The value of `key`, if it has one. Errors: the batch's (shared with
-    /// its other callers).
+    /// The value of `key`, if it has one. Errors as [`Self::load_many`].
     pub async fn load_one(&self, key: K) -> Loaded<L::Value> {
-        let batcher = self.batcher.clone();
-        match Finished::new(async move { batcher.try_load(key).await }).await {
-            Ok(loaded) => loaded,
-            // PerKey answers every key: not reached.
-            Err(missing) => Err(Arc::new(ServiceError::internal(format!(
-                "batch load: {missing}"
-            )))),
-        }
+        Ok(self.load_many([key.clone()]).await?.remove(&key))
     }
 
     /// The values of `keys` that have one, in one batch (with whatever
-    /// else is being asked for meanwhile). Errors as [`Self::load_one`].
+    /// else is being asked for meanwhile). Errors: the batch's, shared with
+    /// its other callers.
     pub async fn load_many(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -174,11 +167,15 @@ where
             return Ok(HashMap::new());
         }
         let batcher = self.batcher.clone();
-        let loaded = Finished::new(async move { batcher.try_load_many(keys).await })
-            .await
-            .map_err(|missing| {
-                Arc::new(ServiceError::internal(format!("batch load: {missing}")))
-            })?;
+        let load = async move { batcher.try_load_many(keys).await };
+        let finished = Finished {
+            load: Some(Box::pin(load)),
+            started: false,
+        };
+        // PerKey answers every key: not reached.
+        let loaded = finished.await.map_err(|missing| {
+            Arc::new(ServiceError::internal(format!("batch load: {missing}")))
+        })?;
         let mut values = HashMap::with_capacity(loaded.len());
         for (key, value) in loaded {
             if let Some(value) = value? {
@@ -197,15 +194,6 @@ where
 struct Finished<F: Future<Output: Send> + Send + 'static> {
     load: Option<Pin<Box<F>>>,
     started: bool,
-}
-
-impl<F: Future<Output: Send> + Send + 'static> Finished<F> {
-    fn new(load: F) -> Self {
-        Self {
-            load: Some(Box::pin(load)),
-            started: false,
-        }
-    }
 }
 
 impl<F: Future<Output: Send> + Send + 'static> Future for Finished<F> {
@@ -356,11 +344,10 @@ mod tests {
     const UNLUCKY: u32 = u32::MAX;
 
     /// Squares its keys (0 has no value, UNLUCKY fails its batch); counts its
-    /// loads and keys; takes `pause` to load.
+    /// loads; takes `pause` to load.
     #[derive(Clone, Default)]
     struct Squares {
         loads: Arc<AtomicUsize>,
-        keys: Arc<AtomicUsize>,
         pause: Duration,
     }
 
@@ -370,7 +357,6 @@ mod tests {
 
         async fn load(&self, keys: &[u32]) -> LoadResult<u32, u64> {
             self.loads.fetch_add(1, Ordering::SeqCst);
-            self.keys.fetch_add(keys.len(), Ordering::SeqCst);
             // Not even a zero sleep when none is asked for: tokio's timer
             // rounds it up to its next millisecond.
             if !self.pause.is_zero() {
