@@ -189,8 +189,9 @@ where
 /// A load that runs to its end even if its caller goes away: dropped once
 /// started and before it has finished, it is handed to a task of its own
 /// (the batch it may be reading answers other callers too; see the module
-/// doc). Its caller's own answer is then dropped. A load never polled is
-/// just dropped (it has joined no batch).
+/// doc), and takes its own answer out of the crate's table (dropped, it
+/// would stay there for good). A load never polled is just dropped (it has
+/// joined no batch).
 struct Finished<F: Future<Output: Send> + Send + 'static> {
     load: Option<Pin<Box<F>>>,
     started: bool,
