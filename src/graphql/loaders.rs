@@ -4,24 +4,19 @@
 //! request ever sees another's stale data.
 //!
 //! Batching is the `dataloader` crate's non-cached [`Batcher`] (0.18,
-//! feature `runtime-tokio`): a load yields to the runtime [`YIELDS`] times,
-//! no timer, so that the keys asked for meanwhile (by other fields of the
-//! same request, or by other requests on other threads) join its batch,
-//! then reads the batch. Tried and not kept, async-graphql's `DataLoader`:
-//! by default it sleeps 1 ms before each batch, which a lone request pays
-//! in full; with a zero delay nothing gathers concurrent requests (20
-//! concurrent token checks took 3 statements instead of 1,
+//! feature `runtime-tokio`): a load yields to the runtime [`YIELDS`] times
+//! (no timer) while other fields and other requests add their keys, then
+//! reads the batch. async-graphql's `DataLoader` was tried and not kept:
+//! it sleeps 1 ms by default, and with no delay it gathered no concurrent
+//! requests (20 token checks: 3 statements instead of 1,
 //! `cache::concurrent_token_checks_read_their_users_in_one_batch`).
 //!
-//! What the crate does that callers should know: a batch's callers resume
-//! one per poll of their task (its `tokio::sync::Mutex` hands over one at a
-//! time), and one batch of a loader is read at a time (the load holds that
-//! mutex; loads asked for meanwhile form the next batch). And it reads a
-//! batch inside the future of whichever caller gets there first; were that
-//! future dropped mid-load (a client gone, a timeout), the batch's other
-//! callers would find no answer and panic (`expect("failed")` in its
-//! `non_cached.rs`). So a load whose caller goes away is finished on a task
-//! of its own ([`Finished`]).
+//! The crate resumes a batch's callers one per poll of their task (its
+//! `tokio::sync::Mutex` hands over one at a time) and reads one batch of a
+//! loader at a time, holding that mutex. It reads a batch inside the future
+//! of whichever caller gets there first: were that future dropped mid-load,
+//! the batch's other callers would panic (`expect("failed")` in its
+//! `non_cached.rs`), hence [`Finished`].
 
 use std::collections::HashMap;
 use std::fmt::Debug;
