@@ -43,7 +43,9 @@ use crate::store::users;
 /// (the crate's default, kept on purpose). A yield is no timer, but on a
 /// worker thread each one goes through the runtime's driver: 2000 lone loads
 /// one after the other took about 25 us each with 10 yields, 10 with 3, 7
-/// with none (debug build, this 2-core machine under other builds). Fewer
+/// with none (debug build, this 2-core machine under other builds); at the
+/// service, cold token checks at one connection ran as fast with 10 as with
+/// 3 (`bench/results/issue23-loader.md`). Fewer
 /// is not enough: the users one request has just read resume one per poll
 /// of its task (see the module doc), so their statuses join one batch only
 /// if it waits about that many polls: with 3, twelve users' statuses took 2
