@@ -45,13 +45,12 @@ use crate::store::users;
 /// one after the other took about 25 us each with 10 yields, 10 with 3, 7
 /// with none (debug build, this 2-core machine under other builds); at the
 /// service, cold token checks at one connection ran as fast with 10 as with
-/// 3 (`bench/results/issue23-loader.md`). Fewer
-/// is not enough: the users one request has just read resume one per poll
-/// of its task (see the module doc), so their statuses join one batch only
-/// if it waits about that many polls: with 3, twelve users' statuses took 2
-/// statements, with 10 one (`loaders::one_request_of_many_users_...` tests
-/// 10 users). A history read pays it once (~5 ms a request at one
-/// connection); warm status reads ask no loader.
+/// 3 (`bench/results/issue23-loader.md`). Fewer is not enough: the users one
+/// request has just read resume one per poll of its task (see the module
+/// doc), so their statuses join one batch only if it waits about that many
+/// polls: with 3, twelve users' statuses took 2 statements, with 10 one
+/// (`loaders::one_request_of_many_users_...` tests 10 users). Warm status
+/// reads ask no loader.
 pub const YIELDS: usize = 10;
 
 /// The most keys one batch reads: a burst of concurrent requests builds no
