@@ -3,21 +3,34 @@
 //! request) and cache nothing, so concurrent requests batch together and no
 //! request ever sees another's stale data.
 //!
-//! Not async-graphql's `DataLoader`: it waits on a timer (1 ms by default,
-//! and even a zero delay goes through `futures-timer`'s thread) before every
-//! load, so a lone request at one connection paid about a millisecond doing
-//! nothing. Here a batch starts as soon as the runtime gets to it: the keys
-//! asked for meanwhile (by fields of the same request, or by other requests
-//! on other threads) join it, and nothing sleeps.
+//! Batching is the `dataloader` crate's non-cached [`Batcher`] (0.18,
+//! feature `runtime-tokio`): a load yields to the runtime [`YIELDS`] times
+//! (no timer) while other fields and other requests add their keys, then
+//! reads the batch. async-graphql's `DataLoader` was tried and not kept:
+//! it sleeps 1 ms by default, and with no delay it gathered no concurrent
+//! requests (20 token checks: 3 statements instead of 1,
+//! `cache::concurrent_token_checks_read_their_users_in_one_batch`).
+//!
+//! The crate resumes a batch's callers one per poll of their task (its
+//! `tokio::sync::Mutex` hands over one at a time) and reads one batch of a
+//! loader at a time, holding that mutex. It reads a batch inside the future
+//! of whichever caller gets there first: were that future dropped mid-load,
+//! the batch's other callers would panic (`expect("failed")` in its
+//! `non_cached.rs`), hence [`Finished`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::Context;
 use chrono::NaiveDate;
-use tokio::sync::oneshot;
+use dataloader::non_cached::Loader as Batcher;
+use dataloader::BatchFn;
 
 use crate::domain::cycle::SignInStatus;
 use crate::model::{User, UserId};
@@ -26,33 +39,56 @@ use crate::state::AppState;
 use crate::store::sign_ins::HistoryRow;
 use crate::store::users;
 
+/// How many times a load yields to the runtime before it reads its batch
+/// (the crate's default, kept on purpose). A yield is no timer, but on a
+/// worker thread each one goes through the runtime's driver: 2000 lone loads
+/// one after the other took about 25 us each with 10 yields, 10 with 3, 7
+/// with none (debug build, this 2-core machine under other builds); at the
+/// service, cold token checks at one connection ran as fast with 10 as with
+/// 3 (`bench/results/issue23-loader.md`). Fewer is not enough: the users one
+/// request has just read resume one per poll of its task (see the module
+/// doc), so their statuses join one batch only if it waits about that many
+/// polls: with 3, twelve users' statuses took 2 statements, with 10 one
+/// (`loaders::one_request_of_many_users_...` tests 10 users). Warm status
+/// reads ask no loader.
+pub const YIELDS: usize = 10;
+
+/// The most keys one batch reads: a burst of concurrent requests builds no
+/// unbounded `= ANY` array (PostgreSQL 15 descends the index once per
+/// element). A load that fills the batch reads it at once; keys asked for
+/// later start the next. Well above what one request asks for (at most 1000
+/// keys of a kind: the `users` and `signInHistory` limits), so a request's
+/// own keys never fill a batch, and the crate's default (200) would have
+/// read a 1000-user history in 5 statements.
+pub const MAX_BATCH: usize = 4096;
+
 pub struct Loaders {
-    pub user: Batched<UserId, UserLoader>,
+    pub user: BatchLoader<UserId, UserLoader>,
     /// The rows behind bearer tokens, through the cache.
-    pub session_user: Batched<UserId, SessionUserLoader>,
+    pub session_user: BatchLoader<UserId, SessionUserLoader>,
     /// The same, reading the users' chains into this process's copies in
     /// the same batch (`service::cached::users_and_chains`).
-    pub session_user_and_chain: Batched<UserId, SessionUserLoader>,
-    pub status: Batched<UserId, StatusLoader>,
-    pub balance: Batched<UserId, BalanceLoader>,
-    pub history: Batched<HistoryKey, HistoryLoader>,
+    pub session_user_and_chain: BatchLoader<UserId, SessionUserLoader>,
+    pub status: BatchLoader<UserId, StatusLoader>,
+    pub balance: BatchLoader<UserId, BalanceLoader>,
+    pub history: BatchLoader<HistoryKey, HistoryLoader>,
 }
 
 impl Loaders {
     pub fn new(state: Arc<AppState>) -> Self {
         Loaders {
-            user: Batched::new(UserLoader(state.clone())),
-            session_user: Batched::new(SessionUserLoader {
+            user: BatchLoader::new(UserLoader(state.clone())),
+            session_user: BatchLoader::new(SessionUserLoader {
                 state: state.clone(),
                 with_chains: false,
             }),
-            session_user_and_chain: Batched::new(SessionUserLoader {
+            session_user_and_chain: BatchLoader::new(SessionUserLoader {
                 state: state.clone(),
                 with_chains: true,
             }),
-            status: Batched::new(StatusLoader(state.clone())),
-            balance: Batched::new(BalanceLoader(state.clone())),
-            history: Batched::new(HistoryLoader(state)),
+            status: BatchLoader::new(StatusLoader(state.clone())),
+            balance: BatchLoader::new(BalanceLoader(state.clone())),
+            history: BatchLoader::new(HistoryLoader(state)),
         }
     }
 
@@ -62,150 +98,128 @@ impl Loaders {
     }
 }
 
-/// Launches the batch if its first caller goes away before doing so.
-struct Launch<'a, K, L>
-where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
-    L: Loader<K, Error = Arc<ServiceError>>,
-{
-    batched: &'a Batched<K, L>,
-    done: bool,
-}
+/// What a caller gets for one key: its value, `None` when it has no row, or
+/// the error that failed its batch.
+type Loaded<V> = Result<Option<V>, Arc<ServiceError>>;
 
-impl<K, L> Drop for Launch<'_, K, L>
+/// A [`Loader`] as the crate's [`BatchFn`], which has no error type and
+/// wants an entry for every key (it refuses a key without one): each key
+/// gets its value, `None`, or the batch's error.
+struct PerKey<L>(L);
+
+impl<K, L> BatchFn<K, Loaded<L::Value>> for PerKey<L>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     L: Loader<K, Error = Arc<ServiceError>>,
 {
-    fn drop(&mut self) {
-        if !self.done {
-            self.batched.launch();
+    async fn load(&mut self, keys: &[K]) -> HashMap<K, Loaded<L::Value>> {
+        match self.0.load(keys).await {
+            Ok(mut values) => keys
+                .iter()
+                .map(|k| (k.clone(), Ok(values.remove(k))))
+                .collect(),
+            Err(error) => keys
+                .iter()
+                .map(|k| (k.clone(), Err(error.clone())))
+                .collect(),
         }
     }
 }
 
-/// What one batch loads and whom it answers.
-type Answer<K, V> = Result<HashMap<K, V>, Arc<ServiceError>>;
-
-struct Waiting<K, V> {
-    keys: Vec<K>,
-    answer: oneshot::Sender<Answer<K, V>>,
-}
-
-/// The batch being gathered, if any, shared with the task that loads it.
-type Shared<K, V> = Arc<Mutex<Option<Pending<K, V>>>>;
-
-struct Pending<K, V> {
-    keys: HashSet<K>,
-    waiting: Vec<Waiting<K, V>>,
-}
-
-/// Batches the loads of one [`Loader`]: the first caller's keys start a
-/// batch, which the other fields of its request join (it yields once before
-/// launching it), and so do callers from other requests until the load
-/// begins; the load runs on a task of its own, and each caller gets the
-/// values of its own keys (a key with no row is absent).
-pub struct Batched<K, L: Loader<K>>
+/// One [`Loader`] batched by the `dataloader` crate (see the module doc).
+pub struct BatchLoader<K, L>
 where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
+    K: Send + Sync + Hash + Eq + Clone + Debug + 'static,
+    L: Loader<K, Error = Arc<ServiceError>>,
 {
-    loader: Arc<L>,
-    pending: Shared<K, L::Value>,
+    batcher: Batcher<K, Loaded<L::Value>, PerKey<L>>,
 }
 
-impl<K, L> Batched<K, L>
+impl<K, L> BatchLoader<K, L>
 where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
+    K: Send + Sync + Hash + Eq + Clone + Debug + 'static,
     L: Loader<K, Error = Arc<ServiceError>>,
 {
     pub fn new(loader: L) -> Self {
         Self {
-            loader: Arc::new(loader),
-            pending: Arc::new(Mutex::new(None)),
+            batcher: Batcher::new(PerKey(loader))
+                .with_yield_count(YIELDS)
+                .with_max_batch_size(MAX_BATCH),
         }
     }
 
-    /// Loads what is pending on a task of its own, which answers everyone
-    /// waiting (a caller that goes away cannot strand the others).
-    fn launch(&self) {
-        let loader = self.loader.clone();
-        let pending = self.pending.clone();
-        let work = async move {
-            let Some(batch) = pending.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-                return;
-            };
-            let keys: Vec<K> = batch.keys.into_iter().collect();
-            let mut loaded = loader.load(&keys).await;
-            // The last caller takes the values; those before it get copies
-            // (a lone caller, the usual case, copies nothing: an admin's
-            // history is thousands of rows).
-            let last = batch.waiting.len().saturating_sub(1);
-            for (i, waiting) in batch.waiting.into_iter().enumerate() {
-                let keys = waiting.keys.into_iter();
-                let answer = match &mut loaded {
-                    Ok(values) if i == last => Ok(keys
-                        .filter_map(|k| values.remove(&k).map(|v| (k, v)))
-                        .collect()),
-                    Ok(values) => Ok(keys
-                        .filter_map(|k| values.get(&k).map(|v| (k, v.clone())))
-                        .collect()),
-                    Err(error) => Err(error.clone()),
-                };
-                let _ = waiting.answer.send(answer);
-            }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(work);
-            }
-            // No runtime (shutting down): the waiters are told it failed.
-            Err(_) => {
-                self.pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .take();
-            }
-        }
+    /// The value of `key`, if it has one. Errors as [`Self::load_many`].
+    pub async fn load_one(&self, key: K) -> Loaded<L::Value> {
+        Ok(self.load_many([key.clone()]).await?.remove(&key))
     }
 
-    /// The value of `key`, if it has one.
-    pub async fn load_one(&self, key: K) -> Result<Option<L::Value>, Arc<ServiceError>> {
-        let mut values = self.load_many([key.clone()]).await?;
-        Ok(values.remove(&key))
-    }
-
-    /// The values of `keys` that have one.
-    pub async fn load_many(&self, keys: impl IntoIterator<Item = K>) -> Answer<K, L::Value> {
+    /// The values of `keys` that have one, in one batch (with whatever
+    /// else is being asked for meanwhile). Errors: the batch's, shared with
+    /// its other callers.
+    pub async fn load_many(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<HashMap<K, L::Value>, Arc<ServiceError>> {
         let keys: Vec<K> = keys.into_iter().collect();
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let (answer, answered) = oneshot::channel();
-        let start = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            let start = pending.is_none();
-            let batch = pending.get_or_insert_with(|| Pending {
-                keys: HashSet::new(),
-                waiting: Vec::new(),
-            });
-            batch.keys.extend(keys.iter().cloned());
-            batch.waiting.push(Waiting { keys, answer });
-            start
+        let batcher = self.batcher.clone();
+        let load = async move { batcher.try_load_many(keys).await };
+        let finished = Finished {
+            load: Some(Box::pin(load)),
+            started: false,
         };
-        if start {
-            // Let the rest of this request's fields (polled in the same
-            // sweep of its task) add their keys first; a yield, not a timer.
-            let mut launch = Launch {
-                batched: self,
-                done: false,
-            };
-            tokio::task::yield_now().await;
-            launch.done = true;
-            self.launch();
+        // PerKey answers every key: not reached.
+        let loaded = finished.await.map_err(|missing| {
+            Arc::new(ServiceError::internal(format!("batch load: {missing}")))
+        })?;
+        let mut values = HashMap::with_capacity(loaded.len());
+        for (key, value) in loaded {
+            if let Some(value) = value? {
+                values.insert(key, value);
+            }
         }
-        answered
-            .await
-            .unwrap_or_else(|_| Err(Arc::new(ServiceError::internal("batch load abandoned"))))
+        Ok(values)
+    }
+}
+
+/// A load that runs to its end even if its caller goes away: dropped once
+/// started and before it has finished, it is handed to a task of its own
+/// (the batch it may be reading answers other callers too; see the module
+/// doc), and takes its own answer out of the crate's table (dropped, it
+/// would stay there for good). A load never polled is just dropped (it has
+/// joined no batch).
+struct Finished<F: Future<Output: Send> + Send + 'static> {
+    load: Option<Pin<Box<F>>>,
+    started: bool,
+}
+
+impl<F: Future<Output: Send> + Send + 'static> Future for Finished<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        // Polled again after it finished: a caller's mistake; stay pending.
+        let Some(load) = self.load.as_mut() else {
+            return Poll::Pending;
+        };
+        let answer = load.as_mut().poll(cx);
+        self.started = true;
+        if answer.is_ready() {
+            self.load = None;
+        }
+        answer
+    }
+}
+
+impl<F: Future<Output: Send> + Send + 'static> Drop for Finished<F> {
+    fn drop(&mut self) {
+        if let (true, Some(load)) = (self.started, self.load.take()) {
+            // No runtime: it is shutting down, and the batch's callers with it.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(load);
+            }
+        }
     }
 }
 
@@ -282,14 +296,16 @@ pub struct HistoryKey {
 }
 
 /// A user's sign-ins in a date range. Keys are grouped by range: one query
-/// per distinct range in the batch (one, in practice).
+/// per distinct range in the batch (one, in practice). Each user's rows are
+/// shared (`Arc`): the batcher hands every caller a clone of its values, and
+/// an admin's history is thousands of rows.
 pub struct HistoryLoader(Arc<AppState>);
 
 impl Loader<HistoryKey> for HistoryLoader {
-    type Value = Vec<HistoryRow>;
+    type Value = Arc<Vec<HistoryRow>>;
     type Error = Arc<ServiceError>;
 
-    async fn load(&self, keys: &[HistoryKey]) -> LoadResult<HistoryKey, Vec<HistoryRow>> {
+    async fn load(&self, keys: &[HistoryKey]) -> LoadResult<HistoryKey, Arc<Vec<HistoryRow>>> {
         let mut by_range: HashMap<(NaiveDate, NaiveDate), Vec<UserId>> = HashMap::new();
         for key in keys {
             by_range
@@ -309,7 +325,7 @@ impl Loader<HistoryKey> for HistoryLoader {
             for user_id in user_ids {
                 result.insert(
                     HistoryKey { user_id, from, to },
-                    rows.remove(&user_id).unwrap_or_default(),
+                    Arc::new(rows.remove(&user_id).unwrap_or_default()),
                 );
             }
         }
@@ -320,13 +336,18 @@ impl Loader<HistoryKey> for HistoryLoader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
-    /// Squares its keys (0 has no value); counts its loads.
-    #[derive(Default)]
+    /// A key that fails its batch.
+    const UNLUCKY: u32 = u32::MAX;
+
+    /// Squares its keys (0 has no value, UNLUCKY fails its batch); counts its
+    /// loads; takes `pause` to load.
+    #[derive(Clone, Default)]
     struct Squares {
-        loads: AtomicUsize,
+        loads: Arc<AtomicUsize>,
+        pause: Duration,
     }
 
     impl Loader<u32> for Squares {
@@ -335,6 +356,14 @@ mod tests {
 
         async fn load(&self, keys: &[u32]) -> LoadResult<u32, u64> {
             self.loads.fetch_add(1, Ordering::SeqCst);
+            // Not even a zero sleep when none is asked for: tokio's timer
+            // rounds it up to its next millisecond.
+            if !self.pause.is_zero() {
+                tokio::time::sleep(self.pause).await;
+            }
+            if keys.contains(&UNLUCKY) {
+                return Err(Arc::new(ServiceError::internal("unlucky")));
+            }
             Ok(keys
                 .iter()
                 .filter(|k| **k != 0)
@@ -345,51 +374,82 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_loads_of_one_request_make_one_batch_and_each_gets_its_own_keys() {
-        let batched = Batched::new(Squares::default());
-        let loads = (0..200u32).map(|k| batched.load_one(k));
+        let squares = Squares::default();
+        let loader = BatchLoader::new(squares.clone());
+        let loads = (0..200u32).map(|k| loader.load_one(k));
         let values = futures::future::join_all(loads).await;
-        assert_eq!(batched.loader.loads.load(Ordering::SeqCst), 1);
+        assert_eq!(squares.loads.load(Ordering::SeqCst), 1);
         assert_eq!(values[0].as_ref().unwrap(), &None);
         assert_eq!(values[7].as_ref().unwrap(), &Some(49));
-        let many = batched.load_many([3, 4, 0]).await.unwrap();
+        let many = loader.load_many([3, 4, 0]).await.unwrap();
         assert_eq!(many, HashMap::from([(3, 9), (4, 16)]));
+        assert!(loader.load_many([]).await.unwrap().is_empty());
     }
 
-    /// async-graphql's DataLoader waited at least 1 ms before each load;
-    /// 200 lone loads one after the other then took at least 200 ms.
+    /// A failed batch fails each of its callers with its error; the next
+    /// batch is unaffected.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_batch_fails_its_callers_only() {
+        let loader = BatchLoader::new(Squares::default());
+        let (a, b) = tokio::join!(loader.load_one(UNLUCKY), loader.load_many([2, 3]));
+        assert!(matches!(a.unwrap_err().as_ref(), ServiceError::Internal(m) if m == "unlucky"));
+        assert!(b.is_err());
+        assert_eq!(loader.load_one(2).await.unwrap(), Some(4));
+    }
+
+    /// More keys than a batch holds: read in full batches, every key answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keys_past_the_batch_bound_start_the_next_batch() {
+        let squares = Squares::default();
+        let loader = BatchLoader::new(squares.clone());
+        let keys = 1..=(MAX_BATCH as u32 + 10);
+        let values = loader.load_many(keys.clone()).await.unwrap();
+        assert_eq!(values.len(), MAX_BATCH + 10);
+        assert_eq!(squares.loads.load(Ordering::SeqCst), 2);
+    }
+
+    /// Nothing sleeps on a timer: 200 lone loads one after the other take
+    /// well under the 200 ms that a 1 ms delay before each would cost.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_lone_load_waits_on_no_timer() {
-        let batched = Batched::new(Squares::default());
+        let squares = Squares::default();
+        let loader = BatchLoader::new(squares.clone());
         let started = std::time::Instant::now();
         for k in 1..=200u32 {
-            assert_eq!(batched.load_one(k).await.unwrap(), Some(u64::from(k * k)));
+            assert_eq!(loader.load_one(k).await.unwrap(), Some(u64::from(k * k)));
         }
-        assert_eq!(batched.loader.loads.load(Ordering::SeqCst), 200);
+        assert_eq!(squares.loads.load(Ordering::SeqCst), 200);
         assert!(
-            started.elapsed() < std::time::Duration::from_millis(150),
+            started.elapsed() < Duration::from_millis(150),
             "200 lone loads took {:?}",
             started.elapsed()
         );
     }
 
+    /// The caller whose task reads the batch goes away mid-load: the others
+    /// of its batch are answered all the same (on the crate's loader used
+    /// directly, they would panic), and so are later callers.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_caller_that_goes_away_does_not_strand_the_others() {
-        let batched = Arc::new(Batched::new(Squares::default()));
-        // The first caller (who launches the batch) is dropped at once...
-        let first = batched.load_one(2);
-        let second = batched.load_one(3);
-        let mut first = Box::pin(first);
-        let mut second = Box::pin(second);
-        // Poll both once: both keys are pending, the first caller yielded.
-        futures::future::poll_fn(|cx| {
-            let _ = first.as_mut().poll(cx);
-            let _ = second.as_mut().poll(cx);
-            std::task::Poll::Ready(())
-        })
-        .await;
+        let squares = Squares {
+            pause: Duration::from_millis(50),
+            ..Squares::default()
+        };
+        let loader = BatchLoader::new(squares.clone());
+        let mut first = Box::pin(loader.load_one(2));
+        let mut second = Box::pin(loader.load_one(3));
+        // Both join one batch, which the first (polled first) then reads:
+        // drive them until it is being read (it takes 50 ms).
+        let both = futures::future::join(&mut first, &mut second);
+        let _ = tokio::time::timeout(Duration::from_millis(20), both).await;
+        assert_eq!(
+            squares.loads.load(Ordering::SeqCst),
+            1,
+            "the batch is loading"
+        );
         drop(first);
-        // ...and the second still gets its answer.
-        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), second).await;
+        let answer = tokio::time::timeout(Duration::from_secs(5), second).await;
         assert_eq!(answer.unwrap().unwrap(), Some(9));
+        assert_eq!(loader.load_one(4).await.unwrap(), Some(16));
     }
 }

@@ -152,7 +152,11 @@ impl AdminQuery {
                 });
                 Some(UserSignInHistory {
                     user: User::with_prefetched(user, prefetched.clone()),
-                    days: history_days(rows.map(Vec::as_slice).unwrap_or_default(), from.0, to.0),
+                    days: history_days(
+                        rows.map(|rows| rows.as_slice()).unwrap_or_default(),
+                        from.0,
+                        to.0,
+                    ),
                 })
             })
             .collect())

@@ -16,6 +16,7 @@ mod cli;
 mod export;
 mod http;
 mod jobs;
+mod loaders;
 mod migration_streak_protection;
 mod migrations;
 mod observability;
