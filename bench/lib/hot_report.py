@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in bench/lib
 from redis_medians import medians, read_lines  # noqa: E402
 from report import sh  # noqa: E402
+from peer_forms import FORM_NAMES, best as best_form, forms as peer_forms  # noqa: E402
 
 PEER_ORDER = ["status-32", "status-cold", "status-1", "history-32", "history-1"]
 PEER_NAMES = {
@@ -106,10 +107,20 @@ class Pass:
         return sum(errors_of(r) for r in self.runs(scenario, target))
 
     def peer_errs(self, workload, target):
+        """Failed requests of a target's runs (the peer: every form's)."""
         return sum(errors_of(r) for r in self.peer if r["workload"] == workload and r["target"] == target)
 
     def peer_m(self, workload, target, key):
+        """Median of a key; for the peer, of its best form's runs (the highest median req/s)."""
+        if target == "postgraphile":
+            return med([r.get(key) for r in best_form(self.peer, workload)[1]])
         return med([r.get(key) for r in self.peer if r["workload"] == workload and r["target"] == target])
+
+    def peer_best(self, workload):
+        return best_form(self.peer, workload)[0]
+
+    def peer_forms(self, workload):
+        return peer_forms(self.peer, workload)
 
     def redis_errs(self, step):
         """Failed sign-in requests, plus sign-ins never credited (their jobs' commands are missing)."""
@@ -191,6 +202,12 @@ def peer_rows(p):
         r = s / g if s and g else None
         detail = (f"{rate(s)} / {rate(g)} req/s; p50 {num(p.peer_m(w, 'service', 'p50_ms'))} / "
                   f"{num(p.peer_m(w, 'postgraphile', 'p50_ms'))} ms") if r is not None else "not run"
+        fs = p.peer_forms(w)
+        if r is not None and (len(fs) > 1 or "" not in fs):
+            detail += "; peer's best form " + (p.peer_best(w) or "?")
+            others = [f"{f} {rate(med([x.get('rps') for x in rs]))}" for f, rs in fs.items() if f != p.peer_best(w)]
+            if others:
+                detail += " (" + ", ".join(others) + " req/s)"
         rows.append((PEER_NAMES[w], f">= {TARGET_PEER:g}", cell(r, None if r is None else r >= TARGET_PEER, detail,
                                                                errors=p.peer_errs(w, "service") + p.peer_errs(w, "postgraphile"))))
     p50 = p.peer_m("status-1", "service", "p50_ms")
@@ -247,10 +264,13 @@ def warnings(p, runs_expected):
     for wl in PEER_ORDER:
         for target in ("service", "postgraphile"):
             rs = [r for r in p.peer if r["workload"] == wl and r["target"] == target]
-            n = sum(errors_of(r) for r in rs)
-            if n:
-                first = next((r["first_error"] for r in rs if r.get("first_error")), "")
-                out.append(f"peer.sh {wl}/{target}: {n:,} failed requests" + (f"; first: {md_code(first)}" if first else ""))
+            for form in sorted({r.get("form", "") for r in rs}):
+                frs = [r for r in rs if r.get("form", "") == form]
+                n = sum(errors_of(r) for r in frs)
+                if n:
+                    first = next((r["first_error"] for r in frs if r.get("first_error")), "")
+                    out.append(f"peer.sh {wl}/{target}{(' ' + form) if form else ''}: {n:,} failed requests"
+                               + (f"; first: {md_code(first)}" if first else ""))
     return out
 
 
@@ -364,6 +384,20 @@ def main():
       "the peer unauthenticated, the service checking a bearer token on every request).")
     w("")
     table(w, "workload", cols, [peer_rows(p) for p in passes])
+    used = sorted({r.get("form", "") for p in passes for r in p.peer if r["target"] == "postgraphile"})
+    if used:
+        w("The peer is given its best form for each workload (issue 23): every form below is measured in "
+          "every run, and the ratio is over the form with the higher median req/s (named in each cell, the "
+          "other forms' medians beside it; every run in the last table). The forms:")
+        w("")
+        for u in used:
+            w(f"- {u or 'one form'}: {FORM_NAMES.get(u, u)}")
+        w("")
+    checks = [(p, os.path.join(p.dir, "peer-check.txt")) for p in passes]
+    for p, c in checks:
+        if os.path.exists(c):
+            w(f"{(p.label + ': ') if len(passes) > 1 else ''}{open(c).read().strip()}")
+            w("")
 
     # --- warnings ---------------------------------------------------------------
     warn = [(p, x) for p in passes for x in warnings(p, runs_expected)]
@@ -411,8 +445,11 @@ def main():
             w(f"| {pre}run.sh | {scen}/{target} | {runs_of(rs, 'rps', rate)} | {runs_of(rs, 'p50_ms', num)} | {runs_of(rs, 'p99_ms', num)} | "
               f"{cmds} | {sum(errors_of(r) for r in rs)} | {'; '.join(note)} |")
         for wl in PEER_ORDER:
-            for target in ("service", "postgraphile"):
-                rs = [r for r in p.peer if r["workload"] == wl and r["target"] == target]
+            groups = [("service", [r for r in p.peer if r["workload"] == wl and r["target"] == "service"])]
+            best = p.peer_best(wl)
+            groups += [("postgraphile" + (f" {f}" if f else "") + (" (best)" if f == best and len(p.peer_forms(wl)) > 1 else ""), rs)
+                       for f, rs in p.peer_forms(wl).items()]
+            for target, rs in groups:
                 if rs:
                     w(f"| {pre}peer.sh | {wl}/{target} | {runs_of(rs, 'rps', rate)} | {runs_of(rs, 'p50_ms', num)} | {runs_of(rs, 'p99_ms', num)} | "
                       f"{runs_of(rs, 'redis_cmds_per_req', num)} per request | {sum(errors_of(r) for r in rs)} | load1 {runs_of(rs, 'load1', lambda v: num(v, 1))} |")
