@@ -177,7 +177,7 @@ peer_forms() { # workload -> its forms
 # rotated: run r starts with form (r - 1) mod n, so no form always runs right after the service
 rotated() { # r forms...
   local r="$1"; shift; local n=$#; local i
-  for ((i = 0; i < n; i++)); do local k=$(( (r - 1 + i) % n + 2 )); echo "${!k}"; done
+  for ((i = 0; i < n; i++)); do local k=$(( (r - 1 + i) % n + 1 )); echo "${!k}"; done
 }
 run_peer() { # workload run conns kind(status|history)
   local f
