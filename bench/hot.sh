@@ -13,7 +13,8 @@
 # bench/out/results.jsonl, bench/out/peer.jsonl), writes bench/results/hot.md
 # (every figure against its target, met or missed) and prints it.
 #
-#   bash bench/hot.sh                          full size (~15 min on 2 cores, + the data)
+#   bash bench/hot.sh                          full size (~17 min a pass on 2 cores, + the data;
+#                                              runs repeated for foreign CPU add to it)
 #   SKIP_BUILD=1 REUSE_DATA=1 bash bench/hot.sh   prebuilt binaries, existing data
 #   BEFORE_BIN=/path/to/old/signin-rewards bash bench/hot.sh
 #                     the whole sequence first against that binary, then against

@@ -396,7 +396,7 @@ def main():
     checks = [(p, os.path.join(p.dir, "peer-check.txt")) for p in passes]
     for p, c in checks:
         if os.path.exists(c):
-            w(f"{(p.label + ': ') if len(passes) > 1 else ''}{open(c).read().strip()}")
+            w(f"{(p.label + ': ') if len(passes) > 1 else ''}" + "; ".join(open(c).read().split("\n")).strip("; "))
             w("")
 
     # --- warnings ---------------------------------------------------------------
