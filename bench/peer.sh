@@ -34,6 +34,8 @@
 #   (signin_bench), REUSE_DATA=1, SKIP_BUILD=1, PORT (18080), PEER_PORT (18082),
 #   PEER_WORKLOADS ("status-32 status-cold status-1 history-32 history-1"),
 #   POOL (8, both sides' PostgreSQL pool), PEER_REPORT (bench/results/peer.md),
+#   QUICK=1 (USERS 20000, DAYS 14, BENCH_DB signin_bench_quick, DURATION 3,
+#   PEER_REPORT bench/out/peer-quick.md: checks the script),
 #   PEER_STATUS_FORMS ("condition relation"), PEER_HISTORY_FORMS ("function filter"),
 #   PEER_WARM_SECS (3: each form's unrecorded warm-up of the peer, once at start),
 #   WARM_SECS (the warm-up's length: long enough to ask for every user once at
@@ -42,6 +44,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+if [ "${QUICK:-0}" = 1 ]; then  # checks the script: small data, short runs, report in bench/out
+  : "${DURATION:=3}" "${USERS:=20000}" "${DAYS:=14}" "${BENCH_DB:=signin_bench_quick}"
+  : "${PEER_REPORT:=$OUT_DIR/peer-quick.md}"
+fi
 : "${RUNS:=3}" "${DURATION:=10}" "${USERS:=100000}" "${DAYS:=90}" "${BENCH_DB:=signin_bench}"
 : "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}" "${PORT:=18080}" "${PEER_PORT:=18082}" "${POOL:=8}"
 : "${PEER_WORKLOADS:=status-32 status-cold status-1 history-32 history-1}"
