@@ -275,7 +275,7 @@ for w in order:
 used = sorted({r.get("form", "") for r in rows if r.get("target") == "postgraphile" and r["workload"] in order})
 lines += ["", "The peer's forms:", ""] + [f"- {u or 'one form'}: {FORM_NAMES.get(u, u)}" for u in used]
 if os.path.exists(check):
-    lines += ["", "Before measuring: " + open(check).read().strip()]
+    lines += ["", "Before measuring: " + "; ".join(open(check).read().split("\n")).strip("; ")]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
