@@ -7,12 +7,14 @@
 #   2. bench/run.sh with SCENARIOS="a b": signIn vs pgbench running
 #      bench/pgbench/signin.sql, and the warm status read vs the bare
 #      async-graphql + axum server (bench/baseline);
-#   3. bench/peer.sh: the service vs PostGraphile 5, five workloads;
+#   3. bench/peer.sh: the service vs PostGraphile 5, five workloads, the peer
+#      in each of its forms (the faster form of each workload counts);
 # then bench/lib/hot_report.py reads what they wrote (the REDISCOUNT lines,
 # bench/out/results.jsonl, bench/out/peer.jsonl), writes bench/results/hot.md
 # (every figure against its target, met or missed) and prints it.
 #
-#   bash bench/hot.sh                          full size (~15 min on 2 cores, + the data)
+#   bash bench/hot.sh                          full size (~17 min a pass on 2 cores, + the data;
+#                                              runs repeated for foreign CPU add to it)
 #   SKIP_BUILD=1 REUSE_DATA=1 bash bench/hot.sh   prebuilt binaries, existing data
 #   BEFORE_BIN=/path/to/old/signin-rewards bash bench/hot.sh
 #                     the whole sequence first against that binary, then against
@@ -162,6 +164,7 @@ run_pass() { # label binary reuse-data name
     DURATION="$PEER_DURATION" REUSE_DATA=1 PEER_REPORT="$dir/peer.md" \
     bash "$BENCH_DIR/peer.sh"
   cp "$OUT_DIR/peer.jsonl" "$dir/peer.jsonl"
+  cp "$OUT_DIR/peer-check.txt" "$dir/peer-check.txt" 2>/dev/null || true
   meta "$dir/meta.json" finished "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" load_end "$(loadavg)"
 }
 
