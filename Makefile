@@ -43,7 +43,11 @@ bench: services
 	bash bench/run.sh
 
 # The service against PostGraphile 5 on the same bench database, side by
-# side (bench/peer.sh; Node 22 and PostGraphile from npm, in bench/peer).
+# side (bench/peer.sh; Node 22, PostGraphile and its connection-filter
+# plugin from npm, in bench/peer). Each workload runs the peer in two forms
+# (status: allSignIns(condition) and userByRowId { signInsByUserId };
+# history: the bench_peer function and allUsers(filter) { signInsByUserId(filter) })
+# and the ratio counts the faster.
 bench-peer: services
 	bash bench/peer.sh
 
