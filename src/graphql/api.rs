@@ -43,9 +43,13 @@ const CACHED_BYTES: usize = 2 * 1024 * 1024;
 /// The executable schema with its per-request rules.
 #[derive(Clone)]
 pub struct GraphqlApi {
-    /// Validates every request in async-graphql's `Strict` mode, with the
-    /// depth and complexity limits.
+    /// Validates in async-graphql's `Strict` mode, with the depth and
+    /// complexity limits: a text's first run, and every run with variables
+    /// (one rule reads their values).
     schema: AppSchema,
+    /// The same types and limits in `Fast` mode (limits only): a text that
+    /// passed the strict rules without variables, run again the same way.
+    fast: AppSchema,
     /// Parses by text; persisted queries by hash.
     documents: Arc<DocumentCache>,
     /// The persisted queries every replica shares.
@@ -71,6 +75,7 @@ impl GraphqlApi {
     /// `max_selections` field selections per document (fragments expanded).
     pub fn new(
         schema: AppSchema,
+        fast: AppSchema,
         persisted: PersistedQueryStore,
         max_selections: usize,
         calendar: BusinessCalendar,
@@ -78,6 +83,7 @@ impl GraphqlApi {
         let types = Arc::new(FieldTypes::from_sdl(&schema.sdl()));
         Self {
             schema,
+            fast,
             documents: Arc::new(DocumentCache::new(
                 CACHED_DOCUMENTS,
                 CACHED_BYTES,
@@ -244,8 +250,18 @@ impl GraphqlApi {
         started: std::time::Instant,
     ) -> Response {
         let operation_name = request.operation_name.clone();
+        let without_variables = request.variables.is_empty();
+        let validated =
+            without_variables && admitted.document.is_validated(operation_name.as_deref());
         request.set_parsed_query(admitted.document.document.clone());
-        let response = self.schema.execute(request).await;
+        let response = if validated {
+            self.fast.execute(request).await
+        } else {
+            self.schema.execute(request).await
+        };
+        if without_variables && !validated && !is_request_error(&response) {
+            admitted.document.mark_validated(operation_name.as_deref());
+        }
         if admitted.store_as.is_some() {
             self.store_persisted(&admitted.document, &response, self.calendar.now())
                 .await;

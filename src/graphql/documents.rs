@@ -8,6 +8,7 @@
 //! used go first. This module never decides whether a document may run:
 //! it keeps what the executor (`api`) decided.
 
+use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,8 +20,8 @@ use super::operations::selected_operation;
 use crate::cache::persisted_queries::QueryHash;
 
 /// A document as the executor runs it: parsed by async-graphql's parser
-/// and within the fragment budget (`fragment_budget`); async-graphql's
-/// validation runs on each execution.
+/// and within the fragment budget (`fragment_budget`), with the operations
+/// async-graphql's strict validation has passed without variables.
 #[derive(Debug)]
 pub struct PreparedDocument {
     /// The text, as the client sent it (the cache's key).
@@ -30,6 +31,11 @@ pub struct PreparedDocument {
     /// The parse; each execution runs a copy (async-graphql takes the
     /// document by value and prunes skipped fields from it).
     pub document: ExecutableDocument,
+    /// The operation names (None: the request named none) with which this
+    /// text passed async-graphql's `Strict` validation in a request without
+    /// variables: the rules then depend on the text alone, so the same
+    /// request needs only the `Fast` mode's limits again.
+    validated: Mutex<HashSet<Option<String>>>,
 }
 
 impl PreparedDocument {
@@ -39,6 +45,25 @@ impl PreparedDocument {
             text: text.into(),
             hash: QueryHash::of(text),
             document,
+            validated: Mutex::default(),
+        }
+    }
+
+    /// Whether the text passed the strict rules with this operation name
+    /// and no variables.
+    pub fn is_validated(&self, operation_name: Option<&str>) -> bool {
+        let validated = self.validated.lock().unwrap_or_else(|e| e.into_inner());
+        validated.contains(&operation_name.map(str::to_owned))
+    }
+
+    /// Records that the text passed the strict rules with this operation
+    /// name and no variables.
+    pub fn mark_validated(&self, operation_name: Option<&str>) {
+        let mut validated = self.validated.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded by the names a client can send with one text: a set of a
+        // few, or junk that then only costs strict validation again.
+        if validated.len() < 8 {
+            validated.insert(operation_name.map(str::to_owned));
         }
     }
 

@@ -92,8 +92,11 @@ impl Loaders {
         }
     }
 
+    /// The schema's loaders (one set, shared by the strict and the fast
+    /// schema, so their requests batch together).
     pub fn of<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ServiceError> {
-        ctx.data::<Loaders>()
+        ctx.data::<Arc<Loaders>>()
+            .map(|loaders| loaders.as_ref())
             .map_err(|_| ServiceError::internal("loaders missing"))
     }
 }

@@ -19,7 +19,7 @@ pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 
 use crate::cache::persisted_queries::PersistedQueryStore;
 use crate::config::GraphqlLimits;
@@ -54,14 +54,25 @@ pub fn build(state: Arc<AppState>, limits: &GraphqlLimits) -> GraphqlApi {
         limits.persisted_bytes_per_hour,
     );
     let calendar = state.calendar.clone();
-    let mut builder = builder()
-        .data(loaders::Loaders::new(state.clone()))
-        .data(state)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(fragment_budget::MAX_FRAGMENT_DEPTH);
-    if !limits.introspection {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    GraphqlApi::new(builder.finish(), persisted, limits.max_complexity, calendar)
+    let loaders = Arc::new(loaders::Loaders::new(state.clone()));
+    let schema = |mode| {
+        let mut builder = builder()
+            .data(loaders.clone())
+            .data(state.clone())
+            .validation_mode(mode)
+            .limit_depth(limits.max_depth)
+            .limit_complexity(limits.max_complexity)
+            .limit_recursive_depth(fragment_budget::MAX_FRAGMENT_DEPTH);
+        if !limits.introspection {
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+        builder.finish()
+    };
+    GraphqlApi::new(
+        schema(ValidationMode::Strict),
+        schema(ValidationMode::Fast),
+        persisted,
+        limits.max_complexity,
+        calendar,
+    )
 }

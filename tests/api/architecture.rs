@@ -227,7 +227,11 @@ fn the_named_stack_is_on_the_live_path() {
             "cache/mod.rs",
             "bb8_redis::RedisConnectionManager",
         ),
-        ("dataloader", "graphql/loaders.rs", "use dataloader::non_cached::"),
+        (
+            "dataloader",
+            "graphql/loaders.rs",
+            "use dataloader::non_cached::",
+        ),
         ("tokio", "app.rs", "tokio::"),
         ("apalis", "jobs/worker.rs", "apalis"),
     ];
