@@ -583,27 +583,27 @@ fn the_check_notices_every_form_of_a_forbidden_path() {
         ),
         (
             "graphql/planted.rs",
-            "use crate::{\n    model::UserId,\n    service::{\n        self,\n        store_like,\n    },\n    store::{\n        sign_ins::{HistoryRow, lock_many},\n    },\n};\n",
-            "graphql/planted.rs:8: graphql names store::sign_ins::HistoryRow",
+            "use crate::{\n    model::UserId,\n    service::{\n        self,\n        store_like,\n    },\n    store::{\n        ledger::{Entry, append},\n    },\n};\n",
+            "graphql/planted.rs:8: graphql names store::ledger::Entry",
         ),
         (
             "graphql/planted.rs",
-            "use super::super::store::users;\n",
-            "graphql/planted.rs:1: graphql names store::users",
+            "use super::super::store::ledger;\n",
+            "graphql/planted.rs:1: graphql names store::ledger",
         ),
         (
             "graphql/types/planted/mod.rs",
-            "fn f() { super::super::super::store::users::find(); }\n",
-            "graphql/types/planted/mod.rs:1: graphql names store::users::find",
+            "fn f() { super::super::super::store::ledger::find(); }\n",
+            "graphql/types/planted/mod.rs:1: graphql names store::ledger::find",
         ),
         (
             "graphql/planted.rs",
-            "async fn f() {\n    let _ = crate::store::users::find().await;\n}\n",
-            "graphql/planted.rs:2: graphql names store::users::find",
+            "async fn f() {\n    let _ = crate::store::ledger::find().await;\n}\n",
+            "graphql/planted.rs:2: graphql names store::ledger::find",
         ),
         (
             "graphql/planted.rs",
-            "use crate::store as db;\nfn f() { db::users::find(); }\n",
+            "use crate::store as db;\nfn f() { db::ledger::find(); }\n",
             "graphql/planted.rs:1: graphql names store",
         ),
         (
@@ -618,13 +618,13 @@ fn the_check_notices_every_form_of_a_forbidden_path() {
         ),
         (
             "graphql/planted.rs",
-            "fn f() { tokio::spawn(async { crate::store::users::find().await }); }\n",
-            "graphql/planted.rs:1: graphql names store::users::find",
+            "fn f() { tokio::spawn(async { crate::store::ledger::find().await }); }\n",
+            "graphql/planted.rs:1: graphql names store::ledger::find",
         ),
         (
             "graphql/planted.rs",
-            "fn f() { let _ = format!(\"{:?}\", crate::store::users::find()); }\n",
-            "graphql/planted.rs:1: graphql names store::users::find",
+            "fn f() { let _ = format!(\"{:?}\", crate::store::ledger::find()); }\n",
+            "graphql/planted.rs:1: graphql names store::ledger::find",
         ),
         (
             "graphql/planted.rs",
