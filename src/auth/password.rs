@@ -82,12 +82,7 @@ impl Hasher {
 
     /// An Argon2id hash of `password` (PHC string).
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        let slot = self.slot().await?;
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            hash_now(&password)
-        })
-        .await?
+        self.in_a_slot(move || hash_now(&password)).await
     }
 
     /// Whether `password` matches `stored`; see [`verify_now`].
@@ -96,10 +91,19 @@ impl Hasher {
         password: String,
         stored: Option<String>,
     ) -> Result<bool, PasswordError> {
+        self.in_a_slot(move || verify_now(&password, stored)).await
+    }
+
+    /// Runs `work` on a blocking thread once it has a slot, holding the slot
+    /// until `work` is done.
+    async fn in_a_slot<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+    ) -> Result<T, PasswordError> {
         let slot = self.slot().await?;
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            verify_now(&password, stored)
+            work()
         })
         .await?
     }

@@ -56,9 +56,7 @@ impl Subject<'_> {
         match self {
             Subject::Username(name) => keys.login_failures(name),
             Subject::Address(ip) => keys.login_failures_from(*ip),
-            Subject::Registrations(ip) => {
-                format!("{}:registrations-from:{ip}", keys.namespace())
-            }
+            Subject::Registrations(ip) => keys.registrations_from(*ip),
         }
     }
 
@@ -166,13 +164,23 @@ pub async fn reserve(
         .collect();
     let verdict = strictest(&rules, &replies);
     if matches!(verdict, Verdict::Refuse { .. }) {
-        let mut pipe = redis::pipe();
-        for subject in subjects {
-            pipe.decr(subject.key(keys), 1).ignore();
-        }
-        let _: () = pipe.query_async(&mut *conn).await?;
+        give_back(&mut conn, keys, subjects).await?;
     }
     Ok(verdict)
+}
+
+/// Takes one attempt off each subject's counter.
+async fn give_back(
+    conn: &mut bb8::PooledConnection<'_, super::RedisManager>,
+    keys: &RedisKeys,
+    subjects: &[Subject<'_>],
+) -> Result<(), CacheError> {
+    let mut pipe = redis::pipe();
+    for subject in subjects {
+        pipe.decr(subject.key(keys), 1).ignore();
+    }
+    let _: () = pipe.query_async(&mut **conn).await?;
+    Ok(())
 }
 
 /// A reserved attempt succeeded (the right password): its username's
@@ -208,13 +216,8 @@ pub async fn release(
     if subjects.is_empty() {
         return Ok(());
     }
-    let mut pipe = redis::pipe();
-    for subject in subjects {
-        pipe.decr(subject.key(keys), 1).ignore();
-    }
     let mut conn = pool.get().await?;
-    let _: () = pipe.query_async(&mut *conn).await?;
-    Ok(())
+    give_back(&mut conn, keys, subjects).await
 }
 
 #[cfg(test)]

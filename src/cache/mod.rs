@@ -89,6 +89,11 @@ impl RedisKeys {
         format!("{}:login-failures-from:{address}", self.namespace)
     }
 
+    /// Registrations from one client address (`cache::login_limiter`).
+    pub fn registrations_from(&self, address: std::net::IpAddr) -> String {
+        format!("{}:registrations-from:{address}", self.namespace)
+    }
+
     pub fn events_channel(&self) -> String {
         format!("{}:events", self.namespace)
     }

@@ -70,8 +70,7 @@ fn media_type(headers: &HeaderMap) -> &'static str {
 /// A response with no data and one error, for requests refused before
 /// execution.
 fn request_error(status: StatusCode, headers: &HeaderMap, message: &str) -> Response {
-    let error = ServerError::new(message, None);
-    let mut error = error;
+    let mut error = ServerError::new(message, None);
     error
         .extensions
         .get_or_insert_with(Default::default)
