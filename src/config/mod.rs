@@ -83,7 +83,12 @@ pub struct WebSocketLimits {
 #[derive(Debug, Clone)]
 pub struct GraphqlLimits {
     pub max_depth: usize,
+    /// For users and anonymous callers.
     pub max_complexity: usize,
+    /// For an admin's operations that select admin fields.
+    pub max_admin_complexity: usize,
+    /// Field selections per document, fragments expanded.
+    pub max_fields: usize,
     pub introspection: bool,
     pub playground: bool,
     pub max_body_bytes: usize,
@@ -359,6 +364,8 @@ impl Config {
             graphql: GraphqlLimits {
                 max_depth: settings.max_depth,
                 max_complexity: settings.max_complexity,
+                max_admin_complexity: settings.max_admin_complexity,
+                max_fields: settings.max_fields,
                 introspection: settings.introspection.unwrap_or(!production),
                 playground: settings.playground.unwrap_or(!production),
                 max_body_bytes: settings.max_body_bytes,
@@ -682,6 +689,8 @@ mod tests {
             ("SIGNIN_LOG_FORMAT", "json"),
             ("SIGNIN_MAX_DEPTH", "9"),
             ("SIGNIN_MAX_COMPLEXITY", "10"),
+            ("SIGNIN_MAX_ADMIN_COMPLEXITY", "110"),
+            ("SIGNIN_MAX_FIELDS", "111"),
             ("SIGNIN_INTROSPECTION", "false"),
             ("SIGNIN_PLAYGROUND", "false"),
             ("SIGNIN_MAX_BODY_BYTES", "11"),
@@ -749,6 +758,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Json);
         let g = &c.graphql;
         assert_eq!((g.max_depth, g.max_complexity), (9, 10));
+        assert_eq!((g.max_admin_complexity, g.max_fields), (110, 111));
         assert!(!g.introspection && !g.playground);
         assert_eq!(g.max_body_bytes, 11);
         assert_eq!(g.request_timeout, Duration::from_millis(12));

@@ -351,15 +351,42 @@ pub struct Settings {
     )]
     pub(super) max_depth: usize,
 
-    /// Most complex GraphQL query accepted, checked before execution.
+    /// Most complex GraphQL operation accepted from users and anonymous
+    /// callers, checked before execution: 1 per field, and a list field
+    /// its most items times each item's selection (a year of history with
+    /// every field costs 2,929).
     #[arg(
         long = "max-complexity",
         env = "SIGNIN_MAX_COMPLEXITY",
         value_name = "N",
-        default_value = "1000",
+        default_value = "5000",
         value_parser = trimmed::<usize>
     )]
     pub(super) max_complexity: usize,
+
+    /// Most complex GraphQL operation accepted from an admin when it
+    /// selects admin fields (the contract's largest, 1000 users over 366
+    /// days, costs about 3 million).
+    #[arg(
+        long = "max-admin-complexity",
+        env = "SIGNIN_MAX_ADMIN_COMPLEXITY",
+        value_name = "N",
+        default_value = "5000000",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_admin_complexity: usize,
+
+    /// Most fields one GraphQL document may select, its fragments
+    /// expanded and aliases counted: checked on the parse, before
+    /// validation.
+    #[arg(
+        long = "max-fields",
+        env = "SIGNIN_MAX_FIELDS",
+        value_name = "N",
+        default_value = "1000",
+        value_parser = trimmed::<usize>
+    )]
+    pub(super) max_fields: usize,
 
     /// Largest HTTP request body accepted, in bytes.
     #[arg(

@@ -13,6 +13,7 @@
 //! field), which made a 1000-user history several times slower. Everything
 //! here needs the request once, not a hook per field.
 
+use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -20,16 +21,18 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response, ServerError, Value};
 use futures::stream::{self, BoxStream, StreamExt};
 
-use super::context::{RequestAuth, WsAuthorization};
+use super::context::{RequestAuth, RowSource, WsAuthorization};
 pub use super::documents::DocumentCacheStats;
 use super::documents::{DocumentCache, PreparedDocument};
-use super::operations::label_of;
+use super::loaders::Loaders;
 /// Where the other modules have always found it.
 pub use super::operations::selected_operation;
+use super::operations::{label_of, selects_any};
 use super::response_shape::{self, FieldTypes};
-use super::{fragment_budget, persisted, AppSchema};
+use super::{fragment_budget, persisted, typename_directives, AppSchema};
 use crate::cache::persisted_queries::{PersistedQueryStore, QueryHash, Stored, MAX_QUERY_BYTES};
 use crate::clock::BusinessCalendar;
+use crate::state::AppState;
 
 /// Most documents the cache holds.
 const CACHED_DOCUMENTS: NonZeroUsize = match NonZeroUsize::new(1024) {
@@ -40,16 +43,39 @@ const CACHED_DOCUMENTS: NonZeroUsize = match NonZeroUsize::new(1024) {
 /// times as much).
 const CACHED_BYTES: usize = 2 * 1024 * 1024;
 
-/// The executable schema with its per-request rules.
+/// The schema with one complexity limit, validating in both modes.
 #[derive(Clone)]
-pub struct GraphqlApi {
+pub struct Validating {
     /// Validates in async-graphql's `Strict` mode, with the depth and
     /// complexity limits: a text's first run, and every run with variables
     /// (one rule reads their values).
-    schema: AppSchema,
+    pub strict: AppSchema,
     /// The same types and limits in `Fast` mode (limits only): a text that
     /// passed the strict rules without variables, run again the same way.
-    fast: AppSchema,
+    pub fast: AppSchema,
+}
+
+/// Who may run how much: async-graphql has one complexity limit per
+/// schema, so each limit is a schema of its own.
+#[derive(Clone)]
+pub struct Budgets {
+    /// Users and anonymous callers (`SIGNIN_MAX_COMPLEXITY`).
+    pub user: Validating,
+    /// An admin's operations that select admin fields
+    /// (`SIGNIN_MAX_ADMIN_COMPLEXITY`).
+    pub admin: Validating,
+    /// The root query fields only an admin may select.
+    pub admin_fields: Arc<HashSet<String>>,
+}
+
+/// The executable schema with its per-request rules.
+#[derive(Clone)]
+pub struct GraphqlApi {
+    budgets: Budgets,
+    /// Whom a token names (for the admin budget).
+    state: Arc<AppState>,
+    /// The token checks' batches the resolvers use too.
+    loaders: Arc<Loaders>,
     /// Parses by text; persisted queries by hash.
     documents: Arc<DocumentCache>,
     /// The persisted queries every replica shares.
@@ -74,16 +100,18 @@ impl GraphqlApi {
     /// `schema` with persisted queries in `persisted`, and at most
     /// `max_selections` field selections per document (fragments expanded).
     pub fn new(
-        schema: AppSchema,
-        fast: AppSchema,
+        budgets: Budgets,
         persisted: PersistedQueryStore,
         max_selections: usize,
-        calendar: BusinessCalendar,
+        state: Arc<AppState>,
+        loaders: Arc<Loaders>,
     ) -> Self {
-        let types = Arc::new(FieldTypes::from_sdl(&schema.sdl()));
+        let types = Arc::new(FieldTypes::from_sdl(&budgets.user.strict.sdl()));
+        let calendar = state.calendar.clone();
         Self {
-            schema,
-            fast,
+            budgets,
+            state,
+            loaders,
             documents: Arc::new(DocumentCache::new(
                 CACHED_DOCUMENTS,
                 CACHED_BYTES,
@@ -227,8 +255,9 @@ impl GraphqlApi {
         if let Some(document) = self.documents.get(text) {
             return Ok(document);
         }
-        let document = async_graphql::parser::parse_query(text)?;
+        let mut document = async_graphql::parser::parse_query(text)?;
         fragment_budget::check(&document, self.max_selections)?;
+        typename_directives::hoist(&mut document);
         let prepared = Arc::new(PreparedDocument::new(text, document));
         self.documents.insert(&prepared);
         Ok(prepared)
@@ -253,11 +282,14 @@ impl GraphqlApi {
         let without_variables = request.variables.is_empty();
         let validated =
             without_variables && admitted.document.is_validated(operation_name.as_deref());
+        let schemas = self
+            .budget(&request, &admitted.document, operation_name.as_deref())
+            .await;
         request.set_parsed_query(admitted.document.document.clone());
         let response = if validated {
-            self.fast.execute(request).await
+            schemas.fast.execute(request).await
         } else {
-            self.schema.execute(request).await
+            schemas.strict.execute(request).await
         };
         if without_variables && !validated && !is_request_error(&response) {
             admitted.document.mark_validated(operation_name.as_deref());
@@ -278,6 +310,41 @@ impl GraphqlApi {
             started,
         );
         response
+    }
+
+    /// The schemas whose complexity limit applies: the admin's when the
+    /// operation selects an admin field and the token names an admin now
+    /// (checked through the same batch, and kept for, the resolvers' own
+    /// checks: no extra read), else the users'.
+    async fn budget(
+        &self,
+        request: &Request,
+        document: &PreparedDocument,
+        operation_name: Option<&str>,
+    ) -> &Validating {
+        let user = &self.budgets.user;
+        if !selects_any(
+            &document.document,
+            operation_name,
+            &self.budgets.admin_fields,
+        ) {
+            return user;
+        }
+        let auth = request
+            .data
+            .get(&std::any::TypeId::of::<RequestAuth>())
+            .and_then(|data| data.downcast_ref::<RequestAuth>());
+        let Some(auth) = auth.filter(|auth| auth.has_token()) else {
+            return user;
+        };
+        match auth
+            .identity_via(&self.state, RowSource::Batched(&self.loaders))
+            .await
+        {
+            Ok(identity) if identity.is_admin() => &self.budgets.admin,
+            // Refused or not an admin: the resolvers say so.
+            _ => user,
+        }
     }
 
     /// The metrics label of a request that ran: only once async-graphql has
@@ -392,10 +459,15 @@ impl Executor for GraphqlApi {
                 }
             };
             let operation_name = request.operation_name.clone();
+            let schemas = api
+                .budget(&request, &admitted.document, operation_name.as_deref())
+                .await
+                .clone();
             request.set_parsed_query(admitted.document.document.clone());
             let mut store_as = admitted.store_as;
             let document = admitted.document;
-            api.schema
+            schemas
+                .strict
                 .execute_stream_with_session_data(request, session_data)
                 .then(move |response| {
                     let api = api.clone();

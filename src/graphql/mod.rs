@@ -2,6 +2,7 @@
 //! single mapping from application errors to `extensions.code`.
 
 pub mod api;
+pub mod complexity;
 pub mod context;
 pub mod documents;
 pub mod errors;
@@ -15,6 +16,7 @@ pub mod query;
 pub mod read_ahead;
 pub mod response_shape;
 pub mod subscription;
+pub mod typename_directives;
 pub mod types;
 
 use std::sync::Arc;
@@ -53,26 +55,28 @@ pub fn build(state: Arc<AppState>, limits: &GraphqlLimits) -> GraphqlApi {
         state.keys.clone(),
         limits.persisted_bytes_per_hour,
     );
-    let calendar = state.calendar.clone();
     let loaders = Arc::new(loaders::Loaders::new(state.clone()));
-    let schema = |mode| {
+    let schema = |mode, max_complexity| {
         let mut builder = builder()
             .data(loaders.clone())
             .data(state.clone())
             .validation_mode(mode)
             .limit_depth(limits.max_depth)
-            .limit_complexity(limits.max_complexity)
+            .limit_complexity(max_complexity)
             .limit_recursive_depth(fragment_budget::MAX_FRAGMENT_DEPTH);
         if !limits.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
         builder.finish()
     };
-    GraphqlApi::new(
-        schema(ValidationMode::Strict),
-        schema(ValidationMode::Fast),
-        persisted,
-        limits.max_complexity,
-        calendar,
-    )
+    let validating = |max_complexity| api::Validating {
+        strict: schema(ValidationMode::Strict, max_complexity),
+        fast: schema(ValidationMode::Fast, max_complexity),
+    };
+    let budgets = api::Budgets {
+        user: validating(limits.max_complexity),
+        admin: validating(limits.max_admin_complexity),
+        admin_fields: Arc::new(query::admin_fields()),
+    };
+    GraphqlApi::new(budgets, persisted, limits.max_fields, state, loaders)
 }

@@ -3,8 +3,11 @@
 //! label for the metrics. Pure functions of the document (and the schema's
 //! field types); the executor (`api`) caches what they find per text.
 
+use std::collections::HashSet;
+
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
 use async_graphql::Positioned;
 
@@ -57,6 +60,48 @@ pub fn selected_operation<'a>(
     }
 }
 
+/// Whether the selected operation is a query whose root selection (with
+/// its inline fragments and spread fragments, each looked at once) names
+/// one of `fields`. Unknown fragments count as empty: validation names
+/// them.
+pub fn selects_any(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    fields: &HashSet<String>,
+) -> bool {
+    let Some(operation) = selected_operation(document, operation_name) else {
+        return false;
+    };
+    if operation.node.ty != OperationType::Query {
+        return false;
+    }
+    let mut seen = HashSet::new();
+    let mut pending = vec![&operation.node.selection_set.node];
+    while let Some(set) = pending.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    if fields.contains(field.node.name.node.as_str()) {
+                        return true;
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    pending.push(&fragment.node.selection_set.node)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if seen.insert(name) {
+                        if let Some(fragment) = document.fragments.get(name) {
+                            pending.push(&fragment.node.selection_set.node);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
 /// `query.me`, `mutation.signIn`, ...: the operation's type and first
 /// field. None for a field the schema does not have: the label is computed
 /// before validation, and a client-chosen name would make a new metrics
@@ -96,6 +141,31 @@ mod tests {
         let doc = parse("query { a: me { id } b: me { ...F ... on User { id } } } fragment F on User { id username }");
         // a, a.id, b, b.id (inline), F.id, F.username
         assert_eq!(count_fields(&doc), 6);
+    }
+
+    #[test]
+    fn finds_root_fields_through_fragments_once() {
+        let fields: HashSet<String> = ["users".to_owned()].into();
+        // (document, operation name, selects `users`)
+        let table = [
+            ("{ users(ids: []) { id } }", None, true),
+            ("{ me { id } }", None, false),
+            ("{ me { users: id } }", None, false),
+            ("{ ... on Query { users(ids: []) { id } } }", None, true),
+            ("{ ...A } fragment A on Query { ...B } fragment B on Query { users(ids: []) { id } }", None, true),
+            ("{ ...A ...A } fragment A on Query { ...A }", None, false),
+            ("{ ...Missing }", None, false),
+            ("query A { me { id } } query B { users(ids: []) { id } }", Some("B"), true),
+            ("query A { me { id } } query B { users(ids: []) { id } }", Some("A"), false),
+            ("mutation { users { id } }", None, false),
+        ];
+        for (query, name, expected) in table {
+            assert_eq!(
+                selects_any(&parse(query), name, &fields),
+                expected,
+                "{query}"
+            );
+        }
     }
 
     #[test]

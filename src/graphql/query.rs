@@ -1,4 +1,7 @@
-use async_graphql::{Context, MergedObject, Object, ID};
+use std::collections::HashSet;
+
+use async_graphql::registry::Registry;
+use async_graphql::{Context, MergedObject, Object, OutputType, ID};
 
 use super::context::{state, RequestAuth, RowSource};
 use super::errors::{ApiError, ApiResult};
@@ -22,6 +25,19 @@ pub const MAX_IDS: usize = 1000;
 
 #[derive(MergedObject, Default)]
 pub struct Query(AccountQuery, AdminQuery);
+
+/// The root query fields only an admin may select (`AdminQuery`'s), as the
+/// schema names them.
+pub fn admin_fields() -> HashSet<String> {
+    let mut registry = Registry::default();
+    <AdminQuery as OutputType>::create_type_info(&mut registry);
+    registry
+        .types
+        .get("AdminQuery")
+        .and_then(|admin| admin.fields())
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default()
+}
 
 #[derive(Default)]
 pub struct AccountQuery;
@@ -69,7 +85,10 @@ impl AdminQuery {
     }
 
     /// Admin only. Same order as ids; null where an id is unknown or deleted. At most 1000 ids.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::ids(ids.len()), child_complexity)"
+    )]
     async fn users(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<User>>> {
         let ids = parse_ids("ids", &ids)?;
         let (found, prefetched) = tokio::join!(
@@ -99,7 +118,10 @@ impl AdminQuery {
     }
 
     /// Admin only. Case-insensitive substring match on username; deleted users left out.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::page(first), child_complexity)"
+    )]
     async fn search_users(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +139,10 @@ impl AdminQuery {
 
     /// Admin only. Many users over many days, in the order of userIds. At most 1000 users and 366 days.
     /// Unknown or deleted ids are left out.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::histories(crate::graphql::complexity::ids(user_ids.len()), crate::graphql::complexity::days(&from, &to), child_complexity)"
+    )]
     async fn sign_in_history(
         &self,
         ctx: &Context<'_>,
@@ -163,7 +188,10 @@ impl AdminQuery {
     }
 
     /// Admin only. One entry per date in the inclusive range, oldest first.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::days(&from, &to), child_complexity)"
+    )]
     async fn sign_in_stats(
         &self,
         ctx: &Context<'_>,
@@ -196,7 +224,10 @@ impl AdminQuery {
     }
 
     /// Admin only. Newest first; optionally only one actor's or one target user's entries.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::page(first), child_complexity)"
+    )]
     async fn admin_audit_log(
         &self,
         ctx: &Context<'_>,
@@ -222,5 +253,25 @@ impl AdminQuery {
         )
         .await?;
         Ok(audit_connection(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_fields_are_the_admin_root_fields() {
+        let fields = admin_fields();
+        for name in [
+            "users",
+            "searchUsers",
+            "signInHistory",
+            "signInStats",
+            "adminAuditLog",
+        ] {
+            assert!(fields.contains(name), "{name} in {fields:?}");
+        }
+        assert!(!fields.contains("me"), "{fields:?}");
     }
 }

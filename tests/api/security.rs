@@ -684,6 +684,158 @@ async fn no_suggestions_without_introspection() {
     );
 }
 
+/// Issue 24 (11): a variable used only in a directive on `__typename` is
+/// used (async-graphql 7.2.1's validation does not look there; see
+/// `graphql::typename_directives`). The directive still works, its argument
+/// is still type-checked, and an unused variable is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directives_on_typename_see_their_variables() {
+    let app = TestApp::new().await;
+    let (token, _) = app.register("typename_directive").await;
+    let query = "query($v: Boolean!) { me { id __typename @skip(if: $v) } }";
+    let skipped = app.exec(Some(&token), query, json!({ "v": true })).await;
+    assert_no_errors(&skipped);
+    assert!(
+        skipped["data"]["me"].get("__typename").is_none(),
+        "{skipped}"
+    );
+    let kept = app.exec(Some(&token), query, json!({ "v": false })).await;
+    assert_no_errors(&kept);
+    assert_eq!(kept["data"]["me"]["__typename"], "User", "{kept}");
+
+    // Aliased, through a fragment, with @include, and at the root.
+    let query = "query($v: Boolean!) { t: __typename @include(if: $v) me { ...F } } \
+                 fragment F on User { kind: __typename @include(if: $v) }";
+    let answer = app.exec(Some(&token), query, json!({ "v": true })).await;
+    assert_no_errors(&answer);
+    assert_eq!(answer["data"]["t"], "Query", "{answer}");
+    assert_eq!(answer["data"]["me"]["kind"], "User", "{answer}");
+
+    // The rules the field's directives escaped before still hold.
+    let wrong_type = "query($v: Int!) { me { __typename @skip(if: $v) } }";
+    let answer = app.exec(Some(&token), wrong_type, json!({ "v": 1 })).await;
+    assert_eq!(code(&answer), "BAD_USER_INPUT", "{answer}");
+    let unused = "query($v: Boolean!, $w: Boolean!) { me { __typename @skip(if: $v) } }";
+    let answer = app
+        .exec(Some(&token), unused, json!({ "v": true, "w": true }))
+        .await;
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"$w\" is not used"),
+        "{answer}"
+    );
+}
+
+/// Issue 24 (15): complexity counts list sizes (days of a range, ids,
+/// `first`), with a users' limit and an admins' limit, both sized so the
+/// contract's largest requests pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complexity_counts_list_sizes() {
+    let app = TestApp::new().await;
+    let (user, _) = app.register("lists_user").await;
+    let (admin, _) = app.admin("lists_admin").await;
+    let year = "from: \"2025-01-01\", to: \"2025-12-31\"";
+    let day_fields = "date signedIn cycleDay streak reward madeUp frozen __typename";
+    let too_complex = |answer: &Value| {
+        code(answer) == "BAD_USER_INPUT"
+            && answer["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("too complex")
+            && answer.get("data").is_none_or(Value::is_null)
+    };
+
+    // A user's year of history with every field, and their status, pass.
+    let one_year = format!(
+        "{{ me {{ signInHistory({year}) {{ {day_fields} }} \
+           signInStatus {{ streak cycle {{ day reward }} }} \
+           wallet {{ transactions(first: 100) {{ edges {{ node {{ id amount }} }} }} }} }} }}"
+    );
+    let answer = app.exec(Some(&user), &one_year, json!({})).await;
+    assert_no_errors(&answer);
+    assert_eq!(
+        answer["data"]["me"]["signInHistory"]
+            .as_array()
+            .unwrap()
+            .len(),
+        365
+    );
+
+    // The issue's attack: aliased year-long histories, each cheap as a
+    // field, refused before anything runs.
+    let aliases: String = (0..150)
+        .map(|i| format!("h{i}: signInHistory({year}) {{ date signedIn reward }} "))
+        .collect();
+    let answer = app
+        .exec(Some(&user), &format!("{{ me {{ {aliases} }} }}"), json!({}))
+        .await;
+    assert!(too_complex(&answer), "{answer}");
+    // `first` multiplies too.
+    let pages: String = (0..60)
+        .map(|i| format!("t{i}: transactions(first: 100) {{ edges {{ node {{ id }} }} }} "))
+        .collect();
+    let answer = app
+        .exec(
+            Some(&user),
+            &format!("{{ me {{ wallet {{ {pages} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(too_complex(&answer), "{answer}");
+
+    // The contract's largest admin read: 1000 users over 366 days.
+    let ids: Vec<String> = (1..=1000).map(|i| format!("\"{i}\"")).collect();
+    let ids = ids.join(",");
+    let largest = format!(
+        "{{ signInHistory(userIds: [{ids}], from: \"2024-01-01\", to: \"2024-12-31\") \
+           {{ user {{ id username }} days {{ {day_fields} }} }} }}"
+    );
+    let answer = app.exec(Some(&admin), &largest, json!({})).await;
+    assert_no_errors(&answer);
+    assert_eq!(answer["data"]["signInHistory"].as_array().unwrap().len(), 2);
+    // ... through variables too (the limit reads their values).
+    let with_variables = format!(
+        "query($ids: [ID!]!) {{ signInHistory(userIds: $ids, from: \"2024-01-01\", to: \"2024-12-31\") \
+           {{ user {{ id }} days {{ {day_fields} }} }} }}"
+    );
+    let id_list: Vec<String> = (1..=1000).map(|i| i.to_string()).collect();
+    let answer = app
+        .exec(Some(&admin), &with_variables, json!({ "ids": id_list }))
+        .await;
+    assert_no_errors(&answer);
+    // Twice that is over the admins' limit.
+    let twice = format!(
+        "{{ a: signInHistory(userIds: [{ids}], from: \"2024-01-01\", to: \"2024-12-31\") \
+           {{ days {{ {day_fields} }} }} \
+           b: signInHistory(userIds: [{ids}], from: \"2024-01-01\", to: \"2024-12-31\") \
+           {{ days {{ {day_fields} }} }} }}"
+    );
+    let answer = app.exec(Some(&admin), &twice, json!({})).await;
+    assert!(too_complex(&answer), "{answer}");
+    // A user sending the admins' largest read gets the users' limit.
+    let answer = app.exec(Some(&user), &largest, json!({})).await;
+    assert!(too_complex(&answer), "{answer}");
+    // Over an argument's own limit, the resolver's clear error, not
+    // "too complex".
+    let ids_over: Vec<String> = (1..=1001).map(|i| format!("\"{i}\"")).collect();
+    let over = format!(
+        "{{ signInHistory(userIds: [{}], from: \"2024-01-01\", to: \"2024-01-02\") {{ user {{ id }} }} }}",
+        ids_over.join(",")
+    );
+    let answer = app.exec(Some(&admin), &over, json!({})).await;
+    assert_eq!(code(&answer), "BAD_USER_INPUT", "{answer}");
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"], "userIds",
+        "{answer}"
+    );
+    let long_range = "{ me { signInHistory(from: \"2024-01-01\", to: \"2025-12-31\") { date } } }";
+    let answer = app.exec(Some(&user), long_range, json!({})).await;
+    assert_eq!(code(&answer), "BAD_USER_INPUT", "{answer}");
+    assert!(!too_complex(&answer), "{answer}");
+}
+
 /// Reads from `stream` until the server closes it (or `within` passes);
 /// true when it closed.
 async fn closed_by_server(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {

@@ -94,6 +94,7 @@ impl SignInStatus {
     }
 
     /// The seven days of the current cycle, day 1 first.
+    #[graphql(complexity = "crate::graphql::complexity::list(7, child_complexity)")]
     async fn cycle(&self) -> Vec<CycleDay> {
         self.0
             .cycle

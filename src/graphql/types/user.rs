@@ -134,6 +134,9 @@ impl User {
     }
 
     /// Inclusive range, at most 366 days; one entry per date, oldest first. Batched across users.
+    #[graphql(
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::days(&from, &to), child_complexity)"
+    )]
     async fn sign_in_history(
         &self,
         ctx: &Context<'_>,

@@ -31,6 +31,9 @@ impl Wallet {
     }
 
     /// Newest first.
+    #[graphql(
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::page(first), child_complexity)"
+    )]
     async fn transactions(
         &self,
         ctx: &Context<'_>,
