@@ -95,16 +95,13 @@ impl SignInMutation {
     ) -> ApiResult<WalletTransaction> {
         let me = caller(ctx).await?;
         let change = Change::spend(i64::from(amount))?;
-        let row = to_completion(state(ctx)?, move |state| async move {
-            let request = wallet::Request {
-                user_id: me.user_id,
-                change,
-                idempotency_key: &idempotency_key,
-                note: note.as_deref(),
-            };
-            wallet::apply(&state, request).await
-        })
-        .await?;
+        let request = wallet::Request {
+            user_id: me.user_id,
+            change,
+            idempotency_key,
+            note,
+        };
+        let row = wallet::apply(state(ctx)?, request).await?;
         Ok(WalletTransaction(row))
     }
 }
@@ -150,17 +147,14 @@ impl AdminMutation {
     ) -> ApiResult<WalletTransaction> {
         let actor = admin_actor(ctx).await?;
         let user_id = parse_user_id("userId", &user_id)?;
-        let row = to_completion(state(ctx)?, move |state| async move {
-            admin::adjust_wallet(
-                &state,
-                &actor,
-                user_id,
-                i64::from(amount),
-                &idempotency_key,
-                &note,
-            )
-            .await
-        })
+        let row = admin::adjust_wallet(
+            state(ctx)?,
+            &actor,
+            user_id,
+            i64::from(amount),
+            &idempotency_key,
+            &note,
+        )
         .await?;
         Ok(WalletTransaction(row))
     }
@@ -217,10 +211,8 @@ impl ProtectionMutation {
         idempotency_key: String,
     ) -> ApiResult<SignInPayload> {
         let me = caller(ctx).await?;
-        let (record, status) = to_completion(state(ctx)?, move |state| async move {
-            protection::make_up(&state, me.user_id, date.0, &idempotency_key).await
-        })
-        .await?;
+        let (record, status) =
+            protection::make_up(state(ctx)?, me.user_id, date.0, idempotency_key).await?;
         Ok(SignInPayload {
             record: SignInRecord(record),
             status: SignInStatus(status),
@@ -234,10 +226,8 @@ impl ProtectionMutation {
         idempotency_key: String,
     ) -> ApiResult<StreakFreezePayload> {
         let me = caller(ctx).await?;
-        let (transaction, status) = to_completion(state(ctx)?, move |state| async move {
-            protection::buy_freeze(&state, me.user_id, &idempotency_key).await
-        })
-        .await?;
+        let (transaction, status) =
+            protection::buy_freeze(state(ctx)?, me.user_id, idempotency_key).await?;
         Ok(StreakFreezePayload {
             transaction: WalletTransaction(transaction),
             status: SignInStatus(status),

@@ -1,5 +1,7 @@
 //! What admins do to other users.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use serde_json::Value;
@@ -216,7 +218,7 @@ pub async fn set_role(
 /// idempotency key. The audit entry commits with the ledger row; a replay
 /// of the key returns the first transaction and writes no second entry.
 pub async fn adjust_wallet(
-    state: &AppState,
+    state: &Arc<AppState>,
     actor: &AdminActor,
     user_id: UserId,
     amount: i64,
@@ -250,8 +252,8 @@ pub async fn adjust_wallet(
         Request {
             user_id,
             change,
-            idempotency_key,
-            note: Some(note),
+            idempotency_key: idempotency_key.to_owned(),
+            note: Some(note.to_owned()),
         },
         Some(entry),
     )

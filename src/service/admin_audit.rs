@@ -54,13 +54,13 @@ impl AdminActor {
         target: Option<UserId>,
         details: Map<String, Value>,
         now: DateTime<Utc>,
-    ) -> NewAdminAuditEntry<'_> {
+    ) -> NewAdminAuditEntry {
         NewAdminAuditEntry {
             action,
             actor_id: self.user_id,
             target_user_id: target,
             details,
-            request_id: self.request_id.as_deref(),
+            request_id: self.request_id.clone(),
             created_at: now,
         }
     }
@@ -131,7 +131,11 @@ mod tests {
             Utc::now(),
         );
         assert_eq!(
-            (entry.actor_id, entry.request_id, entry.target_user_id),
+            (
+                entry.actor_id,
+                entry.request_id.as_deref(),
+                entry.target_user_id
+            ),
             (Some(UserId(1)), Some("req-1"), Some(UserId(3)))
         );
     }

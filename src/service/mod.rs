@@ -14,6 +14,7 @@ pub mod page;
 pub mod protection;
 pub mod schedules;
 pub mod sign_in;
+pub mod unit_of_work;
 pub mod wallet;
 
 pub use error::{Input, ServiceError, Unavailable};

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use diesel_async::AsyncConnection;
+use diesel_async::AsyncPgConnection;
 
-use super::{cached, chain, Input, ServiceError};
+use super::unit_of_work::{self, At, Decided, Locked, LockedChange, WalletAndChain};
+use super::{cached, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
+use crate::cache::schedules::Snapshot;
 use crate::domain::chain as chain_rule;
 use crate::domain::cycle::SignInStatus;
 use crate::domain::protection::{ChainState, StreakProtection};
@@ -35,82 +37,93 @@ pub async fn sign_in(
     state: &Arc<AppState>,
     user_id: UserId,
 ) -> Result<(SignIn, SignInStatus), ServiceError> {
-    super::to_completion(state, move |state| async move {
-        sign_in_to_completion(&state, user_id).await
-    })
-    .await
+    unit_of_work::run(state, SignInToday { user_id }).await
 }
 
-async fn sign_in_to_completion(
-    state: &Arc<AppState>,
+/// Today's sign-in, as a change under the user's wallet lock.
+struct SignInToday {
     user_id: UserId,
-) -> Result<(SignIn, SignInStatus), ServiceError> {
-    let now = state.calendar.now();
-    let today = state.calendar.day_of(now);
-    let rules = &state.config.protection;
-    // Read before the transaction: what a sign-in earns is fixed now, by
-    // the schedule in force today (a change for today cannot be made).
-    let schedules = super::schedules::current(state).await?;
-    let rewards = &schedules.schedules;
-    let paid_by = rewards
-        .in_force(today)
-        .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
-    let signed = {
-        let mut conn = state.db().await?;
-        conn.transaction::<_, ServiceError, _>(async |conn| {
-            let (_, before) = chain::lock(conn, user_id, today, &state.calendar, rules).await?;
-            let Some(next) = chain_rule::next_sign_in(&before.history, today, before.freezes_held)
-            else {
-                return Ok(None);
-            };
-            let reward = paid_by.rewards.for_day(next.position.cycle_day);
-            let new = NewSignIn {
-                user_id,
-                day: today,
-                cycle_day: i16::from(next.position.cycle_day),
-                streak: i32::try_from(next.position.streak).unwrap_or(i32::MAX),
-                reward: i64::from(reward),
-                created_at: now,
-                made_up: false,
-                milestone_bonus: rules
-                    .milestones
-                    .bonus_for(next.position.streak)
-                    .map(i64::from),
-                credited_at: None,
-                schedule_id: paid_by.id,
-            };
-            // The unique (user, day) key stays the last word.
-            let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
-                return Ok(None);
-            };
-            let after = before.after_sign_in(today, &next, reward);
-            if !next.freezes_used.is_empty() {
-                chain_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, now).await?;
-                chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
-                metrics::counter!("signin_streak_freezes_used_total")
-                    .increment(next.freezes_used.len() as u64);
-            }
-            Ok(Some((row, after)))
-        })
-        .await?
-    };
-    let Some((row, after)) = signed else {
+}
+
+impl LockedChange for SignInToday {
+    type Lock = WalletAndChain;
+    /// The reward schedules in force: what a sign-in earns is fixed now,
+    /// by the schedule in force today (a change for today cannot be made).
+    type ReadFirst = Arc<Snapshot>;
+    type Output = (SignIn, SignInStatus);
+
+    async fn read_first(&self, state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
+        super::schedules::current(state).await
+    }
+
+    fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        None
+    }
+
+    async fn decide(
+        self,
+        conn: &mut AsyncPgConnection,
+        state: &AppState,
+        schedules: Arc<Snapshot>,
+        locked: Locked<(i64, ChainState)>,
+        at: At,
+    ) -> Result<Decided<Self::Output>, ServiceError> {
+        let user_id = self.user_id;
+        let rules = &state.config.protection;
+        let rewards = &schedules.schedules;
+        let (_, before) = locked.held;
         // In case an earlier invalidation was lost and the cache still
         // says "not signed in".
-        state
-            .after_commit
-            .hand_over(Committed::default().status_may_be_stale(user_id))
-            .await;
-        return Err(ServiceError::AlreadySignedIn);
-    };
-    metrics::counter!("signin_sign_ins_total").increment(1);
-    let status = after.status(today, rules, rewards);
-    let job = RewardJob { sign_in_id: row.id };
-    state
-        .after_commit
-        .hand_over(Committed::default().signed_in(user_id, status.clone(), job))
-        .await;
-    Ok((row, status))
+        let already = || {
+            Decided::refused(
+                ServiceError::AlreadySignedIn,
+                Committed::default().status_may_be_stale(user_id),
+            )
+        };
+        let Some(next) = chain_rule::next_sign_in(&before.history, at.today, before.freezes_held)
+        else {
+            return Ok(already());
+        };
+        let paid_by = rewards
+            .in_force(at.today)
+            .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
+        let reward = paid_by.rewards.for_day(next.position.cycle_day);
+        let new = NewSignIn {
+            user_id,
+            day: at.today,
+            cycle_day: i16::from(next.position.cycle_day),
+            streak: i32::try_from(next.position.streak).unwrap_or(i32::MAX),
+            reward: i64::from(reward),
+            created_at: at.now,
+            made_up: false,
+            milestone_bonus: rules
+                .milestones
+                .bonus_for(next.position.streak)
+                .map(i64::from),
+            credited_at: None,
+            schedule_id: paid_by.id,
+        };
+        // The unique (user, day) key stays the last word.
+        let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
+            return Ok(already());
+        };
+        let after = before.after_sign_in(at.today, &next, reward);
+        if !next.freezes_used.is_empty() {
+            chain_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, at.now).await?;
+            chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
+            metrics::counter!("signin_streak_freezes_used_total")
+                .increment(next.freezes_used.len() as u64);
+        }
+        metrics::counter!("signin_sign_ins_total").increment(1);
+        let status = after.status(at.today, rules, rewards);
+        let job = RewardJob { sign_in_id: row.id };
+        let after_commit = Committed::default().signed_in(user_id, status.clone(), job);
+        Ok(Decided::made((row, status), after_commit))
+    }
 }
 
 /// The status today of a user with no dates and nothing held.

@@ -1,9 +1,11 @@
 //! Wallet changes: rewards, spends and adjustments, each one ledger row.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
+use super::unit_of_work::{self, At, Decided, Locked, LockedChange};
 use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
@@ -14,17 +16,21 @@ use crate::store::ledger::{self, Entry};
 use crate::store::sign_ins;
 
 /// A change requested by a person, made at most once per idempotency key.
-pub struct Request<'a> {
+pub struct Request {
     pub user_id: UserId,
     pub change: Change,
-    pub idempotency_key: &'a str,
-    pub note: Option<&'a str>,
+    pub idempotency_key: String,
+    pub note: Option<String>,
 }
 
 /// Applies `request` (or returns the transaction its key already made) and
-/// announces it. The wallet row lock serializes changes to one wallet, so
-/// concurrent spends cannot overdraw it.
-pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerEntry, ServiceError> {
+/// announces it, as a [`LockedChange`]. The wallet row lock serializes
+/// changes to one wallet, so concurrent spends cannot overdraw it.
+///
+/// Errors: `BadInput` for a bad key or note, `NotFound("wallet")`,
+/// `InsufficientFunds`, `IdempotencyConflict` when the key made another
+/// change.
+pub async fn apply(state: &Arc<AppState>, request: Request) -> Result<LedgerEntry, ServiceError> {
     apply_recorded(state, request, None).await
 }
 
@@ -32,45 +38,69 @@ pub async fn apply(state: &AppState, request: Request<'_>) -> Result<LedgerEntry
 /// admin action's entry) in the same transaction, before the ledger row:
 /// both commit or neither does, and a replay writes no second entry.
 pub async fn apply_recorded(
-    state: &AppState,
-    request: Request<'_>,
-    audit: Option<NewAdminAuditEntry<'_>>,
+    state: &Arc<AppState>,
+    request: Request,
+    audit: Option<NewAdminAuditEntry>,
 ) -> Result<LedgerEntry, ServiceError> {
-    money::validate_idempotency_key(request.idempotency_key)?;
-    money::validate_note(request.note)?;
-    let now = state.calendar.now();
-    let mut conn = state.db().await?;
-    let (row, replayed) = conn
-        .transaction::<_, ServiceError, _>(async |conn| {
-            let balance = ledger::lock_balance(conn, request.user_id)
-                .await?
-                .ok_or(ServiceError::NotFound("wallet"))?;
-            if let Some(first) =
-                ledger::by_idempotency_key(conn, request.user_id, request.idempotency_key).await?
-            {
-                request.change.check_replay_of(ledger::change(&first))?;
-                return Ok((first, true));
-            }
-            let balance_after = request.change.apply_to(balance)?;
-            if let Some(audit) = &audit {
-                admin_audit::append(conn, audit.clone()).await?;
-            }
-            let entry = Entry {
-                user_id: request.user_id,
-                change: request.change,
-                balance_after,
-                note: request.note,
-                idempotency_key: Some(request.idempotency_key),
-                sign_in_id: None,
-                created_at: now,
-            };
-            Ok((ledger::append(conn, entry).await?, false))
-        })
-        .await?;
-    if !replayed {
-        announce(state, &row).await;
+    money::validate_idempotency_key(&request.idempotency_key)?;
+    money::validate_note(request.note.as_deref())?;
+    unit_of_work::run(state, LedgerChange { request, audit }).await
+}
+
+/// A person's change to a wallet, with its audit entry when an admin made
+/// it.
+struct LedgerChange {
+    request: Request,
+    audit: Option<NewAdminAuditEntry>,
+}
+
+impl LockedChange for LedgerChange {
+    type Lock = unit_of_work::Wallet;
+    type ReadFirst = ();
+    type Output = LedgerEntry;
+
+    async fn read_first(&self, _state: &AppState) -> Result<(), ServiceError> {
+        Ok(())
     }
-    Ok(row)
+
+    fn user_id(&self) -> UserId {
+        self.request.user_id
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        Some(&self.request.idempotency_key)
+    }
+
+    async fn decide(
+        self,
+        conn: &mut AsyncPgConnection,
+        _state: &AppState,
+        _read: (),
+        locked: Locked<i64>,
+        at: At,
+    ) -> Result<Decided<LedgerEntry>, ServiceError> {
+        let request = self.request;
+        if let Some(first) = locked.first {
+            request.change.check_replay_of(ledger::change(&first))?;
+            return Ok(Decided::made(first, Committed::default()));
+        }
+        let balance_after = request.change.apply_to(locked.held)?;
+        if let Some(audit) = self.audit {
+            admin_audit::append(conn, audit).await?;
+        }
+        let entry = Entry {
+            user_id: request.user_id,
+            change: request.change,
+            balance_after,
+            note: request.note.as_deref(),
+            idempotency_key: Some(&request.idempotency_key),
+            sign_in_id: None,
+            created_at: at.now,
+        };
+        let row = ledger::append(conn, entry).await?;
+        let after_commit = Committed::default().ledger_appended(row.clone());
+        Ok(Decided::made(row, after_commit))
+    }
 }
 
 /// What crediting a batch of sign-ins came to.
@@ -268,13 +298,6 @@ fn sign_in_entries(
             })
         })
         .collect()
-}
-
-async fn announce(state: &AppState, row: &LedgerEntry) {
-    state
-        .after_commit
-        .hand_over(Committed::default().ledger_appended(row.clone()))
-        .await;
 }
 
 /// The balances of `user_ids` (one query); users without a wallet are absent.

@@ -15,7 +15,7 @@ use crate::schema::admin_audit_log;
 /// connection of the transaction that makes the change, so that both
 /// commit or neither does.
 #[derive(Debug, Clone)]
-pub struct NewAdminAuditEntry<'a> {
+pub struct NewAdminAuditEntry {
     pub action: AdminAction,
     /// The admin who acted; None for the command line.
     pub actor_id: Option<UserId>,
@@ -25,7 +25,7 @@ pub struct NewAdminAuditEntry<'a> {
     /// password or a token here: entries can never be deleted.
     pub details: Map<String, Value>,
     /// The HTTP request's id, when the action came over HTTP.
-    pub request_id: Option<&'a str>,
+    pub request_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -33,7 +33,7 @@ pub struct NewAdminAuditEntry<'a> {
 /// the entry records.
 pub async fn append(
     conn: &mut AsyncPgConnection,
-    entry: NewAdminAuditEntry<'_>,
+    entry: NewAdminAuditEntry,
 ) -> Result<AdminAuditEntry, StoreError> {
     let details = Value::Object(entry.details).to_string();
     Ok(diesel::insert_into(admin_audit_log::table)
@@ -42,7 +42,7 @@ pub async fn append(
             admin_audit_log::actor_id.eq(entry.actor_id),
             admin_audit_log::target_user_id.eq(entry.target_user_id),
             admin_audit_log::details.eq(details),
-            admin_audit_log::request_id.eq(entry.request_id),
+            admin_audit_log::request_id.eq(entry.request_id.as_deref()),
             admin_audit_log::created_at.eq(entry.created_at),
         ))
         .returning(AdminAuditEntry::as_returning())

@@ -1,0 +1,196 @@
+//! The one sequence every change to a user's wallet or chain runs: on a
+//! task of its own, lock the wallet (and load the chain when the change
+//! needs it), look up what the idempotency key already wrote, let the use
+//! case decide and write, commit, then hand the after-commit work (cache
+//! drops, announcements, jobs) to `after_commit`, whatever happens to the
+//! request that asked.
+//!
+//! A use case is a [`LockedChange`]: its data, which lock it needs, what
+//! it reads first (outside the transaction), and its decision. The decision returns what to answer and what to hand over
+//! ([`Decided`]); the hand-over is infallible and follows the commit with
+//! nothing fallible between them, so a committed change is never left
+//! unannounced, and a refusal that committed nothing can still hand over
+//! work (`signIn`'s "already signed in" drops a possibly stale status).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use super::{chain, to_completion, ServiceError};
+use crate::after_commit::Committed;
+use crate::domain::protection::ChainState;
+use crate::model::{LedgerEntry, UserId};
+use crate::state::AppState;
+use crate::store::ledger;
+
+/// When a change happens: its instant and the business day it falls on.
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+/// What the change finds under the lock.
+#[derive(Debug)]
+pub struct Locked<H> {
+    /// What the lock read: the balance, and the chain if asked for.
+    pub held: H,
+    /// The ledger row the change's idempotency key already wrote (a
+    /// replay), if it has one.
+    pub first: Option<LedgerEntry>,
+}
+
+/// The decision: the answer (an error commits too, when nothing was
+/// written that the error should undo) and the work to hand over after
+/// the commit.
+#[derive(Debug)]
+pub struct Decided<T> {
+    pub answer: Result<T, ServiceError>,
+    pub after_commit: Committed,
+}
+
+impl<T> Decided<T> {
+    /// A change made (or replayed) with its after-commit work.
+    pub fn made(answer: T, after_commit: Committed) -> Self {
+        Decided {
+            answer: Ok(answer),
+            after_commit,
+        }
+    }
+
+    /// A refusal that wrote nothing, with work still to hand over.
+    pub fn refused(error: ServiceError, after_commit: Committed) -> Self {
+        Decided {
+            answer: Err(error),
+            after_commit,
+        }
+    }
+}
+
+/// Which row lock a change takes, and what it reads with it.
+pub trait Lock {
+    /// What the lock read.
+    type Held: Send;
+
+    /// Locks `user_id`'s wallet row until the transaction ends and reads
+    /// what the change needs. `NotFound("wallet")` for a user without one.
+    fn take(
+        conn: &mut AsyncPgConnection,
+        state: &AppState,
+        user_id: UserId,
+        today: NaiveDate,
+    ) -> impl Future<Output = Result<Self::Held, ServiceError>> + Send;
+}
+
+/// The wallet row alone: its balance (points).
+pub struct Wallet;
+
+impl Lock for Wallet {
+    type Held = i64;
+
+    async fn take(
+        conn: &mut AsyncPgConnection,
+        _state: &AppState,
+        user_id: UserId,
+        _today: NaiveDate,
+    ) -> Result<i64, ServiceError> {
+        ledger::lock_balance(conn, user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("wallet"))
+    }
+}
+
+/// The wallet row and the user's chain on the day: (balance, chain).
+pub struct WalletAndChain;
+
+impl Lock for WalletAndChain {
+    type Held = (i64, ChainState);
+
+    async fn take(
+        conn: &mut AsyncPgConnection,
+        state: &AppState,
+        user_id: UserId,
+        today: NaiveDate,
+    ) -> Result<(i64, ChainState), ServiceError> {
+        chain::lock(
+            conn,
+            user_id,
+            today,
+            &state.calendar,
+            &state.config.protection,
+        )
+        .await
+    }
+}
+
+/// A use case that changes one user's wallet or chain.
+pub trait LockedChange: Send + 'static {
+    /// The lock it takes.
+    type Lock: Lock;
+    /// What it reads before the transaction (the reward schedules, say):
+    /// nothing fallible may stand between the commit and the hand-over.
+    type ReadFirst: Send;
+    /// What it answers.
+    type Output: Send + 'static;
+
+    /// Reads what the decision needs from outside the transaction.
+    fn read_first(
+        &self,
+        state: &AppState,
+    ) -> impl Future<Output = Result<Self::ReadFirst, ServiceError>> + Send;
+
+    /// Whose wallet it locks.
+    fn user_id(&self) -> UserId;
+
+    /// Its idempotency key, already validated, if it has one.
+    fn idempotency_key(&self) -> Option<&str>;
+
+    /// Decides and writes, inside the transaction, under the lock. An
+    /// `Err` rolls the transaction back; a [`Decided`] commits it.
+    fn decide(
+        self,
+        conn: &mut AsyncPgConnection,
+        state: &AppState,
+        read: Self::ReadFirst,
+        locked: Locked<<Self::Lock as Lock>::Held>,
+        at: At,
+    ) -> impl Future<Output = Result<Decided<Self::Output>, ServiceError>> + Send;
+}
+
+/// Runs `change` to completion on a task of its own (see the module doc)
+/// and answers what it decided.
+///
+/// Errors: the decision's, the store's (`Unavailable` and the like), and
+/// `Internal` if the task panicked.
+pub async fn run<C: LockedChange>(
+    state: &Arc<AppState>,
+    change: C,
+) -> Result<C::Output, ServiceError> {
+    to_completion(state, move |state| async move {
+        let read = change.read_first(&state).await?;
+        let now = state.calendar.now();
+        let at = At {
+            now,
+            today: state.calendar.day_of(now),
+        };
+        let user_id = change.user_id();
+        let decided = {
+            let mut conn = state.db().await?;
+            conn.transaction::<_, ServiceError, _>(async |conn| {
+                let held = C::Lock::take(conn, &state, user_id, at.today).await?;
+                let first = match change.idempotency_key() {
+                    Some(key) => ledger::by_idempotency_key(conn, user_id, key).await?,
+                    None => None,
+                };
+                let locked = Locked { held, first };
+                change.decide(conn, &state, read, locked, at).await
+            })
+            .await?
+        };
+        state.after_commit.hand_over(decided.after_commit).await;
+        decided.answer
+    })
+    .await
+}
