@@ -10,7 +10,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 
-use super::unit_of_work::{self, At, Decided, Locked, LockedChange, WalletAndChain};
+use super::unit_of_work::{
+    self, At, Decided, Key, Locked, LockedChange, Schedules, SchedulesShown, WalletAndChain,
+};
 use super::ServiceError;
 use crate::after_commit::Committed;
 use crate::cache::schedules::Snapshot;
@@ -66,38 +68,24 @@ pub async fn make_up(
     idempotency_key: String,
 ) -> Result<(SignIn, SignInStatus), ServiceError> {
     money::validate_idempotency_key(&idempotency_key)?;
-    let change = MakeUp {
+    let key = Key {
         user_id,
-        date,
-        idempotency_key,
+        idempotency_key: Some(idempotency_key),
     };
-    unit_of_work::run(state, change).await
+    unit_of_work::run(state, key, MakeUp { date }).await
 }
 
+/// Filling a missed date.
 struct MakeUp {
-    user_id: UserId,
     date: NaiveDate,
-    idempotency_key: String,
 }
 
 impl LockedChange for MakeUp {
     type Lock = WalletAndChain;
-    /// The schedules: the one in force on the made-up date is recorded,
-    /// though it pays nothing (contract: SignInRecord.scheduleId).
-    type ReadFirst = Arc<Snapshot>;
+    /// The schedule in force on the made-up date is recorded, though it
+    /// pays nothing (contract: SignInRecord.scheduleId).
+    type ReadFirst = Schedules;
     type Output = (SignIn, SignInStatus);
-
-    async fn read_first(&self, state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
-        super::schedules::current(state).await
-    }
-
-    fn user_id(&self) -> UserId {
-        self.user_id
-    }
-
-    fn idempotency_key(&self) -> Option<&str> {
-        Some(&self.idempotency_key)
-    }
 
     async fn decide(
         self,
@@ -107,7 +95,7 @@ impl LockedChange for MakeUp {
         locked: Locked<(i64, ChainState)>,
         at: At,
     ) -> Result<Decided<Self::Output>, ServiceError> {
-        let (user_id, date) = (self.user_id, self.date);
+        let (user_id, date) = (locked.key.user_id, self.date);
         let rules = &state.config.protection;
         let (balance, before) = locked.held;
         if let Some(first) = locked.first {
@@ -177,7 +165,7 @@ impl LockedChange for MakeUp {
                 change: fee,
                 balance_after,
                 note: None,
-                idempotency_key: Some(&self.idempotency_key),
+                idempotency_key: locked.key.idempotency_key.as_deref(),
                 sign_in_id: Some(row.id),
                 created_at: at.now,
             },
@@ -214,35 +202,21 @@ pub async fn buy_freeze(
     idempotency_key: String,
 ) -> Result<(LedgerEntry, SignInStatus), ServiceError> {
     money::validate_idempotency_key(&idempotency_key)?;
-    let change = BuyFreeze {
+    let key = Key {
         user_id,
-        idempotency_key,
+        idempotency_key: Some(idempotency_key),
     };
-    unit_of_work::run(state, change).await
+    unit_of_work::run(state, key, BuyFreeze).await
 }
 
-struct BuyFreeze {
-    user_id: UserId,
-    idempotency_key: String,
-}
+/// Buying one freeze.
+struct BuyFreeze;
 
 impl LockedChange for BuyFreeze {
     type Lock = WalletAndChain;
-    /// The schedules, for the status shown after.
-    type ReadFirst = Arc<Snapshot>;
+    /// For the status shown after.
+    type ReadFirst = SchedulesShown;
     type Output = (LedgerEntry, SignInStatus);
-
-    async fn read_first(&self, state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
-        super::schedules::for_display(state).await
-    }
-
-    fn user_id(&self) -> UserId {
-        self.user_id
-    }
-
-    fn idempotency_key(&self) -> Option<&str> {
-        Some(&self.idempotency_key)
-    }
 
     async fn decide(
         self,
@@ -252,7 +226,7 @@ impl LockedChange for BuyFreeze {
         locked: Locked<(i64, ChainState)>,
         at: At,
     ) -> Result<Decided<Self::Output>, ServiceError> {
-        let user_id = self.user_id;
+        let user_id = locked.key.user_id;
         let rules = &state.config.protection;
         let (balance, before) = locked.held;
         if let Some(first) = locked.first {
@@ -278,7 +252,7 @@ impl LockedChange for BuyFreeze {
                 change: price,
                 balance_after,
                 note: None,
-                idempotency_key: Some(&self.idempotency_key),
+                idempotency_key: locked.key.idempotency_key.as_deref(),
                 sign_in_id: None,
                 created_at: at.now,
             },

@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 
 use diesel_async::AsyncPgConnection;
 
-use super::unit_of_work::{self, At, Decided, Locked, LockedChange, WalletAndChain};
+use super::unit_of_work::{
+    self, At, Decided, Key, Locked, LockedChange, Schedules, WalletAndChain,
+};
 use super::{cached, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
 use crate::cache::schedules::Snapshot;
@@ -37,32 +39,22 @@ pub async fn sign_in(
     state: &Arc<AppState>,
     user_id: UserId,
 ) -> Result<(SignIn, SignInStatus), ServiceError> {
-    unit_of_work::run(state, SignInToday { user_id }).await
+    let key = Key {
+        user_id,
+        idempotency_key: None,
+    };
+    unit_of_work::run(state, key, SignInToday).await
 }
 
 /// Today's sign-in, as a change under the user's wallet lock.
-struct SignInToday {
-    user_id: UserId,
-}
+struct SignInToday;
 
 impl LockedChange for SignInToday {
     type Lock = WalletAndChain;
-    /// The reward schedules in force: what a sign-in earns is fixed now,
-    /// by the schedule in force today (a change for today cannot be made).
-    type ReadFirst = Arc<Snapshot>;
+    /// What a sign-in earns is fixed now, by the schedule in force today
+    /// (a change for today cannot be made).
+    type ReadFirst = Schedules;
     type Output = (SignIn, SignInStatus);
-
-    async fn read_first(&self, state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
-        super::schedules::current(state).await
-    }
-
-    fn user_id(&self) -> UserId {
-        self.user_id
-    }
-
-    fn idempotency_key(&self) -> Option<&str> {
-        None
-    }
 
     async fn decide(
         self,
@@ -72,7 +64,7 @@ impl LockedChange for SignInToday {
         locked: Locked<(i64, ChainState)>,
         at: At,
     ) -> Result<Decided<Self::Output>, ServiceError> {
-        let user_id = self.user_id;
+        let user_id = locked.key.user_id;
         let rules = &state.config.protection;
         let rewards = &schedules.schedules;
         let (_, before) = locked.held;

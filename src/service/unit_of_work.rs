@@ -20,6 +20,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::{chain, to_completion, ServiceError};
 use crate::after_commit::Committed;
+use crate::cache::schedules::Snapshot;
 use crate::domain::protection::ChainState;
 use crate::model::{LedgerEntry, UserId};
 use crate::state::AppState;
@@ -32,9 +33,19 @@ pub struct At {
     pub today: NaiveDate,
 }
 
+/// Whose wallet a change locks, and the idempotency key it is made under
+/// (validated by the use case), if any.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub user_id: UserId,
+    pub idempotency_key: Option<String>,
+}
+
 /// What the change finds under the lock.
 #[derive(Debug)]
 pub struct Locked<H> {
+    /// Whose wallet is locked, and under which key.
+    pub key: Key,
     /// What the lock read: the balance, and the chain if asked for.
     pub held: H,
     /// The ledger row the change's idempotency key already wrote (a
@@ -125,27 +136,59 @@ impl Lock for WalletAndChain {
     }
 }
 
+/// What a change reads before its transaction: nothing fallible may
+/// stand between the commit and the hand-over.
+pub trait ReadFirst {
+    /// What was read.
+    type Value: Send;
+
+    /// Reads it. Errors: the store's.
+    fn read(state: &AppState) -> impl Future<Output = Result<Self::Value, ServiceError>> + Send;
+}
+
+/// Nothing.
+pub struct Nothing;
+
+impl ReadFirst for Nothing {
+    type Value = ();
+
+    async fn read(_state: &AppState) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+/// The reward schedules in force (`schedules::current`): what a change
+/// records as paying it.
+pub struct Schedules;
+
+impl ReadFirst for Schedules {
+    type Value = Arc<Snapshot>;
+
+    async fn read(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
+        super::schedules::current(state).await
+    }
+}
+
+/// The reward schedules to show (`schedules::for_display`): for a status
+/// shown after a change that pays nothing from them.
+pub struct SchedulesShown;
+
+impl ReadFirst for SchedulesShown {
+    type Value = Arc<Snapshot>;
+
+    async fn read(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
+        super::schedules::for_display(state).await
+    }
+}
+
 /// A use case that changes one user's wallet or chain.
 pub trait LockedChange: Send + 'static {
     /// The lock it takes.
     type Lock: Lock;
-    /// What it reads before the transaction (the reward schedules, say):
-    /// nothing fallible may stand between the commit and the hand-over.
-    type ReadFirst: Send;
+    /// What it reads before the transaction.
+    type ReadFirst: ReadFirst;
     /// What it answers.
     type Output: Send + 'static;
-
-    /// Reads what the decision needs from outside the transaction.
-    fn read_first(
-        &self,
-        state: &AppState,
-    ) -> impl Future<Output = Result<Self::ReadFirst, ServiceError>> + Send;
-
-    /// Whose wallet it locks.
-    fn user_id(&self) -> UserId;
-
-    /// Its idempotency key, already validated, if it has one.
-    fn idempotency_key(&self) -> Option<&str>;
 
     /// Decides and writes, inside the transaction, under the lock. An
     /// `Err` rolls the transaction back; a [`Decided`] commits it.
@@ -153,38 +196,38 @@ pub trait LockedChange: Send + 'static {
         self,
         conn: &mut AsyncPgConnection,
         state: &AppState,
-        read: Self::ReadFirst,
+        read: <Self::ReadFirst as ReadFirst>::Value,
         locked: Locked<<Self::Lock as Lock>::Held>,
         at: At,
     ) -> impl Future<Output = Result<Decided<Self::Output>, ServiceError>> + Send;
 }
 
-/// Runs `change` to completion on a task of its own (see the module doc)
-/// and answers what it decided.
+/// Runs `change` of `key`'s wallet to completion on a task of its own
+/// (see the module doc) and answers what it decided.
 ///
 /// Errors: the decision's, the store's (`Unavailable` and the like), and
 /// `Internal` if the task panicked.
 pub async fn run<C: LockedChange>(
     state: &Arc<AppState>,
+    key: Key,
     change: C,
 ) -> Result<C::Output, ServiceError> {
     to_completion(state, move |state| async move {
-        let read = change.read_first(&state).await?;
+        let read = C::ReadFirst::read(&state).await?;
         let now = state.calendar.now();
         let at = At {
             now,
             today: state.calendar.day_of(now),
         };
-        let user_id = change.user_id();
         let decided = {
             let mut conn = state.db().await?;
             conn.transaction::<_, ServiceError, _>(async |conn| {
-                let held = C::Lock::take(conn, &state, user_id, at.today).await?;
-                let first = match change.idempotency_key() {
-                    Some(key) => ledger::by_idempotency_key(conn, user_id, key).await?,
+                let held = C::Lock::take(conn, &state, key.user_id, at.today).await?;
+                let first = match &key.idempotency_key {
+                    Some(k) => ledger::by_idempotency_key(conn, key.user_id, k).await?,
                     None => None,
                 };
-                let locked = Locked { held, first };
+                let locked = Locked { key, held, first };
                 change.decide(conn, &state, read, locked, at).await
             })
             .await?

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use super::unit_of_work::{self, At, Decided, Locked, LockedChange};
+use super::unit_of_work::{self, At, Decided, Key, Locked, LockedChange};
 use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
@@ -44,7 +44,11 @@ pub async fn apply_recorded(
 ) -> Result<LedgerEntry, ServiceError> {
     money::validate_idempotency_key(&request.idempotency_key)?;
     money::validate_note(request.note.as_deref())?;
-    unit_of_work::run(state, LedgerChange { request, audit }).await
+    let key = Key {
+        user_id: request.user_id,
+        idempotency_key: Some(request.idempotency_key.clone()),
+    };
+    unit_of_work::run(state, key, LedgerChange { request, audit }).await
 }
 
 /// A person's change to a wallet, with its audit entry when an admin made
@@ -56,20 +60,8 @@ struct LedgerChange {
 
 impl LockedChange for LedgerChange {
     type Lock = unit_of_work::Wallet;
-    type ReadFirst = ();
+    type ReadFirst = unit_of_work::Nothing;
     type Output = LedgerEntry;
-
-    async fn read_first(&self, _state: &AppState) -> Result<(), ServiceError> {
-        Ok(())
-    }
-
-    fn user_id(&self) -> UserId {
-        self.request.user_id
-    }
-
-    fn idempotency_key(&self) -> Option<&str> {
-        Some(&self.request.idempotency_key)
-    }
 
     async fn decide(
         self,
