@@ -34,9 +34,10 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use crate::cache::local::LocalCaches;
-use crate::cache::versioned::{VersionedCache, STATUS, USER};
+use crate::cache::versioned::VersionedCache;
 use crate::cache::RedisPool;
 use crate::domain::cycle::SignInStatus;
+use crate::events::invalidation::{stale_after, Stale};
 use crate::events::{Event, EventChannel};
 use crate::model::{LedgerEntry, UserId};
 pub use queue::{QueueError, RewardBatch, RewardJob, RewardQueue};
@@ -45,33 +46,15 @@ pub use queue::{QueueError, RewardBatch, RewardJob, RewardQueue};
 /// Redis counts as down (the entries then expire on their own).
 const ANNOUNCE_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// A cache entry a change made stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stale {
-    /// A user's latest sign-in position (their status).
-    Status(UserId),
-    /// A user's row.
-    User(UserId),
-}
-
-impl Stale {
-    fn kind_and_id(self) -> (&'static str, UserId) {
-        match self {
-            Stale::Status(id) => (STATUS, id),
-            Stale::User(id) => (USER, id),
-        }
-    }
-}
-
 /// What one committed change made stale, announces and leaves to do.
 /// Built by the use case with one call per fact, e.g.
 /// `Committed::default().signed_in(user, status, job)`.
 #[derive(Debug, Default)]
 #[must_use = "a committed change does nothing until it is handed over"]
 pub struct Committed {
+    /// What the events make stale (`events::invalidation`), and any entry
+    /// a repair drops without an event.
     stale: Vec<Stale>,
-    /// The reward schedules changed: this process's copy is stale too.
-    schedules_stale: bool,
     events: Vec<Event>,
     jobs: Vec<RewardJob>,
 }
@@ -85,43 +68,45 @@ impl Committed {
 
     /// `user_id`'s sign-ins changed: their cached status is stale, and
     /// `status` (what they see now) is announced.
-    pub fn status_changed(mut self, user_id: UserId, status: SignInStatus) -> Self {
-        self.stale.push(Stale::Status(user_id));
-        self.events.push(Event::StreakUpdated { user_id, status });
-        self
+    pub fn status_changed(self, user_id: UserId, status: SignInStatus) -> Self {
+        self.announce(Event::StreakUpdated { user_id, status })
     }
 
     /// The cached status of `user_id` may be stale, with nothing to
     /// announce (a repair, after a read found a status older than the
     /// database).
     pub fn status_may_be_stale(mut self, user_id: UserId) -> Self {
-        self.stale.push(Stale::Status(user_id));
+        self.stale.push(Stale::Chain(user_id));
         self
     }
 
     /// A ledger row committed: it is announced to its user's subscribers.
-    pub fn ledger_appended(mut self, entry: LedgerEntry) -> Self {
-        self.events.push(Event::WalletUpdated {
+    pub fn ledger_appended(self, entry: LedgerEntry) -> Self {
+        self.announce(Event::WalletUpdated {
             user_id: entry.user_id,
             transaction: entry,
-        });
-        self
+        })
     }
 
     /// `user_id`'s row changed (role, password, deletion): every copy of it
     /// is dropped, here, in Redis and in every other process.
-    pub fn user_changed(mut self, user_id: UserId) -> Self {
-        self.stale.push(Stale::User(user_id));
-        self.events.push(Event::UserChanged { user_id });
-        self
+    pub fn user_changed(self, user_id: UserId) -> Self {
+        self.announce(Event::UserChanged { user_id })
     }
 
     /// A reward schedule was published or cancelled: every process's copy
     /// of the schedules is stale: this one's at once, the others' by the
     /// event.
-    pub fn schedules_changed(mut self) -> Self {
-        self.schedules_stale = true;
-        self.events.push(Event::SchedulesChanged);
+    pub fn schedules_changed(self) -> Self {
+        self.announce(Event::SchedulesChanged)
+    }
+
+    /// `event` is announced, and what it makes stale is dropped (the
+    /// table in `events::invalidation`, which every replica's event hub
+    /// reads too).
+    fn announce(mut self, event: Event) -> Self {
+        self.stale.extend(stale_after(&event));
+        self.events.push(event);
         self
     }
 
@@ -205,13 +190,7 @@ impl AfterCommit {
             None
         } else {
             for stale in &committed.stale {
-                match *stale {
-                    Stale::Status(id) => self.0.local.statuses.evict(id),
-                    Stale::User(id) => self.0.local.users.evict(id),
-                }
-            }
-            if committed.schedules_stale {
-                self.0.local.schedules.mark_stale();
+                stale.evict_local(&self.0.local);
             }
             let (done, announced) = tokio::sync::oneshot::channel();
             let parts = self.0.clone();
@@ -251,8 +230,7 @@ impl Parts {
         // (the entries are dropped before the events announce it), and the
         // transaction only added two commands to every hand-over.
         let mut pipe = redis::pipe();
-        for entry in stale {
-            let (kind, id) = entry.kind_and_id();
+        for (kind, id) in stale.iter().filter_map(|s| s.shared()) {
             self.cache.add_invalidation(&mut pipe, kind, id);
         }
         let mut announced = 0u64;
@@ -277,8 +255,7 @@ impl Parts {
                     Ok(Err(error)) => error.to_string(),
                     _ => "timed out".to_owned(),
                 };
-                for entry in stale {
-                    let (kind, id) = entry.kind_and_id();
+                for (kind, id) in stale.iter().filter_map(|s| s.shared()) {
                     metrics::counter!("signin_cache_invalidation_failures_total", "cache" => kind)
                         .increment(1);
                     tracing::warn!(kind, id = id.0, %reason, "cache invalidation lost; the entry expires on its own");

@@ -90,7 +90,7 @@ impl<K: Hash + Eq, V: Clone> LocalMap<K, V> {
 pub struct LocalCaches {
     /// Whether change announcements are being received.
     live: AtomicBool,
-    pub statuses: LocalMap<UserId, (NaiveDate, Option<Arc<ChainState>>)>,
+    pub chains: LocalMap<UserId, (NaiveDate, Option<Arc<ChainState>>)>,
     pub users: LocalMap<UserId, User>,
     /// The reward schedules (see `cache::schedules`).
     pub schedules: ScheduleCopy,
@@ -100,7 +100,7 @@ impl Default for LocalCaches {
     fn default() -> Self {
         Self {
             live: AtomicBool::new(false),
-            statuses: LocalMap::new(),
+            chains: LocalMap::new(),
             users: LocalMap::new(),
             schedules: ScheduleCopy::default(),
         }
@@ -112,7 +112,7 @@ impl LocalCaches {
     /// Whenever it (re)connects, what it may have missed is dropped.
     pub fn set_live(&self, live: bool) {
         if !self.live.swap(live, Ordering::SeqCst) && live {
-            self.statuses.clear();
+            self.chains.clear();
             self.users.clear();
             // A change may have been announced while nobody listened.
             self.schedules.mark_stale();
@@ -124,17 +124,17 @@ impl LocalCaches {
         self.live.load(Ordering::SeqCst)
     }
 
-    pub fn status(&self, user_id: UserId, today: NaiveDate) -> Option<Option<Arc<ChainState>>> {
+    pub fn chain(&self, user_id: UserId, today: NaiveDate) -> Option<Option<Arc<ChainState>>> {
         if !self.live() {
             return None;
         }
-        self.statuses
+        self.chains
             .get(&user_id)
             .filter(|(day, _)| *day == today)
             .map(|(_, p)| p)
     }
 
-    pub fn put_status(
+    pub fn put_chain(
         &self,
         user_id: UserId,
         today: NaiveDate,
@@ -142,7 +142,7 @@ impl LocalCaches {
         read_since: Instant,
     ) {
         if self.live() {
-            self.statuses.put(user_id, (today, chain), read_since);
+            self.chains.put(user_id, (today, chain), read_since);
         }
     }
 
@@ -168,32 +168,28 @@ mod tests {
     fn copies_are_used_only_while_announcements_arrive() {
         let caches = LocalCaches::default();
         let today: NaiveDate = "2026-04-01".parse().unwrap();
-        caches.put_status(UserId(1), today, None, Instant::now());
+        caches.put_chain(UserId(1), today, None, Instant::now());
         assert_eq!(
-            caches.status(UserId(1), today),
+            caches.chain(UserId(1), today),
             None,
             "not live: nothing kept"
         );
         caches.set_live(true);
-        caches.put_status(UserId(1), today, None, Instant::now());
-        assert_eq!(caches.status(UserId(1), today), Some(None));
+        caches.put_chain(UserId(1), today, None, Instant::now());
+        assert_eq!(caches.chain(UserId(1), today), Some(None));
         assert_eq!(
-            caches.status(UserId(1), today.succ_opt().unwrap()),
+            caches.chain(UserId(1), today.succ_opt().unwrap()),
             None,
             "valid on its day only"
         );
         caches.set_live(false);
         assert_eq!(
-            caches.status(UserId(1), today),
+            caches.chain(UserId(1), today),
             None,
             "bypassed while the listener is down"
         );
         caches.set_live(true);
-        assert_eq!(
-            caches.status(UserId(1), today),
-            None,
-            "dropped on reconnect"
-        );
+        assert_eq!(caches.chain(UserId(1), today), None, "dropped on reconnect");
     }
 
     #[test]
@@ -202,10 +198,10 @@ mod tests {
         caches.set_live(true);
         let today: NaiveDate = "2026-04-01".parse().unwrap();
         let read_since = Instant::now();
-        caches.statuses.evict(UserId(1));
-        caches.put_status(UserId(1), today, None, read_since);
-        assert_eq!(caches.status(UserId(1), today), None);
-        caches.put_status(UserId(1), today, None, Instant::now());
-        assert_eq!(caches.status(UserId(1), today), Some(None));
+        caches.chains.evict(UserId(1));
+        caches.put_chain(UserId(1), today, None, read_since);
+        assert_eq!(caches.chain(UserId(1), today), None);
+        caches.put_chain(UserId(1), today, None, Instant::now());
+        assert_eq!(caches.chain(UserId(1), today), Some(None));
     }
 }

@@ -23,9 +23,12 @@ use std::time::Duration;
 use super::CacheError;
 use super::{RedisKeys, RedisPool};
 
-/// The entry kind of a user's latest sign-in position (read by status
-/// queries, dropped when the user's sign-ins change).
-pub const STATUS: &str = "status";
+/// The entry kind of a user's chain (`ChainState`: read by status
+/// queries, dropped when the user's sign-ins change). Its keys still say
+/// "status", as they did before the entry was named for what it holds, so
+/// replicas of both versions share and drop the same entries during a
+/// rolling upgrade.
+pub const CHAIN: &str = "status";
 /// The entry kind of a user's row (read by every token check, dropped when
 /// the row changes).
 pub const USER: &str = "user";

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use super::invalidation::stale_after;
 use super::Event;
 use crate::cache::local::LocalCaches;
 use crate::model::UserId;
@@ -48,11 +49,8 @@ impl EventHub {
     /// Evicts what the event makes stale, then hands it to its user's
     /// subscribers, if any.
     pub fn dispatch(&self, event: Event) {
-        match &event {
-            Event::StreakUpdated { user_id, .. } => self.local.statuses.evict(*user_id),
-            Event::UserChanged { user_id } => self.local.users.evict(*user_id),
-            Event::SchedulesChanged => self.local.schedules.mark_stale(),
-            Event::WalletUpdated { .. } => {}
+        if let Some(stale) = stale_after(&event) {
+            stale.evict_local(&self.local);
         }
         let Some(user_id) = event.user_id() else {
             return;

@@ -8,6 +8,7 @@
 //! Events carry the domain's and the ledger's own types, serialised as JSON.
 
 mod hub;
+pub mod invalidation;
 
 pub use hub::EventHub;
 

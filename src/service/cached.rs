@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use super::{chain, ServiceError};
-use crate::cache::versioned::{Fill, Slot, STATUS, USER};
+use crate::cache::versioned::{Fill, Slot, CHAIN, USER};
 use crate::domain::protection::ChainState;
 use crate::model::{User, UserId};
 use crate::state::AppState;
@@ -109,11 +109,11 @@ async fn read_through(
         }
     }
     for &id in chain_ids {
-        match state.local.status(id, today) {
+        match state.local.chain(id, today) {
             Some(chain) => {
                 found.chains.insert(id, chain);
             }
-            None => remote.push((STATUS, id)),
+            None => remote.push((CHAIN, id)),
         }
     }
     if remote.is_empty() {
@@ -149,7 +149,7 @@ async fn read_through(
                 Some(chain) => {
                     chain_hits += 1;
                     let chain = chain.map(Arc::new);
-                    state.local.put_status(id, today, chain.clone(), read_since);
+                    state.local.put_chain(id, today, chain.clone(), read_since);
                     found.chains.insert(id, chain);
                 }
                 None => missing_chains.push((id, version)),
@@ -164,7 +164,7 @@ async fn read_through(
         count(USER, user_hits, missing_users.len());
     }
     if !chain_ids.is_empty() {
-        count(STATUS, chain_hits, missing_chains.len());
+        count(CHAIN, chain_hits, missing_chains.len());
     }
     if missing_users.is_empty() && missing_chains.is_empty() {
         return Ok(found);
@@ -216,9 +216,9 @@ async fn read_through(
     }
     for (id, version) in missing_chains {
         let chain = chains.remove(&id).map(|(_, chain)| Arc::new(chain));
-        state.local.put_status(id, today, chain.clone(), read_since);
+        state.local.put_chain(id, today, chain.clone(), read_since);
         if let Some(version) = version {
-            stored.push((STATUS, id, version, encode_chain(today, chain.as_deref())?));
+            stored.push((CHAIN, id, version, encode_chain(today, chain.as_deref())?));
         }
         found.chains.insert(id, chain);
     }

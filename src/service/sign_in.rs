@@ -136,7 +136,7 @@ pub async fn empty_status(state: &AppState) -> Result<SignInStatus, ServiceError
 /// [`statuses`].
 pub fn status_in_memory(state: &AppState, user_id: UserId) -> Option<SignInStatus> {
     let today = state.calendar.today();
-    let chain = state.local.status(user_id, today)?;
+    let chain = state.local.chain(user_id, today)?;
     let schedules = state.local.schedules.current_for(today)?;
     Some(status_of(
         chain.as_deref(),
