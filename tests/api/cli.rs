@@ -106,7 +106,8 @@ async fn schema_prints_the_committed_sdl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_and_audit_finds_tampering() {
-    let app = TestApp::new().await;
+    let mut app = TestApp::new().await;
+    app.books_left_unbalanced("tampers with a wallet to see the audit find it");
     for _ in 0..2 {
         let out = command(&app, &["migrate"]).output().await.unwrap();
         assert!(

@@ -170,7 +170,8 @@ fn assert_split(credits: &Credits, credited: SignInId, refused: SignInId) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
-    let app = TestApp::new().await;
+    let mut app = TestApp::new().await;
+    app.books_left_unbalanced("leaves a sign-in its full wallet cannot take, on purpose");
     let (admin, _) = app.admin("boss").await;
     let (full, full_id) = app.register("full").await;
     let (fine, fine_id) = app.register("fine").await;
@@ -287,7 +288,10 @@ async fn a_credit_takes_the_wallet_before_the_sign_ins_as_every_change_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_in_that_fails_its_batch_is_set_aside_and_the_rest_are_credited() {
-    let app = TestApp::new().await;
+    let mut app = TestApp::new().await;
+    app.books_left_unbalanced(
+        "plants a ledger row that makes a sign-in fail its credit, on purpose",
+    );
     let (ann, ann_id) = app.register("ann").await;
     let (bob, bob_id) = app.register("bob").await;
     let broken = sign_in_id(&app, &ann, ann_id).await;

@@ -823,6 +823,7 @@ async fn concurrent_mixed_calls_on_two_replicas_keep_every_invariant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_checks_fees_freezes_and_bonuses() {
     let mut app = app_with(&[("SIGNIN_MILESTONES", "2:40")]).await;
+    app.books_left_unbalanced("plants wrong rows to see the audit find them");
     let (token, id) = user_with_points(&app, "zoe", 1000).await;
     assert_no_errors(
         &app.exec(Some(&token), BUY_FREEZE, json!({ "k": "f" }))

@@ -265,3 +265,38 @@ async fn the_ledger_is_append_only() {
     drop(conn);
     app.assert_ledger_consistent().await;
 }
+
+/// Issue 25 (7): every test's end checks the books. A test that leaves a
+/// wallet whose balance is not its ledger's sum fails there, without
+/// asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "the books do not balance at the end of this test")]
+async fn a_test_that_leaves_the_books_unbalanced_fails_at_its_end() {
+    let app = TestApp::new().await;
+    let (_, id) = app.register("unbalanced").await;
+    app.sql(&format!(
+        "UPDATE wallets SET balance = 42 WHERE user_id = {id}"
+    ))
+    .await;
+}
+
+/// A sign-in still due at a test's end is credited there, through the
+/// service, before the books are checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_still_due_at_a_tests_end_are_credited_before_the_check() {
+    let app = TestApp::new().await;
+    let (token, _) = app.register("due").await;
+    let answer = app
+        .exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&answer);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM sign_ins WHERE credited_at IS NULL")
+            .await,
+        1
+    );
+}

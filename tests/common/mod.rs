@@ -17,6 +17,7 @@ use signin_rewards::clock::ManualClock;
 use signin_rewards::config::Config;
 use signin_rewards::graphql::context::RequestAuth;
 use signin_rewards::graphql::{self, GraphqlApi};
+use signin_rewards::model::SignInId;
 use signin_rewards::state::AppState;
 use signin_rewards::store::migrate;
 
@@ -155,11 +156,19 @@ pub fn instant(s: &str) -> DateTime<Utc> {
 
 /// One test's service: state, schema, clock. The database and Redis keys
 /// go away with it.
+/// A service on a database and Redis namespace of its own. On drop, unless
+/// the test failed or said why not ([`TestApp::books_left_unbalanced`]),
+/// it checks the books (after crates.io's `TestApp`, which asserts that no
+/// background job was left behind): it credits every sign-in still due, as
+/// the reward worker would, then runs `signin-rewards audit`'s checks and
+/// fails the test on any finding.
 pub struct TestApp {
     pub state: Arc<AppState>,
     pub api: GraphqlApi,
     pub clock: Arc<ManualClock>,
     workers: Vec<CancellationToken>,
+    /// Why this test's books need not balance at its end, if they need not.
+    books_unchecked: Option<&'static str>,
     pub db: TestDatabase,
 }
 
@@ -181,6 +190,7 @@ impl TestApp {
             api,
             clock,
             workers: Vec::new(),
+            books_unchecked: None,
             db,
         }
     }
@@ -386,7 +396,84 @@ impl Drop for TestApp {
         for worker in &self.workers {
             worker.cancel();
         }
+        if self.books_unchecked.is_some() || std::thread::panicking() {
+            return;
+        }
+        let config = self.state.config.clone();
+        let clock: Arc<dyn signin_rewards::clock::Clock> = self.clock.clone();
+        // Drop runs inside the test's runtime, which must not block: the
+        // check gets a thread and a runtime of its own (and a state of its
+        // own, whose pools live on that runtime).
+        let checked = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?
+                .block_on(check_books(config, clock))
+        })
+        .join();
+        match checked {
+            Ok(Ok(())) => {}
+            Ok(Err(findings)) => {
+                panic!("the books do not balance at the end of this test: {findings}")
+            }
+            Err(_) => panic!("checking the books at the end of this test panicked"),
+        }
     }
+}
+
+impl TestApp {
+    /// This test leaves the books unbalanced on purpose (`why`: it plants
+    /// a wrong row to see it found, say): its end checks nothing.
+    pub fn books_left_unbalanced(&mut self, why: &'static str) {
+        self.books_unchecked = Some(why);
+    }
+}
+
+/// Credits every sign-in still due through the service's own crediting
+/// (`service::wallet::credit_sign_ins`, the reward job's), then runs the
+/// audit with every uncredited sign-in overdue. Err names the findings.
+async fn check_books(
+    config: signin_rewards::config::Config,
+    clock: Arc<dyn signin_rewards::clock::Clock>,
+) -> Result<(), String> {
+    let url = config.database_url.clone();
+    let state = AppState::connect_with_clock(config, clock)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut conn = AsyncPgConnection::establish(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    #[derive(diesel::QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let due: Vec<Due> = diesel::sql_query("SELECT id FROM sign_ins WHERE credited_at IS NULL")
+        .load(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let due: Vec<SignInId> = due.into_iter().map(|d| SignInId(d.id)).collect();
+    if !due.is_empty() {
+        let credits = signin_rewards::service::wallet::credit_sign_ins(&state, &due)
+            .await
+            .map_err(|e| format!("crediting the sign-ins still due failed: {e}"))?;
+        if !credits.refused.is_empty() {
+            return Err(format!(
+                "sign-ins that cannot be credited: {:?}",
+                credits.refused
+            ));
+        }
+    }
+    let report =
+        signin_rewards::store::audit::run(&mut conn, chrono::DateTime::<chrono::Utc>::MAX_UTC)
+            .await
+            .map_err(|e| e.to_string())?;
+    if report.is_clean() {
+        return Ok(());
+    }
+    let failing: Vec<_> = report.checks.iter().filter(|c| c.failures > 0).collect();
+    Err(format!("{failing:#?}"))
 }
 
 /// POSTs one GraphQL query (as `token`'s holder, if any) to a server of
