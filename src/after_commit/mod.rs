@@ -36,7 +36,7 @@ use tracing::Instrument;
 use crate::cache::local::LocalCaches;
 use crate::cache::versioned::VersionedCache;
 use crate::cache::RedisPool;
-use crate::domain::cycle::SignInStatus;
+use crate::domain::streak::status::SignInStatus;
 use crate::events::invalidation::{stale_after, Stale};
 use crate::events::{Event, EventChannel};
 use crate::model::{LedgerEntry, UserId};

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use std::sync::Arc;
 
 use super::schedules::ScheduleCopy;
-use crate::domain::protection::ChainState;
+use crate::domain::streak::state::ChainState;
 use crate::model::{User, UserId};
 
 /// Announcements over a live subscription are not lost (Redis drops a

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clap::{Args, FromArgMatches};
 
-use crate::domain::protection::StreakProtection;
 use crate::domain::rewards::RewardTable;
+use crate::domain::streak::protection::StreakProtection;
 
 /// `SIGNIN_ENV`: production is strict (secrets, no playground, no test clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

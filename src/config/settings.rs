@@ -14,8 +14,10 @@ use chrono_tz::Tz;
 use clap::Args;
 
 use super::{Environment, LogFormat};
-use crate::domain::protection::{Milestones, MilestonesError, MAX_COST, MAX_WINDOW_OR_FREEZES};
 use crate::domain::rewards::{RewardTable, RewardTableError};
+use crate::domain::streak::protection::{
+    Milestones, MilestonesError, MAX_COST, MAX_WINDOW_OR_FREEZES,
+};
 
 /// Every setting as given: one field per variable, with its flag, default
 /// and parser. Flattened into each command that needs a [`Config`], so

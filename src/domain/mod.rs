@@ -2,10 +2,8 @@
 //! is decided from its arguments, so it is unit-tested by tables.
 
 pub mod account;
-pub mod chain;
-pub mod cycle;
 pub mod money;
-pub mod protection;
 pub mod rewards;
 pub mod schedule;
+pub mod streak;
 pub mod text;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::cycle::CYCLE_LENGTH;
+use super::streak::status::CYCLE_LENGTH;
 
 /// Seven non-negative rewards, day 1 first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -337,7 +337,7 @@ pub fn config_schedule_action(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::cycle::{self, CyclePosition};
+    use crate::domain::streak::status::{self, CyclePosition};
     use chrono::{NaiveDateTime, TimeZone};
     use chrono_tz::Tz;
 
@@ -465,7 +465,7 @@ mod tests {
             cycle_day: 2,
             streak: 2,
         };
-        let status = cycle::status(Some(&latest), d("2026-05-28"), &s);
+        let status = status::status(Some(&latest), d("2026-05-28"), &s);
         let strip: Vec<(NaiveDate, u32)> =
             status.cycle.iter().map(|c| (c.date, c.reward)).collect();
         assert_eq!(
@@ -487,10 +487,10 @@ mod tests {
             cycle_day: 4,
             streak: 4,
         };
-        let status = cycle::status(Some(&latest), d("2026-05-30"), &s);
+        let status = status::status(Some(&latest), d("2026-05-30"), &s);
         assert_eq!(status.today_reward, 90);
         // A new cycle starting inside the new base after the campaign.
-        let status = cycle::status(None, d("2026-06-03"), &s);
+        let status = status::status(None, d("2026-06-03"), &s);
         let rewards: Vec<u32> = status.cycle.iter().map(|c| c.reward).collect();
         assert_eq!(rewards, SECOND.to_vec());
     }

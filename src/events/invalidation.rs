@@ -60,7 +60,7 @@ mod tests {
     #[test]
     fn each_change_names_what_it_makes_stale() {
         let user = UserId(7);
-        let status = crate::domain::cycle::status(
+        let status = crate::domain::streak::status::status(
             None,
             chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
             &crate::domain::rewards::RewardTable::default(),

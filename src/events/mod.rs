@@ -15,7 +15,7 @@ pub use hub::EventHub;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{CacheError, RedisKeys};
-use crate::domain::cycle::SignInStatus;
+use crate::domain::streak::status::SignInStatus;
 use crate::model::{LedgerEntry, UserId};
 
 /// Something that changed for one user, as every process hears of it.
@@ -93,8 +93,8 @@ impl EventChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::cycle::status;
     use crate::domain::rewards::RewardTable;
+    use crate::domain::streak::status::status;
 
     /// The ledger entry travels as it is stored: typed ids as bare numbers,
     /// the kind by its contract name; an unknown kind is refused.

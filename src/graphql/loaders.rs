@@ -32,12 +32,11 @@ use chrono::NaiveDate;
 use dataloader::non_cached::Loader as Batcher;
 use dataloader::BatchFn;
 
-use crate::domain::cycle::SignInStatus;
+use crate::domain::streak::status::SignInStatus;
+use crate::model::HistoryRow;
 use crate::model::{User, UserId};
-use crate::service::{cached, sign_in, wallet, ServiceError};
+use crate::service::{admin, cached, sign_in, wallet, ServiceError};
 use crate::state::AppState;
-use crate::store::sign_ins::HistoryRow;
-use crate::store::users;
 
 /// How many times a load yields to the runtime before it reads its batch
 /// (the crate's default, kept on purpose). A yield is no timer, but on a
@@ -236,10 +235,7 @@ impl Loader<UserId> for UserLoader {
     type Error = Arc<ServiceError>;
 
     async fn load(&self, ids: &[UserId]) -> LoadResult<UserId, User> {
-        let mut conn = self.0.db().await.map_err(|e| Arc::new(e.into()))?;
-        let rows = users::find_active(&mut conn, ids)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
+        let rows = admin::live_users(&self.0, ids).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|u| (u.id, u)).collect())
     }
 }

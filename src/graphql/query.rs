@@ -15,8 +15,7 @@ use super::types::scalars::{graphql_int, Date};
 use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{history_days, DailySignInStats};
 use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
-use crate::model::{AdminAuditEntryId, UserId};
-use crate::service::admin_audit::Filter as AuditFilter;
+use crate::model::{AdminAuditEntryId, AuditFilter, UserId};
 use crate::service::sign_in::validate_range;
 use crate::service::{admin, admin_audit, schedules, ServiceError};
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Lookahead};
 
-use crate::domain::cycle;
+use crate::domain::streak::status;
 use crate::model::UserId;
 use crate::service::{sign_in, wallet, ServiceError};
 
@@ -17,7 +17,7 @@ use crate::service::{sign_in, wallet, ServiceError};
 /// that the list's items need no reads of their own (see [`prefetch`]).
 #[derive(Debug, Default)]
 pub struct Prefetched {
-    pub statuses: HashMap<UserId, cycle::SignInStatus>,
+    pub statuses: HashMap<UserId, status::SignInStatus>,
     pub balances: HashMap<UserId, i64>,
 }
 

@@ -28,7 +28,7 @@ use super::HttpState;
 use crate::graphql::context::RequestAuth;
 use crate::graphql::errors::argument_of;
 use crate::graphql::types::scalars::{iso_date, parse_iso_date};
-use crate::service::export::SignInExportRow;
+use crate::model::SignInExportRow;
 use crate::service::{admin, export, ServiceError};
 
 const CSV: &str = "text/csv; charset=utf-8";

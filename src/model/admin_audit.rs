@@ -123,3 +123,12 @@ mod tests {
         assert!(unknown.is_err());
     }
 }
+
+/// Which audit entries a page looks at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only the entries of this actor.
+    pub actor_id: Option<UserId>,
+    /// Only the entries aimed at this user.
+    pub target_user_id: Option<UserId>,
+}

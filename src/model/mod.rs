@@ -9,7 +9,7 @@ mod enums;
 mod ids;
 mod records;
 
-pub use admin_audit::{AdminAction, AdminAuditEntry, AdminAuditEntryId};
+pub use admin_audit::{AdminAction, AdminAuditEntry, AdminAuditEntryId, AuditFilter};
 pub use enums::{LedgerKind, Role};
 pub use ids::{LedgerEntryId, ScheduleId, SignInId, UserId};
-pub use records::{LedgerEntry, SignIn, User};
+pub use records::{HistoryRow, LedgerEntry, ScheduleRow, SignIn, SignInExportRow, User};

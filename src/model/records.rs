@@ -2,11 +2,12 @@
 //! shown by the API. Query-specific projections stay in `store`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{Queryable, Selectable};
+use diesel::sql_types::{BigInt, Bool, Date, Int2, Int4, Text};
+use diesel::{Queryable, QueryableByName, Selectable};
 use serde::{Deserialize, Serialize};
 
 use super::{LedgerEntryId, LedgerKind, Role, ScheduleId, SignInId, UserId};
-use crate::schema::{sign_ins, users, wallet_transactions};
+use crate::schema::{reward_schedules, sign_ins, users, wallet_transactions};
 
 /// A user as the service keeps them (never the password hash).
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,4 +58,54 @@ pub struct LedgerEntry {
     pub idempotency_key: Option<String>,
     pub sign_in_id: Option<SignInId>,
     pub created_at: DateTime<Utc>,
+}
+
+/// What a history shows of one date: a sign-in (signed or made up) or a
+/// frozen date (then the position and reward are 0 and unused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub day: NaiveDate,
+    pub cycle_day: i16,
+    pub streak: i32,
+    pub reward: i64,
+    pub made_up: bool,
+    pub frozen: bool,
+}
+
+/// A schedule as stored.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = reward_schedules, check_for_backend(diesel::pg::Pg))]
+pub struct ScheduleRow {
+    pub id: ScheduleId,
+    /// Cycle days 1..7 (the table's CHECK holds seven, 0..=1,000,000).
+    pub rewards: Vec<i32>,
+    pub effective_from: NaiveDate,
+    pub effective_to: Option<NaiveDate>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<UserId>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// One signed date of one user, as the export writes it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct SignInExportRow {
+    #[diesel(sql_type = BigInt)]
+    pub user_id: UserId,
+    /// As stored, also for a deleted user (names are never reused).
+    #[diesel(sql_type = Text)]
+    pub username: String,
+    #[diesel(sql_type = Date)]
+    pub day: NaiveDate,
+    #[diesel(sql_type = Int2)]
+    pub cycle_day: i16,
+    #[diesel(sql_type = Int4)]
+    pub streak: i32,
+    #[diesel(sql_type = BigInt)]
+    pub reward: i64,
+    #[diesel(sql_type = Bool)]
+    pub made_up: bool,
+    /// Whether the reward's ledger row has committed.
+    #[diesel(sql_type = Bool)]
+    pub credited: bool,
 }

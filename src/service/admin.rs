@@ -39,6 +39,13 @@ pub async fn search_users(
     Ok(Page::from_fetched(fetched, first))
 }
 
+/// The live (not deleted) users among `ids`, in no order; unknown and
+/// deleted ids are left out. One statement.
+pub async fn live_users(state: &AppState, ids: &[UserId]) -> Result<Vec<User>, ServiceError> {
+    let mut conn = state.db().await?;
+    Ok(users::find_active(&mut conn, ids).await?)
+}
+
 /// The live user named `username` (case-insensitively); None for a name
 /// that breaks the register rules, without a look-up.
 pub async fn user_by_username(

@@ -13,12 +13,9 @@ use serde_json::{Map, Value};
 
 use super::{page, Page, ServiceError};
 use crate::auth::Identity;
-use crate::model::{AdminAction, AdminAuditEntry, AdminAuditEntryId, UserId};
+use crate::model::{AdminAction, AdminAuditEntry, AdminAuditEntryId, AuditFilter, UserId};
 use crate::state::AppState;
 use crate::store::admin_audit::{self, NewAdminAuditEntry};
-
-/// Which entries a page of the log looks at (by actor, by target user).
-pub use crate::store::admin_audit::Filter;
 
 /// Who takes an admin action, and through which request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +76,7 @@ pub fn details<const N: usize>(arguments: [(&str, Value); N]) -> Map<String, Val
 /// `filter` before the entry `before_id`, and whether more follow.
 pub async fn page(
     state: &AppState,
-    filter: Filter,
+    filter: AuditFilter,
     first: i64,
     before_id: Option<AdminAuditEntryId>,
 ) -> Result<Page<AdminAuditEntry>, ServiceError> {

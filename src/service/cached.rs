@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use super::{chain, ServiceError};
+use super::{streak, ServiceError};
 use crate::cache::versioned::{Fill, Slot, CHAIN, USER};
-use crate::domain::protection::ChainState;
+use crate::domain::streak::state::ChainState;
 use crate::model::{User, UserId};
 use crate::state::AppState;
 use crate::store::users;
@@ -190,7 +190,7 @@ async fn read_through(
                 return Ok(HashMap::new());
             }
             let mut conn = state.db().await?;
-            chain::load_many(
+            streak::load_many(
                 &mut conn,
                 &chain_keys,
                 today,
@@ -245,7 +245,7 @@ async fn read_through(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::chain::{DayKind, History, Position};
+    use crate::domain::streak::chain::{DayKind, History, Position};
 
     #[test]
     fn chains_round_trip_and_are_valid_on_their_day_only() {

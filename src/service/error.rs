@@ -10,9 +10,9 @@ use crate::auth::password::PasswordError;
 use crate::auth::token::TokenError;
 use crate::cache::CacheError;
 use crate::domain::account::AccountError;
-use crate::domain::chain::MakeUpRefusal;
 use crate::domain::money::MoneyError;
 use crate::domain::schedule::{ScheduleError, ScheduleInput};
+use crate::domain::streak::chain::MakeUpRefusal;
 use crate::events::EventError;
 use crate::store::StoreError;
 

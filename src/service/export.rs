@@ -18,11 +18,11 @@ use tokio::sync::mpsc;
 
 use super::sign_in::validate_range;
 use super::ServiceError;
+use crate::model::SignInExportRow;
 use crate::state::AppState;
 use crate::store::export;
 
 /// One row of the sign-ins export.
-pub use crate::store::export::SignInExportRow;
 use crate::store::StoreError;
 
 /// Rows per fetch from the cursor (and per chunk handed over).

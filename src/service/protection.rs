@@ -16,15 +16,15 @@ use super::unit_of_work::{
 use super::ServiceError;
 use crate::after_commit::Committed;
 use crate::cache::schedules::Snapshot;
-use crate::domain::chain as chain_rule;
-use crate::domain::cycle::SignInStatus;
 use crate::domain::money::{self, Change};
-use crate::domain::protection::ChainState;
+use crate::domain::streak::chain as chain_rule;
+use crate::domain::streak::state::ChainState;
+use crate::domain::streak::status::SignInStatus;
 use crate::model::{LedgerEntry, LedgerKind, SignIn, UserId};
 use crate::state::AppState;
-use crate::store::chain as chain_store;
 use crate::store::ledger::{self, Entry};
 use crate::store::sign_ins::{self, NewSignIn};
+use crate::store::streak as streak_store;
 
 /// A paid change's answer: the first call's result with the status after
 /// it, announced (`streakUpdated`, `walletUpdated`) and counted
@@ -182,7 +182,7 @@ impl LockedChange for MakeUp {
                 .iter()
                 .map(|(_, p)| i32::try_from(p.streak).unwrap_or(i32::MAX))
                 .collect();
-            chain_store::renumber(conn, user_id, &days, &cycle_days, &streaks).await?;
+            streak_store::renumber(conn, user_id, &days, &cycle_days, &streaks).await?;
         }
         let made = Some((fee_row, "signin_make_ups_total"));
         Ok(answer(state, user_id, at, &schedules, row, after, made))
@@ -259,7 +259,7 @@ impl LockedChange for BuyFreeze {
         )
         .await?;
         let after = before.after_buying_a_freeze();
-        chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
+        streak_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
         let made = Some((row.clone(), "signin_streak_freezes_bought_total"));
         Ok(answer(state, user_id, at, &schedules, row, after, made))
     }

@@ -23,9 +23,10 @@ use crate::after_commit::Committed;
 use crate::cache::schedules::Snapshot;
 use crate::domain::money;
 use crate::domain::schedule::{self, Cancellation, ConfigAction, Proposal, Schedules};
+use crate::model::ScheduleRow;
 use crate::model::{AdminAction, ScheduleId};
 use crate::state::AppState;
-use crate::store::schedules::{self as store, NewSchedule, ScheduleRow};
+use crate::store::schedules::{self as store, NewSchedule};
 use crate::store::{admin_audit, StoreError};
 
 /// How often each serving process compares the table's version with its

@@ -14,14 +14,16 @@ use super::unit_of_work::{
 use super::{cached, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
 use crate::cache::schedules::Snapshot;
-use crate::domain::chain as chain_rule;
-use crate::domain::cycle::SignInStatus;
-use crate::domain::protection::{ChainState, StreakProtection};
 use crate::domain::schedule::RewardsByDate;
+use crate::domain::streak::chain as chain_rule;
+use crate::domain::streak::protection::StreakProtection;
+use crate::domain::streak::state::ChainState;
+use crate::domain::streak::status::SignInStatus;
+use crate::model::HistoryRow;
 use crate::model::{SignIn, UserId};
 use crate::state::AppState;
-use crate::store::chain as chain_store;
-use crate::store::sign_ins::{self, HistoryRow, NewSignIn, UserHistoryRow};
+use crate::store::sign_ins::{self, NewSignIn, UserHistoryRow};
+use crate::store::streak as streak_store;
 
 /// Today's sign-in for `user_id`, with streak protection: the freezes it
 /// uses (when the dates missed since the last signed date are no more than
@@ -105,8 +107,8 @@ impl LockedChange for SignInToday {
         };
         let after = before.after_sign_in(at.today, &next, reward);
         if !next.freezes_used.is_empty() {
-            chain_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, at.now).await?;
-            chain_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
+            streak_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, at.now).await?;
+            streak_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
             metrics::counter!("signin_streak_freezes_used_total")
                 .increment(next.freezes_used.len() as u64);
         }

@@ -17,11 +17,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use tracing::Instrument;
 
-use super::{chain, to_completion, ServiceError};
+use super::{streak, ServiceError};
 use crate::after_commit::Committed;
 use crate::cache::schedules::Snapshot;
-use crate::domain::protection::ChainState;
+use crate::domain::streak::state::ChainState;
 use crate::model::{LedgerEntry, UserId};
 use crate::state::AppState;
 use crate::store::ledger;
@@ -125,7 +126,7 @@ impl Lock for WalletAndChain {
         user_id: UserId,
         today: NaiveDate,
     ) -> Result<(i64, ChainState), ServiceError> {
-        chain::lock(
+        streak::lock(
             conn,
             user_id,
             today,
@@ -236,4 +237,22 @@ pub async fn run<C: LockedChange>(
         decided.answer
     })
     .await
+}
+
+/// Runs the use case `change` on a task of its own and waits for its
+/// result. A caller that goes away (a client hanging up, a request
+/// timeout) drops only its wait: the change runs on to its commit and
+/// hands over its after-commit work (cache drops, announcements, jobs), so
+/// nothing committed is left unannounced.
+///
+/// Errors: the use case's own, or `Internal` if its task panicked.
+pub async fn to_completion<T, F, Fut>(state: &Arc<AppState>, change: F) -> Result<T, ServiceError>
+where
+    F: FnOnce(Arc<AppState>) -> Fut,
+    Fut: Future<Output = Result<T, ServiceError>> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(change(state.clone()).instrument(tracing::Span::current()))
+        .await
+        .map_err(ServiceError::internal)?
 }

@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 
 use super::StoreError;
-use crate::model::{AdminAction, AdminAuditEntry, AdminAuditEntryId, UserId};
+use crate::model::{AdminAction, AdminAuditEntry, AdminAuditEntryId, AuditFilter, UserId};
 use crate::schema::admin_audit_log;
 
 /// What one admin action writes. Append it with [`append`] on the
@@ -50,20 +50,11 @@ pub async fn append(
         .await?)
 }
 
-/// Which entries a page looks at.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Only the entries of this actor.
-    pub actor_id: Option<UserId>,
-    /// Only the entries aimed at this user.
-    pub target_user_id: Option<UserId>,
-}
-
 /// Newest first: at most `limit` entries matching `filter` with ids below
 /// `before_id`.
 pub async fn page(
     conn: &mut AsyncPgConnection,
-    filter: Filter,
+    filter: AuditFilter,
     before_id: Option<AdminAuditEntryId>,
     limit: i64,
 ) -> Result<Vec<AdminAuditEntry>, StoreError> {

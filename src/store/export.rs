@@ -6,35 +6,11 @@
 //! dropped connection) ends the query.
 
 use chrono::NaiveDate;
-use diesel::sql_types::{BigInt, Bool, Date, Int2, Int4, Text};
-use diesel::QueryableByName;
+use diesel::sql_types::Date;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
-use crate::model::UserId;
-
-/// One signed date of one user, as the export writes it.
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct SignInExportRow {
-    #[diesel(sql_type = BigInt)]
-    pub user_id: UserId,
-    /// As stored, also for a deleted user (names are never reused).
-    #[diesel(sql_type = Text)]
-    pub username: String,
-    #[diesel(sql_type = Date)]
-    pub day: NaiveDate,
-    #[diesel(sql_type = Int2)]
-    pub cycle_day: i16,
-    #[diesel(sql_type = Int4)]
-    pub streak: i32,
-    #[diesel(sql_type = BigInt)]
-    pub reward: i64,
-    #[diesel(sql_type = Bool)]
-    pub made_up: bool,
-    /// Whether the reward's ledger row has committed.
-    #[diesel(sql_type = Bool)]
-    pub credited: bool,
-}
+use crate::model::SignInExportRow;
 
 /// The cursor's name (one export per connection at a time).
 const CURSOR: &str = "signin_export";

@@ -3,7 +3,6 @@
 
 pub mod admin_audit;
 pub mod audit;
-pub mod chain;
 pub mod export;
 pub mod instrument;
 pub mod ledger;
@@ -11,6 +10,7 @@ pub mod migrate;
 pub mod prepared;
 pub mod schedules;
 pub mod sign_ins;
+pub mod streak;
 pub mod users;
 
 use std::time::Duration;

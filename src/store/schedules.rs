@@ -17,26 +17,11 @@ use super::prepared::prepared;
 use super::StoreError;
 use crate::domain::rewards::{RewardTable, RewardTableError};
 use crate::domain::schedule::Schedule;
-use crate::model::{ScheduleId, UserId};
+use crate::model::{ScheduleId, ScheduleRow, UserId};
 use crate::schema::{reward_schedules, sign_ins};
 
 /// An arbitrary constant of this service: the schedules' advisory lock.
 const SCHEDULES_LOCK_KEY: i64 = 0x5363_6865_6475_6c65;
-
-/// A schedule as stored.
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
-#[diesel(table_name = reward_schedules, check_for_backend(diesel::pg::Pg))]
-pub struct ScheduleRow {
-    pub id: ScheduleId,
-    /// Cycle days 1..7 (the table's CHECK holds seven, 0..=1,000,000).
-    pub rewards: Vec<i32>,
-    pub effective_from: NaiveDate,
-    pub effective_to: Option<NaiveDate>,
-    pub note: String,
-    pub created_at: DateTime<Utc>,
-    pub created_by: Option<UserId>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-}
 
 /// `rows` as the rules see them (see [`ScheduleRow::to_schedule`]).
 pub fn to_schedules(rows: &[ScheduleRow]) -> Result<Vec<Schedule>, StoreError> {

@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::prepared::prepared;
 use super::StoreError;
-use crate::model::{ScheduleId, SignIn, SignInId, UserId};
+use crate::model::{HistoryRow, ScheduleId, SignIn, SignInId, UserId};
 use crate::schema::sign_ins;
 
 #[derive(Debug, Insertable)]
@@ -117,18 +117,6 @@ pub async fn count_uncredited(conn: &mut AsyncPgConnection) -> Result<i64, Store
         .count()
         .get_result(conn)
         .await?)
-}
-
-/// What a history shows of one date: a sign-in (signed or made up) or a
-/// frozen date (then the position and reward are 0 and unused).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryRow {
-    pub day: NaiveDate,
-    pub cycle_day: i16,
-    pub streak: i32,
-    pub reward: i64,
-    pub made_up: bool,
-    pub frozen: bool,
 }
 
 /// One user's dates in a range, as parallel arrays (one row per user

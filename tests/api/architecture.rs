@@ -778,3 +778,144 @@ fn the_named_stack_is_on_the_live_path() {
         );
     }
 }
+
+/// Whether an item is compiled only for tests (`#[cfg(test)]`).
+fn is_test_only(item: &syn::Item) -> bool {
+    let attrs = match item {
+        syn::Item::Use(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Const(i) => &i.attrs,
+        _ => return false,
+    };
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Ident>()
+                .is_ok_and(|ident| ident == "test")
+    })
+}
+
+/// The circles among the files of `domain` (tests aside): each as the
+/// files it goes through, the first repeated at its end.
+fn domain_circles(sources: &[Source]) -> Vec<Vec<String>> {
+    let known = known_modules(sources);
+    let domain: Vec<&Source> = sources
+        .iter()
+        .filter(|s| s.module.first().map(String::as_str) == Some("domain"))
+        .collect();
+    let files: BTreeSet<Module> = domain.iter().map(|s| s.module.clone()).collect();
+    let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
+    for source in &domain {
+        let mut file =
+            syn::parse_file(&source.text).unwrap_or_else(|e| panic!("{}: {e}", source.file));
+        file.items.retain(|item| !is_test_only(item));
+        let mut collector = Collector {
+            module: source.module.clone(),
+            known: &known,
+            named: Vec::new(),
+            reexports: Vec::new(),
+        };
+        collector.visit_file(&file);
+        for Named { path, .. } in collector.named {
+            if path.first().map(String::as_str) != Some("crate") {
+                continue;
+            }
+            // The file the path leads into: its longest module prefix.
+            let target = (1..path.len())
+                .rev()
+                .map(|n| path[1..=n].to_vec())
+                .find(|m| files.contains(m));
+            // A parent module (`mod.rs`) only declares its children.
+            if let Some(target) = target.filter(|t| !source.module.starts_with(t)) {
+                edges
+                    .entry(source.module.clone())
+                    .or_default()
+                    .insert(target);
+            }
+        }
+    }
+    // Depth-first, each file once; a file met again on the current path
+    // closes a circle.
+    fn visit(
+        file: &Module,
+        edges: &BTreeMap<Module, BTreeSet<Module>>,
+        path: &mut Vec<Module>,
+        done: &mut BTreeSet<Module>,
+        circles: &mut Vec<Vec<String>>,
+    ) {
+        if let Some(at) = path.iter().position(|m| m == file) {
+            let mut circle: Vec<String> = path[at..].iter().map(|m| m.join("::")).collect();
+            circle.push(file.join("::"));
+            circles.push(circle);
+            return;
+        }
+        if !done.insert(file.clone()) {
+            return;
+        }
+        path.push(file.clone());
+        for next in edges.get(file).into_iter().flatten() {
+            visit(next, edges, path, done, circles);
+        }
+        path.pop();
+    }
+    let mut circles = Vec::new();
+    let mut done = BTreeSet::new();
+    for file in &files {
+        visit(file, &edges, &mut Vec::new(), &mut done, &mut circles);
+    }
+    circles
+}
+
+/// Issue 25 (2): `domain`'s files import one another one way.
+#[test]
+fn domain_has_no_import_circle() {
+    let circles = domain_circles(&sources());
+    assert!(circles.is_empty(), "import circles in domain: {circles:?}");
+}
+
+#[test]
+fn the_circle_check_finds_a_planted_circle() {
+    let planted = |file: &str, module: &[&str], text: &str| Source {
+        file: file.into(),
+        module: module.iter().map(|s| s.to_string()).collect(),
+        text: text.into(),
+    };
+    let sources = vec![
+        planted(
+            "domain/mod.rs",
+            &["domain"],
+            "pub mod a; pub mod b; pub mod c;",
+        ),
+        planted(
+            "domain/a.rs",
+            &["domain", "a"],
+            "use super::b::B; pub struct A;",
+        ),
+        planted(
+            "domain/b.rs",
+            &["domain", "b"],
+            "use crate::domain::c::C; pub struct B;",
+        ),
+        planted(
+            "domain/c.rs",
+            &["domain", "c"],
+            "use super::a::A; pub struct C; #[cfg(test)] use super::b::B;",
+        ),
+    ];
+    assert_eq!(
+        domain_circles(&sources),
+        vec![vec![
+            "domain::a".to_string(),
+            "domain::b".into(),
+            "domain::c".into(),
+            "domain::a".into()
+        ]]
+    );
+    // The same imports made only in tests are no circle.
+    let mut tests_only = sources;
+    tests_only[3].text = "pub struct C; #[cfg(test)] use super::a::A;".into();
+    assert!(domain_circles(&tests_only).is_empty());
+}

@@ -916,7 +916,7 @@ async fn today_reward_after_a_make_up_is_what_todays_sign_in_earned() {
     // The same from the store, as a replica with nothing cached reads it.
     let mut conn = app.state.db.get().await.unwrap();
     let today = app.state.calendar.today();
-    let chains = signin_rewards::service::chain::load_many(
+    let chains = signin_rewards::service::streak::load_many(
         &mut conn,
         &[signin_rewards::model::UserId(id)],
         today,

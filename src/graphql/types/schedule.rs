@@ -6,7 +6,7 @@ use async_graphql::{Context, Object, ID};
 use super::scalars::{Date, DateTime};
 use super::user::User;
 use crate::graphql::errors::ApiResult;
-use crate::store::schedules::ScheduleRow;
+use crate::model::ScheduleRow;
 
 /// A reward table in force over a range of dates. Published by an admin; never edited afterwards.
 pub struct RewardSchedule(pub ScheduleRow);

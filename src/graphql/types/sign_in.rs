@@ -11,13 +11,13 @@ use std::borrow::Cow;
 
 use super::scalars::{graphql_int, Date};
 use super::wallet::WalletTransaction;
-use crate::domain::cycle;
+use crate::domain::streak::status;
+use crate::model::HistoryRow;
 use crate::model::SignIn;
 use crate::state::AppState;
-use crate::store::sign_ins::HistoryRow;
 
 /// What a user sees of their sign-ins today.
-pub struct SignInStatus(pub cycle::SignInStatus);
+pub struct SignInStatus(pub status::SignInStatus);
 
 impl SignInStatus {
     /// The status of a user with no sign-ins and nothing held (rewards from

@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::cycle::{CycleEntry, SignInStatus, CYCLE_LENGTH};
-use super::schedule::RewardsByDate;
+use super::status::{CycleEntry, SignInStatus, CYCLE_LENGTH};
+use crate::domain::schedule::RewardsByDate;
 
 /// What a date of a user's history holds. One outcome per date: the map in
 /// [`History`] makes a second outcome for the same date unrepresentable.
@@ -471,8 +471,8 @@ pub fn make_up_dates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::cycle::{self, CyclePosition};
     use crate::domain::rewards::RewardTable;
+    use crate::domain::streak::status::{self, CyclePosition};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -1197,7 +1197,7 @@ mod tests {
             // Positions by the old rule, one sign-in after the other.
             let mut old: Vec<CyclePosition> = Vec::new();
             for &date in &signed {
-                let (cycle_day, streak) = cycle::next_position(old.last(), date);
+                let (cycle_day, streak) = status::next_position(old.last(), date);
                 old.push(CyclePosition {
                     day: date,
                     cycle_day,
@@ -1220,14 +1220,14 @@ mod tests {
             let latest = old.iter().rev().find(|p| p.day <= today);
             assert_eq!(
                 status(&h, today, 0, &rewards),
-                cycle::status(latest, today, &rewards),
+                status::status(latest, today, &rewards),
                 "round {round}: status on {today} of {signed:?}"
             );
             let before = old.iter().rev().find(|p| p.day < today);
             let expected_next = if latest.is_some_and(|l| l.day == today) {
                 None
             } else {
-                let (cycle_day, streak) = cycle::next_position(before, today);
+                let (cycle_day, streak) = status::next_position(before, today);
                 Some(NextSignIn {
                     position: pos(cycle_day, streak),
                     freezes_used: Vec::new(),

@@ -6,11 +6,20 @@ use chrono::Days;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::protection::Milestone;
 #[cfg(test)]
-use super::schedule::RewardsByDate;
+use crate::domain::schedule::RewardsByDate;
 
 pub const CYCLE_LENGTH: u8 = 7;
+
+/// A streak length and the bonus (points) a sign-in reaching it earns
+/// (`SignInStatus.nextMilestone`; the list is `protection::Milestones`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Milestone {
+    /// At least 1.
+    pub streak: u32,
+    /// 1..=`rewards::MAX_REWARD` points.
+    pub bonus: u32,
+}
 
 /// Where a sign-in stands in its cycle (the rule before streak protection,
 /// kept as the tests' oracle: `domain::chain` must agree with it on

@@ -9,10 +9,11 @@ use diesel_async::AsyncPgConnection;
 
 use super::ServiceError;
 use crate::clock::BusinessCalendar;
-use crate::domain::chain::{DayKind, History, Position};
-use crate::domain::protection::{ChainState, StreakProtection};
+use crate::domain::streak::chain::{DayKind, History, Position};
+use crate::domain::streak::protection::StreakProtection;
+use crate::domain::streak::state::ChainState;
 use crate::model::UserId;
-use crate::store::chain::{self, ChainRecord};
+use crate::store::streak::{self as stored, ChainRecord};
 
 /// The oldest date a make-up on `today` may fill.
 fn window_start(today: NaiveDate, rules: &StreakProtection) -> NaiveDate {
@@ -23,7 +24,7 @@ fn window_start(today: NaiveDate, rules: &StreakProtection) -> NaiveDate {
 
 /// One user's chain: the earliest signed or made-up date is the anchor
 /// (its stored position is where the chain rule starts; see
-/// `store::chain::load_many` for why it is far enough back).
+/// `store::streak::load_many` for why it is far enough back).
 fn state_of(record: ChainRecord, calendar: &BusinessCalendar) -> ChainState {
     let mut anchor: Option<(NaiveDate, Position)> = None;
     let mut days = std::collections::BTreeMap::new();
@@ -63,7 +64,7 @@ pub async fn load_many(
     calendar: &BusinessCalendar,
     rules: &StreakProtection,
 ) -> Result<HashMap<UserId, (i64, ChainState)>, ServiceError> {
-    let records = chain::load_many(
+    let records = stored::load_many(
         conn,
         user_ids,
         today,
@@ -78,7 +79,7 @@ pub async fn load_many(
 }
 
 /// The user's chain on `today` with their wallet row locked until the
-/// transaction ends (see `store::chain::lock_wallet`), and their balance.
+/// transaction ends (see `store::streak::lock_wallet`), and their balance.
 /// Call inside a transaction.
 pub async fn lock(
     conn: &mut AsyncPgConnection,
@@ -87,7 +88,7 @@ pub async fn lock(
     calendar: &BusinessCalendar,
     rules: &StreakProtection,
 ) -> Result<(i64, ChainState), ServiceError> {
-    if !chain::lock_wallet(conn, user_id).await? {
+    if !stored::lock_wallet(conn, user_id).await? {
         return Err(ServiceError::NotFound("wallet"));
     }
     load_many(conn, &[user_id], today, calendar, rules)
