@@ -71,6 +71,9 @@ export function renderUsers(note: string): void {
   dom.usersHead.replaceChildren(headRow(dates));
   dom.usersRows.replaceChildren(...bodyRows());
   dom.usersGrid.hidden = rows.length === 0;
+  // The latest dates matter most: a range wider than the card starts scrolled to its end.
+  const wrap = dom.usersGrid.parentElement;
+  if (wrap) wrap.scrollLeft = wrap.scrollWidth;
   dom.usersNav.hidden = selection === null;
   const size = selection?.size ?? 0;
   dom.usersPage.textContent = `${pageLabel(page, size, rows.length)} · page ${page + 1} · ${dates.length} ${dates.length === 1 ? 'day' : 'days'}`;
