@@ -15,6 +15,7 @@ run: services
 
 test: services
 	cargo test --all-targets
+	cd web-playground && npm ci --no-audit --no-fund --loglevel=error && npx vitest run
 	mkdir -p build
 	bash .ci/e2e.sh
 

@@ -10,9 +10,13 @@
 // logs in as the admin, sees the chart drawn with those sign-ins, publishes a
 // campaign and sees it listed, cancels a planned base schedule, reads the audit
 // log with its filters and "More" paging, downloads both CSV exports and checks
-// their header rows, and sees "admins only" as a USER. Any browser console
+// their header rows, uses the users view (search by name, pages of users, the
+// grid's cells, pasted ids, its CSV download; with E2E_ADVANCE_CLOCK_CMD it
+// first moves the clock two days on so that the grid has missed, made-up and
+// frozen days), and sees "admins only" as a USER. Any browser console
 // error, page error, failed request, request to another host or HTTP status
-// >= 400 fails the run. Saves admin.png; prints `admin-e2e: N passed, M failed`.
+// >= 400 fails the run. Saves admin.png and admin-users.png; prints
+// `admin-e2e: N passed, M failed`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +30,15 @@ const SIGN_INS_HEADER = 'user_id,username,date,cycle_day,streak,reward,made_up,c
 const STATS_HEADER = 'date,signed_in,day1,day2,day3,day4,day5,day6,day7,reward_total,make_ups,frozen,milestone_bonus_total';
 /** More than one page of the audit log (the page shows 20 at a time). */
 const ADJUSTMENTS = 22;
+/**
+ * Users of this run: more than one page of the users view at 10 a page. The
+ * last one never signs in, and its name starts with "-" (a CSV cell a
+ * spreadsheet would take for a formula). Registrations per address are limited
+ * (20 an hour by default; e2e.mjs and tests/clients register 3 more).
+ */
+const USERS = 12;
+const ADVANCE_CLOCK_CMD = process.env.E2E_ADVANCE_CLOCK_CMD || '';
+const CLOCK_START = Number(process.env.E2E_CLOCK_START || 0);
 
 const suite = createRun('admin-e2e', 180_000);
 const { step, watch } = suite;
@@ -49,12 +62,14 @@ async function main() {
   let admin;
   let today;
 
-  await step('setup: three users sign in, an admin from the command line, wallet adjustments', async () => {
-    for (let i = 0; i < 3; i += 1) {
-      const u = `adm_e2e_${run}_${i}`;
+  await step(`setup: ${USERS} users (${USERS - 1} sign in), an admin from the command line, wallet adjustments`, async () => {
+    for (let i = 0; i < USERS; i += 1) {
+      const u = `${i === USERS - 1 ? '-' : ''}adm_e2e_${run}_${i}`;
       const { register } = await api(REGISTER, { u, p: PASSWORD });
-      const { signIn } = await api('mutation { signIn { record { date } } }', {}, register.token);
-      today = signIn.record.date;
+      if (i < USERS - 1) {
+        const { signIn } = await api('mutation { signIn { record { date } } }', {}, register.token);
+        today = signIn.record.date;
+      }
       users.push({ name: u, id: register.user.id, token: register.token });
     }
     execFileSync(BIN, ['create-admin', '--username', adminName], {
@@ -280,6 +295,8 @@ async function main() {
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'admin.png'), fullPage: true });
   });
 
+  await usersView(page, { run, users, admin, today });
+
   await step('a USER sees "admins only" and nothing of the dashboard', async () => {
     const userContext = await browser.newContext({ viewport: { width: 900, height: 700 } });
     const userPage = await userContext.newPage();
@@ -305,6 +322,218 @@ async function main() {
   await context.close();
   await browser.close();
   suite.browser = undefined;
+}
+
+// ------------------------------------------------------------------ the users view
+
+/** The `UsersHistory` requests `page` sends while `fn` runs: their variables. */
+async function historyCalls(page, fn) {
+  const calls = [];
+  const onRequest = (req) => {
+    if (req.method() !== 'POST' || !req.url().endsWith('/graphql')) return;
+    const body = JSON.parse(req.postData() || '{}');
+    if (/query UsersHistory\b/.test(body.query || '')) calls.push(body.variables);
+  };
+  page.on('request', onRequest);
+  try {
+    await fn();
+  } finally {
+    page.off('request', onRequest);
+  }
+  return calls;
+}
+
+/** The grid's rows: the user's name and, per date, the cell's state, text and aria-label. */
+async function gridRows(page) {
+  return page.$$eval('[data-testid=users-row]', (trs) => trs.map((tr) => ({
+    id: tr.dataset.userId,
+    name: tr.querySelector('th span')?.textContent,
+    cells: Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [
+      td.dataset.date, { state: td.dataset.state, text: td.textContent, label: td.getAttribute('aria-label') },
+    ])),
+  })));
+}
+
+function expectCell(row, date, state, text, words) {
+  const cell = row?.cells[date];
+  if (!cell) throw new Error(`no cell for ${date} in ${JSON.stringify(row)}`);
+  if (cell.state !== state || cell.text !== text) {
+    throw new Error(`${row.name} on ${date}: ${cell.state} "${cell.text}", expected ${state} "${text}"`);
+  }
+  if (!cell.label?.startsWith(`${row.name}, `) || !cell.label.endsWith(`: ${words}`)) {
+    throw new Error(`${row.name} on ${date}: aria-label "${cell.label}", expected it to end with "${words}"`);
+  }
+}
+
+async function usersView(page, { run, users, admin, today: firstDay }) {
+  const last = users[USERS - 1];
+  let today = firstDay;
+
+  await step('users view: a search by name shows a page of users × the last 30 days from one signInHistory call', async () => {
+    await page.waitForSelector('[data-testid=users]', { state: 'visible' });
+    if ((await page.inputValue('[data-testid=users-from]')) !== addDays(today, -29)) throw new Error('the range does not start 29 days ago');
+    if ((await page.inputValue('[data-testid=users-to]')) !== today) throw new Error('the range does not end today');
+    await page.selectOption('[data-testid=users-per-page]', '10');
+    await page.fill('[data-testid=users-query]', `adm_e2e_${run}`);
+    const calls = await historyCalls(page, async () => {
+      await page.click('[data-testid=users-show]');
+      await until('10 rows', async () => (await page.locator('[data-testid=users-row]').count()) === 10);
+    });
+    if (calls.length !== 1) throw new Error(`${calls.length} signInHistory calls for one page`);
+    const [call] = calls;
+    if (call.userIds.length !== 10 || call.from !== addDays(today, -29) || call.to !== today) {
+      throw new Error(`signInHistory asked for ${JSON.stringify(call)}`);
+    }
+    const rows = await gridRows(page);
+    if (rows.map((r) => r.id).join() !== users.slice(0, 10).map((u) => u.id).join()) {
+      throw new Error(`rows ${rows.map((r) => r.name)} are not the first ten users`);
+    }
+    if (Object.keys(rows[0].cells).length !== 30) throw new Error('a row should have 30 cells');
+    expectCell(rows[0], today, 'signed', '1', 'signed in (cycle day 1)');
+    expectCell(rows[0], addDays(today, -1), 'before', '', 'before registration');
+    const pageText = await page.textContent('[data-testid=users-page]');
+    if (!/Users 1–10 · page 1 · 30 days/.test(pageText || '')) throw new Error(`page line: ${pageText}`);
+    if (!(await page.isDisabled('[data-testid=users-prev]'))) throw new Error('Previous is enabled on page 1');
+  });
+
+  await step('users view: Next and Previous page through the users, one signInHistory call a page', async () => {
+    const calls = await historyCalls(page, async () => {
+      await page.click('[data-testid=users-next]');
+      await until('page 2', async () => /Users 11–12 · page 2/.test((await page.textContent('[data-testid=users-page]')) || ''));
+    });
+    if (calls.length !== 1 || calls[0].userIds.join() !== users.slice(10).map((u) => u.id).join()) {
+      throw new Error(`page 2 asked signInHistory ${JSON.stringify(calls)}`);
+    }
+    const rows = await gridRows(page);
+    if (rows.length !== 2) throw new Error(`${rows.length} rows on page 2`);
+    expectCell(rows[1], today, 'pending', '', 'not signed in yet');
+    if (rows[1].name !== last.name) throw new Error(`last row is ${rows[1].name}`);
+    if (!(await page.isDisabled('[data-testid=users-next]'))) throw new Error('Next is enabled on the last page');
+    await page.click('[data-testid=users-prev]');
+    await until('page 1 again', async () =>
+      /Users 1–10 · page 1/.test((await page.textContent('[data-testid=users-page]')) || '')
+      && (await page.locator('[data-testid=users-row]').count()) === 10);
+  });
+
+  await step('users view: a range over 366 days or reversed is explained, not sent', async () => {
+    const sent = [];
+    const onRequest = (req) => { if (req.method() === 'POST') sent.push(req.postData()); };
+    page.on('request', onRequest);
+    await page.fill('[data-testid=users-from]', addDays(today, -366));
+    await page.click('[data-testid=users-show]');
+    await until('the range message', async () =>
+      /at most 366 days/.test((await page.textContent('[data-testid=users-error]')) || ''));
+    await page.fill('[data-testid=users-from]', addDays(today, 1));
+    await page.click('[data-testid=users-show]');
+    await until('the reversed range message', async () =>
+      /must not be after the end date/.test((await page.textContent('[data-testid=users-error]')) || ''));
+    page.off('request', onRequest);
+    if (sent.length) throw new Error(`requests sent for a refused range: ${sent.join(', ')}`);
+  });
+
+  let advanced = false;
+  if (ADVANCE_CLOCK_CMD && CLOCK_START) {
+    await step('users view data: two days on, one user missed a day, one made it up, one had it frozen', async () => {
+      const start = new Date(CLOCK_START * 1000).toISOString().slice(0, 10);
+      const offset = Math.round((Date.parse(today) - Date.parse(start)) / 86_400_000) + 2;
+      execFileSync('bash', ['-c', `${ADVANCE_CLOCK_CMD} ${offset}`], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+      const grant = (user, amount, k) => api(
+        'mutation($id: ID!, $a: Int!, $k: String!) { adjustWallet(userId: $id, amount: $a, idempotencyKey: $k, note: "e2e grid") { id } }',
+        { id: user.id, a: amount, k }, admin.token,
+      );
+      const signIn = async (user) => (await api('mutation { signIn { record { date cycleDay } } }', {}, user.token)).signIn.record;
+      const first = await signIn(users[0]);
+      today = first.date;
+      if (today !== addDays(firstDay, 2)) throw new Error(`the clock shows ${today}, expected ${addDays(firstDay, 2)}`);
+      await grant(users[1], 50, `grid-${run}-grant-makeup`);
+      await api('mutation($d: Date!, $k: String!) { makeUpSignIn(date: $d, idempotencyKey: $k) { record { date } } }',
+        { d: addDays(firstDay, 1), k: `grid-${run}-makeup` }, users[1].token);
+      await signIn(users[1]);
+      await grant(users[2], 200, `grid-${run}-grant-freeze`);
+      await api('mutation($k: String!) { buyStreakFreeze(idempotencyKey: $k) { status { freezesHeld } } }',
+        { k: `grid-${run}-freeze` }, users[2].token);
+      await signIn(users[2]);
+      // The page reads today again.
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('[data-testid=dashboard]', { state: 'visible' });
+      // enter() has read the new today once it sets the earliest effective date (the day after it).
+      await until('the new today', async () =>
+        (await page.getAttribute('[data-testid=effective-from]', 'min')) === addDays(today, 1));
+      advanced = true;
+    });
+  } else {
+    console.log('skip the users view\'s missed, made-up and frozen days (needs E2E_ADVANCE_CLOCK_CMD and E2E_CLOCK_START: run .ci/e2e.sh)');
+  }
+
+  const pasted = [users[0], users[1], users[2], last];
+  await step('users view: pasted ids, with one unknown, show those users\' days in words', async () => {
+    await page.check('[data-testid=users-mode-ids]');
+    await page.waitForSelector('[data-testid=users-ids]', { state: 'visible' });
+    if (await page.isVisible('[data-testid=users-query]')) throw new Error('the name field is still shown');
+    await page.fill('[data-testid=users-from]', addDays(today, -29));
+    await page.fill('[data-testid=users-to]', today);
+    await page.fill('[data-testid=users-ids]', `${pasted[0].id}\n${pasted[1].id}, ${pasted[2].id} ${pasted[3].id}\n999999999\n${pasted[0].id}`);
+    const calls = await historyCalls(page, async () => {
+      await page.click('[data-testid=users-show]');
+      await until('4 rows', async () => (await page.locator('[data-testid=users-row]').count()) === 4);
+    });
+    if (calls.length !== 1 || calls[0].userIds.length !== 5) throw new Error(`signInHistory asked ${JSON.stringify(calls)}`);
+    const note = await page.textContent('[data-testid=users-note]');
+    if (!/No user with the id 999999999/.test(note || '')) throw new Error(`note: ${note}`);
+    const rows = await gridRows(page);
+    if (rows.map((r) => r.id).join() !== pasted.map((u) => u.id).join()) throw new Error('rows not in the pasted order');
+    const [u0, u1, u2, u3] = rows;
+    expectCell(u0, firstDay, 'signed', '1', 'signed in (cycle day 1)');
+    if (advanced) {
+      const missed = addDays(firstDay, 1);
+      expectCell(u0, missed, 'missed', '✗', 'missed');
+      expectCell(u0, today, 'signed', '1', 'signed in (cycle day 1)');
+      expectCell(u1, missed, 'made-up', '↺', 'made up (cycle day 2)');
+      expectCell(u1, today, 'signed', '3', 'signed in (cycle day 3)');
+      expectCell(u2, missed, 'frozen', '❄', 'covered by a streak freeze');
+      expectCell(u2, today, 'signed', '2', 'signed in (cycle day 2)');
+      expectCell(u3, firstDay, 'missed', '✗', 'missed');
+      expectCell(u3, today, 'pending', '', 'not signed in yet');
+    } else {
+      expectCell(u3, firstDay, 'pending', '', 'not signed in yet');
+    }
+  });
+
+  await step('users view: the grid downloads as CSV (blob:), formulas neutralised', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 10_000 }),
+      page.click('[data-testid=users-csv]'),
+    ]);
+    const from = addDays(today, -29);
+    if (download.suggestedFilename() !== `users-${from}-${today}.csv`) throw new Error(`file name ${download.suggestedFilename()}`);
+    if (!download.url().startsWith('blob:')) throw new Error(`downloaded from ${download.url()}`);
+    const lines = readFileSync(await download.path(), 'utf8').split('\r\n');
+    const dates = Array.from({ length: 30 }, (_, i) => addDays(from, i));
+    if (lines[0] !== ['user_id', 'username', 'registered', ...dates].join(',')) throw new Error(`header row ${lines[0]}`);
+    if (lines.length !== 6 || lines[5] !== '') throw new Error(`${lines.length} lines: ${lines.join(' | ')}`);
+    const cells = (line) => line.split(',');
+    const tail = (i, n) => cells(lines[i]).slice(-n).join(',');
+    const want = advanced
+      ? ['signed day 1,missed,signed day 1', 'signed day 1,made up day 2,signed day 3', 'signed day 1,frozen,signed day 2', 'missed,missed,pending']
+      : ['signed day 1', 'signed day 1', 'signed day 1', 'pending'];
+    for (const [i, w] of want.entries()) {
+      const got = tail(i + 1, advanced ? 3 : 1);
+      if (got !== w) throw new Error(`${pasted[i].name}'s last cells are ${got}, expected ${w}`);
+      if (cells(lines[i + 1])[0] !== pasted[i].id) throw new Error(`line ${i + 1} is not user ${pasted[i].id}`);
+      if (cells(lines[i + 1])[2] !== firstDay) throw new Error(`line ${i + 1}'s registration date is not ${firstDay}`);
+    }
+    if (cells(lines[1])[1] !== users[0].name) throw new Error(`username cell ${cells(lines[1])[1]}`);
+    // "-adm_e2e_…" would be a formula in a spreadsheet: written as text.
+    if (cells(lines[4])[1] !== `'${last.name}`) throw new Error(`the "-" name is written as ${cells(lines[4])[1]}`);
+    await until('the saved message', async () =>
+      /Saved users-.*\(4 users × 30 days\)/.test((await page.textContent('[data-testid=users-csv-status]')) || ''));
+  });
+
+  await step('screenshot admin-users.png', async () => {
+    const section = page.locator('[data-testid=users]');
+    await section.scrollIntoViewIfNeeded();
+    await section.screenshot({ path: path.join(SCREENSHOT_DIR, 'admin-users.png') });
+  });
 }
 
 suite.main(main);

@@ -1,5 +1,6 @@
 // What the admin page needs beyond the check-in page's GraphQL client and the
-// shared login (../common): sentences for error codes, and the CSV downloads.
+// shared login (../common): sentences for error codes, and the CSV downloads
+// (the exports, fetched with the token, and files made in the page).
 import { ApiError, toApiError } from '../checkin/api';
 
 const MESSAGES: Record<string, string> = {
@@ -46,6 +47,9 @@ const FIELD_LABELS: Record<string, string> = {
   id: 'Schedule',
   username: 'Username',
   password: 'Password',
+  query: 'Name',
+  userIds: 'User ids',
+  first: 'Users per page',
 };
 
 function sentence(text: string): string {
@@ -85,6 +89,12 @@ export async function downloadWithToken(path: string, token: string, filename: s
   } catch {
     throw new ApiError('The download was cut off before it finished. Try again.', 'NETWORK');
   }
+  saveBlob(blob, filename);
+  return blob.size;
+}
+
+/** Hands `blob` to the browser as a download named `filename` (a `blob:` URL). */
+export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -95,5 +105,4 @@ export async function downloadWithToken(path: string, token: string, filename: s
   a.remove();
   // Give the browser time to start saving before the URL goes away.
   window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  return blob.size;
 }

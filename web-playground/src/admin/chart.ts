@@ -17,17 +17,9 @@ import {
   type ChartDataset,
 } from 'chart.js';
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip);
+import { chartSeries, dayFooter, type DailyStats } from './chart-data';
 
-export interface DailyStats {
-  date: string;
-  signedIn: number;
-  byCycleDay: number[];
-  rewardTotal: number;
-  makeUps: number;
-  frozen: number;
-  milestoneBonusTotal: number;
-}
+Chart.register(BarController, BarElement, CategoryScale, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip);
 
 /** Day 1 light to day 7 dark: a longer streak reads as a deeper colour. */
 const DAY_COLOURS = ['#b3d4f5', '#94c0ee', '#74abe6', '#5596dc', '#3a80cf', '#2769b7', '#1b5193'];
@@ -42,11 +34,12 @@ function dark(): boolean {
 
 /** Draws (or redraws) the chart for `days`, oldest first. */
 export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void {
-  const labels = days.map((d) => d.date.slice(5));
+  const series = chartSeries(days);
+  const labels = series.labels;
   const bars: ChartDataset<'bar', number[]>[] = DAY_COLOURS.map((colour, i) => ({
     type: 'bar',
     label: `Day ${i + 1}`,
-    data: days.map((d) => d.byCycleDay[i] ?? 0),
+    data: series.byCycleDay[i] ?? [],
     backgroundColor: colour,
     stack: 'signed-in',
     yAxisID: 'people',
@@ -69,8 +62,8 @@ export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void
   });
   const datasets = [
     ...bars,
-    line('Rewards paid', REWARD_COLOUR, days.map((d) => d.rewardTotal), false),
-    line('Milestone bonuses', BONUS_COLOUR, days.map((d) => d.milestoneBonusTotal), true),
+    line('Rewards paid', REWARD_COLOUR, series.rewards, false),
+    line('Milestone bonuses', BONUS_COLOUR, series.bonuses, true),
   ] as ChartDataset<'bar', number[]>[];
 
   // The data set is small (at most 366 days): a fresh chart is simpler than patching one.
@@ -96,10 +89,7 @@ export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void
         tooltip: {
           callbacks: {
             title: (items) => days[items[0]?.dataIndex ?? 0]?.date ?? '',
-            footer: (items) => {
-              const d = days[items[0]?.dataIndex ?? 0];
-              return d ? `${d.signedIn} signed in · ${d.makeUps} made up · ${d.frozen} frozen` : '';
-            },
+            footer: (items) => dayFooter(days[items[0]?.dataIndex ?? 0]),
           },
         },
       },
@@ -126,5 +116,5 @@ export function renderChart(canvas: HTMLCanvasElement, days: DailyStats[]): void
     },
   });
   canvas.dataset.days = String(days.length);
-  canvas.dataset.signedIn = String(days.reduce((acc, d) => acc + d.signedIn, 0));
+  canvas.dataset.signedIn = String(series.signedIn);
 }

@@ -1,6 +1,9 @@
-// Tiny GraphQL client for the check-in page: fetch for queries and mutations,
+// Tiny GraphQL client for the pages: fetch for queries and mutations,
 // graphql-ws for subscriptions. Same origin: POST /graphql and ws(s)://host/graphql.
-import { createClient, type Client } from 'graphql-ws';
+// Every operation is a typed document generated from schema.graphql
+// (src/generated/, `npm run codegen`), so its variables and its answer are checked.
+import { createClient, type Client, type FormattedExecutionResult, type Sink } from 'graphql-ws';
+import type { TypedDocumentString } from '../generated/graphql';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -58,11 +61,18 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError(String(err), 'UNKNOWN');
 }
 
-export async function gql<T>(
-  query: string,
-  variables: Record<string, unknown> | undefined,
+/**
+ * Runs a query or mutation over `POST /graphql`. `variables` are checked
+ * against the document's; an operation without any takes `{}` (then none are sent).
+ */
+export async function gql<T, V>(
+  document: TypedDocumentString<T, V>,
+  variables: V,
   token: string | null,
 ): Promise<T> {
+  const query = document.toString();
+  const vars = variables as Record<string, unknown> | undefined;
+  const hasVariables = !!vars && Object.keys(vars).length > 0;
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     // With application/json the server answers 200 for every executed operation
@@ -75,7 +85,7 @@ export async function gql<T>(
     res = await fetch(GRAPHQL_PATH, {
       method: 'POST',
       headers,
-      body: JSON.stringify(variables ? { query, variables } : { query }),
+      body: JSON.stringify(hasVariables ? { query, variables: vars } : { query }),
       credentials: 'same-origin',
     });
   } catch {
@@ -131,4 +141,13 @@ export function createLiveClient(token: string, handlers: LiveHandlers): Client 
       closed: (event) => handlers.onClosed((event as CloseEvent | undefined)?.code),
     },
   });
+}
+
+/** A subscription (without variables) on `client`, its answers typed by `document`. */
+export function subscribe<T, V extends Record<string, never>>(
+  client: Client,
+  document: TypedDocumentString<T, V>,
+  sink: Sink<FormattedExecutionResult<T>>,
+): () => void {
+  return client.subscribe<T>({ query: document.toString() }, sink);
 }

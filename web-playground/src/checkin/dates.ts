@@ -53,3 +53,9 @@ export function dateTime(instant: string): string {
   if (!Number.isFinite(t)) return instant;
   return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/** The UTC calendar date of an instant (e.g. an account's creation), or null. */
+export function utcDate(instant: string): string | null {
+  const t = Date.parse(instant);
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : null;
+}

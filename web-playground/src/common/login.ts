@@ -2,6 +2,7 @@
 // its elements and the login/register mutations that turn it into a session.
 import { ApiError, gql } from '../checkin/api';
 import type { Session } from './session';
+import { LoginDocument, RegisterDocument, type AuthFieldsFragment } from '../generated/graphql';
 
 /** The element with `id`; a page without it is a broken build, so this throws. */
 export function el<T extends HTMLElement>(id: string): T {
@@ -25,16 +26,8 @@ export function authElements() {
   };
 }
 
-const AUTH_FIELDS = 'token expiresAt user { id username role }';
-const REGISTER = `mutation Register($username: String!, $password: String!) {
-  register(username: $username, password: $password) { ${AUTH_FIELDS} }
-}`;
-const LOGIN = `mutation Login($username: String!, $password: String!) {
-  login(username: $username, password: $password) { ${AUTH_FIELDS} }
-}`;
-
-/** What `login` and `register` answer. */
-export interface AuthPayload { token: string; expiresAt: string; user: { id: string; username: string; role: string } }
+/** What `login` and `register` answer (the AuthFields fragment of auth.graphql). */
+export type AuthPayload = AuthFieldsFragment;
 
 /**
  * Logs in (or registers) with the API and returns the new session and its user.
@@ -45,10 +38,9 @@ export async function authenticate(
   username: string,
   password: string,
 ): Promise<{ session: Session; user: AuthPayload['user'] }> {
-  const data = await gql<{ register?: AuthPayload; login?: AuthPayload }>(
-    mode === 'register' ? REGISTER : LOGIN, { username, password }, null,
-  );
-  const payload = data[mode];
+  const payload = mode === 'register'
+    ? (await gql(RegisterDocument, { username, password }, null)).register
+    : (await gql(LoginDocument, { username, password }, null)).login;
   if (!payload) throw new ApiError('Unexpected answer from the server', 'UNKNOWN');
   return {
     session: { token: payload.token, expiresAt: payload.expiresAt, username: payload.user.username },

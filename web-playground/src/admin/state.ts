@@ -1,0 +1,45 @@
+// What the admin page knows: the session, who is logged in, the schedules,
+// the audit log's filter and paging, and the users view's selection and page.
+import { loadSession, type Session } from '../common/session';
+import type { AdminMeQuery, ScheduleFieldsFragment } from '../generated/graphql';
+import type { GridRow } from './users-grid';
+
+export type Me = AdminMeQuery['me'];
+export type Schedule = ScheduleFieldsFragment;
+
+/** The users view's current selection: by name (cursor paging) or by pasted ids. */
+export type UsersSelection =
+  | { mode: 'search'; query: string; from: string; to: string; size: number }
+  | { mode: 'ids'; ids: string[]; from: string; to: string; size: number };
+
+export const AUDIT_PAGE = 20;
+
+export const state = {
+  session: loadSession() as Session | null,
+  me: null as Me | null,
+  schedules: [] as Schedule[],
+  audit: {
+    actorId: '',
+    targetUserId: '',
+    endCursor: null as string | null,
+    // Bumped by every new filter, so a slow older page is dropped.
+    seq: 0,
+  },
+  users: {
+    selection: null as UsersSelection | null,
+    /** The page shown (0-based). */
+    page: 0,
+    /** searchUsers' `after` for each page reached so far (page 0: null). */
+    cursors: [null] as (string | null)[],
+    hasNext: false,
+    dates: [] as string[],
+    rows: [] as GridRow[],
+    // Bumped by every request, so a slow older page is dropped.
+    seq: 0,
+  },
+};
+
+/** The bearer token ('' when logged out: the API then answers UNAUTHENTICATED). */
+export function token(): string {
+  return state.session?.token ?? '';
+}

@@ -1,0 +1,114 @@
+// What the buttons do: sign in, make up a missed day, buy a streak freeze.
+// Each is disabled while its request is in flight; make-ups and freezes send a
+// fresh idempotency key per click.
+import { gql, newIdempotencyKey, toApiError } from './api';
+import { handleError } from './auth';
+import { loadHistory, refresh } from './data';
+import { mediumDate } from './dates';
+import { BuyFreezeDocument, MakeUpDocument, SignInDocument } from '../generated/graphql';
+import { clearMessages, renderStatus, renderWallet, showNotice } from './render';
+import { later, state, type Tx } from './state';
+import { mergeTxs } from './wallet';
+
+export async function signIn(): Promise<void> {
+  const session = state.session;
+  if (!session || state.signingIn || state.status?.signedInToday) return;
+  clearMessages();
+  state.signingIn = true;
+  renderStatus();
+  try {
+    const data = await gql(SignInDocument, {}, session.token);
+    if (state.session !== session) return;
+    const { record, status } = data.signIn;
+    state.statusSeq += 1;
+    state.status = status;
+    const bonus = record.milestoneBonus
+      ? ` Milestone reached: ${record.streak}-day streak, +${record.milestoneBonus} bonus points.`
+      : '';
+    showNotice((record.rewardCredited
+      ? `Signed in: day ${record.cycleDay}, ${record.reward} points added to your wallet.`
+      : `Signed in: day ${record.cycleDay}, ${record.reward} points are on their way to your wallet.`) + bonus);
+    void loadHistory();
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err, 'signIn');
+    if (toApiError(err).code === 'ALREADY_SIGNED_IN') void refresh();
+  } finally {
+    state.signingIn = false;
+    renderStatus();
+  }
+  // The reward is credited by a background job; the subscription normally shows
+  // it at once. Re-read everything a little later in case an event was missed.
+  later(() => { if (state.session === session) void refresh(); }, 2500);
+  later(() => { if (state.session === session) void refresh(); }, 7000);
+}
+
+/** Applies a transaction this page made (the subscription brings the same one). */
+function applyOwnTx(tx: Tx): void {
+  state.txs = mergeTxs(state.txs, [tx]);
+  // Only the newest transaction's balance is the balance now.
+  if (state.txs[0]?.id === tx.id) {
+    state.walletSeq += 1;
+    state.balance = tx.balanceAfter;
+  }
+  renderWallet();
+}
+
+export async function makeUp(date: string): Promise<void> {
+  const session = state.session;
+  const status = state.status;
+  if (!session || !status || state.makingUp !== null) return;
+  clearMessages();
+  state.makingUp = date;
+  renderStatus();
+  // A fresh key per click: a replay of this very request returns its first answer.
+  const key = newIdempotencyKey();
+  try {
+    const data = await gql(MakeUpDocument, { date, key }, session.token);
+    if (state.session !== session) return;
+    const { record, status: after } = data.makeUpSignIn;
+    state.statusSeq += 1;
+    state.status = after;
+    showNotice(`${mediumDate(record.date)} is made up (${after.makeUpCost} points). `
+      + `Your streak is ${after.streak} ${after.streak === 1 ? 'day' : 'days'}.`);
+    void loadHistory();
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err, 'makeUp', { cost: status.makeUpCost, balance: state.balance });
+    // The list may have been out of date: show what is allowed now.
+    void refresh();
+  } finally {
+    state.makingUp = null;
+    renderStatus();
+  }
+  later(() => { if (state.session === session) void refresh(); }, 2500);
+}
+
+export async function buyFreeze(): Promise<void> {
+  const session = state.session;
+  const status = state.status;
+  if (!session || !status || state.buyingFreeze) return;
+  clearMessages();
+  state.buyingFreeze = true;
+  renderStatus();
+  const key = newIdempotencyKey();
+  try {
+    const data = await gql(BuyFreezeDocument, { key }, session.token);
+    if (state.session !== session) return;
+    const { transaction, status: after } = data.buyStreakFreeze;
+    state.statusSeq += 1;
+    state.status = after;
+    applyOwnTx(transaction);
+    showNotice(`Streak freeze bought for ${Math.abs(transaction.amount)} points: `
+      + `you hold ${after.freezesHeld} of ${after.maxFreezes}.`);
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err, 'buyFreeze', {
+      cost: status.freezeCost, balance: state.balance, maxFreezes: status.maxFreezes,
+    });
+    void refresh();
+  } finally {
+    state.buyingFreeze = false;
+    renderStatus();
+  }
+}
