@@ -2,6 +2,7 @@
 // shared login (../common): sentences for error codes, and the CSV downloads
 // (the exports, fetched with the token, and files made in the page).
 import { ApiError, toApiError } from '../checkin/api';
+import { fetchWithToken } from '../common/session';
 
 const MESSAGES: Record<string, string> = {
   INVALID_CREDENTIALS: 'Wrong username or password.',
@@ -59,13 +60,13 @@ function sentence(text: string): string {
 
 /**
  * Downloads `path` with the bearer token (a plain link cannot send the
- * Authorization header) and hands the body to the browser as a file.
- * Returns the number of bytes saved.
+ * Authorization header; a 401 refreshes the token once, as every call does)
+ * and hands the body to the browser as a file. Returns the number of bytes saved.
  */
-export async function downloadWithToken(path: string, token: string, filename: string): Promise<number> {
+export async function downloadWithToken(path: string, filename: string): Promise<number> {
   let res: Response;
   try {
-    res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, credentials: 'same-origin' });
+    res = await fetchWithToken(path);
   } catch {
     throw new ApiError('Cannot reach the server. Check your connection and try again.', 'NETWORK');
   }

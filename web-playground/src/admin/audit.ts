@@ -1,10 +1,10 @@
 // The audit log: newest first, AUDIT_PAGE at a time ("More"), filtered by
 // actor or target user (a click on a name filters on that user).
-import { gql } from '../checkin/api';
+import { call } from '../common/session';
 import { AuditDocument, type AuditEntryFieldsFragment } from '../generated/graphql';
 import { fail } from './auth';
 import { dom } from './dom';
-import { AUDIT_PAGE, state, token } from './state';
+import { AUDIT_PAGE, state } from './state';
 import { formatTime, show, td } from './view';
 
 export async function loadAudit(fresh: boolean): Promise<void> {
@@ -16,12 +16,12 @@ export async function loadAudit(fresh: boolean): Promise<void> {
   show(dom.auditError, '');
   dom.auditMore.disabled = true;
   try {
-    const data = await gql(AuditDocument, {
+    const data = await call(AuditDocument, {
       first: AUDIT_PAGE,
       after: fresh ? null : state.audit.endCursor,
       actorId: state.audit.actorId || null,
       targetUserId: state.audit.targetUserId || null,
-    }, token());
+    });
     if (seq !== state.audit.seq) return;
     const conn = data.adminAuditLog;
     const rows = conn.edges.map((e) => auditRow(e.node));

@@ -1,38 +1,85 @@
-// Logging in on the admin page, finding out who it is (an admin gets the
-// dashboard, anyone else "admins only"), logging out, and errors: a token the
-// API no longer accepts logs out.
-import { gql, toApiError } from '../checkin/api';
+// Logging in on the admin page, staying signed in (the refresh cookie, as on
+// the check-in page: ../common/session.ts), finding out who it is (an admin gets
+// the dashboard, anyone else "admins only"), signing out, and errors: a session
+// the API no longer accepts (its refresh refused) ends in the login form.
+import { toApiError } from '../checkin/api';
 import { addDays } from '../checkin/dates';
+import { SESSION_ENDED, SIGNED_OUT_ELSEWHERE } from '../checkin/messages';
 import { authenticate } from '../common/login';
-import { saveSession } from '../common/session';
+import {
+  call, forgetSession, initSessions, resume, signOut, type EndReason,
+} from '../common/session';
 import { AdminMeDocument } from '../generated/graphql';
 import { humanMessage } from './api';
 import { loadAudit } from './audit';
 import { dom } from './dom';
 import { defaultRange } from './range';
 import { loadSchedules } from './schedules';
-import { state, token, type Me } from './state';
+import { state, type Me } from './state';
 import { loadStats } from './stats';
 import { show, showView } from './view';
 
-/** Shows an error in `node`; a token the API no longer accepts logs out. */
+/** Shows an error in `node`; a session the API no longer accepts ends in the login form, with the sentence. */
 export function fail(node: HTMLElement, err: unknown): void {
   const e = toApiError(err);
-  if (e.code === 'UNAUTHENTICATED' && state.session) {
-    logout();
+  if (e.code === 'UNAUTHENTICATED') {
+    // session.ts already tried a refresh: the session is over.
+    forgetSession();
+    if (state.session) showLoggedOut();
     show(dom.error, humanMessage(e));
     return;
   }
   show(node, humanMessage(e));
 }
 
-export function logout(): void {
+function showLoggedOut(): void {
   state.session = null;
   state.me = null;
-  saveSession(null);
   dom.password.value = '';
   showView('auth');
   dom.username.focus();
+}
+
+/** What the page does when session.ts says the session ended. */
+function onEnded(reason: EndReason): void {
+  showLoggedOut();
+  show(dom.error, reason === 'expired' ? SESSION_ENDED : reason === 'elsewhere' ? SIGNED_OUT_ELSEWHERE : '');
+}
+
+/** "Log out": `signOut` (the service ends the session and clears the cookie), then the login form. */
+export async function logout(): Promise<void> {
+  show(dom.error, '');
+  dom.logout.disabled = true;
+  try {
+    const error = await signOut();
+    if (error) show(dom.error, humanMessage(error));
+  } finally {
+    dom.logout.disabled = false;
+  }
+}
+
+/** Page load: stay signed in with the refresh cookie, or show the login form. */
+export async function boot(): Promise<void> {
+  initSessions({
+    onEnded,
+    onResumed: (session) => {
+      show(dom.error, '');
+      state.session = session;
+      void enter();
+    },
+  });
+  showView('none');
+  try {
+    const resumed = await resume();
+    if (resumed) {
+      state.session = resumed.session;
+      await enter();
+      return;
+    }
+  } catch (err) {
+    show(dom.error, humanMessage(err));
+  }
+  if (!state.session) showView('auth');
 }
 
 export async function login(ev: SubmitEvent): Promise<void> {
@@ -47,7 +94,6 @@ export async function login(ev: SubmitEvent): Promise<void> {
   dom.login.disabled = true;
   try {
     state.session = (await authenticate('login', username, password)).session;
-    saveSession(state.session);
     dom.password.value = '';
     await enter();
   } catch (err) {
@@ -65,7 +111,7 @@ export async function enter(): Promise<void> {
   }
   let me: Me;
   try {
-    me = (await gql(AdminMeDocument, {}, token())).me;
+    me = (await call(AdminMeDocument, {})).me;
   } catch (err) {
     fail(dom.error, err);
     if (!state.session) return;

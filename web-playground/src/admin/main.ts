@@ -11,19 +11,15 @@
 import '../common/base.css';
 import './style.css';
 import { applyAuditFilter, loadAudit } from './audit';
-import { enter, login, logout } from './auth';
+import { boot, login, logout } from './auth';
 import { dom } from './dom';
 import { isCampaign, publish } from './schedules';
 import { download, loadStats } from './stats';
 import { state } from './state';
 import { downloadUsersCsv, loadUsersPage, showUsers, showUsersMode } from './users';
-import { show } from './view';
 
 dom.authForm.addEventListener('submit', (ev) => void login(ev));
-dom.logout.addEventListener('click', () => {
-  show(dom.error, '');
-  logout();
-});
+dom.logout.addEventListener('click', () => void logout());
 dom.rangeForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   void loadStats();
@@ -56,4 +52,4 @@ dom.auditClear.addEventListener('click', () => {
 dom.auditMore.addEventListener('click', () => void loadAudit(false));
 
 showUsersMode();
-void enter();
+void boot();

@@ -1,11 +1,11 @@
 // Reward schedules: the list with each one's state, the form that publishes a
 // base schedule or a campaign, and the Cancel button of a planned one.
-import { gql } from '../checkin/api';
+import { call } from '../common/session';
 import { CancelDocument, PublishDocument, SchedulesDocument } from '../generated/graphql';
 import { loadAudit } from './audit';
 import { fail } from './auth';
 import { dom } from './dom';
-import { state, token, type Schedule } from './state';
+import { state, type Schedule } from './state';
 import { show, td } from './view';
 
 /** The base schedule in force on `today`: the live one that started last. */
@@ -27,7 +27,7 @@ export async function loadSchedules(): Promise<void> {
   dom.schedulesCard.hidden = false;
   show(dom.schedulesError, '');
   try {
-    state.schedules = (await gql(SchedulesDocument, {}, token())).rewardSchedules;
+    state.schedules = (await call(SchedulesDocument, {})).rewardSchedules;
     renderSchedules();
   } catch (err) {
     fail(dom.schedulesError, err);
@@ -124,7 +124,7 @@ export async function publish(ev: SubmitEvent): Promise<void> {
   const submit = dom.publishForm.querySelector<HTMLButtonElement>('button[type="submit"]');
   if (submit) submit.disabled = true;
   try {
-    await gql(PublishDocument, { rewards, effectiveFrom, effectiveTo, note: dom.note.value.trim() }, token());
+    await call(PublishDocument, { rewards, effectiveFrom, effectiveTo, note: dom.note.value.trim() });
     dom.note.value = '';
     await Promise.all([loadSchedules(), loadAudit(true)]);
   } catch (err) {
@@ -140,7 +140,7 @@ async function cancelSchedule(s: Schedule, button: HTMLButtonElement): Promise<v
   show(dom.schedulesError, '');
   button.disabled = true;
   try {
-    await gql(CancelDocument, { id: s.id }, token());
+    await call(CancelDocument, { id: s.id });
     await Promise.all([loadSchedules(), loadAudit(true)]);
   } catch (err) {
     button.disabled = false;

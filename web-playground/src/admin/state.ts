@@ -1,6 +1,6 @@
 // What the admin page knows: the session, who is logged in, the schedules,
 // the audit log's filter and paging, and the users view's selection and page.
-import { loadSession, type Session } from '../common/session';
+import type { Session } from '../common/session';
 import type { AdminMeQuery, ScheduleFieldsFragment } from '../generated/graphql';
 import type { GridRow } from './users-grid';
 
@@ -15,7 +15,8 @@ export type UsersSelection =
 export const AUDIT_PAGE = 20;
 
 export const state = {
-  session: loadSession() as Session | null,
+  /** The login (its access token lives in ../common/session.ts, memory only); null when logged out. */
+  session: null as Session | null,
   me: null as Me | null,
   schedules: [] as Schedule[],
   audit: {
@@ -38,8 +39,3 @@ export const state = {
     seq: 0,
   },
 };
-
-/** The bearer token ('' when logged out: the API then answers UNAUTHENTICATED). */
-export function token(): string {
-  return state.session?.token ?? '';
-}

@@ -1,6 +1,6 @@
 // The sign-ins section: `signInStats` over the chosen range as totals, a chart
 // and a table, and the two CSV exports of the same range.
-import { gql } from '../checkin/api';
+import { call } from '../common/session';
 import { StatsDocument } from '../generated/graphql';
 import { downloadWithToken } from './api';
 import { fail } from './auth';
@@ -8,7 +8,7 @@ import { renderChart } from './chart';
 import { rangeTotals, type DailyStats } from './chart-data';
 import { dom } from './dom';
 import { checkRange, type Range } from './range';
-import { state, token } from './state';
+import { state } from './state';
 import { show, td } from './view';
 
 /** The chosen range, or null after explaining on the page why it cannot be sent. */
@@ -28,7 +28,7 @@ export async function loadStats(): Promise<void> {
   const range = validRange();
   if (!range) return;
   try {
-    const data = await gql(StatsDocument, range, token());
+    const data = await call(StatsDocument, range);
     renderTotals(data.signInStats);
     renderDayTable(data.signInStats);
     renderChart(dom.chart, data.signInStats);
@@ -77,9 +77,7 @@ export async function download(kind: 'sign-ins' | 'stats', button: HTMLButtonEle
   dom.exportStatus.textContent = `Preparing ${kind}.csv…`;
   try {
     const query = new URLSearchParams({ from: range.from, to: range.to }).toString();
-    const bytes = await downloadWithToken(
-      `/admin/export/${kind}.csv?${query}`, state.session.token, `${kind}-${range.from}-${range.to}.csv`,
-    );
+    const bytes = await downloadWithToken(`/admin/export/${kind}.csv?${query}`, `${kind}-${range.from}-${range.to}.csv`);
     dom.exportStatus.textContent = `Saved ${kind}-${range.from}-${range.to}.csv (${bytes.toLocaleString()} bytes).`;
   } catch (err) {
     dom.exportStatus.textContent = '';

@@ -2,13 +2,13 @@
 // ids (paged here), and show each page of them over a date range as a grid,
 // from ONE signInHistory call per page; the grid downloads as CSV (made here,
 // a blob: download).
-import { gql } from '../checkin/api';
+import { call } from '../common/session';
 import { SearchUsersDocument, UsersHistoryDocument } from '../generated/graphql';
 import { saveBlob } from './api';
 import { fail } from './auth';
 import { dom } from './dom';
 import { checkRange, rangeDates } from './range';
-import { state, token, type UsersSelection } from './state';
+import { state, type UsersSelection } from './state';
 import {
   DEFAULT_PAGE_SIZE, PAGE_SIZES, csvFileName, gridCsv, gridRows, idsPage, missingIds, parseIds,
   type UserHistory,
@@ -77,9 +77,9 @@ export async function loadUsersPage(page: number): Promise<void> {
     let userIds: string[];
     let hasNext: boolean;
     if (sel.mode === 'search') {
-      const data = await gql(SearchUsersDocument, {
+      const data = await call(SearchUsersDocument, {
         query: sel.query, first: sel.size, after: state.users.cursors[page] ?? null,
-      }, token());
+      });
       if (seq !== state.users.seq) return;
       const conn = data.searchUsers;
       userIds = conn.edges.map((e) => e.node.id);
@@ -90,7 +90,7 @@ export async function loadUsersPage(page: number): Promise<void> {
     }
     let histories: UserHistory[] = [];
     if (userIds.length > 0) {
-      const data = await gql(UsersHistoryDocument, { userIds, from: sel.from, to: sel.to }, token());
+      const data = await call(UsersHistoryDocument, { userIds, from: sel.from, to: sel.to });
       if (seq !== state.users.seq) return;
       histories = data.signInHistory;
     }

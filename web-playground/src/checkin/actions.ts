@@ -1,10 +1,11 @@
 // What the buttons do: sign in, make up a missed day, buy a streak freeze.
 // Each is disabled while its request is in flight; make-ups and freezes send a
 // fresh idempotency key per click.
-import { gql, newIdempotencyKey, toApiError } from './api';
+import { newIdempotencyKey, toApiError } from './api';
 import { handleError } from './auth';
 import { loadHistory, refresh } from './data';
 import { mediumDate } from './dates';
+import { call } from '../common/session';
 import { BuyFreezeDocument, MakeUpDocument, SignInDocument } from '../generated/graphql';
 import { clearMessages, renderStatus, renderWallet, showNotice } from './render';
 import { later, state, type Tx } from './state';
@@ -17,7 +18,7 @@ export async function signIn(): Promise<void> {
   state.signingIn = true;
   renderStatus();
   try {
-    const data = await gql(SignInDocument, {}, session.token);
+    const data = await call(SignInDocument, {});
     if (state.session !== session) return;
     const { record, status } = data.signIn;
     state.statusSeq += 1;
@@ -64,7 +65,7 @@ export async function makeUp(date: string): Promise<void> {
   // A fresh key per click: a replay of this very request returns its first answer.
   const key = newIdempotencyKey();
   try {
-    const data = await gql(MakeUpDocument, { date, key }, session.token);
+    const data = await call(MakeUpDocument, { date, key });
     if (state.session !== session) return;
     const { record, status: after } = data.makeUpSignIn;
     state.statusSeq += 1;
@@ -93,7 +94,7 @@ export async function buyFreeze(): Promise<void> {
   renderStatus();
   const key = newIdempotencyKey();
   try {
-    const data = await gql(BuyFreezeDocument, { key }, session.token);
+    const data = await call(BuyFreezeDocument, { key });
     if (state.session !== session) return;
     const { transaction, status: after } = data.buyStreakFreeze;
     state.statusSeq += 1;

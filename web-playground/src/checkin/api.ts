@@ -62,13 +62,28 @@ export function toApiError(err: unknown): ApiError {
 }
 
 /**
+ * The request header that asks the service to keep the refresh token in the
+ * HttpOnly cookie `signin_refresh` (and answer `refreshToken: null`), sent with
+ * register, login, changePassword and refreshSession.
+ */
+export const SESSION_COOKIE_HEADER = { 'Signin-Session': 'cookie' } as const;
+
+export interface GqlOptions {
+  /** Send `Signin-Session: cookie` (see SESSION_COOKIE_HEADER). */
+  sessionCookie?: boolean;
+}
+
+/**
  * Runs a query or mutation over `POST /graphql`. `variables` are checked
  * against the document's; an operation without any takes `{}` (then none are sent).
+ * `token` is the access token (null: none). Pages call this through
+ * `call()` of ../common/session.ts, which adds the token and refreshes it.
  */
 export async function gql<T, V>(
   document: TypedDocumentString<T, V>,
   variables: V,
   token: string | null,
+  options: GqlOptions = {},
 ): Promise<T> {
   const query = document.toString();
   const vars = variables as Record<string, unknown> | undefined;
@@ -80,6 +95,7 @@ export async function gql<T, V>(
     Accept: 'application/json',
   };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (options.sessionCookie) Object.assign(headers, SESSION_COOKIE_HEADER);
   let res: Response;
   try {
     res = await fetch(GRAPHQL_PATH, {
@@ -118,10 +134,24 @@ export interface LiveHandlers {
   onClosed(code: number | undefined): void;
 }
 
-/** A graphql-ws client that authenticates with the token in connection_init. */
-export function createLiveClient(token: string, handlers: LiveHandlers): Client {
+/** A graphql-ws client, and `reconnect()`: close the socket and open a new one at once (a new token). */
+export interface LiveClient {
+  client: Client;
+  reconnect(): void;
+}
+
+/**
+ * A graphql-ws client that authenticates with the access token in
+ * connection_init: `token()` is asked at every (re)connection, so a reconnect
+ * after a refresh sends the new one. A close with 4401/4403 (the token or its
+ * session is no longer accepted) is not retried: the subscriptions get it as
+ * an error, and the page refreshes the token and starts a new client.
+ */
+export function createLiveClient(token: () => string, handlers: LiveHandlers): LiveClient {
   let connectedOnce = false;
-  return createClient({
+  // A reconnect asked for (a new token) goes at once; other retries back off.
+  let immediate = false;
+  const client = createClient({
     url: wsUrl(),
     // Connect on the first subscription (made right after login), close with the last one.
     lazy: true,
@@ -132,7 +162,16 @@ export function createLiveClient(token: string, handlers: LiveHandlers): Client 
       const code = (event as CloseEvent | undefined)?.code;
       return code !== 4401 && code !== 4403;
     },
-    connectionParams: () => ({ Authorization: `Bearer ${token}` }),
+    retryWait: async (retries) => {
+      if (immediate) {
+        immediate = false;
+        return;
+      }
+      // graphql-ws's own backoff: 2^retries seconds plus 0.3 to 3 s.
+      const ms = 2 ** retries * 1000 + Math.floor(Math.random() * 2700 + 300);
+      await new Promise((resolve) => window.setTimeout(resolve, ms));
+    },
+    connectionParams: () => ({ Authorization: `Bearer ${token()}` }),
     on: {
       connected: () => {
         handlers.onConnected(connectedOnce);
@@ -141,6 +180,14 @@ export function createLiveClient(token: string, handlers: LiveHandlers): Client 
       closed: (event) => handlers.onClosed((event as CloseEvent | undefined)?.code),
     },
   });
+  return {
+    client,
+    reconnect: () => {
+      immediate = true;
+      // Closes the socket (4499, retried): the subscriptions are sent again on the new one.
+      client.terminate();
+    },
+  };
 }
 
 /** A subscription (without variables) on `client`, its answers typed by `document`. */

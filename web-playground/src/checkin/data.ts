@@ -1,9 +1,8 @@
 // Reading the account: `me` (status, wallet) and the recent days. Answers that
 // arrive after a logout, or after a newer live event or call, are dropped.
-import { gql } from './api';
 import { handleError } from './auth';
 import { addDays, utcDate } from './dates';
-import { saveSession } from '../common/session';
+import { call } from '../common/session';
 import { HistoryDocument, MeDocument } from '../generated/graphql';
 import { HISTORY_DAYS } from './protection';
 import { renderStatus, renderWallet, showView } from './render';
@@ -16,12 +15,11 @@ export async function refresh(): Promise<void> {
   const walletSeq = state.walletSeq;
   const statusSeq = state.statusSeq;
   try {
-    const data = await gql(MeDocument, {}, session.token);
+    const data = await call(MeDocument, {});
     if (state.session !== session) return; // logged out meanwhile
     const me = data.me;
     if (me.username !== session.username) {
       session.username = me.username;
-      saveSession(session);
       showView();
     }
     state.registeredOn = utcDate(me.createdAt);
@@ -48,9 +46,7 @@ export async function loadHistory(): Promise<void> {
   state.historySeq += 1;
   const seq = state.historySeq;
   try {
-    const data = await gql(
-      HistoryDocument, { from: addDays(today, -(HISTORY_DAYS - 1)), to: today }, session.token,
-    );
+    const data = await call(HistoryDocument, { from: addDays(today, -(HISTORY_DAYS - 1)), to: today });
     if (state.session !== session || state.historySeq !== seq) return;
     state.history = data.me.signInHistory;
     renderStatus();

@@ -24,4 +24,7 @@ export const dom = {
   transactions: el('transactions'),
   txEmpty: el('tx-empty'),
   live: el('live'),
+  sessions: el('sessions'),
+  sessionsEmpty: el('sessions-empty'),
+  signOutEverywhere: el<HTMLButtonElement>('sign-out-everywhere'),
 };

@@ -5,17 +5,18 @@
 // This file wires the page together. The rest, by concern: state.ts (what the
 // page knows), dom.ts (its elements), render.ts with cycle.ts, protection.ts and
 // wallet.ts (drawing), data.ts, actions.ts and live.ts (the API: reads,
-// mutations, subscriptions), auth.ts (login, logout, errors), messages.ts
-// (error sentences), dates.ts, api.ts (fetch and graphql-ws).
+// mutations, subscriptions), auth.ts (login, staying signed in, logout, errors),
+// sessions.ts with devices.ts (where you're signed in), messages.ts (error
+// sentences), dates.ts, api.ts (fetch and graphql-ws), ../common/session.ts (the
+// access token, in memory only, and its refresh from the HttpOnly cookie).
 import '../common/base.css';
 import './style.css';
 import { buyFreeze, makeUp, signIn } from './actions';
-import { authenticate, logout, startSession } from './auth';
+import { authenticate, boot, logout } from './auth';
 import { dom } from './dom';
-import { stopLive } from './live';
-import { clearMessages, renderStatus, renderWallet, showView } from './render';
+import { renderStatus, renderWallet } from './render';
+import { loadSessions, revokeSession, signOutEverywhere } from './sessions';
 import { state } from './state';
-import { STORAGE_KEY, loadSession } from '../common/session';
 
 dom.authForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -28,25 +29,17 @@ dom.makeUpList.addEventListener('click', (ev) => {
   const button = (ev.target as HTMLElement | null)?.closest<HTMLButtonElement>('button[data-date]');
   if (button && !button.disabled && button.dataset.date) void makeUp(button.dataset.date);
 });
-dom.logout.addEventListener('click', () => {
-  clearMessages();
-  logout();
+dom.sessions.addEventListener('click', (ev) => {
+  const button = (ev.target as HTMLElement | null)?.closest<HTMLButtonElement>('button[data-id]');
+  if (button && !button.disabled && button.dataset.id) void revokeSession(button.dataset.id);
 });
-// Keep several tabs in step: a login or logout elsewhere applies here too.
-window.addEventListener('storage', (ev) => {
-  if (ev.key !== STORAGE_KEY) return;
-  const next = loadSession();
-  if (!next && state.session) logout();
-  else if (next && next.token !== state.session?.token) {
-    stopLive();
-    startSession(next);
-  }
+dom.signOutEverywhere.addEventListener('click', () => void signOutEverywhere());
+dom.logout.addEventListener('click', () => void logout());
+// Back to a tab: where you're signed in may have changed meanwhile.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && state.session) void loadSessions();
 });
 
-const initial = loadSession();
-if (initial) startSession(initial);
-else {
-  showView();
-  renderStatus();
-  renderWallet();
-}
+renderStatus();
+renderWallet();
+void boot();

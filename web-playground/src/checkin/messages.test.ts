@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, toApiError } from './api';
-import { humanMessage } from './messages';
+import { SESSION_ENDED, humanMessage } from './messages';
 import { humanMessage as adminMessage } from '../admin/api';
 
 /** An error as the API sends it, with `extensions`. */
@@ -13,7 +13,7 @@ describe('check-in page sentences', () => {
     expect(humanMessage(apiError('INVALID_CREDENTIALS'))).toBe('Wrong username or password');
     expect(humanMessage(apiError('ALREADY_SIGNED_IN'), 'signIn')).toBe('You have already signed in today');
     expect(humanMessage(apiError('USERNAME_TAKEN'))).toBe('That username is already taken, please choose another one');
-    expect(humanMessage(apiError('UNAUTHENTICATED'))).toBe('Your session has ended, please log in again');
+    expect(humanMessage(apiError('UNAUTHENTICATED'))).toBe('Your session has ended. Please log in again.');
     expect(humanMessage(apiError('RATE_LIMITED'))).toBe('Too many attempts, try again later');
     expect(humanMessage(apiError('INTERNAL_SERVER_ERROR', 'SELECT * FROM users failed'))).toBe('Something went wrong, please try again');
     expect(humanMessage(apiError('SOMETHING_NEW'))).toBe('Something went wrong, please try again');
@@ -52,6 +52,31 @@ describe('check-in page sentences', () => {
     expect(humanMessage(apiError('INSUFFICIENT_FUNDS'), 'makeUp', { cost: 1, balance: null }))
       .toBe('Not enough points: a make-up costs 1 point');
     expect(humanMessage(apiError('INSUFFICIENT_FUNDS'), 'signIn')).toBe('Not enough points in your wallet');
+  });
+});
+
+describe('session sentences', () => {
+  it('say the session ended in the same words on both pages', () => {
+    expect(SESSION_ENDED).toBe('Your session has ended. Please log in again.');
+    expect(humanMessage(apiError('UNAUTHENTICATED'), 'revokeSession')).toBe(SESSION_ENDED);
+    expect(humanMessage(apiError('UNAUTHENTICATED'), 'signOutEverywhere')).toBe(SESSION_ENDED);
+    expect(adminMessage(apiError('UNAUTHENTICATED'))).toBe(SESSION_ENDED);
+  });
+
+  it('explain a sign-out of a session that had already ended', () => {
+    expect(humanMessage(apiError('NOT_FOUND'), 'revokeSession')).toBe('That session had already ended');
+    // Elsewhere NOT_FOUND keeps its general sentence.
+    expect(humanMessage(apiError('NOT_FOUND'), 'load')).toBe('That could not be found, please reload the page');
+  });
+
+  it('word other refusals of the session buttons by their code', () => {
+    expect(humanMessage(apiError('RATE_LIMITED'), 'signOutEverywhere')).toBe('Too many attempts, try again later');
+    expect(humanMessage(apiError('SERVICE_UNAVAILABLE'), 'signOut'))
+      .toBe('The service is temporarily unavailable, try again in a moment');
+    expect(humanMessage(apiError('INTERNAL_SERVER_ERROR', 'relation "sessions" does not exist'), 'revokeSession'))
+      .toBe('Something went wrong, please try again');
+    expect(humanMessage(new ApiError('Cannot reach the server. Check your connection and try again.', 'NETWORK'), 'signOut'))
+      .toBe('Cannot reach the server. Check your connection and try again.');
   });
 });
 

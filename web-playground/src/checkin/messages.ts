@@ -4,7 +4,13 @@
 import { toApiError } from './api';
 
 /** What the person was doing when the error came: the same code reads differently. */
-export type Action = 'auth' | 'load' | 'signIn' | 'makeUp' | 'buyFreeze';
+export type Action =
+  | 'auth' | 'load' | 'signIn' | 'makeUp' | 'buyFreeze' | 'signOut' | 'revokeSession' | 'signOutEverywhere';
+
+/** When the session is over (a refresh refused, a token no longer accepted). Both pages say this. */
+export const SESSION_ENDED = 'Your session has ended. Please log in again.';
+/** When another tab or page signed out (BroadcastChannel). */
+export const SIGNED_OUT_ELSEWHERE = 'You signed out in another tab.';
 
 /** Numbers that make a refusal concrete ("a make-up costs 50 points"). */
 export interface Context {
@@ -18,7 +24,7 @@ const MESSAGES: Record<string, string> = {
   INVALID_CREDENTIALS: 'Wrong username or password',
   RATE_LIMITED: 'Too many attempts, try again later',
   USERNAME_TAKEN: 'That username is already taken, please choose another one',
-  UNAUTHENTICATED: 'Your session has ended, please log in again',
+  UNAUTHENTICATED: SESSION_ENDED,
   FORBIDDEN: 'You are not allowed to do that',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable, try again in a moment',
   INSUFFICIENT_FUNDS: 'Not enough points in your wallet',
@@ -55,6 +61,9 @@ export function humanMessage(err: unknown, action: Action = 'load', ctx: Context
           ? `You already hold the most streak freezes allowed (${ctx.maxFreezes})`
           : 'You already hold the most streak freezes allowed';
       }
+      break;
+    case 'NOT_FOUND':
+      if (action === 'revokeSession') return 'That session had already ended';
       break;
     case 'INSUFFICIENT_FUNDS':
       if ((action === 'makeUp' || action === 'buyFreeze') && ctx.cost !== undefined) {

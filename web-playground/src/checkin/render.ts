@@ -118,7 +118,8 @@ export function setLive(text: string, ok: boolean): void {
 
 export function showView(): void {
   const loggedIn = state.session !== null;
-  dom.auth.hidden = loggedIn;
+  // While the page load asks the refresh cookie, neither the form nor the dashboard shows.
+  dom.auth.hidden = loggedIn || state.resuming;
   dom.dashboard.hidden = !loggedIn;
   dom.who.hidden = !loggedIn;
   dom.whoName.textContent = state.session?.username ?? '';

@@ -1,8 +1,8 @@
 // The login form both pages share (index.html and admin.html use the same ids):
 // its elements and the login/register mutations that turn it into a session.
 import { ApiError, gql } from '../checkin/api';
-import type { Session } from './session';
-import { LoginDocument, RegisterDocument, type AuthFieldsFragment } from '../generated/graphql';
+import { startSession, type AuthPayload, type Session } from './session';
+import { LoginDocument, RegisterDocument } from '../generated/graphql';
 
 /** The element with `id`; a page without it is a broken build, so this throws. */
 export function el<T extends HTMLElement>(id: string): T {
@@ -26,11 +26,10 @@ export function authElements() {
   };
 }
 
-/** What `login` and `register` answer (the AuthFields fragment of auth.graphql). */
-export type AuthPayload = AuthFieldsFragment;
-
 /**
  * Logs in (or registers) with the API and returns the new session and its user.
+ * Sent with `Signin-Session: cookie`: the refresh token goes into the HttpOnly
+ * cookie, the access token into memory (session.ts).
  * Throws the API's error (INVALID_CREDENTIALS, BAD_USER_INPUT, RATE_LIMITED, ...) as an ApiError.
  */
 export async function authenticate(
@@ -39,11 +38,8 @@ export async function authenticate(
   password: string,
 ): Promise<{ session: Session; user: AuthPayload['user'] }> {
   const payload = mode === 'register'
-    ? (await gql(RegisterDocument, { username, password }, null)).register
-    : (await gql(LoginDocument, { username, password }, null)).login;
+    ? (await gql(RegisterDocument, { username, password }, null, { sessionCookie: true })).register
+    : (await gql(LoginDocument, { username, password }, null, { sessionCookie: true })).login;
   if (!payload) throw new ApiError('Unexpected answer from the server', 'UNKNOWN');
-  return {
-    session: { token: payload.token, expiresAt: payload.expiresAt, username: payload.user.username },
-    user: payload.user,
-  };
+  return { session: startSession(payload), user: payload.user };
 }

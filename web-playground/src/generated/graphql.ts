@@ -138,6 +138,25 @@ export type StreakUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }
 
 export type StreakUpdatedSubscription = { streakUpdated: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } };
 
+export type SessionFieldsFragment = { id: string, createdAt: string, lastUsedAt: string, expiresAt: string, userAgent: string | null, current: boolean };
+
+export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SessionsQuery = { me: { sessions: Array<{ id: string, createdAt: string, lastUsedAt: string, expiresAt: string, userAgent: string | null, current: boolean }> } };
+
+export type RevokeSessionMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeSessionMutation = { revokeSession: boolean };
+
+export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignOutEverywhereMutation = { signOutEverywhere: number };
+
 export type AuthFieldsFragment = { token: string, expiresAt: string, user: { id: string, username: string, role: Role } };
 
 export type RegisterMutationVariables = Exact<{
@@ -155,6 +174,16 @@ export type LoginMutationVariables = Exact<{
 
 
 export type LoginMutation = { login: { token: string, expiresAt: string, user: { id: string, username: string, role: Role } } };
+
+export type RefreshSessionMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RefreshSessionMutation = { refreshSession: { token: string, expiresAt: string, user: { id: string, username: string, role: Role } } };
+
+export type SignOutMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignOutMutation = { signOut: boolean };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -281,6 +310,16 @@ export const HistoryDayFieldsFragmentDoc = new TypedDocumentString(`
   frozen
 }
     `, {"fragmentName":"HistoryDayFields"}) as unknown as TypedDocumentString<HistoryDayFieldsFragment, unknown>;
+export const SessionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  userAgent
+  current
+}
+    `, {"fragmentName":"SessionFields"}) as unknown as TypedDocumentString<SessionFieldsFragment, unknown>;
 export const AuthFieldsFragmentDoc = new TypedDocumentString(`
     fragment AuthFields on AuthPayload {
   token
@@ -693,6 +732,32 @@ export const StreakUpdatedDocument = new TypedDocumentString(`
     signedIn
   }
 }`) as unknown as TypedDocumentString<StreakUpdatedSubscription, StreakUpdatedSubscriptionVariables>;
+export const SessionsDocument = new TypedDocumentString(`
+    query Sessions {
+  me {
+    sessions {
+      ...SessionFields
+    }
+  }
+}
+    fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  userAgent
+  current
+}`) as unknown as TypedDocumentString<SessionsQuery, SessionsQueryVariables>;
+export const RevokeSessionDocument = new TypedDocumentString(`
+    mutation RevokeSession($id: ID!) {
+  revokeSession(id: $id)
+}
+    `) as unknown as TypedDocumentString<RevokeSessionMutation, RevokeSessionMutationVariables>;
+export const SignOutEverywhereDocument = new TypedDocumentString(`
+    mutation SignOutEverywhere {
+  signOutEverywhere
+}
+    `) as unknown as TypedDocumentString<SignOutEverywhereMutation, SignOutEverywhereMutationVariables>;
 export const RegisterDocument = new TypedDocumentString(`
     mutation Register($username: String!, $password: String!) {
   register(username: $username, password: $password) {
@@ -723,3 +788,23 @@ export const LoginDocument = new TypedDocumentString(`
     role
   }
 }`) as unknown as TypedDocumentString<LoginMutation, LoginMutationVariables>;
+export const RefreshSessionDocument = new TypedDocumentString(`
+    mutation RefreshSession {
+  refreshSession {
+    ...AuthFields
+  }
+}
+    fragment AuthFields on AuthPayload {
+  token
+  expiresAt
+  user {
+    id
+    username
+    role
+  }
+}`) as unknown as TypedDocumentString<RefreshSessionMutation, RefreshSessionMutationVariables>;
+export const SignOutDocument = new TypedDocumentString(`
+    mutation SignOut {
+  signOut
+}
+    `) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
