@@ -6,6 +6,12 @@
 # real clients (tests/clients: Apollo Client with automatic persisted queries,
 # urql with graphql-ws), and stops the service.
 #
+# Staying signed in (web-playground/tests/sessions-e2e.mjs) needs access tokens
+# that expire during the test, while the first service's tokens must outlive
+# its clock jumps: a second service runs for it, on the real clock, with
+# SIGNIN_TOKEN_TTL_SECS=$E2E_SESSIONS_TTL_SECS (20), its own port, database and
+# Redis namespace.
+#
 # The service runs on a test clock (SIGNIN_NOW, noon UTC today). To miss a day
 # for real, the browser test calls this script back as
 # `.ci/e2e.sh --advance-clock N` (E2E_ADVANCE_CLOCK_CMD): it stops the service
@@ -67,11 +73,21 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 [ -d web-playground/node_modules/playwright-core ] || (cd web-playground && npm ci --no-audit --no-fund --loglevel=error)
 
+# The second service (sessions-e2e.mjs): short-lived access tokens.
+s_name="${name}_sessions"
+s_port=$((port + 1))
+s_pidfile="$PWD/build/e2e-sessions-server-$$.pid"
+E2E_SESSIONS_TTL_SECS="${E2E_SESSIONS_TTL_SECS:-20}"
+E2E_SESSIONS_SERVER_LOG="$PWD/build/e2e-sessions-server.log"
+: >"$E2E_SESSIONS_SERVER_LOG"
+
 psql "$SERVER_URL/postgres" -qc "CREATE DATABASE $name"
 cleanup() {
   stop_server || true
-  rm -f "$E2E_PIDFILE"
+  E2E_PIDFILE="$s_pidfile" stop_server || true
+  rm -f "$E2E_PIDFILE" "$s_pidfile"
   psql "$SERVER_URL/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true
+  psql "$SERVER_URL/postgres" -qc "DROP DATABASE IF EXISTS $s_name WITH (FORCE)" || true
   redis-cli -u "$REDIS_URL" --scan --pattern "$name*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true
 }
 trap cleanup EXIT
@@ -83,6 +99,18 @@ SIGNIN_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" "$BIN" create-admin --username "$E2E
 
 BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$PWD/build/screenshots" node web-playground/tests/e2e.mjs
 BIN="$BIN" BASE_URL="http://127.0.0.1:$port" SCREENSHOT_DIR="$PWD/build/screenshots" node web-playground/tests/admin-e2e.mjs
+
+# Staying signed in, against the second service (real clock, short-lived access tokens).
+psql "$SERVER_URL/postgres" -qc "CREATE DATABASE $s_name"
+env -u SIGNIN_NOW DATABASE_URL="$SERVER_URL/$s_name" SIGNIN_BIND="127.0.0.1:$s_port" \
+  SIGNIN_REDIS_NAMESPACE="$s_name" SIGNIN_TOKEN_TTL_SECS="$E2E_SESSIONS_TTL_SECS" \
+  "$BIN" serve </dev/null >>"$E2E_SESSIONS_SERVER_LOG" 2>&1 &
+echo $! >"$s_pidfile"
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$s_port/readyz" >/dev/null && break; sleep 0.2; done
+curl -fs "http://127.0.0.1:$s_port/readyz" >/dev/null || { cat "$E2E_SESSIONS_SERVER_LOG" >&2; exit 1; }
+BASE_URL="http://127.0.0.1:$s_port" E2E_TOKEN_TTL_SECS="$E2E_SESSIONS_TTL_SECS" SCREENSHOT_DIR="$PWD/build/screenshots" \
+  node web-playground/tests/sessions-e2e.mjs
+E2E_PIDFILE="$s_pidfile" stop_server
 
 # GraphQL-over-HTTP conformance (the graphql-http package's server audit).
 [ -d tests/graphql-http/node_modules/graphql-http ] || (cd tests/graphql-http && npm ci --no-audit --no-fund --loglevel=error)

@@ -22,7 +22,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
-  BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, until,
+  BASE_ORIGIN, BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, storageLeaks, until,
+  watchTokens,
 } from './browser.mjs';
 
 const BIN = path.resolve(process.env.BIN || 'target/debug/signin-rewards');
@@ -92,6 +93,7 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
   const page = await context.newPage();
   watch(page, 'admin');
+  const tokens = watchTokens(page);
 
   await step('admin page loads with the CSP and asks for a login', async () => {
     const res = await page.goto(`${BASE_URL}/admin`, { waitUntil: 'load' });
@@ -101,26 +103,53 @@ async function main() {
     await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
   });
 
-  await step('a session the API no longer accepts ends in the login form, with a sentence', async () => {
+  await step('a refresh cookie the API does not know, and a token an older page stored, end in the login form', async () => {
+    // What an older version of the pages left behind, and a cookie of no live session.
     await page.evaluate(() => localStorage.setItem('signin-rewards.session', JSON.stringify({
       token: 'not-a-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), username: 'ghost',
     })));
+    await context.addCookies([{
+      name: 'signin_refresh', value: 'not-a-refresh-token', url: `${BASE_ORIGIN}/graphql`,
+      httpOnly: true, secure: true, sameSite: 'Strict',
+    }]);
     await page.reload({ waitUntil: 'load' });
     await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
-    await until('the message', async () =>
-      /session has ended/.test((await page.textContent('[data-testid=error]')) || ''));
+    if (await page.isVisible('[data-testid=dashboard]')) throw new Error('the dashboard is shown');
     if (await page.evaluate(() => localStorage.getItem('signin-rewards.session')) !== null) {
-      throw new Error('the refused session is still stored');
+      throw new Error('the token an older page stored is still there');
     }
   });
 
-  await step('admin logs in and sees the dashboard', async () => {
+  await step('admin logs in and sees the dashboard; no token in web storage', async () => {
     await page.fill('[data-testid=username]', adminName);
     await page.fill('[data-testid=password]', PASSWORD);
     await page.click('[data-testid=login]');
     await page.waitForSelector('[data-testid=dashboard]', { state: 'visible' });
     const who = await page.textContent('[data-testid=who-name]');
     if (!who?.includes(adminName)) throw new Error(`who-name is ${who}`);
+    const token = await until('the access token of the login answer', async () => tokens.latest);
+    const leaks = await storageLeaks(page, [token]);
+    if (leaks.length) throw new Error(`a token is kept in web storage: ${leaks.join(', ')}`);
+  });
+
+  await step('a session ended elsewhere ends in the login form at the next request, with a sentence', async () => {
+    // As the admin, through the API: end the page's session (the browser's User-Agent).
+    const ua = await page.evaluate(() => navigator.userAgent);
+    const { me } = await api('{ me { sessions { id userAgent current } } }', undefined, admin.token);
+    const ours = me.sessions.filter((x) => !x.current && x.userAgent === ua);
+    if (ours.length !== 1) throw new Error(`expected one session of the browser, saw ${JSON.stringify(me.sessions)}`);
+    const { revokeSession } = await api('mutation($id: ID!) { revokeSession(id: $id) }', { id: ours[0].id }, admin.token);
+    if (revokeSession !== true) throw new Error(`revokeSession answered ${revokeSession}`);
+    await page.click('[data-testid=show-stats]');
+    await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
+    await until('the message', async () =>
+      (await page.textContent('[data-testid=error]'))?.trim() === 'Your session has ended. Please log in again.');
+    if (await page.isVisible('[data-testid=dashboard]')) throw new Error('the dashboard is still shown');
+    // And back in.
+    await page.fill('[data-testid=username]', adminName);
+    await page.fill('[data-testid=password]', PASSWORD);
+    await page.click('[data-testid=login]');
+    await page.waitForSelector('[data-testid=dashboard]', { state: 'visible' });
   });
 
   await step('the chart is drawn with the sign-ins of the range', async () => {
@@ -313,10 +342,14 @@ async function main() {
     await userContext.close();
   });
 
-  await step('logging out returns to the login form', async () => {
+  await step('logging out returns to the login form and clears the refresh cookie', async () => {
     await page.click('[data-testid=logout]');
     await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
     if (await page.isVisible('[data-testid=dashboard]')) throw new Error('dashboard still shown');
+    await until('the signin_refresh cookie to be gone', async () =>
+      !(await context.cookies(`${BASE_ORIGIN}/graphql`)).some((c) => c.name === 'signin_refresh' && c.value));
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
   });
 
   await context.close();

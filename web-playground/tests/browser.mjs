@@ -173,6 +173,57 @@ export async function api(query, variables, token) {
   return body.data;
 }
 
+/** Operations whose answer carries an access token (AuthPayload). */
+const AUTH_FIELDS = ['register', 'login', 'refreshSession', 'changePassword'];
+
+/**
+ * Records every access token `page` receives (the answers of register, login,
+ * refreshSession): the pages keep it in memory only, so a test that needs it
+ * (to call the API as that user, to paste it into GraphiQL) reads it here.
+ * `all` in order of arrival, `latest` the last one.
+ */
+export function watchTokens(page) {
+  const seen = { all: [], latest: '' };
+  page.on('response', async (res) => {
+    const req = res.request();
+    if (req.method() !== 'POST' || !req.url().endsWith('/graphql')) return;
+    let body;
+    try { body = await res.json(); } catch { return; }
+    for (const field of AUTH_FIELDS) {
+      const token = body?.data?.[field]?.token;
+      if (typeof token === 'string' && token) {
+        seen.all.push(token);
+        seen.latest = token;
+      }
+    }
+  });
+  return seen;
+}
+
+/** Anything that looks like a JWT (three base64url parts, the first a JSON header). */
+export const JWT_LIKE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/;
+
+/**
+ * The entries of `page`'s localStorage and sessionStorage that hold one of
+ * `tokens` or anything JWT-like, as `storage: key` strings (none: []).
+ */
+export async function storageLeaks(page, tokens) {
+  const entries = await page.evaluate(() => {
+    const out = [];
+    for (const [name, store] of [['localStorage', localStorage], ['sessionStorage', sessionStorage]]) {
+      for (let i = 0; i < store.length; i += 1) {
+        const key = store.key(i);
+        out.push({ name, key, value: store.getItem(key) ?? '' });
+      }
+    }
+    return out;
+  });
+  return entries
+    .filter(({ key, value }) => tokens.some((t) => t && (value.includes(t) || key.includes(t)))
+      || JWT_LIKE.test(value) || JWT_LIKE.test(key))
+    .map(({ name, key }) => `${name}: ${key}`);
+}
+
 /** `YYYY-MM-DD` plus `days`. */
 export function addDays(date, days) {
   const d = new Date(`${date}T00:00:00Z`);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, until,
+  BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, storageLeaks, until, watchTokens,
 } from './browser.mjs';
 
 // Streak protection needs days to pass and points to spend: a command that
@@ -35,6 +35,8 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
   watch(page, 'checkin');
+  // The page keeps its access token in memory only: the test reads it from the answers.
+  const tokens = watchTokens(page);
   const username = `e2e_${randomBytes(5).toString('hex')}`;
   let dayOneReward = 0;
   let dayOneDate = '';
@@ -68,8 +70,9 @@ async function main() {
     if (!/\btoday\b/.test(cls || '')) throw new Error(`day 1 of a new user is not today: class="${cls}"`);
     const label = (await page.textContent('#signin'))?.trim();
     if (!(await page.isEnabled('#signin'))) throw new Error(`#signin is disabled ("${label}")`);
-    token = await page.evaluate(() => JSON.parse(localStorage.getItem('signin-rewards.session') || '{}').token || '');
-    if (!token) throw new Error('no token stored in localStorage');
+    token = await until('the access token of the register answer', async () => tokens.latest);
+    const leaks = await storageLeaks(page, [token]);
+    if (leaks.length) throw new Error(`a token is kept in web storage: ${leaks.join(', ')}`);
   });
 
   await step('live updates connected (graphql-ws with the token)', async () => {
@@ -102,6 +105,7 @@ async function main() {
   });
 
   await step('wrong password shows a message, right one logs back in', async () => {
+    const previous = tokens.latest;
     await page.click('#logout');
     await page.locator('#username').waitFor({ state: 'visible' });
     await page.fill('#username', username);
@@ -115,7 +119,7 @@ async function main() {
     await until('the dashboard to show today signed in and the balance', async () =>
       (await page.textContent('#signin'))?.trim() === 'Signed in today'
       && (await page.textContent('#balance'))?.trim() === String(dayOneReward));
-    token = await page.evaluate(() => JSON.parse(localStorage.getItem('signin-rewards.session') || '{}').token || '');
+    token = await until('the access token of the new login', async () => tokens.latest !== previous && tokens.latest);
   });
 
   // Done with the check-in page: close it (its pending refreshes may be aborted).
@@ -201,6 +205,9 @@ async function main() {
     await pg.waitForTimeout(300);
     const errorFrame = wsMessages('playground', 'received').find((m) => m.type === 'error');
     if (errorFrame) throw new Error(`subscription refused: ${JSON.stringify(errorFrame.payload)}`);
+    // GraphiQL keeps the pasted header to itself (shouldPersistHeaders: false): nothing in web storage.
+    const leaks = await storageLeaks(pg, [token]);
+    if (leaks.length) throw new Error(`the pasted token is kept in web storage: ${leaks.join(', ')}`);
   });
 
   quiet.add(pg);
@@ -253,6 +260,7 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
   const context = await suite.browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1 });
   const a = await context.newPage();
   watch(a, 'protect-a');
+  const aTokens = watchTokens(a);
   const makeUpKeys = keysSent(a, 'MakeUp');
   const freezeKeys = keysSent(a, 'BuyFreeze');
   let userToken = '';
@@ -285,7 +293,7 @@ async function streakProtection(username, dayOneDate, dayOneReward) {
       && (await a.getAttribute(`#history li[data-date="${today}"]`, 'aria-current')) === 'date', 10_000);
     const streak = await text(a, '#streak');
     if (streak !== '0 days') throw new Error(`#streak reads "${streak}" with yesterday missed`);
-    userToken = await a.evaluate(() => JSON.parse(localStorage.getItem('signin-rewards.session') || '{}').token || '');
+    userToken = await until('the access token of the login answer', async () => aTokens.latest);
     await a.screenshot({ path: path.join(SCREENSHOT_DIR, 'checkin-missed.png'), fullPage: true });
   });
 

@@ -9,8 +9,8 @@ import { dom } from './dom';
 import { make } from './protection';
 import { clearMessages, showNotice } from './render';
 import { state } from './state';
-import { call, endedEverywhere } from '../common/session';
-import { RevokeSessionDocument, SessionsDocument, SignOutEverywhereDocument } from '../generated/graphql';
+import { call, signOutEverywhere as endEverySession } from '../common/session';
+import { RevokeSessionDocument, SessionsDocument } from '../generated/graphql';
 
 export async function loadSessions(): Promise<void> {
   const session = state.session;
@@ -90,7 +90,7 @@ export async function signOutEverywhere(): Promise<void> {
   renderSessions();
   let ended: number;
   try {
-    ended = (await call(SignOutEverywhereDocument, {})).signOutEverywhere;
+    ended = await endEverySession();
   } catch (err) {
     if (state.session === session) {
       state.signingOutEverywhere = false;
@@ -99,6 +99,6 @@ export async function signOutEverywhere(): Promise<void> {
     }
     return;
   }
-  endedEverywhere();
+  // The session is over here and in the other tabs: the login form shows.
   showNotice(`Signed out everywhere (${ended} ${ended === 1 ? 'session' : 'sessions'}).`);
 }

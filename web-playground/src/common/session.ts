@@ -19,7 +19,8 @@
 // spent within its grace window with the same new pair.
 import { ApiError, gql, type GqlOptions } from '../checkin/api';
 import {
-  RefreshSessionDocument, SignOutDocument, type AuthFieldsFragment, type TypedDocumentString,
+  RefreshSessionDocument, SignOutDocument, SignOutEverywhereDocument, type AuthFieldsFragment,
+  type TypedDocumentString,
 } from '../generated/graphql';
 import { isExpired, refreshDelayMs, tokenLifetimeMs } from './timing';
 
@@ -324,8 +325,22 @@ export function forgetSession(): void {
   if (current) end('expired');
 }
 
-/** After `signOutEverywhere`: every session, this one included, is over; tell the other tabs and this page. */
-export function endedEverywhere(): void {
+/**
+ * `signOutEverywhere`: ends every session of the user, this one included;
+ * then this page and the other tabs forget it ('signed-out', also when the
+ * service's close of the live socket comes first). Answers how many sessions
+ * ended; throws the API's error, the session then stays.
+ */
+export async function signOutEverywhere(): Promise<number> {
+  if (!current) return 0;
+  let ended: number;
+  signingOut = true;
+  try {
+    ended = (await call(SignOutEverywhereDocument, {})).signOutEverywhere;
+  } finally {
+    signingOut = false;
+  }
   broadcast({ type: 'signed-out' });
   if (current) end('signed-out');
+  return ended;
 }

@@ -152,11 +152,6 @@ export type RevokeSessionMutationVariables = Exact<{
 
 export type RevokeSessionMutation = { revokeSession: boolean };
 
-export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }>;
-
-
-export type SignOutEverywhereMutation = { signOutEverywhere: number };
-
 export type AuthFieldsFragment = { token: string, expiresAt: string, user: { id: string, username: string, role: Role } };
 
 export type RegisterMutationVariables = Exact<{
@@ -184,6 +179,11 @@ export type SignOutMutationVariables = Exact<{ [key: string]: never; }>;
 
 
 export type SignOutMutation = { signOut: boolean };
+
+export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignOutEverywhereMutation = { signOutEverywhere: number };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -753,11 +753,6 @@ export const RevokeSessionDocument = new TypedDocumentString(`
   revokeSession(id: $id)
 }
     `) as unknown as TypedDocumentString<RevokeSessionMutation, RevokeSessionMutationVariables>;
-export const SignOutEverywhereDocument = new TypedDocumentString(`
-    mutation SignOutEverywhere {
-  signOutEverywhere
-}
-    `) as unknown as TypedDocumentString<SignOutEverywhereMutation, SignOutEverywhereMutationVariables>;
 export const RegisterDocument = new TypedDocumentString(`
     mutation Register($username: String!, $password: String!) {
   register(username: $username, password: $password) {
@@ -808,3 +803,8 @@ export const SignOutDocument = new TypedDocumentString(`
   signOut
 }
     `) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
+export const SignOutEverywhereDocument = new TypedDocumentString(`
+    mutation SignOutEverywhere {
+  signOutEverywhere
+}
+    `) as unknown as TypedDocumentString<SignOutEverywhereMutation, SignOutEverywhereMutationVariables>;
