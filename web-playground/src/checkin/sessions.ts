@@ -51,7 +51,9 @@ export function renderSessions(): void {
     return li;
   });
   dom.sessions.replaceChildren(...items);
-  dom.sessionsEmpty.hidden = state.sessions.length > 0 || state.session === null;
+  // "No other sessions" once the list is read and holds only this one.
+  dom.sessionsEmpty.hidden = state.session === null || state.sessions.length === 0
+    || state.sessions.some((s) => !s.current);
   dom.signOutEverywhere.disabled = state.signingOutEverywhere || state.sessions.length === 0;
   dom.signOutEverywhere.textContent = state.signingOutEverywhere ? 'Signing out everywhere…' : 'Sign out everywhere';
 }

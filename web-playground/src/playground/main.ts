@@ -25,13 +25,16 @@ const DEFAULT_QUERY = `# signin-rewards GraphQL playground
 #
 #    mutation {
 #      register(username: "alice", password: "correct-horse-battery") {
-#        token expiresAt user { id username role }
+#        token expiresAt refreshToken user { id username role }
 #      }
 #    }
 #
 # 2. Paste it into the Headers tab below:
 #    { "Authorization": "Bearer <token>" }
 #    The same header authenticates subscriptions (WebSocket, graphql-ws).
+#    The token lives a short while (SIGNIN_TOKEN_TTL_SECS); for a new one:
+#
+#    mutation { refreshSession(refreshToken: "<refreshToken>") { token refreshToken } }
 #
 # 3. Run an operation with Ctrl-Enter or the run button. Try also:
 #
