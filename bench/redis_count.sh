@@ -89,7 +89,7 @@ start_service() { # day
       "$SIGNIN_BIN" serve) >>"$OUT_DIR/redis-count-service.log" 2>&1 &
   SERVICE_PID=$!
   for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$DB"; return 0; }
     kill -0 "$SERVICE_PID" 2>/dev/null || die "service exited at start (see $OUT_DIR/redis-count-service.log)"
     sleep 0.2
   done

@@ -171,7 +171,7 @@ start_service() { # db day [clock time, default 12:00:00]
       "${SERVICE_EXTRA[@]}" "$SIGNIN_BIN" serve) >>"$OUT_DIR/service.log" 2>&1 &
   SERVICE_PID=$!; CPU_PID=$SERVICE_PID
   for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$db"; return 0; }
     kill -0 "$SERVICE_PID" 2>/dev/null || { SERVICE_PID=""; die "service exited at start (see $OUT_DIR/service.log)"; }
     sleep 0.2
   done

@@ -30,6 +30,31 @@ diesel::table! {
         token_version -> Int4,
         created_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        live_sessions -> Array<Int8>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Int8,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        user_agent -> Nullable<Text>,
+        ended_at -> Nullable<Timestamptz>,
+        ended_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Int8,
+        session_id -> Int8,
+        token_hash -> Bytea,
+        replaces -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        spent_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -99,6 +124,8 @@ diesel::table! {
 }
 
 diesel::joinable!(wallets -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sign_ins -> users (user_id));
 diesel::joinable!(wallet_transactions -> wallets (user_id));
 diesel::joinable!(sign_ins -> reward_schedules (schedule_id));
@@ -110,7 +137,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_ins,
     wallet_transactions,
     reward_schedules,
-    frozen_days
+    frozen_days,
+    sessions,
+    refresh_tokens
 );
 
 diesel::table! {

@@ -105,7 +105,11 @@ impl AppState {
         );
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
-            tokens: TokenKeys::new(config.jwt_secret.as_bytes(), config.token_ttl),
+            tokens: TokenKeys::new(
+                config.jwt_secret.as_bytes(),
+                &config.jwt_previous_secrets,
+                config.token_ttl,
+            ),
             queue,
             after_commit,
             cache,

@@ -46,3 +46,21 @@ build_release() {
       cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
   fi
 }
+
+# Gives each of the bench's users one live session (session id = user id), as
+# a login would, once the service has created the sessions table (it migrates
+# at start): the tokens bench/lib/tokens.py mints name that session.
+# Idempotent; nothing on a database of a build before sessions.
+seed_sessions() { # db
+  psql "$PG_SERVER/$1" -qAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+DO $$ BEGIN
+  IF to_regclass('public.sessions') IS NOT NULL THEN
+    INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at)
+      SELECT id, id, now(), now(), now() + interval '3650 days' FROM users
+      ON CONFLICT (id) DO NOTHING;
+    UPDATE users SET live_sessions = ARRAY[id] WHERE NOT (id = ANY (live_sessions));
+    PERFORM setval('sessions_id_seq', greatest((SELECT max(id) FROM sessions), 1));
+  END IF;
+END $$;
+SQL
+}

@@ -2,8 +2,9 @@
 """Mints the bench's bearer tokens and writes request bodies (stdlib only).
 
 Tokens are HS256 JWTs exactly as src/auth/token.rs issues them:
-header {"alg":"HS256","typ":"JWT"}, claims {sub: user id as a string,
-ver: users.token_version (0 for generated users), iat, exp} in seconds.
+header {"alg":"HS256","typ":"JWT","kid":...}, claims {sub: user id as a string,
+ver: users.token_version (0 for generated users), sid: the user's bench session
+(its id is the user id, see seed_sessions in bench/lib/common.sh), iat, exp} in seconds.
 
   tokens.py users  --secret S --users N --iat T --out FILE   one token per line, shuffled
   tokens.py admin  --secret S --id ID --iat T                prints one token
@@ -24,9 +25,15 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def kid(secret: bytes) -> str:
+    """The `kid` src/auth/token.rs names a secret by: 16 hex digits of HMAC-SHA256(secret, "signin-rewards kid")."""
+    return hmac.new(secret, b"signin-rewards kid", hashlib.sha256).digest()[:8].hex()
+
+
 def mint(secret: bytes, sub: int, iat: int, ttl: int, ver: int = 0) -> str:
-    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    claims = {"sub": str(sub), "ver": ver, "iat": iat, "exp": iat + ttl}
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid(secret)}, separators=(",", ":")).encode())
+    # sid: the session bench/lib/common.sh's seed_sessions opens for each user (id = user id).
+    claims = {"sub": str(sub), "ver": ver, "sid": sub, "iat": iat, "exp": iat + ttl}
     payload = b64(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{payload}".encode()
     sig = b64(hmac.new(secret, signing_input, hashlib.sha256).digest())

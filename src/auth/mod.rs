@@ -1,15 +1,18 @@
 //! Passwords, tokens, and who is calling.
 
 pub mod password;
+pub mod refresh;
 pub mod token;
 
-use crate::model::{Role, UserId};
+use crate::model::{Role, SessionId, UserId};
 
 /// An authenticated caller, checked against the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {
     pub user_id: UserId,
     pub role: Role,
+    /// The session of the token the caller presented.
+    pub session: SessionId,
 }
 
 impl Identity {

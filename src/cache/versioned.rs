@@ -30,8 +30,10 @@ use super::{RedisKeys, RedisPool};
 /// rolling upgrade.
 pub const CHAIN: &str = "status";
 /// The entry kind of a user's row (read by every token check, dropped when
-/// the row changes).
-pub const USER: &str = "user";
+/// the row changes). Named "account" since the row carries the user's
+/// live sessions: entries of builds before it (kind "user") lack them, and
+/// are simply not read.
+pub const USER: &str = "account";
 
 /// Version keys outlive any value (values live at most a day).
 const VERSION_TTL_SECS: u64 = 2 * 24 * 3600;

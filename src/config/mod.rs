@@ -38,7 +38,12 @@ pub struct Config {
     /// Where a `worker` process serves health and metrics (none if unset).
     pub worker_bind: Option<SocketAddr>,
     pub jwt_secret: String,
+    /// `SIGNIN_JWT_PREVIOUS_SECRETS`: keys that still verify what they signed.
+    pub jwt_previous_secrets: Vec<String>,
+    /// Access token lifetime.
     pub token_ttl: Duration,
+    /// `SIGNIN_SESSION_*`, `SIGNIN_REFRESH_GRACE_SECS`.
+    pub sessions: SessionLimits,
     pub timezone: Tz,
     pub rewards: RewardTable,
     /// `SIGNIN_MAKEUP_*`, `SIGNIN_FREEZE_COST`, `SIGNIN_MAX_FREEZES`,
@@ -98,6 +103,17 @@ pub struct GraphqlLimits {
     pub header_read_timeout: Duration,
     /// Bytes of new persisted-query texts stored per clock hour.
     pub persisted_bytes_per_hour: u64,
+}
+
+/// How long sessions last (contract, "Sessions: staying signed in").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Unused this long (no login or refresh), a session ends.
+    pub idle: chrono::TimeDelta,
+    /// A session ends this long after its login at the latest.
+    pub max: chrono::TimeDelta,
+    /// A spent refresh token answers its successor again this long.
+    pub refresh_grace: chrono::TimeDelta,
 }
 
 /// When failed logins slow down and then refuse further tries.
@@ -316,6 +332,34 @@ impl Config {
             None => DEVELOPMENT_JWT_SECRET.to_owned(),
         };
 
+        let jwt_previous_secrets: Vec<String> = settings
+            .jwt_previous_secrets
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if production {
+            if let Some(reason) = jwt_previous_secrets
+                .iter()
+                .find_map(|s| production_secret_refusal(s))
+            {
+                return Err(invalid("SIGNIN_JWT_PREVIOUS_SECRETS", reason));
+            }
+        }
+        if settings.session_idle_days == 0 || settings.session_max_days == 0 {
+            return Err(invalid(
+                "SIGNIN_SESSION_IDLE_DAYS",
+                "sessions must last at least a day (SIGNIN_SESSION_IDLE_DAYS, SIGNIN_SESSION_MAX_DAYS)".into(),
+            ));
+        }
+        let sessions = SessionLimits {
+            idle: chrono::TimeDelta::days(i64::from(settings.session_idle_days)),
+            max: chrono::TimeDelta::days(i64::from(settings.session_max_days)),
+            refresh_grace: chrono::TimeDelta::from_std(settings.refresh_grace)
+                .unwrap_or(chrono::TimeDelta::seconds(30)),
+        };
+
         if production && settings.now.is_some() {
             return Err(invalid(
                 "SIGNIN_NOW",
@@ -343,7 +387,9 @@ impl Config {
             bind: settings.bind,
             worker_bind: settings.worker_bind,
             jwt_secret,
+            jwt_previous_secrets,
             token_ttl: settings.token_ttl,
+            sessions,
             timezone: settings.timezone,
             rewards: settings.rewards,
             protection: StreakProtection {
@@ -438,7 +484,11 @@ mod tests {
         assert_eq!(c.timezone, Tz::UTC);
         assert_eq!(c.rewards, RewardTable::default());
         assert_eq!(c.protection, StreakProtection::default());
-        assert_eq!(c.token_ttl, Duration::from_secs(86400));
+        assert_eq!(c.token_ttl, Duration::from_secs(900));
+        assert_eq!(c.sessions.idle, chrono::TimeDelta::days(30));
+        assert_eq!(c.sessions.max, chrono::TimeDelta::days(90));
+        assert_eq!(c.sessions.refresh_grace, chrono::TimeDelta::seconds(30));
+        assert!(c.jwt_previous_secrets.is_empty());
         assert!(c.now.is_none());
         assert!(c.graphql.introspection && c.graphql.playground);
     }

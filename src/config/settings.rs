@@ -81,15 +81,60 @@ pub struct Settings {
     )]
     pub(super) jwt_secret: Option<String>,
 
-    /// Token lifetime, in seconds.
+    /// Earlier signing keys, comma-separated: they still verify the access
+    /// tokens they signed (rotation without signing anyone out).
+    ///
+    /// [default: empty]
+    #[arg(
+        long = "jwt-previous-secrets",
+        env = "SIGNIN_JWT_PREVIOUS_SECRETS",
+        value_name = "SECRETS",
+        default_value = "",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    pub(super) jwt_previous_secrets: String,
+
+    /// Access token lifetime, in seconds.
     #[arg(
         long = "token-ttl-secs",
         env = "SIGNIN_TOKEN_TTL_SECS",
         value_name = "SECS",
-        default_value = "86400",
+        default_value = "900",
         value_parser = seconds
     )]
     pub(super) token_ttl: Duration,
+
+    /// Days a session lasts without a login or refresh using it.
+    #[arg(
+        long = "session-idle-days",
+        env = "SIGNIN_SESSION_IDLE_DAYS",
+        value_name = "DAYS",
+        default_value = "30",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) session_idle_days: u32,
+
+    /// Days a session lasts at most after its login, however often refreshed.
+    #[arg(
+        long = "session-max-days",
+        env = "SIGNIN_SESSION_MAX_DAYS",
+        value_name = "DAYS",
+        default_value = "90",
+        value_parser = trimmed::<u32>
+    )]
+    pub(super) session_max_days: u32,
+
+    /// Seconds after a refresh during which its spent refresh token answers
+    /// the same new pair again (two tabs refreshing at once).
+    #[arg(
+        long = "refresh-grace-secs",
+        env = "SIGNIN_REFRESH_GRACE_SECS",
+        value_name = "SECS",
+        default_value = "30",
+        value_parser = seconds
+    )]
+    pub(super) refresh_grace: Duration,
 
     /// IANA time zone in which a "day" is counted.
     #[arg(

@@ -47,6 +47,62 @@ impl ClientAddress {
     }
 }
 
+/// How a request's session travels, as its HTTP headers say (a WebSocket
+/// operation has none of this: the default).
+#[derive(Debug, Clone, Default)]
+pub struct SessionTransport {
+    /// `Signin-Session: cookie`: refresh tokens travel in the session
+    /// cookie (`HttpOnly`), never in an answer a script can read.
+    pub cookie_mode: bool,
+    /// The refresh token the request's session cookie carries.
+    pub cookie: Option<String>,
+    /// The request's `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "signin_refresh";
+
+impl SessionTransport {
+    /// From a request's headers.
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let cookie = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+            });
+        SessionTransport {
+            cookie_mode: text("signin-session")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("cookie")),
+            cookie,
+            user_agent: text("user-agent").map(str::to_owned),
+        }
+    }
+
+    /// The `Set-Cookie` value that hands `refresh_token` to the browser
+    /// until `until` (the session's end), seen from `now`.
+    pub fn set_cookie(
+        refresh_token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let max_age = (until - now).num_seconds().max(0);
+        format!(
+            "{SESSION_COOKIE}={refresh_token}; HttpOnly; Secure; SameSite=Strict; Path=/graphql; Max-Age={max_age}"
+        )
+    }
+
+    /// The `Set-Cookie` value that clears the session cookie.
+    pub fn clear_cookie() -> String {
+        format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/graphql; Max-Age=0")
+    }
+}
+
 /// The `Authorization` value a WebSocket's `connection_init` carried: in
 /// the connection's data, so that each operation on the socket checks the
 /// token again (`api::GraphqlApi::execute_stream` makes a fresh

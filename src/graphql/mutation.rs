@@ -1,18 +1,23 @@
 use async_graphql::{Context, MergedObject, Object, ID};
 
-use super::context::{admin_actor, caller, state, ClientAddress};
+use axum::http::header::SET_COOKIE;
+
+use super::context::{admin_actor, caller, state, ClientAddress, RequestAuth, SessionTransport};
 use super::errors::ApiResult;
 use super::guards::AdminGuard;
 use super::types::account::AuthPayload;
 use super::types::ids::parse_schedule_id;
-use super::types::ids::parse_user_id;
+use super::types::ids::{parse_session_id, parse_user_id};
 use super::types::scalars::Date;
 use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus, StreakFreezePayload};
 use super::types::user::{Role, User};
 use super::types::wallet::WalletTransaction;
 use crate::domain::money::Change;
-use crate::service::{accounts, admin, protection, schedules, sign_in, to_completion, wallet};
+use crate::service::sessions::{self, Granted, Which};
+use crate::service::{
+    accounts, admin, protection, schedules, sign_in, to_completion, wallet, ServiceError,
+};
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -34,11 +39,16 @@ impl AccountMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
-        Ok(
-            accounts::register(state(ctx)?, &username, &password, client)
-                .await?
-                .into(),
+        let transport = transport(ctx);
+        let granted = accounts::register(
+            state(ctx)?,
+            &username,
+            &password,
+            client,
+            transport.user_agent.as_deref(),
         )
+        .await?;
+        answer(ctx, granted, &transport)
     }
 
     async fn login(
@@ -48,12 +58,19 @@ impl AccountMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
-        Ok(accounts::login(state(ctx)?, &username, &password, client)
-            .await?
-            .into())
+        let transport = transport(ctx);
+        let granted = accounts::login(
+            state(ctx)?,
+            &username,
+            &password,
+            client,
+            transport.user_agent.as_deref(),
+        )
+        .await?;
+        answer(ctx, granted, &transport)
     }
 
-    /// The caller's new password. Every token issued before it stops working; the payload holds a fresh one.
+    /// The caller's new password. Every session of theirs ends; the payload opens a new one.
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -62,12 +79,98 @@ impl AccountMutation {
     ) -> ApiResult<AuthPayload> {
         let me = caller(ctx).await?;
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
-        let payload = to_completion(state(ctx)?, move |state| async move {
-            accounts::change_password(&state, me, &current_password, &new_password, client).await
+        let transport = transport(ctx);
+        let device = transport.user_agent.clone();
+        let granted = to_completion(state(ctx)?, move |state| async move {
+            let device = device.as_deref();
+            accounts::change_password(&state, me, &current_password, &new_password, client, device)
+                .await
         })
         .await?;
-        Ok(payload.into())
+        answer(ctx, granted, &transport)
     }
+
+    /// A new access token and refresh token; the refresh token given (or the session cookie's) is spent.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: Option<String>,
+    ) -> ApiResult<AuthPayload> {
+        let transport = transport(ctx);
+        let token = refresh_token
+            .or_else(|| transport.cookie.clone())
+            .ok_or(ServiceError::Unauthenticated("no refresh token"))?;
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
+        // An access token sent along names whose session it must be.
+        let bearer = match ctx.data_opt::<RequestAuth>() {
+            Some(auth) if auth.has_token() => {
+                auth.identity(state(ctx)?).await.ok().map(|me| me.user_id)
+            }
+            _ => None,
+        };
+        let granted = to_completion(state(ctx)?, move |state| async move {
+            sessions::refresh(&state, &token, client, bearer).await
+        })
+        .await?;
+        answer(ctx, granted, &transport)
+    }
+
+    /// Ends the caller's session.
+    async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let me = caller(ctx).await?;
+        to_completion(state(ctx)?, move |state| async move {
+            sessions::end(&state, me, Which::Current).await
+        })
+        .await?;
+        ctx.append_http_header(SET_COOKIE, SessionTransport::clear_cookie());
+        Ok(true)
+    }
+
+    /// Ends one of the caller's sessions.
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let me = caller(ctx).await?;
+        let id = parse_session_id("id", &id)?;
+        to_completion(state(ctx)?, move |state| async move {
+            sessions::end(&state, me, Which::One(id)).await
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// Ends every session of the caller; answers how many.
+    async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let me = caller(ctx).await?;
+        let ended = to_completion(state(ctx)?, move |state| async move {
+            sessions::end(&state, me, Which::All).await
+        })
+        .await?;
+        ctx.append_http_header(SET_COOKIE, SessionTransport::clear_cookie());
+        Ok(i32::try_from(ended).unwrap_or(i32::MAX))
+    }
+}
+
+/// How this request's session travels (HTTP headers; none over a WebSocket).
+fn transport(ctx: &Context<'_>) -> SessionTransport {
+    ctx.data_opt::<SessionTransport>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The payload of `granted`; in cookie mode the refresh token goes in the
+/// session cookie instead.
+fn answer(
+    ctx: &Context<'_>,
+    granted: Granted,
+    transport: &SessionTransport,
+) -> ApiResult<AuthPayload> {
+    if transport.cookie_mode {
+        let now = state(ctx)?.calendar.now();
+        ctx.append_http_header(
+            SET_COOKIE,
+            SessionTransport::set_cookie(&granted.refresh_token, now, granted.session_expires_at),
+        );
+    }
+    Ok(AuthPayload::of(granted, transport.cookie_mode))
 }
 
 #[derive(Default)]

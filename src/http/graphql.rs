@@ -41,7 +41,7 @@ use serde::Serialize;
 use super::media::{self, ResponseMedia};
 use super::{ws, HttpState};
 use crate::graphql::api::is_request_error;
-use crate::graphql::context::{ClientAddress, RequestAuth, RequestId};
+use crate::graphql::context::{ClientAddress, RequestAuth, RequestId, SessionTransport};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
@@ -154,7 +154,11 @@ fn respond(
         data: (!request_failed).then_some(&response.data),
         extensions: (!response.extensions.is_empty()).then_some(&response.extensions),
     };
-    let answer = written_sized(status, headers, &body, nodes);
+    let mut answer = written_sized(status, headers, &body, nodes);
+    // Headers a resolver set (the session cookie).
+    answer
+        .headers_mut()
+        .extend(std::mem::take(&mut response.http_headers));
     if nodes >= LARGE_TREE {
         // Freeing a large value tree takes a tenth of its request's CPU (a
         // 100-user month's history); do it off the request path.
@@ -337,6 +341,7 @@ fn request_data(
         RequestAuth::from_authorization(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()));
     let mut request = request
         .data(auth)
+        .data(SessionTransport::from_headers(headers))
         .data(client_address(headers, origin, state));
     if let Some(id) = origin.request_id.clone() {
         request = request.data(id);

@@ -38,6 +38,7 @@ use super::HttpState;
 use crate::events::Event;
 use crate::graphql::context::{ClientAddress, RequestAuth, SubscriptionSlots, WsAuthorization};
 use crate::model::UserId;
+use crate::service::accounts::SESSION_ENDED;
 use crate::service::ServiceError;
 use crate::state::AppState;
 
@@ -455,26 +456,40 @@ fn is_request_error(payload: Option<&Value>) -> bool {
         })
 }
 
-/// Checks the token now and then; completes when it is no longer valid
-/// (the backstop of [`next_change`], for a token that merely expires).
-async fn recheck(app: Arc<AppState>, authorization: String, interval: Duration) {
+/// Checks the token now and then; completes with the close code when it is
+/// no longer valid (the backstop of [`next_change`], for a token that
+/// merely expires).
+async fn recheck(app: Arc<AppState>, authorization: String, interval: Duration) -> u16 {
     loop {
         tokio::time::sleep(interval).await;
-        if !still_valid(&app, Some(&authorization)).await {
-            return;
+        if let Some(code) = invalid_now(&app, Some(&authorization)).await {
+            return code;
         }
     }
 }
 
-/// Whether the token still authenticates (a fresh check: a request's
-/// identity is cached). A dependency that is down counts as valid: the
-/// connection is not closed for an outage.
-async fn still_valid(app: &AppState, authorization: Option<&str>) -> bool {
+/// None while the token still authenticates (a fresh check: a request's
+/// identity is cached); else the close code: 4401 when its session ended
+/// (contract, "Sessions"), 4403 otherwise. A dependency that is down
+/// counts as valid: the connection is not closed for an outage.
+async fn invalid_now(app: &AppState, authorization: Option<&str>) -> Option<u16> {
     let again = RequestAuth::from_authorization(authorization);
-    !matches!(
-        again.identity(app).await,
-        Err(error) if !matches!(error, ServiceError::Unavailable(_))
-    )
+    match again.identity(app).await {
+        Ok(_) | Err(ServiceError::Unavailable(_)) => None,
+        Err(ServiceError::Unauthenticated(why)) if why == SESSION_ENDED => {
+            Some(close::UNAUTHORIZED)
+        }
+        Err(_) => Some(close::FORBIDDEN),
+    }
+}
+
+/// The close frame for `code` (4401 or 4403).
+fn refused(code: u16) -> Closing {
+    if code == close::UNAUTHORIZED {
+        Closing::new(close::UNAUTHORIZED, "Unauthorized")
+    } else {
+        Closing::new(close::FORBIDDEN, "Forbidden")
+    }
 }
 
 /// Waits for the next event of the caller's that may change their rights:
@@ -648,7 +663,7 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
     let reader = async {
         let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
         tokio::pin!(init_deadline);
-        let mut rechecking: BoxFuture<'static, ()> = futures::future::pending().boxed();
+        let mut rechecking: BoxFuture<'static, u16> = futures::future::pending().boxed();
         // The caller's account changes (role, deletion, password), from any
         // replica: the token is checked again at once.
         let mut changes: Option<broadcast::Receiver<Arc<Event>>> = None;
@@ -661,10 +676,10 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
             // starved by a client that keeps sending.
             let frame = tokio::select! {
                 biased;
-                () = &mut rechecking => {
+                code = &mut rechecking => {
                     tracing::debug!("websocket token no longer valid; closing");
                     lock(&guard).closing = true;
-                    return Some(Closing::new(close::FORBIDDEN, "Forbidden"));
+                    return Some(refused(code));
                 },
                 () = &mut init_deadline, if !initialised => {
                     lock(&guard).closing = true;
@@ -678,10 +693,14 @@ async fn serve(state: HttpState, socket: WebSocket, accepted: bool, client: Clie
                     continue;
                 },
                 changed = next_change(&mut changes) => {
-                    if changed && !still_valid(&state.app, token.as_deref()).await {
+                    let invalid = match changed {
+                        true => invalid_now(&state.app, token.as_deref()).await,
+                        false => None,
+                    };
+                    if let Some(code) = invalid {
                         tracing::debug!("websocket caller changed; token no longer valid; closing");
                         lock(&guard).closing = true;
-                        return Some(Closing::new(close::FORBIDDEN, "Forbidden"));
+                        return Some(refused(code));
                     }
                     continue;
                 },

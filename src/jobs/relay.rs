@@ -9,7 +9,7 @@ use diesel_async::AsyncConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::after_commit::RewardJob;
-use crate::service::ServiceError;
+use crate::service::{sessions, ServiceError};
 use crate::state::AppState;
 use crate::store::sign_ins;
 
@@ -39,13 +39,24 @@ pub async fn run_once(state: &AppState) -> Result<usize, ServiceError> {
 /// How often finished jobs are cleared out of Redis, and how old they
 /// must be.
 const VACUUM_EVERY: Duration = Duration::from_secs(600);
+/// How often sessions past their end are ended, and ended ones past their
+/// retention deleted (`service::sessions::sweep`).
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const VACUUM_AGE: Duration = Duration::from_secs(3600);
 
 /// Runs the relay every `relay_interval` until `shutdown`, and clears
 /// finished jobs out of Redis now and then.
 pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
     let mut last_vacuum = Instant::now();
+    let mut last_sweep: Option<Instant> = None;
     loop {
+        if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+            last_sweep = Some(Instant::now());
+            match sessions::sweep(&state).await {
+                Ok(deleted) => tracing::debug!(deleted, "ended sessions swept"),
+                Err(error) => tracing::warn!(%error, "session sweep failed"),
+            }
+        }
         if last_vacuum.elapsed() >= VACUUM_EVERY {
             last_vacuum = Instant::now();
             match state.queue.vacuum(VACUUM_AGE).await {

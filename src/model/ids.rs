@@ -15,6 +15,19 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct UserId(pub i64);
 
+/// A session's id (`sessions.id`, and the `sid` of its access tokens).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DieselNewType, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct SessionId(pub i64);
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A sign-in's id (`sign_ins.id`, `wallet_transactions.sign_in_id`): also
 /// the id of the reward obligation it carries.
 #[derive(

@@ -11,5 +11,5 @@ mod records;
 
 pub use admin_audit::{AdminAction, AdminAuditEntry, AdminAuditEntryId, AuditFilter};
 pub use enums::{LedgerKind, Role};
-pub use ids::{LedgerEntryId, ScheduleId, SignInId, UserId};
-pub use records::{HistoryRow, LedgerEntry, ScheduleRow, SignIn, SignInExportRow, User};
+pub use ids::{LedgerEntryId, ScheduleId, SessionId, SignInId, UserId};
+pub use records::{HistoryRow, LedgerEntry, ScheduleRow, Session, SignIn, SignInExportRow, User};

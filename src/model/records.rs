@@ -6,8 +6,8 @@ use diesel::sql_types::{BigInt, Bool, Date, Int2, Int4, Text};
 use diesel::{Queryable, QueryableByName, Selectable};
 use serde::{Deserialize, Serialize};
 
-use super::{LedgerEntryId, LedgerKind, Role, ScheduleId, SignInId, UserId};
-use crate::schema::{reward_schedules, sign_ins, users, wallet_transactions};
+use super::{LedgerEntryId, LedgerKind, Role, ScheduleId, SessionId, SignInId, UserId};
+use crate::schema::{reward_schedules, sessions, sign_ins, users, wallet_transactions};
 
 /// A user as the service keeps them (never the password hash).
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +19,32 @@ pub struct User {
     pub token_version: i32,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The sessions not ended (their access tokens work): kept with the
+    /// row so a token check needs no other read.
+    pub live_sessions: Vec<i64>,
+}
+
+impl User {
+    /// Whether the session `id` of this user has not ended.
+    pub fn has_live_session(&self, id: SessionId) -> bool {
+        self.live_sessions.contains(&id.0)
+    }
+}
+
+/// One signed-in device or client of a user (`sessions`).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    /// Its login or latest refresh.
+    pub last_used_at: DateTime<Utc>,
+    /// The absolute end (`sessionExpiresAt`).
+    pub expires_at: DateTime<Utc>,
+    /// The login's `User-Agent`, at most 200 characters.
+    pub user_agent: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
 }
 
 /// One user's sign-in on one business day; until `credited_at` is set,

@@ -1,11 +1,11 @@
 //! Registration, login, tokens and password changes.
 
-use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde_json::Value;
 
 use super::admin_audit::{details, AdminActor};
 use super::error::account_input;
+use super::sessions::{self, Granted};
 use super::{cached, Input, ServiceError};
 use crate::after_commit::Committed;
 use crate::auth::token::Claims;
@@ -16,39 +16,19 @@ use crate::cache::login_limiter::{self, Subject, Verdict};
 use crate::domain::account::{self, Username};
 use crate::model::{AdminAction, Role, User, UserId};
 use crate::state::AppState;
+use crate::store::sessions::{self as stored_sessions, Ending};
 use crate::store::StoreError;
 use crate::store::{admin_audit, users};
 
-/// A fresh token and the user it is for.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub user: User,
-}
-
-fn session(state: &AppState, user: User) -> Result<Session, ServiceError> {
-    let (token, expires_at) =
-        state
-            .tokens
-            .issue(user.id, user.token_version, state.calendar.now())?;
-    Ok(Session {
-        token,
-        expires_at,
-        user,
-    })
-}
-
-/// Registers a user. Registrations are counted per client address (when
-/// known), whether they succeed or not, once the input passes the register
-/// rules; past `SIGNIN_REGISTER_ADDRESS_LIMIT` in the window they are
-/// refused (`RATE_LIMITED`) before any hash is computed.
+/// Registers a user and opens their first session (`device`: the
+/// request's `User-Agent`). Registrations are limited per client address.
 pub async fn register(
     state: &AppState,
     username: &str,
     password: &str,
     client: Option<IpAddr>,
-) -> Result<Session, ServiceError> {
+    device: Option<&str>,
+) -> Result<Granted, ServiceError> {
     let name = Username::parse(username).map_err(|e| account_input(Input::Username, e))?;
     account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
     let subjects: Vec<Subject<'_>> = client.map(Subject::Registrations).into_iter().collect();
@@ -63,7 +43,7 @@ pub async fn register(
         }
         other => other?,
     };
-    session(state, user)
+    sessions::open(state, user.id, device).await
 }
 
 async fn create_user(
@@ -114,7 +94,7 @@ async fn release(state: &AppState, subjects: &[Subject<'_>]) {
 /// limit are tried, however many arrive at once), kept as a failure when
 /// `check` answers false, given back when it answers true (the username's
 /// failures are then forgotten) or fails.
-async fn limited_check<Fut>(
+pub(super) async fn limited_check<Fut>(
     state: &AppState,
     subjects: &[Subject<'_>],
     check: Fut,
@@ -155,7 +135,8 @@ pub async fn login(
     username: &str,
     password: &str,
     client: Option<IpAddr>,
-) -> Result<Session, ServiceError> {
+    device: Option<&str>,
+) -> Result<Granted, ServiceError> {
     let username = Username::parse(username).ok();
     let mut subjects: Vec<Subject<'_>> = username.iter().map(Subject::Username).collect();
     subjects.extend(client.map(Subject::Address));
@@ -182,12 +163,12 @@ pub async fn login(
     let Some(user_id) = user_id.filter(|_| matches) else {
         return Err(ServiceError::InvalidCredentials);
     };
-    let mut conn = state.db().await?;
-    let user = users::find(&mut conn, user_id)
-        .await?
-        .ok_or(ServiceError::InvalidCredentials)?;
-    session(state, user)
+    sessions::open(state, user_id, device).await
 }
+
+/// Why a token of a live user with the current token version is refused:
+/// its session ended (sign-out, revocation, refresh-token reuse).
+pub const SESSION_ENDED: &str = "the token's session has ended";
 
 /// The caller behind a bearer token, checked against the store: a deleted
 /// user, a changed password or a changed role takes effect at once.
@@ -217,29 +198,38 @@ where
         Some(row) => Some(row),
         None => find_user(user_id).await?,
     };
+    let session = claims.session_id();
     match row {
-        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => Ok((
-            Identity {
-                user_id,
-                role: u.role,
-            },
-            u,
-        )),
+        Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => {
+            if !u.has_live_session(session) {
+                return Err(ServiceError::Unauthenticated(SESSION_ENDED));
+            }
+            Ok((
+                Identity {
+                    user_id,
+                    role: u.role,
+                    session,
+                },
+                u,
+            ))
+        }
         _ => Err(ServiceError::Unauthenticated("token revoked")),
     }
 }
 
-/// Changes the caller's password. A wrong current password counts as a
-/// failed login of the caller's username (and from `client`), under the
-/// same limits as `login`: past them the check is refused (`RATE_LIMITED`)
-/// before any hash.
+/// Changes the caller's password, ends every session of theirs and opens
+/// a new one (`device`). A wrong current password counts as a failed login
+/// of the caller's username (and from `client`), under the same limits as
+/// `login`: past them the check is refused (`RATE_LIMITED`) before any
+/// hash.
 pub async fn change_password(
     state: &AppState,
     caller: Identity,
     current: &str,
     new: &str,
     client: Option<IpAddr>,
-) -> Result<Session, ServiceError> {
+    device: Option<&str>,
+) -> Result<Granted, ServiceError> {
     let stored = {
         let mut conn = state.db().await?;
         users::live_credentials(&mut conn, caller.user_id).await?
@@ -265,15 +255,22 @@ pub async fn change_password(
     }
     account::validate_password(new).map_err(|e| account_input(Input::NewPassword, e))?;
     let hash = state.hasher.hash(new.to_owned()).await?;
+    let now = state.calendar.now();
     let mut conn = state.db().await?;
-    let user = users::change_password(&mut conn, caller.user_id, &hash)
-        .await?
-        .ok_or(ServiceError::Unauthenticated("user no longer exists"))?;
+    let granted = conn
+        .transaction::<_, ServiceError, _>(async |conn| {
+            users::change_password(conn, caller.user_id, &hash)
+                .await?
+                .ok_or(ServiceError::Unauthenticated("user no longer exists"))?;
+            stored_sessions::end_all(conn, caller.user_id, None, Ending::Password, now).await?;
+            sessions::open_in(conn, state, caller.user_id, device).await
+        })
+        .await?;
     state
         .after_commit
         .hand_over(Committed::default().user_changed(caller.user_id))
         .await;
-    session(state, user)
+    Ok(granted)
 }
 
 /// Creates an admin, or promotes an existing live user (then the password

@@ -14,6 +14,7 @@ use crate::domain::account::{self, Username};
 use crate::domain::money::{self, Change};
 use crate::model::{AdminAction, LedgerEntry, Role, User, UserId};
 use crate::state::AppState;
+use crate::store::sessions::{self, Ending};
 use crate::store::sign_ins::{self, DailyStatsRow};
 use crate::store::{admin_audit, users, StoreError};
 
@@ -98,6 +99,7 @@ pub async fn delete_user(
             // that comes second finds the user deleted and rolls its entry
             // back.
             if users::soft_delete(conn, user_id, now).await? {
+                sessions::end_all(conn, user_id, None, Ending::Deleted, now).await?;
                 Ok(())
             } else {
                 Err(Unchanged::Nothing)

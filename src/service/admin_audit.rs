@@ -118,6 +118,7 @@ mod tests {
             Identity {
                 user_id: UserId(1),
                 role: Role::Admin,
+                session: crate::model::SessionId(1),
             },
             Some("req-1".into()),
         );

@@ -12,6 +12,7 @@ pub mod export;
 pub mod page;
 pub mod protection;
 pub mod schedules;
+pub mod sessions;
 pub mod sign_in;
 pub mod streak;
 pub mod unit_of_work;

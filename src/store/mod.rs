@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod migrate;
 pub mod prepared;
 pub mod schedules;
+pub mod sessions;
 pub mod sign_ins;
 pub mod streak;
 pub mod users;

@@ -454,8 +454,7 @@ async fn days_selected_twice_answer_every_field_over_http() {
     let app = TestApp::new().await;
     let (admin, _) = app.admin("root").await;
     let ids = history_fixture(&app, 2).await;
-    let now = app.state.calendar.now();
-    let (user, _) = app.state.tokens.issue(UserId(ids[0]), 0, now).unwrap();
+    let user = app.token_for(ids[0]).await;
     let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
     let vars = json!({ "ids": ids, "from": "2026-01-31", "to": "2026-02-06" });
     let server = app.serve(false).await;

@@ -178,11 +178,10 @@ async fn batch_status_reads_are_one_round_trip() {
 /// `n` users with wallets that no process has read yet, and a token each.
 async fn unseen_users(app: &TestApp, prefix: &str, n: usize) -> (Vec<i64>, Vec<String>) {
     let ids = app.seed_users(prefix, n).await;
-    let now = app.state.calendar.now();
-    let tokens = ids
-        .iter()
-        .map(|id| app.state.tokens.issue(UserId(*id), 0, now).unwrap().0)
-        .collect();
+    let mut tokens = Vec::with_capacity(ids.len());
+    for id in &ids {
+        tokens.push(app.token_for(*id).await);
+    }
     (ids, tokens)
 }
 

@@ -51,7 +51,9 @@ async fn a_deletion_cut_at_its_commit_still_stops_the_users_token() {
     let (victim, victim_id) = app.register("cut_victim").await;
     // The victim's row is now held by this process's copies.
     assert_no_errors(&app.exec(Some(&victim), "{ me { id } }", json!({})).await);
-    slow_commits_on(&app, "users", 1.0).await;
+    // The deletion updates the user's row twice (deleted, then their live
+    // sessions cleared): 0.6 s a row.
+    slow_commits_on(&app, "users", 0.6).await;
     dropped_at_the_commit(
         &app,
         &admin,

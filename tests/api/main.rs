@@ -25,6 +25,7 @@ mod response_shape;
 mod schedules;
 mod schema_contract;
 mod security;
+mod sessions;
 mod sign_in;
 mod storable_text;
 mod strict_input;

@@ -86,9 +86,23 @@ async fn check_through_the_store(db: &TestDatabase) {
         id_of(&mut conn, "ada").await,
         id_of(&mut conn, "root").await,
     );
-    let ada_row = users::find(&mut conn, ada).await.unwrap().unwrap();
-    let root_row = users::find(&mut conn, root).await.unwrap().unwrap();
-    assert_eq!((ada_row.role, root_row.role), (Role::User, Role::Admin));
+    // The roles as the store maps them (its `User` has columns of later
+    // migrations: the role column alone here).
+    let mut roles = Vec::new();
+    for id in [ada, root] {
+        use diesel::QueryDsl;
+        roles.push(
+            diesel_async::RunQueryDsl::first::<Role>(
+                signin_rewards::schema::users::table
+                    .find(id)
+                    .select(signin_rewards::schema::users::role),
+                &mut conn,
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    assert_eq!(roles, [Role::User, Role::Admin]);
     // The sign-in's id as SQL sees it (the store's `SignIn` has columns of
     // later migrations).
     let sign_in_id = SignInId(
@@ -158,22 +172,41 @@ async fn enum_types_migrate_up_and_down_over_existing_rows() {
     harness.run_migration(&**target).unwrap();
     check_through_the_store(&db).await;
     let mut conn = connect(&db).await;
-    // The store writes the enums too, and the column default still holds.
-    let name = signin_rewards::domain::account::Username::parse("grace").unwrap();
-    let grace = users::create(&mut conn, &name, "x", Role::Admin, Utc::now())
+    // Diesel writes the enums too (the store's `User` has columns of later
+    // migrations: the role alone here), and the column default still holds.
+    {
+        use diesel::ExpressionMethods;
+        use signin_rewards::schema::users as u;
+        let grace_role: Role = diesel_async::RunQueryDsl::get_result(
+            diesel::insert_into(u::table)
+                .values((
+                    u::username.eq("grace"),
+                    u::password_hash.eq("x"),
+                    u::role.eq(Role::Admin),
+                    u::created_at.eq(Utc::now()),
+                ))
+                .returning(u::role),
+            &mut conn,
+        )
         .await
         .unwrap();
-    assert_eq!(grace.role, Role::Admin);
+        assert_eq!(grace_role, Role::Admin);
+    }
     conn.batch_execute(
         "INSERT INTO users (username, password_hash, created_at) VALUES ('eve', 'x', now())",
     )
     .await
     .unwrap();
     let eve = id_of(&mut conn, "eve").await;
-    assert_eq!(
-        users::find(&mut conn, eve).await.unwrap().unwrap().role,
-        Role::User
-    );
+    {
+        use diesel::QueryDsl;
+        use signin_rewards::schema::users as u;
+        let eve_role: Role =
+            diesel_async::RunQueryDsl::first(u::table.find(eve).select(u::role), &mut conn)
+                .await
+                .unwrap();
+        assert_eq!(eve_role, Role::User);
+    }
     // Unknown values cannot be stored; the ledger's CHECKs still hold.
     let error = refused(&mut conn, "UPDATE users SET role = 'SUPERUSER'").await;
     assert!(

@@ -290,11 +290,19 @@ async fn forged_tokens_are_refused() {
     let unsigned = format!("{}.{claims}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#));
     let r = app.exec(Some(&unsigned), "{ me { id } }", json!({})).await;
     assert_eq!(r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let now = app.state.calendar.now();
     let wrong_key = signin_rewards::auth::token::TokenKeys::new(
         b"some-other-secret-of-32-bytes-or-more",
+        &[],
         Duration::from_secs(60),
     )
-    .issue(UserId(id), 0, app.state.calendar.now())
+    .issue(
+        UserId(id),
+        0,
+        signin_rewards::model::SessionId(1),
+        now,
+        now + chrono::TimeDelta::days(1),
+    )
     .unwrap()
     .0;
     let r = app.exec(Some(&wrong_key), "{ me { id } }", json!({})).await;

@@ -20,6 +20,8 @@ enum Expect {
     BadScalar,
     /// INVALID_CREDENTIALS.
     InvalidCredentials,
+    /// UNAUTHENTICATED (a refresh token of no shape).
+    Unauthenticated,
     /// No error, and this field is null.
     Null(&'static str),
 }
@@ -119,6 +121,12 @@ fn rows(user_id: i64) -> Vec<Row> {
         row("Mutation.buyStreakFreeze(idempotencyKey)", User,
             "mutation($v: String!) { buyStreakFreeze(idempotencyKey: $v) { status { freezesHeld } } }".into(),
             BadInput("idempotencyKey")),
+        row("Mutation.refreshSession(refreshToken)", Nobody,
+            "mutation($v: String) { refreshSession(refreshToken: $v) { token } }".into(),
+            Unauthenticated),
+        row("Mutation.revokeSession(id)", User,
+            "mutation($v: ID!) { revokeSession(id: $v) }".into(),
+            BadInput("id")),
         row("Mutation.deleteUser(id)", Admin,
             "mutation($v: ID!) { deleteUser(id: $v) }".into(),
             BadInput("id")),
@@ -294,6 +302,9 @@ async fn every_string_argument_refuses_nul_and_control_characters_cleanly() {
                 Expect::BadScalar => assert_eq!(codes, ["BAD_USER_INPUT"], "{context}"),
                 Expect::InvalidCredentials => {
                     assert_eq!(codes, ["INVALID_CREDENTIALS"], "{context}")
+                }
+                Expect::Unauthenticated => {
+                    assert_eq!(codes, ["UNAUTHENTICATED"], "{context}")
                 }
                 Expect::Null(field) => {
                     assert!(codes.is_empty(), "{context}");

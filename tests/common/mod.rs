@@ -17,7 +17,7 @@ use signin_rewards::clock::ManualClock;
 use signin_rewards::config::Config;
 use signin_rewards::graphql::context::RequestAuth;
 use signin_rewards::graphql::{self, GraphqlApi};
-use signin_rewards::model::SignInId;
+use signin_rewards::model::{SessionId, SignInId, UserId};
 use signin_rewards::state::AppState;
 use signin_rewards::store::migrate;
 
@@ -139,6 +139,11 @@ pub fn test_config(db: &TestDatabase, overrides: &[(&str, &str)]) -> Config {
         ("SIGNIN_DB_POOL_SIZE", "16"),
         ("SIGNIN_RELAY_INTERVAL_MS", "200"),
         ("SIGNIN_RELAY_GRACE_SECS", "30"),
+        // Tests move the clock by days with one login: tokens and sessions
+        // outlast that unless a test is about them (tests/api/sessions.rs).
+        ("SIGNIN_TOKEN_TTL_SECS", "86400"),
+        ("SIGNIN_SESSION_IDLE_DAYS", "3650"),
+        ("SIGNIN_SESSION_MAX_DAYS", "3650"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -282,6 +287,25 @@ impl TestApp {
         .await
         .unwrap();
         ids.into_iter().map(|i| i.id).collect()
+    }
+
+    /// A token of a fresh session of `user_id` (a user seeded straight into
+    /// the database), signed with this app's keys.
+    pub async fn token_for(&self, user_id: i64) -> String {
+        let mut conn = self.state.db.get().await.unwrap();
+        let session = seed_sessions(&mut conn, &[user_id]).await[0];
+        let now = self.state.calendar.now();
+        self.state
+            .tokens
+            .issue(
+                UserId(user_id),
+                0,
+                SessionId(session),
+                now,
+                now + TimeDelta::days(90),
+            )
+            .unwrap()
+            .0
     }
 
     /// Runs a statement against this test's database.
@@ -428,6 +452,40 @@ impl TestApp {
     pub fn books_left_unbalanced(&mut self, why: &'static str) {
         self.books_unchecked = Some(why);
     }
+}
+
+/// One live session each for `ids` (users seeded straight into the
+/// database), opened as a login opens one (the users' live lists
+/// included); the session ids, in the order of `ids`.
+pub async fn seed_sessions(conn: &mut AsyncPgConnection, ids: &[i64]) -> Vec<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Opened {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        user_id: i64,
+    }
+    let opened: Vec<Opened> = diesel::sql_query(
+        "WITH s AS (INSERT INTO sessions (user_id, created_at, last_used_at, expires_at) \
+           SELECT u, now(), now(), now() + interval '90 days' FROM unnest($1::BIGINT[]) AS u \
+           RETURNING id, user_id), \
+         up AS (UPDATE users SET live_sessions = array_append(live_sessions, s.id) \
+           FROM s WHERE users.id = s.user_id) \
+         SELECT id, user_id FROM s",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+    .load(conn)
+    .await
+    .unwrap();
+    ids.iter()
+        .map(|user| {
+            opened
+                .iter()
+                .find(|o| o.user_id == *user)
+                .map(|o| o.id)
+                .unwrap()
+        })
+        .collect()
 }
 
 /// Credits every sign-in still due through the service's own crediting

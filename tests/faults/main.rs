@@ -19,7 +19,7 @@ use serde_json::Value;
 use common::{redis_url, TestDatabase};
 use process::{free_port, wait_for_port, PrivateRedis, Proc, BIN};
 use signin_rewards::auth::token::TokenKeys;
-use signin_rewards::model::UserId;
+use signin_rewards::model::{SessionId, UserId};
 
 const SECRET: &str = "fault-test-secret-that-is-32-bytes-long";
 const SIGN_IN: &str = "mutation { signIn { record { cycleDay reward rewardCredited } } }";
@@ -111,9 +111,23 @@ impl Env {
             .load(&mut conn)
             .await
             .unwrap();
-        let keys = TokenKeys::new(SECRET.as_bytes(), Duration::from_secs(3600));
+        let keys = TokenKeys::new(SECRET.as_bytes(), &[], Duration::from_secs(3600));
+        let user_ids: Vec<i64> = ids.iter().map(|u| u.id.0).collect();
+        let sessions = common::seed_sessions(&mut conn, &user_ids).await;
+        let now = Utc::now();
         ids.iter()
-            .map(|u| keys.issue(u.id, 0, Utc::now()).unwrap().0)
+            .zip(sessions)
+            .map(|(u, session)| {
+                keys.issue(
+                    u.id,
+                    0,
+                    SessionId(session),
+                    now,
+                    now + chrono::TimeDelta::days(1),
+                )
+                .unwrap()
+                .0
+            })
             .collect()
     }
 

@@ -432,11 +432,28 @@ async fn a_thousand_subscribers_each_get_their_own_event() {
     let ids = app.seed_users("fan", N).await;
     let keys = signin_rewards::auth::token::TokenKeys::new(
         b"a-test-secret-that-is-at-least-32-bytes",
+        &[],
         Duration::from_secs(3600),
     );
+    let sessions = {
+        let mut conn = app.state.db.get().await.unwrap();
+        common::seed_sessions(&mut conn, &ids).await
+    };
+    let now = chrono::Utc::now();
     let tokens: Vec<String> = ids
         .iter()
-        .map(|id| keys.issue(UserId(*id), 0, chrono::Utc::now()).unwrap().0)
+        .zip(&sessions)
+        .map(|(id, session)| {
+            keys.issue(
+                UserId(*id),
+                0,
+                signin_rewards::model::SessionId(*session),
+                now,
+                now + chrono::TimeDelta::days(1),
+            )
+            .unwrap()
+            .0
+        })
         .collect();
     let (_, idle_hwm) = rss_kib(server.pid());
 
@@ -539,6 +556,37 @@ async fn answer(ws: &mut GqlWs, id: &str) -> serde_json::Value {
             return message["payload"].clone();
         }
     }
+}
+
+/// Issue 26: a session that ends (here `signOut` on replica B) closes its
+/// sockets on replica A with 4401 at once; another session of the same
+/// user keeps its socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_session_closes_its_sockets_with_4401_across_replicas() {
+    let app = TestApp::new().await;
+    let (_replicas, ports) = two_replicas(&app).await;
+    let http = reqwest::Client::new();
+    let (kept, _) = app.register("two_devices").await;
+    let ended = app.login("two_devices", common::PASSWORD).await;
+    let ended = ended["data"]["login"]["token"].as_str().unwrap().to_owned();
+    let mut ended_ws = GqlWs::connect(ports[0], Some(&ended)).await.unwrap();
+    ended_ws.subscribe("s", STREAK).await;
+    let mut kept_ws = GqlWs::connect(ports[0], Some(&kept)).await.unwrap();
+    kept_ws.subscribe("s", STREAK).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_no_errors(
+        &post_graphql(&http, ports[1], Some(&ended), "mutation { signOut }")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        ended_ws.closed(Duration::from_secs(5)).await,
+        Closed::Code(4401)
+    );
+    // The other device's socket still works.
+    kept_ws.subscribe("me", "{ me { id } }").await;
+    let me = answer(&mut kept_ws, "me").await;
+    assert!(me["data"]["me"]["id"].is_string(), "{me}");
 }
 
 /// Issue 24 (1, 2): rights follow the user at once on an open socket, on

@@ -2,17 +2,19 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
+use super::account::Session;
 use super::paging::{edges, PageInfo};
 use super::scalars::{Date, DateTime};
 use super::sign_in::{history_days, SignInDays, SignInStatus};
 use super::wallet::Wallet;
-use crate::graphql::context::{state, viewer_of};
+use crate::auth::Identity;
+use crate::graphql::context::{caller, state, viewer_of};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::loaders::{HistoryKey, Loaders};
 use crate::graphql::read_ahead::Prefetched;
 use crate::model;
 use crate::service::sign_in::{status_in_memory, validate_range};
-use crate::service::Page;
+use crate::service::{sessions, Page, ServiceError};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -44,6 +46,8 @@ impl From<Role> for model::Role {
 pub struct User {
     pub row: model::User,
     owner_view: bool,
+    /// The session this request just opened for the user (their payload).
+    new_session: Option<model::SessionId>,
     prefetched: Option<Arc<Prefetched>>,
 }
 
@@ -52,15 +56,17 @@ impl User {
         User {
             row,
             owner_view: false,
+            new_session: None,
             prefetched: None,
         }
     }
 
-    /// The user of a session just opened by this request.
-    pub fn of_new_session(row: model::User) -> Self {
+    /// The user of `session`, just opened by this request.
+    pub fn of_new_session(row: model::User, session: model::SessionId) -> Self {
         User {
             row,
             owner_view: true,
+            new_session: Some(session),
             prefetched: None,
         }
     }
@@ -70,6 +76,7 @@ impl User {
         User {
             row,
             owner_view: false,
+            new_session: None,
             prefetched: Some(prefetched),
         }
     }
@@ -99,6 +106,26 @@ impl User {
 
     async fn created_at(&self) -> DateTime {
         DateTime(self.row.created_at)
+    }
+
+    /// The user themself only (FORBIDDEN otherwise, admins included): live sessions, newest first.
+    async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Session>> {
+        let me = match self.new_session {
+            Some(session) => Identity {
+                user_id: self.row.id,
+                role: self.row.role,
+                session,
+            },
+            None => caller(ctx).await?,
+        };
+        if me.user_id != self.row.id {
+            return Err(ServiceError::Forbidden.into());
+        }
+        Ok(sessions::live(state(ctx)?, me)
+            .await?
+            .into_iter()
+            .map(Session::from)
+            .collect())
     }
 
     /// The user themself or an admin; FORBIDDEN otherwise.
