@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FALLBACK_LIFETIME_MS, MIN_REFRESH_DELAY_MS, isExpired, jwtClaims, refreshDelayMs, tokenLifetimeMs,
+  FALLBACK_LIFETIME_MS, MAX_TIMER_MS, MIN_REFRESH_DELAY_MS, isExpired, jwtClaims, refreshDelayMs, tokenLifetimeMs,
 } from './timing';
 
 /** base64url of UTF-8 `text`, as in a JWT. */
@@ -57,6 +57,10 @@ describe('refreshDelayMs', () => {
   it('is 0 once that moment has passed (a laptop that slept, a throttled tab)', () => {
     expect(refreshDelayMs(900_000, T0, T0 + 720_000)).toBe(0);
     expect(refreshDelayMs(900_000, T0, T0 + 86_400_000)).toBe(0);
+  });
+  it('waits at most what setTimeout keeps (about 24.8 days)', () => {
+    expect(refreshDelayMs(864_000_000, T0, T0)).toBe(691_200_000); // SIGNIN_TOKEN_TTL_SECS=864000 (the browser test)
+    expect(refreshDelayMs(90 * 86_400_000, T0, T0)).toBe(MAX_TIMER_MS);
   });
   it('never refreshes sooner than a second after a token arrived', () => {
     expect(refreshDelayMs(500, T0, T0)).toBe(MIN_REFRESH_DELAY_MS);

@@ -13,6 +13,8 @@ export const REFRESH_AT = 0.8;
 export const MIN_REFRESH_DELAY_MS = 1_000;
 /** A token whose life cannot be read at all is refreshed after this. */
 export const FALLBACK_LIFETIME_MS = 60_000;
+/** The longest delay `setTimeout` keeps (a longer one fires at once): a token living weeks is refreshed by then. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The claims of a JWT's payload, or null when `token` is not a JWT (nothing is verified: only for timing). */
 export function jwtClaims(token: string): Record<string, unknown> | null {
@@ -49,11 +51,11 @@ export function tokenLifetimeMs(token: string, expiresAt: string, receivedAt: nu
  * Milliseconds from `now` until the refresh of a token that lives `lifetimeMs`
  * and was received at `receivedAt`: at REFRESH_AT of its life, never sooner
  * than MIN_REFRESH_DELAY_MS after receiving it, 0 when that moment has passed
- * (a sleeping laptop, a throttled background tab).
+ * (a sleeping laptop, a throttled background tab), at most MAX_TIMER_MS.
  */
 export function refreshDelayMs(lifetimeMs: number, receivedAt: number, now: number): number {
   const at = receivedAt + Math.max(lifetimeMs * REFRESH_AT, MIN_REFRESH_DELAY_MS);
-  return Math.max(0, Math.round(at - now));
+  return Math.min(MAX_TIMER_MS, Math.max(0, Math.round(at - now)));
 }
 
 /** True when a token that lives `lifetimeMs`, received at `receivedAt`, has expired by `now` (or will within `marginMs`). */
