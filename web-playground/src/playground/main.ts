@@ -1,7 +1,8 @@
 // GraphiQL, fully bundled (no CDN): queries and mutations over POST /graphql,
 // subscriptions over graphql-ws on the same path. The Authorization header from
 // the headers editor is sent with HTTP requests and, for subscriptions, in the
-// WebSocket connection_init payload.
+// WebSocket connection_init payload. GraphiQL's storage (tabs, history) never
+// keeps an Authorization header (storage.ts).
 import 'graphiql/style.css';
 import './playground.css';
 import { createElement } from 'react';
@@ -9,6 +10,7 @@ import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts } from '@graphiql/toolkit';
 import { createClient, type Client } from 'graphql-ws';
+import { playgroundStorage } from './storage';
 
 const HTTP_URL = '/graphql';
 const WS_URL = `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/graphql`;
@@ -193,5 +195,7 @@ createRoot(container).render(
     defaultEditorToolsVisibility: 'headers',
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,
+    // The history would keep each run's headers, a pasted token too: stored without Authorization.
+    storage: playgroundStorage(),
   }),
 );
