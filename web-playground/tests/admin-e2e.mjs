@@ -108,8 +108,9 @@ async function main() {
     await page.evaluate(() => localStorage.setItem('signin-rewards.session', JSON.stringify({
       token: 'not-a-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), username: 'ghost',
     })));
+    // As the service sets it (host-only, Path=/graphql), so the real one replaces it.
     await context.addCookies([{
-      name: 'signin_refresh', value: 'not-a-refresh-token', url: `${BASE_ORIGIN}/graphql`,
+      name: 'signin_refresh', value: 'not-a-refresh-token', domain: new URL(BASE_ORIGIN).hostname, path: '/graphql',
       httpOnly: true, secure: true, sameSite: 'Strict',
     }]);
     await page.reload({ waitUntil: 'load' });
@@ -128,6 +129,10 @@ async function main() {
     const who = await page.textContent('[data-testid=who-name]');
     if (!who?.includes(adminName)) throw new Error(`who-name is ${who}`);
     const token = await until('the access token of the login answer', async () => tokens.latest);
+    const cookies = (await context.cookies(`${BASE_ORIGIN}/graphql`)).filter((c) => c.name === 'signin_refresh');
+    if (cookies.length !== 1 || cookies[0].value === 'not-a-refresh-token') {
+      throw new Error(`expected the login's refresh cookie in place of the planted one: ${JSON.stringify(cookies.map((c) => ({ ...c, value: c.value.slice(0, 8) })))}`);
+    }
     const leaks = await storageLeaks(page, [token]);
     if (leaks.length) throw new Error(`a token is kept in web storage: ${leaks.join(', ')}`);
   });
@@ -346,8 +351,12 @@ async function main() {
     await page.click('[data-testid=logout]');
     await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
     if (await page.isVisible('[data-testid=dashboard]')) throw new Error('dashboard still shown');
-    await until('the signin_refresh cookie to be gone', async () =>
-      !(await context.cookies(`${BASE_ORIGIN}/graphql`)).some((c) => c.name === 'signin_refresh' && c.value));
+    const left = async () => (await context.cookies(`${BASE_ORIGIN}/graphql`)).filter((c) => c.name === 'signin_refresh' && c.value);
+    try {
+      await until('the signin_refresh cookie to be gone', async () => (await left()).length === 0);
+    } catch (e) {
+      throw new Error(`${e.message}: ${JSON.stringify((await left()).map((c) => ({ ...c, value: c.value.slice(0, 8) })))}`);
+    }
     await page.reload({ waitUntil: 'load' });
     await page.waitForSelector('[data-testid=auth]', { state: 'visible' });
   });

@@ -280,15 +280,15 @@ async function main() {
       && (await a.getAttribute('#sessions li', 'data-current')) === 'true');
     await until('the notice', async () => /^Signed out Firefox 140 on Windows\.$/.test(await text(a, '#notice')));
     // B finds out at once (its live socket is closed with 4401) or at its next request.
-    let how = 'its live socket was closed';
+    let how = 'at once (its live socket was closed)';
     try {
       await b.locator('#auth').waitFor({ state: 'visible', timeout: 5_000 });
     } catch {
-      how = 'its next request';
+      how = 'at its next request';
       await b.click('#buy-freeze');
       await b.locator('#auth').waitFor({ state: 'visible', timeout: 10_000 });
     }
-    console.log(`     (the second browser was signed out by ${how})`);
+    console.log(`     (the second browser found its session over ${how})`);
     await until('B\'s sentence', async () => (await text(b, '#error')) === ENDED);
     if (await b.isVisible('#dashboard')) throw new Error('B still shows the dashboard');
     // B's cookie belongs to the ended session: a reload shows the form too.
