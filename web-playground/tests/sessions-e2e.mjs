@@ -296,22 +296,58 @@ async function main() {
     await b.locator('#auth').waitFor({ state: 'visible' });
   });
 
-  await step('logging out clears the cookie, and the page\'s other tab follows', async () => {
-    const a2 = await ctxA.newPage();
-    watch(a2, 'sessions-a2');
-    quiet.add(a2);
-    await a2.goto(`${BASE_URL}/`, { waitUntil: 'load' });
-    await a2.locator('#dashboard').waitFor({ state: 'visible' });
+  const a2 = await ctxA.newPage();
+  watch(a2, 'sessions-a2');
+  quiet.add(a2);
+  const a2Tokens = watchTokens(a2);
+  const a3 = await ctxA.newPage();
+  watch(a3, 'sessions-a3');
+  quiet.add(a3);
+  const a3Tokens = watchTokens(a3);
+
+  await step('two tabs refreshing from the same cookie at once both stay signed in, with the same pair', async () => {
+    // Hold each tab's refreshSession until both are held, then let both go at once:
+    // both carry the same refresh cookie, and the second is a reuse within the grace window.
+    const held = [];
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    for (const p of [a2, a3]) {
+      await p.route('**/graphql', async (route) => {
+        if (held.length < 2 && /mutation RefreshSession\b/.test(route.request().postData() || '')) {
+          held.push(route);
+          if (held.length === 2) release();
+          await released;
+        }
+        await route.continue();
+      });
+    }
+    await Promise.all([a2.goto(`${BASE_URL}/`, { waitUntil: 'load' }), a3.goto(`${BASE_URL}/`, { waitUntil: 'load' })]);
+    await Promise.all([a2, a3].map((p) => p.locator('#dashboard').waitFor({ state: 'visible' })));
+    await Promise.all([a2, a3].map((p) => p.unroute('**/graphql')));
+    const [t2, t3] = await until('both tabs\' tokens', async () => a2Tokens.latest && a3Tokens.latest && [a2Tokens.latest, a3Tokens.latest]);
+    if (t2 !== t3) throw new Error('two refreshes at once with one refresh token got two different pairs');
+    // Each tab's token works, and the session is still one.
+    for (const t of [t2, t3]) {
+      const { me } = await api('{ me { sessions { id current } } }', undefined, t);
+      if (me.sessions.length !== 1) throw new Error(`expected A's one session, saw ${JSON.stringify(me.sessions)}`);
+    }
+    if (await a2.isVisible('#auth') || await a3.isVisible('#auth')) throw new Error('a tab shows the login form');
+  });
+
+  await step('logging out clears the cookie, and the page\'s other tabs follow', async () => {
     await a.click('#logout');
     await a.locator('#auth').waitFor({ state: 'visible' });
-    await a2.locator('#auth').waitFor({ state: 'visible', timeout: 5_000 });
-    if ((await text(a2, '#notice')) !== 'You signed out in another tab.') throw new Error(`A2's notice reads "${await text(a2, '#notice')}"`);
+    for (const [label, p] of [['A2', a2], ['A3', a3]]) {
+      await p.locator('#auth').waitFor({ state: 'visible', timeout: 5_000 });
+      if ((await text(p, '#notice')) !== 'You signed out in another tab.') throw new Error(`${label}'s notice reads "${await text(p, '#notice')}"`);
+    }
     await until('the signin_refresh cookie to be gone', async () => !(await refreshCookie(ctxA)));
     const signOut = aOps.find((o) => o.name === 'SignOut');
     if (!signOut?.headers.authorization) throw new Error('signOut was sent without the access token');
     await a.reload({ waitUntil: 'load' });
     await a.locator('#auth').waitFor({ state: 'visible' });
     await a2.close();
+    await a3.close();
   });
 
   await step('"Sign out everywhere" ends every session: the login form here and in the other browser', async () => {
