@@ -11,3 +11,16 @@ AS $$
    WHERE user_id = ANY(user_ids) AND day BETWEEN from_day AND to_day
    ORDER BY user_id, day
 $$;
+
+-- Tables of later migrations that no workload reads stay out of the peer's
+-- schema: refresh_tokens' one-to-one link to the token it replaced gives
+-- PostGraphile two relations of one name, and it then builds no types at all.
+DO $$
+BEGIN
+  IF to_regclass('public.refresh_tokens') IS NOT NULL THEN
+    COMMENT ON TABLE public.refresh_tokens IS E'@behavior -*';
+  END IF;
+  IF to_regclass('public.sessions') IS NOT NULL THEN
+    COMMENT ON TABLE public.sessions IS E'@behavior -*';
+  END IF;
+END $$;

@@ -97,6 +97,7 @@ impl AccountMutation {
         refresh_token: Option<String>,
     ) -> ApiResult<AuthPayload> {
         let transport = transport(ctx);
+        let from_cookie = refresh_token.is_none();
         let token = refresh_token
             .or_else(|| transport.cookie.clone())
             .ok_or(ServiceError::Unauthenticated("no refresh token"))?;
@@ -108,11 +109,23 @@ impl AccountMutation {
             }
             _ => None,
         };
-        let granted = to_completion(state(ctx)?, move |state| async move {
+        let refreshed = to_completion(state(ctx)?, move |state| async move {
             sessions::refresh(&state, &token, client, bearer).await
         })
-        .await?;
-        answer(ctx, granted, &transport)
+        .await;
+        match refreshed {
+            Ok(granted) => answer(ctx, granted, &transport),
+            // A cookie that names no live session goes: the page cannot
+            // clear an HttpOnly cookie, and each reload would otherwise
+            // spend a failed attempt of the address on it.
+            Err(error @ ServiceError::Unauthenticated(_)) => {
+                if from_cookie {
+                    ctx.append_http_header(SET_COOKIE, SessionTransport::clear_cookie());
+                }
+                Err(error.into())
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Ends the caller's session.

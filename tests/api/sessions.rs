@@ -530,6 +530,23 @@ async fn the_pages_get_the_refresh_token_as_an_http_only_cookie() {
         cleared.starts_with("signin_refresh=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
+    // A cookie of no live session is cleared by the refresh it fails.
+    let ended = rotated.split(';').next().unwrap().to_owned();
+    let response = post(
+        json!({ "query": "mutation { refreshSession { token } }" }),
+        Some(ended),
+    )
+    .await
+    .unwrap();
+    let dropped = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert!(dropped.contains("Max-Age=0"), "{dropped}");
     server.shutdown.cancel();
 }
 

@@ -558,6 +558,84 @@ async fn answer(ws: &mut GqlWs, id: &str) -> serde_json::Value {
     }
 }
 
+/// Issue 26 (5): a restart with a new signing secret, the old one kept in
+/// `SIGNIN_JWT_PREVIOUS_SECRETS`, signs nobody out: two processes, the
+/// first signing with the old secret, the second (the restart) with the
+/// new one; the old token works on the second, whose refresh then signs
+/// with the new key, which a process knowing only the old secret refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_a_new_secret_signs_nobody_out() {
+    let app = TestApp::new().await;
+    let next_secret = "the-next-signing-secret-of-32-bytes-or-more";
+    let start = |name: &'static str, secret: &str, previous: &str| {
+        let port = process::free_port();
+        let vars = vec![
+            ("DATABASE_URL", app.db.url.clone()),
+            ("REDIS_URL", common::redis_url()),
+            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+            ("SIGNIN_JWT_SECRET", secret.to_owned()),
+            ("SIGNIN_JWT_PREVIOUS_SECRETS", previous.to_owned()),
+            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+        ];
+        (
+            process::Proc::spawn(name, process::BIN, &["serve", "--no-worker"], &vars),
+            port,
+        )
+    };
+    let (old, old_port) = start("old-secret", common::JWT_SECRET, "");
+    process::wait_for_port(old_port, Duration::from_secs(30)).await;
+    let http = reqwest::Client::new();
+    let registered = post_graphql(
+        &http,
+        old_port,
+        None,
+        "mutation { register(username: \"rotated_key\", password: \"correct-horse-battery\") { token refreshToken } }",
+    )
+    .await
+    .unwrap();
+    assert_no_errors(&registered);
+    let token = registered["data"]["register"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh_token = registered["data"]["register"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (restarted, new_port) = start("new-secret", next_secret, common::JWT_SECRET);
+    process::wait_for_port(new_port, Duration::from_secs(30)).await;
+    let me = post_graphql(&http, new_port, Some(&token), "{ me { username } }")
+        .await
+        .unwrap();
+    assert_no_errors(&me);
+    assert_eq!(me["data"]["me"]["username"], "rotated_key");
+    let refreshed = post_graphql(
+        &http,
+        new_port,
+        None,
+        &format!("mutation {{ refreshSession(refreshToken: \"{refresh_token}\") {{ token }} }}"),
+    )
+    .await
+    .unwrap();
+    assert_no_errors(&refreshed);
+    let new_token = refreshed["data"]["refreshSession"]["token"]
+        .as_str()
+        .unwrap();
+    assert_no_errors(
+        &post_graphql(&http, new_port, Some(new_token), "{ me { id } }")
+            .await
+            .unwrap(),
+    );
+    let refused = post_graphql(&http, old_port, Some(new_token), "{ me { id } }")
+        .await
+        .unwrap();
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+    drop((old, restarted));
+}
+
 /// Issue 26: a session that ends (here `signOut` on replica B) closes its
 /// sockets on replica A with 4401 at once; another session of the same
 /// user keeps its socket.
