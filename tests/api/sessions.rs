@@ -57,6 +57,17 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// The `Set-Cookie` header of `response` (empty without one) and its body.
+async fn cookie_and_body(response: reqwest::Response) -> (String, Value) {
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (cookie, response.json().await.unwrap_or(Value::Null))
+}
+
 /// Another replica: its own state, caches and schema, the same database
 /// and Redis namespace.
 async fn replica(app: &TestApp) -> (Arc<AppState>, GraphqlApi) {
@@ -457,13 +468,7 @@ async fn the_pages_get_the_refresh_token_as_an_http_only_cookie() {
     )
     .await
     .unwrap();
-    let set = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body: Value = response.json().await.unwrap();
+    let (set, body) = cookie_and_body(response).await;
     assert_no_errors(&body);
     assert_eq!(body["data"]["login"]["refreshToken"], Value::Null);
     for attribute in [
@@ -487,13 +492,7 @@ async fn the_pages_get_the_refresh_token_as_an_http_only_cookie() {
     )
     .await
     .unwrap();
-    let rotated = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body: Value = response.json().await.unwrap();
+    let (rotated, body) = cookie_and_body(response).await;
     assert_no_errors(&body);
     assert_eq!(body["data"]["refreshSession"]["refreshToken"], Value::Null);
     assert_ne!(rotated.split(';').next().unwrap(), cookie);
@@ -520,12 +519,8 @@ async fn the_pages_get_the_refresh_token_as_an_http_only_cookie() {
         .send()
         .await
         .unwrap();
-    let cleared = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let (cleared, signed_out) = cookie_and_body(response).await;
+    assert_eq!(signed_out["data"]["signOut"], true, "{signed_out}");
     assert!(
         cleared.starts_with("signin_refresh=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
@@ -538,13 +533,7 @@ async fn the_pages_get_the_refresh_token_as_an_http_only_cookie() {
     )
     .await
     .unwrap();
-    let dropped = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body: Value = response.json().await.unwrap();
+    let (dropped, body) = cookie_and_body(response).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     assert!(dropped.contains("Max-Age=0"), "{dropped}");
     server.shutdown.cancel();
