@@ -558,6 +558,72 @@ async fn answer(ws: &mut GqlWs, id: &str) -> serde_json::Value {
     }
 }
 
+/// Issue 26 (2): a spent refresh token presented after the grace window
+/// (0 s here, so no waiting) ends its session: the session's socket on the
+/// other replica is closed with 4401 at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_refresh_token_closes_its_sessions_sockets_with_4401() {
+    let app = TestApp::new().await;
+    let mut ports = Vec::new();
+    let mut replicas = Vec::new();
+    for name in ["reuse-a", "reuse-b"] {
+        let port = process::free_port();
+        let vars = vec![
+            ("DATABASE_URL", app.db.url.clone()),
+            ("REDIS_URL", common::redis_url()),
+            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+            ("SIGNIN_JWT_SECRET", common::JWT_SECRET.to_owned()),
+            ("SIGNIN_REFRESH_GRACE_SECS", "0".to_owned()),
+            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+        ];
+        replicas.push(process::Proc::spawn(
+            name,
+            process::BIN,
+            &["serve", "--no-worker"],
+            &vars,
+        ));
+        process::wait_for_port(port, Duration::from_secs(30)).await;
+        ports.push(port);
+    }
+    let http = reqwest::Client::new();
+    let refresh = |token: &str| {
+        format!("mutation {{ refreshSession(refreshToken: \"{token}\") {{ token refreshToken }} }}")
+    };
+    let registered = post_graphql(
+        &http,
+        ports[1],
+        None,
+        "mutation { register(username: \"reused_token\", password: \"correct-horse-battery\") { refreshToken } }",
+    )
+    .await
+    .unwrap();
+    assert_no_errors(&registered);
+    let first = registered["data"]["register"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rotated = post_graphql(&http, ports[1], None, &refresh(&first))
+        .await
+        .unwrap();
+    assert_no_errors(&rotated);
+    let access = rotated["data"]["refreshSession"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ws = GqlWs::connect(ports[0], Some(&access)).await.unwrap();
+    ws.subscribe("s", STREAK).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reused = post_graphql(&http, ports[1], None, &refresh(&first))
+        .await
+        .unwrap();
+    assert_eq!(
+        reused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{reused}"
+    );
+    assert_eq!(ws.closed(Duration::from_secs(5)).await, Closed::Code(4401));
+    drop(replicas);
+}
+
 /// Issue 26 (5): a restart with a new signing secret, the old one kept in
 /// `SIGNIN_JWT_PREVIOUS_SECRETS`, signs nobody out: two processes, the
 /// first signing with the old secret, the second (the restart) with the
