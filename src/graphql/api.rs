@@ -97,8 +97,10 @@ struct Admitted {
 }
 
 impl GraphqlApi {
-    /// `schema` with persisted queries in `persisted`, and at most
-    /// `max_selections` field selections per document (fragments expanded).
+    /// The schemas of `budgets`, with persisted queries in `persisted`, at
+    /// most `max_selections` field selections per document (fragments
+    /// expanded), and `state` and `loaders` to learn whether a token names
+    /// an admin (the admin budget).
     pub fn new(
         budgets: Budgets,
         persisted: PersistedQueryStore,
