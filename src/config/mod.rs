@@ -347,11 +347,13 @@ impl Config {
                 return Err(invalid("SIGNIN_JWT_PREVIOUS_SECRETS", reason));
             }
         }
-        if settings.session_idle_days == 0 || settings.session_max_days == 0 {
-            return Err(invalid(
-                "SIGNIN_SESSION_IDLE_DAYS",
-                "sessions must last at least a day (SIGNIN_SESSION_IDLE_DAYS, SIGNIN_SESSION_MAX_DAYS)".into(),
-            ));
+        for (name, days) in [
+            ("SIGNIN_SESSION_IDLE_DAYS", settings.session_idle_days),
+            ("SIGNIN_SESSION_MAX_DAYS", settings.session_max_days),
+        ] {
+            if days == 0 {
+                return Err(invalid(name, "a session must last at least a day".into()));
+            }
         }
         let sessions = SessionLimits {
             idle: chrono::TimeDelta::days(i64::from(settings.session_idle_days)),
@@ -715,6 +717,18 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.graphql.introspection && c.graphql.playground);
         assert_eq!(c.jwt_secret, secret);
+    }
+
+    /// A session of no days is refused, naming its variable.
+    #[test]
+    fn sessions_last_at_least_a_day() {
+        for name in ["SIGNIN_SESSION_IDLE_DAYS", "SIGNIN_SESSION_MAX_DAYS"] {
+            let error = Config::from_lookup(|var| (var == name).then(|| "0".to_owned()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains(name), "{name}: {error}");
+        }
     }
 
     /// Each variable reaches its own field (none swapped, none ignored).
