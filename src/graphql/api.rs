@@ -31,7 +31,6 @@ use super::operations::{label_of, selects_any};
 use super::response_shape::{self, FieldTypes};
 use super::{fragment_budget, persisted, typename_directives, AppSchema};
 use crate::cache::persisted_queries::{PersistedQueryStore, QueryHash, Stored, MAX_QUERY_BYTES};
-use crate::clock::BusinessCalendar;
 use crate::state::AppState;
 
 /// Most documents the cache holds.
@@ -84,8 +83,6 @@ pub struct GraphqlApi {
     max_selections: usize,
     /// The schema's field types, for repairing responses with field errors.
     types: Arc<FieldTypes>,
-    /// The service clock (the persisted-query budget's hours).
-    calendar: BusinessCalendar,
 }
 
 /// What a request's document turned out to be, before it runs.
@@ -109,7 +106,6 @@ impl GraphqlApi {
         loaders: Arc<Loaders>,
     ) -> Self {
         let types = Arc::new(FieldTypes::from_sdl(&budgets.user.strict.sdl()));
-        let calendar = state.calendar.clone();
         Self {
             budgets,
             state,
@@ -122,7 +118,6 @@ impl GraphqlApi {
             persisted,
             max_selections,
             types,
-            calendar,
         }
     }
 
@@ -297,7 +292,7 @@ impl GraphqlApi {
             admitted.document.mark_validated(operation_name.as_deref());
         }
         if admitted.store_as.is_some() {
-            self.store_persisted(&admitted.document, &response, self.calendar.now())
+            self.store_persisted(&admitted.document, &response, self.state.calendar.now())
                 .await;
         }
         let response = with_default_codes(shape(
@@ -480,7 +475,7 @@ impl Executor for GraphqlApi {
                     let store = store_as.take().is_some();
                     async move {
                         if store {
-                            api.store_persisted(&document, &response, api.calendar.now())
+                            api.store_persisted(&document, &response, api.state.calendar.now())
                                 .await;
                         }
                         with_default_codes(shape(

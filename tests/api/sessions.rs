@@ -462,6 +462,21 @@ async fn the_pages_get_the_refresh_token_as_an_http_only_cookie() {
         }
         request.send()
     };
+    // register answers the same way as login (and changePassword, which
+    // shares the answer) in cookie mode.
+    let response = post(
+        json!({ "query": format!("mutation {{ register(username: \"ses_cookie_new\", password: \"{PASSWORD}\") {{ {AUTH} }} }}") }),
+        None,
+    )
+    .await
+    .unwrap();
+    let (registered_cookie, registered) = cookie_and_body(response).await;
+    assert_no_errors(&registered);
+    assert_eq!(registered["data"]["register"]["refreshToken"], Value::Null);
+    assert!(
+        registered_cookie.starts_with("signin_refresh=") && registered_cookie.contains("HttpOnly"),
+        "{registered_cookie}"
+    );
     let response = post(
         json!({ "query": format!("mutation {{ login(username: \"ses_cookie\", password: \"{PASSWORD}\") {{ {AUTH} }} }}") }),
         None,

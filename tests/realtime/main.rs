@@ -524,27 +524,42 @@ async fn a_thousand_subscribers_each_get_their_own_event() {
     assert!(peak < 150 * 1024, "server peak RSS {} MiB", peak / 1024);
 }
 
+/// A `serve` process (`args` after `serve`) on the test's database and
+/// Redis namespace, with the test's secret unless `extra` (which wins)
+/// says otherwise; once it listens, with its port.
+async fn replica(
+    app: &TestApp,
+    name: &'static str,
+    args: &[&str],
+    extra: &[(&'static str, &str)],
+) -> (process::Proc, u16) {
+    let port = process::free_port();
+    let mut vars = vec![
+        ("DATABASE_URL", app.db.url.clone()),
+        ("REDIS_URL", common::redis_url()),
+        ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
+        ("SIGNIN_JWT_SECRET", common::JWT_SECRET.to_owned()),
+        ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
+    ];
+    for (key, value) in extra {
+        vars.retain(|(k, _)| k != key);
+        vars.push((key, (*value).to_owned()));
+    }
+    let mut command = vec!["serve"];
+    command.extend_from_slice(args);
+    let proc = process::Proc::spawn(name, process::BIN, &command, &vars);
+    process::wait_for_port(port, Duration::from_secs(30)).await;
+    (proc, port)
+}
+
 /// Two `serve` replicas on the test's database and Redis namespace, at the
 /// default settings (the token recheck every 30 s); their ports.
 async fn two_replicas(app: &TestApp) -> (Vec<process::Proc>, Vec<u16>) {
-    let mut ports = Vec::new();
-    let mut replicas = Vec::new();
-    for name in ["replica-a", "replica-b"] {
-        let port = process::free_port();
-        let vars = vec![
-            ("DATABASE_URL", app.db.url.clone()),
-            ("REDIS_URL", common::redis_url()),
-            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
-            ("SIGNIN_JWT_SECRET", common::JWT_SECRET.to_owned()),
-            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
-        ];
-        replicas.push(process::Proc::spawn(name, process::BIN, &["serve"], &vars));
-        process::wait_for_port(port, Duration::from_secs(30)).await;
-        ports.push(port);
-    }
+    let (a, a_port) = replica(app, "replica-a", &[], &[]).await;
+    let (b, b_port) = replica(app, "replica-b", &[], &[]).await;
     // The replicas run on the real clock: so must the tokens.
     app.clock.set(chrono::Utc::now());
-    (replicas, ports)
+    (vec![a, b], vec![a_port, b_port])
 }
 
 /// The first answer to operation `id` on `ws`: its `next` payload, or the
@@ -564,27 +579,10 @@ async fn answer(ws: &mut GqlWs, id: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_refresh_token_closes_its_sessions_sockets_with_4401() {
     let app = TestApp::new().await;
-    let mut ports = Vec::new();
-    let mut replicas = Vec::new();
-    for name in ["reuse-a", "reuse-b"] {
-        let port = process::free_port();
-        let vars = vec![
-            ("DATABASE_URL", app.db.url.clone()),
-            ("REDIS_URL", common::redis_url()),
-            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
-            ("SIGNIN_JWT_SECRET", common::JWT_SECRET.to_owned()),
-            ("SIGNIN_REFRESH_GRACE_SECS", "0".to_owned()),
-            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
-        ];
-        replicas.push(process::Proc::spawn(
-            name,
-            process::BIN,
-            &["serve", "--no-worker"],
-            &vars,
-        ));
-        process::wait_for_port(port, Duration::from_secs(30)).await;
-        ports.push(port);
-    }
+    let grace = [("SIGNIN_REFRESH_GRACE_SECS", "0")];
+    let (a, a_port) = replica(&app, "reuse-a", &["--no-worker"], &grace).await;
+    let (b, b_port) = replica(&app, "reuse-b", &["--no-worker"], &grace).await;
+    let (replicas, ports) = ((a, b), [a_port, b_port]);
     let http = reqwest::Client::new();
     let refresh = |token: &str| {
         format!("mutation {{ refreshSession(refreshToken: \"{token}\") {{ token refreshToken }} }}")
@@ -633,23 +631,7 @@ async fn a_reused_refresh_token_closes_its_sessions_sockets_with_4401() {
 async fn a_restart_with_a_new_secret_signs_nobody_out() {
     let app = TestApp::new().await;
     let next_secret = "the-next-signing-secret-of-32-bytes-or-more";
-    let start = |name: &'static str, secret: &str, previous: &str| {
-        let port = process::free_port();
-        let vars = vec![
-            ("DATABASE_URL", app.db.url.clone()),
-            ("REDIS_URL", common::redis_url()),
-            ("SIGNIN_REDIS_NAMESPACE", app.db.name.clone()),
-            ("SIGNIN_JWT_SECRET", secret.to_owned()),
-            ("SIGNIN_JWT_PREVIOUS_SECRETS", previous.to_owned()),
-            ("SIGNIN_BIND", format!("127.0.0.1:{port}")),
-        ];
-        (
-            process::Proc::spawn(name, process::BIN, &["serve", "--no-worker"], &vars),
-            port,
-        )
-    };
-    let (old, old_port) = start("old-secret", common::JWT_SECRET, "");
-    process::wait_for_port(old_port, Duration::from_secs(30)).await;
+    let (old, old_port) = replica(&app, "old-secret", &["--no-worker"], &[]).await;
     let http = reqwest::Client::new();
     let registered = post_graphql(
         &http,
@@ -668,8 +650,11 @@ async fn a_restart_with_a_new_secret_signs_nobody_out() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (restarted, new_port) = start("new-secret", next_secret, common::JWT_SECRET);
-    process::wait_for_port(new_port, Duration::from_secs(30)).await;
+    let rotated = [
+        ("SIGNIN_JWT_SECRET", next_secret),
+        ("SIGNIN_JWT_PREVIOUS_SECRETS", common::JWT_SECRET),
+    ];
+    let (restarted, new_port) = replica(&app, "new-secret", &["--no-worker"], &rotated).await;
     let me = post_graphql(&http, new_port, Some(&token), "{ me { username } }")
         .await
         .unwrap();
