@@ -206,7 +206,7 @@ describe('signing out', () => {
     expect(await mod.signOut()).toBeNull();
     expect(sent[1]).toMatchObject({ op: 'SignOut', auth: `Bearer ${t}` });
     expect(ended).toEqual(['signed-out']);
-    expect(heard).toEqual([{ type: 'signed-out' }]);
+    expect(heard).toEqual([{ type: 'signing-out' }, { type: 'signed-out' }]);
     expect(mod.currentSession()).toBeNull();
   });
 
@@ -217,6 +217,31 @@ describe('signing out', () => {
     new FakeChannel().postMessage({ type: 'signed-out' });
     expect(ended).toEqual(['elsewhere']);
     expect(sent).toHaveLength(1);
+  });
+
+  it('a refusal that beats another tab\'s sign-out message still reads as that sign-out', async () => {
+    // The service closes this tab's socket (4401) when the other tab's signOut ends
+    // the session, which can arrive before the 'signed-out' message.
+    let live = true;
+    service(() => (live ? { data: { refreshSession: payload(token()) } } : UNAUTHENTICATED));
+    const { mod, ended } = await load();
+    await mod.resume();
+    const other = new FakeChannel();
+    other.postMessage({ type: 'signing-out' });
+    live = false;
+    expect(await mod.refreshNow()).toBe('ended');
+    other.postMessage({ type: 'signed-out' });
+    expect(ended).toEqual(['elsewhere']);
+  });
+
+  it('without another tab signing out, a refused refresh is an ended session', async () => {
+    let live = true;
+    service(() => (live ? { data: { refreshSession: payload(token()) } } : UNAUTHENTICATED));
+    const { mod, ended } = await load();
+    await mod.resume();
+    live = false;
+    expect(await mod.refreshNow()).toBe('ended');
+    expect(ended).toEqual(['expired']);
   });
 
   it('signOutEverywhere answers how many and ends the session as signed out', async () => {

@@ -13,7 +13,11 @@
 //   `onEnded` shows the login form;
 // - signing out calls `signOut` (the service clears the cookie) and tells the
 //   other tabs and pages over `BroadcastChannel('signin-rewards')`; a tab that
-//   misses the message finds out on its next refresh.
+//   misses the message finds out on its next refresh. The tab announces the
+//   sign-out before it calls the service ('signing-out'): the service closes the
+//   session's live sockets in every tab as soon as it ends the session, and a tab
+//   whose socket closes first must still say "signed out in another tab", not
+//   "your session has ended".
 //
 // Two tabs refreshing at once is fine: the service answers a refresh token
 // spent within its grace window with the same new pair.
@@ -62,7 +66,10 @@ const CHANNEL = 'signin-rewards';
 /** After a refresh that failed for another reason than UNAUTHENTICATED (network), try again after this. */
 const RETRY_MS = 15_000;
 
-type Message = { type: 'signed-in'; userId: string } | { type: 'signed-out' };
+/** How long after another tab announced a sign-out a refused refresh here counts as that sign-out. */
+const SIGNING_OUT_WINDOW_MS = 30_000;
+
+type Message = { type: 'signed-in'; userId: string } | { type: 'signing-out' } | { type: 'signed-out' };
 
 let current: Session | null = null;
 let handlers: SessionHandlers | null = null;
@@ -71,6 +78,8 @@ let refreshing: Promise<'ok' | 'ended' | 'failed'> | null = null;
 let channel: BroadcastChannel | null = null;
 /** Set while signOut() runs: a refusal on the way ends the session as 'signed-out', not 'expired'. */
 let signingOut = false;
+/** Until when (Date.now() ms) a refusal here is another tab's sign-out ('elsewhere'), not 'expired'. */
+let othersSigningOutUntil = 0;
 
 /** The session of this page, or null when logged out. */
 export function currentSession(): Session | null {
@@ -102,7 +111,10 @@ export function initSessions(h: SessionHandlers): void {
     channel = new BroadcastChannel(CHANNEL);
     channel.onmessage = (ev: MessageEvent<Message>) => {
       const m = ev.data;
-      if (m?.type === 'signed-out') {
+      if (m?.type === 'signing-out') {
+        othersSigningOutUntil = Date.now() + SIGNING_OUT_WINDOW_MS;
+      } else if (m?.type === 'signed-out') {
+        othersSigningOutUntil = 0;
         if (current) end('elsewhere');
       } else if (m?.type === 'signed-in') {
         // The cookie now belongs to that login: take it up when logged out, or logged in as someone else.
@@ -156,7 +168,9 @@ function end(reason: EndReason): void {
   timer = undefined;
   current = null;
   refreshing = null;
-  handlers?.onEnded(signingOut ? 'signed-out' : reason);
+  const elsewhere = reason === 'expired' && Date.now() < othersSigningOutUntil;
+  othersSigningOutUntil = 0;
+  handlers?.onEnded(signingOut ? 'signed-out' : elsewhere ? 'elsewhere' : reason);
 }
 
 /** `refreshSession` from the cookie: the new pair, or null when the service says there is no live session. */
@@ -306,6 +320,7 @@ export async function signOut(): Promise<ApiError | null> {
   if (!current) return null;
   let error: ApiError | null = null;
   signingOut = true;
+  broadcast({ type: 'signing-out' });
   try {
     await call(SignOutDocument, {});
   } catch (err) {
@@ -335,6 +350,7 @@ export async function signOutEverywhere(): Promise<number> {
   if (!current) return 0;
   let ended: number;
   signingOut = true;
+  broadcast({ type: 'signing-out' });
   try {
     ended = (await call(SignOutEverywhereDocument, {})).signOutEverywhere;
   } finally {
