@@ -19,13 +19,15 @@ SET maintenance_work_mem = '1GB';
 SELECT setseed(:seed);
 
 \echo users
-INSERT INTO users (id, username, password_hash, role, token_version, created_at)
+INSERT INTO users (id, username, password_hash, role, token_version, created_at,
+                   time_zone, registered_on)
 OVERRIDING SYSTEM VALUE
 SELECT i,
        'user' || lpad(i::text, greatest(6, length(:users::text)), '0'),
        (SELECT password_hash FROM users WHERE username = 'benchadmin'),
        'USER', 0,
-       (:'first_day'::date - 1)::timestamp AT TIME ZONE 'UTC'
+       (:'first_day'::date - 1)::timestamp AT TIME ZONE 'UTC',
+       'UTC', :'first_day'::date - 1
 FROM generate_series(1, :users) AS i;
 
 -- Each user's days are alternating blocks of OFF days (1..10, mean 5.5) and

@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 pub trait Clock: Send + Sync + Debug {
@@ -70,7 +70,8 @@ impl Clock for ManualClock {
     }
 }
 
-/// The clock read in the business time zone: what "today" means.
+/// The clock, and the business time zone (`SIGNIN_TIMEZONE`): the zone of
+/// users who chose none, and of the programme's own dates.
 #[derive(Debug, Clone)]
 pub struct BusinessCalendar {
     clock: Arc<dyn Clock>,
@@ -94,29 +95,10 @@ impl BusinessCalendar {
         instant.with_timezone(&self.zone).date_naive()
     }
 
-    /// The instant the business day after `day` begins (for cache expiry).
-    pub fn start_of_next_day(&self, day: NaiveDate) -> DateTime<Utc> {
-        self.start_of(day.succ_opt().unwrap_or(day))
-    }
-
-    /// The instant the calendar month of `day` begins in the business zone
-    /// (make-ups are counted per calendar month).
-    pub fn start_of_month(&self, day: NaiveDate) -> DateTime<Utc> {
-        self.start_of(day.with_day(1).unwrap_or(day))
-    }
-
-    /// The instant the business day `day` begins.
-    fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
-        // A day can start at a time that does not exist (a DST jump at
-        // midnight); take the earliest valid instant that hour.
-        (0..=23)
-            .find_map(|hour| {
-                day.and_hms_opt(hour, 0, 0)?
-                    .and_local_timezone(self.zone)
-                    .earliest()
-            })
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    /// The business zone (`SIGNIN_TIMEZONE`): a user's zone unless they
+    /// chose another.
+    pub fn zone(&self) -> Tz {
+        self.zone
     }
 }
 
@@ -133,19 +115,7 @@ mod tests {
         clock.advance(TimeDelta::minutes(1));
         assert_eq!(shanghai.today().to_string(), "2026-05-02");
         assert_eq!(utc.today().to_string(), "2026-05-01");
-        assert_eq!(
-            shanghai.start_of_next_day(shanghai.today()).to_rfc3339(),
-            "2026-05-02T16:00:00+00:00"
-        );
-        assert_eq!(
-            shanghai.start_of_month(shanghai.today()).to_rfc3339(),
-            "2026-04-30T16:00:00+00:00"
-        );
-        assert_eq!(
-            utc.start_of_month("2028-02-29".parse().unwrap())
-                .to_rfc3339(),
-            "2028-02-01T00:00:00+00:00"
-        );
+        assert_eq!(shanghai.zone(), chrono_tz::Asia::Shanghai);
     }
 
     #[test]

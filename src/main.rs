@@ -140,7 +140,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    let applied = migrate::run_pending_with(&config.database_url, Some(&config.rewards)).await?;
+    let programme = migrate::Programme {
+        rewards: &config.rewards,
+        timezone: config.timezone,
+    };
+    let applied = migrate::run_pending_with(&config.database_url, Some(programme)).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }

@@ -31,6 +31,20 @@ diesel::table! {
         created_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         live_sessions -> Array<Int8>,
+        time_zone -> Text,
+        registered_on -> Date,
+        time_zone_changed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    time_zone_changes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        changed_at -> Timestamptz,
+        from_zone -> Text,
+        to_zone -> Text,
+        jumped_date -> Nullable<Date>,
     }
 }
 
@@ -125,6 +139,7 @@ diesel::table! {
 
 diesel::joinable!(wallets -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(time_zone_changes -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sign_ins -> users (user_id));
 diesel::joinable!(wallet_transactions -> wallets (user_id));
@@ -139,7 +154,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reward_schedules,
     frozen_days,
     sessions,
-    refresh_tokens
+    refresh_tokens,
+    time_zone_changes
 );
 
 diesel::table! {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use std::sync::Arc;
 
@@ -85,7 +85,17 @@ impl<K: Hash + Eq, V: Clone> LocalMap<K, V> {
     }
 }
 
-/// The latest sign-in (as of `NaiveDate`) per user, and user rows.
+/// The user's today at `now`: their chain's, or `no_chain_today` for a
+/// user without one.
+pub fn today_of(
+    chain: Option<&ChainState>,
+    now: DateTime<Utc>,
+    no_chain_today: NaiveDate,
+) -> NaiveDate {
+    chain.map_or(no_chain_today, |c| c.today(now))
+}
+
+/// Each user's chain (with the date, theirs, it was read on), and user rows.
 #[derive(Debug)]
 pub struct LocalCaches {
     /// Whether change announcements are being received.
@@ -124,16 +134,25 @@ impl LocalCaches {
         self.live.load(Ordering::SeqCst)
     }
 
-    pub fn chain(&self, user_id: UserId, today: NaiveDate) -> Option<Option<Arc<ChainState>>> {
+    /// The user's chain, if the copy was read on the date that is still
+    /// their today at `now` (`no_chain_today`: the today of a user without
+    /// a chain, in the business zone).
+    pub fn chain(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        no_chain_today: NaiveDate,
+    ) -> Option<Option<Arc<ChainState>>> {
         if !self.live() {
             return None;
         }
         self.chains
             .get(&user_id)
-            .filter(|(day, _)| *day == today)
+            .filter(|(day, chain)| *day == today_of(chain.as_deref(), now, no_chain_today))
             .map(|(_, p)| p)
     }
 
+    /// Keeps `chain`, read on the user's `today`.
     pub fn put_chain(
         &self,
         user_id: UserId,
@@ -164,32 +183,59 @@ impl LocalCaches {
 mod tests {
     use super::*;
 
+    const NOW: &str = "2026-04-01T12:00:00Z";
+
+    fn now() -> DateTime<Utc> {
+        NOW.parse().unwrap()
+    }
+
     #[test]
     fn copies_are_used_only_while_announcements_arrive() {
         let caches = LocalCaches::default();
         let today: NaiveDate = "2026-04-01".parse().unwrap();
         caches.put_chain(UserId(1), today, None, Instant::now());
         assert_eq!(
-            caches.chain(UserId(1), today),
+            caches.chain(UserId(1), now(), today),
             None,
             "not live: nothing kept"
         );
         caches.set_live(true);
         caches.put_chain(UserId(1), today, None, Instant::now());
-        assert_eq!(caches.chain(UserId(1), today), Some(None));
+        assert_eq!(caches.chain(UserId(1), now(), today), Some(None));
         assert_eq!(
-            caches.chain(UserId(1), today.succ_opt().unwrap()),
+            caches.chain(UserId(1), now(), today.succ_opt().unwrap()),
             None,
             "valid on its day only"
         );
+        // A chain is valid while its user's today (in their zone) is the day it was read on.
+        let chain = Arc::new(ChainState::empty(today, chrono_tz::Asia::Tokyo));
+        caches.put_chain(UserId(2), today, Some(chain.clone()), Instant::now());
+        let tokyo_midnight: DateTime<Utc> = "2026-04-01T15:00:00Z".parse().unwrap();
+        assert_eq!(
+            caches.chain(
+                UserId(2),
+                tokyo_midnight - chrono::TimeDelta::seconds(1),
+                today
+            ),
+            Some(Some(chain))
+        );
+        assert_eq!(
+            caches.chain(UserId(2), tokyo_midnight, today),
+            None,
+            "Tokyo's next day"
+        );
         caches.set_live(false);
         assert_eq!(
-            caches.chain(UserId(1), today),
+            caches.chain(UserId(1), now(), today),
             None,
             "bypassed while the listener is down"
         );
         caches.set_live(true);
-        assert_eq!(caches.chain(UserId(1), today), None, "dropped on reconnect");
+        assert_eq!(
+            caches.chain(UserId(1), now(), today),
+            None,
+            "dropped on reconnect"
+        );
     }
 
     #[test]
@@ -200,8 +246,8 @@ mod tests {
         let read_since = Instant::now();
         caches.chains.evict(UserId(1));
         caches.put_chain(UserId(1), today, None, read_since);
-        assert_eq!(caches.chain(UserId(1), today), None);
+        assert_eq!(caches.chain(UserId(1), now(), today), None);
         caches.put_chain(UserId(1), today, None, Instant::now());
-        assert_eq!(caches.chain(UserId(1), today), Some(None));
+        assert_eq!(caches.chain(UserId(1), now(), today), Some(None));
     }
 }

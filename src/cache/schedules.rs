@@ -30,7 +30,7 @@ pub struct Snapshot {
     pub schedules: Schedules,
     /// `store::schedules::version` of what was read.
     pub version: i64,
-    /// The business day on which the read began.
+    /// The newest date any zone had when the read began (`day::newest_date`).
     pub read_on: NaiveDate,
 }
 

@@ -45,6 +45,8 @@ pub struct Config {
     /// `SIGNIN_SESSION_*`, `SIGNIN_REFRESH_GRACE_SECS`.
     pub sessions: SessionLimits,
     pub timezone: Tz,
+    /// `SIGNIN_TIMEZONE_CHANGE_DAYS`: days between two changes of a user's zone.
+    pub timezone_change_days: u16,
     pub rewards: RewardTable,
     /// `SIGNIN_MAKEUP_*`, `SIGNIN_FREEZE_COST`, `SIGNIN_MAX_FREEZES`,
     /// `SIGNIN_MILESTONES`.
@@ -393,6 +395,7 @@ impl Config {
             token_ttl: settings.token_ttl,
             sessions,
             timezone: settings.timezone,
+            timezone_change_days: settings.timezone_change_days,
             rewards: settings.rewards,
             protection: StreakProtection {
                 make_up_cost: settings.make_up_cost,
@@ -617,6 +620,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.now.unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
         assert_eq!(c.rewards.for_day(7), 7);
+        assert_eq!(c.timezone_change_days, 7, "the default");
+        let c = config(&[("SIGNIN_TIMEZONE_CHANGE_DAYS", "0")]).unwrap();
+        assert_eq!(c.timezone_change_days, 0);
         let c = config(&[
             ("SIGNIN_MAKEUP_COST", "0"),
             ("SIGNIN_MAKEUP_WINDOW_DAYS", "366"),
@@ -653,6 +659,8 @@ mod tests {
             ("SIGNIN_MAKEUP_COST", "2147483648"),
             ("SIGNIN_MAKEUP_WINDOW_DAYS", "367"),
             ("SIGNIN_MAKEUP_WINDOW_DAYS", "a week"),
+            ("SIGNIN_TIMEZONE_CHANGE_DAYS", "367"),
+            ("SIGNIN_TIMEZONE_CHANGE_DAYS", "-1"),
             ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
             ("SIGNIN_FREEZE_COST", "lots"),
             ("SIGNIN_MAX_FREEZES", "1000"),

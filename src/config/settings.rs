@@ -136,7 +136,7 @@ pub struct Settings {
     )]
     pub(super) refresh_grace: Duration,
 
-    /// IANA time zone in which a "day" is counted.
+    /// IANA time zone in which a "day" is counted for users who chose none.
     #[arg(
         long = "timezone",
         env = "SIGNIN_TIMEZONE",
@@ -145,6 +145,17 @@ pub struct Settings {
         value_parser = time_zone
     )]
     pub(super) timezone: Tz,
+
+    /// Days (of 24 hours) a user waits between two changes of their time
+    /// zone (0 to 366; 0: no wait).
+    #[arg(
+        long = "timezone-change-days",
+        env = "SIGNIN_TIMEZONE_CHANGE_DAYS",
+        value_name = "DAYS",
+        default_value = "7",
+        value_parser = window_or_freezes
+    )]
+    pub(super) timezone_change_days: u16,
 
     /// Rewards of cycle days 1..7, comma-separated.
     #[arg(

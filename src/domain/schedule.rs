@@ -128,7 +128,7 @@ pub enum ScheduleError {
         value: i64,
         max: u32,
     },
-    #[error("must be after today ({today}), so nothing already earned or shown for today changes")]
+    #[error("must be after today in every time zone ({today}, the date at UTC+14), so nothing already earned or shown for today changes")]
     NotAfterToday { today: NaiveDate },
     #[error("must not be before effectiveFrom ({from})")]
     EndsBeforeStart { from: NaiveDate },
@@ -182,7 +182,8 @@ pub struct Proposal<'a> {
 }
 
 /// Checks `proposal` against the rules of `publishRewardSchedule`, given
-/// the live schedules and `today` (business zone); returns its reward table.
+/// the live schedules and `today` (the newest date any zone has:
+/// `streak::day::newest_date`); returns its reward table.
 ///
 /// Rewards first (seven, each 0..=`MAX_REWARD`), then the dates
 /// (`effective_from` after today; a campaign's end not before its start,

@@ -62,6 +62,7 @@ pub fn argument_of(input: Input) -> &'static str {
         Input::EffectiveFrom => "effectiveFrom",
         Input::EffectiveTo => "effectiveTo",
         Input::Schedule => "id",
+        Input::TimeZone => "timeZone",
     }
 }
 
@@ -81,7 +82,9 @@ pub fn code(error: &ServiceError) -> &'static str {
         ServiceError::InvalidCredentials => "INVALID_CREDENTIALS",
         ServiceError::AlreadySignedIn => "ALREADY_SIGNED_IN",
         ServiceError::MakeUpNotAllowed(_) => "MAKE_UP_NOT_ALLOWED",
-        ServiceError::LimitReached(_) => "LIMIT_REACHED",
+        ServiceError::LimitReached(_) | ServiceError::TimeZoneChangeTooSoon { .. } => {
+            "LIMIT_REACHED"
+        }
         ServiceError::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
         ServiceError::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
         ServiceError::RateLimited { .. } => "RATE_LIMITED",
@@ -120,7 +123,9 @@ impl From<ApiError> for async_graphql::Error {
         metrics::counter!("signin_graphql_errors_total", "code" => code).increment(1);
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
-            if let ServiceError::RateLimited { retry_after } = &*error {
+            if let ServiceError::RateLimited { retry_after }
+            | ServiceError::TimeZoneChangeTooSoon { retry_after, .. } = &*error
+            {
                 ext.set("retryAfter", retry_after.as_secs())
             }
             if let ServiceError::MakeUpNotAllowed(reason) = &*error {

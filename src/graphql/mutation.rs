@@ -16,7 +16,7 @@ use super::types::wallet::WalletTransaction;
 use crate::domain::money::Change;
 use crate::service::sessions::{self, Granted, Which};
 use crate::service::{
-    accounts, admin, protection, schedules, sign_in, to_completion, wallet, ServiceError,
+    accounts, admin, protection, schedules, sign_in, time_zone, to_completion, wallet, ServiceError,
 };
 
 #[derive(MergedObject, Default)]
@@ -32,11 +32,13 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
+    /// timeZone: an IANA name; SIGNIN_TIMEZONE when left out.
     async fn register(
         &self,
         ctx: &Context<'_>,
         username: String,
         password: String,
+        time_zone: Option<String>,
     ) -> ApiResult<AuthPayload> {
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0);
         let transport = transport(ctx);
@@ -44,6 +46,7 @@ impl AccountMutation {
             state(ctx)?,
             &username,
             &password,
+            time_zone.as_deref(),
             client,
             transport.user_agent.as_deref(),
         )
@@ -68,6 +71,13 @@ impl AccountMutation {
         )
         .await?;
         answer(ctx, granted, &transport)
+    }
+
+    /// The caller's time zone (IANA name). At most one change per SIGNIN_TIMEZONE_CHANGE_DAYS days.
+    async fn set_time_zone(&self, ctx: &Context<'_>, time_zone: String) -> ApiResult<User> {
+        let me = caller(ctx).await?;
+        let row = time_zone::set(state(ctx)?, me.user_id, &time_zone).await?;
+        Ok(User::new(row))
     }
 
     /// The caller's new password. Every session of theirs ends; the payload opens a new one.

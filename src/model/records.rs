@@ -22,6 +22,12 @@ pub struct User {
     /// The sessions not ended (their access tokens work): kept with the
     /// row so a token check needs no other read.
     pub live_sessions: Vec<i64>,
+    /// The IANA zone the user's days are counted in (`User.timeZone`).
+    pub time_zone: String,
+    /// The registration date, in the zone the user had then.
+    pub registered_on: NaiveDate,
+    /// The last change of `time_zone` (None: never changed).
+    pub time_zone_changed_at: Option<DateTime<Utc>>,
 }
 
 impl User {

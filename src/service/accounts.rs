@@ -1,5 +1,6 @@
 //! Registration, login, tokens and password changes.
 
+use chrono_tz::Tz;
 use diesel_async::AsyncConnection;
 use serde_json::Value;
 
@@ -20,20 +21,26 @@ use crate::store::sessions::{self as stored_sessions, Ending};
 use crate::store::StoreError;
 use crate::store::{admin_audit, users};
 
-/// Registers a user and opens their first session (`device`: the
-/// request's `User-Agent`). Registrations are limited per client address.
+/// Registers a user in `time_zone` (an IANA name; `SIGNIN_TIMEZONE` when
+/// None) and opens their first session (`device`: the request's
+/// `User-Agent`). Registrations are limited per client address.
 pub async fn register(
     state: &AppState,
     username: &str,
     password: &str,
+    time_zone: Option<&str>,
     client: Option<IpAddr>,
     device: Option<&str>,
 ) -> Result<Granted, ServiceError> {
     let name = Username::parse(username).map_err(|e| account_input(Input::Username, e))?;
     account::validate_password(password).map_err(|e| account_input(Input::Password, e))?;
+    let zone = match time_zone {
+        Some(name) => super::time_zone::parse(name)?,
+        None => state.calendar.zone(),
+    };
     let subjects: Vec<Subject<'_>> = client.map(Subject::Registrations).into_iter().collect();
     let reserved = reserve(state, &subjects).await?;
-    let user = match create_user(state, &name, password, Role::User).await {
+    let user = match create_user(state, &name, password, Role::User, zone).await {
         // A hash refused for a full queue registered nothing: not counted.
         Err(error @ ServiceError::RateLimited { .. }) => {
             if reserved {
@@ -51,10 +58,12 @@ async fn create_user(
     username: &Username,
     password: &str,
     role: Role,
+    time_zone: Tz,
 ) -> Result<User, ServiceError> {
     let hash = state.hasher.hash(password.to_owned()).await?;
     let mut conn = state.db().await?;
-    match users::create(&mut conn, username, &hash, role, state.calendar.now()).await {
+    let now = state.calendar.now();
+    match users::create(&mut conn, username, &hash, role, time_zone, now).await {
         Ok(user) => Ok(user),
         Err(StoreError::UniqueViolation { .. }) => Err(ServiceError::UsernameTaken),
         Err(e) => Err(e.into()),
@@ -319,7 +328,9 @@ pub async fn create_admin(
             let mut conn = state.db().await?;
             let created = conn
                 .transaction::<_, StoreError, _>(async |conn| {
-                    let user = users::create(conn, &name, &hash, Role::Admin, now).await?;
+                    let user =
+                        users::create(conn, &name, &hash, Role::Admin, state.calendar.zone(), now)
+                            .await?;
                     let entry =
                         actor.entry(AdminAction::CreateAdmin, Some(user.id), arguments(), now);
                     admin_audit::append(conn, entry).await?;

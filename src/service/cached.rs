@@ -4,18 +4,21 @@
 //!
 //! The consistency rule: a cached value is what PostgreSQL said at a moment
 //! no later than the last invalidation of its entry; writers invalidate
-//! after every commit that changes it; a status entry is valid only for the
-//! business day it was read on (and expires at that day's end), a user
-//! entry for at most `USER_TTL`.
+//! after every commit that changes it; a chain entry is valid only for the
+//! day (its user's, in their zone) it was read on, and expires at that
+//! day's end; a user entry for at most `USER_TTL`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use super::{streak, ServiceError};
+use crate::cache::local::today_of;
 use crate::cache::versioned::{Fill, Slot, CHAIN, USER};
+use crate::domain::streak::day;
 use crate::domain::streak::state::ChainState;
 use crate::model::{User, UserId};
 use crate::state::AppState;
@@ -31,13 +34,31 @@ fn encode_chain(day: NaiveDate, chain: Option<&ChainState>) -> Result<String, Se
     Ok(format!("{day}|{json}"))
 }
 
-/// The cached chain, if the entry was read on `today`.
-fn decode_chain(value: &str, today: NaiveDate) -> Option<Option<ChainState>> {
+/// The cached chain, if the entry was read on the date that is still its
+/// user's today at `now` (`no_chain_today` for a user without a chain).
+fn decode_chain(
+    value: &str,
+    now: DateTime<Utc>,
+    no_chain_today: NaiveDate,
+) -> Option<Option<ChainState>> {
     let (day, json) = value.split_once('|')?;
-    if day.parse::<NaiveDate>().ok()? != today {
-        return None;
-    }
-    serde_json::from_str(json).ok()
+    let day = day.parse::<NaiveDate>().ok()?;
+    let chain: Option<ChainState> = serde_json::from_str(json).ok()?;
+    (day == today_of(chain.as_ref(), now, no_chain_today)).then_some(chain)
+}
+
+/// How long a chain read on its user's `today` stays valid: until that
+/// date ends in their zone (in the business zone for a user without one).
+fn chain_ttl(
+    chain: Option<&ChainState>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    business: Tz,
+) -> Duration {
+    let zone = chain.map_or(business, |c| c.time_zone);
+    (day::end_of(today, zone) - now)
+        .to_std()
+        .unwrap_or_default()
 }
 
 /// The chain on today of each of `user_ids` (None for a user without a
@@ -93,7 +114,8 @@ async fn read_through(
     user_ids: &[UserId],
     chain_ids: &[UserId],
 ) -> Result<Found, ServiceError> {
-    let today = state.calendar.today();
+    let now = state.calendar.now();
+    let no_chain_today = state.calendar.day_of(now);
     let read_since = Instant::now();
     let mut found = Found {
         users: HashMap::with_capacity(user_ids.len()),
@@ -109,7 +131,7 @@ async fn read_through(
         }
     }
     for &id in chain_ids {
-        match state.local.chain(id, today) {
+        match state.local.chain(id, now, no_chain_today) {
             Some(chain) => {
                 found.chains.insert(id, chain);
             }
@@ -145,9 +167,10 @@ async fn read_through(
                 None => missing_users.push((id, version)),
             }
         } else {
-            match value.and_then(|v| decode_chain(v, today)) {
+            match value.and_then(|v| decode_chain(v, now, no_chain_today)) {
                 Some(chain) => {
                     chain_hits += 1;
+                    let today = today_of(chain.as_ref(), now, no_chain_today);
                     let chain = chain.map(Arc::new);
                     state.local.put_chain(id, today, chain.clone(), read_since);
                     found.chains.insert(id, chain);
@@ -193,16 +216,16 @@ async fn read_through(
             streak::load_many(
                 &mut conn,
                 &chain_keys,
-                today,
-                &state.calendar,
+                now,
+                state.calendar.zone(),
                 &state.config.protection,
             )
             .await
         }
     )?;
 
-    // What was read, stored for the next reader: (kind, id, version, value).
-    let mut stored: Vec<(&str, UserId, String, String)> = Vec::new();
+    // What was read, stored for the next reader: (kind, id, version, value, ttl).
+    let mut stored: Vec<(&str, UserId, String, String, Duration)> = Vec::new();
     for (id, version) in missing_users {
         let Some(row) = rows.remove(&id) else {
             continue;
@@ -210,30 +233,35 @@ async fn read_through(
         state.local.put_user(row.clone(), read_since);
         if let Some(version) = version {
             let value = serde_json::to_string(&row).map_err(ServiceError::internal)?;
-            stored.push((USER, id, version, value));
+            stored.push((USER, id, version, value, USER_TTL));
         }
         found.users.insert(id, row);
     }
     for (id, version) in missing_chains {
         let chain = chains.remove(&id).map(|(_, chain)| Arc::new(chain));
+        let today = today_of(chain.as_deref(), now, no_chain_today);
         state.local.put_chain(id, today, chain.clone(), read_since);
         if let Some(version) = version {
-            stored.push((CHAIN, id, version, encode_chain(today, chain.as_deref())?));
+            // A chain entry lives until its user's day ends.
+            let ttl = chain_ttl(chain.as_deref(), today, now, state.calendar.zone());
+            stored.push((
+                CHAIN,
+                id,
+                version,
+                encode_chain(today, chain.as_deref())?,
+                ttl,
+            ));
         }
         found.chains.insert(id, chain);
     }
-    // A status entry lives until the business day ends.
-    let end_of_day = (state.calendar.start_of_next_day(today) - state.calendar.now())
-        .to_std()
-        .unwrap_or_default();
     let fills: Vec<Fill<'_, UserId>> = stored
         .iter()
-        .map(|(kind, id, version, value)| Fill {
+        .map(|(kind, id, version, value, ttl)| Fill {
             kind,
             id: *id,
             version,
             value,
-            ttl: if *kind == USER { USER_TTL } else { end_of_day },
+            ttl: *ttl,
         })
         .collect();
     if let Err(error) = state.cache.put_each(&fills).await {
@@ -264,15 +292,26 @@ mod tests {
             freezes_held: 1,
             registered_on: "2026-01-02".parse().unwrap(),
             make_ups_this_month: 2,
+            time_zone: chrono_tz::America::Los_Angeles,
             today_reward: Some(20),
         };
+        // 23:00 on the 10th in Los Angeles (PDT), the 11th in UTC.
+        let now: DateTime<Utc> = "2026-04-11T06:00:00Z".parse().unwrap();
+        let utc_today = now.date_naive();
         let encoded = encode_chain(today, Some(&chain)).unwrap();
-        assert_eq!(decode_chain(&encoded, today), Some(Some(chain)));
-        let none = encode_chain(today, None).unwrap();
-        assert_eq!(decode_chain(&none, today), Some(None));
-        let tomorrow = today.succ_opt().unwrap();
-        assert_eq!(decode_chain(&encoded, tomorrow), None);
-        assert_eq!(decode_chain("garbage", today), None);
-        assert_eq!(decode_chain("2026-04-10|{garbage", today), None);
+        assert_eq!(
+            decode_chain(&encoded, now, utc_today),
+            Some(Some(chain.clone()))
+        );
+        let none = encode_chain(utc_today, None).unwrap();
+        assert_eq!(decode_chain(&none, now, utc_today), Some(None));
+        let la_midnight: DateTime<Utc> = "2026-04-11T07:00:00Z".parse().unwrap();
+        assert_eq!(decode_chain(&encoded, la_midnight, utc_today), None);
+        assert_eq!(decode_chain("garbage", now, utc_today), None);
+        assert_eq!(decode_chain("2026-04-10|{garbage", now, utc_today), None);
+        assert_eq!(
+            chain_ttl(Some(&chain), today, now, Tz::UTC),
+            Duration::from_secs(3600)
+        );
     }
 }

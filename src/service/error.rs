@@ -43,6 +43,8 @@ pub enum Input {
     EffectiveTo,
     /// The reward schedule an admin action is aimed at.
     Schedule,
+    /// An IANA time zone name (`register`, `setTimeZone`).
+    TimeZone,
 }
 
 /// A dependency that could not be reached in time: retrying later may
@@ -85,6 +87,10 @@ pub enum ServiceError {
     /// A per-user limit (make-ups this month, freezes held) is used up.
     #[error("{0}")]
     LimitReached(String),
+    /// A change of time zone sooner than `SIGNIN_TIMEZONE_CHANGE_DAYS`
+    /// after the last one (`LIMIT_REACHED` with `retryAfter`).
+    #[error("your time zone was changed less than {days} days ago; you can change it again in {}", wait_text(*retry_after))]
+    TimeZoneChangeTooSoon { days: u16, retry_after: Duration },
     #[error("insufficient funds: the balance is {balance}, {requested} requested")]
     InsufficientFunds { balance: i64, requested: i64 },
     #[error("this idempotency key was already used with a different amount")]
@@ -95,6 +101,18 @@ pub enum ServiceError {
     Unavailable(#[source] Unavailable),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A wait in words: "3 days 4 h", "5 h 12 min", "40 s".
+fn wait_text(wait: Duration) -> String {
+    let secs = wait.as_secs();
+    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} day{} {h} h", if d == 1 { "" } else { "s" }),
+    }
 }
 
 /// The sentence a person reads for each make-up refusal.
@@ -138,6 +156,12 @@ impl ServiceError {
             ServiceError::AlreadySignedIn => ServiceError::AlreadySignedIn,
             ServiceError::MakeUpNotAllowed(reason) => ServiceError::MakeUpNotAllowed(*reason),
             ServiceError::LimitReached(message) => ServiceError::LimitReached(message.clone()),
+            ServiceError::TimeZoneChangeTooSoon { days, retry_after } => {
+                ServiceError::TimeZoneChangeTooSoon {
+                    days: *days,
+                    retry_after: *retry_after,
+                }
+            }
             ServiceError::InsufficientFunds { balance, requested } => {
                 ServiceError::InsufficientFunds {
                     balance: *balance,

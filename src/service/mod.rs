@@ -15,6 +15,7 @@ pub mod schedules;
 pub mod sessions;
 pub mod sign_in;
 pub mod streak;
+pub mod time_zone;
 pub mod unit_of_work;
 pub mod wallet;
 

@@ -39,7 +39,11 @@ fn answer<T>(
     chain: ChainState,
     made: Option<(LedgerEntry, &'static str)>,
 ) -> Decided<(T, SignInStatus)> {
-    let status = chain.status(at.today, &state.config.protection, &rewards.schedules);
+    let status = chain.status(
+        chain.today(at.now),
+        &state.config.protection,
+        &rewards.schedules,
+    );
     match made {
         Some((row, counter)) => {
             metrics::counter!(counter).increment(1);
@@ -113,7 +117,7 @@ impl LockedChange for MakeUp {
         chain_rule::make_up_check(
             &before.history,
             date,
-            at.today,
+            before.today(at.now),
             before.registered_on,
             rules.make_up_window_days,
         )

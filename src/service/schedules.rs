@@ -6,8 +6,9 @@
 //! read of the schedules ([`apply_setting`], the rule is
 //! `domain::schedule::config_schedule_action`): written from the beginning
 //! on a new install; when an operator changes the setting and restarts,
-//! the new table applies **from tomorrow**, so what today's sign-ins earn
-//! and what users were already shown for today does not change mid-day.
+//! the new table applies **from the day after the newest date any zone has**
+//! (today at UTC+14), so what today's sign-ins earn and what users were
+//! already shown for today does not change mid-day, wherever they are.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,11 +24,19 @@ use crate::after_commit::Committed;
 use crate::cache::schedules::Snapshot;
 use crate::domain::money;
 use crate::domain::schedule::{self, Cancellation, ConfigAction, Proposal, Schedules};
+use crate::domain::streak::day;
 use crate::model::ScheduleRow;
 use crate::model::{AdminAction, ScheduleId};
 use crate::state::AppState;
 use crate::store::schedules::{self as store, NewSchedule};
 use crate::store::{admin_audit, StoreError};
+
+/// The newest date any user's zone has now (`day::newest_date`): the
+/// programme's "today" for reward schedules, so that a schedule starting
+/// after it changes nothing already shown to anyone.
+fn newest_date(state: &AppState) -> NaiveDate {
+    day::newest_date(state.calendar.now())
+}
 
 /// How often each serving process compares the table's version with its
 /// copy's, in case an announcement was lost (Redis down, a reconnect):
@@ -37,7 +46,7 @@ pub const VERSION_CHECK_INTERVAL: Duration = Duration::from_millis(400);
 /// The schedules, current for today: from this process's copy, reloaded
 /// first when a change was announced or the copy was read before today.
 pub async fn current(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
-    let today = state.calendar.today();
+    let today = newest_date(state);
     if let Some(snapshot) = state.local.schedules.current_for(today) {
         return Ok(snapshot);
     }
@@ -65,7 +74,7 @@ pub async fn for_display(state: &AppState) -> Result<Arc<Snapshot>, ServiceError
 async fn reload(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
     let copy = &state.local.schedules;
     let _one_at_a_time = copy.reloading().await;
-    if let Some(snapshot) = copy.current_for(state.calendar.today()) {
+    if let Some(snapshot) = copy.current_for(newest_date(state)) {
         return Ok(snapshot);
     }
     if !copy.setting_applied() {
@@ -79,7 +88,7 @@ async fn reload(state: &AppState) -> Result<Arc<Snapshot>, ServiceError> {
             store::lock_for_snapshot(conn).await?;
             // The day is read after the lock: a change that commits after
             // this read checked its date against a clock no earlier.
-            let read_on = state.calendar.today();
+            let read_on = newest_date(state);
             Ok((store::all(conn).await?, read_on))
         })
         .await?;
@@ -104,7 +113,7 @@ pub async fn apply_setting(state: &AppState) -> Result<(), ServiceError> {
     let action = conn
         .transaction::<_, StoreError, _>(async |conn| {
             store::lock_for_change(conn).await?;
-            let today = state.calendar.today();
+            let today = newest_date(state);
             let rows = store::all(conn).await?;
             let all = store::to_schedules(&rows)?;
             let latest_from_setting = rows
@@ -154,7 +163,7 @@ pub async fn apply_setting(state: &AppState) -> Result<(), ServiceError> {
         ConfigAction::Insert { effective_from } => tracing::warn!(
             rewards = %setting,
             %effective_from,
-            "SIGNIN_REWARDS changed: the new table is a base schedule from tomorrow; \
+            "SIGNIN_REWARDS changed: the new table is a base schedule from the day after today at UTC+14; \
              today's sign-ins keep the table in force (plan changes with publishRewardSchedule)"
         ),
         ConfigAction::Replace {
@@ -257,7 +266,7 @@ pub async fn publish(
         .transaction::<_, ServiceError, _>(async |conn| {
             store::lock_for_change(conn).await?;
             // "Today" is read under the lock (see store::schedules).
-            let today = state.calendar.today();
+            let today = newest_date(state);
             let live = live_schedules(conn).await?;
             let table = schedule::validate_publish(
                 &live,
@@ -328,7 +337,7 @@ pub async fn cancel(
     let (row, cancelled_now) = conn
         .transaction::<_, ServiceError, _>(async |conn| {
             store::lock_for_change(conn).await?;
-            let today = state.calendar.today();
+            let today = newest_date(state);
             let row = store::find(conn, id)
                 .await?
                 .ok_or(ServiceError::NotFound("reward schedule"))?;

@@ -16,7 +16,7 @@ use crate::after_commit::{Committed, RewardJob};
 use crate::cache::schedules::Snapshot;
 use crate::domain::schedule::RewardsByDate;
 use crate::domain::streak::chain as chain_rule;
-use crate::domain::streak::protection::StreakProtection;
+use crate::domain::streak::day;
 use crate::domain::streak::state::ChainState;
 use crate::domain::streak::status::SignInStatus;
 use crate::model::HistoryRow;
@@ -70,6 +70,7 @@ impl LockedChange for SignInToday {
         let rules = &state.config.protection;
         let rewards = &schedules.schedules;
         let (_, before) = locked.held;
+        let today = before.today(at.now);
         // In case an earlier invalidation was lost and the cache still
         // says "not signed in".
         let already = || {
@@ -78,17 +79,17 @@ impl LockedChange for SignInToday {
                 Committed::default().status_may_be_stale(user_id),
             )
         };
-        let Some(next) = chain_rule::next_sign_in(&before.history, at.today, before.freezes_held)
+        let Some(next) = chain_rule::next_sign_in(&before.history, today, before.freezes_held)
         else {
             return Ok(already());
         };
         let paid_by = rewards
-            .in_force(at.today)
+            .in_force(today)
             .ok_or_else(|| ServiceError::internal("no reward schedule in force"))?;
         let reward = paid_by.rewards.for_day(next.position.cycle_day);
         let new = NewSignIn {
             user_id,
-            day: at.today,
+            day: today,
             cycle_day: i16::from(next.position.cycle_day),
             streak: i32::try_from(next.position.streak).unwrap_or(i32::MAX),
             reward: i64::from(reward),
@@ -105,7 +106,7 @@ impl LockedChange for SignInToday {
         let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
             return Ok(already());
         };
-        let after = before.after_sign_in(at.today, &next, reward);
+        let after = before.after_sign_in(today, &next, reward);
         if !next.freezes_used.is_empty() {
             streak_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, at.now).await?;
             streak_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
@@ -113,21 +114,21 @@ impl LockedChange for SignInToday {
                 .increment(next.freezes_used.len() as u64);
         }
         metrics::counter!("signin_sign_ins_total").increment(1);
-        let status = after.status(at.today, rules, rewards);
+        let status = after.status(today, rules, rewards);
         let job = RewardJob { sign_in_id: row.id };
         let after_commit = Committed::default().signed_in(user_id, status.clone(), job);
         Ok(Decided::made((row, status), after_commit))
     }
 }
 
-/// The status today of a user with no dates and nothing held.
+/// The status today of a user with no dates and nothing held (in the
+/// business zone).
 pub async fn empty_status(state: &AppState) -> Result<SignInStatus, ServiceError> {
-    let today = state.calendar.today();
     let schedules = super::schedules::for_display(state).await?;
     Ok(status_of(
         None,
-        today,
-        &state.config.protection,
+        state,
+        state.calendar.now(),
         &schedules.schedules,
     ))
 }
@@ -137,27 +138,34 @@ pub async fn empty_status(state: &AppState) -> Result<SignInStatus, ServiceError
 /// batch, no task and no round trip. None sends the caller to
 /// [`statuses`].
 pub fn status_in_memory(state: &AppState, user_id: UserId) -> Option<SignInStatus> {
-    let today = state.calendar.today();
-    let chain = state.local.chain(user_id, today)?;
-    let schedules = state.local.schedules.current_for(today)?;
+    let now = state.calendar.now();
+    let chain = state
+        .local
+        .chain(user_id, now, state.calendar.day_of(now))?;
+    let schedules = state.local.schedules.current_for(day::newest_date(now))?;
     Some(status_of(
         chain.as_deref(),
-        today,
-        &state.config.protection,
+        state,
+        now,
         &schedules.schedules,
     ))
 }
 
-/// The status today of a user with `chain` (None: no dates, nothing held).
+/// The status at `now` of a user with `chain` (None: no dates, nothing
+/// held, the business zone), on their today.
 fn status_of(
     chain: Option<&ChainState>,
-    today: NaiveDate,
-    rules: &StreakProtection,
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
     rewards: &impl RewardsByDate,
 ) -> SignInStatus {
+    let rules = &state.config.protection;
     match chain {
-        Some(chain) => chain.status(today, rules, rewards),
-        None => ChainState::empty(today).status(today, rules, rewards),
+        Some(chain) => chain.status(chain.today(now), rules, rewards),
+        None => {
+            let today = state.calendar.day_of(now);
+            ChainState::empty(today, state.calendar.zone()).status(today, rules, rewards)
+        }
     }
 }
 
@@ -167,19 +175,18 @@ pub async fn statuses(
     state: &AppState,
     user_ids: &[UserId],
 ) -> Result<HashMap<UserId, SignInStatus>, ServiceError> {
-    let today = state.calendar.today();
-    let rules = &state.config.protection;
     let (chains, schedules) = tokio::join!(
         cached::chain_states(state, user_ids),
         super::schedules::for_display(state)
     );
     let (mut chains, schedules) = (chains?, schedules?);
     let rewards = &schedules.schedules;
+    let now = state.calendar.now();
     Ok(user_ids
         .iter()
         .map(|id| {
             let chain = chains.remove(id).flatten();
-            (*id, status_of(chain.as_deref(), today, rules, rewards))
+            (*id, status_of(chain.as_deref(), state, now, rewards))
         })
         .collect())
 }

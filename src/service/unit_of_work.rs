@@ -15,7 +15,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use tracing::Instrument;
 
@@ -27,11 +27,11 @@ use crate::model::{LedgerEntry, UserId};
 use crate::state::AppState;
 use crate::store::ledger;
 
-/// When a change happens: its instant and the business day it falls on.
+/// When a change happens: its instant. (The user's today at that instant
+/// is their chain's: `ChainState::today`.)
 #[derive(Debug, Clone, Copy)]
 pub struct At {
     pub now: DateTime<Utc>,
-    pub today: NaiveDate,
 }
 
 /// Whose wallet a change locks, and the idempotency key it is made under
@@ -92,7 +92,7 @@ pub trait Lock {
         conn: &mut AsyncPgConnection,
         state: &AppState,
         user_id: UserId,
-        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Self::Held, ServiceError>> + Send;
 }
 
@@ -106,7 +106,7 @@ impl Lock for Wallet {
         conn: &mut AsyncPgConnection,
         _state: &AppState,
         user_id: UserId,
-        _today: NaiveDate,
+        _now: DateTime<Utc>,
     ) -> Result<i64, ServiceError> {
         ledger::lock_balance(conn, user_id)
             .await?
@@ -114,7 +114,7 @@ impl Lock for Wallet {
     }
 }
 
-/// The wallet row and the user's chain on the day: (balance, chain).
+/// The wallet row and the user's chain at the instant: (balance, chain).
 pub struct WalletAndChain;
 
 impl Lock for WalletAndChain {
@@ -124,13 +124,13 @@ impl Lock for WalletAndChain {
         conn: &mut AsyncPgConnection,
         state: &AppState,
         user_id: UserId,
-        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<(i64, ChainState), ServiceError> {
         streak::lock(
             conn,
             user_id,
-            today,
-            &state.calendar,
+            now,
+            state.calendar.zone(),
             &state.config.protection,
         )
         .await
@@ -215,15 +215,13 @@ pub async fn run<C: LockedChange>(
 ) -> Result<C::Output, ServiceError> {
     to_completion(state, move |state| async move {
         let read = C::ReadFirst::read(&state).await?;
-        let now = state.calendar.now();
         let at = At {
-            now,
-            today: state.calendar.day_of(now),
+            now: state.calendar.now(),
         };
         let decided = {
             let mut conn = state.db().await?;
             conn.transaction::<_, ServiceError, _>(async |conn| {
-                let held = C::Lock::take(conn, &state, key.user_id, at.today).await?;
+                let held = C::Lock::take(conn, &state, key.user_id, at.now).await?;
                 let first = match &key.idempotency_key {
                     Some(k) => ledger::by_idempotency_key(conn, key.user_id, k).await?,
                     None => None,

@@ -121,6 +121,12 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT s.id, 0::BIGINT AS expected, s.user_id AS actual FROM sign_ins s \
          JOIN frozen_days f ON f.user_id = s.user_id AND f.day = s.day",
     ),
+    (
+        "date both jumped (a change of time zone) and signed or frozen",
+        "SELECT c.id, 0::BIGINT AS expected, c.user_id AS actual FROM time_zone_changes c \
+         WHERE EXISTS (SELECT 1 FROM sign_ins s WHERE s.user_id = c.user_id AND s.day = c.jumped_date) \
+            OR EXISTS (SELECT 1 FROM frozen_days f WHERE f.user_id = c.user_id AND f.day = c.jumped_date)",
+    ),
 ];
 
 pub async fn run(

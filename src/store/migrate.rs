@@ -1,6 +1,7 @@
 //! Embedded migrations, applied under an advisory lock so that several
 //! processes starting at once do not race each other.
 
+use chrono_tz::Tz;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::AsyncMigrationHarness;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -36,19 +37,33 @@ pub async fn run_pending(database_url: &str) -> Result<usize, MigrateError> {
     run_pending_with(database_url, None).await
 }
 
-/// As [`run_pending`], telling the migrations the service's reward table
-/// (`SIGNIN_REWARDS`, as `signin.rewards`): the reward schedules' migration
-/// makes it the schedule that paid the sign-ins recorded before it.
+/// The service's settings that migrations of existing data take.
+#[derive(Debug, Clone, Copy)]
+pub struct Programme<'a> {
+    /// `SIGNIN_REWARDS`, as `signin.rewards`: the reward schedules'
+    /// migration makes it the schedule that paid the sign-ins recorded
+    /// before it.
+    pub rewards: &'a RewardTable,
+    /// `SIGNIN_TIMEZONE`, as `signin.timezone`: the per-user time zones'
+    /// migration gives it to the users who existed before it.
+    pub timezone: Tz,
+}
+
+/// As [`run_pending`], telling the migrations the service's settings
+/// (see [`Programme`]); without them they take the defaults.
 pub async fn run_pending_with(
     database_url: &str,
-    rewards: Option<&RewardTable>,
+    programme: Option<Programme<'_>>,
 ) -> Result<usize, MigrateError> {
     let mut conn = AsyncPgConnection::establish(database_url).await?;
-    if let Some(rewards) = rewards {
-        diesel::sql_query("SELECT set_config('signin.rewards', $1, false)")
-            .bind::<Text, _>(rewards.to_string())
-            .execute(&mut conn)
-            .await?;
+    if let Some(programme) = programme {
+        diesel::sql_query(
+            "SELECT set_config('signin.rewards', $1, false), set_config('signin.timezone', $2, false)",
+        )
+        .bind::<Text, _>(programme.rewards.to_string())
+        .bind::<Text, _>(programme.timezone.name())
+        .execute(&mut conn)
+        .await?;
     }
     diesel::sql_query("SELECT pg_advisory_lock($1)")
         .bind::<BigInt, _>(MIGRATION_LOCK_KEY)

@@ -1,11 +1,11 @@
 //! A user's chain as the store keeps it: the signed and made-up dates
-//! (`sign_ins`), the frozen ones (`frozen_days`), and the facts about the
-//! user that streak protection needs (freezes held, registration, make-ups
-//! this month).
+//! (`sign_ins`), the frozen ones (`frozen_days`), the jumped ones
+//! (`time_zone_changes`), and the facts about the user that the rules need
+//! (zone, freezes held, registration, recent make-ups).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Int2, Int4, Int8, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Int2, Int4, Int8, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::prepared::prepared;
@@ -24,12 +24,15 @@ pub struct ChainRecord {
     pub balance: i64,
     #[diesel(sql_type = Int4)]
     pub freezes_held: i32,
-    /// When the user registered.
-    #[diesel(sql_type = Timestamptz)]
-    pub registered_at: DateTime<Utc>,
-    /// Make-ups made at or after the `month_start` given.
-    #[diesel(sql_type = BigInt)]
-    pub make_ups_since: i64,
+    /// The registration date, in the zone the user had then.
+    #[diesel(sql_type = Date)]
+    pub registered_on: NaiveDate,
+    /// The user's IANA zone now.
+    #[diesel(sql_type = Text)]
+    pub time_zone: String,
+    /// When each make-up made since the `made_up_since` given was made.
+    #[diesel(sql_type = Array<Timestamptz>)]
+    pub made_up_at: Vec<DateTime<Utc>>,
     /// The recent dates, in no particular order; at the same index:
     #[diesel(sql_type = Array<Date>)]
     pub days: Vec<NaiveDate>,
@@ -42,20 +45,23 @@ pub struct ChainRecord {
     pub cycle_days: Vec<i16>,
     #[diesel(sql_type = Array<Int4>)]
     pub streaks: Vec<i32>,
-    /// Points the sign-in on `today` earned, as recorded (None without one).
-    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
-    pub today_reward: Option<i64>,
+    /// The recent dates jumped over by a change of zone to the east.
+    #[diesel(sql_type = Array<Date>)]
+    pub jumped: Vec<NaiveDate>,
+    /// The date of the latest `signIn` (made-up dates aside) and the points
+    /// it earned, as recorded; None without one.
+    #[diesel(sql_type = Nullable<Date>)]
+    pub last_day: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub last_reward: Option<i64>,
 }
 
-/// The chain of each of `user_ids` up to `today` (users without a wallet
-/// are absent), in one statement: the wallet's balance and freezes, the
-/// registration time, the make-ups made since `month_start`, and every
-/// signed, made-up and frozen date from the earliest of
-/// - the seventh-latest signed or made-up date before `today` (so the status
-///   can show six earlier dates of the cycle),
-/// - the latest signed or made-up date before `window_start` (so a make-up
-///   of any date from `window_start` on has the position it continues), and
-/// - `window_start` (so every date a make-up may fill is seen).
+/// The recent chain of each of `user_ids` at the instant `now` (users
+/// without a wallet are absent), in one statement: the wallet's balance and
+/// freezes, the user's zone and registration date, the make-ups made in the
+/// last 32 days, and every signed, made-up, frozen and jumped date from
+/// the earliest a rule may need at `now` in any zone (the bounds are the
+/// function's: see its migration, 2026-12-08-000001_user_time_zones).
 ///
 /// The first signed or made-up date of each user is where the chain rule
 /// may start (its stored position is kept). When it is on or after
@@ -64,24 +70,31 @@ pub struct ChainRecord {
 pub async fn load_many(
     conn: &mut AsyncPgConnection,
     user_ids: &[UserId],
-    today: NaiveDate,
-    window_start: NaiveDate,
-    month_start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    window_days: u16,
 ) -> Result<Vec<ChainRecord>, StoreError> {
-    // The statement is the function `signin_chains` (migrations/
-    // 2026-11-30-000030_chain_reads, with `today_reward` since
-    // 2026-12-06-000001_chain_today_reward), which keeps one plan per
-    // connection.
+    let utc_today = now.date_naive();
+    let before = utc_today
+        .checked_add_days(Days::new(2))
+        .unwrap_or(NaiveDate::MAX);
+    let window_start = utc_today
+        .checked_sub_days(Days::new(1 + u64::from(window_days)))
+        .unwrap_or(NaiveDate::MIN);
+    // A calendar month is at most 31 days, and a zone at most 14 hours
+    // from UTC.
+    let made_up_since = now - TimeDelta::days(32);
+    // The statement is the function `signin_chains`, which keeps one plan
+    // per connection.
     Ok(prepared(
         diesel::sql_query(
-            "SELECT user_id, balance, freezes_held, registered_at, make_ups_since, days, \
-                    frozen, made_up, cycle_days, streaks, today_reward \
+            "SELECT user_id, balance, freezes_held, registered_on, time_zone, made_up_at, \
+                    days, frozen, made_up, cycle_days, streaks, jumped, last_day, last_reward \
                FROM signin_chains($1, $2, $3, $4)",
         )
         .bind::<Array<Int8>, _>(user_ids)
-        .bind::<Date, _>(today)
+        .bind::<Date, _>(before)
         .bind::<Date, _>(window_start)
-        .bind::<Timestamptz, _>(month_start),
+        .bind::<Timestamptz, _>(made_up_since),
     )
     .load(conn)
     .await?)

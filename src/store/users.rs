@@ -1,13 +1,14 @@
 //! The `users` and `wallets` tables' account side.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::StoreError;
 use crate::domain::account::Username;
 use crate::model::{Role, User, UserId};
-use crate::schema::{users, wallets};
+use crate::schema::{time_zone_changes, users, wallets};
 
 #[diesel::declare_sql_function]
 extern "SQL" {
@@ -30,15 +31,19 @@ struct NewUser<'a> {
     password_hash: &'a str,
     role: Role,
     created_at: DateTime<Utc>,
+    time_zone: &'a str,
+    registered_on: NaiveDate,
 }
 
-/// Creates the user and their empty wallet in one transaction.
+/// Creates the user and their empty wallet in one transaction, with their
+/// time zone (a valid IANA name) and the date of `now` there.
 /// A taken username is `StoreError::UniqueViolation`.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     username: &Username,
     password_hash: &str,
     role: Role,
+    time_zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<User, StoreError> {
     use diesel_async::AsyncConnection;
@@ -49,6 +54,8 @@ pub async fn create(
                 password_hash,
                 role,
                 created_at: now,
+                time_zone: time_zone.name(),
+                registered_on: now.with_timezone(&time_zone).date_naive(),
             })
             .returning(User::as_returning())
             .get_result(conn)
@@ -248,4 +255,56 @@ pub async fn search(
         query = query.filter(users::id.gt(after));
     }
     Ok(query.load(conn).await?)
+}
+
+/// A change of a user's zone, as [`record_zone_change`] writes it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = time_zone_changes)]
+pub struct ZoneChangeRow<'a> {
+    pub user_id: UserId,
+    pub changed_at: DateTime<Utc>,
+    pub from_zone: &'a str,
+    pub to_zone: &'a str,
+    /// The date it jumped over moving east, if any.
+    pub jumped_date: Option<NaiveDate>,
+}
+
+/// When the user's zone last changed (None: never). Call under the
+/// user's wallet lock, which every change of the zone takes.
+pub async fn zone_changed_at(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(users::table
+        .find(id)
+        .select(users::time_zone_changed_at)
+        .first::<Option<DateTime<Utc>>>(conn)
+        .await
+        .optional()?
+        .flatten())
+}
+
+/// Sets the user's zone and appends the change to their history (one row
+/// per jumped date, or one without when none was jumped); answers the row.
+/// Call under the user's wallet lock.
+pub async fn record_zone_change(
+    conn: &mut AsyncPgConnection,
+    change: &[ZoneChangeRow<'_>],
+) -> Result<Option<User>, StoreError> {
+    let Some(first) = change.first() else {
+        return Ok(None);
+    };
+    diesel::insert_into(time_zone_changes::table)
+        .values(change)
+        .execute(conn)
+        .await?;
+    Ok(diesel::update(users::table.find(first.user_id))
+        .set((
+            users::time_zone.eq(first.to_zone),
+            users::time_zone_changed_at.eq(first.changed_at),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
 }

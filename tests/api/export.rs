@@ -50,7 +50,7 @@ impl Export {
 /// register rules refuse. Returns the id.
 async fn raw_user(app: &TestApp, username_sql: &str) -> i64 {
     app.sql(&format!(
-        "INSERT INTO users (username, password_hash, created_at) VALUES ({username_sql}, 'x', now())"
+        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) VALUES ({username_sql}, 'x', now(), 'UTC', current_date)"
     ))
     .await;
     app.scalar_i64(&format!(

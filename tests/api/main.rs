@@ -29,4 +29,5 @@ mod sessions;
 mod sign_in;
 mod storable_text;
 mod strict_input;
+mod time_zones;
 mod wallet;

@@ -419,3 +419,90 @@ async fn admin_audit_log_migrates_up_and_down() {
         ["0"]
     );
 }
+
+/// The version of `migrations/2026-12-08-000001_user_time_zones`.
+const USER_TIME_ZONES: &str = "20261208000001";
+
+/// Every user's own day: existing users get `SIGNIN_TIMEZONE` as their
+/// zone and their registration date in it; their sign-ins keep their
+/// dates; down restores the schema exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_time_zones_migrate_up_and_down_over_existing_users() {
+    let db = TestDatabase::create_unmigrated().await;
+    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
+    let pending = harness.pending_migrations(MIGRATIONS).unwrap();
+    let target = pending
+        .iter()
+        .find(|m| m.name().version().to_string() == USER_TIME_ZONES)
+        .expect("the user-time-zones migration is embedded");
+    for migration in &pending {
+        if migration.name().version().to_string().as_str() < USER_TIME_ZONES {
+            harness.run_migration(&**migration).unwrap();
+        }
+    }
+    let mut conn = connect(&db).await;
+    let shape_before = schema_shape(&mut conn).await;
+    let types_before = types_and_functions(&mut conn).await;
+    // Registered at 20:00Z on March 1st: March 2nd in Shanghai.
+    conn.batch_execute(
+        "INSERT INTO users (username, password_hash, created_at) VALUES ('ada', 'x', '2026-03-01T20:00:00Z'); \
+         INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM users; \
+         INSERT INTO reward_schedules (rewards, effective_from, note, created_at) \
+           VALUES ('{10,10,20,20,30,30,100}', '1970-01-01', 'SIGNIN_REWARDS', now()); \
+         INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id) \
+           SELECT u.id, '2026-03-01', 1, 1, 10, '2026-03-01T20:00:00Z', s.id FROM users u, reward_schedules s;",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    drop(harness);
+
+    // Up, as the service migrates with SIGNIN_TIMEZONE=Asia/Shanghai.
+    let rewards: signin_rewards::domain::rewards::RewardTable =
+        "10,10,20,20,30,30,100".parse().unwrap();
+    let programme = signin_rewards::store::migrate::Programme {
+        rewards: &rewards,
+        timezone: chrono_tz::Asia::Shanghai,
+    };
+    signin_rewards::store::migrate::run_pending_with(&db.url, Some(programme))
+        .await
+        .unwrap();
+    let mut conn = connect(&db).await;
+    assert_eq!(
+        lines(&mut conn, "SELECT time_zone || ' ' || registered_on::text || ' ' || coalesce(time_zone_changed_at::text, '-') AS line FROM users").await,
+        ["Asia/Shanghai 2026-03-02 -"]
+    );
+    assert_eq!(
+        lines(&mut conn, "SELECT day::text AS line FROM sign_ins").await,
+        ["2026-03-01"],
+        "existing sign-ins keep their dates"
+    );
+    let error = refused(&mut conn, "UPDATE users SET time_zone = ''").await;
+    assert!(error.contains("users_time_zone_length"), "{error}");
+    drop(conn);
+
+    // Down: the schema is exactly as before, functions included.
+    // (Later migrations first, if any.)
+    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
+    while harness
+        .revert_last_migration(MIGRATIONS)
+        .unwrap()
+        .to_string()
+        != USER_TIME_ZONES
+    {}
+    let mut conn = connect(&db).await;
+    assert_eq!(schema_shape(&mut conn).await, shape_before);
+    assert_eq!(types_and_functions(&mut conn).await, types_before);
+    drop(conn);
+    // Up again, without the setting: UTC.
+    harness.run_migration(&**target).unwrap();
+    let mut conn = connect(&db).await;
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT time_zone || ' ' || registered_on::text AS line FROM users"
+        )
+        .await,
+        ["UTC 2026-03-01"]
+    );
+}

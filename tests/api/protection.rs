@@ -915,19 +915,19 @@ async fn today_reward_after_a_make_up_is_what_todays_sign_in_earned() {
     );
     // The same from the store, as a replica with nothing cached reads it.
     let mut conn = app.state.db.get().await.unwrap();
-    let today = app.state.calendar.today();
+    let now = app.state.calendar.now();
     let chains = signin_rewards::service::streak::load_many(
         &mut conn,
         &[signin_rewards::model::UserId(id)],
-        today,
-        &app.state.calendar,
+        now,
+        app.state.calendar.zone(),
         &app.state.config.protection,
     )
     .await
     .unwrap();
     let (_, chain) = &chains[&signin_rewards::model::UserId(id)];
     let cold = chain.status(
-        today,
+        chain.today(now),
         &app.state.config.protection,
         &app.state.config.rewards,
     );

@@ -227,24 +227,22 @@ async fn a_new_schedule_changes_nothing_already_earned_or_shown_for_today() {
 /// planned, and its schedule pays, even one this process's copy of the
 /// schedules never heard of (written behind its back before midnight).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_business_zones_midnight_decides_the_schedule() {
+async fn the_users_midnight_decides_the_schedule_and_utc_plus_14_decides_publishing() {
     let app = TestApp::with_config(&[
         ("SIGNIN_TIMEZONE", "Asia/Shanghai"),
         ("SIGNIN_TOKEN_TTL_SECS", "10000000"),
     ])
     .await;
+    // 09:59Z: 23:59 on March 1st at UTC+14, the newest date any zone has.
     app.clock
-        .set(crate::common::instant("2026-03-01T15:59:00Z"));
+        .set(crate::common::instant("2026-03-01T09:59:00Z"));
     let (admin, _) = app.admin("boss").await;
     let (user, _) = app.register("ursula").await;
     let (early, _) = app.register("early_bird").await;
-    let signed = app.exec(Some(&early), SIGN_IN, json!({})).await;
-    assert_eq!(signed["data"]["signIn"]["record"]["date"], "2026-03-01");
-    assert_eq!(signed["data"]["signIn"]["record"]["reward"], 10);
-    // Planned for tomorrow (Shanghai) a minute before its midnight: accepted.
+    // Planned for March 2nd a minute before it begins anywhere: accepted.
     publish(&app, &admin, publish_vars(&[3; 7], "2026-03-02", None)).await;
-    // Written with no announcement, also for tomorrow: this process's copy
-    // is current for today and does not know it.
+    // Written with no announcement, also for March 2nd: this process's
+    // copy is current for March 1st and does not know it.
     app.sql(
         "INSERT INTO reward_schedules (rewards, effective_from, effective_to, note, created_at) \
          VALUES ('{44,44,44,44,44,44,44}', '2026-03-02', '2026-03-02', 'unannounced', now())",
@@ -253,8 +251,9 @@ async fn the_business_zones_midnight_decides_the_schedule() {
     let status = app.exec(Some(&user), STATUS, json!({})).await;
     assert_eq!(status["data"]["me"]["signInStatus"]["todayReward"], 10);
 
+    // 10:00Z: March 2nd has begun at UTC+14 (it is 18:00 on March 1st in Shanghai).
     app.clock
-        .set(crate::common::instant("2026-03-01T16:00:00Z"));
+        .set(crate::common::instant("2026-03-01T10:00:00Z"));
     let r = app
         .exec(
             Some(&admin),
@@ -264,13 +263,23 @@ async fn the_business_zones_midnight_decides_the_schedule() {
         .await;
     assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r:#}");
     assert_eq!(r["errors"][0]["extensions"]["argument"], "effectiveFrom");
+
+    // The user's own midnight (Shanghai, the business zone here) decides
+    // which schedule pays.
+    app.clock
+        .set(crate::common::instant("2026-03-01T15:59:00Z"));
+    let signed = app.exec(Some(&early), SIGN_IN, json!({})).await;
+    assert_eq!(signed["data"]["signIn"]["record"]["date"], "2026-03-01");
+    assert_eq!(signed["data"]["signIn"]["record"]["reward"], 10);
+    app.clock
+        .set(crate::common::instant("2026-03-01T16:00:00Z"));
     let signed = app.exec(Some(&user), SIGN_IN, json!({})).await;
     assert_no_errors(&signed);
     let record = &signed["data"]["signIn"]["record"];
     assert_eq!(record["date"], "2026-03-02");
     assert_eq!(
         record["reward"], 44,
-        "the copy was read again on the new day"
+        "the copy was read again once March 2nd began anywhere"
     );
 }
 
@@ -691,7 +700,11 @@ async fn the_migration_gives_existing_sign_ins_the_first_schedule() {
     // Up again as the service migrates: its SIGNIN_REWARDS paid them.
     drop(harness);
     let rewards: signin_rewards::domain::rewards::RewardTable = "1,2,3,4,5,6,7".parse().unwrap();
-    signin_rewards::store::migrate::run_pending_with(&db.url, Some(&rewards))
+    let programme = signin_rewards::store::migrate::Programme {
+        rewards: &rewards,
+        timezone: chrono_tz::Tz::UTC,
+    };
+    signin_rewards::store::migrate::run_pending_with(&db.url, Some(programme))
         .await
         .unwrap();
     let mut conn = connect().await;

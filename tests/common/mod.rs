@@ -278,8 +278,8 @@ impl TestApp {
         }
         let mut conn = self.state.db.get().await.unwrap();
         let ids: Vec<Id> = diesel::sql_query(format!(
-            "WITH u AS (INSERT INTO users (username, password_hash, created_at) \
-               SELECT '{prefix}' || g, 'not-a-hash', now() FROM generate_series(1, {n}) g ORDER BY g RETURNING id), \
+            "WITH u AS (INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+               SELECT '{prefix}' || g, 'not-a-hash', now(), 'UTC', current_date FROM generate_series(1, {n}) g ORDER BY g RETURNING id), \
              w AS (INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM u) \
              SELECT id FROM u ORDER BY id"
         ))

@@ -95,8 +95,8 @@ impl Env {
     async fn seed_users(&self, n: usize) -> Vec<String> {
         let mut conn = self.conn().await;
         diesel::sql_query(format!(
-            "WITH u AS (INSERT INTO users (username, password_hash, created_at) \
-               SELECT 'user' || g, 'not-a-hash', now() FROM generate_series(1, {n}) g RETURNING id) \
+            "WITH u AS (INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+               SELECT 'user' || g, 'not-a-hash', now(), 'UTC', current_date FROM generate_series(1, {n}) g RETURNING id) \
              INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM u"
         ))
         .execute(&mut conn)

@@ -10,7 +10,7 @@
 //! [`next_sign_in`] agree with [`cycle::status`] and [`cycle::next_position`]
 //! (a generated test below holds them to that).
 //!
-//! Dates are calendar dates in the business time zone; day counts are whole
+//! Dates are the user's calendar dates (see `day`); day counts are whole
 //! days. No function here panics, whatever the dates (`NaiveDate::MIN`,
 //! `NaiveDate::MAX`, dates centuries apart); work and memory grow with the
 //! number of dates in the history and, for the lists returned, with
@@ -38,11 +38,16 @@ pub enum DayKind {
     MadeUp,
     /// Covered by a streak freeze: keeps the chain alive, takes no position.
     Frozen,
+    /// Jumped over by a change of time zone to the east (`day`): counts
+    /// wherever a frozen date counts, but used no freeze and is not shown
+    /// as frozen.
+    Jumped,
 }
 
 impl DayKind {
     /// Whether a date of this kind takes the next position of the chain
-    /// (`cycleDay`, `streak`): signed and made-up dates do, frozen ones not.
+    /// (`cycleDay`, `streak`): signed and made-up dates do, frozen and
+    /// jumped ones not.
     pub fn takes_position(self) -> bool {
         matches!(self, DayKind::Signed | DayKind::MadeUp)
     }
@@ -60,7 +65,7 @@ impl DayKind {
 /// user with years of history.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
-    /// Date (business zone) → what it holds.
+    /// Date (the user's, as recorded) → what it holds.
     pub days: BTreeMap<NaiveDate, DayKind>,
     /// Where the chain rule starts, with that date's known position.
     pub anchor: Option<(NaiveDate, Position)>,
@@ -166,7 +171,7 @@ pub enum MakeUpRefusal {
     NotMissed,
     /// The date is today, later, or older than `today - window_days`.
     OutOfWindow,
-    /// The date is before the user's registration date (business zone).
+    /// The date is before the user's registration date (in their zone then).
     BeforeRegistration,
 }
 
@@ -425,7 +430,7 @@ fn window_start(today: NaiveDate, window_days: u16) -> NaiveDate {
 
 /// Whether a make-up on `today` may fill `date` (contract, "Make-up
 /// sign-in"): `today - window_days <= date < today`, `date` not before
-/// `registered_on` (the registration date in the business zone), and `date`
+/// `registered_on` (the registration date in the user's zone then), and `date`
 /// neither signed, made up nor frozen. Points and the monthly limit are the
 /// caller's checks.
 ///
@@ -479,7 +484,8 @@ mod tests {
     }
 
     /// A history from a pattern of one letter per date from `start`:
-    /// `S` signed, `M` made up, `F` frozen, `.` missed.
+    /// `S` signed, `M` made up, `F` frozen, `J` jumped (a zone change east),
+    /// `.` missed.
     fn history(start: &str, pattern: &str) -> History {
         let start = d(start);
         pattern
@@ -491,6 +497,7 @@ mod tests {
                     'S' => Some((date, DayKind::Signed)),
                     'M' => Some((date, DayKind::MadeUp)),
                     'F' => Some((date, DayKind::Frozen)),
+                    'J' => Some((date, DayKind::Jumped)),
                     '.' => None,
                     other => panic!("bad pattern letter {other:?}"),
                 }
@@ -527,6 +534,55 @@ mod tests {
     }
 
     const CASES: &[Case] = &[
+        Case {
+            name: "a jumped date keeps the chain and takes no position, using no freeze",
+            start: "2026-01-01",
+            pattern: "SSJ",
+            make_up: None,
+            today: "2026-01-04",
+            freezes_held: 0,
+            positions: &[(1, 1), (2, 2)],
+            next: Some((3, 3, &[])),
+            status: (2, 3),
+            cycle: "2026-01-01+ 2026-01-02+ 2026-01-04 2026-01-05 2026-01-06 2026-01-07 2026-01-08",
+        },
+        Case {
+            name: "a jumped date then a missed one: the freeze covers the missed date only",
+            start: "2026-01-01",
+            pattern: "SSJ.",
+            make_up: None,
+            today: "2026-01-05",
+            freezes_held: 1,
+            positions: &[(1, 1), (2, 2)],
+            next: Some((3, 3, &["2026-01-04"])),
+            status: (2, 3),
+            cycle: "2026-01-01+ 2026-01-02+ 2026-01-05 2026-01-06 2026-01-07 2026-01-08 2026-01-09",
+        },
+        Case {
+            name: "a jumped date does not mend a missed one without freezes",
+            start: "2026-01-01",
+            pattern: "SS.J",
+            make_up: None,
+            today: "2026-01-05",
+            freezes_held: 0,
+            positions: &[(1, 1), (2, 2)],
+            next: Some((1, 1, &[])),
+            status: (0, 1),
+            cycle: "2026-01-05 2026-01-06 2026-01-07 2026-01-08 2026-01-09 2026-01-10 2026-01-11",
+        },
+        Case {
+            name: "a make-up of the missed date before a jumped one mends the chain",
+            start: "2026-01-01",
+            pattern: "SS.J",
+            make_up: Some("2026-01-03"),
+            today: "2026-01-05",
+            freezes_held: 0,
+            positions: &[(1, 1), (2, 2), (3, 3)],
+            next: Some((4, 4, &[])),
+            status: (3, 4),
+            cycle:
+                "2026-01-01+ 2026-01-02+ 2026-01-03+ 2026-01-05 2026-01-06 2026-01-07 2026-01-08",
+        },
         Case {
             name: "empty history",
             start: "2026-01-01",
@@ -1010,6 +1066,14 @@ mod tests {
             Err(MakeUpRefusal::NotMissed),
             "made up already"
         );
+        // A jumped date counts where a frozen one does: not missed.
+        let jumped = h.clone().with(d("2026-01-08"), DayKind::Jumped);
+        assert_eq!(
+            make_up_check(&jumped, d("2026-01-08"), today, registered, 7),
+            Err(MakeUpRefusal::NotMissed),
+            "jumped"
+        );
+        assert!(!make_up_dates(&jumped, today, registered, 7).contains(&d("2026-01-08")));
         // Today signed is still out of the window (the order of reasons).
         let signed_today = h.clone().with(today, DayKind::Signed);
         assert_eq!(

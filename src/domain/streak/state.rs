@@ -2,27 +2,32 @@
 //! change makes of it: the state every status and every decision about a
 //! streak starts from.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::chain::{self, DayKind, History, NextSignIn};
+use super::day;
 use super::protection::StreakProtection;
 use super::status::SignInStatus;
 use crate::domain::schedule::RewardsByDate;
 
 /// One user's chain as read at one moment: what the status and every
-/// decision about their chain need. Cached per user for the business day it
-/// was read on.
+/// decision about their chain need. Cached per user for the day (theirs:
+/// [`ChainState::today`]) it was read on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainState {
     /// The recent dates (anchored at a stored position: see [`History`]).
     pub history: History,
     /// Freezes bought and not used.
     pub freezes_held: u16,
-    /// The registration date in the business zone.
+    /// The registration date, in the zone the user had then.
     pub registered_on: NaiveDate,
-    /// Make-ups made in the current calendar month (business zone).
+    /// Make-ups made in the calendar month (of the user's zone) of the day
+    /// this was read on.
     pub make_ups_this_month: u32,
+    /// The user's time zone now (`User.timeZone`).
+    pub time_zone: Tz,
     /// Points the sign-in on the day this was read earned, as recorded
     /// when it happened (None without one). A later make-up renumbers the
     /// dates, so today's cycle day may then name another reward; this one
@@ -33,15 +38,22 @@ pub struct ChainState {
 
 impl ChainState {
     /// The chain of a user with no dates and nothing held, registered
-    /// `today` (a user the store has no wallet for).
-    pub fn empty(today: NaiveDate) -> Self {
+    /// `today` in `time_zone` (a user the store has no wallet for).
+    pub fn empty(today: NaiveDate, time_zone: Tz) -> Self {
         Self {
             history: History::new(),
             freezes_held: 0,
             registered_on: today,
             make_ups_this_month: 0,
+            time_zone,
             today_reward: None,
         }
+    }
+
+    /// The user's today at `now` (see [`day::today`]): the date in their
+    /// zone, never before a date already recorded.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        day::today(now, self.time_zone, &self.history)
     }
 
     /// The chain after a `signIn` on `today` that [`chain::next_sign_in`]
@@ -106,6 +118,8 @@ impl ChainState {
         );
         status.make_ups_left = rules.make_ups_left(self.make_ups_this_month);
         status.next_milestone = rules.milestones.next_above(status.streak);
+        status.time_zone = self.time_zone.name().to_owned();
+        status.day_ends_at = day::end_of(today, self.time_zone);
         status.make_up_cost = rules.make_up_cost;
         status.freeze_cost = rules.freeze_cost;
         status.max_freezes = rules.max_freezes;
@@ -136,6 +150,7 @@ mod tests {
             freezes_held: 0,
             registered_on: d(1),
             make_ups_this_month: 0,
+            time_zone: Tz::UTC,
             today_reward,
         };
         let made_up = signed.clone().with(d(6), DayKind::MadeUp);

@@ -3,7 +3,7 @@
 
 #[cfg(test)]
 use chrono::Days;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -86,6 +86,12 @@ pub struct SignInStatus {
     /// Freezes a user may hold (`SIGNIN_MAX_FREEZES`).
     #[serde(default)]
     pub max_freezes: u16,
+    /// The user's time zone (an IANA name), in which `today` is counted.
+    #[serde(default)]
+    pub time_zone: String,
+    /// When `today` ends: the start of the next date in `time_zone`.
+    #[serde(default)]
+    pub day_ends_at: DateTime<Utc>,
 }
 
 /// The status on `today` from the user's latest sign-in on or before today.

@@ -3,11 +3,11 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
 
-/// A calendar date, ISO 8601 `YYYY-MM-DD`, in the service's business time zone.
+/// A calendar date, ISO 8601 `YYYY-MM-DD`: a user's date in their own time zone, or as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
 
-/// A calendar date, ISO 8601 `YYYY-MM-DD`, in the service's business time zone.
+/// A calendar date, ISO 8601 `YYYY-MM-DD`: a user's date in their own time zone, or as given.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {

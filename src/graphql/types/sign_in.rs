@@ -9,7 +9,7 @@ use async_graphql::{
 use chrono::NaiveDate;
 use std::borrow::Cow;
 
-use super::scalars::{graphql_int, Date};
+use super::scalars::{graphql_int, Date, DateTime};
 use super::wallet::WalletTransaction;
 use crate::domain::streak::status;
 use crate::model::HistoryRow;
@@ -91,6 +91,16 @@ impl SignInStatus {
     /// Freezes a user may hold at once (SIGNIN_MAX_FREEZES). Not in the contract: for the check-in page.
     async fn max_freezes(&self) -> i32 {
         i32::from(self.0.max_freezes)
+    }
+
+    /// The IANA time zone `today` is counted in (the user's). Not in the contract: for the check-in page.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+
+    /// When `today` ends: the next date's start in the user's zone. Not in the contract: for the check-in page.
+    async fn day_ends_at(&self) -> DateTime {
+        DateTime(self.0.day_ends_at)
     }
 
     /// The seven days of the current cycle, day 1 first.

@@ -108,6 +108,11 @@ impl User {
         DateTime(self.row.created_at)
     }
 
+    /// IANA time zone in which this user's days are counted.
+    async fn time_zone(&self) -> &str {
+        &self.row.time_zone
+    }
+
     /// The user themself only (FORBIDDEN otherwise, admins included): live sessions, newest first.
     async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Session>> {
         let me = match self.new_session {
