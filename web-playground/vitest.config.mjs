@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests of the pages' pure parts (src/**/*.test.ts): dates, error
+// Unit tests of the pages' pure parts (src/**/*.test.ts): dates, time zones, error
 // sentences, streak protection offers, chart data, the users grid and its CSV.
 // Dates are formatted in the browser's locale and must never shift with its
 // time zone: the tests run in en-US and in a zone west of UTC, so a date

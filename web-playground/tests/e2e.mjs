@@ -37,6 +37,7 @@ async function main() {
   watch(page, 'checkin');
   // The page keeps its access token in memory only: the test reads it from the answers.
   const tokens = watchTokens(page);
+  const ops = operationsSent(page);
   const username = `e2e_${randomBytes(5).toString('hex')}`;
   let dayOneReward = 0;
   let dayOneDate = '';
@@ -73,6 +74,23 @@ async function main() {
     token = await until('the access token of the register answer', async () => tokens.latest);
     const leaks = await storageLeaks(page, [token]);
     if (leaks.length) throw new Error(`a token is kept in web storage: ${leaks.join(', ')}`);
+  });
+
+  await step("the page shows the device's time zone and when the day ends", async () => {
+    // Registration sent this browser's zone; the day ends at its midnight.
+    const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    const register = ops.find((o) => o.name === 'Register');
+    if (register?.variables?.timeZone !== zone) {
+      throw new Error(`register sent timeZone ${JSON.stringify(register?.variables?.timeZone)}, the browser is in ${zone}`);
+    }
+    await until(`#day-ends to say the day ends at 00:00 in ${zone}, in …`, async () => {
+      const t = await text(page, '#day-ends');
+      if (dayEnds(zone).test(t)) return true;
+      throw new Error(`#day-ends reads "${t}"`);
+    });
+    const current = await text(page, '#zone-current');
+    if (current !== `Your days are counted in ${zone}.`) throw new Error(`#zone-current reads "${current}"`);
+    if (await page.isVisible('#zone-device')) throw new Error('"Use this device\'s zone" is offered for the zone the user has');
   });
 
   await step('live updates connected (graphql-ws with the token)', async () => {
@@ -213,6 +231,8 @@ async function main() {
   quiet.add(pg);
   await context.close();
 
+  await timeZones();
+
   if (ADVANCE_CLOCK_CMD && ADMIN_USERNAME && ADMIN_PASSWORD) {
     await streakProtection(username, dayOneDate, dayOneReward);
   } else {
@@ -223,9 +243,117 @@ async function main() {
   suite.browser = undefined;
 }
 
+const text = async (page, selector) => ((await page.textContent(selector)) || '').replace(/\s+/g, ' ').trim();
+
+/** The operations `page` sent to /graphql, in order: `{ name, variables }`. */
+function operationsSent(page) {
+  const ops = [];
+  page.on('request', (req) => {
+    if (req.method() !== 'POST' || !req.url().endsWith('/graphql')) return;
+    try {
+      const body = JSON.parse(req.postData() || '{}');
+      const name = /\b(?:query|mutation)\s+(\w+)/.exec(body.query || '')?.[1];
+      if (name) ops.push({ name, variables: body.variables });
+    } catch { /* not JSON */ }
+  });
+  return ops;
+}
+
+/** The day-end line for `zone`: "Your day ends at 00:00 in Asia/Tokyo, in 2 h 53 min." */
+function dayEnds(zone) {
+  const z = zone.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^Your day ends at 00:00 in ${z}, in \\d+ (min|h|day|days)\\b[^.]*\\.$`);
+}
+
+// ------------------------------------------------------------------ time zones
+
+/**
+ * A user registered from a device in New York changes their zone to Tokyo on
+ * the page; a second change at once is refused (SIGNIN_TIMEZONE_CHANGE_DAYS,
+ * 7 by default), the zone they have is no change, and an unknown name is
+ * refused in words. A user of their own: the main user's days stay where the
+ * streak protection below expects them.
+ */
+async function timeZones() {
+  const context = await suite.browser.newContext({
+    viewport: { width: 360, height: 800 }, deviceScaleFactor: 1, timezoneId: 'America/New_York',
+  });
+  const p = await context.newPage();
+  watch(p, 'timezone');
+  const ops = operationsSent(p);
+  const name = `e2e_tz_${randomBytes(5).toString('hex')}`;
+  const shown = async (zone) => dayEnds(zone).test(await text(p, '#day-ends'))
+    && (await text(p, '#zone-current')) === `Your days are counted in ${zone}.`;
+
+  await step(`register ${name} from a device in America/New_York: the day ends at midnight there`, async () => {
+    await p.goto(`${BASE_URL}/`, { waitUntil: 'load' });
+    await p.fill('#username', name);
+    await p.fill('#password', PASSWORD);
+    await p.click('#register');
+    await p.locator('#dashboard').waitFor({ state: 'visible' });
+    const register = ops.find((o) => o.name === 'Register');
+    if (register?.variables?.timeZone !== 'America/New_York') {
+      throw new Error(`register sent timeZone ${JSON.stringify(register?.variables?.timeZone)}`);
+    }
+    await until('the zone and the day end in America/New_York', async () => {
+      if (await shown('America/New_York')) return true;
+      throw new Error(`#day-ends reads "${await text(p, '#day-ends')}", #zone-current "${await text(p, '#zone-current')}"`);
+    });
+    if (await p.isVisible('#zone-device')) throw new Error('"Use this device\'s zone" is offered for the zone the user has');
+  });
+
+  await step('changing the zone to Asia/Tokyo updates what is shown', async () => {
+    await p.fill('#zone-input', 'Asia/Tokyo');
+    await p.click('#zone-save');
+    await until('the notice, the zone and the day end in Asia/Tokyo, and the device\'s zone offered', async () => {
+      const notice = await text(p, '#notice');
+      if (notice === 'Your time zone is now Asia/Tokyo.' && await shown('Asia/Tokyo')
+        && await p.isVisible('#zone-device')
+        && (await text(p, '#zone-device')) === "Use this device's zone (America/New_York)") return true;
+      throw new Error(`#notice "${notice}", #day-ends "${await text(p, '#day-ends')}", #zone-device "${await text(p, '#zone-device')}"`);
+    });
+    const set = ops.filter((o) => o.name === 'SetTimeZone');
+    if (set.length !== 1 || set[0].variables?.timeZone !== 'Asia/Tokyo') throw new Error(`SetTimeZone sent: ${JSON.stringify(set)}`);
+    if ((await p.inputValue('#zone-input')) !== '') throw new Error('the form kept the name after the change');
+    await p.screenshot({ path: path.join(SCREENSHOT_DIR, 'checkin-timezone.png'), fullPage: true });
+  });
+
+  await step('a second change at once is refused with the limit in words', async () => {
+    await p.click('#zone-device');
+    await until('#error to explain the weekly limit', async () => {
+      const t = await text(p, '#error');
+      if (/^You can change your time zone once a week; next change possible in (7 days|6 days 23 h)\.$/.test(t)) return true;
+      throw new Error(`#error reads "${t}"`);
+    });
+    const set = ops.filter((o) => o.name === 'SetTimeZone');
+    if (set.length !== 2 || set[1].variables?.timeZone !== 'America/New_York') throw new Error(`SetTimeZone sent: ${JSON.stringify(set)}`);
+    if (!(await shown('Asia/Tokyo'))) throw new Error(`the zone shown changed: "${await text(p, '#day-ends')}"`);
+  });
+
+  await step('the zone one already has is no change (and no refusal)', async () => {
+    await p.fill('#zone-input', 'Asia/Tokyo');
+    await p.click('#zone-save');
+    await until('#notice to say the zone is already Asia/Tokyo', async () =>
+      (await text(p, '#notice')) === 'Your time zone is already Asia/Tokyo.' && await p.isHidden('#error'));
+  });
+
+  await step('an unknown name is refused in words', async () => {
+    await p.fill('#zone-input', 'Mars/Olympus');
+    await p.click('#zone-save');
+    await until('#error to say the name is not a known time zone', async () => {
+      const t = await text(p, '#error');
+      if (t === '"Mars/Olympus" is not a known time zone: choose one from the list, such as Europe/Paris.') return true;
+      throw new Error(`#error reads "${t}"`);
+    });
+    if (!(await shown('Asia/Tokyo'))) throw new Error(`the zone shown changed: "${await text(p, '#day-ends')}"`);
+  });
+
+  quiet.add(p);
+  await context.close();
+}
+
 // ------------------------------------------------------------------ streak protection
 
-const text = async (page, selector) => ((await page.textContent(selector)) || '').replace(/\s+/g, ' ').trim();
 const hasClass = async (page, selector, cls) =>
   new RegExp(`\\b${cls}\\b`).test((await page.getAttribute(selector, 'class')) || '');
 

@@ -1,14 +1,16 @@
-// What the buttons do: sign in, make up a missed day, buy a streak freeze.
-// Each is disabled while its request is in flight; make-ups and freezes send a
-// fresh idempotency key per click.
+// What the buttons do: sign in, make up a missed day, buy a streak freeze,
+// change the time zone. Each is disabled while its request is in flight;
+// make-ups and freezes send a fresh idempotency key per click.
 import { newIdempotencyKey, toApiError } from './api';
 import { handleError } from './auth';
 import { loadHistory, refresh } from './data';
 import { mediumDate } from './dates';
+import { dom } from './dom';
 import { call } from '../common/session';
-import { BuyFreezeDocument, MakeUpDocument, SignInDocument } from '../generated/graphql';
-import { clearMessages, renderStatus, renderWallet, showNotice } from './render';
+import { BuyFreezeDocument, MakeUpDocument, SetTimeZoneDocument, SignInDocument } from '../generated/graphql';
+import { clearMessages, renderStatus, renderWallet, showError, showNotice } from './render';
 import { later, state, type Tx } from './state';
+import { renderZone } from './timezone';
 import { mergeTxs } from './wallet';
 
 export async function signIn(): Promise<void> {
@@ -111,5 +113,40 @@ export async function buyFreeze(): Promise<void> {
   } finally {
     state.buyingFreeze = false;
     renderStatus();
+  }
+}
+
+/**
+ * Counts the user's days in the IANA zone `name` from now on (`setTimeZone`),
+ * then reads the status again: today, the cycle and the day's end follow the
+ * new zone. The zone they already have is a success that changes nothing.
+ * Refusals: an unknown name (BAD_USER_INPUT naming timeZone) and a change too
+ * soon after the last one (LIMIT_REACHED, with retryAfter), in words by messages.ts.
+ */
+export async function setTimeZone(name: string): Promise<void> {
+  const session = state.session;
+  const before = state.status?.timeZone;
+  const zone = name.trim();
+  if (!session || state.settingZone) return;
+  clearMessages();
+  if (!zone) {
+    showError('Enter a time zone, such as Europe/Paris.');
+    return;
+  }
+  state.settingZone = true;
+  renderZone();
+  try {
+    const data = await call(SetTimeZoneDocument, { timeZone: zone });
+    if (state.session !== session) return;
+    const after = data.setTimeZone.timeZone;
+    dom.zoneInput.value = '';
+    showNotice(after === before ? `Your time zone is already ${after}.` : `Your time zone is now ${after}.`);
+    await refresh();
+  } catch (err) {
+    if (state.session !== session) return;
+    handleError(err, 'setTimeZone', { zone });
+  } finally {
+    state.settingZone = false;
+    renderZone();
   }
 }

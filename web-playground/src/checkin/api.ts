@@ -28,6 +28,18 @@ export class ApiError extends Error {
     const reason = this.errors[0]?.extensions?.reason;
     return typeof reason === 'string' ? reason : undefined;
   }
+
+  /** `extensions.argument` of the first error: the argument a BAD_USER_INPUT names (e.g. timeZone). */
+  get argument(): string | undefined {
+    const argument = this.errors[0]?.extensions?.argument;
+    return typeof argument === 'string' ? argument : undefined;
+  }
+
+  /** `extensions.retryAfter` of the first error, in seconds (LIMIT_REACHED of setTimeZone, RATE_LIMITED). */
+  get retryAfter(): number | undefined {
+    const seconds = this.errors[0]?.extensions?.retryAfter;
+    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  }
 }
 
 /**

@@ -11,6 +11,8 @@ import { humanMessage, SESSION_ENDED, SIGNED_OUT_ELSEWHERE, type Action, type Co
 import { clearMessages, renderStatus, renderWallet, setLive, showError, showNotice, showView } from './render';
 import { loadSessions, renderSessions } from './sessions';
 import { clearAccount, state } from './state';
+import { stopDayClock } from './timezone';
+import { deviceZone } from './zones';
 import { authenticate as logIn } from '../common/login';
 import {
   forgetSession, initSessions, resume, signOut as endSession, type EndReason, type Session,
@@ -52,6 +54,9 @@ function showLoggedOut(): void {
   state.signingIn = false;
   state.buyingFreeze = false;
   state.makingUp = null;
+  state.settingZone = false;
+  stopDayClock();
+  dom.zoneInput.value = '';
   setLive('offline', false);
   showView();
   renderStatus();
@@ -131,7 +136,8 @@ export async function authenticate(mode: 'login' | 'register'): Promise<void> {
   dom.login.disabled = true;
   dom.register.disabled = true;
   try {
-    const { session, user } = await logIn(mode, username, password);
+    // A new account counts its days in this device's zone (changeable on the page).
+    const { session, user } = await logIn(mode, username, password, mode === 'register' ? deviceZone() : undefined);
     dom.password.value = '';
     startSession(session);
     if (mode === 'register') showNotice(`Welcome, ${user.username}! Sign in every day to grow your streak.`);

@@ -2,6 +2,7 @@
 // arrive after a logout, or after a newer live event or call, are dropped.
 import { handleError } from './auth';
 import { addDays, utcDate } from './dates';
+import { zoneDate } from './zones';
 import { call } from '../common/session';
 import { HistoryDocument, MeDocument } from '../generated/graphql';
 import { HISTORY_DAYS } from './protection';
@@ -22,7 +23,9 @@ export async function refresh(): Promise<void> {
       session.username = me.username;
       showView();
     }
-    state.registeredOn = utcDate(me.createdAt);
+    // The user's days are counted in their zone: so is the day they registered
+    // (in the zone they have now; the UTC date if this browser does not know it).
+    state.registeredOn = zoneDate(me.createdAt, me.signInStatus.timeZone) ?? utcDate(me.createdAt);
     if (state.statusSeq === statusSeq || !state.status) state.status = me.signInStatus;
     if (state.walletSeq === walletSeq || state.balance === null) state.balance = me.wallet.balance;
     state.txs = mergeTxs(state.txs, me.wallet.transactions.edges.map((e) => e.node));

@@ -1,5 +1,5 @@
-// Calendar dates as the API sends them (`YYYY-MM-DD`, the business zone's
-// dates): parsed and shown as UTC midnights so the browser's own zone never
+// Calendar dates as the API sends them (`YYYY-MM-DD`, dates in the user's own
+// time zone): parsed and shown as UTC midnights so the browser's own zone never
 // shifts a date by one.
 
 export function parseDay(date: string): Date | null {

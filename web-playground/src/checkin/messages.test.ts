@@ -44,6 +44,35 @@ describe('check-in page sentences', () => {
     expect(humanMessage(apiError('LIMIT_REACHED'), 'load')).toBe('You have reached the limit for that');
   });
 
+  it('explain a refused change of time zone', () => {
+    const tooSoon = (retryAfter?: number, message = 'your time zone was changed less than 7 days ago; you can change it again in 2 days 3 h') =>
+      apiError('LIMIT_REACHED', message, retryAfter === undefined ? {} : { retryAfter });
+    expect(humanMessage(tooSoon(2 * 86_400 + 3 * 3600), 'setTimeZone'))
+      .toBe('You can change your time zone once a week; next change possible in 2 days 3 h.');
+    // Just after a change: a whole week, not "6 days 23 h".
+    expect(humanMessage(tooSoon(604_795), 'setTimeZone'))
+      .toBe('You can change your time zone once a week; next change possible in 7 days.');
+    expect(humanMessage(tooSoon(3 * 3600 + 12 * 60), 'setTimeZone'))
+      .toBe('You can change your time zone once a week; next change possible in 3 h 12 min.');
+    expect(humanMessage(tooSoon(40, 'your time zone was changed less than 1 days ago; …'), 'setTimeZone'))
+      .toBe('You can change your time zone once a day; next change possible in 1 min.');
+    // Without the period in the message, or without retryAfter.
+    expect(humanMessage(tooSoon(3600, 'slow down'), 'setTimeZone'))
+      .toBe('Your time zone was changed recently; next change possible in 1 h.');
+    expect(humanMessage(tooSoon(), 'setTimeZone'))
+      .toBe('You can change your time zone once a week; try again in a few days.');
+  });
+
+  it('name an unknown time zone as such', () => {
+    const unknown = apiError('BAD_USER_INPUT', 'timeZone: unknown time zone "Mars/Olympus"', { argument: 'timeZone' });
+    expect(humanMessage(unknown, 'setTimeZone', { zone: 'Mars/Olympus' }))
+      .toBe('"Mars/Olympus" is not a known time zone: choose one from the list, such as Europe/Paris.');
+    expect(humanMessage(unknown, 'setTimeZone'))
+      .toBe('That is not a known time zone: choose one from the list, such as Europe/Paris.');
+    // Another argument's refusal keeps the server's words.
+    expect(humanMessage(apiError('BAD_USER_INPUT', 'x: too long', { argument: 'x' }), 'setTimeZone')).toBe('x: too long');
+  });
+
   it('make INSUFFICIENT_FUNDS concrete with the cost and the balance', () => {
     expect(humanMessage(apiError('INSUFFICIENT_FUNDS'), 'makeUp', { cost: 50, balance: 10 }))
       .toBe('Not enough points: a make-up costs 50 points and you have 10 points');

@@ -22,6 +22,8 @@ function status(over: Partial<SignInStatus> = {}): SignInStatus {
     makeUpCost: 50,
     freezeCost: 200,
     maxFreezes: 2,
+    timeZone: 'Europe/Paris',
+    dayEndsAt: '2026-03-10T23:00:00Z',
     cycle: [],
     ...over,
   };

@@ -172,8 +172,8 @@ export function dayWords(d: HistoryDay, today: string, registeredOn: string | nu
 }
 
 /**
- * The recent days, oldest first. `registeredOn` is the UTC date of the
- * account's creation: dates before it are shown as blank, not as missed.
+ * The recent days, oldest first. `registeredOn` is the date of the account's
+ * creation in the user's time zone: dates before it are shown as blank, not as missed.
  */
 export function renderHistory(
   list: HTMLElement, days: HistoryDay[], today: string, registeredOn: string | null,

@@ -1,10 +1,12 @@
 // Drawing the check-in page from `state`: the messages, today's strip and
-// button, streak protection, the recent days, the wallet, the live badge.
+// button, when the day ends and the time zone (timezone.ts), streak
+// protection, the recent days, the wallet, the live badge.
 import { cycleDayView } from './cycle';
 import { dateTime, longDate, shortDate } from './dates';
 import { dom } from './dom';
 import { make, renderHistory, renderMilestone, renderProtection } from './protection';
 import { state } from './state';
+import { renderZone } from './timezone';
 import { KIND_LABELS, amountText } from './wallet';
 
 // ---------------------------------------------------------------- messages
@@ -39,6 +41,7 @@ export function renderStatus(): void {
     dom.signin.textContent = 'Sign in';
     renderMilestone(dom.nextMilestone, null);
     renderProtection(dom, null, state);
+    renderZone();
     return;
   }
   dom.streak.textContent = `${s.streak} ${s.streak === 1 ? 'day' : 'days'}`;
@@ -80,6 +83,7 @@ export function renderStatus(): void {
   renderMilestone(dom.nextMilestone, s.nextMilestone);
   renderProtection(dom, s, state);
   renderHistory(dom.history, state.history, s.today, state.registeredOn);
+  renderZone();
 }
 
 // ---------------------------------------------------------------- wallet

@@ -26,7 +26,9 @@ export const state = {
   signingIn: false,
   buyingFreeze: false,
   makingUp: null as string | null,
-  /** Recent days (oldest first) and the UTC date the account was created on. */
+  /** A setTimeZone in flight (its form and button are disabled). */
+  settingZone: false,
+  /** Recent days (oldest first) and the date the account was created on, in the user's zone. */
   history: [] as HistoryDay[],
   registeredOn: null as string | null,
   historySeq: 0,

@@ -1,7 +1,7 @@
 // The session's rules (session.ts) with a scripted service in place of fetch,
 // fake timers, and no browser: what is sent, when the token is refreshed, that
-// an UNAUTHENTICATED answer refreshes once and sends the call again once, and
-// how a session ends.
+// an UNAUTHENTICATED answer refreshes once and sends the call again once, how
+// a session ends, and registering in the device's time zone (login.ts).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EndReason, Session, SessionHandlers } from './session';
 
@@ -252,5 +252,48 @@ describe('signing out', () => {
     await mod.resume();
     expect(await mod.signOutEverywhere()).toBe(2);
     expect(ended).toEqual(['signed-out']);
+  });
+});
+
+describe('register (login.ts)', () => {
+  const badInput = (argument: string) => ({ errors: [{ message: `${argument}: no`, extensions: { code: 'BAD_USER_INPUT', argument } }] });
+
+  it("sends the device's time zone with the cookie header", async () => {
+    const sent = service(() => ({ data: { register: payload(token()) } }));
+    await load();
+    const { authenticate } = await import('./login');
+    const { user } = await authenticate('register', 'ann', 'correct-horse', 'Europe/Paris');
+    expect(user.username).toBe('ann');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ op: 'Register', cookieHeader: 'cookie' });
+    expect(sent[0].body.variables).toEqual({ username: 'ann', password: 'correct-horse', timeZone: 'Europe/Paris' });
+  });
+
+  it('registers once more without the zone when the service does not know it', async () => {
+    const sent = service(() => (sent.length === 1 ? badInput('timeZone') : { data: { register: payload(token()) } }));
+    const { mod } = await load();
+    const { authenticate } = await import('./login');
+    const { session } = await authenticate('register', 'ann', 'correct-horse', 'Mars/Olympus');
+    expect(sent.map((s) => s.body.variables)).toEqual([
+      { username: 'ann', password: 'correct-horse', timeZone: 'Mars/Olympus' },
+      { username: 'ann', password: 'correct-horse' },
+    ]);
+    expect(mod.currentSession()).toBe(session);
+  });
+
+  it('does not retry other refusals, nor more than once', async () => {
+    let sent = service(() => badInput('username'));
+    await load();
+    const { authenticate } = await import('./login');
+    await expect(authenticate('register', 'a', 'correct-horse', 'Europe/Paris')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(sent).toHaveLength(1);
+    sent = service(() => badInput('timeZone'));
+    await expect(authenticate('register', 'ann', 'correct-horse', 'Europe/Paris')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(sent).toHaveLength(2);
+    // Without a zone there is nothing to leave out.
+    sent = service(() => badInput('timeZone'));
+    await expect(authenticate('register', 'ann', 'correct-horse')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].body.variables).toEqual({ username: 'ann', password: 'correct-horse' });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FALLBACK_LIFETIME_MS, MAX_TIMER_MS, MIN_REFRESH_DELAY_MS, isExpired, jwtClaims, refreshDelayMs, tokenLifetimeMs,
+  FALLBACK_LIFETIME_MS, MAX_TIMER_MS, MIN_REFRESH_DELAY_MS, isExpired, jwtClaims, refreshDelayMs, serviceClockOffsetMs,
+  tokenLifetimeMs,
 } from './timing';
 
 /** base64url of UTF-8 `text`, as in a JWT. */
@@ -75,5 +76,20 @@ describe('isExpired', () => {
     expect(isExpired(900_000, T0, T0 + 898_000)).toBe(true);
     expect(isExpired(900_000, T0, T0 + 900_000, 0)).toBe(true);
     expect(isExpired(900_000, T0, T0 + 899_999, 0)).toBe(false);
+  });
+});
+
+describe('serviceClockOffsetMs', () => {
+  it("is how far the service's clock (the token's iat) is from the browser's", () => {
+    // A test clock two days ahead; the token arrived 300 ms after it was issued.
+    const iat = Math.floor(T0 / 1000) + 2 * 86_400;
+    expect(serviceClockOffsetMs(jwt({ iat, exp: iat + 900 }), T0 + 300)).toBe(2 * 86_400_000 - 300);
+    // Five hours behind.
+    expect(serviceClockOffsetMs(jwt({ iat: T0 / 1000 - 5 * 3600 }), T0)).toBe(-5 * 3_600_000);
+  });
+  it('is 0 when the token says nothing (the browser clock then)', () => {
+    expect(serviceClockOffsetMs('opaque', T0)).toBe(0);
+    expect(serviceClockOffsetMs(jwt({ exp: 5 }), T0)).toBe(0);
+    expect(serviceClockOffsetMs(jwt({ iat: 'yesterday' }), T0)).toBe(0);
   });
 });

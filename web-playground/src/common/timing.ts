@@ -62,3 +62,17 @@ export function refreshDelayMs(lifetimeMs: number, receivedAt: number, now: numb
 export function isExpired(lifetimeMs: number, receivedAt: number, now: number, marginMs = 2_000): boolean {
   return now >= receivedAt + lifetimeMs - marginMs;
 }
+
+/**
+ * How far the service's clock is ahead of the browser's (ms; negative when
+ * behind), read from when the token was issued (its `iat`, on the service's
+ * clock) and when the browser received it: `Date.now()` plus this is the
+ * service's time, for a countdown to an instant the service chose (the end of
+ * the user's day). `iat` is in whole seconds and the answer took a moment to
+ * arrive, so this runs up to a second or so behind; 0 when the token is not
+ * a JWT (the browser's clock is all there is then).
+ */
+export function serviceClockOffsetMs(token: string, receivedAt: number): number {
+  const iat = jwtClaims(token)?.iat;
+  return typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 - receivedAt : 0;
+}

@@ -87,7 +87,7 @@ export type UsersHistoryQueryVariables = Exact<{
 
 export type UsersHistoryQuery = { signInHistory: Array<{ user: { id: string, username: string, createdAt: string }, days: Array<{ date: string, signedIn: boolean, cycleDay: number | null, madeUp: boolean, frozen: boolean }> }> };
 
-export type StatusFieldsFragment = { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> };
+export type StatusFieldsFragment = { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> };
 
 export type RecordFieldsFragment = { date: string, cycleDay: number, streak: number, reward: number, rewardCredited: boolean, madeUp: boolean, milestoneBonus: number | null };
 
@@ -98,7 +98,7 @@ export type HistoryDayFieldsFragment = { date: string, signedIn: boolean, cycleD
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { username: string, createdAt: string, signInStatus: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> }, wallet: { balance: number, transactions: { edges: Array<{ node: { id: string, amount: number, kind: WalletTransactionKind, balanceAfter: number, note: string | null, createdAt: string } }> } } } };
+export type MeQuery = { me: { username: string, createdAt: string, signInStatus: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> }, wallet: { balance: number, transactions: { edges: Array<{ node: { id: string, amount: number, kind: WalletTransactionKind, balanceAfter: number, note: string | null, createdAt: string } }> } } } };
 
 export type HistoryQueryVariables = Exact<{
   from: string;
@@ -111,7 +111,7 @@ export type HistoryQuery = { me: { signInHistory: Array<{ date: string, signedIn
 export type SignInMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SignInMutation = { signIn: { record: { date: string, cycleDay: number, streak: number, reward: number, rewardCredited: boolean, madeUp: boolean, milestoneBonus: number | null }, status: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } } };
+export type SignInMutation = { signIn: { record: { date: string, cycleDay: number, streak: number, reward: number, rewardCredited: boolean, madeUp: boolean, milestoneBonus: number | null }, status: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } } };
 
 export type MakeUpMutationVariables = Exact<{
   date: string;
@@ -119,14 +119,21 @@ export type MakeUpMutationVariables = Exact<{
 }>;
 
 
-export type MakeUpMutation = { makeUpSignIn: { record: { date: string, cycleDay: number, streak: number, reward: number, rewardCredited: boolean, madeUp: boolean, milestoneBonus: number | null }, status: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } } };
+export type MakeUpMutation = { makeUpSignIn: { record: { date: string, cycleDay: number, streak: number, reward: number, rewardCredited: boolean, madeUp: boolean, milestoneBonus: number | null }, status: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } } };
 
 export type BuyFreezeMutationVariables = Exact<{
   key: string;
 }>;
 
 
-export type BuyFreezeMutation = { buyStreakFreeze: { transaction: { id: string, amount: number, kind: WalletTransactionKind, balanceAfter: number, note: string | null, createdAt: string }, status: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } } };
+export type BuyFreezeMutation = { buyStreakFreeze: { transaction: { id: string, amount: number, kind: WalletTransactionKind, balanceAfter: number, note: string | null, createdAt: string }, status: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } } };
+
+export type SetTimeZoneMutationVariables = Exact<{
+  timeZone: string;
+}>;
+
+
+export type SetTimeZoneMutation = { setTimeZone: { id: string, timeZone: string } };
 
 export type WalletUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -136,7 +143,7 @@ export type WalletUpdatedSubscription = { walletUpdated: { id: string, amount: n
 export type StreakUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type StreakUpdatedSubscription = { streakUpdated: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } };
+export type StreakUpdatedSubscription = { streakUpdated: { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> } };
 
 export type SessionFieldsFragment = { id: string, createdAt: string, lastUsedAt: string, expiresAt: string, userAgent: string | null, current: boolean };
 
@@ -157,6 +164,7 @@ export type AuthFieldsFragment = { token: string, expiresAt: string, user: { id:
 export type RegisterMutationVariables = Exact<{
   username: string;
   password: string;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -270,6 +278,8 @@ export const StatusFieldsFragmentDoc = new TypedDocumentString(`
   makeUpCost
   freezeCost
   maxFreezes
+  timeZone
+  dayEndsAt
   cycle {
     day
     date
@@ -529,6 +539,8 @@ export const MeDocument = new TypedDocumentString(`
   makeUpCost
   freezeCost
   maxFreezes
+  timeZone
+  dayEndsAt
   cycle {
     day
     date
@@ -588,6 +600,8 @@ export const SignInDocument = new TypedDocumentString(`
   makeUpCost
   freezeCost
   maxFreezes
+  timeZone
+  dayEndsAt
   cycle {
     day
     date
@@ -631,6 +645,8 @@ export const MakeUpDocument = new TypedDocumentString(`
   makeUpCost
   freezeCost
   maxFreezes
+  timeZone
+  dayEndsAt
   cycle {
     day
     date
@@ -674,6 +690,8 @@ export const BuyFreezeDocument = new TypedDocumentString(`
   makeUpCost
   freezeCost
   maxFreezes
+  timeZone
+  dayEndsAt
   cycle {
     day
     date
@@ -689,6 +707,14 @@ fragment TxFields on WalletTransaction {
   note
   createdAt
 }`) as unknown as TypedDocumentString<BuyFreezeMutation, BuyFreezeMutationVariables>;
+export const SetTimeZoneDocument = new TypedDocumentString(`
+    mutation SetTimeZone($timeZone: String!) {
+  setTimeZone(timeZone: $timeZone) {
+    id
+    timeZone
+  }
+}
+    `) as unknown as TypedDocumentString<SetTimeZoneMutation, SetTimeZoneMutationVariables>;
 export const WalletUpdatedDocument = new TypedDocumentString(`
     subscription WalletUpdated {
   walletUpdated {
@@ -725,6 +751,8 @@ export const StreakUpdatedDocument = new TypedDocumentString(`
   makeUpCost
   freezeCost
   maxFreezes
+  timeZone
+  dayEndsAt
   cycle {
     day
     date
@@ -754,8 +782,8 @@ export const RevokeSessionDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<RevokeSessionMutation, RevokeSessionMutationVariables>;
 export const RegisterDocument = new TypedDocumentString(`
-    mutation Register($username: String!, $password: String!) {
-  register(username: $username, password: $password) {
+    mutation Register($username: String!, $password: String!, $timeZone: String) {
+  register(username: $username, password: $password, timeZone: $timeZone) {
     ...AuthFields
   }
 }
