@@ -27,3 +27,4 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod webhook_client;

@@ -91,6 +91,8 @@ impl Command {
 const CONFIGURATION_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // Before any HTTP client (the webhook sender, the trace exporter).
+    signin_rewards::webhook_client::install_crypto_provider();
     let _ = dotenvy::dotenv();
     config::unset_empty_variables();
     let cli = match Cli::try_parse() {

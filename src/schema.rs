@@ -16,6 +16,16 @@ pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "admin_action"))]
     pub struct AdminAction;
+
+    /// The PostgreSQL enum `webhook_event_type` (`crate::model::WebhookEventType`).
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "webhook_event_type"))]
+    pub struct WebhookEventType;
+
+    /// The PostgreSQL enum `webhook_delivery_status` (`crate::model::WebhookDeliveryStatus`).
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "webhook_delivery_status"))]
+    pub struct WebhookDeliveryStatus;
 }
 
 diesel::table! {
@@ -174,3 +184,86 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(admin_audit_log, users);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::WebhookEventType;
+
+    webhook_endpoints (id) {
+        id -> Int8,
+        url -> Text,
+        events -> Array<WebhookEventType>,
+        description -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        created_by -> Nullable<Int8>,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_secrets (id) {
+        id -> Int8,
+        endpoint_id -> Int8,
+        secret -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::WebhookEventType;
+
+    webhook_events (id) {
+        id -> Int8,
+        event_key -> Text,
+        event_type -> WebhookEventType,
+        user_id -> Nullable<Int8>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::WebhookDeliveryStatus;
+
+    webhook_deliveries (id) {
+        id -> Int8,
+        event_id -> Int8,
+        endpoint_id -> Int8,
+        message_id -> Text,
+        status -> WebhookDeliveryStatus,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        enqueued_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Int8,
+        delivery_id -> Int8,
+        attempted_at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        error -> Nullable<Text>,
+        duration_ms -> Int4,
+    }
+}
+
+diesel::joinable!(webhook_secrets -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_endpoints,
+    webhook_secrets,
+    webhook_events,
+    webhook_deliveries,
+    webhook_attempts,
+);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::after_commit::{AfterCommit, RewardQueue};
+use crate::after_commit::{AfterCommit, RewardQueue, WebhookQueue};
 use crate::auth::password::Hasher;
 use crate::auth::token::TokenKeys;
 use crate::cache::local::LocalCaches;
@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::events::{EventChannel, EventHub};
 use crate::store::instrument::StatementLog;
 use crate::store::{self, PgPool, StoreError};
+use crate::webhook_client::WebhookClient;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -31,6 +32,10 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// The reward queue's producer (the relay pushes through it too).
     pub queue: Arc<RewardQueue>,
+    /// The webhook queue's producer (the sweep pushes through it too).
+    pub webhook_queue: Arc<WebhookQueue>,
+    /// Sends webhook messages (`webhook_client`).
+    pub webhook_client: WebhookClient,
     /// Where use cases hand over what they committed (caches, events, jobs).
     pub after_commit: AfterCommit,
     pub hub: EventHub,
@@ -46,6 +51,8 @@ pub enum ConnectError {
     Database(#[from] StoreError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error("{0}")]
+    Webhooks(String),
 }
 
 /// How long a request waits for a pooled connection before the dependency
@@ -96,12 +103,22 @@ impl AppState {
             config.redis_url.clone(),
             keys.reward_queue(),
         ));
+        let webhook_queue = Arc::new(WebhookQueue::new(
+            config.redis_url.clone(),
+            keys.webhook_queue(),
+        ));
+        let webhook_client = WebhookClient::new(
+            config.webhook_timeout,
+            config.environment == crate::config::Environment::Production,
+        )
+        .map_err(|e| ConnectError::Webhooks(e.to_string()))?;
         let after_commit = AfterCommit::new(
             local.clone(),
             cache.clone(),
             redis.clone(),
             EventChannel::new(&keys),
             queue.clone(),
+            webhook_queue.clone(),
         );
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
@@ -111,6 +128,8 @@ impl AppState {
                 config.token_ttl,
             ),
             queue,
+            webhook_queue,
+            webhook_client,
             after_commit,
             cache,
             hub: EventHub::new(SUBSCRIBER_BUFFER, local.clone()),

@@ -14,7 +14,8 @@
 
 -- 1. the request: the token's user (by id; the service reads it once per
 --    user and then keeps it, and each user signs in once per run)
-SELECT u.id AS uid, u.username, u.password_hash, u.role, u.token_version, u.created_at, u.deleted_at
+SELECT u.id AS uid, u.username, u.password_hash, u.role, u.token_version, u.created_at, u.deleted_at,
+       u.time_zone, u.registered_on, u.time_zone_changed_at
   FROM (SELECT (nextval('bench_uid_seq') * 48271) % :nusers + 1 AS n) AS s
   JOIN users AS u ON u.id = s.n
  LIMIT 1
@@ -22,19 +23,21 @@ SELECT u.id AS uid, u.username, u.password_hash, u.role, u.token_version, u.crea
 BEGIN;
 -- the wallet lock that serializes every change to one user's chain
 SELECT user_id FROM wallets WHERE user_id = :uid LIMIT 1 FOR UPDATE;
--- the recent chain (store::chain::load_many, one user: the function
--- signin_chains of migrations/2026-11-30-000030_chain_reads, as the service
--- calls it); the service then computes the next position in Rust from these
--- arrays: here the last three columns do it in SQL from the same arrays (the
--- latest signed date; the bench's data has no freezes or make-ups), so no
--- statement is added
+-- the recent chain (store::streak::load_many, one user: the function
+-- signin_chains of migrations/2026-12-08-000001_user_time_zones, as the
+-- service calls it: bounds from the UTC date, today + 2 and the make-up
+-- window a day earlier); the service then settles the user's today and the
+-- next position in Rust from these arrays: here the last three columns do
+-- it in SQL from the same arrays (the latest signed date; the bench's data
+-- has no freezes, make-ups or zone changes), so no statement is added
 WITH chain AS (
- SELECT user_id, balance, freezes_held, registered_at, make_ups_since, days, frozen,
-        made_up, cycle_days, streaks
-   FROM signin_chains(ARRAY[:uid]::int8[], :today::date, :today::date - 7,
-                      date_trunc('month', :today::date)::timestamptz))
-SELECT c.user_id, c.balance AS wallet_balance, c.freezes_held, c.registered_at, c.make_ups_since,
-       c.days, c.frozen, c.made_up, c.cycle_days, c.streaks,
+ SELECT user_id, balance, freezes_held, registered_on, time_zone, made_up_at, days, frozen,
+        made_up, cycle_days, streaks, jumped, last_day, last_reward
+   FROM signin_chains(ARRAY[:uid]::int8[], :today::date + 2, :today::date - 8,
+                      :today::date - interval '32 days'))
+SELECT c.user_id, c.balance AS wallet_balance, c.freezes_held, c.registered_on, c.time_zone,
+       c.made_up_at, c.days, c.frozen, c.made_up, c.cycle_days, c.streaks, c.jumped,
+       c.last_day, c.last_reward,
        coalesce((l.day = :today::date - 1)::int, 0) AS consec,
        coalesce(l.cd, 0) AS pcd, coalesce(l.st, 0) AS pst
   FROM chain c

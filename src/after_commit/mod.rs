@@ -39,8 +39,8 @@ use crate::cache::RedisPool;
 use crate::domain::streak::status::SignInStatus;
 use crate::events::invalidation::{stale_after, Stale};
 use crate::events::{Event, EventChannel};
-use crate::model::{LedgerEntry, UserId};
-pub use queue::{QueueError, RewardBatch, RewardJob, RewardQueue};
+use crate::model::{LedgerEntry, UserId, WebhookDeliveryId};
+pub use queue::{QueueError, RewardBatch, RewardJob, RewardQueue, WebhookBatch, WebhookQueue};
 
 /// How long the cache drop and announcements may wait for Redis; a slower
 /// Redis counts as down (the entries then expire on their own).
@@ -57,6 +57,8 @@ pub struct Committed {
     stale: Vec<Stale>,
     events: Vec<Event>,
     jobs: Vec<RewardJob>,
+    /// Webhook messages due at once.
+    webhooks: Vec<WebhookDeliveryId>,
 }
 
 impl Committed {
@@ -116,8 +118,18 @@ impl Committed {
         self
     }
 
+    /// Webhook messages are due (their rows committed with the change; the
+    /// sweep pushes them if this push is lost).
+    pub fn webhooks_due(mut self, deliveries: Vec<WebhookDeliveryId>) -> Self {
+        self.webhooks.extend(deliveries);
+        self
+    }
+
     fn is_empty(&self) -> bool {
-        self.stale.is_empty() && self.events.is_empty() && self.jobs.is_empty()
+        self.stale.is_empty()
+            && self.events.is_empty()
+            && self.jobs.is_empty()
+            && self.webhooks.is_empty()
     }
 }
 
@@ -133,6 +145,7 @@ struct Parts {
     redis: RedisPool,
     events: EventChannel,
     queue: Arc<RewardQueue>,
+    webhooks: Arc<WebhookQueue>,
     /// Hand-overs whose task has not finished (announced and pushed).
     in_flight: std::sync::atomic::AtomicUsize,
     /// Told when `in_flight` drops to zero.
@@ -141,13 +154,14 @@ struct Parts {
 
 impl AfterCommit {
     /// The path through this process's copies, the shared cache, the event
-    /// channel and the reward queue.
+    /// channel, the reward queue and the webhook queue.
     pub fn new(
         local: Arc<LocalCaches>,
         cache: Arc<VersionedCache>,
         redis: RedisPool,
         events: EventChannel,
         queue: Arc<RewardQueue>,
+        webhooks: Arc<WebhookQueue>,
     ) -> Self {
         AfterCommit(Arc::new(Parts {
             local,
@@ -155,6 +169,7 @@ impl AfterCommit {
             redis,
             events,
             queue,
+            webhooks,
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
         }))
@@ -202,6 +217,7 @@ impl AfterCommit {
                     parts.announce(&committed.stale, &committed.events).await;
                     let _ = done.send(());
                     parts.push(committed.jobs).await;
+                    parts.push_webhooks(committed.webhooks).await;
                     if parts
                         .in_flight
                         .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
@@ -265,6 +281,19 @@ impl Parts {
                     tracing::warn!(count = announced, %reason, "events not announced");
                 }
             }
+        }
+    }
+
+    /// Step 4: pushes the webhook messages due; if that fails, the sweep
+    /// finds them.
+    async fn push_webhooks(&self, due: Vec<WebhookDeliveryId>) {
+        if due.is_empty() {
+            return;
+        }
+        let count = due.len();
+        if let Err(error) = self.webhooks.push(due).await {
+            metrics::counter!("signin_webhook_enqueue_failures_total").increment(count as u64);
+            tracing::warn!(count, %error, "webhook messages not enqueued; the sweep will push them");
         }
     }
 

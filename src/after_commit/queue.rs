@@ -1,6 +1,7 @@
-//! The reward queue's producer side: the job type, the queue's settings
-//! (which the worker in `jobs` reads too), the push, and the wake-up a push
-//! sends the workers (the stream their apalis backend polls with).
+//! The job queues' producer side: the job types (reward batches, webhook
+//! messages), the queues' settings (which the workers in `jobs` read too),
+//! the push, and the wake-up a push sends the workers (the stream their
+//! apalis backend polls with).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,7 +18,7 @@ use tokio::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::SignInId;
+use crate::model::{SignInId, WebhookDeliveryId};
 
 /// Credit the reward of one committed sign-in: what a committed change
 /// leaves to do. The job carries only the id: the amount is read from the
@@ -105,12 +106,13 @@ pub async fn connection(redis_url: &str) -> Result<ConnectionManager, QueueError
     Ok(client.get_connection_manager_with_config(config).await?)
 }
 
-/// The queue's settings; producers and workers must agree on them.
-pub fn queue_config(queue_name: &str) -> QueueConfig {
+/// The settings of the queue of `B`; producers and workers must agree on
+/// them.
+pub fn queue_config<B: QueuedBatch>(queue_name: &str) -> QueueConfig {
     QueueConfig::default()
         .queue(queue_name)
         .batch_size(32)
-        .heartbeat_interval(Duration::from_secs(5))
+        .heartbeat_interval(B::HEARTBEAT)
         .missed_heartbeats(3)
         .idempotency_ttl(Some(IDEMPOTENCY_TTL))
         // apalis PUBLISHes on every push and ack for its dashboards; nobody
@@ -215,37 +217,71 @@ impl futures::Stream for Wakes {
     }
 }
 
-/// Pushes reward jobs. Connects lazily, so the API starts (and sign-ins
-/// commit) while Redis is down; a failed push is left to the relay.
+/// What one queue holds: a batch of jobs of one kind, queued as one apalis
+/// job and handled together.
+pub trait QueuedBatch:
+    Serialize + serde::de::DeserializeOwned + Send + Sync + Unpin + 'static
+{
+    /// One job handed over.
+    type Item: Send + std::fmt::Debug + 'static;
+
+    /// How often a worker of this queue tells apalis it lives (about ten
+    /// Redis commands each time); a dead worker's jobs are re-enqueued
+    /// after three missed beats.
+    const HEARTBEAT: Duration;
+    /// The longest a worker of this queue waits between two fetches when
+    /// no wake-up came (each fetch is about five Redis commands).
+    const IDLE_POLL: Duration;
+
+    /// `items` as queued batches (each once, at most `MAX_BATCH` a batch).
+    fn batches(items: Vec<Self::Item>) -> Vec<Self>;
+}
+
+/// Pushes jobs of one kind (`B`). Connects lazily, so the API starts (and
+/// changes commit) while Redis is down; a failed push is left to the
+/// relay (rewards) or the sweep (webhooks).
 ///
 /// Pushes are batched: the first job starts a push on a task of its own,
 /// which waits `PUSH_LINGER` for others to join; all of them are queued as
-/// one [`RewardBatch`] (up to `MAX_BATCH`), in one apalis call with one
+/// batches of `B` (up to `MAX_BATCH` each), in one apalis call with one
 /// wake-up. Jobs handed over while a push is in flight go in the next one.
 #[derive(Debug)]
-pub struct RewardQueue(Arc<Shared>);
+pub struct JobQueue<B: QueuedBatch>(Arc<Shared<B>>);
+
+/// The reward jobs' queue.
+pub type RewardQueue = JobQueue<RewardBatch>;
 
 #[derive(Debug)]
-struct Shared {
+struct Shared<B: QueuedBatch> {
     redis_url: String,
     queue_name: String,
-    storage: Mutex<Option<RedisStorage<RewardBatch>>>,
+    storage: Mutex<Option<RedisStorage<B>>>,
     /// The wake-up of a worker running in this process, if any.
     local_worker: std::sync::Mutex<Weak<WakeSignal>>,
-    batch: std::sync::Mutex<Batch>,
+    batch: std::sync::Mutex<Batch<B::Item>>,
 }
 
 /// Jobs waiting for the next push, each with whom to tell how it went.
-#[derive(Debug, Default)]
-struct Batch {
-    jobs: Vec<RewardJob>,
+#[derive(Debug)]
+struct Batch<T> {
+    jobs: Vec<T>,
     /// Whom to tell how the push of the jobs went.
     waiting: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
     /// A push task is running (it takes the next batch when it is done).
     pushing: bool,
 }
 
-impl RewardQueue {
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Batch {
+            jobs: Vec::new(),
+            waiting: Vec::new(),
+            pushing: false,
+        }
+    }
+}
+
+impl<B: QueuedBatch> JobQueue<B> {
     /// A producer for `queue_name` on `redis_url`; nothing connects yet.
     pub fn new(redis_url: impl Into<String>, queue_name: impl Into<String>) -> Self {
         Self(Arc::new(Shared {
@@ -298,7 +334,7 @@ impl RewardQueue {
     /// up after `RESPONSE_TIMEOUT`, and wakes a worker: this process's own
     /// if it runs one (no Redis command), else every worker through
     /// [`wake_channel`] (one PUBLISH).
-    pub async fn push(&self, jobs: impl IntoIterator<Item = RewardJob>) -> Result<(), QueueError> {
+    pub async fn push(&self, jobs: impl IntoIterator<Item = B::Item>) -> Result<(), QueueError> {
         let (done, pushed) = tokio::sync::oneshot::channel();
         let start = {
             let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
@@ -322,7 +358,7 @@ impl RewardQueue {
     }
 }
 
-impl Shared {
+impl<B: QueuedBatch> Shared<B> {
     fn local_worker(&self) -> Option<Arc<WakeSignal>> {
         self.local_worker
             .lock()
@@ -330,13 +366,13 @@ impl Shared {
             .upgrade()
     }
 
-    async fn storage(&self) -> Result<RedisStorage<RewardBatch>, QueueError> {
+    async fn storage(&self) -> Result<RedisStorage<B>, QueueError> {
         let mut guard = self.storage.lock().await;
         if let Some(storage) = guard.as_ref() {
             return Ok(storage.clone());
         }
         let conn = connection(&self.redis_url).await?;
-        let storage = RedisStorage::new(conn).with_config(queue_config(&self.queue_name));
+        let storage = RedisStorage::new(conn).with_config(queue_config::<B>(&self.queue_name));
         *guard = Some(storage.clone());
         Ok(storage)
     }
@@ -368,9 +404,9 @@ impl Shared {
 
     /// One apalis push of `jobs` (as batches of at most `MAX_BATCH`), then
     /// the wake-up.
-    async fn push_now(&self, jobs: Vec<RewardJob>) -> Result<(), QueueError> {
+    async fn push_now(&self, jobs: Vec<B::Item>) -> Result<(), QueueError> {
         let mut storage = self.storage().await?;
-        let tasks = batches(jobs)
+        let tasks = B::batches(jobs)
             .into_iter()
             .map(|batch| TaskBuilder::new(batch).max_attempts(MAX_ATTEMPTS).build());
         storage
@@ -392,16 +428,55 @@ impl Shared {
     }
 }
 
-/// `jobs` as queued batches: each sign-in once, at most `MAX_BATCH` a batch.
-fn batches(jobs: Vec<RewardJob>) -> Vec<RewardBatch> {
-    let mut ids: Vec<SignInId> = jobs.into_iter().map(|job| job.sign_in_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.chunks(MAX_BATCH)
-        .map(|chunk| RewardBatch {
-            sign_in_ids: chunk.to_vec(),
-        })
-        .collect()
+impl QueuedBatch for RewardBatch {
+    type Item = RewardJob;
+    const HEARTBEAT: Duration = Duration::from_secs(5);
+    const IDLE_POLL: Duration = Duration::from_secs(4);
+
+    /// Each sign-in once, at most `MAX_BATCH` a batch.
+    fn batches(jobs: Vec<RewardJob>) -> Vec<RewardBatch> {
+        let mut ids: Vec<SignInId> = jobs.into_iter().map(|job| job.sign_in_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.chunks(MAX_BATCH)
+            .map(|chunk| RewardBatch {
+                sign_in_ids: chunk.to_vec(),
+            })
+            .collect()
+    }
+}
+
+/// What the webhook queue holds: messages due for an attempt, attempted
+/// together (each on its own, at once). Serialised as
+/// `{"delivery_ids": [N, ...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookBatch {
+    pub delivery_ids: Vec<WebhookDeliveryId>,
+}
+
+/// The webhook messages' queue: its own apalis queue and worker, so a slow
+/// receiver never holds up a reward.
+pub type WebhookQueue = JobQueue<WebhookBatch>;
+
+/// Webhook messages need no quick rescue: the sweep hands a message whose
+/// job was lost to the queue again after a minute, and it wakes this
+/// process's worker directly; so its worker beats and polls rarely, and an
+/// idle process costs Redis little more than with the reward worker alone.
+impl QueuedBatch for WebhookBatch {
+    type Item = WebhookDeliveryId;
+    const HEARTBEAT: Duration = Duration::from_secs(30);
+    const IDLE_POLL: Duration = Duration::from_secs(30);
+
+    /// Each message once, at most `MAX_BATCH` a batch.
+    fn batches(mut ids: Vec<WebhookDeliveryId>) -> Vec<WebhookBatch> {
+        ids.sort_unstable();
+        ids.dedup();
+        ids.chunks(MAX_BATCH)
+            .map(|chunk| WebhookBatch {
+                delivery_ids: chunk.to_vec(),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -493,16 +568,16 @@ mod tests {
             })
             .collect::<Vec<_>>()
         };
-        assert!(batches(Vec::new()).is_empty());
+        assert!(RewardBatch::batches(Vec::new()).is_empty());
         let mut twice = jobs(1..4);
         twice.extend(jobs(2..3));
         assert_eq!(
-            batches(twice),
+            RewardBatch::batches(twice),
             vec![RewardBatch {
                 sign_in_ids: vec![SignInId(1), SignInId(2), SignInId(3)]
             }]
         );
-        let sizes: Vec<usize> = batches(jobs(0..(2 * MAX_BATCH as i64 + 1)))
+        let sizes: Vec<usize> = RewardBatch::batches(jobs(0..(2 * MAX_BATCH as i64 + 1)))
             .iter()
             .map(|b| b.sign_in_ids.len())
             .collect();

@@ -101,6 +101,11 @@ impl RedisKeys {
     pub fn reward_queue(&self) -> String {
         format!("{}:rewards", self.namespace)
     }
+
+    /// The webhook messages' apalis queue.
+    pub fn webhook_queue(&self) -> String {
+        format!("{}:webhooks", self.namespace)
+    }
 }
 
 /// A pooled Redis connection: bb8-redis's `MultiplexedConnection`, which

@@ -47,6 +47,8 @@ pub struct Config {
     pub timezone: Tz,
     /// `SIGNIN_TIMEZONE_CHANGE_DAYS`: days between two changes of a user's zone.
     pub timezone_change_days: u16,
+    /// `SIGNIN_WEBHOOK_TIMEOUT_SECS`: how long a webhook attempt may take.
+    pub webhook_timeout: Duration,
     pub rewards: RewardTable,
     /// `SIGNIN_MAKEUP_*`, `SIGNIN_FREEZE_COST`, `SIGNIN_MAX_FREEZES`,
     /// `SIGNIN_MILESTONES`.
@@ -396,6 +398,7 @@ impl Config {
             sessions,
             timezone: settings.timezone,
             timezone_change_days: settings.timezone_change_days,
+            webhook_timeout: settings.webhook_timeout,
             rewards: settings.rewards,
             protection: StreakProtection {
                 make_up_cost: settings.make_up_cost,
@@ -661,6 +664,8 @@ mod tests {
             ("SIGNIN_MAKEUP_WINDOW_DAYS", "a week"),
             ("SIGNIN_TIMEZONE_CHANGE_DAYS", "367"),
             ("SIGNIN_TIMEZONE_CHANGE_DAYS", "-1"),
+            ("SIGNIN_WEBHOOK_TIMEOUT_SECS", "0"),
+            ("SIGNIN_WEBHOOK_TIMEOUT_SECS", "301"),
             ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
             ("SIGNIN_FREEZE_COST", "lots"),
             ("SIGNIN_MAX_FREEZES", "1000"),

@@ -136,6 +136,16 @@ pub struct Settings {
     )]
     pub(super) refresh_grace: Duration,
 
+    /// Seconds a webhook attempt may take (1 to 300).
+    #[arg(
+        long = "webhook-timeout-secs",
+        env = "SIGNIN_WEBHOOK_TIMEOUT_SECS",
+        value_name = "SECS",
+        default_value = "15",
+        value_parser = webhook_timeout
+    )]
+    pub(super) webhook_timeout: Duration,
+
     /// IANA time zone in which a "day" is counted for users who chose none.
     #[arg(
         long = "timezone",
@@ -732,6 +742,14 @@ fn cost(raw: &str) -> Result<u32, String> {
 }
 
 /// A day count or a number of freezes: 0 to [`MAX_WINDOW_OR_FREEZES`].
+fn webhook_timeout(raw: &str) -> Result<Duration, String> {
+    let secs: u64 = trimmed(raw)?;
+    if !(1..=300).contains(&secs) {
+        return Err(format!("{secs} is not between 1 and 300"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
 fn window_or_freezes(raw: &str) -> Result<u16, String> {
     let value: u16 = trimmed(raw)?;
     if value > MAX_WINDOW_OR_FREEZES {

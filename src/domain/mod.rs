@@ -7,3 +7,4 @@ pub mod rewards;
 pub mod schedule;
 pub mod streak;
 pub mod text;
+pub mod webhook;

@@ -63,6 +63,10 @@ pub fn argument_of(input: Input) -> &'static str {
         Input::EffectiveTo => "effectiveTo",
         Input::Schedule => "id",
         Input::TimeZone => "timeZone",
+        Input::Url => "url",
+        Input::Events => "events",
+        Input::Description => "description",
+        Input::Delivery => "id",
     }
 }
 

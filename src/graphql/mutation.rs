@@ -7,16 +7,21 @@ use super::errors::ApiResult;
 use super::guards::AdminGuard;
 use super::types::account::AuthPayload;
 use super::types::ids::parse_schedule_id;
-use super::types::ids::{parse_session_id, parse_user_id};
+use super::types::ids::{parse_endpoint_id, parse_session_id, parse_user_id};
 use super::types::scalars::Date;
 use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{SignInPayload, SignInRecord, SignInStatus, StreakFreezePayload};
 use super::types::user::{Role, User};
 use super::types::wallet::WalletTransaction;
+use super::types::webhook::{
+    WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret, WebhookEventType,
+};
 use crate::domain::money::Change;
+use crate::model;
 use crate::service::sessions::{self, Granted, Which};
 use crate::service::{
-    accounts, admin, protection, schedules, sign_in, time_zone, to_completion, wallet, ServiceError,
+    accounts, admin, protection, schedules, sign_in, time_zone, to_completion, wallet, webhooks,
+    ServiceError,
 };
 
 #[derive(MergedObject, Default)]
@@ -25,7 +30,97 @@ pub struct Mutation(
     SignInMutation,
     AdminMutation,
     ProtectionMutation,
+    WebhookMutation,
 );
+
+#[derive(Default)]
+pub struct WebhookMutation;
+
+#[Object]
+impl WebhookMutation {
+    /// Admin only.
+    #[graphql(guard = "AdminGuard")]
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        url: String,
+        events: Vec<WebhookEventType>,
+        #[graphql(default_with = "Some(String::new())")] description: Option<String>,
+    ) -> ApiResult<WebhookEndpointWithSecret> {
+        let actor = admin_actor(ctx).await?;
+        let events: Vec<model::WebhookEventType> = events.into_iter().map(Into::into).collect();
+        let description = description.unwrap_or_default();
+        let (row, secret) =
+            webhooks::create(state(ctx)?, &actor, &url, &events, &description).await?;
+        Ok(WebhookEndpointWithSecret {
+            endpoint: WebhookEndpoint(row),
+            secret,
+        })
+    }
+
+    /// Admin only. Arguments left out stay as they are.
+    #[graphql(guard = "AdminGuard")]
+    async fn update_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        url: Option<String>,
+        events: Option<Vec<WebhookEventType>>,
+        enabled: Option<bool>,
+        description: Option<String>,
+    ) -> ApiResult<WebhookEndpoint> {
+        let actor = admin_actor(ctx).await?;
+        let id = parse_endpoint_id("id", &id)?;
+        let events: Option<Vec<model::WebhookEventType>> =
+            events.map(|e| e.into_iter().map(Into::into).collect());
+        let update = webhooks::Update {
+            url: url.as_deref(),
+            events: events.as_deref(),
+            enabled,
+            description: description.as_deref(),
+        };
+        Ok(WebhookEndpoint(
+            webhooks::update(state(ctx)?, &actor, id, update).await?,
+        ))
+    }
+
+    /// Admin only. The old secret keeps signing beside the new one for 24 hours.
+    #[graphql(guard = "AdminGuard")]
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<WebhookEndpointWithSecret> {
+        let actor = admin_actor(ctx).await?;
+        let id = parse_endpoint_id("id", &id)?;
+        let (row, secret) = webhooks::rotate(state(ctx)?, &actor, id).await?;
+        Ok(WebhookEndpointWithSecret {
+            endpoint: WebhookEndpoint(row),
+            secret,
+        })
+    }
+
+    /// Admin only.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let actor = admin_actor(ctx).await?;
+        let id = parse_endpoint_id("id", &id)?;
+        Ok(webhooks::delete(state(ctx)?, &actor, id).await?)
+    }
+
+    /// Admin only. Sends the message again as a new attempt.
+    #[graphql(guard = "AdminGuard")]
+    async fn replay_webhook_delivery(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<WebhookDelivery> {
+        admin_actor(ctx).await?;
+        Ok(WebhookDelivery(
+            webhooks::replay(state(ctx)?, id.as_str()).await?,
+        ))
+    }
+}
 
 #[derive(Default)]
 pub struct AccountMutation;

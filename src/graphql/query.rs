@@ -9,15 +9,19 @@ use super::guards::AdminGuard;
 use super::loaders::{HistoryKey, Loaders};
 use super::read_ahead::prefetch;
 use super::types::admin_audit::{audit_connection, AdminAuditEntryConnection, AUDIT_CURSOR};
-use super::types::ids::parse_user_id;
+use super::types::ids::{parse_endpoint_id, parse_user_id};
 use super::types::paging::PageArgs;
 use super::types::scalars::{graphql_int, Date};
 use super::types::schedule::RewardSchedule;
 use super::types::sign_in::{history_days, DailySignInStats};
 use super::types::user::{user_connection, User, UserConnection, UserSignInHistory, USER_CURSOR};
-use crate::model::{AdminAuditEntryId, AuditFilter, UserId};
+use super::types::webhook::{
+    delivery_connection, WebhookDeliveryConnection, WebhookDeliveryStatus, WebhookEndpoint,
+    DELIVERY_CURSOR,
+};
+use crate::model::{AdminAuditEntryId, AuditFilter, UserId, WebhookDeliveryId};
 use crate::service::sign_in::validate_range;
-use crate::service::{admin, admin_audit, schedules, ServiceError};
+use crate::service::{admin, admin_audit, schedules, webhooks, ServiceError};
 
 /// Most ids one `users` or `signInHistory` query may name.
 pub const MAX_IDS: usize = 1000;
@@ -253,6 +257,45 @@ impl AdminQuery {
         .await?;
         Ok(audit_connection(entries))
     }
+
+    /// Admin only.
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::list(100, child_complexity)"
+    )]
+    async fn webhook_endpoints(&self, ctx: &Context<'_>) -> ApiResult<Vec<WebhookEndpoint>> {
+        Ok(webhooks::endpoints(state(ctx)?)
+            .await?
+            .into_iter()
+            .map(WebhookEndpoint)
+            .collect())
+    }
+
+    /// Admin only. One endpoint's messages, newest first.
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::complexity::list(crate::graphql::complexity::page(first), child_complexity)"
+    )]
+    async fn webhook_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: ID,
+        status: Option<WebhookDeliveryStatus>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<WebhookDeliveryConnection> {
+        let page = PageArgs::parse(DELIVERY_CURSOR, first, after.as_deref())?;
+        let endpoint = parse_endpoint_id("endpointId", &endpoint_id)?;
+        let found = webhooks::deliveries(
+            state(ctx)?,
+            endpoint,
+            status.map(Into::into),
+            page.first,
+            page.after.map(WebhookDeliveryId),
+        )
+        .await?;
+        Ok(delivery_connection(found))
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +311,8 @@ mod tests {
             "signInHistory",
             "signInStats",
             "adminAuditLog",
+            "webhookEndpoints",
+            "webhookDeliveries",
         ] {
             assert!(fields.contains(name), "{name} in {fields:?}");
         }

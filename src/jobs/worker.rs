@@ -1,6 +1,6 @@
-//! The supervised reward worker: restarted with a fresh name whenever its
-//! stream ends (a Redis failure ends an apalis worker for good), stopped
-//! gracefully on shutdown.
+//! The supervised workers (rewards, webhook messages): each restarted with
+//! a fresh name whenever its stream ends (a Redis failure ends an apalis
+//! worker for good), stopped gracefully on shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +11,10 @@ use apalis::prelude::*;
 use apalis_redis::RedisStorage;
 use tokio_util::sync::CancellationToken;
 
-use super::{relay, reward};
+use super::{relay, reward, webhooks};
 use crate::after_commit::queue::{
-    connection, queue_config, wake_channel, QueueError, RewardBatch, WakeSignal, Wakes,
+    connection, queue_config, wake_channel, QueueError, QueuedBatch, RewardBatch, WakeSignal,
+    Wakes, WebhookBatch,
 };
 use crate::state::AppState;
 
@@ -30,7 +31,8 @@ use crate::state::AppState;
 /// 5 / `IDLE_POLL` commands a second, plus its heartbeat (about ten every
 /// 5 s, its own fetch included).
 const BUSY_POLL: Duration = Duration::from_millis(250);
-pub const IDLE_POLL: Duration = Duration::from_secs(4);
+/// The reward worker's longest wait between fetches (see `QueuedBatch::IDLE_POLL`).
+pub const IDLE_POLL: Duration = <RewardBatch as QueuedBatch>::IDLE_POLL;
 /// In-process retries of a failing job before apalis records a failure.
 const RETRIES: usize = 3;
 
@@ -45,24 +47,54 @@ pub fn unique_worker_name() -> String {
     )
 }
 
-/// Runs the worker and the relay until `shutdown` is cancelled.
+/// Runs the reward worker, the webhook worker, the relay and the webhook
+/// sweep until `shutdown` is cancelled.
 pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
     let relay = tokio::spawn(relay::run(state.clone(), shutdown.clone()));
+    let sweep = tokio::spawn(webhooks::sweep(state.clone(), shutdown.clone()));
+    let hooks = tokio::spawn(supervise(
+        "webhook worker",
+        state.clone(),
+        shutdown.clone(),
+        run_webhooks_once,
+    ));
+    supervise("reward worker", state, shutdown, run_rewards_once).await;
+    for (task, done) in [
+        ("relay", relay.await),
+        ("webhook sweep", sweep.await),
+        ("webhook worker", hooks.await),
+    ] {
+        if let Err(error) = done {
+            tracing::error!(%error, task, "background task panicked");
+        }
+    }
+    tracing::info!("workers stopped");
+}
+
+/// Runs `once` with a fresh worker name until `shutdown`, restarting it
+/// (with a growing pause) whenever it ends by itself or fails.
+async fn supervise<F, Fut>(
+    what: &'static str,
+    state: Arc<AppState>,
+    shutdown: CancellationToken,
+    once: F,
+) where
+    F: Fn(Arc<AppState>, String, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = Result<(), QueueError>>,
+{
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
         let name = unique_worker_name();
-        tracing::info!(worker = %name, queue = state.queue.queue_name(), "reward worker starting");
-        let result = run_once(&state, &name, shutdown.clone()).await;
+        tracing::info!(worker = %name, what, "worker starting");
+        let result = once(state.clone(), name.clone(), shutdown.clone()).await;
         if shutdown.is_cancelled() {
             break;
         }
-        metrics::counter!("signin_worker_restarts_total").increment(1);
+        metrics::counter!("signin_worker_restarts_total", "worker" => what).increment(1);
         match result {
-            Ok(()) => {
-                tracing::error!(worker = %name, "reward worker stopped by itself; restarting")
-            }
+            Ok(()) => tracing::error!(worker = %name, what, "worker stopped by itself; restarting"),
             Err(error) => {
-                tracing::error!(worker = %name, %error, retry_in = ?backoff, "reward worker failed; restarting")
+                tracing::error!(worker = %name, what, %error, retry_in = ?backoff, "worker failed; restarting")
             }
         }
         tokio::select! {
@@ -71,40 +103,61 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
         }
         backoff = (backoff * 2).min(Duration::from_secs(10));
     }
-    if let Err(error) = relay.await {
-        tracing::error!(%error, "relay task panicked");
-    }
-    tracing::info!("reward worker stopped");
+    tracing::info!(what, "worker stopped");
 }
 
-async fn run_once(
-    state: &Arc<AppState>,
-    name: &str,
+/// Runs one apalis worker of `$queue` (a [`JobQueue`]) named `$name`
+/// until `$shutdown`: its storage woken by this process's pushes and the
+/// queue's wake channel (pushes from other processes: an API without a
+/// worker, another replica's relay; if the subscription fails, the poll
+/// timer still finds their jobs) and polled on a backoff timer; `$build`
+/// finishes the `WorkerBuilder` (concurrency, retries, handler). A macro
+/// rather than a function: the backend's and the handler's types are
+/// apalis's layered generics, which a signature would have to spell out.
+macro_rules! run_queue {
+    ($state:expr, $name:expr, $queue:expr, $batch:ty, $shutdown:expr, |$builder:ident| $build:expr) => {{
+        let state: &Arc<AppState> = $state;
+        let queue_name = $queue.queue_name();
+        let conn = connection(&state.config.redis_url).await?;
+        let wake = WakeSignal::new();
+        let wakes = tokio::spawn(listen_for_wakes(
+            state.config.redis_url.clone(),
+            wake_channel(queue_name),
+            Arc::downgrade(&wake),
+        ));
+        let _stop_listening = AbortOnDrop(wakes);
+        $queue.attach_worker(&wake);
+        // Two `PollWith` layers rather than one `Strategy` of both:
+        // apalis-core 1.0's `Strategy` does not pass `on_poll` on to what
+        // it holds, so a backoff inside it never backs off (it polled
+        // every `BUSY_POLL`).
+        let storage = RedisStorage::<$batch>::new(conn)
+            .with_config(queue_config::<$batch>(queue_name))
+            .poll_with_stream(Wakes::new(wake.clone()))
+            .poll_with_backoff(
+                BUSY_POLL,
+                BackoffConfig::new(<$batch as QueuedBatch>::IDLE_POLL).with_multiplier(2.0),
+            );
+        let $builder = WorkerBuilder::new($name)
+            .backend(storage)
+            .data(state.clone());
+        let worker = $build;
+        let shutdown: CancellationToken = $shutdown;
+        worker
+            .run_until(async move {
+                shutdown.cancelled().await;
+                Ok::<(), std::io::Error>(())
+            })
+            .await
+            .map_err(|e| QueueError::Queue(e.to_string()))
+    }};
+}
+
+async fn run_rewards_once(
+    state: Arc<AppState>,
+    name: String,
     shutdown: CancellationToken,
 ) -> Result<(), QueueError> {
-    let queue_name = state.queue.queue_name();
-    let conn = connection(&state.config.redis_url).await?;
-    let wake = WakeSignal::new();
-    // Pushes from other processes (an API without a worker, the relay of
-    // another replica) arrive as messages on the wake channel; if the
-    // subscription fails, the poll timer still finds their jobs.
-    let wakes = tokio::spawn(listen_for_wakes(
-        state.config.redis_url.clone(),
-        wake_channel(queue_name),
-        Arc::downgrade(&wake),
-    ));
-    let _stop_listening = AbortOnDrop(wakes);
-    state.queue.attach_worker(&wake);
-    // Two `PollWith` layers rather than one `Strategy` of both: apalis-core
-    // 1.0's `Strategy` does not pass `on_poll` on to what it holds, so a
-    // backoff inside it never backs off (it polled every `BUSY_POLL`).
-    let storage = RedisStorage::<RewardBatch>::new(conn)
-        .with_config(queue_config(queue_name))
-        .poll_with_stream(Wakes::new(wake.clone()))
-        .poll_with_backoff(
-            BUSY_POLL,
-            BackoffConfig::new(IDLE_POLL).with_multiplier(2.0),
-        );
     let backoff = ExponentialBackoffMaker::new(
         Duration::from_millis(50),
         Duration::from_secs(2),
@@ -113,19 +166,38 @@ async fn run_once(
     )
     .map_err(|e| QueueError::Queue(e.to_string()))?
     .make_backoff();
-    let worker = WorkerBuilder::new(name)
-        .backend(storage)
-        .data(state.clone())
-        .concurrency(state.config.worker_concurrency)
-        .retry(RetryPolicy::retries(RETRIES).with_backoff(backoff))
-        .build(credit_on_own_task);
-    worker
-        .run_until(async move {
-            shutdown.cancelled().await;
-            Ok::<(), std::io::Error>(())
-        })
-        .await
-        .map_err(|e| QueueError::Queue(e.to_string()))
+    run_queue!(
+        &state,
+        name.as_str(),
+        state.queue,
+        RewardBatch,
+        shutdown,
+        |builder| builder
+            .concurrency(state.config.worker_concurrency)
+            .retry(RetryPolicy::retries(RETRIES).with_backoff(backoff))
+            .build(credit_on_own_task)
+    )
+}
+
+/// Batches of webhook messages attempted at once (each batch's messages
+/// are attempted together too).
+const WEBHOOK_CONCURRENCY: usize = 8;
+
+async fn run_webhooks_once(
+    state: Arc<AppState>,
+    name: String,
+    shutdown: CancellationToken,
+) -> Result<(), QueueError> {
+    run_queue!(
+        &state,
+        name.as_str(),
+        state.webhook_queue,
+        WebhookBatch,
+        shutdown,
+        |builder| builder
+            .concurrency(WEBHOOK_CONCURRENCY)
+            .build(attempt_on_own_task)
+    )
 }
 
 /// Runs [`reward::handle`] on a task of its own. apalis fetches whenever the
@@ -140,6 +212,17 @@ async fn credit_on_own_task(
     state: Data<Arc<AppState>>,
 ) -> Result<(), BoxDynError> {
     tokio::spawn(reward::handle(batch, state))
+        .await
+        .map_err(|error| Box::new(error) as BoxDynError)?
+}
+
+/// Runs [`webhooks::handle`] on a task of its own, as
+/// [`credit_on_own_task`] does.
+async fn attempt_on_own_task(
+    batch: WebhookBatch,
+    state: Data<Arc<AppState>>,
+) -> Result<(), BoxDynError> {
+    tokio::spawn(webhooks::handle(batch, state))
         .await
         .map_err(|error| Box::new(error) as BoxDynError)?
 }

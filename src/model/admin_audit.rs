@@ -48,6 +48,15 @@ pub enum AdminAction {
     #[db_rename = "create-admin"]
     #[serde(rename = "create-admin")]
     CreateAdmin,
+    /// The `createWebhookEndpoint` mutation.
+    CreateWebhookEndpoint,
+    /// The `updateWebhookEndpoint` mutation (also the service disabling
+    /// an endpoint, with no actor).
+    UpdateWebhookEndpoint,
+    /// The `rotateWebhookSecret` mutation.
+    RotateWebhookSecret,
+    /// The `deleteWebhookEndpoint` mutation.
+    DeleteWebhookEndpoint,
 }
 
 impl AdminAction {
@@ -60,6 +69,10 @@ impl AdminAction {
             AdminAction::PublishRewardSchedule => "publishRewardSchedule",
             AdminAction::CancelRewardSchedule => "cancelRewardSchedule",
             AdminAction::CreateAdmin => "create-admin",
+            AdminAction::CreateWebhookEndpoint => "createWebhookEndpoint",
+            AdminAction::UpdateWebhookEndpoint => "updateWebhookEndpoint",
+            AdminAction::RotateWebhookSecret => "rotateWebhookSecret",
+            AdminAction::DeleteWebhookEndpoint => "deleteWebhookEndpoint",
         }
     }
 }

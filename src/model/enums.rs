@@ -38,6 +38,78 @@ pub enum LedgerKind {
     MilestoneBonus,
 }
 
+/// What a webhook reports: the PostgreSQL enum `webhook_event_type`
+/// (contract, "Webhooks and streak reminders").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, DbEnum, Serialize, Deserialize)]
+#[ExistingTypePath = "crate::schema::sql_types::WebhookEventType"]
+#[DbValueStyle = "SCREAMING_SNAKE_CASE"]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WebhookEventType {
+    /// `sign_in.recorded`: a `signIn` committed.
+    SignInRecorded,
+    /// `reward.credited`: a reward or milestone bonus reached the wallet.
+    RewardCredited,
+    /// `milestone.reached`: a `signIn` reached a milestone streak.
+    MilestoneReached,
+    /// `streak.freeze_used`: a `signIn` used freezes.
+    StreakFreezeUsed,
+    /// `streak.at_risk`: the streak breaks at the user's next midnight.
+    StreakAtRisk,
+    /// `streak.lost`: the user's midnight broke the streak.
+    StreakLost,
+}
+
+impl WebhookEventType {
+    /// Every type, in the contract's order.
+    pub const ALL: [WebhookEventType; 6] = [
+        WebhookEventType::SignInRecorded,
+        WebhookEventType::RewardCredited,
+        WebhookEventType::MilestoneReached,
+        WebhookEventType::StreakFreezeUsed,
+        WebhookEventType::StreakAtRisk,
+        WebhookEventType::StreakLost,
+    ];
+
+    /// The `type` a message's body carries, e.g. `sign_in.recorded`.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            WebhookEventType::SignInRecorded => "sign_in.recorded",
+            WebhookEventType::RewardCredited => "reward.credited",
+            WebhookEventType::MilestoneReached => "milestone.reached",
+            WebhookEventType::StreakFreezeUsed => "streak.freeze_used",
+            WebhookEventType::StreakAtRisk => "streak.at_risk",
+            WebhookEventType::StreakLost => "streak.lost",
+        }
+    }
+
+    /// The name the database stores, e.g. `SIGN_IN_RECORDED`.
+    pub fn db_name(self) -> &'static str {
+        match self {
+            WebhookEventType::SignInRecorded => "SIGN_IN_RECORDED",
+            WebhookEventType::RewardCredited => "REWARD_CREDITED",
+            WebhookEventType::MilestoneReached => "MILESTONE_REACHED",
+            WebhookEventType::StreakFreezeUsed => "STREAK_FREEZE_USED",
+            WebhookEventType::StreakAtRisk => "STREAK_AT_RISK",
+            WebhookEventType::StreakLost => "STREAK_LOST",
+        }
+    }
+}
+
+/// Where a webhook message stands: the PostgreSQL enum
+/// `webhook_delivery_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, DbEnum, Serialize, Deserialize)]
+#[ExistingTypePath = "crate::schema::sql_types::WebhookDeliveryStatus"]
+#[DbValueStyle = "SCREAMING_SNAKE_CASE"]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WebhookDeliveryStatus {
+    /// Not delivered yet; an attempt is due or will be.
+    Pending,
+    /// A 2xx answer came.
+    Delivered,
+    /// Every attempt of the schedule failed, or the endpoint went away.
+    Failed,
+}
+
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroU32;

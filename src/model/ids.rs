@@ -74,6 +74,33 @@ impl fmt::Display for LedgerEntryId {
     }
 }
 
+/// A webhook endpoint's id (`webhook_endpoints.id`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DieselNewType, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct WebhookEndpointId(pub i64);
+
+impl fmt::Display for WebhookEndpointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A webhook message's id (`webhook_deliveries.id`): one event for one
+/// endpoint, with its attempts.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DieselNewType, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct WebhookDeliveryId(pub i64);
+
+impl fmt::Display for WebhookDeliveryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

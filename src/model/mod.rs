@@ -10,6 +10,11 @@ mod ids;
 mod records;
 
 pub use admin_audit::{AdminAction, AdminAuditEntry, AdminAuditEntryId, AuditFilter};
-pub use enums::{LedgerKind, Role};
-pub use ids::{LedgerEntryId, ScheduleId, SessionId, SignInId, UserId};
-pub use records::{HistoryRow, LedgerEntry, ScheduleRow, Session, SignIn, SignInExportRow, User};
+pub use enums::{LedgerKind, Role, WebhookDeliveryStatus, WebhookEventType};
+pub use ids::{
+    LedgerEntryId, ScheduleId, SessionId, SignInId, UserId, WebhookDeliveryId, WebhookEndpointId,
+};
+pub use records::{
+    AttemptRow, DeliveryRow, EndpointRow, HistoryRow, LedgerEntry, ScheduleRow, Session, SignIn,
+    SignInExportRow, User,
+};

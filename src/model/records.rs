@@ -6,7 +6,10 @@ use diesel::sql_types::{BigInt, Bool, Date, Int2, Int4, Text};
 use diesel::{Queryable, QueryableByName, Selectable};
 use serde::{Deserialize, Serialize};
 
-use super::{LedgerEntryId, LedgerKind, Role, ScheduleId, SessionId, SignInId, UserId};
+use super::{
+    LedgerEntryId, LedgerKind, Role, ScheduleId, SessionId, SignInId, UserId, WebhookDeliveryId,
+    WebhookDeliveryStatus, WebhookEndpointId, WebhookEventType,
+};
 use crate::schema::{reward_schedules, sessions, sign_ins, users, wallet_transactions};
 
 /// A user as the service keeps them (never the password hash).
@@ -55,7 +58,9 @@ pub struct Session {
 
 /// One user's sign-in on one business day; until `credited_at` is set,
 /// also the obligation to credit its reward.
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, QueryableByName, Selectable, PartialEq, Eq, Serialize, Deserialize,
+)]
 #[diesel(table_name = sign_ins, check_for_backend(diesel::pg::Pg))]
 pub struct SignIn {
     pub id: SignInId,
@@ -140,4 +145,50 @@ pub struct SignInExportRow {
     /// Whether the reward's ledger row has committed.
     #[diesel(sql_type = Bool)]
     pub credited: bool,
+}
+
+/// An endpoint as stored (never its secrets).
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+#[diesel(table_name = crate::schema::webhook_endpoints, check_for_backend(diesel::pg::Pg))]
+pub struct EndpointRow {
+    pub id: WebhookEndpointId,
+    pub url: String,
+    pub events: Vec<WebhookEventType>,
+    pub description: String,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<UserId>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A message of an endpoint, as `webhookDeliveries` shows it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct DeliveryRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: WebhookDeliveryId,
+    #[diesel(sql_type = Text)]
+    pub message_id: String,
+    #[diesel(sql_type = crate::schema::sql_types::WebhookEventType)]
+    pub event_type: WebhookEventType,
+    #[diesel(sql_type = crate::schema::sql_types::WebhookDeliveryStatus)]
+    pub status: WebhookDeliveryStatus,
+    #[diesel(sql_type = Text)]
+    pub body: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// One attempt, as shown.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::webhook_attempts, check_for_backend(diesel::pg::Pg))]
+pub struct AttemptRow {
+    pub delivery_id: WebhookDeliveryId,
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
 }

@@ -45,6 +45,14 @@ pub enum Input {
     Schedule,
     /// An IANA time zone name (`register`, `setTimeZone`).
     TimeZone,
+    /// A webhook endpoint's URL.
+    Url,
+    /// A webhook endpoint's event types.
+    Events,
+    /// A webhook endpoint's description.
+    Description,
+    /// The webhook message an admin action is aimed at.
+    Delivery,
 }
 
 /// A dependency that could not be reached in time: retrying later may

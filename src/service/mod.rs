@@ -18,6 +18,7 @@ pub mod streak;
 pub mod time_zone;
 pub mod unit_of_work;
 pub mod wallet;
+pub mod webhooks;
 
 pub use error::{Input, ServiceError, Unavailable};
 pub use page::Page;

@@ -11,6 +11,7 @@ use diesel_async::AsyncPgConnection;
 use super::unit_of_work::{
     self, At, Decided, Key, Locked, LockedChange, Schedules, WalletAndChain,
 };
+use super::webhooks::Events;
 use super::{cached, Input, ServiceError};
 use crate::after_commit::{Committed, RewardJob};
 use crate::cache::schedules::Snapshot;
@@ -102,11 +103,22 @@ impl LockedChange for SignInToday {
             credited_at: None,
             schedule_id: paid_by.id,
         };
-        // The unique (user, day) key stays the last word.
-        let Some(row) = sign_ins::insert_if_absent(conn, &new).await? else {
+        let after = before.after_sign_in(today, &next, reward);
+        let mut events = Events::default();
+        events.sign_in_recorded(&new);
+        if let Some(bonus) = new.milestone_bonus {
+            events.milestone_reached(&new, bonus);
+        }
+        if !next.freezes_used.is_empty() {
+            events.freezes_used(user_id, &next.freezes_used, after.freezes_held);
+        }
+        // The unique (user, day) key stays the last word. The webhook
+        // events commit with the sign-in, written by the same statement.
+        let Some((row, webhooks_due)) =
+            sign_ins::insert_with_events(conn, &new, events.as_slice()).await?
+        else {
             return Ok(already());
         };
-        let after = before.after_sign_in(today, &next, reward);
         if !next.freezes_used.is_empty() {
             streak_store::insert_frozen(conn, user_id, &next.freezes_used, row.id, at.now).await?;
             streak_store::set_freezes_held(conn, user_id, i32::from(after.freezes_held)).await?;
@@ -116,7 +128,9 @@ impl LockedChange for SignInToday {
         metrics::counter!("signin_sign_ins_total").increment(1);
         let status = after.status(today, rules, rewards);
         let job = RewardJob { sign_in_id: row.id };
-        let after_commit = Committed::default().signed_in(user_id, status.clone(), job);
+        let after_commit = Committed::default()
+            .signed_in(user_id, status.clone(), job)
+            .webhooks_due(webhooks_due);
         Ok(Decided::made((row, status), after_commit))
     }
 }

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::unit_of_work::{self, At, Decided, Key, Locked, LockedChange};
+use super::webhooks::Events;
 use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
-use crate::model::{LedgerEntry, LedgerEntryId, LedgerKind, SignIn, SignInId, UserId};
+use crate::model::{
+    LedgerEntry, LedgerEntryId, LedgerKind, SignIn, SignInId, UserId, WebhookDeliveryId,
+};
 use crate::state::AppState;
 use crate::store::admin_audit::{self, NewAdminAuditEntry};
 use crate::store::ledger::{self, Entry};
@@ -108,6 +111,8 @@ pub struct Credits {
     /// balance would pass its maximum). The relay offers the ones that
     /// exist again later.
     pub refused: Vec<(SignInId, ServiceError)>,
+    /// The webhook messages (`reward.credited`) the credits wrote.
+    pub webhooks_due: Vec<WebhookDeliveryId>,
 }
 
 /// Credits committed sign-ins' rewards and milestone bonuses, each once, in
@@ -148,7 +153,7 @@ pub async fn credit_sign_ins(
         Err(error) => return Err(error),
     };
     if !credits.credited.is_empty() {
-        let mut committed = Committed::default();
+        let mut committed = Committed::default().webhooks_due(credits.webhooks_due.clone());
         for row in credits.credited.iter().flat_map(|(_, rows)| rows) {
             let counter = match row.kind {
                 LedgerKind::MilestoneBonus => "signin_milestone_bonuses_credited_total",
@@ -168,6 +173,7 @@ impl Credits {
         self.credited.extend(other.credited);
         self.already_credited.extend(other.already_credited);
         self.refused.extend(other.refused);
+        self.webhooks_due.extend(other.webhooks_due);
     }
 }
 
@@ -250,6 +256,12 @@ async fn credit_in(
     }
     let rows = ledger::append_many(conn, &entries).await?;
     sign_ins::mark_credited(conn, &credited, now).await?;
+    // `reward.credited`, in the credit's transaction.
+    let mut events = Events::default();
+    for row in &rows {
+        events.reward_credited(row);
+    }
+    credits.webhooks_due = events.record(conn, now).await?;
     credits.credited = credited
         .into_iter()
         .map(|id| {

@@ -13,6 +13,7 @@ pub mod sessions;
 pub mod sign_ins;
 pub mod streak;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::prepared::prepared;
+use super::webhooks::{self, EventBinds, NewEvent};
 use super::StoreError;
-use crate::model::{HistoryRow, ScheduleId, SignIn, SignInId, UserId};
+use crate::model::{HistoryRow, ScheduleId, SignIn, SignInId, UserId, WebhookDeliveryId};
 use crate::schema::sign_ins;
 
 #[derive(Debug, Insertable)]
@@ -42,6 +43,67 @@ pub async fn insert_if_absent(
         .get_result(conn)
         .await
         .optional()?)
+}
+
+/// The text of [`insert_with_events`]'s statement (built once: constant).
+static INSERT_WITH_EVENTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH ins AS ( \
+           INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, made_up, \
+                                 milestone_bonus, credited_at, schedule_id) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+           ON CONFLICT (user_id, day) DO NOTHING \
+           RETURNING id, user_id, day, cycle_day, streak, reward, created_at, credited_at, made_up, \
+                     milestone_bonus, schedule_id), \
+         {} \
+         SELECT ins.*, coalesce((SELECT array_agg(id) FROM deliveries), '{{}}') AS webhook_deliveries \
+           FROM ins",
+        webhooks::fan_out(11, "EXISTS (SELECT 1 FROM ins)")
+    )
+});
+
+#[derive(QueryableByName)]
+struct InsertedWithEvents {
+    #[diesel(embed)]
+    sign_in: SignIn,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
+    webhook_deliveries: Vec<WebhookDeliveryId>,
+}
+
+/// As [`insert_if_absent`], writing `events` into the webhook outbox in
+/// the same statement when the sign-in is written (one round trip for
+/// both; see `webhooks::fan_out`). Answers the sign-in and the webhook
+/// deliveries due, or None when the user already had one that day.
+pub async fn insert_with_events(
+    conn: &mut AsyncPgConnection,
+    new: &NewSignIn,
+    events: &[NewEvent],
+) -> Result<Option<(SignIn, Vec<WebhookDeliveryId>)>, StoreError> {
+    use diesel::sql_types::{Array, BigInt, Bool, Date, Int2, Int4, Nullable, Text, Timestamptz};
+    let b = EventBinds::of(events);
+    let row: Option<InsertedWithEvents> = prepared(
+        diesel::sql_query(INSERT_WITH_EVENTS.as_str())
+            .bind::<BigInt, _>(new.user_id)
+            .bind::<Date, _>(new.day)
+            .bind::<Int2, _>(new.cycle_day)
+            .bind::<Int4, _>(new.streak)
+            .bind::<BigInt, _>(new.reward)
+            .bind::<Timestamptz, _>(new.created_at)
+            .bind::<Bool, _>(new.made_up)
+            .bind::<Nullable<BigInt>, _>(new.milestone_bonus)
+            .bind::<Nullable<Timestamptz>, _>(new.credited_at)
+            .bind::<BigInt, _>(new.schedule_id)
+            .bind::<Array<Text>, _>(&b.keys)
+            .bind::<Array<Text>, _>(&b.types)
+            .bind::<Array<Text>, _>(&b.wire)
+            .bind::<Array<BigInt>, _>(&b.users)
+            .bind::<Array<Text>, _>(&b.data)
+            .bind::<Timestamptz, _>(new.created_at),
+    )
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|r| (r.sign_in, r.webhook_deliveries)))
 }
 
 /// The sign-ins of `ids` that exist, locked for the rest of the

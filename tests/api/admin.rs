@@ -44,6 +44,8 @@ fn admin_operations() -> Vec<(String, String)> {
                 "Int" => "1".into(),
                 "Boolean" => "true".into(),
                 "Role" => "USER".into(),
+                "WebhookEventType" => "SIGN_IN_RECORDED".into(),
+                "WebhookDeliveryStatus" => "PENDING".into(),
                 other => panic!("no sample value for {other}: extend the guard test"),
             },
         }

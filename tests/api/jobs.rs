@@ -197,7 +197,8 @@ async fn a_refused_sign_in_does_not_hold_back_the_rest_of_its_batch() {
 
 /// The jobs in the reward queue, as apalis stored them (JSON).
 async fn queued_jobs(app: &TestApp) -> Vec<String> {
-    let config = queue_config(&app.state.keys.reward_queue());
+    let config =
+        queue_config::<signin_rewards::after_commit::RewardBatch>(&app.state.keys.reward_queue());
     let mut redis = app.state.redis.get().await.unwrap();
     redis::cmd("HVALS")
         .arg(config.job_data_hash())

@@ -31,3 +31,4 @@ mod storable_text;
 mod strict_input;
 mod time_zones;
 mod wallet;
+mod webhooks;

@@ -670,3 +670,59 @@ async fn the_audit_finds_a_jumped_date_that_is_signed() {
         "{failing:?}"
     );
 }
+
+/// Sign-ins and zone changes of one user racing, between zones a day
+/// apart and across midnight: every sign-in takes the wallet lock after or
+/// before a change, never between, so no date is signed twice and, in the
+/// order they were made, the dates only go up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_ins_racing_zone_changes_never_sign_a_date_twice() {
+    let app = std::sync::Arc::new(app_with(&[("SIGNIN_TIMEZONE_CHANGE_DAYS", "0")]).await);
+    let (token, id) = register_in(&app, "racing", "Etc/GMT+12").await;
+    // 11:30Z: 23:30 at UTC-12 (March 1st), 01:30 on March 3rd at UTC+14.
+    for now in [
+        "2026-03-01T11:30:00Z",
+        "2026-03-02T11:45:00Z",
+        "2026-03-03T11:50:00Z",
+    ] {
+        app.clock.set(instant(now));
+        let calls = (0..16).map(|i| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move {
+                match i % 4 {
+                    0 => set_zone(&app, &token, "Pacific/Kiritimati").await,
+                    2 => set_zone(&app, &token, "Etc/GMT+12").await,
+                    _ => app.exec(Some(&token), SIGN_IN, json!({})).await,
+                }
+            })
+        });
+        for answer in futures::future::join_all(calls).await {
+            let answer = answer.unwrap();
+            if answer.get("errors").is_some() {
+                assert_eq!(error_code(&answer), "ALREADY_SIGNED_IN", "{answer}");
+            }
+        }
+    }
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) FROM (SELECT day FROM sign_ins WHERE user_id = {id} GROUP BY day HAVING count(*) > 1) d"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) FROM (SELECT day < lag(day) OVER (ORDER BY id) AS back FROM sign_ins WHERE user_id = {id}) d WHERE back"
+        ))
+        .await,
+        0,
+        "a later sign-in recorded an earlier date"
+    );
+    assert!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) FROM sign_ins WHERE user_id = {id}"
+        ))
+        .await
+            >= 3
+    );
+}

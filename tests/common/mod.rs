@@ -63,6 +63,9 @@ impl TestDatabase {
 
     /// An empty database: no migration applied yet.
     pub async fn create_unmigrated() -> Self {
+        // Every test makes its database first: the process's HTTP clients
+        // (reqwest over rustls) need the crypto provider from here on.
+        signin_rewards::webhook_client::install_crypto_provider();
         let name = unique_name();
         let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
             .await

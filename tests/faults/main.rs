@@ -192,6 +192,7 @@ impl Env {
 }
 
 fn client() -> reqwest::Client {
+    signin_rewards::webhook_client::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .build()
@@ -439,6 +440,7 @@ async fn sigterm_drains_and_exits_zero() {
     // One connection per request: a request either reaches the server (and
     // must be answered) or finds the port closed. (A reused keep-alive
     // connection could race the server closing it when idle.)
+    signin_rewards::webhook_client::install_crypto_provider();
     let fresh = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .pool_max_idle_per_host(0)

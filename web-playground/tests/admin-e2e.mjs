@@ -13,14 +13,17 @@
 // their header rows, uses the users view (search by name, pages of users, the
 // grid's cells, pasted ids, its CSV download; with E2E_ADVANCE_CLOCK_CMD it
 // first moves the clock two days on so that the grid has missed, made-up and
-// frozen days), and sees "admins only" as a USER. Any browser console
-// error, page error, failed request, request to another host or HTTP status
-// >= 400 fails the run. Saves admin.png and admin-users.png; prints
-// `admin-e2e: N passed, M failed`.
+// frozen days), manages a webhook endpoint pointing at a receiver the test
+// runs itself (its secret shown once, a sign-in delivered and signed with it,
+// "Send again", rotation, disable/enable, delete), and sees "admins only" as
+// a USER. Any browser console error, page error, failed request, request to
+// another host or HTTP status >= 400 fails the run. Saves admin.png,
+// admin-users.png and admin-webhooks.png; prints `admin-e2e: N passed, M failed`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   BASE_ORIGIN, BASE_URL, PASSWORD, SCREENSHOT_DIR, addDays, api, createRun, launchChromium, storageLeaks, until,
   watchTokens,
@@ -41,7 +44,8 @@ const USERS = 12;
 const ADVANCE_CLOCK_CMD = process.env.E2E_ADVANCE_CLOCK_CMD || '';
 const CLOCK_START = Number(process.env.E2E_CLOCK_START || 0);
 
-const suite = createRun('admin-e2e', 180_000);
+// The webhook steps wait for a worker's deliveries (a few seconds each, up to 15 s).
+const suite = createRun('admin-e2e', 240_000);
 const { step, watch } = suite;
 
 // ------------------------------------------------------------------ the API, from node
@@ -331,6 +335,8 @@ async function main() {
 
   await usersView(page, { run, users, admin, today });
 
+  await webhooks(page, context, { run, users, admin });
+
   await step('a USER sees "admins only" and nothing of the dashboard', async () => {
     const userContext = await browser.newContext({ viewport: { width: 900, height: 700 } });
     const userPage = await userContext.newPage();
@@ -576,6 +582,303 @@ async function usersView(page, { run, users, admin, today: firstDay }) {
     await section.scrollIntoViewIfNeeded();
     await section.screenshot({ path: path.join(SCREENSHOT_DIR, 'admin-users.png') });
   });
+}
+
+
+// ------------------------------------------------------------------ webhooks
+
+/**
+ * A webhook receiver on 127.0.0.1 (node's http module): keeps every request
+ * (method, headers, body) and answers 200.
+ */
+async function startReceiver(run) {
+  const received = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ method: req.method, path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/hooks/${run}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Whether `secret` (`whsec_` + base64) made one of the request's v1 signatures (Standard Webhooks). */
+function signedBy(request, secret) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const { 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': signature = '' } = request.headers;
+  const mac = createHmac('sha256', key).update(`${id}.${ts}.${request.body}`).digest('base64');
+  return signature.split(' ').includes(`v1,${mac}`);
+}
+
+const SECRET = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
+
+/** Whether `text` is anywhere in the page: its markup or the value of a field (not part of the markup). */
+async function pageHolds(page, text) {
+  return page.evaluate((t) => document.documentElement.outerHTML.includes(t)
+    || [...document.querySelectorAll('input, textarea')].some((f) => f.value.includes(t)), text);
+}
+
+/** The deliveries listed: id, event type, status, attempts and each attempt's HTTP status. */
+async function deliveryItems(page) {
+  return page.$$eval('[data-testid=delivery]', (lis) => lis.map((li) => ({
+    id: li.dataset.id,
+    eventType: li.dataset.eventType,
+    status: li.dataset.status,
+    attempts: Number(li.dataset.attempts),
+    httpStatuses: [...li.querySelectorAll('[data-testid=attempt]')].map((tr) => tr.dataset.httpStatus),
+    note: li.querySelector('[data-testid=delivery-note]')?.textContent ?? '',
+  })));
+}
+
+async function newestAudit(page, action) {
+  await until(`the ${action} audit entry`, async () =>
+    (await page.locator('[data-testid=audit-row]').first().innerText()).includes(action));
+}
+
+async function webhooks(page, context, { run, users, admin }) {
+  // The one user who has not signed in today, whatever the clock did: their sign-in makes the message.
+  const signer = users[USERS - 1];
+  const receiver = await startReceiver(run);
+  const description = `e2e receiver ${run}`;
+  const row = page.locator('[data-testid=webhook-row]', { hasText: receiver.url });
+  let secret = '';
+  let message = '';
+  const ofMessage = () => receiver.received.filter((r) => r.headers['webhook-id'] === message);
+
+  try {
+    await step('webhooks: a form without events is explained unsent; a refused URL in the service\'s words', async () => {
+      await page.waitForSelector('[data-testid=webhooks]', { state: 'visible' });
+      const boxes = await page.locator('[data-testid=webhook-events] input[type=checkbox]').count();
+      if (boxes !== 6) throw new Error(`${boxes} event checkboxes, expected 6`);
+      const sent = [];
+      const onRequest = (req) => { if (req.method() === 'POST') sent.push(req.postData()); };
+      page.on('request', onRequest);
+      await page.fill('[data-testid=webhook-url]', receiver.url);
+      await page.click('[data-testid=webhook-create]');
+      await until('the events message', async () =>
+        /at least one event/.test((await page.textContent('[data-testid=webhooks-error]')) || ''));
+      page.off('request', onRequest);
+      if (sent.length) throw new Error(`requests sent for a form without events: ${sent.join(', ')}`);
+      await page.check('[data-testid=webhook-event-SIGN_IN_RECORDED]');
+      await page.fill('[data-testid=webhook-url]', 'ftp://example.com/hooks');
+      await page.click('[data-testid=webhook-create]');
+      // BAD_USER_INPUT naming url: "url: must use https or http" reads "URL: must use https or http."
+      await until('the URL refusal', async () =>
+        /^URL: must .+\.$/.test((await page.textContent('[data-testid=webhooks-error]')) || ''));
+      if (await page.locator('[data-testid=webhook-row]', { hasText: 'ftp://example.com/hooks' }).count() !== 0) {
+        throw new Error('an endpoint was listed for a refused URL');
+      }
+    });
+
+    await step('webhooks: create an endpoint; its secret is shown once, with a copy button', async () => {
+      await page.fill('[data-testid=webhook-url]', receiver.url);
+      await page.fill('[data-testid=webhook-description]', description);
+      if (!(await page.isChecked('[data-testid=webhook-event-SIGN_IN_RECORDED]'))) {
+        await page.check('[data-testid=webhook-event-SIGN_IN_RECORDED]');
+      }
+      await page.click('[data-testid=webhook-create]');
+      await page.waitForSelector('[data-testid=webhook-secret]', { state: 'visible' });
+      await page.waitForSelector('[data-testid=webhooks-error]', { state: 'hidden' });
+      secret = await page.inputValue('[data-testid=webhook-secret-value]');
+      if (!SECRET.test(secret)) throw new Error(`the secret shown is ${JSON.stringify(secret)}`);
+      const note = await page.textContent('[data-testid=webhook-secret-note]');
+      if (!/will not be shown again/.test(note || '')) throw new Error(`the secret's note: ${note}`);
+      await row.waitFor({ state: 'visible' });
+      const text = await row.innerText();
+      for (const want of ['sign_in.recorded', description, 'enabled']) {
+        if (!text.includes(want)) throw new Error(`the endpoint row lacks ${want}: ${text}`);
+      }
+      if (text.includes('reward.credited')) throw new Error(`the endpoint has events it was not given: ${text}`);
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE_ORIGIN });
+      await page.click('[data-testid=webhook-secret-copy]');
+      await until('the copied message', async () =>
+        /Copied/.test((await page.textContent('[data-testid=webhook-secret-status]')) || ''));
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      if (copied !== secret) throw new Error('the clipboard does not hold the secret');
+      await newestAudit(page, 'createWebhookEndpoint');
+      if ((await page.locator('[data-testid=audit-row]').first().innerText()).includes(secret)) {
+        throw new Error('the audit log shows the secret');
+      }
+      // Once saved it is gone from the page, and a reload does not bring it back.
+      await page.click('[data-testid=webhook-secret-done]');
+      await page.waitForSelector('[data-testid=webhook-secret]', { state: 'hidden' });
+      if (await pageHolds(page, secret)) throw new Error('the secret is still in the page');
+      const leaks = await storageLeaks(page, [secret]);
+      if (leaks.length) throw new Error(`the secret is kept in web storage: ${leaks.join(', ')}`);
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('[data-testid=dashboard]', { state: 'visible' });
+      await row.waitFor({ state: 'visible' });
+      if (await page.isVisible('[data-testid=webhook-secret]')) throw new Error('the secret box is shown after a reload');
+      if (await pageHolds(page, secret)) throw new Error('the secret is in the page after a reload');
+    });
+
+    await step('webhooks: a sign-in reaches the receiver, signed with that secret; listed DELIVERED, one attempt 200', async () => {
+      await api('mutation { signIn { record { date } } }', {}, signer.token);
+      const request = await until('the sign_in.recorded POST at the receiver', async () =>
+        receiver.received.find((r) => {
+          try {
+            const body = JSON.parse(r.body);
+            return body.type === 'sign_in.recorded' && body.data?.username === signer.name;
+          } catch {
+            return false;
+          }
+        }), 15_000);
+      message = request.headers['webhook-id'];
+      if (request.method !== 'POST' || !/^application\/json/.test(request.headers['content-type'] || '')) {
+        throw new Error(`the receiver got ${request.method} ${request.headers['content-type']}`);
+      }
+      if (!/^msg_/.test(message || '')) throw new Error(`webhook-id ${message}`);
+      if (!/^\d+$/.test(request.headers['webhook-timestamp'] || '')) throw new Error(`webhook-timestamp ${request.headers['webhook-timestamp']}`);
+      if (!signedBy(request, secret)) throw new Error(`webhook-signature ${request.headers['webhook-signature']} is not made with the secret shown`);
+
+      await row.locator('[data-testid=webhook-deliveries]').click();
+      await page.waitForSelector('[data-testid=deliveries]', { state: 'visible' });
+      const title = await page.textContent('[data-testid=deliveries-title]');
+      if (!title?.includes(receiver.url)) throw new Error(`the deliveries title is ${title}`);
+      // The worker records the attempt right after the answer: read the list again until it shows.
+      const item = await until('the message DELIVERED with one attempt', async () => {
+        const found = (await deliveryItems(page)).find((d) => d.id === message);
+        if (found?.status === 'DELIVERED' && found.attempts === 1) return found;
+        await page.click('[data-testid=deliveries-reload]');
+        return null;
+      }, 15_000, 500);
+      if (item.eventType !== 'sign_in.recorded' || item.httpStatuses.join() !== '200') {
+        throw new Error(`the message reads ${JSON.stringify(item)}`);
+      }
+      const li = page.locator(`[data-testid=delivery][data-id="${message}"]`);
+      const text = await li.innerText();
+      if (!/HTTP 200/.test(text) || !/1 attempt\b/.test(text)) throw new Error(`the message shows ${text}`);
+      if (await li.locator('[data-testid=delivery-payload]').isVisible()) throw new Error('the payload is not collapsed');
+      await li.locator('.payload summary').click();
+      const payload = await li.locator('[data-testid=delivery-payload]').innerText();
+      if (!payload.includes(signer.name) || !payload.includes('"sign_in.recorded"')) throw new Error(`payload ${payload}`);
+      if (await page.isVisible('[data-testid=deliveries-more]')) throw new Error('"More" is shown for one message');
+    });
+
+    await step('webhooks: the status filter: no failed message, the delivered one', async () => {
+      await page.selectOption('[data-testid=deliveries-status]', 'FAILED');
+      await until('no failed messages', async () =>
+        (await page.locator('[data-testid=delivery]').count()) === 0
+        && /No failed messages/.test((await page.textContent('[data-testid=deliveries-empty]')) || ''));
+      await page.selectOption('[data-testid=deliveries-status]', 'DELIVERED');
+      await until('the delivered message', async () => {
+        const items = await deliveryItems(page);
+        return items.length >= 1 && items.every((d) => d.status === 'DELIVERED') && items.some((d) => d.id === message);
+      });
+      await page.selectOption('[data-testid=deliveries-status]', '');
+      await until('every message', async () => (await deliveryItems(page)).some((d) => d.id === message));
+    });
+
+    await step('webhooks: "Send again" adds an attempt, and the row shows it', async () => {
+      const before = ofMessage().length;
+      await page.locator(`[data-testid=delivery][data-id="${message}"] [data-testid=delivery-replay]`).click();
+      const item = await until('a second attempt in the row', async () => {
+        const found = (await deliveryItems(page)).find((d) => d.id === message);
+        return found?.attempts === 2 && found.status === 'DELIVERED' ? found : null;
+      }, 15_000);
+      if (item.httpStatuses.join() !== '200,200') throw new Error(`attempts ${item.httpStatuses}`);
+      if (!/Sent again: HTTP 200/.test(item.note)) throw new Error(`the row's note is ${JSON.stringify(item.note)}`);
+      await until('the message again at the receiver, with the same webhook-id', async () => ofMessage().length > before);
+      const again = ofMessage().at(-1);
+      if (!signedBy(again, secret)) throw new Error('the message sent again is not signed with the secret');
+    });
+
+    await step('webhooks: rotating shows a new secret once; the old one keeps signing beside it', async () => {
+      let dialog = '';
+      page.once('dialog', (d) => { dialog = d.message(); void d.accept(); });
+      await row.locator('[data-testid=webhook-rotate]').click();
+      await until('the new secret', async () =>
+        /^New signing secret/.test((await page.textContent('[data-testid=webhook-secret-title]')) || ''));
+      if (!/24 hours/.test(dialog)) throw new Error(`the confirmation says ${JSON.stringify(dialog)}`);
+      const rotated = await page.inputValue('[data-testid=webhook-secret-value]');
+      if (!SECRET.test(rotated) || rotated === secret) throw new Error(`the new secret is ${JSON.stringify(rotated)}`);
+      const note = await page.textContent('[data-testid=webhook-secret-note]');
+      if (!/will not be shown again/.test(note || '') || !/old secret keeps signing/.test(note || '') || !/24 hours/.test(note || '')) {
+        throw new Error(`the rotation note: ${note}`);
+      }
+      await newestAudit(page, 'rotateWebhookSecret');
+      // Sent again now, the message carries a signature of each.
+      const before = ofMessage().length;
+      await page.locator(`[data-testid=delivery][data-id="${message}"] [data-testid=delivery-replay]`).click();
+      await until('the message at the receiver once more', async () => ofMessage().length > before, 15_000);
+      const signed = ofMessage().at(-1);
+      if (!signedBy(signed, rotated) || !signedBy(signed, secret)) {
+        throw new Error(`webhook-signature ${signed.headers['webhook-signature']} lacks the new or the old secret's signature`);
+      }
+      await until('the third attempt in the row', async () =>
+        (await deliveryItems(page)).find((d) => d.id === message)?.attempts === 3, 15_000);
+      await page.click('[data-testid=webhook-secret-done]');
+      await page.waitForSelector('[data-testid=webhook-secret]', { state: 'hidden' });
+      if (await pageHolds(page, rotated)) throw new Error('the new secret is still in the page');
+      secret = rotated;
+    });
+
+    await step('webhooks: disable and enable', async () => {
+      await row.locator('[data-testid=webhook-toggle]', { hasText: 'Disable' }).click();
+      await until('the disabled row', async () => (await row.getAttribute('data-enabled')) === 'false');
+      const stateText = await row.locator('[data-testid=webhook-state]').innerText();
+      if (!/Disabled by an admin/.test(stateText)) throw new Error(`the state reads ${stateText}`);
+      const replay = page.locator(`[data-testid=delivery][data-id="${message}"] [data-testid=delivery-replay]`);
+      await until('"Send again" disabled', async () => replay.isDisabled());
+      if (!/disabled/.test((await page.textContent('[data-testid=deliveries-state]')) || '')) {
+        throw new Error('the deliveries view does not say the endpoint is disabled');
+      }
+      await newestAudit(page, 'updateWebhookEndpoint');
+      if (!/enabled false/.test(await page.locator('[data-testid=audit-row]').first().innerText())) {
+        throw new Error('the audit entry does not say enabled false');
+      }
+      await row.locator('[data-testid=webhook-toggle]', { hasText: 'Enable' }).click();
+      await until('the enabled row', async () => (await row.getAttribute('data-enabled')) === 'true');
+      if (!/^Enabled/.test(await row.locator('[data-testid=webhook-state]').innerText())) throw new Error('the row does not say enabled');
+      await until('"Send again" enabled', async () => replay.isEnabled());
+      const { webhookEndpoints } = await api('{ webhookEndpoints { url enabled disabledReason } }', undefined, admin.token);
+      const mine = webhookEndpoints.find((e) => e.url === receiver.url);
+      if (!mine?.enabled || mine.disabledReason !== null) throw new Error(`the API lists ${JSON.stringify(mine)}`);
+    });
+
+    await step('screenshot admin-webhooks.png', async () => {
+      const section = page.locator('[data-testid=webhooks]');
+      await section.scrollIntoViewIfNeeded();
+      await section.screenshot({ path: path.join(SCREENSHOT_DIR, 'admin-webhooks.png') });
+      await page.locator('[data-testid=deliveries]').screenshot({ path: path.join(SCREENSHOT_DIR, 'admin-deliveries.png') });
+    });
+
+    await step('webhooks: delete asks first, then removes the endpoint and closes its deliveries', async () => {
+      const sent = [];
+      const onRequest = (req) => { if (req.method() === 'POST' && /deleteWebhookEndpoint/.test(req.postData() || '')) sent.push(1); };
+      page.on('request', onRequest);
+      page.once('dialog', (d) => void d.dismiss());
+      await row.locator('[data-testid=webhook-delete]').click();
+      await page.waitForTimeout(300);
+      page.off('request', onRequest);
+      if (sent.length) throw new Error('a dismissed confirmation still deleted');
+      if (await row.count() !== 1) throw new Error('the row went away without a confirmation');
+      let dialog = '';
+      page.once('dialog', (d) => { dialog = d.message(); void d.accept(); });
+      await row.locator('[data-testid=webhook-delete]').click();
+      await row.waitFor({ state: 'detached' });
+      if (!dialog.includes(receiver.url)) throw new Error(`the confirmation says ${JSON.stringify(dialog)}`);
+      await page.waitForSelector('[data-testid=deliveries]', { state: 'hidden' });
+      await newestAudit(page, 'deleteWebhookEndpoint');
+      const { webhookEndpoints } = await api('{ webhookEndpoints { url } }', undefined, admin.token);
+      if (webhookEndpoints.some((e) => e.url === receiver.url)) throw new Error('the API still lists the endpoint');
+      await page.waitForSelector('[data-testid=webhooks-error]', { state: 'hidden' });
+    });
+  } finally {
+    await receiver.close();
+  }
 }
 
 suite.main(main);

@@ -85,14 +85,16 @@ pub fn start_of_month(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
 /// recorded date (signed, made up or frozen), or the date after the latest
 /// jumped one. None for a history without dates.
 fn floor(history: &History) -> Option<NaiveDate> {
+    // The latest date decides (a jumped date's successor is later than any
+    // date before it): O(log n), on every status read.
     history
         .days
         .iter()
+        .next_back()
         .map(|(date, kind)| match kind {
             DayKind::Jumped => date.succ_opt().unwrap_or(*date),
             DayKind::Signed | DayKind::MadeUp | DayKind::Frozen => *date,
         })
-        .max()
 }
 
 /// The user's today at `now`: the date in `zone`, or the [`floor`] of their

@@ -118,8 +118,7 @@ impl ChainState {
         );
         status.make_ups_left = rules.make_ups_left(self.make_ups_this_month);
         status.next_milestone = rules.milestones.next_above(status.streak);
-        status.time_zone = self.time_zone.name().to_owned();
-        status.day_ends_at = day::end_of(today, self.time_zone);
+        status.time_zone = Some(self.time_zone);
         status.make_up_cost = rules.make_up_cost;
         status.freeze_cost = rules.freeze_cost;
         status.max_freezes = rules.max_freezes;

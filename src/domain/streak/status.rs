@@ -3,7 +3,8 @@
 
 #[cfg(test)]
 use chrono::Days;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -86,12 +87,10 @@ pub struct SignInStatus {
     /// Freezes a user may hold (`SIGNIN_MAX_FREEZES`).
     #[serde(default)]
     pub max_freezes: u16,
-    /// The user's time zone (an IANA name), in which `today` is counted.
+    /// The user's time zone, in which `today` is counted (None only in
+    /// statuses announced by older builds).
     #[serde(default)]
-    pub time_zone: String,
-    /// When `today` ends: the start of the next date in `time_zone`.
-    #[serde(default)]
-    pub day_ends_at: DateTime<Utc>,
+    pub time_zone: Option<Tz>,
 }
 
 /// The status on `today` from the user's latest sign-in on or before today.

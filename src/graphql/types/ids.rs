@@ -5,7 +5,7 @@ use async_graphql::{Context, ID};
 use super::user::User;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::loaders::Loaders;
-use crate::model::{ScheduleId, SessionId, UserId};
+use crate::model::{ScheduleId, SessionId, UserId, WebhookEndpointId};
 
 /// A row's id as the API's `ID` (the decimal number), as the typed id
 /// `make` builds; `BAD_USER_INPUT` naming `argument` unless it is a
@@ -28,6 +28,11 @@ pub fn parse_user_id(argument: &'static str, id: &ID) -> Result<UserId, ApiError
 /// A reward schedule's id: see [`parse_id`].
 pub fn parse_schedule_id(argument: &'static str, id: &ID) -> Result<ScheduleId, ApiError> {
     parse_id(argument, id, ScheduleId)
+}
+
+/// A webhook endpoint's id: see [`parse_id`].
+pub fn parse_endpoint_id(argument: &'static str, id: &ID) -> Result<WebhookEndpointId, ApiError> {
+    parse_id(argument, id, WebhookEndpointId)
 }
 
 /// A session's id: see [`parse_id`].

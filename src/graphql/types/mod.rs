@@ -9,3 +9,4 @@ pub mod schedule;
 pub mod sign_in;
 pub mod user;
 pub mod wallet;
+pub mod webhook;

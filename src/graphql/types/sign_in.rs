@@ -95,12 +95,13 @@ impl SignInStatus {
 
     /// The IANA time zone `today` is counted in (the user's). Not in the contract: for the check-in page.
     async fn time_zone(&self) -> &str {
-        &self.0.time_zone
+        self.0.time_zone.map_or("UTC", |zone| zone.name())
     }
 
     /// When `today` ends: the next date's start in the user's zone. Not in the contract: for the check-in page.
     async fn day_ends_at(&self) -> DateTime {
-        DateTime(self.0.day_ends_at)
+        let zone = self.0.time_zone.unwrap_or(chrono_tz::Tz::UTC);
+        DateTime(crate::domain::streak::day::end_of(self.0.today, zone))
     }
 
     /// The seven days of the current cycle, day 1 first.

@@ -19,16 +19,18 @@ const MESSAGES: Record<string, string> = {
 /**
  * A sentence for a person. BAD_USER_INPUT messages name the wrong input and
  * are written for people, so they are shown as they are; everything else is
- * chosen by `extensions.code`.
+ * chosen by `extensions.code`. `labels` names arguments as the section that
+ * sent them does, where FIELD_LABELS' name would mislead (`id` is a schedule
+ * there, an endpoint or a message in the webhook screens).
  */
-export function humanMessage(err: unknown): string {
+export function humanMessage(err: unknown, labels: Record<string, string> = {}): string {
   const e = toApiError(err);
   if (e.code === 'BAD_USER_INPUT' || e.code === 'NETWORK') {
     let text = e.message || 'Some of the input was not accepted';
     // "effectiveFrom: must be after today" names the argument the page's form calls "Effective from".
     const argument = e.errors[0]?.extensions?.argument;
     if (typeof argument === 'string' && text.startsWith(`${argument}: `)) {
-      text = `${FIELD_LABELS[argument] ?? argument}: ${text.slice(argument.length + 2)}`;
+      text = `${labels[argument] ?? FIELD_LABELS[argument] ?? argument}: ${text.slice(argument.length + 2)}`;
     }
     return sentence(text);
   }
@@ -51,6 +53,11 @@ const FIELD_LABELS: Record<string, string> = {
   query: 'Name',
   userIds: 'User ids',
   first: 'Users per page',
+  // The webhook form ("url: must use https or http" reads "URL: must use https or http.").
+  url: 'URL',
+  events: 'Events',
+  description: 'Description',
+  endpointId: 'Endpoint',
 };
 
 function sentence(text: string): string {

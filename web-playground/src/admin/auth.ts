@@ -12,15 +12,20 @@ import {
 import { AdminMeDocument } from '../generated/graphql';
 import { humanMessage } from './api';
 import { loadAudit } from './audit';
+import { closeDeliveries } from './deliveries';
 import { dom } from './dom';
 import { defaultRange } from './range';
 import { loadSchedules } from './schedules';
 import { state, type Me } from './state';
 import { loadStats } from './stats';
 import { show, showView } from './view';
+import { forgetSecret, loadWebhooks } from './webhooks';
 
-/** Shows an error in `node`; a session the API no longer accepts ends in the login form, with the sentence. */
-export function fail(node: HTMLElement, err: unknown): void {
+/**
+ * Shows an error in `node`; a session the API no longer accepts ends in the
+ * login form, with the sentence. `labels`: see humanMessage.
+ */
+export function fail(node: HTMLElement, err: unknown, labels?: Record<string, string>): void {
   const e = toApiError(err);
   if (e.code === 'UNAUTHENTICATED') {
     // session.ts already tried a refresh: the session is over.
@@ -29,12 +34,15 @@ export function fail(node: HTMLElement, err: unknown): void {
     show(dom.error, humanMessage(e));
     return;
   }
-  show(node, humanMessage(e));
+  show(node, humanMessage(e, labels));
 }
 
 function showLoggedOut(): void {
   state.session = null;
   state.me = null;
+  // A webhook secret on the screen is not left for whoever logs in next.
+  forgetSecret();
+  closeDeliveries();
   dom.password.value = '';
   showView('auth');
   dom.username.focus();
@@ -135,5 +143,5 @@ export async function enter(): Promise<void> {
   if (!dom.effectiveFrom.value) dom.effectiveFrom.value = addDays(today, 1);
   dom.effectiveFrom.min = addDays(today, 1);
   dom.effectiveTo.min = addDays(today, 1);
-  await Promise.all([loadStats(), loadSchedules(), loadAudit(true)]);
+  await Promise.all([loadStats(), loadSchedules(), loadWebhooks(), loadAudit(true)]);
 }

@@ -148,4 +148,19 @@ describe('admin page sentences', () => {
     expect(adminMessage(apiError('BAD_USER_INPUT', 'zone: unknown!', { argument: 'zone' }))).toBe('Zone: unknown!');
     expect(adminMessage(apiError('BAD_USER_INPUT', 'something is off'))).toBe('Something is off.');
   });
+
+  it('say what was wrong with a webhook URL, and name an id as the section that sent it', () => {
+    expect(adminMessage(apiError('BAD_USER_INPUT', 'url: must use https or http', { argument: 'url' })))
+      .toBe('URL: must use https or http.');
+    expect(adminMessage(apiError('BAD_USER_INPUT', 'events: must name at least one event type', { argument: 'events' })))
+      .toBe('Events: must name at least one event type.');
+    expect(adminMessage(apiError('BAD_USER_INPUT', 'description: must be at most 500 characters', { argument: 'description' })))
+      .toBe('Description: must be at most 500 characters.');
+    // `id` is a schedule on its own, and what the caller says it is otherwise.
+    const replay = apiError('BAD_USER_INPUT', 'id: its endpoint is disabled or deleted: enable it first', { argument: 'id' });
+    expect(adminMessage(replay)).toBe('Schedule: its endpoint is disabled or deleted: enable it first.');
+    expect(adminMessage(replay, { id: 'Not sent again' }))
+      .toBe('Not sent again: its endpoint is disabled or deleted: enable it first.');
+    expect(adminMessage(apiError('NOT_FOUND'), { id: 'Endpoint' })).toBe('That no longer exists. Reload to see the current state.');
+  });
 });

@@ -16,6 +16,19 @@ export type WalletTransactionKind =
   | 'SPEND'
   | 'STREAK_FREEZE';
 
+export type WebhookDeliveryStatus =
+  | 'DELIVERED'
+  | 'FAILED'
+  | 'PENDING';
+
+export type WebhookEventType =
+  | 'MILESTONE_REACHED'
+  | 'REWARD_CREDITED'
+  | 'SIGN_IN_RECORDED'
+  | 'STREAK_AT_RISK'
+  | 'STREAK_FREEZE_USED'
+  | 'STREAK_LOST';
+
 export type AdminMeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -86,6 +99,63 @@ export type UsersHistoryQueryVariables = Exact<{
 
 
 export type UsersHistoryQuery = { signInHistory: Array<{ user: { id: string, username: string, createdAt: string }, days: Array<{ date: string, signedIn: boolean, cycleDay: number | null, madeUp: boolean, frozen: boolean }> }> };
+
+export type WebhookEndpointFieldsFragment = { id: string, url: string, events: Array<WebhookEventType>, description: string, enabled: boolean, disabledReason: string | null, createdAt: string };
+
+export type WebhookEndpointsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WebhookEndpointsQuery = { webhookEndpoints: Array<{ id: string, url: string, events: Array<WebhookEventType>, description: string, enabled: boolean, disabledReason: string | null, createdAt: string }> };
+
+export type CreateWebhookEndpointMutationVariables = Exact<{
+  url: string;
+  events: Array<WebhookEventType> | WebhookEventType;
+  description?: string | null | undefined;
+}>;
+
+
+export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, url: string, events: Array<WebhookEventType>, description: string, enabled: boolean, disabledReason: string | null, createdAt: string } } };
+
+export type SetWebhookEndpointEnabledMutationVariables = Exact<{
+  id: string | number;
+  enabled: boolean;
+}>;
+
+
+export type SetWebhookEndpointEnabledMutation = { updateWebhookEndpoint: { id: string, url: string, events: Array<WebhookEventType>, description: string, enabled: boolean, disabledReason: string | null, createdAt: string } };
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RotateWebhookSecretMutation = { rotateWebhookSecret: { secret: string, endpoint: { id: string, url: string, events: Array<WebhookEventType>, description: string, enabled: boolean, disabledReason: string | null, createdAt: string } } };
+
+export type DeleteWebhookEndpointMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteWebhookEndpointMutation = { deleteWebhookEndpoint: boolean };
+
+export type WebhookDeliveryFieldsFragment = { id: string, eventType: WebhookEventType, status: WebhookDeliveryStatus, payload: string, createdAt: string, nextAttemptAt: string | null, attempts: Array<{ at: string, httpStatus: number | null, error: string | null, durationMs: number }> };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  endpointId: string | number;
+  status?: WebhookDeliveryStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookDeliveries: { edges: Array<{ cursor: string, node: { id: string, eventType: WebhookEventType, status: WebhookDeliveryStatus, payload: string, createdAt: string, nextAttemptAt: string | null, attempts: Array<{ at: string, httpStatus: number | null, error: string | null, durationMs: number }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type ReplayWebhookDeliveryMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReplayWebhookDeliveryMutation = { replayWebhookDelivery: { id: string, eventType: WebhookEventType, status: WebhookDeliveryStatus, payload: string, createdAt: string, nextAttemptAt: string | null, attempts: Array<{ at: string, httpStatus: number | null, error: string | null, durationMs: number }> } };
 
 export type StatusFieldsFragment = { today: string, signedInToday: boolean, streak: number, cycleDay: number, todayReward: number, freezesHeld: number, makeUpDates: Array<string>, makeUpsLeft: number, makeUpCost: number, freezeCost: number, maxFreezes: number, timeZone: string, dayEndsAt: string, nextMilestone: { streak: number, bonus: number } | null, cycle: Array<{ day: number, date: string, reward: number, signedIn: boolean }> };
 
@@ -261,6 +331,33 @@ export const GridUserFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"GridUserFields"}) as unknown as TypedDocumentString<GridUserFieldsFragment, unknown>;
+export const WebhookEndpointFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}
+    `, {"fragmentName":"WebhookEndpointFields"}) as unknown as TypedDocumentString<WebhookEndpointFieldsFragment, unknown>;
+export const WebhookDeliveryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventType
+  status
+  payload
+  createdAt
+  nextAttemptAt
+  attempts {
+    at
+    httpStatus
+    error
+    durationMs
+  }
+}
+    `, {"fragmentName":"WebhookDeliveryFields"}) as unknown as TypedDocumentString<WebhookDeliveryFieldsFragment, unknown>;
 export const StatusFieldsFragmentDoc = new TypedDocumentString(`
     fragment StatusFields on SignInStatus {
   today
@@ -503,6 +600,131 @@ export const UsersHistoryDocument = new TypedDocumentString(`
   username
   createdAt
 }`) as unknown as TypedDocumentString<UsersHistoryQuery, UsersHistoryQueryVariables>;
+export const WebhookEndpointsDocument = new TypedDocumentString(`
+    query WebhookEndpoints {
+  webhookEndpoints {
+    ...WebhookEndpointFields
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<WebhookEndpointsQuery, WebhookEndpointsQueryVariables>;
+export const CreateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation CreateWebhookEndpoint($url: String!, $events: [WebhookEventType!]!, $description: String) {
+  createWebhookEndpoint(url: $url, events: $events, description: $description) {
+    endpoint {
+      ...WebhookEndpointFields
+    }
+    secret
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<CreateWebhookEndpointMutation, CreateWebhookEndpointMutationVariables>;
+export const SetWebhookEndpointEnabledDocument = new TypedDocumentString(`
+    mutation SetWebhookEndpointEnabled($id: ID!, $enabled: Boolean!) {
+  updateWebhookEndpoint(id: $id, enabled: $enabled) {
+    ...WebhookEndpointFields
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<SetWebhookEndpointEnabledMutation, SetWebhookEndpointEnabledMutationVariables>;
+export const RotateWebhookSecretDocument = new TypedDocumentString(`
+    mutation RotateWebhookSecret($id: ID!) {
+  rotateWebhookSecret(id: $id) {
+    endpoint {
+      ...WebhookEndpointFields
+    }
+    secret
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<RotateWebhookSecretMutation, RotateWebhookSecretMutationVariables>;
+export const DeleteWebhookEndpointDocument = new TypedDocumentString(`
+    mutation DeleteWebhookEndpoint($id: ID!) {
+  deleteWebhookEndpoint(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteWebhookEndpointMutation, DeleteWebhookEndpointMutationVariables>;
+export const WebhookDeliveriesDocument = new TypedDocumentString(`
+    query WebhookDeliveries($endpointId: ID!, $status: WebhookDeliveryStatus, $first: Int, $after: String) {
+  webhookDeliveries(
+    endpointId: $endpointId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    edges {
+      cursor
+      node {
+        ...WebhookDeliveryFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventType
+  status
+  payload
+  createdAt
+  nextAttemptAt
+  attempts {
+    at
+    httpStatus
+    error
+    durationMs
+  }
+}`) as unknown as TypedDocumentString<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const ReplayWebhookDeliveryDocument = new TypedDocumentString(`
+    mutation ReplayWebhookDelivery($id: ID!) {
+  replayWebhookDelivery(id: $id) {
+    ...WebhookDeliveryFields
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventType
+  status
+  payload
+  createdAt
+  nextAttemptAt
+  attempts {
+    at
+    httpStatus
+    error
+    durationMs
+  }
+}`) as unknown as TypedDocumentString<ReplayWebhookDeliveryMutation, ReplayWebhookDeliveryMutationVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {

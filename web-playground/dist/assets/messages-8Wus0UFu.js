@@ -45,6 +45,31 @@ import{n as e}from"./dist-DWRTOsjb.js";var t=`/graphql`,n=class extends Error{co
   createdAt
 }
     `,{fragmentName:`GridUserFields`}),new _(`
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}
+    `,{fragmentName:`WebhookEndpointFields`}),new _(`
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventType
+  status
+  payload
+  createdAt
+  nextAttemptAt
+  attempts {
+    at
+    httpStatus
+    error
+    durationMs
+  }
+}
+    `,{fragmentName:`WebhookDeliveryFields`}),new _(`
     fragment StatusFields on SignInStatus {
   today
   signedInToday
@@ -273,6 +298,124 @@ import{n as e}from"./dist-DWRTOsjb.js";var t=`/graphql`,n=class extends Error{co
   username
   createdAt
 }`),Se=new _(`
+    query WebhookEndpoints {
+  webhookEndpoints {
+    ...WebhookEndpointFields
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`),v=new _(`
+    mutation CreateWebhookEndpoint($url: String!, $events: [WebhookEventType!]!, $description: String) {
+  createWebhookEndpoint(url: $url, events: $events, description: $description) {
+    endpoint {
+      ...WebhookEndpointFields
+    }
+    secret
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`),y=new _(`
+    mutation SetWebhookEndpointEnabled($id: ID!, $enabled: Boolean!) {
+  updateWebhookEndpoint(id: $id, enabled: $enabled) {
+    ...WebhookEndpointFields
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`),b=new _(`
+    mutation RotateWebhookSecret($id: ID!) {
+  rotateWebhookSecret(id: $id) {
+    endpoint {
+      ...WebhookEndpointFields
+    }
+    secret
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  events
+  description
+  enabled
+  disabledReason
+  createdAt
+}`),x=new _(`
+    mutation DeleteWebhookEndpoint($id: ID!) {
+  deleteWebhookEndpoint(id: $id)
+}
+    `),S=new _(`
+    query WebhookDeliveries($endpointId: ID!, $status: WebhookDeliveryStatus, $first: Int, $after: String) {
+  webhookDeliveries(
+    endpointId: $endpointId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    edges {
+      cursor
+      node {
+        ...WebhookDeliveryFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventType
+  status
+  payload
+  createdAt
+  nextAttemptAt
+  attempts {
+    at
+    httpStatus
+    error
+    durationMs
+  }
+}`),C=new _(`
+    mutation ReplayWebhookDelivery($id: ID!) {
+  replayWebhookDelivery(id: $id) {
+    ...WebhookDeliveryFields
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventType
+  status
+  payload
+  createdAt
+  nextAttemptAt
+  attempts {
+    at
+    httpStatus
+    error
+    durationMs
+  }
+}`),w=new _(`
     query Me {
   me {
     username
@@ -324,7 +467,7 @@ fragment TxFields on WalletTransaction {
   balanceAfter
   note
   createdAt
-}`),v=new _(`
+}`),T=new _(`
     query History($from: Date!, $to: Date!) {
   me {
     signInHistory(from: $from, to: $to) {
@@ -340,7 +483,7 @@ fragment TxFields on WalletTransaction {
   reward
   madeUp
   frozen
-}`),y=new _(`
+}`),E=new _(`
     mutation SignIn {
   signIn {
     record {
@@ -384,7 +527,7 @@ fragment RecordFields on SignInRecord {
   rewardCredited
   madeUp
   milestoneBonus
-}`),b=new _(`
+}`),D=new _(`
     mutation MakeUp($date: Date!, $key: String!) {
   makeUpSignIn(date: $date, idempotencyKey: $key) {
     record {
@@ -428,7 +571,7 @@ fragment RecordFields on SignInRecord {
   rewardCredited
   madeUp
   milestoneBonus
-}`),x=new _(`
+}`),O=new _(`
     mutation BuyFreeze($key: String!) {
   buyStreakFreeze(idempotencyKey: $key) {
     transaction {
@@ -471,14 +614,14 @@ fragment TxFields on WalletTransaction {
   balanceAfter
   note
   createdAt
-}`),S=new _(`
+}`),k=new _(`
     mutation SetTimeZone($timeZone: String!) {
   setTimeZone(timeZone: $timeZone) {
     id
     timeZone
   }
 }
-    `),C=new _(`
+    `),A=new _(`
     subscription WalletUpdated {
   walletUpdated {
     ...TxFields
@@ -491,7 +634,7 @@ fragment TxFields on WalletTransaction {
   balanceAfter
   note
   createdAt
-}`),w=new _(`
+}`),j=new _(`
     subscription StreakUpdated {
   streakUpdated {
     ...StatusFields
@@ -521,7 +664,7 @@ fragment TxFields on WalletTransaction {
     reward
     signedIn
   }
-}`),T=new _(`
+}`),Ce=new _(`
     query Sessions {
   me {
     sessions {
@@ -536,11 +679,11 @@ fragment TxFields on WalletTransaction {
   expiresAt
   userAgent
   current
-}`),E=new _(`
+}`),we=new _(`
     mutation RevokeSession($id: ID!) {
   revokeSession(id: $id)
 }
-    `),D=new _(`
+    `),Te=new _(`
     mutation Register($username: String!, $password: String!, $timeZone: String) {
   register(username: $username, password: $password, timeZone: $timeZone) {
     ...AuthFields
@@ -554,7 +697,7 @@ fragment TxFields on WalletTransaction {
     username
     role
   }
-}`),O=new _(`
+}`),Ee=new _(`
     mutation Login($username: String!, $password: String!) {
   login(username: $username, password: $password) {
     ...AuthFields
@@ -568,7 +711,7 @@ fragment TxFields on WalletTransaction {
     username
     role
   }
-}`),k=new _(`
+}`),De=new _(`
     mutation RefreshSession {
   refreshSession {
     ...AuthFields
@@ -582,12 +725,12 @@ fragment TxFields on WalletTransaction {
     username
     role
   }
-}`),A=new _(`
+}`),Oe=new _(`
     mutation SignOut {
   signOut
 }
-    `),j=new _(`
+    `),ke=new _(`
     mutation SignOutEverywhere {
   signOutEverywhere
 }
-    `),Ce=.8,we=1e3,Te=6e4,Ee=2147483647;function M(e){let t=e.split(`.`);if(t.length!==3||!t[1])return null;try{let e=t[1].replace(/-/g,`+`).replace(/_/g,`/`),n=e+`=`.repeat((4-e.length%4)%4),r=decodeURIComponent([...atob(n)].map(e=>`%${e.charCodeAt(0).toString(16).padStart(2,`0`)}`).join(``)),i=JSON.parse(r);return i&&typeof i==`object`&&!Array.isArray(i)?i:null}catch{return null}}function De(e,t,n){let r=M(e),i=r?.iat,a=r?.exp;if(typeof i==`number`&&typeof a==`number`&&a>i)return(a-i)*1e3;let o=Date.parse(t)-n;return Number.isFinite(o)&&o>0?o:Te}function N(e,t,n){let r=t+Math.max(e*Ce,we);return Math.min(Ee,Math.max(0,Math.round(r-n)))}function P(e,t,n,r=2e3){return n>=t+e-r}function Oe(e,t){let n=M(e)?.iat;return typeof n==`number`&&Number.isFinite(n)?n*1e3-t:0}var ke=`signin-rewards.session`,Ae=`signin-rewards`,je=15e3,Me=3e4,F=null,I=null,L,R=null,z=null,B=!1,V=0;function Ne(){return F?.token??``}function H(e){try{z?.postMessage(e)}catch{}}function Pe(e){I=e;try{localStorage.removeItem(ke)}catch{}typeof BroadcastChannel==`function`&&!z&&(z=new BroadcastChannel(Ae),z.onmessage=e=>{let t=e.data;t?.type===`signing-out`?V=Date.now()+Me:t?.type===`signed-out`?(V=0,F&&G(`elsewhere`)):t?.type===`signed-in`&&(F&&F.userId===t.userId||Le())}),document.addEventListener(`visibilitychange`,()=>{document.visibilityState===`visible`&&F&&N(F.lifetimeMs,F.receivedAt,Date.now())===0&&q()})}function U(e){let t=Date.now();return{token:e.token,expiresAt:e.expiresAt,username:e.user.username,userId:e.user.id,lifetimeMs:De(e.token,e.expiresAt,t),receivedAt:t}}function W(e){window.clearTimeout(L),L=void 0;let t=F;if(!t)return;let n=e??N(t.lifetimeMs,t.receivedAt,Date.now());L=window.setTimeout(()=>{F===t&&q()},n)}function Fe(e){return F=U(e),W(),H({type:`signed-in`,userId:F.userId}),F}function G(e){window.clearTimeout(L),L=void 0,F=null,R=null;let t=e===`expired`&&Date.now()<V;V=0,I?.onEnded(B?`signed-out`:t?`elsewhere`:e)}async function K(){try{return(await s(k,{},null,{sessionCookie:!0})).refreshSession}catch(e){if(e instanceof n&&e.code===`UNAUTHENTICATED`)return null;throw e}}async function Ie(){let e=await K();return e?(F=U(e),W(),{session:F,user:e.user}):null}async function Le(){try{let e=F,t=await K();if(!t||F!==e||e&&e.userId===t.user.id)return;F=U(t),W(),I?.onResumed(F,t.user)}catch{}}function q(){let e=F;if(!e)return Promise.resolve(`ended`);if(R)return R;let t=(async()=>{let t;try{t=await K()}catch{return F===e&&W(je),`failed`}if(F!==e)return F?`ok`:`ended`;if(!t||t.user.id!==e.userId)return G(`expired`),`ended`;let n=U(t);return e.token=n.token,e.expiresAt=n.expiresAt,e.lifetimeMs=n.lifetimeMs,e.receivedAt=n.receivedAt,W(),I?.onRefreshed?.(e),`ok`})();return R=t,t.finally(()=>{R===t&&(R=null)}),t}async function Re(e){return F?F.token===e?q():`ok`:`ended`}async function J(e,t,r={}){let i=F;if(!i||P(i.lifetimeMs,i.receivedAt,Date.now())&&(await q(),F!==i))throw new n(`Your session has ended.`,`UNAUTHENTICATED`);let a=i.token;try{return await s(e,t,a,r)}catch(o){if(!(o instanceof n)||o.code!==`UNAUTHENTICATED`||F!==i)throw o;if(i.token===a){let e=await q();if(e===`failed`)throw new n(`Cannot reach the server. Check your connection and try again.`,`NETWORK`);if(e===`ended`)throw o}if(F!==i)throw o;return s(e,t,i.token,r)}}async function ze(e){let t=F;if(!t)return new Response(null,{status:401});P(t.lifetimeMs,t.receivedAt,Date.now())&&await q();let n=()=>fetch(e,{headers:{Authorization:`Bearer ${t.token}`},credentials:`same-origin`}),r=t.token,i=await n();return i.status!==401||F!==t||t.token===r&&await q()!==`ok`?i:F===t?n():i}async function Be(){if(!F)return null;let e=null;B=!0,H({type:`signing-out`});try{await J(A,{})}catch(t){let r=t instanceof n?t:new n(String(t),`UNKNOWN`);r.code!==`UNAUTHENTICATED`&&(e=r)}finally{B=!1}return H({type:`signed-out`}),F&&G(`signed-out`),e}function Ve(){F&&G(`expired`)}async function He(){if(!F)return 0;let e;B=!0,H({type:`signing-out`});try{e=(await J(j,{})).signOutEverywhere}finally{B=!1}return H({type:`signed-out`}),F&&G(`signed-out`),e}function Y(e){let t=document.getElementById(e);if(!t)throw Error(`missing #${e}`);return t}function Ue(){return{who:Y(`who`),whoName:Y(`who-name`),logout:Y(`logout`),error:Y(`error`),auth:Y(`auth`),authForm:Y(`auth-form`),username:Y(`username`),password:Y(`password`),login:Y(`login`)}}async function We(e,t,r){let i=n=>s(D,n?{username:e,password:t,timeZone:n}:{username:e,password:t},null,{sessionCookie:!0});try{return(await i(r)).register}catch(e){if(!r||!(e instanceof n)||e.code!==`BAD_USER_INPUT`||e.argument!==`timeZone`)throw e;return(await i()).register}}async function X(e,t,r,i){let a=e===`register`?await We(t,r,i):(await s(O,{username:t,password:r},null,{sessionCookie:!0})).login;if(!a)throw new n(`Unexpected answer from the server`,`UNKNOWN`);return{session:Fe(a),user:a.user}}var Z=`Your session has ended. Please log in again.`,Ge=`You signed out in another tab.`,Ke={ALREADY_SIGNED_IN:`You have already signed in today`,INVALID_CREDENTIALS:`Wrong username or password`,RATE_LIMITED:`Too many attempts, try again later`,USERNAME_TAKEN:`That username is already taken, please choose another one`,UNAUTHENTICATED:Z,FORBIDDEN:`You are not allowed to do that`,SERVICE_UNAVAILABLE:`The service is temporarily unavailable, try again in a moment`,INSUFFICIENT_FUNDS:`Not enough points in your wallet`,IDEMPOTENCY_CONFLICT:`That request clashed with an earlier one, please try again`,LIMIT_REACHED:`You have reached the limit for that`,NOT_FOUND:`That could not be found, please reload the page`},Q=`Something went wrong, please try again`,qe={NOT_MISSED:`That day is already signed in or covered by a streak freeze, so there is nothing to make up`,OUT_OF_WINDOW:`That day can no longer be made up: only the last few days before today can be`,BEFORE_REGISTRATION:`You had not registered yet on that day, so it cannot be made up`};function $(e){return`${e} ${e===1?`point`:`points`}`}function Je(e){let t=/\bless than (\d+) days?\b/.exec(e.message),n=t&&Number(t[1])>0?`You can change your time zone ${ue(Number(t[1]))}`:`Your time zone was changed recently`,r=e.retryAfter;return r===void 0?`${n}; try again in a few days.`:`${n}; next change possible in ${g(r*1e3)}.`}function Ye(e,t=`load`,n={}){let r=a(e);switch(r.code){case`BAD_USER_INPUT`:return t===`setTimeZone`&&r.argument===`timeZone`?`${n.zone?`"${n.zone}" is`:`That is`} not a known time zone: choose one from the list, such as Europe/Paris.`:r.message||Q;case`NETWORK`:return r.message||Q;case`MAKE_UP_NOT_ALLOWED`:return qe[r.reason??``]??`That day cannot be made up`;case`LIMIT_REACHED`:if(t===`setTimeZone`)return Je(r);if(t===`makeUp`)return`You have used all your make-ups for this month; you get new ones next month`;if(t===`buyFreeze`)return n.maxFreezes===void 0?`You already hold the most streak freezes allowed`:`You already hold the most streak freezes allowed (${n.maxFreezes})`;break;case`NOT_FOUND`:if(t===`revokeSession`)return`That session had already ended`;break;case`INSUFFICIENT_FUNDS`:if((t===`makeUp`||t===`buyFreeze`)&&n.cost!==void 0){let e=t===`makeUp`?`a make-up`:`a streak freeze`,r=typeof n.balance==`number`?` and you have ${$(n.balance)}`:``;return`Not enough points: ${e} costs ${$(n.cost)}${r}`}}return Ke[r.code]??Q}export{y as A,ie as B,Se as C,be as D,ge as E,le as F,ae as G,re as H,de as I,l as J,ee as K,ce as L,w as M,xe as N,T as O,C as P,fe as R,b as S,E as T,ne as U,te as V,p as W,u as X,r as Y,a as Z,me as _,X as a,ve as b,J as c,Pe as d,Ie as f,Oe as g,Re as h,Ue as i,he as j,S as k,ze as l,He as m,Ge as n,Y as o,Be as p,n as q,Ye as r,Ne as s,Z as t,Ve as u,ye as v,_e as w,v as x,x as y,f as z};
+    `),Ae=.8,je=1e3,Me=6e4,Ne=2147483647;function M(e){let t=e.split(`.`);if(t.length!==3||!t[1])return null;try{let e=t[1].replace(/-/g,`+`).replace(/_/g,`/`),n=e+`=`.repeat((4-e.length%4)%4),r=decodeURIComponent([...atob(n)].map(e=>`%${e.charCodeAt(0).toString(16).padStart(2,`0`)}`).join(``)),i=JSON.parse(r);return i&&typeof i==`object`&&!Array.isArray(i)?i:null}catch{return null}}function Pe(e,t,n){let r=M(e),i=r?.iat,a=r?.exp;if(typeof i==`number`&&typeof a==`number`&&a>i)return(a-i)*1e3;let o=Date.parse(t)-n;return Number.isFinite(o)&&o>0?o:Me}function N(e,t,n){let r=t+Math.max(e*Ae,je);return Math.min(Ne,Math.max(0,Math.round(r-n)))}function P(e,t,n,r=2e3){return n>=t+e-r}function Fe(e,t){let n=M(e)?.iat;return typeof n==`number`&&Number.isFinite(n)?n*1e3-t:0}var Ie=`signin-rewards.session`,Le=`signin-rewards`,Re=15e3,ze=3e4,F=null,I=null,L,R=null,z=null,B=!1,V=0;function Be(){return F?.token??``}function H(e){try{z?.postMessage(e)}catch{}}function Ve(e){I=e;try{localStorage.removeItem(Ie)}catch{}typeof BroadcastChannel==`function`&&!z&&(z=new BroadcastChannel(Le),z.onmessage=e=>{let t=e.data;t?.type===`signing-out`?V=Date.now()+ze:t?.type===`signed-out`?(V=0,F&&G(`elsewhere`)):t?.type===`signed-in`&&(F&&F.userId===t.userId||We())}),document.addEventListener(`visibilitychange`,()=>{document.visibilityState===`visible`&&F&&N(F.lifetimeMs,F.receivedAt,Date.now())===0&&q()})}function U(e){let t=Date.now();return{token:e.token,expiresAt:e.expiresAt,username:e.user.username,userId:e.user.id,lifetimeMs:Pe(e.token,e.expiresAt,t),receivedAt:t}}function W(e){window.clearTimeout(L),L=void 0;let t=F;if(!t)return;let n=e??N(t.lifetimeMs,t.receivedAt,Date.now());L=window.setTimeout(()=>{F===t&&q()},n)}function He(e){return F=U(e),W(),H({type:`signed-in`,userId:F.userId}),F}function G(e){window.clearTimeout(L),L=void 0,F=null,R=null;let t=e===`expired`&&Date.now()<V;V=0,I?.onEnded(B?`signed-out`:t?`elsewhere`:e)}async function K(){try{return(await s(De,{},null,{sessionCookie:!0})).refreshSession}catch(e){if(e instanceof n&&e.code===`UNAUTHENTICATED`)return null;throw e}}async function Ue(){let e=await K();return e?(F=U(e),W(),{session:F,user:e.user}):null}async function We(){try{let e=F,t=await K();if(!t||F!==e||e&&e.userId===t.user.id)return;F=U(t),W(),I?.onResumed(F,t.user)}catch{}}function q(){let e=F;if(!e)return Promise.resolve(`ended`);if(R)return R;let t=(async()=>{let t;try{t=await K()}catch{return F===e&&W(Re),`failed`}if(F!==e)return F?`ok`:`ended`;if(!t||t.user.id!==e.userId)return G(`expired`),`ended`;let n=U(t);return e.token=n.token,e.expiresAt=n.expiresAt,e.lifetimeMs=n.lifetimeMs,e.receivedAt=n.receivedAt,W(),I?.onRefreshed?.(e),`ok`})();return R=t,t.finally(()=>{R===t&&(R=null)}),t}async function Ge(e){return F?F.token===e?q():`ok`:`ended`}async function J(e,t,r={}){let i=F;if(!i||P(i.lifetimeMs,i.receivedAt,Date.now())&&(await q(),F!==i))throw new n(`Your session has ended.`,`UNAUTHENTICATED`);let a=i.token;try{return await s(e,t,a,r)}catch(o){if(!(o instanceof n)||o.code!==`UNAUTHENTICATED`||F!==i)throw o;if(i.token===a){let e=await q();if(e===`failed`)throw new n(`Cannot reach the server. Check your connection and try again.`,`NETWORK`);if(e===`ended`)throw o}if(F!==i)throw o;return s(e,t,i.token,r)}}async function Y(e){let t=F;if(!t)return new Response(null,{status:401});P(t.lifetimeMs,t.receivedAt,Date.now())&&await q();let n=()=>fetch(e,{headers:{Authorization:`Bearer ${t.token}`},credentials:`same-origin`}),r=t.token,i=await n();return i.status!==401||F!==t||t.token===r&&await q()!==`ok`?i:F===t?n():i}async function Ke(){if(!F)return null;let e=null;B=!0,H({type:`signing-out`});try{await J(Oe,{})}catch(t){let r=t instanceof n?t:new n(String(t),`UNKNOWN`);r.code!==`UNAUTHENTICATED`&&(e=r)}finally{B=!1}return H({type:`signed-out`}),F&&G(`signed-out`),e}function qe(){F&&G(`expired`)}async function Je(){if(!F)return 0;let e;B=!0,H({type:`signing-out`});try{e=(await J(ke,{})).signOutEverywhere}finally{B=!1}return H({type:`signed-out`}),F&&G(`signed-out`),e}function X(e){let t=document.getElementById(e);if(!t)throw Error(`missing #${e}`);return t}function Ye(){return{who:X(`who`),whoName:X(`who-name`),logout:X(`logout`),error:X(`error`),auth:X(`auth`),authForm:X(`auth-form`),username:X(`username`),password:X(`password`),login:X(`login`)}}async function Xe(e,t,r){let i=n=>s(Te,n?{username:e,password:t,timeZone:n}:{username:e,password:t},null,{sessionCookie:!0});try{return(await i(r)).register}catch(e){if(!r||!(e instanceof n)||e.code!==`BAD_USER_INPUT`||e.argument!==`timeZone`)throw e;return(await i()).register}}async function Ze(e,t,r,i){let a=e===`register`?await Xe(t,r,i):(await s(Ee,{username:t,password:r},null,{sessionCookie:!0})).login;if(!a)throw new n(`Unexpected answer from the server`,`UNKNOWN`);return{session:He(a),user:a.user}}var Z=`Your session has ended. Please log in again.`,Qe=`You signed out in another tab.`,$e={ALREADY_SIGNED_IN:`You have already signed in today`,INVALID_CREDENTIALS:`Wrong username or password`,RATE_LIMITED:`Too many attempts, try again later`,USERNAME_TAKEN:`That username is already taken, please choose another one`,UNAUTHENTICATED:Z,FORBIDDEN:`You are not allowed to do that`,SERVICE_UNAVAILABLE:`The service is temporarily unavailable, try again in a moment`,INSUFFICIENT_FUNDS:`Not enough points in your wallet`,IDEMPOTENCY_CONFLICT:`That request clashed with an earlier one, please try again`,LIMIT_REACHED:`You have reached the limit for that`,NOT_FOUND:`That could not be found, please reload the page`},Q=`Something went wrong, please try again`,et={NOT_MISSED:`That day is already signed in or covered by a streak freeze, so there is nothing to make up`,OUT_OF_WINDOW:`That day can no longer be made up: only the last few days before today can be`,BEFORE_REGISTRATION:`You had not registered yet on that day, so it cannot be made up`};function $(e){return`${e} ${e===1?`point`:`points`}`}function tt(e){let t=/\bless than (\d+) days?\b/.exec(e.message),n=t&&Number(t[1])>0?`You can change your time zone ${ue(Number(t[1]))}`:`Your time zone was changed recently`,r=e.retryAfter;return r===void 0?`${n}; try again in a few days.`:`${n}; next change possible in ${g(r*1e3)}.`}function nt(e,t=`load`,n={}){let r=a(e);switch(r.code){case`BAD_USER_INPUT`:return t===`setTimeZone`&&r.argument===`timeZone`?`${n.zone?`"${n.zone}" is`:`That is`} not a known time zone: choose one from the list, such as Europe/Paris.`:r.message||Q;case`NETWORK`:return r.message||Q;case`MAKE_UP_NOT_ALLOWED`:return et[r.reason??``]??`That day cannot be made up`;case`LIMIT_REACHED`:if(t===`setTimeZone`)return tt(r);if(t===`makeUp`)return`You have used all your make-ups for this month; you get new ones next month`;if(t===`buyFreeze`)return n.maxFreezes===void 0?`You already hold the most streak freezes allowed`:`You already hold the most streak freezes allowed (${n.maxFreezes})`;break;case`NOT_FOUND`:if(t===`revokeSession`)return`That session had already ended`;break;case`INSUFFICIENT_FUNDS`:if((t===`makeUp`||t===`buyFreeze`)&&n.cost!==void 0){let e=t===`makeUp`?`a make-up`:`a streak freeze`,r=typeof n.balance==`number`?` and you have ${$(n.balance)}`:``;return`Not enough points: ${e} costs ${$(n.cost)}${r}`}}return $e[r.code]??Q}export{ae as $,ge as A,S as B,T as C,C as D,_e as E,E as F,ce as G,le as H,he as I,ie as J,fe as K,j as L,Ce as M,k as N,we as O,y as P,p as Q,xe as R,x as S,w as T,de as U,Se as V,g as W,re as X,te as Y,ne as Z,me as _,Ze as a,a as at,ve as b,J as c,Ve as d,ee as et,Ue as f,Fe as g,Ge as h,Ye as i,u as it,be as j,b as k,Y as l,Je as m,Qe as n,l as nt,X as o,Ke as p,f as q,nt as r,r as rt,Be as s,Z as t,n as tt,qe as u,ye as v,D as w,v as x,O as y,A as z};

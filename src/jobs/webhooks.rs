@@ -1,0 +1,59 @@
+//! The webhook messages' consumer side: the job's handler (every message of
+//! a batch attempted at once, each on its own, so one slow receiver does
+//! not hold up the others of its batch) and the sweep that hands due
+//! messages (new ones whose push was lost, retries) to the queue.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::{BoxDynError, Data as JobData};
+use tokio_util::sync::CancellationToken;
+
+use crate::after_commit::WebhookBatch;
+use crate::service::webhooks;
+use crate::state::AppState;
+
+/// How often the sweep looks for due messages: the first retry comes 5 s
+/// after a failure, so once a second keeps it within a second of its time.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Attempts every message of `batch` (those not due, or already being
+/// attempted by another worker, are skipped). A message whose attempt could
+/// not be recorded (PostgreSQL away) stays claimed until its lease ends and
+/// is then found again by the sweep; nothing is lost, at most sent twice
+/// (receivers deduplicate on `webhook-id`).
+#[tracing::instrument(name = "webhook_job", skip_all, fields(messages = batch.delivery_ids.len()))]
+pub async fn handle(batch: WebhookBatch, state: JobData<Arc<AppState>>) -> Result<(), BoxDynError> {
+    let attempts = batch.delivery_ids.iter().map(|&id| {
+        let state: Arc<AppState> = (*state).clone();
+        tokio::spawn(async move { (id, webhooks::attempt(&state, id).await) })
+    });
+    for done in futures::future::join_all(attempts).await {
+        match done {
+            Ok((_, Ok(()))) => {}
+            Ok((id, Err(error))) => {
+                tracing::warn!(delivery = %id, %error, "webhook attempt not recorded; the sweep retries it")
+            }
+            Err(error) => tracing::error!(%error, "webhook attempt panicked"),
+        }
+    }
+    Ok(())
+}
+
+/// Runs the sweep every [`SWEEP_EVERY`] until `shutdown`.
+pub async fn sweep(state: Arc<AppState>, shutdown: CancellationToken) {
+    loop {
+        match webhooks::enqueue_due(&state).await {
+            Ok(0) => {}
+            Ok(count) => {
+                metrics::counter!("signin_webhook_sweep_enqueued_total").increment(count as u64);
+                tracing::debug!(count, "due webhook messages enqueued");
+            }
+            Err(error) => tracing::warn!(%error, "webhook sweep failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+    }
+}

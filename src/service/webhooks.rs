@@ -1,0 +1,599 @@
+//! Webhooks (contract, "Webhooks and streak reminders"): the admin's use
+//! cases for endpoints (each audited in its transaction), the events the
+//! changes record in their own transactions ([`Events`]), and one delivery
+//! attempt ([`attempt`]) with the sweep that finds due ones
+//! ([`enqueue_due`]). The rules are `domain::webhook`'s.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rand::Rng;
+use serde_json::{json, Value};
+
+use super::admin_audit::{details, AdminActor};
+use super::{page, Input, Page, ServiceError};
+use crate::after_commit::Committed;
+use crate::domain::webhook::{self as rules, Verdict};
+use crate::model::{
+    AdminAction, AttemptRow, DeliveryRow, EndpointRow, LedgerEntry, UserId, WebhookDeliveryId,
+    WebhookDeliveryStatus, WebhookEndpointId, WebhookEventType,
+};
+use crate::state::AppState;
+use crate::store::sign_ins::NewSignIn;
+use crate::store::webhooks::{
+    self as store, AttemptRecord, EndpointChanges, NewEndpoint, NewEvent,
+};
+use crate::store::{admin_audit, StoreError};
+use crate::webhook_client::Message;
+
+/// How long a rotated-out secret keeps signing beside the new one.
+pub const OLD_SECRET_SIGNS_FOR: TimeDelta = TimeDelta::hours(24);
+/// Most messages a sweep hands to the queue at once.
+const SWEEP_BATCH: i64 = 500;
+/// A message handed to the queue and not attempted within this is handed
+/// over again (its job was lost: Redis down, a worker died).
+const REQUEUE_AFTER: TimeDelta = TimeDelta::seconds(60);
+
+fn url_input(error: rules::UrlError) -> ServiceError {
+    ServiceError::bad_input(Input::Url, error.to_string())
+}
+
+fn endpoint_input(error: rules::EndpointInputError) -> ServiceError {
+    let input = match error {
+        rules::EndpointInputError::NoEvents => Input::Events,
+        _ => Input::Description,
+    };
+    ServiceError::bad_input(input, error.to_string())
+}
+
+fn production(state: &AppState) -> bool {
+    state.config.environment == crate::config::Environment::Production
+}
+
+/// A new signing secret (`whsec_` and 32 random bytes in base64).
+fn new_secret() -> String {
+    let mut bytes = [0u8; rules::SECRET_BYTES];
+    rand::rng().fill(&mut bytes);
+    rules::new_secret(&bytes)
+}
+
+/// A key unique to one event (128 random bits, hex).
+fn new_event_key() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+/// The arguments of an endpoint change, for its audit entry (never the
+/// secret).
+fn audit_details(
+    url: Option<&str>,
+    events: Option<&[WebhookEventType]>,
+    enabled: Option<bool>,
+    description: Option<&str>,
+) -> serde_json::Map<String, Value> {
+    let mut d = serde_json::Map::new();
+    if let Some(url) = url {
+        d.insert("url".into(), Value::from(url));
+    }
+    if let Some(events) = events {
+        d.insert(
+            "events".into(),
+            Value::from(events.iter().map(|e| e.db_name()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(enabled) = enabled {
+        d.insert("enabled".into(), Value::from(enabled));
+    }
+    if let Some(description) = description {
+        d.insert("description".into(), Value::from(description));
+    }
+    d
+}
+
+/// Creates an endpoint (`createWebhookEndpoint`) and answers it with its
+/// signing secret, which is shown this once. Errors: `BadInput` naming
+/// `url`, `events` or `description`.
+pub async fn create(
+    state: &AppState,
+    actor: &AdminActor,
+    url: &str,
+    events: &[WebhookEventType],
+    description: &str,
+) -> Result<(EndpointRow, String), ServiceError> {
+    let url = rules::validate_url(url, production(state)).map_err(url_input)?;
+    let events = rules::validate_events(events).map_err(endpoint_input)?;
+    rules::validate_description(description).map_err(endpoint_input)?;
+    let secret = new_secret();
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    let row = conn
+        .transaction::<_, ServiceError, _>(async |conn| {
+            let row = store::create(
+                conn,
+                &NewEndpoint {
+                    url: url.as_str(),
+                    events: &events,
+                    description,
+                    created_at: now,
+                    created_by: actor.user_id,
+                },
+                &secret,
+            )
+            .await?;
+            let mut d = audit_details(Some(url.as_str()), Some(&events), None, Some(description));
+            d.insert("id".into(), Value::from(row.id.to_string()));
+            admin_audit::append(
+                conn,
+                actor.entry(AdminAction::CreateWebhookEndpoint, None, d, now),
+            )
+            .await?;
+            Ok(row)
+        })
+        .await?;
+    tracing::info!(endpoint = %row.id, url = %row.url, "webhook endpoint created");
+    Ok((row, secret))
+}
+
+/// What `updateWebhookEndpoint` changes (None: stays).
+#[derive(Debug, Clone, Default)]
+pub struct Update<'a> {
+    pub url: Option<&'a str>,
+    pub events: Option<&'a [WebhookEventType]>,
+    pub enabled: Option<bool>,
+    pub description: Option<&'a str>,
+}
+
+/// Changes an endpoint (`updateWebhookEndpoint`). Enabling one the service
+/// disabled starts its failures afresh. Errors: `NotFound`, `BadInput`.
+pub async fn update(
+    state: &AppState,
+    actor: &AdminActor,
+    id: WebhookEndpointId,
+    update: Update<'_>,
+) -> Result<EndpointRow, ServiceError> {
+    let url = update
+        .url
+        .map(|u| rules::validate_url(u, production(state)).map_err(url_input))
+        .transpose()?;
+    let events = update
+        .events
+        .map(|e| rules::validate_events(e).map_err(endpoint_input))
+        .transpose()?;
+    if let Some(description) = update.description {
+        rules::validate_description(description).map_err(endpoint_input)?;
+    }
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    conn.transaction::<_, ServiceError, _>(async |conn| {
+        store::find(conn, id, true)
+            .await?
+            .ok_or(ServiceError::NotFound("webhook endpoint"))?;
+        let changes = EndpointChanges {
+            url: url.as_ref().map(|u| u.as_str()),
+            events: events.as_deref(),
+            description: update.description,
+            enabled: update.enabled,
+            disabled_reason: update.enabled.filter(|e| *e).map(|_| None),
+            failing_since: update.enabled.filter(|e| *e).map(|_| None),
+        };
+        let row = store::update(conn, id, &changes)
+            .await?
+            .ok_or(ServiceError::NotFound("webhook endpoint"))?;
+        if update.enabled == Some(false) {
+            store::fail_pending(conn, id).await?;
+        }
+        let mut d = audit_details(
+            url.as_ref().map(|u| u.as_str()),
+            events.as_deref(),
+            update.enabled,
+            update.description,
+        );
+        d.insert("id".into(), Value::from(id.to_string()));
+        admin_audit::append(
+            conn,
+            actor.entry(AdminAction::UpdateWebhookEndpoint, None, d, now),
+        )
+        .await?;
+        Ok(row)
+    })
+    .await
+}
+
+/// A new signing secret for the endpoint (`rotateWebhookSecret`); the old
+/// ones keep signing beside it for [`OLD_SECRET_SIGNS_FOR`].
+pub async fn rotate(
+    state: &AppState,
+    actor: &AdminActor,
+    id: WebhookEndpointId,
+) -> Result<(EndpointRow, String), ServiceError> {
+    let secret = new_secret();
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    let row = conn
+        .transaction::<_, ServiceError, _>(async |conn| {
+            let row = store::find(conn, id, true)
+                .await?
+                .ok_or(ServiceError::NotFound("webhook endpoint"))?;
+            store::expire_secrets(conn, id, now + OLD_SECRET_SIGNS_FOR).await?;
+            store::add_secret(conn, id, &secret, now).await?;
+            admin_audit::append(
+                conn,
+                actor.entry(
+                    AdminAction::RotateWebhookSecret,
+                    None,
+                    details([("id", Value::from(id.to_string()))]),
+                    now,
+                ),
+            )
+            .await?;
+            Ok(row)
+        })
+        .await?;
+    Ok((row, secret))
+}
+
+/// Deletes the endpoint (`deleteWebhookEndpoint`): nothing is sent to it
+/// again. `NotFound` for an unknown (or already deleted) id.
+pub async fn delete(
+    state: &AppState,
+    actor: &AdminActor,
+    id: WebhookEndpointId,
+) -> Result<bool, ServiceError> {
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    conn.transaction::<_, ServiceError, _>(async |conn| {
+        if !store::delete(conn, id, now).await? {
+            return Err(ServiceError::NotFound("webhook endpoint"));
+        }
+        admin_audit::append(
+            conn,
+            actor.entry(
+                AdminAction::DeleteWebhookEndpoint,
+                None,
+                details([("id", Value::from(id.to_string()))]),
+                now,
+            ),
+        )
+        .await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Every endpoint (`webhookEndpoints`), oldest first.
+pub async fn endpoints(state: &AppState) -> Result<Vec<EndpointRow>, ServiceError> {
+    let mut conn = state.db().await?;
+    Ok(store::all(&mut conn).await?)
+}
+
+/// A message with its attempts, oldest first.
+pub type DeliveryWithAttempts = (DeliveryRow, Vec<AttemptRow>);
+
+/// A page of the endpoint's messages, newest first (`webhookDeliveries`).
+pub async fn deliveries(
+    state: &AppState,
+    endpoint: WebhookEndpointId,
+    status: Option<WebhookDeliveryStatus>,
+    first: i64,
+    after: Option<WebhookDeliveryId>,
+) -> Result<Page<DeliveryWithAttempts>, ServiceError> {
+    let mut conn = state.db().await?;
+    if store::find(&mut conn, endpoint, false).await?.is_none() {
+        return Err(ServiceError::NotFound("webhook endpoint"));
+    }
+    let fetched =
+        store::deliveries(&mut conn, endpoint, status, after, page::fetch_limit(first)).await?;
+    let page = Page::from_fetched(fetched, first);
+    let ids: Vec<WebhookDeliveryId> = page.rows.iter().map(|d| d.id).collect();
+    let mut attempts = store::attempts_of(&mut conn, &ids).await?;
+    Ok(Page {
+        has_next: page.has_next,
+        rows: page
+            .rows
+            .into_iter()
+            .map(|d| {
+                let mine: Vec<AttemptRow> =
+                    attempts.extract_if(.., |a| a.delivery_id == d.id).collect();
+                (d, mine)
+            })
+            .collect(),
+    })
+}
+
+/// Sends the message whose `webhook-id` is `message_id` again as a new
+/// attempt (`replayWebhookDelivery`), whatever its status, if its endpoint
+/// is enabled; answers it as it is now (the attempt follows on the
+/// workers).
+pub async fn replay(
+    state: &AppState,
+    message_id: &str,
+) -> Result<DeliveryWithAttempts, ServiceError> {
+    if message_id.len() > 64 || crate::domain::text::check_line(message_id).is_err() {
+        return Err(ServiceError::bad_input(
+            Input::Delivery,
+            "is not a webhook-id (msg_ and letters and digits)",
+        ));
+    }
+    let now = state.calendar.now();
+    let mut conn = state.db().await?;
+    let Some((endpoint, found)) = store::delivery(&mut conn, message_id).await? else {
+        return Err(ServiceError::NotFound("webhook delivery"));
+    };
+    let id = found.id;
+    let live = store::find(&mut conn, endpoint, false).await?;
+    if !live.is_some_and(|e| e.enabled) {
+        return Err(ServiceError::bad_input(
+            Input::Delivery,
+            "its endpoint is disabled or deleted: enable it first",
+        ));
+    }
+    store::make_due(&mut conn, id, now).await?;
+    let (_, row) = store::delivery(&mut conn, message_id)
+        .await?
+        .ok_or(ServiceError::NotFound("webhook delivery"))?;
+    let attempts = store::attempts_of(&mut conn, &[id]).await?;
+    drop(conn);
+    state
+        .after_commit
+        .hand_over(Committed::default().webhooks_due(vec![id]))
+        .await;
+    Ok((row, attempts))
+}
+
+/// The events one change records, built by the use case and written in
+/// its transaction with [`Events::record`].
+#[derive(Debug, Default)]
+pub struct Events(Vec<NewEvent>);
+
+impl Events {
+    fn push(&mut self, event_type: WebhookEventType, user_id: UserId, data: Value) {
+        self.0.push(NewEvent {
+            key: new_event_key(),
+            event_type,
+            user_id,
+            data: data.to_string(),
+        });
+    }
+
+    /// `sign_in.recorded`: the record of a `signIn` being written.
+    pub fn sign_in_recorded(&mut self, row: &NewSignIn) {
+        self.push(
+            WebhookEventType::SignInRecorded,
+            row.user_id,
+            json!({
+                "date": row.day.to_string(),
+                "cycleDay": row.cycle_day,
+                "streak": row.streak,
+                "reward": row.reward,
+                "milestoneBonus": row.milestone_bonus,
+            }),
+        );
+    }
+
+    /// `milestone.reached`: a `signIn` reached the streak of a milestone.
+    pub fn milestone_reached(&mut self, row: &NewSignIn, bonus: i64) {
+        self.push(
+            WebhookEventType::MilestoneReached,
+            row.user_id,
+            json!({ "date": row.day.to_string(), "streak": row.streak, "bonus": bonus }),
+        );
+    }
+
+    /// `streak.freeze_used`: a `signIn` covered `dates` with freezes.
+    pub fn freezes_used(
+        &mut self,
+        user_id: UserId,
+        dates: &[chrono::NaiveDate],
+        freezes_held: u16,
+    ) {
+        self.push(
+            WebhookEventType::StreakFreezeUsed,
+            user_id,
+            json!({
+                "dates": dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                "freezesHeld": freezes_held,
+            }),
+        );
+    }
+
+    /// `reward.credited`: a reward or milestone bonus reached the wallet.
+    pub fn reward_credited(&mut self, entry: &LedgerEntry) {
+        self.push(
+            WebhookEventType::RewardCredited,
+            entry.user_id,
+            json!({
+                "transaction": {
+                    "id": entry.id.0.to_string(),
+                    "amount": entry.amount,
+                    "kind": entry.kind,
+                    "balanceAfter": entry.balance_after,
+                    "signInId": entry.sign_in_id.map(|s| s.0.to_string()),
+                    "createdAt": entry.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                }
+            }),
+        );
+    }
+
+    /// The events, for a statement that writes them with its change
+    /// (`store::sign_ins::insert_with_events`).
+    pub fn as_slice(&self) -> &[NewEvent] {
+        &self.0
+    }
+
+    /// Writes the events (one statement; none when no endpoint wants them)
+    /// on `conn`, in the change's transaction; answers the deliveries due,
+    /// for the after-commit hand-over.
+    pub async fn record(
+        self,
+        conn: &mut AsyncPgConnection,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<WebhookDeliveryId>, StoreError> {
+        store::record_events(conn, &self.0, now).await
+    }
+}
+
+/// Hands the deliveries due now that are not in the queue to it (the
+/// backstop of the after-commit push, and how retries come back): one
+/// statement, then one push. Answers how many.
+pub async fn enqueue_due(state: &AppState) -> Result<usize, ServiceError> {
+    let now = state.calendar.now();
+    let due = {
+        let mut conn = state.db().await?;
+        store::take_due(&mut conn, now, now - REQUEUE_AFTER, SWEEP_BATCH).await?
+    };
+    let count = due.len();
+    if count > 0 {
+        state
+            .webhook_queue
+            .push(due)
+            .await
+            .map_err(|e| ServiceError::Unavailable(super::Unavailable::Queue(e)))?;
+    }
+    Ok(count)
+}
+
+/// One attempt of the delivery `id`, if it is due and its endpoint
+/// enabled: claims it (so no other worker sends it meanwhile), signs the
+/// body with every live secret of the endpoint, POSTs it, and records the
+/// attempt and what follows: delivered; the next attempt on the schedule
+/// (or at a `Retry-After`); failed after the last; the endpoint disabled
+/// on `410 Gone` or after five days of failures (with an audit entry and a
+/// warning).
+pub async fn attempt(state: &AppState, id: WebhookDeliveryId) -> Result<(), ServiceError> {
+    let now = state.calendar.now();
+    let timeout = state.config.webhook_timeout;
+    let lease =
+        TimeDelta::from_std(timeout * 2 + Duration::from_secs(5)).unwrap_or(TimeDelta::seconds(60));
+    let (claimed, secrets) = {
+        let mut conn = state.db().await?;
+        let Some(claimed) = store::claim(&mut conn, id, now, now + lease).await? else {
+            return Ok(());
+        };
+        let secrets = store::live_secrets(&mut conn, claimed.endpoint_id, now).await?;
+        (claimed, secrets)
+    };
+    let timestamp = now.timestamp();
+    let signature = rules::signature_header(
+        secrets.iter().map(String::as_str),
+        &claimed.message_id,
+        timestamp,
+        claimed.body.as_bytes(),
+    );
+    // The URL is checked again: an address literal refused in production
+    // now (the resolver checks names at connection time).
+    let answer = match rules::validate_url(&claimed.url, production(state)) {
+        Ok(_) => {
+            state
+                .webhook_client
+                .send(&Message {
+                    url: &claimed.url,
+                    id: &claimed.message_id,
+                    timestamp,
+                    signature: &signature,
+                    body: &claimed.body,
+                })
+                .await
+        }
+        Err(error) => crate::webhook_client::Answer {
+            status: None,
+            retry_after: None,
+            error: Some(format!("url refused: {error}")),
+            duration: Duration::ZERO,
+        },
+    };
+    let done_at = state.calendar.now();
+    let retry_after = answer
+        .retry_after
+        .as_deref()
+        .and_then(|v| rules::parse_retry_after(v, done_at));
+    let verdict = rules::verdict(answer.status, retry_after);
+    let attempts_made = u32::try_from(claimed.attempts)
+        .unwrap_or(0)
+        .saturating_add(1);
+    let (status, next) = match verdict {
+        Verdict::Delivered => (WebhookDeliveryStatus::Delivered, None),
+        Verdict::Gone => (WebhookDeliveryStatus::Failed, None),
+        Verdict::Retry { not_before } => {
+            let jitter: f64 = rand::rng().random();
+            match rules::retry_delay(attempts_made, jitter) {
+                Some(delay) => {
+                    let delay = not_before.map_or(delay, |asked| asked.max(delay));
+                    let next = done_at + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(10));
+                    (WebhookDeliveryStatus::Pending, Some(next))
+                }
+                None => (WebhookDeliveryStatus::Failed, None),
+            }
+        }
+    };
+    let outcome = match verdict {
+        Verdict::Delivered => "delivered",
+        Verdict::Gone => "gone",
+        Verdict::Retry { .. } => "failed",
+    };
+    metrics::counter!("signin_webhook_attempts_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("signin_webhook_attempt_seconds").record(answer.duration.as_secs_f64());
+    let duration_ms = i32::try_from(answer.duration.as_millis()).unwrap_or(i32::MAX);
+    let failing_since = match verdict {
+        Verdict::Delivered => None,
+        _ => Some(claimed.failing_since.unwrap_or(now)),
+    };
+    let disable = match verdict {
+        Verdict::Gone => Some("the endpoint answered 410 Gone"),
+        Verdict::Retry { .. } if rules::failing_too_long(failing_since, done_at) => {
+            Some("every attempt failed for 5 days")
+        }
+        _ => None,
+    };
+    let mut conn = state.db().await?;
+    conn.transaction::<_, ServiceError, _>(async |conn| {
+        store::record_attempt(
+            conn,
+            &AttemptRecord {
+                delivery_id: claimed.id,
+                attempted_at: now,
+                status_code: answer.status.map(i32::from),
+                error: answer.error.as_deref(),
+                duration_ms,
+            },
+            status,
+            next,
+        )
+        .await?;
+        let changes = EndpointChanges {
+            failing_since: Some(failing_since),
+            enabled: disable.map(|_| false),
+            disabled_reason: disable.map(Some),
+            ..EndpointChanges::default()
+        };
+        store::update(conn, claimed.endpoint_id, &changes).await?;
+        if let Some(reason) = disable {
+            store::fail_pending(conn, claimed.endpoint_id).await?;
+            admin_audit::append(
+                conn,
+                AdminActor::command_line().entry(
+                    AdminAction::UpdateWebhookEndpoint,
+                    None,
+                    details([
+                        ("id", Value::from(claimed.endpoint_id.to_string())),
+                        ("enabled", Value::from(false)),
+                        ("reason", Value::from(reason)),
+                    ]),
+                    done_at,
+                ),
+            )
+            .await?;
+        }
+        Ok(())
+    })
+    .await?;
+    if let Some(reason) = disable {
+        tracing::warn!(endpoint = %claimed.endpoint_id, url = %claimed.url, reason, "webhook endpoint disabled");
+        metrics::counter!("signin_webhook_endpoints_disabled_total").increment(1);
+    }
+    if let Some(next) = next {
+        // A retry due soon is pushed at once with a delay; a later one is
+        // found by the sweep.
+        tracing::debug!(delivery = %claimed.id, %next, "webhook attempt failed; retry scheduled");
+    }
+    Ok(())
+}

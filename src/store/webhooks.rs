@@ -1,0 +1,500 @@
+//! The webhook tables: endpoints and their secrets, the outbox of events
+//! (`webhook_events`, written in the transaction of the change each
+//! reports), one delivery per (event, endpoint) and its attempts.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::prepared::prepared;
+use super::StoreError;
+use crate::model::{
+    AttemptRow, DeliveryRow, EndpointRow, UserId, WebhookDeliveryId, WebhookDeliveryStatus,
+    WebhookEndpointId, WebhookEventType,
+};
+use crate::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_secrets};
+
+/// A new endpoint.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct NewEndpoint<'a> {
+    pub url: &'a str,
+    pub events: &'a [WebhookEventType],
+    pub description: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<UserId>,
+}
+
+/// What an update changes (None: stays).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct EndpointChanges<'a> {
+    pub url: Option<&'a str>,
+    pub events: Option<&'a [WebhookEventType]>,
+    pub description: Option<&'a str>,
+    pub enabled: Option<bool>,
+    /// Set with `enabled: false` by the service; cleared (Some(None)) when
+    /// an admin enables the endpoint.
+    pub disabled_reason: Option<Option<&'a str>>,
+    pub failing_since: Option<Option<DateTime<Utc>>>,
+}
+
+/// Creates an endpoint with its first secret.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    endpoint: &NewEndpoint<'_>,
+    secret: &str,
+) -> Result<EndpointRow, StoreError> {
+    let row: EndpointRow = diesel::insert_into(webhook_endpoints::table)
+        .values(endpoint)
+        .returning(EndpointRow::as_returning())
+        .get_result(conn)
+        .await?;
+    add_secret(conn, row.id, secret, endpoint.created_at).await?;
+    Ok(row)
+}
+
+/// The endpoint `id`, unless deleted; with `lock`, its row is locked until
+/// the transaction ends.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    lock: bool,
+) -> Result<Option<EndpointRow>, StoreError> {
+    let query = webhook_endpoints::table
+        .find(id)
+        .filter(webhook_endpoints::deleted_at.is_null())
+        .select(EndpointRow::as_select());
+    let found = if lock {
+        query.for_update().first(conn).await
+    } else {
+        query.first(conn).await
+    };
+    Ok(found.optional()?)
+}
+
+/// Every endpoint not deleted, oldest first.
+pub async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<EndpointRow>, StoreError> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::deleted_at.is_null())
+        .order(webhook_endpoints::id)
+        .select(EndpointRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Applies `changes` to the endpoint `id` (not deleted); answers it after.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    changes: &EndpointChanges<'_>,
+) -> Result<Option<EndpointRow>, StoreError> {
+    Ok(diesel::update(
+        webhook_endpoints::table
+            .find(id)
+            .filter(webhook_endpoints::deleted_at.is_null()),
+    )
+    .set(changes)
+    .returning(EndpointRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+/// Deletes the endpoint (kept for its deliveries' history, never sent to
+/// again); its pending messages fail. True when it was there.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let deleted = diesel::update(
+        webhook_endpoints::table
+            .find(id)
+            .filter(webhook_endpoints::deleted_at.is_null()),
+    )
+    .set((
+        webhook_endpoints::deleted_at.eq(now),
+        webhook_endpoints::enabled.eq(false),
+    ))
+    .execute(conn)
+    .await?;
+    fail_pending(conn, id).await?;
+    Ok(deleted == 1)
+}
+
+/// Every pending message of the endpoint fails (it was disabled or deleted).
+pub async fn fail_pending(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::endpoint_id.eq(id))
+            .filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending)),
+    )
+    .set((
+        webhook_deliveries::status.eq(WebhookDeliveryStatus::Failed),
+        webhook_deliveries::next_attempt_at.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+    .await?)
+}
+
+/// Adds a signing secret to the endpoint.
+pub async fn add_secret(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(webhook_secrets::table)
+        .values((
+            webhook_secrets::endpoint_id.eq(id),
+            webhook_secrets::secret.eq(secret),
+            webhook_secrets::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes every secret of the endpoint that has no end end at `at`
+/// (a rotation: they keep signing until then).
+pub async fn expire_secrets(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(
+        webhook_secrets::table
+            .filter(webhook_secrets::endpoint_id.eq(id))
+            .filter(webhook_secrets::expires_at.is_null()),
+    )
+    .set(webhook_secrets::expires_at.eq(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The secrets of the endpoint that still sign at `now`, newest first.
+pub async fn live_secrets(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    Ok(webhook_secrets::table
+        .filter(webhook_secrets::endpoint_id.eq(id))
+        .filter(
+            webhook_secrets::expires_at
+                .is_null()
+                .or(webhook_secrets::expires_at.gt(now)),
+        )
+        .order(webhook_secrets::id.desc())
+        .select(webhook_secrets::secret)
+        .load(conn)
+        .await?)
+}
+
+/// One event for the outbox: a key unique to it (it ties the event to the
+/// deliveries written in the same statement), type, user, and the fields
+/// of its `data` besides the user's (a JSON object, as text).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub key: String,
+    pub event_type: WebhookEventType,
+    pub user_id: UserId,
+    pub data: String,
+}
+
+#[derive(QueryableByName)]
+struct DeliveryIdRow {
+    #[diesel(sql_type = BigInt)]
+    id: WebhookDeliveryId,
+}
+
+/// The outbox's fan-out as common table expressions (`ev`, `subscribed`,
+/// `inserted`, `deliveries`), over the events in the six parameters from
+/// `$first` on (keys, types, wire names, users, data, and the instant),
+/// each kept only where `guard` (SQL) holds: the events go into the outbox
+/// with one delivery per enabled endpoint subscribed to their type now; an
+/// event no endpoint wants is not written. The body is built here, from the
+/// data and the user's id, username and time zone:
+/// `{"type", "timestamp", "data"}`. `deliveries` answers the new deliveries'
+/// ids. Used by [`record_events`] and by the sign-in's own statement
+/// (`sign_ins::insert_with_events`), each with constant text.
+pub fn fan_out(first: usize, guard: &str) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!(
+        "ev AS ( \
+           SELECT * FROM unnest({keys}::text[], {types}::text[], {wire}::text[], {users}::bigint[], {data}::text[]) \
+                  AS e(event_key, event_type, wire_type, user_id, data) WHERE {guard}), \
+         subscribed AS ( \
+           SELECT ev.*, ep.id AS endpoint_id FROM ev \
+             JOIN webhook_endpoints ep ON ep.enabled AND ep.deleted_at IS NULL \
+                                      AND ev.event_type::webhook_event_type = ANY (ep.events)), \
+         inserted AS ( \
+           INSERT INTO webhook_events (event_key, event_type, user_id, body, created_at) \
+           SELECT DISTINCT ON (s.event_key) s.event_key, s.event_type::webhook_event_type, s.user_id, \
+                  json_build_object('type', s.wire_type, \
+                                    'timestamp', to_char({now} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+                                    'data', jsonb_build_object('userId', u.id::text, 'username', u.username, \
+                                                               'timeZone', u.time_zone) || s.data::jsonb)::text, \
+                  {now} \
+             FROM subscribed s JOIN users u ON u.id = s.user_id \
+           RETURNING id, event_key), \
+         deliveries AS ( \
+           INSERT INTO webhook_deliveries (event_id, endpoint_id, created_at, next_attempt_at) \
+           SELECT i.id, s.endpoint_id, {now}, {now} FROM inserted i JOIN subscribed s USING (event_key) \
+           RETURNING id)",
+        keys = p(0),
+        types = p(1),
+        wire = p(2),
+        users = p(3),
+        data = p(4),
+        now = p(5),
+    )
+}
+
+/// The text of [`record_events`]'s statement (built once: constant).
+static RECORD_EVENTS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("WITH {} SELECT id FROM deliveries", fan_out(1, "true")));
+
+/// The six parameters of [`fan_out`] for `events`, as bound.
+pub struct EventBinds<'a> {
+    pub keys: Vec<&'a str>,
+    pub types: Vec<&'static str>,
+    pub wire: Vec<&'static str>,
+    pub users: Vec<i64>,
+    pub data: Vec<&'a str>,
+}
+
+impl<'a> EventBinds<'a> {
+    pub fn of(events: &'a [NewEvent]) -> Self {
+        EventBinds {
+            keys: events.iter().map(|e| e.key.as_str()).collect(),
+            types: events.iter().map(|e| e.event_type.db_name()).collect(),
+            wire: events.iter().map(|e| e.event_type.wire_name()).collect(),
+            users: events.iter().map(|e| e.user_id.0).collect(),
+            data: events.iter().map(|e| e.data.as_str()).collect(),
+        }
+    }
+}
+
+/// Writes `events` into the outbox (see [`fan_out`]) in one statement.
+/// Call in the transaction of the change the events report. Answers the
+/// new deliveries (due at `now`).
+pub async fn record_events(
+    conn: &mut AsyncPgConnection,
+    events: &[NewEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<WebhookDeliveryId>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let b = EventBinds::of(events);
+    let rows: Vec<DeliveryIdRow> = prepared(
+        diesel::sql_query(RECORD_EVENTS.as_str())
+            .bind::<Array<Text>, _>(&b.keys)
+            .bind::<Array<Text>, _>(&b.types)
+            .bind::<Array<Text>, _>(&b.wire)
+            .bind::<Array<BigInt>, _>(&b.users)
+            .bind::<Array<Text>, _>(&b.data)
+            .bind::<Timestamptz, _>(now),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// A delivery claimed for one attempt: where to, what, and with which
+/// secrets.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    pub id: WebhookDeliveryId,
+    #[diesel(sql_type = BigInt)]
+    pub endpoint_id: WebhookEndpointId,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Text)]
+    pub message_id: String,
+    #[diesel(sql_type = Text)]
+    pub body: String,
+    /// Attempts made before this one.
+    #[diesel(sql_type = diesel::sql_types::Int4)]
+    pub attempts: i32,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub failing_since: Option<DateTime<Utc>>,
+}
+
+/// Claims the delivery `id` for an attempt if it is pending, due at
+/// `now`, and its endpoint enabled: moves its next attempt to `lease_until`
+/// (so no other worker takes it while this one sends) and answers what to
+/// send. None when it is not to be sent now.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    id: WebhookDeliveryId,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<Claimed>, StoreError> {
+    Ok(diesel::sql_query(
+        "UPDATE webhook_deliveries d SET next_attempt_at = $3 \
+           FROM webhook_endpoints ep, webhook_events ev \
+          WHERE d.id = $1 AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
+            AND ep.id = d.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
+            AND ev.id = d.event_id \
+         RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(lease_until)
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+/// One attempt's outcome, as recorded.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord<'a> {
+    pub delivery_id: WebhookDeliveryId,
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub error: Option<&'a str>,
+    pub duration_ms: i32,
+}
+
+/// Records an attempt and where its delivery stands after it: `status`,
+/// with the next attempt at `next_attempt_at` when still pending.
+pub async fn record_attempt(
+    conn: &mut AsyncPgConnection,
+    attempt: &AttemptRecord<'_>,
+    status: WebhookDeliveryStatus,
+    next_attempt_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(webhook_attempts::table)
+        .values((
+            webhook_attempts::delivery_id.eq(attempt.delivery_id),
+            webhook_attempts::attempted_at.eq(attempt.attempted_at),
+            webhook_attempts::status_code.eq(attempt.status_code),
+            webhook_attempts::error.eq(attempt.error),
+            webhook_attempts::duration_ms.eq(attempt.duration_ms),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(webhook_deliveries::table.find(attempt.delivery_id))
+        .set((
+            webhook_deliveries::status.eq(status),
+            webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+            webhook_deliveries::next_attempt_at.eq(next_attempt_at),
+            webhook_deliveries::enqueued_at.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deliveries due at `now` that were not handed to the queue since
+/// `enqueued_before`, oldest due first, at most `limit`; marks them handed
+/// over at `now` (so concurrent sweeps do not both push them).
+pub async fn take_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    enqueued_before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<WebhookDeliveryId>, StoreError> {
+    let rows: Vec<DeliveryIdRow> = diesel::sql_query(
+        "UPDATE webhook_deliveries SET enqueued_at = $1 WHERE id IN ( \
+           SELECT id FROM webhook_deliveries \
+            WHERE status = 'PENDING' AND next_attempt_at <= $1 \
+              AND (enqueued_at IS NULL OR enqueued_at < $2) \
+            ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         RETURNING id",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(enqueued_before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The endpoint's messages newest first, with ids below `before`, of
+/// `status` if given; at most `limit`.
+pub async fn deliveries(
+    conn: &mut AsyncPgConnection,
+    endpoint: WebhookEndpointId,
+    status: Option<WebhookDeliveryStatus>,
+    before: Option<WebhookDeliveryId>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, StoreError> {
+    Ok(diesel::sql_query(
+        "SELECT d.id, d.message_id, ev.event_type, d.status, ev.body, d.created_at, d.next_attempt_at \
+           FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id \
+          WHERE d.endpoint_id = $1 AND ($2::webhook_delivery_status IS NULL OR d.status = $2) \
+            AND ($3::bigint IS NULL OR d.id < $3) \
+          ORDER BY d.id DESC LIMIT $4",
+    )
+    .bind::<BigInt, _>(endpoint)
+    .bind::<Nullable<crate::schema::sql_types::WebhookDeliveryStatus>, _>(status)
+    .bind::<Nullable<BigInt>, _>(before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// The attempts of `deliveries`, oldest first.
+pub async fn attempts_of(
+    conn: &mut AsyncPgConnection,
+    deliveries: &[WebhookDeliveryId],
+) -> Result<Vec<AttemptRow>, StoreError> {
+    Ok(webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq_any(deliveries))
+        .order((webhook_attempts::delivery_id, webhook_attempts::id))
+        .select(AttemptRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The delivery whose `webhook-id` is `message_id`, as shown, if it exists.
+pub async fn delivery(
+    conn: &mut AsyncPgConnection,
+    message_id: &str,
+) -> Result<Option<(WebhookEndpointId, DeliveryRow)>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        endpoint_id: WebhookEndpointId,
+        #[diesel(embed)]
+        delivery: DeliveryRow,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "SELECT d.endpoint_id, d.id, d.message_id, ev.event_type, d.status, ev.body, d.created_at, \
+                d.next_attempt_at \
+           FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id WHERE d.message_id = $1",
+    )
+    .bind::<Text, _>(message_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|r| (r.endpoint_id, r.delivery)))
+}
+
+/// Makes the delivery due again at `now` (a replay: one more attempt,
+/// whatever its status).
+pub async fn make_due(
+    conn: &mut AsyncPgConnection,
+    id: WebhookDeliveryId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(webhook_deliveries::table.find(id))
+        .set((
+            webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending),
+            webhook_deliveries::next_attempt_at.eq(now),
+            webhook_deliveries::enqueued_at.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?
+        == 1)
+}

@@ -1,0 +1,690 @@
+//! Webhooks (contract, "Webhooks and streak reminders"), against a real
+//! HTTP receiver on loopback (a small axum server in the test): endpoints
+//! and their audit, events written with their change, signatures a
+//! Standard Webhooks library would verify, the retry schedule on the test
+//! clock, 410, `Retry-After`, rotation, disabling after 5 days, replay.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+use signin_rewards::domain::webhook::{secret_key, sign};
+use signin_rewards::model::WebhookDeliveryId;
+use signin_rewards::service::webhooks;
+
+use crate::common::{assert_no_errors, error_code, TestApp};
+
+const CREATE: &str = "mutation($u: String!, $e: [WebhookEventType!]!, $d: String) { createWebhookEndpoint(url: $u, events: $e, description: $d) { secret endpoint { id url events description enabled createdAt } } }";
+const DELIVERIES: &str = "query($e: ID!) { webhookDeliveries(endpointId: $e) { edges { cursor node { id eventType status payload attempts { at httpStatus error durationMs } nextAttemptAt } } pageInfo { hasNextPage } } }";
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    headers: HeaderMap,
+    body: String,
+}
+
+/// A receiver on loopback: answers each request with the next scripted
+/// (status, headers) (200 once the script is used up) and records it.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start(script: Vec<(u16, Vec<(&'static str, &'static str)>)>) -> Self {
+        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let (g, s) = (got.clone(), script.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let (g, s) = (g.clone(), s.clone());
+                async move {
+                    g.lock().unwrap().push(Received { headers, body });
+                    let (status, extra) = s.lock().unwrap().pop_front().unwrap_or((200, vec![]));
+                    let mut response =
+                        (StatusCode::from_u16(status).unwrap(), "ok").into_response();
+                    for (name, value) in extra {
+                        response.headers_mut().insert(name, value.parse().unwrap());
+                    }
+                    response
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver {
+            url: format!("http://{addr}/hook"),
+            got,
+        }
+    }
+
+    fn got(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let started = std::time::Instant::now();
+        loop {
+            let got = self.got();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "only {} of {n} requests arrived",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn app() -> TestApp {
+    TestApp::with_config(&[("SIGNIN_TOKEN_TTL_SECS", "31536000")]).await
+}
+
+/// Creates an endpoint for `events`; (id, secret).
+async fn endpoint(app: &TestApp, admin: &str, url: &str, events: &[&str]) -> (String, String) {
+    let r = app
+        .exec(
+            Some(admin),
+            CREATE,
+            json!({ "u": url, "e": events, "d": "CRM" }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let e = &r["data"]["createWebhookEndpoint"];
+    (
+        e["endpoint"]["id"].as_str().unwrap().to_owned(),
+        e["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Whether `request` carries a valid signature under `secret`.
+fn signed_with(request: &Received, secret: &str) -> bool {
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let id = header("webhook-id");
+    let timestamp: i64 = header("webhook-timestamp").parse().unwrap();
+    let expected = sign(
+        &secret_key(secret).unwrap(),
+        &id,
+        timestamp,
+        request.body.as_bytes(),
+    );
+    header("webhook-signature")
+        .split(' ')
+        .any(|s| s == expected)
+}
+
+async fn deliveries(app: &TestApp, admin: &str, endpoint: &str) -> Vec<Value> {
+    let r = app
+        .exec(Some(admin), DELIVERIES, json!({ "e": endpoint }))
+        .await;
+    assert_no_errors(&r);
+    r["data"]["webhookDeliveries"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+async fn pending_ids(app: &TestApp) -> Vec<WebhookDeliveryId> {
+    let n = app
+        .scalar_i64("SELECT count(*) FROM webhook_deliveries")
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(WebhookDeliveryId(
+            app.scalar_i64(&format!(
+                "SELECT id FROM webhook_deliveries ORDER BY id OFFSET {i} LIMIT 1"
+            ))
+            .await,
+        ));
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_are_admin_only_validated_and_audited() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let (user, _) = app.register("hooks_user").await;
+    let r = app
+        .exec(
+            Some(&user),
+            CREATE,
+            json!({ "u": "https://e.com/h", "e": ["SIGN_IN_RECORDED"] }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+    let r = app
+        .exec(Some(&admin), CREATE, json!({ "u": "https://hooks.example.com/signin", "e": ["SIGN_IN_RECORDED", "STREAK_LOST"], "d": "CRM" }))
+        .await;
+    assert_no_errors(&r);
+    let created = &r["data"]["createWebhookEndpoint"];
+    let secret = created["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert!(secret_key(secret).unwrap().len() >= 24);
+    assert_eq!(
+        created["endpoint"]["events"],
+        json!(["SIGN_IN_RECORDED", "STREAK_LOST"])
+    );
+    assert_eq!(created["endpoint"]["enabled"], true);
+    // Listed without the secret; the secret is in no audit entry.
+    let r = app
+        .exec(
+            Some(&admin),
+            "{ webhookEndpoints { id url description } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["webhookEndpoints"][0]["url"],
+        "https://hooks.example.com/signin"
+    );
+    let r = app
+        .exec(
+            Some(&admin),
+            "{ adminAuditLog { edges { node { action details actor { username } } } } }",
+            json!({}),
+        )
+        .await;
+    let entry = &r["data"]["adminAuditLog"]["edges"][0]["node"];
+    assert_eq!(entry["action"], "createWebhookEndpoint");
+    assert!(
+        !entry["details"].as_str().unwrap().contains("whsec_"),
+        "{entry}"
+    );
+
+    for (vars, argument) in [
+        (
+            json!({ "u": "ftp://e.com/h", "e": ["SIGN_IN_RECORDED"] }),
+            "url",
+        ),
+        (
+            json!({ "u": "not a url", "e": ["SIGN_IN_RECORDED"] }),
+            "url",
+        ),
+        (
+            json!({ "u": "https://user:pw@e.com/h", "e": ["SIGN_IN_RECORDED"] }),
+            "url",
+        ),
+        (json!({ "u": "https://e.com/h", "e": [] }), "events"),
+        (
+            json!({ "u": "https://e.com/h", "e": ["SIGN_IN_RECORDED"], "d": "x".repeat(501) }),
+            "description",
+        ),
+    ] {
+        let r = app.exec(Some(&admin), CREATE, vars.clone()).await;
+        assert_eq!(error_code(&r), "BAD_USER_INPUT", "{vars}: {r}");
+        assert_eq!(
+            r["errors"][0]["extensions"]["argument"], argument,
+            "{vars}: {r}"
+        );
+    }
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM webhook_endpoints")
+            .await,
+        1,
+        "refusals create nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_refuses_http_and_private_addresses() {
+    let app = TestApp::with_config(&[
+        ("SIGNIN_ENV", "production"),
+        (
+            "SIGNIN_JWT_SECRET",
+            "a-production-secret-of-at-least-32-bytes",
+        ),
+    ])
+    .await;
+    let (admin, _) = app.admin("prod_admin").await;
+    for url in [
+        "http://hooks.example.com/h",
+        "https://127.0.0.1/h",
+        "https://10.0.0.7/h",
+        "https://[::1]/h",
+        "https://169.254.169.254/latest",
+        "https://[fd00::1]/h",
+    ] {
+        let r = app
+            .exec(
+                Some(&admin),
+                CREATE,
+                json!({ "u": url, "e": ["SIGN_IN_RECORDED"] }),
+            )
+            .await;
+        assert_eq!(error_code(&r), "BAD_USER_INPUT", "{url}: {r}");
+        assert_eq!(r["errors"][0]["extensions"]["argument"], "url", "{r}");
+    }
+    let r = app
+        .exec(
+            Some(&admin),
+            CREATE,
+            json!({ "u": "https://hooks.example.com/h", "e": ["SIGN_IN_RECORDED"] }),
+        )
+        .await;
+    assert_no_errors(&r);
+}
+
+/// A sign-in's events reach the endpoints subscribed to them, signed;
+/// others get nothing. The worker starts after the sign-in: the outbox
+/// holds the event meanwhile and the sweep hands it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_is_delivered_signed_to_its_subscribers_only() {
+    let mut app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let subscribed = Receiver::start(vec![]).await;
+    let other = Receiver::start(vec![]).await;
+    let (_, secret) = endpoint(&app, &admin, &subscribed.url, &["SIGN_IN_RECORDED"]).await;
+    endpoint(&app, &admin, &other.url, &["STREAK_LOST"]).await;
+    let r = app
+        .exec(None, "mutation { register(username: \"hooked\", password: \"correct horse battery\", timeZone: \"Asia/Tokyo\") { token user { id } } }", json!({}))
+        .await;
+    let token = r["data"]["register"]["token"].as_str().unwrap().to_owned();
+    let user_id = r["data"]["register"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM webhook_deliveries")
+            .await,
+        1
+    );
+    app.start_worker();
+    let got = subscribed.wait_for(1).await;
+    assert!(signed_with(&got[0], &secret), "{got:?}");
+    assert_eq!(got[0].headers["content-type"], "application/json");
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["type"], "sign_in.recorded");
+    assert_eq!(body["data"]["userId"], user_id);
+    assert_eq!(body["data"]["username"], "hooked");
+    assert_eq!(body["data"]["timeZone"], "Asia/Tokyo");
+    assert_eq!(body["data"]["date"], "2026-03-01");
+    assert_eq!(body["data"]["cycleDay"], 1);
+    assert!(
+        body["timestamp"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-01T09:00:00"),
+        "{body}"
+    );
+    // The credit: reward.credited is not subscribed; nothing more arrives.
+    app.wait_credited(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(subscribed.got().len(), 1);
+    assert!(other.got().is_empty());
+    let d = deliveries(
+        &app,
+        &admin,
+        &app.scalar_i64("SELECT min(id) FROM webhook_endpoints")
+            .await
+            .to_string(),
+    )
+    .await;
+    assert_eq!(d[0]["status"], "DELIVERED", "{d:?}");
+    assert_eq!(d[0]["id"], got[0].headers["webhook-id"].to_str().unwrap());
+    assert_eq!(d[0]["attempts"][0]["httpStatus"], 200);
+}
+
+/// Fails 3 times, then 200: 4 attempts with one `webhook-id`, on the
+/// schedule (5 s, 5 min, 30 min, each up to 20 % later), on the test clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_on_the_schedule_with_one_webhook_id() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![(500, vec![]), (500, vec![]), (502, vec![])]).await;
+    let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
+    let (token, _) = app.register("retried").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let id = pending_ids(&app).await[0];
+    for (wait_secs, expected_total) in [(0i64, 1), (6, 2), (6 * 60, 3), (36 * 60, 4)] {
+        // Not due a second before the earliest the schedule allows.
+        if wait_secs > 0 {
+            let base = wait_secs * 5 / 6;
+            app.clock.advance(chrono::TimeDelta::seconds(base - 1));
+            webhooks::attempt(&app.state, id).await.unwrap();
+            assert_eq!(receiver.got().len(), expected_total - 1, "attempted early");
+            app.clock
+                .advance(chrono::TimeDelta::seconds(wait_secs - base + 1));
+        }
+        webhooks::attempt(&app.state, id).await.unwrap();
+        assert_eq!(receiver.got().len(), expected_total);
+    }
+    let got = receiver.got();
+    let ids: std::collections::HashSet<_> = got
+        .iter()
+        .map(|r| r.headers["webhook-id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 1, "one webhook-id for every attempt");
+    let timestamps: Vec<i64> = got
+        .iter()
+        .map(|r| {
+            r.headers["webhook-timestamp"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        timestamps.windows(2).all(|w| w[1] > w[0]),
+        "each attempt has its own timestamp: {timestamps:?}"
+    );
+    let d = deliveries(&app, &admin, &endpoint_id).await;
+    assert_eq!(d[0]["status"], "DELIVERED");
+    let statuses: Vec<&Value> = d[0]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["httpStatus"])
+        .collect();
+    assert_eq!(
+        statuses,
+        [&json!(500), &json!(500), &json!(502), &json!(200)]
+    );
+}
+
+/// `410 Gone` disables the endpoint at once (audited, no actor); a
+/// `Retry-After` on 503 is honoured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_disables_and_retry_after_is_honoured() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let slow = Receiver::start(vec![(503, vec![("retry-after", "600")])]).await;
+    let gone = Receiver::start(vec![(410, vec![])]).await;
+    endpoint(&app, &admin, &slow.url, &["SIGN_IN_RECORDED"]).await;
+    let (gone_id, _) = endpoint(&app, &admin, &gone.url, &["SIGN_IN_RECORDED"]).await;
+    let (token, _) = app.register("retry_after").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let ids = pending_ids(&app).await;
+    for id in &ids {
+        webhooks::attempt(&app.state, *id).await.unwrap();
+    }
+    let wait = app
+        .scalar_i64("SELECT extract(epoch FROM next_attempt_at - now_ish)::bigint FROM (SELECT d.next_attempt_at, a.attempted_at AS now_ish FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.status = 'PENDING') x")
+        .await;
+    assert!((600..=610).contains(&wait), "next attempt in {wait} s");
+    let r = app
+        .exec(
+            Some(&admin),
+            "{ webhookEndpoints { id enabled disabledReason } }",
+            json!({}),
+        )
+        .await;
+    let gone_row = r["data"]["webhookEndpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == gone_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(gone_row["enabled"], false, "{r}");
+    assert_eq!(gone_row["disabledReason"], "the endpoint answered 410 Gone");
+    let r = app
+        .exec(
+            Some(&admin),
+            "{ adminAuditLog(first: 1) { edges { node { action actorId details } } } }",
+            json!({}),
+        )
+        .await;
+    let entry = &r["data"]["adminAuditLog"]["edges"][0]["node"];
+    assert_eq!(
+        (entry["action"].as_str(), &entry["actorId"]),
+        (Some("updateWebhookEndpoint"), &Value::Null),
+        "{entry}"
+    );
+    // A disabled endpoint gets no new messages.
+    app.advance_days(1);
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = {gone_id}"
+        ))
+        .await,
+        1
+    );
+}
+
+/// After a rotation both secrets sign for 24 hours, then the new one alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    let (endpoint_id, old) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
+    let r = app
+        .exec(
+            Some(&admin),
+            "mutation($i: ID!) { rotateWebhookSecret(id: $i) { secret endpoint { id } } }",
+            json!({ "i": endpoint_id }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let new = r["data"]["rotateWebhookSecret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old);
+    let (token, _) = app.register("rotated").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    webhooks::attempt(&app.state, pending_ids(&app).await[0])
+        .await
+        .unwrap();
+    let first = &receiver.got()[0];
+    assert_eq!(
+        first.headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
+    assert!(signed_with(first, &old) && signed_with(first, &new));
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    webhooks::attempt(&app.state, *pending_ids(&app).await.last().unwrap())
+        .await
+        .unwrap();
+    let second = &receiver.got()[1];
+    assert_eq!(
+        second.headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
+    assert!(signed_with(second, &new) && !signed_with(second, &old));
+}
+
+/// An endpoint whose every attempt failed for 5 days is disabled (audit
+/// entry); a replay sends a message again as a new attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_days_of_failures_disable_and_replay_sends_again() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![(500, vec![]), (500, vec![])]).await;
+    let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
+    let (token, _) = app.register("failing").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let id = pending_ids(&app).await[0];
+    webhooks::attempt(&app.state, id).await.unwrap();
+    app.sql(&format!(
+        "UPDATE webhook_endpoints SET failing_since = failing_since - interval '5 days' WHERE id = {endpoint_id}"
+    ))
+    .await;
+    app.clock.advance(chrono::TimeDelta::seconds(10));
+    webhooks::attempt(&app.state, id).await.unwrap();
+    let r = app
+        .exec(
+            Some(&admin),
+            "{ webhookEndpoints { enabled disabledReason } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r["data"]["webhookEndpoints"][0]["enabled"], false, "{r}");
+    assert_eq!(
+        r["data"]["webhookEndpoints"][0]["disabledReason"],
+        "every attempt failed for 5 days"
+    );
+    let d = deliveries(&app, &admin, &endpoint_id).await;
+    assert_eq!(d[0]["status"], "FAILED");
+    let message = d[0]["id"].as_str().unwrap().to_owned();
+    // A replay needs the endpoint enabled.
+    let replay =
+        "mutation($i: ID!) { replayWebhookDelivery(id: $i) { id status attempts { httpStatus } } }";
+    let r = app
+        .exec(Some(&admin), replay, json!({ "i": message }))
+        .await;
+    assert_eq!(error_code(&r), "BAD_USER_INPUT", "{r}");
+    let r = app
+        .exec(
+            Some(&admin),
+            "mutation($i: ID!) { updateWebhookEndpoint(id: $i, enabled: true) { enabled } }",
+            json!({ "i": endpoint_id }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateWebhookEndpoint"]["enabled"], true, "{r}");
+    let r = app
+        .exec(Some(&admin), replay, json!({ "i": message }))
+        .await;
+    assert_no_errors(&r);
+    assert_eq!(r["data"]["replayWebhookDelivery"]["status"], "PENDING");
+    webhooks::attempt(&app.state, id).await.unwrap();
+    assert_eq!(receiver.got().len(), 3);
+    assert_eq!(
+        deliveries(&app, &admin, &endpoint_id).await[0]["status"],
+        "DELIVERED"
+    );
+    let r = app
+        .exec(Some(&admin), replay, json!({ "i": "msg_nope" }))
+        .await;
+    assert_eq!(error_code(&r), "NOT_FOUND");
+}
+
+/// A redirect is not followed, and a receiver slower than
+/// SIGNIN_WEBHOOK_TIMEOUT_SECS is a failed attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_not_followed_and_slow_receivers_time_out() {
+    let app = TestApp::with_config(&[("SIGNIN_WEBHOOK_TIMEOUT_SECS", "1")]).await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let target = Receiver::start(vec![]).await;
+    let redirecting = Receiver::start(vec![(307, vec![("location", "/elsewhere")])]).await;
+    let _ = &target;
+    let (redirect_id, _) = endpoint(&app, &admin, &redirecting.url, &["SIGN_IN_RECORDED"]).await;
+    // A receiver that never answers in time.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let slow = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
+        axum::serve(listener, slow).await
+    });
+    let (slow_id, _) = endpoint(&app, &admin, &slow_url, &["SIGN_IN_RECORDED"]).await;
+    let (token, _) = app.register("redirected").await;
+    assert_no_errors(
+        &app.exec(
+            Some(&token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let started = std::time::Instant::now();
+    for id in pending_ids(&app).await {
+        webhooks::attempt(&app.state, id).await.unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the slow receiver was waited for"
+    );
+    assert_eq!(redirecting.got().len(), 1);
+    let d = deliveries(&app, &admin, &redirect_id).await;
+    assert_eq!(
+        (d[0]["status"].as_str(), &d[0]["attempts"][0]["httpStatus"]),
+        (Some("PENDING"), &json!(307))
+    );
+    let d = deliveries(&app, &admin, &slow_id).await;
+    assert_eq!(d[0]["attempts"][0]["httpStatus"], Value::Null);
+    assert!(
+        d[0]["attempts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("timed out"),
+        "{d:?}"
+    );
+}
