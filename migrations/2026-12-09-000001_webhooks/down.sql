@@ -1,4 +1,5 @@
 DROP TABLE streak_reminders;
+DROP INDEX users_live_time_zone;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TYPE webhook_delivery_status;

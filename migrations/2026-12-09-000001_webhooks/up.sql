@@ -93,6 +93,11 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, id);
 
+-- The reminder sweep visits each zone in use (a skip scan of this index)
+-- and finds its candidates among the users who signed on the few dates
+-- that matter (sign_ins_day_idx), never by reading every user.
+CREATE INDEX users_live_time_zone ON users (time_zone, id) WHERE deleted_at IS NULL;
+
 -- Reminders sent: at most one of each kind per user and date, whatever
 -- the workers and restarts (the key decides).
 CREATE TABLE streak_reminders (

@@ -49,6 +49,9 @@ pub struct Config {
     pub timezone_change_days: u16,
     /// `SIGNIN_WEBHOOK_TIMEOUT_SECS`: how long a webhook attempt may take.
     pub webhook_timeout: Duration,
+    /// `SIGNIN_REMINDER_LOCAL_TIME`: when streak reminders go out in each
+    /// user's zone; None: never.
+    pub reminder_local_time: Option<chrono::NaiveTime>,
     pub rewards: RewardTable,
     /// `SIGNIN_MAKEUP_*`, `SIGNIN_FREEZE_COST`, `SIGNIN_MAX_FREEZES`,
     /// `SIGNIN_MILESTONES`.
@@ -300,7 +303,10 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut argv = vec!["signin-rewards".to_owned()];
         for variable in variables() {
-            if let Some(value) = lookup(&variable.env).filter(|v| !v.is_empty()) {
+            // Empty means "not set", except where the contract gives an
+            // empty value a meaning (no reminders).
+            let keep_empty = variable.env == "SIGNIN_REMINDER_LOCAL_TIME";
+            if let Some(value) = lookup(&variable.env).filter(|v| keep_empty || !v.is_empty()) {
                 argv.push(format!("--{}={value}", variable.long));
             }
         }
@@ -399,6 +405,7 @@ impl Config {
             timezone: settings.timezone,
             timezone_change_days: settings.timezone_change_days,
             webhook_timeout: settings.webhook_timeout,
+            reminder_local_time: settings.reminder_local_time.0,
             rewards: settings.rewards,
             protection: StreakProtection {
                 make_up_cost: settings.make_up_cost,
@@ -624,6 +631,12 @@ mod tests {
         assert_eq!(c.now.unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
         assert_eq!(c.rewards.for_day(7), 7);
         assert_eq!(c.timezone_change_days, 7, "the default");
+        assert_eq!(
+            c.reminder_local_time.map(|t| t.to_string()),
+            Some("20:00:00".into())
+        );
+        let c = config(&[("SIGNIN_REMINDER_LOCAL_TIME", "")]).unwrap();
+        assert_eq!(c.reminder_local_time, None, "empty: no reminders");
         let c = config(&[("SIGNIN_TIMEZONE_CHANGE_DAYS", "0")]).unwrap();
         assert_eq!(c.timezone_change_days, 0);
         let c = config(&[
@@ -665,6 +678,8 @@ mod tests {
             ("SIGNIN_TIMEZONE_CHANGE_DAYS", "367"),
             ("SIGNIN_TIMEZONE_CHANGE_DAYS", "-1"),
             ("SIGNIN_WEBHOOK_TIMEOUT_SECS", "0"),
+            ("SIGNIN_REMINDER_LOCAL_TIME", "8pm"),
+            ("SIGNIN_REMINDER_LOCAL_TIME", "25:00"),
             ("SIGNIN_WEBHOOK_TIMEOUT_SECS", "301"),
             ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
             ("SIGNIN_FREEZE_COST", "lots"),

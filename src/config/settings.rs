@@ -136,6 +136,17 @@ pub struct Settings {
     )]
     pub(super) refresh_grace: Duration,
 
+    /// Local time (HH:MM, in each user's zone) of the streak reminders;
+    /// empty turns them off.
+    #[arg(
+        long = "reminder-local-time",
+        env = "SIGNIN_REMINDER_LOCAL_TIME",
+        value_name = "HH:MM",
+        default_value = "20:00",
+        value_parser = reminder_time
+    )]
+    pub(super) reminder_local_time: ReminderTime,
+
     /// Seconds a webhook attempt may take (1 to 300).
     #[arg(
         long = "webhook-timeout-secs",
@@ -693,6 +704,10 @@ pub(super) fn variables() -> &'static [Variable] {
 /// Call at start, before any other thread runs.
 pub fn unset_empty_variables() {
     for variable in variables() {
+        // An empty SIGNIN_REMINDER_LOCAL_TIME turns reminders off (contract).
+        if variable.env == "SIGNIN_REMINDER_LOCAL_TIME" {
+            continue;
+        }
         if std::env::var_os(&variable.env).is_some_and(|value| value.is_empty()) {
             std::env::remove_var(&variable.env);
         }
@@ -742,6 +757,19 @@ fn cost(raw: &str) -> Result<u32, String> {
 }
 
 /// A day count or a number of freezes: 0 to [`MAX_WINDOW_OR_FREEZES`].
+/// `SIGNIN_REMINDER_LOCAL_TIME`: a local time, or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReminderTime(pub Option<chrono::NaiveTime>);
+
+fn reminder_time(raw: &str) -> Result<ReminderTime, String> {
+    if raw.trim().is_empty() {
+        return Ok(ReminderTime(None));
+    }
+    chrono::NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .map(|t| ReminderTime(Some(t)))
+        .map_err(|_| format!("{raw:?} is not a time such as 20:00 (or empty: no reminders)"))
+}
+
 fn webhook_timeout(raw: &str) -> Result<Duration, String> {
     let secs: u64 = trimmed(raw)?;
     if !(1..=300).contains(&secs) {

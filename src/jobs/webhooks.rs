@@ -10,7 +10,7 @@ use apalis::prelude::{BoxDynError, Data as JobData};
 use tokio_util::sync::CancellationToken;
 
 use crate::after_commit::WebhookBatch;
-use crate::service::webhooks;
+use crate::service::{reminders, webhooks};
 use crate::state::AppState;
 
 /// How often the sweep looks for due messages: the first retry comes 5 s
@@ -40,9 +40,25 @@ pub async fn handle(batch: WebhookBatch, state: JobData<Arc<AppState>>) -> Resul
     Ok(())
 }
 
-/// Runs the sweep every [`SWEEP_EVERY`] until `shutdown`.
+/// How often the streak reminders are looked for (`service::reminders`).
+pub const REMINDERS_EVERY: Duration = Duration::from_secs(60);
+
+/// Runs the sweep every [`SWEEP_EVERY`], and the reminders' every
+/// [`REMINDERS_EVERY`], until `shutdown`.
 pub async fn sweep(state: Arc<AppState>, shutdown: CancellationToken) {
+    let mut last_reminders: Option<std::time::Instant> = None;
     loop {
+        if last_reminders.is_none_or(|at| at.elapsed() >= REMINDERS_EVERY) {
+            last_reminders = Some(std::time::Instant::now());
+            match reminders::sweep(&state).await {
+                Ok(0) => {}
+                Ok(count) => {
+                    metrics::counter!("signin_streak_reminders_total").increment(count as u64);
+                    tracing::info!(count, "streak reminders written");
+                }
+                Err(error) => tracing::warn!(%error, "reminder sweep failed"),
+            }
+        }
         match webhooks::enqueue_due(&state).await {
             Ok(0) => {}
             Ok(count) => {

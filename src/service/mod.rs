@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod page;
 pub mod protection;
+pub mod reminders;
 pub mod schedules;
 pub mod sessions;
 pub mod sign_in;

@@ -414,6 +414,11 @@ impl Events {
         );
     }
 
+    /// A streak reminder (`streak.at_risk` or `streak.lost`) with its `data`.
+    pub fn reminder(&mut self, kind: WebhookEventType, user_id: UserId, data: Value) {
+        self.push(kind, user_id, data);
+    }
+
     /// The events, for a statement that writes them with its change
     /// (`store::sign_ins::insert_with_events`).
     pub fn as_slice(&self) -> &[NewEvent] {

@@ -498,3 +498,93 @@ pub async fn make_due(
         .await?
         == 1)
 }
+
+#[derive(QueryableByName)]
+struct ZoneRow {
+    #[diesel(sql_type = Text)]
+    time_zone: String,
+}
+
+/// The zones of live users, each once (a skip scan of
+/// `users_live_time_zone`: one index probe per zone, not per user).
+pub async fn zones_in_use(conn: &mut AsyncPgConnection) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<ZoneRow> = prepared(diesel::sql_query(
+        "WITH RECURSIVE z(time_zone) AS ( \
+           (SELECT time_zone FROM users WHERE deleted_at IS NULL ORDER BY time_zone LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT u.time_zone FROM users u WHERE u.deleted_at IS NULL AND u.time_zone > z.time_zone \
+                    ORDER BY u.time_zone LIMIT 1) FROM z WHERE z.time_zone IS NOT NULL) \
+         SELECT time_zone FROM z WHERE time_zone IS NOT NULL",
+    ))
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.time_zone).collect())
+}
+
+#[derive(QueryableByName)]
+struct UserIdRow {
+    #[diesel(sql_type = BigInt)]
+    user_id: UserId,
+}
+
+/// Live users of `zone` who signed (or made up) one of `dates`, signed
+/// nothing on `not_signed_on`, and have no reminder of `kind` for `day`
+/// yet; at most `limit`, by id after `after`.
+#[allow(clippy::too_many_arguments)]
+pub async fn reminder_candidates(
+    conn: &mut AsyncPgConnection,
+    zone: &str,
+    dates: &[chrono::NaiveDate],
+    not_signed_on: chrono::NaiveDate,
+    kind: WebhookEventType,
+    day: chrono::NaiveDate,
+    after: UserId,
+    limit: i64,
+) -> Result<Vec<UserId>, StoreError> {
+    let rows: Vec<UserIdRow> = prepared(
+        diesel::sql_query(
+            "SELECT DISTINCT s.user_id FROM sign_ins s \
+               JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL AND u.time_zone = $1 \
+              WHERE s.day = ANY ($2) AND s.user_id > $6 \
+                AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = $3) \
+                AND NOT EXISTS (SELECT 1 FROM streak_reminders r \
+                                 WHERE r.user_id = s.user_id AND r.kind = $4::webhook_event_type AND r.day = $5) \
+              ORDER BY s.user_id LIMIT $7",
+        )
+        .bind::<Text, _>(zone)
+        .bind::<Array<diesel::sql_types::Date>, _>(dates)
+        .bind::<diesel::sql_types::Date, _>(not_signed_on)
+        .bind::<Text, _>(kind.db_name())
+        .bind::<diesel::sql_types::Date, _>(day)
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(limit),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
+}
+
+/// Records reminders of `kind` for `day` for `users` (those already
+/// reminded are skipped: the key decides); answers who was recorded now.
+pub async fn claim_reminders(
+    conn: &mut AsyncPgConnection,
+    users: &[UserId],
+    kind: WebhookEventType,
+    day: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<UserId>, StoreError> {
+    let rows: Vec<UserIdRow> = prepared(
+        diesel::sql_query(
+            "INSERT INTO streak_reminders (user_id, kind, day, created_at) \
+             SELECT u, $2::webhook_event_type, $3, $4 FROM unnest($1::bigint[]) AS u \
+             ON CONFLICT DO NOTHING RETURNING user_id",
+        )
+        .bind::<Array<BigInt>, _>(users)
+        .bind::<Text, _>(kind.db_name())
+        .bind::<diesel::sql_types::Date, _>(day)
+        .bind::<Timestamptz, _>(now),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
+}

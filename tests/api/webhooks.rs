@@ -688,3 +688,125 @@ async fn redirects_are_not_followed_and_slow_receivers_time_out() {
         "{d:?}"
     );
 }
+
+/// Reminders at the local time in two zones: `streak.at_risk` once per
+/// user and date (not to one who signed in today, nor to a deleted user),
+/// and `streak.lost` after their midnight, with the dates a make-up could
+/// still fill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
+    use signin_rewards::service::reminders;
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    let (endpoint_id, _) = endpoint(
+        &app,
+        &admin,
+        &receiver.url,
+        &["STREAK_AT_RISK", "STREAK_LOST"],
+    )
+    .await;
+    let register = |name: &'static str, zone: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .exec(None, "mutation($u: String!, $z: String) { register(username: $u, password: \"correct horse battery\", timeZone: $z) { token user { id } } }", json!({ "u": name, "z": zone }))
+                .await;
+            assert_no_errors(&r);
+            (
+                r["data"]["register"]["token"].as_str().unwrap().to_owned(),
+                r["data"]["register"]["user"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        }
+    };
+    // 09:00Z on March 1st: 18:00 in Tokyo, 04:00 in New York.
+    let (tokyo, tokyo_id) = register("tokyo_rem", "Asia/Tokyo").await;
+    let (new_york, new_york_id) = register("ny_rem", "America/New_York").await;
+    let (diligent, _) = register("diligent_rem", "Asia/Tokyo").await;
+    let (gone, gone_id) = register("gone_rem", "Asia/Tokyo").await;
+    for token in [&tokyo, &new_york, &diligent, &gone] {
+        assert_no_errors(
+            &app.exec(
+                Some(token),
+                "mutation { signIn { record { date } } }",
+                json!({}),
+            )
+            .await,
+        );
+    }
+    // 11:05Z on March 2nd: 20:05 in Tokyo, 06:05 in New York.
+    app.clock
+        .set(crate::common::instant("2026-03-02T11:05:00Z"));
+    assert_no_errors(
+        &app.exec(
+            Some(&diligent),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+    let r = app
+        .exec(
+            Some(&admin),
+            "mutation($i: ID!) { deleteUser(id: $i) }",
+            json!({ "i": gone_id }),
+        )
+        .await;
+    assert_no_errors(&r);
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(
+        reminders::sweep(&app.state).await.unwrap(),
+        0,
+        "once per user and date"
+    );
+    // 01:05Z on March 3rd: 20:05 on March 2nd in New York, 10:05 on March 3rd in Tokyo.
+    app.clock
+        .set(crate::common::instant("2026-03-03T01:05:00Z"));
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 2);
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 0);
+
+    let messages = deliveries(&app, &admin, &endpoint_id).await;
+    let mut bodies: Vec<Value> = messages
+        .iter()
+        .map(|m| serde_json::from_str(m["payload"].as_str().unwrap()).unwrap())
+        .collect();
+    bodies.reverse();
+    let summary: Vec<(String, String)> = bodies
+        .iter()
+        .map(|b| {
+            (
+                b["type"].as_str().unwrap().to_owned(),
+                b["data"]["userId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(summary.len(), 3, "{bodies:#?}");
+    assert_eq!(summary[0], ("streak.at_risk".to_owned(), tokyo_id.clone()));
+    let at_risk = &bodies[0]["data"];
+    assert_eq!(
+        (at_risk["streak"].as_i64(), at_risk["freezesHeld"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(at_risk["date"], "2026-03-02");
+    assert_eq!(at_risk["deadline"], "2026-03-02T15:00:00.000Z");
+    assert!(
+        summary[1..].contains(&("streak.at_risk".to_owned(), new_york_id.clone())),
+        "{summary:?}"
+    );
+    let lost = bodies
+        .iter()
+        .find(|b| b["type"] == "streak.lost")
+        .expect("a streak.lost message");
+    assert_eq!(lost["data"]["userId"], tokyo_id);
+    assert_eq!(lost["data"]["streak"], 1);
+    assert!(
+        lost["data"]["makeUpDates"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2026-03-02")),
+        "{lost}"
+    );
+}

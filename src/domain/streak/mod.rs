@@ -10,5 +10,6 @@
 pub mod chain;
 pub mod day;
 pub mod protection;
+pub mod reminder;
 pub mod state;
 pub mod status;

@@ -1,0 +1,151 @@
+//! Streak reminders (contract, "Webhooks and streak reminders"): a sweep,
+//! run every minute by each worker process, that visits every zone in use
+//! and, in each, finds the users whose streak is at risk once
+//! `SIGNIN_REMINDER_LOCAL_TIME` has passed on their today (`streak.at_risk`)
+//! and those whose streak the midnight that began their today broke
+//! (`streak.lost`). Candidates come from the few dates that matter (who
+//! signed yesterday, or the days before within the freezes a user may
+//! hold), never from reading every user; the rules are
+//! `domain::streak::reminder`'s, on the chain as it is now. At most one of
+//! each kind per user and date, whatever the workers and restarts: the
+//! reminder's key (`streak_reminders`) decides, in the transaction that
+//! writes its webhook event.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use diesel_async::AsyncConnection;
+use serde_json::json;
+
+use super::webhooks::Events;
+use super::{streak, ServiceError};
+use crate::after_commit::Committed;
+use crate::domain::streak::{day, reminder};
+use crate::model::{UserId, WebhookEventType};
+use crate::state::AppState;
+use crate::store::webhooks as store;
+
+/// Users read (chains loaded) at a time.
+const BATCH: i64 = 500;
+
+/// One sweep at the service clock's now; answers how many reminders were
+/// written. Nothing when `SIGNIN_REMINDER_LOCAL_TIME` is empty.
+pub async fn sweep(state: &AppState) -> Result<usize, ServiceError> {
+    let Some(at) = state.config.reminder_local_time else {
+        return Ok(0);
+    };
+    let now = state.calendar.now();
+    let zones = {
+        let mut conn = state.db().await?;
+        store::zones_in_use(&mut conn).await?
+    };
+    let mut written = 0;
+    for name in zones {
+        let Ok(zone) = day::parse_zone(&name) else {
+            continue;
+        };
+        let local = now.with_timezone(&zone);
+        let today = local.date_naive();
+        written += sweep_zone(state, &name, zone, today, now, WebhookEventType::StreakLost).await?;
+        if local.time() >= at {
+            written += sweep_zone(
+                state,
+                &name,
+                zone,
+                today,
+                now,
+                WebhookEventType::StreakAtRisk,
+            )
+            .await?;
+        }
+    }
+    Ok(written)
+}
+
+/// The dates whose sign-ins make a user a candidate for `kind` on `today`:
+/// yesterday (at risk) or the day before (lost), and as many dates before
+/// as a user may hold freezes (a run they cover may end there).
+fn candidate_dates(state: &AppState, today: NaiveDate, kind: WebhookEventType) -> Vec<NaiveDate> {
+    let back = match kind {
+        WebhookEventType::StreakLost => 2,
+        _ => 1,
+    };
+    (0..=u64::from(state.config.protection.max_freezes))
+        .filter_map(|k| today.checked_sub_days(Days::new(back + k)))
+        .collect()
+}
+
+async fn sweep_zone(
+    state: &AppState,
+    zone_name: &str,
+    zone: Tz,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    kind: WebhookEventType,
+) -> Result<usize, ServiceError> {
+    let dates = candidate_dates(state, today, kind);
+    let rules = &state.config.protection;
+    let mut after = UserId(0);
+    let mut written = 0;
+    loop {
+        let mut conn = state.db().await?;
+        let candidates = store::reminder_candidates(
+            &mut conn, zone_name, &dates, today, kind, today, after, BATCH,
+        )
+        .await?;
+        let Some(&last) = candidates.last() else {
+            return Ok(written);
+        };
+        after = last;
+        let chains =
+            streak::load_many(&mut conn, &candidates, now, state.calendar.zone(), rules).await?;
+        let mut due: Vec<(UserId, serde_json::Value)> = Vec::new();
+        for (user_id, (_, chain)) in &chains {
+            // Their today may differ from the zone's date (a move west).
+            if chain.today(now) != today {
+                continue;
+            }
+            let data = match kind {
+                WebhookEventType::StreakLost => reminder::lost(chain, today, rules).map(|l| {
+                    json!({
+                        "streak": l.streak,
+                        "makeUpDates": l.make_up_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                    })
+                }),
+                _ => reminder::at_risk(chain, today).map(|r| {
+                    json!({
+                        "streak": r.streak,
+                        "freezesHeld": r.freezes_held,
+                        "date": today.to_string(),
+                        "deadline": day::end_of(today, zone)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    })
+                }),
+            };
+            if let Some(data) = data {
+                due.push((*user_id, data));
+            }
+        }
+        if due.is_empty() {
+            continue;
+        }
+        let ids: Vec<UserId> = due.iter().map(|(id, _)| *id).collect();
+        let (claimed, webhooks_due) = conn
+            .transaction::<_, ServiceError, _>(async |conn| {
+                let claimed = store::claim_reminders(conn, &ids, kind, today, now).await?;
+                let mut events = Events::default();
+                for (user_id, data) in &due {
+                    if claimed.contains(user_id) {
+                        events.reminder(kind, *user_id, data.clone());
+                    }
+                }
+                Ok((claimed.len(), events.record(conn, now).await?))
+            })
+            .await?;
+        written += claimed;
+        drop(conn);
+        state
+            .after_commit
+            .hand_over(Committed::default().webhooks_due(webhooks_due))
+            .await;
+    }
+}
