@@ -438,23 +438,27 @@ impl Events {
 }
 
 /// Hands the deliveries due now that are not in the queue to it (the
-/// backstop of the after-commit push, and how retries come back): one
-/// statement, then one push. Answers how many.
+/// backstop of the after-commit push, and how retries come back): takes
+/// them (locked, so concurrent sweeps do not both push them), pushes them,
+/// and marks them handed over in the same transaction, so a push that
+/// fails (Redis away) leaves them due for the next sweep. Answers how many.
 pub async fn enqueue_due(state: &AppState) -> Result<usize, ServiceError> {
     let now = state.calendar.now();
-    let due = {
-        let mut conn = state.db().await?;
-        store::take_due(&mut conn, now, now - REQUEUE_AFTER, SWEEP_BATCH).await?
-    };
-    let count = due.len();
-    if count > 0 {
+    let mut conn = state.db().await?;
+    conn.transaction::<_, ServiceError, _>(async |conn| {
+        let due = store::take_due(conn, now, now - REQUEUE_AFTER, SWEEP_BATCH).await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let count = due.len();
         state
             .webhook_queue
             .push(due)
             .await
             .map_err(|e| ServiceError::Unavailable(super::Unavailable::Queue(e)))?;
-    }
-    Ok(count)
+        Ok(count)
+    })
+    .await
 }
 
 /// One attempt of the delivery `id`, if it is due and its endpoint

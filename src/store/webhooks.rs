@@ -396,8 +396,9 @@ pub async fn record_attempt(
 }
 
 /// Deliveries due at `now` that were not handed to the queue since
-/// `enqueued_before`, oldest due first, at most `limit`; marks them handed
-/// over at `now` (so concurrent sweeps do not both push them).
+/// `enqueued_before`, oldest due first, at most `limit`, marked handed over
+/// at `now` and locked: call in the transaction that pushes them (a failed
+/// push rolls the marks back; a concurrent sweep skips the locked rows).
 pub async fn take_due(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,

@@ -537,3 +537,89 @@ async fn a_worker_process_serves_health_and_metrics() {
         "no API on a worker"
     );
 }
+
+/// Webhooks through a Redis outage and a receiver outage at once: the
+/// sign-ins commit their events in the outbox while Redis is down and the
+/// receiver answers 503; once both are back, every message arrives (each
+/// `webhook-id` at least once, none missing), from the sweep and the
+/// retries alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_survive_redis_and_receiver_outages() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Mutex;
+
+    let up = Arc::new(AtomicBool::new(false));
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let receiver = {
+        let (up, got) = (up.clone(), got.clone());
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap| {
+                let (up, got) = (up.clone(), got.clone());
+                async move {
+                    if !AtomicBool::load(&up, Ordering::SeqCst) {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let id = headers["webhook-id"].to_str().unwrap().to_owned();
+                    got.lock().unwrap().push(id);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let mut redis = PrivateRedis::start().await;
+    let env = Env::new(redis.url()).await;
+    let (_service, port) = env.serve("webhooks-outage", &redis.url(), &[]).await;
+    let tokens = env.seed_users(20).await;
+    {
+        let mut conn = env.conn().await;
+        diesel::sql_query(format!(
+            "WITH e AS (INSERT INTO webhook_endpoints (url, events, description, created_at) \
+               VALUES ('{hook_url}', '{{SIGN_IN_RECORDED}}', 'outage', now()) RETURNING id) \
+             INSERT INTO webhook_secrets (endpoint_id, secret, created_at) \
+             SELECT id, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', now() FROM e"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    redis.stop().await;
+    let responses = sign_in_all(port, &tokens, 10).await;
+    assert!(
+        all_succeeded(&responses),
+        "sign-ins succeed while Redis is down"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM webhook_deliveries").await,
+        20
+    );
+    // The receiver is down too for a while; then both come back.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    redis.resume().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    up.store(true, Ordering::SeqCst);
+    let started = Instant::now();
+    loop {
+        let delivered = env
+            .count("SELECT count(*) FROM webhook_deliveries WHERE status = 'DELIVERED'")
+            .await;
+        if delivered == 20 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "only {delivered} of 20 messages delivered a minute after the outages ended"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let ids: std::collections::HashSet<String> = got.lock().unwrap().iter().cloned().collect();
+    assert_eq!(ids.len(), 20, "every message arrived");
+    println!(
+        "webhooks: 20 messages delivered {:?} after Redis and the receiver came back",
+        started.elapsed()
+    );
+}
