@@ -1,5 +1,7 @@
 DROP TABLE streak_reminders;
 DROP INDEX users_live_time_zone;
+CREATE INDEX sign_ins_day_idx ON sign_ins (day);
+DROP INDEX sign_ins_day_user_idx;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TYPE webhook_delivery_status;

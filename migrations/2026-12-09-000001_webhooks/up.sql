@@ -95,8 +95,11 @@ CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, id);
 
 -- The reminder sweep visits each zone in use (a skip scan of this index)
 -- and finds its candidates among the users who signed on the few dates
--- that matter (sign_ins_day_idx), never by reading every user.
+-- that matter, a page at a time in user order: (day, user_id) replaces the
+-- index on day alone (every read by date uses it as before).
 CREATE INDEX users_live_time_zone ON users (time_zone, id) WHERE deleted_at IS NULL;
+CREATE INDEX sign_ins_day_user_idx ON sign_ins (day, user_id);
+DROP INDEX sign_ins_day_idx;
 
 -- Reminders sent: at most one of each kind per user and date, whatever
 -- the workers and restarts (the key decides).

@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::store::webhooks as store;
 
 /// Users read (chains loaded) at a time.
-const BATCH: i64 = 500;
+const BATCH: i64 = 1000;
 
 /// One sweep at the service clock's now; answers how many reminders were
 /// written. Nothing when `SIGNIN_REMINDER_LOCAL_TIME` is empty.
@@ -82,14 +82,30 @@ async fn sweep_zone(
     now: DateTime<Utc>,
     kind: WebhookEventType,
 ) -> Result<usize, ServiceError> {
-    let dates = candidate_dates(state, today, kind);
+    let mut written = 0;
+    for date in candidate_dates(state, today, kind) {
+        written += sweep_date(state, zone_name, zone, today, date, now, kind).await?;
+    }
+    Ok(written)
+}
+
+/// [`sweep_zone`] for the users who signed on `date`, a page at a time.
+async fn sweep_date(
+    state: &AppState,
+    zone_name: &str,
+    zone: Tz,
+    today: NaiveDate,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+    kind: WebhookEventType,
+) -> Result<usize, ServiceError> {
     let rules = &state.config.protection;
     let mut after = UserId(0);
     let mut written = 0;
     loop {
         let mut conn = state.db().await?;
         let candidates = store::reminder_candidates(
-            &mut conn, zone_name, &dates, today, kind, today, after, BATCH,
+            &mut conn, zone_name, date, today, kind, today, after, BATCH,
         )
         .await?;
         let Some(&last) = candidates.last() else {

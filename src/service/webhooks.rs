@@ -600,8 +600,7 @@ pub async fn attempt(state: &AppState, id: WebhookDeliveryId) -> Result<(), Serv
         metrics::counter!("signin_webhook_endpoints_disabled_total").increment(1);
     }
     if let Some(next) = next {
-        // A retry due soon is pushed at once with a delay; a later one is
-        // found by the sweep.
+        // The sweep hands it to the queue again when it is due.
         tracing::debug!(delivery = %claimed.id, %next, "webhook attempt failed; retry scheduled");
     }
     Ok(())

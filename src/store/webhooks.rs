@@ -528,14 +528,14 @@ struct UserIdRow {
     user_id: UserId,
 }
 
-/// Live users of `zone` who signed (or made up) one of `dates`, signed
-/// nothing on `not_signed_on`, and have no reminder of `kind` for `day`
-/// yet; at most `limit`, by id after `after`.
+/// Live users of `zone` who signed (or made up) `date`, signed nothing on
+/// `not_signed_on`, and have no reminder of `kind` for `day` yet; at most
+/// `limit`, by id after `after` (a range of `sign_ins_day_user_idx`).
 #[allow(clippy::too_many_arguments)]
 pub async fn reminder_candidates(
     conn: &mut AsyncPgConnection,
     zone: &str,
-    dates: &[chrono::NaiveDate],
+    date: chrono::NaiveDate,
     not_signed_on: chrono::NaiveDate,
     kind: WebhookEventType,
     day: chrono::NaiveDate,
@@ -544,16 +544,16 @@ pub async fn reminder_candidates(
 ) -> Result<Vec<UserId>, StoreError> {
     let rows: Vec<UserIdRow> = prepared(
         diesel::sql_query(
-            "SELECT DISTINCT s.user_id FROM sign_ins s \
+            "SELECT s.user_id FROM sign_ins s \
                JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL AND u.time_zone = $1 \
-              WHERE s.day = ANY ($2) AND s.user_id > $6 \
+              WHERE s.day = $2 AND s.user_id > $6 \
                 AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = $3) \
                 AND NOT EXISTS (SELECT 1 FROM streak_reminders r \
                                  WHERE r.user_id = s.user_id AND r.kind = $4::webhook_event_type AND r.day = $5) \
               ORDER BY s.user_id LIMIT $7",
         )
         .bind::<Text, _>(zone)
-        .bind::<Array<diesel::sql_types::Date>, _>(dates)
+        .bind::<diesel::sql_types::Date, _>(date)
         .bind::<diesel::sql_types::Date, _>(not_signed_on)
         .bind::<Text, _>(kind.db_name())
         .bind::<diesel::sql_types::Date, _>(day)

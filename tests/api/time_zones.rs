@@ -726,3 +726,43 @@ async fn sign_ins_racing_zone_changes_never_sign_a_date_twice() {
             >= 3
     );
 }
+
+/// The monthly make-up count goes by the calendar month of the user's own
+/// zone: past midnight on April 1st in Tokyo (still March 31st in UTC, the
+/// business zone here) a new month's make-ups are allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_make_up_month_is_the_users() {
+    let app = app_with(&[("SIGNIN_MAKEUP_MONTHLY_LIMIT", "1")]).await;
+    let (admin, _) = app.admin("month_admin").await;
+    app.clock.set(instant("2026-03-20T03:00:00Z"));
+    let (token, id) = register_in(&app, "monthly", "Asia/Tokyo").await;
+    give_points(&app, &admin, id, 500).await;
+    // 23:30 on March 31st in Tokyo: March's one make-up.
+    app.clock.set(instant("2026-03-31T14:30:00Z"));
+    let r = app
+        .exec(
+            Some(&token),
+            MAKE_UP,
+            json!({ "d": "2026-03-29", "k": "march" }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let r = app
+        .exec(
+            Some(&token),
+            MAKE_UP,
+            json!({ "d": "2026-03-28", "k": "march-2" }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "LIMIT_REACHED", "{r}");
+    // 00:30 on April 1st in Tokyo (15:30 on March 31st in UTC): April's.
+    app.clock.set(instant("2026-03-31T15:30:00Z"));
+    let r = app
+        .exec(
+            Some(&token),
+            MAKE_UP,
+            json!({ "d": "2026-03-28", "k": "april" }),
+        )
+        .await;
+    assert_no_errors(&r);
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Issue 28's reminder bench: USERS (100,000) users in one zone (Asia/Tokyo),
+# each with a streak at risk (signed yesterday, not today), and one webhook
+# endpoint subscribed to streak.at_risk (pointing at a closed port: the
+# messages are queued, their attempts fail, which is not what is measured).
+# Starts `signin-rewards serve` with its clock at 20:01 in Tokyo and reports
+# how long until every reminder is written and its message queued (a
+# webhook_deliveries row, handed to the queue by the after-commit push),
+# then the query plan of one page of candidates.
+#
+#   bash bench/reminders.sh            (SKIP_BUILD=1: use the built binary)
+# Knobs: USERS (100000), BENCH_DB (signin_bench_reminders), PORT (18090).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+: "${USERS:=100000}" "${BENCH_DB:=signin_bench_reminders}" "${PORT:=18090}"
+check_db_name "$BENCH_DB"
+[ "${SKIP_BUILD:-0}" = 1 ] || build_release 0
+
+# Today in Tokyo is 2026-03-10; 20:01 there is 11:01 UTC.
+NOW="2026-03-10T11:01:00Z"
+psql_db postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB"
+DATABASE_URL="$PG_SERVER/$BENCH_DB" "$SIGNIN_BIN" migrate >/dev/null
+say "seeding $USERS users at risk in Asia/Tokyo"
+psql_db "$BENCH_DB" <<SQL
+SET synchronous_commit = off;
+INSERT INTO reward_schedules (rewards, effective_from, note, created_at)
+  VALUES ('{10,10,20,20,30,30,100}', '1970-01-01', 'SIGNIN_REWARDS', now());
+INSERT INTO users (id, username, password_hash, created_at, time_zone, registered_on)
+  OVERRIDING SYSTEM VALUE
+  SELECT i, 'tokyo' || i, 'x', '2026-03-01T00:00:00Z', 'Asia/Tokyo', '2026-03-01'
+    FROM generate_series(1, $USERS) i;
+SELECT setval(pg_get_serial_sequence('users', 'id'), $USERS);
+INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM users;
+INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id)
+  SELECT id, '2026-03-09', 1, 1, 10, '2026-03-09T03:00:00Z', '2026-03-09T03:00:01Z',
+         (SELECT id FROM reward_schedules LIMIT 1) FROM users;
+INSERT INTO webhook_endpoints (url, events, description, created_at)
+  VALUES ('http://127.0.0.1:9/closed', '{STREAK_AT_RISK}', 'bench', now());
+INSERT INTO webhook_secrets (endpoint_id, secret, created_at)
+  SELECT id, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', now() FROM webhook_endpoints;
+VACUUM ANALYZE;
+SQL
+
+say "starting serve at $NOW (20:01 in Tokyo)"
+start=$(date +%s.%N)
+DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_REDIS_NAMESPACE="$BENCH_DB" \
+  SIGNIN_BIND="127.0.0.1:$PORT" SIGNIN_NOW="$NOW" SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" \
+  "$SIGNIN_BIN" serve </dev/null >"$OUT_DIR/reminders-serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+while :; do
+  n=$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM webhook_deliveries")
+  [ "$n" -ge "$USERS" ] && break
+  sleep 0.2
+  if [ "$(echo "$(date +%s.%N) - $start > 120" | bc)" = 1 ]; then die "only $n of $USERS after 120 s"; fi
+done
+took=$(echo "$(date +%s.%N) - $start" | bc)
+reminders=$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM streak_reminders")
+first=$(psql_db "$BENCH_DB" -Atc "SELECT min(created_at) FROM webhook_deliveries")
+last=$(psql_db "$BENCH_DB" -Atc "SELECT max(created_at) FROM webhook_deliveries")
+say "$reminders reminders written and their $USERS messages queued $took s after serve started (first at $first, last at $last, service clock)"
+kill $pid; wait $pid 2>/dev/null || true
+psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT s.user_id FROM sign_ins s
+  JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL AND u.time_zone = 'Asia/Tokyo'
+ WHERE s.day = '2026-03-09' AND s.user_id > 50000
+   AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = '2026-03-10')
+   AND NOT EXISTS (SELECT 1 FROM streak_reminders r
+                    WHERE r.user_id = s.user_id AND r.kind = 'STREAK_AT_RISK' AND r.day = '2026-03-10')
+ ORDER BY s.user_id LIMIT 1000"
