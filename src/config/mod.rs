@@ -303,9 +303,8 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut argv = vec!["signin-rewards".to_owned()];
         for variable in variables() {
-            // Empty means "not set", except where the contract gives an
-            // empty value a meaning (no reminders).
-            let keep_empty = variable.env == "SIGNIN_REMINDER_LOCAL_TIME";
+            // Empty means "not set", except where it is a setting.
+            let keep_empty = settings::EMPTY_IS_A_VALUE.contains(&variable.env.as_str());
             if let Some(value) = lookup(&variable.env).filter(|v| keep_empty || !v.is_empty()) {
                 argv.push(format!("--{}={value}", variable.long));
             }

@@ -702,10 +702,13 @@ pub(super) fn variables() -> &'static [Variable] {
 /// process environment, so that they count as unset (`VAR=` in a `.env` or
 /// a compose file), as they always have; clap would parse the empty value.
 /// Call at start, before any other thread runs.
+/// Variables whose empty value is a setting rather than "not set": an
+/// empty SIGNIN_REMINDER_LOCAL_TIME turns reminders off (contract).
+pub const EMPTY_IS_A_VALUE: &[&str] = &["SIGNIN_REMINDER_LOCAL_TIME"];
+
 pub fn unset_empty_variables() {
     for variable in variables() {
-        // An empty SIGNIN_REMINDER_LOCAL_TIME turns reminders off (contract).
-        if variable.env == "SIGNIN_REMINDER_LOCAL_TIME" {
+        if EMPTY_IS_A_VALUE.contains(&variable.env.as_str()) {
             continue;
         }
         if std::env::var_os(&variable.env).is_some_and(|value| value.is_empty()) {

@@ -25,22 +25,7 @@ async fn app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// Registers `name` in `zone`: (token, id).
 async fn register_in(app: &TestApp, name: &str, zone: &str) -> (String, i64) {
-    let r = app
-        .exec(
-            None,
-            REGISTER,
-            json!({ "u": name, "p": "correct horse battery", "z": zone }),
-        )
-        .await;
-    assert_no_errors(&r);
-    assert_eq!(r["data"]["register"]["user"]["timeZone"], zone);
-    let token = r["data"]["register"]["token"].as_str().unwrap().to_owned();
-    let id = r["data"]["register"]["user"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (token, id)
+    app.register_in(name, Some(zone)).await
 }
 
 async fn status(app: &TestApp, token: &str) -> Value {

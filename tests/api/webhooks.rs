@@ -131,6 +131,18 @@ fn signed_with(request: &Received, secret: &str) -> bool {
         .any(|s| s == expected)
 }
 
+/// Today's sign-in of the user of `token`.
+async fn sign_in(app: &TestApp, token: &str) {
+    assert_no_errors(
+        &app.exec(
+            Some(token),
+            "mutation { signIn { record { date } } }",
+            json!({}),
+        )
+        .await,
+    );
+}
+
 async fn deliveries(app: &TestApp, admin: &str, endpoint: &str) -> Vec<Value> {
     let r = app
         .exec(Some(admin), DELIVERIES, json!({ "e": endpoint }))
@@ -296,22 +308,9 @@ async fn a_sign_in_is_delivered_signed_to_its_subscribers_only() {
     let other = Receiver::start(vec![]).await;
     let (_, secret) = endpoint(&app, &admin, &subscribed.url, &["SIGN_IN_RECORDED"]).await;
     endpoint(&app, &admin, &other.url, &["STREAK_LOST"]).await;
-    let r = app
-        .exec(None, "mutation { register(username: \"hooked\", password: \"correct horse battery\", timeZone: \"Asia/Tokyo\") { token user { id } } }", json!({}))
-        .await;
-    let token = r["data"]["register"]["token"].as_str().unwrap().to_owned();
-    let user_id = r["data"]["register"]["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    let (token, user_id) = app.register_in("hooked", Some("Asia/Tokyo")).await;
+    let user_id = user_id.to_string();
+    sign_in(&app, &token).await;
     assert_eq!(
         app.scalar_i64("SELECT count(*) FROM webhook_deliveries")
             .await,
@@ -362,14 +361,7 @@ async fn failures_are_retried_on_the_schedule_with_one_webhook_id() {
     let receiver = Receiver::start(vec![(500, vec![]), (500, vec![]), (502, vec![])]).await;
     let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("retried").await;
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     let id = pending_ids(&app).await[0];
     for (wait_secs, expected_total) in [(0i64, 1), (6, 2), (6 * 60, 3), (36 * 60, 4)] {
         // Not due a second before the earliest the schedule allows.
@@ -429,14 +421,7 @@ async fn gone_disables_and_retry_after_is_honoured() {
     endpoint(&app, &admin, &slow.url, &["SIGN_IN_RECORDED"]).await;
     let (gone_id, _) = endpoint(&app, &admin, &gone.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("retry_after").await;
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     let ids = pending_ids(&app).await;
     for id in &ids {
         webhooks::attempt(&app.state, *id).await.unwrap();
@@ -476,14 +461,7 @@ async fn gone_disables_and_retry_after_is_honoured() {
     );
     // A disabled endpoint gets no new messages.
     app.advance_days(1);
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     assert_eq!(
         app.scalar_i64(&format!(
             "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = {gone_id}"
@@ -514,14 +492,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
         .to_owned();
     assert_ne!(new, old);
     let (token, _) = app.register("rotated").await;
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     webhooks::attempt(&app.state, pending_ids(&app).await[0])
         .await
         .unwrap();
@@ -536,14 +507,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
     );
     assert!(signed_with(first, &old) && signed_with(first, &new));
     app.clock.advance(chrono::TimeDelta::hours(25));
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     webhooks::attempt(&app.state, *pending_ids(&app).await.last().unwrap())
         .await
         .unwrap();
@@ -568,14 +532,7 @@ async fn five_days_of_failures_disable_and_replay_sends_again() {
     let receiver = Receiver::start(vec![(500, vec![]), (500, vec![])]).await;
     let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("failing").await;
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     let id = pending_ids(&app).await[0];
     webhooks::attempt(&app.state, id).await.unwrap();
     app.sql(&format!(
@@ -656,14 +613,7 @@ async fn redirects_are_not_followed_and_slow_receivers_time_out() {
     });
     let (slow_id, _) = endpoint(&app, &admin, &slow_url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("redirected").await;
-    assert_no_errors(
-        &app.exec(
-            Some(&token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &token).await;
     let started = std::time::Instant::now();
     for id in pending_ids(&app).await {
         webhooks::attempt(&app.state, id).await.unwrap();
@@ -706,21 +656,10 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
         &["STREAK_AT_RISK", "STREAK_LOST"],
     )
     .await;
-    let register = |name: &'static str, zone: &'static str| {
-        let app = &app;
-        async move {
-            let r = app
-                .exec(None, "mutation($u: String!, $z: String) { register(username: $u, password: \"correct horse battery\", timeZone: $z) { token user { id } } }", json!({ "u": name, "z": zone }))
-                .await;
-            assert_no_errors(&r);
-            (
-                r["data"]["register"]["token"].as_str().unwrap().to_owned(),
-                r["data"]["register"]["user"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            )
-        }
+    let app_ref = &app;
+    let register = |name: &'static str, zone: &'static str| async move {
+        let (token, id) = app_ref.register_in(name, Some(zone)).await;
+        (token, id.to_string())
     };
     // 09:00Z on March 1st: 18:00 in Tokyo, 04:00 in New York.
     let (tokyo, tokyo_id) = register("tokyo_rem", "Asia/Tokyo").await;
@@ -728,26 +667,12 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
     let (diligent, _) = register("diligent_rem", "Asia/Tokyo").await;
     let (gone, gone_id) = register("gone_rem", "Asia/Tokyo").await;
     for token in [&tokyo, &new_york, &diligent, &gone] {
-        assert_no_errors(
-            &app.exec(
-                Some(token),
-                "mutation { signIn { record { date } } }",
-                json!({}),
-            )
-            .await,
-        );
+        sign_in(&app, token).await;
     }
     // 11:05Z on March 2nd: 20:05 in Tokyo, 06:05 in New York.
     app.clock
         .set(crate::common::instant("2026-03-02T11:05:00Z"));
-    assert_no_errors(
-        &app.exec(
-            Some(&diligent),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
+    sign_in(&app, &diligent).await;
     let r = app
         .exec(
             Some(&admin),
@@ -808,5 +733,98 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
             .unwrap()
             .contains(&json!("2026-03-02")),
         "{lost}"
+    );
+}
+
+/// The other events of a sign-in and its credit, each written with its
+/// change: `streak.freeze_used` (the dates covered), `milestone.reached`
+/// (its bonus) and `reward.credited` (the reward, then the bonus).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freezes_milestones_and_credits_have_their_events() {
+    let mut app = TestApp::with_config(&[
+        ("SIGNIN_TOKEN_TTL_SECS", "31536000"),
+        ("SIGNIN_MILESTONES", "2:5"),
+    ])
+    .await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    let (endpoint_id, _) = endpoint(
+        &app,
+        &admin,
+        &receiver.url,
+        &[
+            "SIGN_IN_RECORDED",
+            "REWARD_CREDITED",
+            "MILESTONE_REACHED",
+            "STREAK_FREEZE_USED",
+        ],
+    )
+    .await;
+    let (token, id) = app.register("eventful").await;
+    let r = app
+        .exec(
+            Some(&admin),
+            "mutation($u: ID!) { adjustWallet(userId: $u, amount: 300, idempotencyKey: \"seed\", note: \"seed\") { id } }",
+            json!({ "u": id.to_string() }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let r = app
+        .exec(
+            Some(&token),
+            "mutation { buyStreakFreeze(idempotencyKey: \"f\") { transaction { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&r);
+    sign_in(&app, &token).await; // March 1st
+    app.advance_days(2); // March 2nd missed: the freeze covers it
+    sign_in(&app, &token).await; // streak 2: the milestone
+    app.start_worker();
+    app.wait_credited(2, Duration::from_secs(10)).await;
+    let count = |kind: &'static str| {
+        let app = &app;
+        async move {
+            app.scalar_i64(&format!(
+                "SELECT count(*) FROM webhook_events WHERE event_type = '{kind}'"
+            ))
+            .await
+        }
+    };
+    assert_eq!(count("SIGN_IN_RECORDED").await, 2);
+    assert_eq!(count("STREAK_FREEZE_USED").await, 1);
+    assert_eq!(count("MILESTONE_REACHED").await, 1);
+    assert_eq!(
+        count("REWARD_CREDITED").await,
+        3,
+        "two rewards and the bonus"
+    );
+    let bodies: Vec<Value> = deliveries(&app, &admin, &endpoint_id)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m["payload"].as_str().unwrap()).unwrap())
+        .collect();
+    let of = |kind: &str| bodies.iter().find(|b| b["type"] == kind).unwrap().clone();
+    assert_eq!(
+        of("streak.freeze_used")["data"]["dates"],
+        json!(["2026-03-02"])
+    );
+    assert_eq!(of("streak.freeze_used")["data"]["freezesHeld"], 0);
+    let milestone = of("milestone.reached");
+    assert_eq!(
+        (
+            milestone["data"]["streak"].as_i64(),
+            milestone["data"]["bonus"].as_i64()
+        ),
+        (Some(2), Some(5))
+    );
+    let kinds: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["type"] == "reward.credited")
+        .map(|b| &b["data"]["transaction"]["kind"])
+        .collect();
+    assert!(
+        kinds.contains(&&json!("MILESTONE_BONUS")) && kinds.contains(&&json!("SIGN_IN_REWARD")),
+        "{kinds:?}"
     );
 }

@@ -230,14 +230,23 @@ impl TestApp {
 
     /// Registers `username`; returns (token, user id).
     pub async fn register(&self, username: &str) -> (String, i64) {
+        self.register_in(username, None).await
+    }
+
+    /// Registers `username` in the IANA zone `time_zone` (the service's
+    /// default zone when None); returns (token, user id).
+    pub async fn register_in(&self, username: &str, time_zone: Option<&str>) -> (String, i64) {
         let r = self
             .exec(
                 None,
-                "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { token user { id } } }",
-                json!({ "u": username, "p": PASSWORD }),
+                "mutation($u: String!, $p: String!, $z: String) { register(username: $u, password: $p, timeZone: $z) { token user { id timeZone } } }",
+                json!({ "u": username, "p": PASSWORD, "z": time_zone }),
             )
             .await;
         assert_no_errors(&r);
+        if let Some(zone) = time_zone {
+            assert_eq!(r["data"]["register"]["user"]["timeZone"], zone);
+        }
         let token = r["data"]["register"]["token"].as_str().unwrap().to_owned();
         let id = r["data"]["register"]["user"]["id"]
             .as_str()
