@@ -68,11 +68,20 @@ first=$(psql_db "$BENCH_DB" -Atc "SELECT min(created_at) FROM webhook_deliveries
 last=$(psql_db "$BENCH_DB" -Atc "SELECT max(created_at) FROM webhook_deliveries")
 say "$reminders reminders written and their $USERS messages queued $took s after serve started (first at $first, last at $last, service clock)"
 kill $pid; wait $pid 2>/dev/null || true
-psql_db "$BENCH_DB" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+# The plan of the middle page as the sweep met it (reminders written for the
+# first half only; rolled back), with the service's query text.
+psql_db "$BENCH_DB" <<'SQL'
+BEGIN;
+DELETE FROM streak_reminders WHERE user_id > 50000;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT s.user_id FROM sign_ins s
-  JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL AND u.time_zone = 'Asia/Tokyo'
+  JOIN users u ON u.id = s.user_id AND u.id > 50000
+              AND u.deleted_at IS NULL AND u.time_zone = 'Asia/Tokyo'
  WHERE s.day = '2026-03-09' AND s.user_id > 50000
-   AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = '2026-03-10')
+   AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = '2026-03-10' OFFSET 0)
    AND NOT EXISTS (SELECT 1 FROM streak_reminders r
-                    WHERE r.user_id = s.user_id AND r.kind = 'STREAK_AT_RISK' AND r.day = '2026-03-10')
- ORDER BY s.user_id LIMIT 1000"
+                    WHERE r.user_id = s.user_id AND r.kind = 'STREAK_AT_RISK'
+                      AND r.day = '2026-03-10' OFFSET 0)
+ ORDER BY s.user_id LIMIT 1000;
+ROLLBACK;
+SQL

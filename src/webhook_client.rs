@@ -7,6 +7,8 @@
 //! checked at every connection, so a name that changes what it resolves to
 //! after the URL was accepted (DNS rebinding) reaches nothing inside.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +16,11 @@ use std::time::{Duration, Instant};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::task::TaskTracker;
+
 use crate::domain::webhook::is_forbidden;
+use crate::model::WebhookEndpointId;
 
 /// The most of an answer's body read (the rest is dropped with the
 /// connection): receivers' answers are not used, only their status.
@@ -65,6 +71,7 @@ pub struct Answer {
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
     http: reqwest::Client,
+    limits: Arc<SendLimits>,
 }
 
 impl WebhookClient {
@@ -86,7 +93,15 @@ impl WebhookClient {
             builder = builder.dns_resolver(Arc::new(CheckedResolver));
         }
         let http = builder.build().map_err(|e| ClientError(e.to_string()))?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            limits: Arc::default(),
+        })
+    }
+
+    /// The process's limits on messages in flight.
+    pub fn limits(&self) -> &SendLimits {
+        &self.limits
     }
 
     /// POSTs `message` and reads at most [`MAX_ANSWER_BYTES`] of the
@@ -227,5 +242,178 @@ mod tests {
             .await;
         assert_eq!(answer.status, None);
         assert!(answer.error.unwrap_or_default().contains("loopback"));
+    }
+}
+
+/// Most messages one process sends at once, to all endpoints together.
+pub const MAX_SENDS: usize = 256;
+/// Most messages one process sends at once to one endpoint: a slow or dead
+/// endpoint holds at most this many of [`MAX_SENDS`], and the others keep
+/// the rest (issue 28: "a slow or dead endpoint never delays another
+/// endpoint's deliveries").
+pub const MAX_SENDS_PER_ENDPOINT: usize = 32;
+/// Endpoints whose limits are kept before idle ones are dropped (the map's
+/// budget; endpoints are created by admins, so this is rarely reached).
+const KEPT_ENDPOINT_LIMITS: usize = 1024;
+
+/// The process's limits on messages in flight, per endpoint and in all,
+/// and the sends it has started, so that a shutdown can wait for them.
+#[derive(Debug)]
+pub struct SendLimits {
+    total: Arc<Semaphore>,
+    per_endpoint_max: usize,
+    per_endpoint: std::sync::Mutex<HashMap<WebhookEndpointId, Arc<Semaphore>>>,
+    sends: TaskTracker,
+}
+
+/// Sends reserved by [`SendLimits::reserve`]; released when dropped.
+#[derive(Debug)]
+pub struct Reserved {
+    /// How many.
+    pub count: usize,
+    _endpoint: OwnedSemaphorePermit,
+    _total: OwnedSemaphorePermit,
+}
+
+impl Default for SendLimits {
+    fn default() -> Self {
+        Self::new(MAX_SENDS, MAX_SENDS_PER_ENDPOINT)
+    }
+}
+
+impl SendLimits {
+    /// Limits of `total` sends at once, `per_endpoint` of them to one
+    /// endpoint (both at least 1).
+    pub fn new(total: usize, per_endpoint: usize) -> Self {
+        Self {
+            total: Arc::new(Semaphore::new(total.max(1))),
+            per_endpoint_max: per_endpoint.clamp(1, total.max(1)),
+            per_endpoint: std::sync::Mutex::default(),
+            sends: TaskTracker::new(),
+        }
+    }
+
+    /// Reserves up to `wanted` sends to `endpoint`: as many as the
+    /// endpoint's own limit has free now (None when it has none: the
+    /// endpoint is still busy with earlier messages), then waits until the
+    /// process's limit has as many.
+    pub async fn reserve(&self, endpoint: WebhookEndpointId, wanted: usize) -> Option<Reserved> {
+        let own = self.endpoint_limit(endpoint);
+        let count = own.available_permits().min(wanted);
+        let count_u32 = u32::try_from(count).ok().filter(|&n| n > 0)?;
+        let endpoint_permit = own.try_acquire_many_owned(count_u32).ok()?;
+        let total_permit = self
+            .total
+            .clone()
+            .acquire_many_owned(count_u32)
+            .await
+            .ok()?;
+        Some(Reserved {
+            count,
+            _endpoint: endpoint_permit,
+            _total: total_permit,
+        })
+    }
+
+    fn endpoint_limit(&self, endpoint: WebhookEndpointId) -> Arc<Semaphore> {
+        let mut limits = self
+            .per_endpoint
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if limits.len() >= KEPT_ENDPOINT_LIMITS && !limits.contains_key(&endpoint) {
+            let max = self.per_endpoint_max;
+            limits.retain(|_, limit| limit.available_permits() < max);
+        }
+        limits
+            .entry(endpoint)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint_max)))
+            .clone()
+    }
+
+    /// Runs `send` on a task of its own, counted among the sends a
+    /// shutdown waits for.
+    pub fn spawn<F>(&self, send: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.sends.spawn(send);
+    }
+
+    /// Waits, at most `within`, for the sends started to end; true when
+    /// they all did.
+    pub async fn drain(&self, within: Duration) -> bool {
+        self.sends.close();
+        let done = tokio::time::timeout(within, self.sends.wait())
+            .await
+            .is_ok();
+        self.sends.reopen();
+        done
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    const A: WebhookEndpointId = WebhookEndpointId(1);
+    const B: WebhookEndpointId = WebhookEndpointId(2);
+
+    #[tokio::test]
+    async fn an_endpoint_gets_its_share_and_no_more() {
+        let limits = SendLimits::new(10, 4);
+        let first = limits.reserve(A, 3).await;
+        let second = limits.reserve(A, 3).await;
+        assert_eq!(first.as_ref().map(|r| r.count), Some(3));
+        assert_eq!(second.as_ref().map(|r| r.count), Some(1), "4 for A in all");
+        assert!(limits.reserve(A, 1).await.is_none(), "then none");
+        drop(second);
+        let kept: Vec<Reserved> = [limits.reserve(A, 5).await, limits.reserve(B, 4).await]
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(kept.iter().map(|r| r.count).collect::<Vec<_>>(), [1, 4]);
+        drop((kept, first));
+        assert_eq!(limits.reserve(A, 9).await.map(|r| r.count), Some(4));
+    }
+
+    #[tokio::test]
+    async fn the_process_limit_waits_and_a_drop_frees_it() {
+        let limits = Arc::new(SendLimits::new(4, 4));
+        let held = limits.reserve(A, 4).await;
+        assert!(held.is_some());
+        let waiting = tokio::spawn({
+            let limits = limits.clone();
+            async move { limits.reserve(B, 2).await.map(|r| r.count) }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "B waited for room in the process");
+        drop(held);
+        assert_eq!(waiting.await.ok().flatten(), Some(2));
+    }
+
+    #[tokio::test]
+    async fn the_limits_kept_per_endpoint_have_a_budget() {
+        let limits = SendLimits::new(8, 2);
+        for id in 0..(KEPT_ENDPOINT_LIMITS as i64 + 10) {
+            drop(limits.reserve(WebhookEndpointId(id), 1).await);
+        }
+        let kept = limits
+            .per_endpoint
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
+        assert!(kept <= KEPT_ENDPOINT_LIMITS, "{kept} kept");
+    }
+
+    #[tokio::test]
+    async fn drain_waits_for_the_sends_started() {
+        let limits = SendLimits::default();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        limits.spawn(async move {
+            let _ = rx.await;
+        });
+        assert!(!limits.drain(Duration::from_millis(30)).await);
+        let _ = tx.send(());
+        assert!(limits.drain(Duration::from_secs(5)).await);
     }
 }

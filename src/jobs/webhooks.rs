@@ -17,26 +17,17 @@ use crate::state::AppState;
 /// after a failure, so once a second keeps it within a second of its time.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// Attempts every message of `batch` (those not due, or already being
-/// attempted by another worker, are skipped). A message whose attempt could
-/// not be recorded (PostgreSQL away) stays claimed until its lease ends and
-/// is then found again by the sweep; nothing is lost, at most sent twice
-/// (receivers deduplicate on `webhook-id`).
+/// Starts the attempts of the messages of `batch` (those not due, or
+/// already being attempted by another worker, are skipped) and returns
+/// without waiting for them (`service::webhooks::start_attempts`), so a
+/// slow receiver holds none of the worker's job slots. A message whose
+/// attempt could not be recorded (PostgreSQL away) stays claimed until its
+/// lease ends and is then found again by the sweep; nothing is lost, at
+/// most sent twice (receivers deduplicate on `webhook-id`).
 #[tracing::instrument(name = "webhook_job", skip_all, fields(messages = batch.delivery_ids.len()))]
 pub async fn handle(batch: WebhookBatch, state: JobData<Arc<AppState>>) -> Result<(), BoxDynError> {
-    let attempts = batch.delivery_ids.iter().map(|&id| {
-        let state: Arc<AppState> = (*state).clone();
-        tokio::spawn(async move { (id, webhooks::attempt(&state, id).await) })
-    });
-    for done in futures::future::join_all(attempts).await {
-        match done {
-            Ok((_, Ok(()))) => {}
-            Ok((id, Err(error))) => {
-                tracing::warn!(delivery = %id, %error, "webhook attempt not recorded; the sweep retries it")
-            }
-            Err(error) => tracing::error!(%error, "webhook attempt panicked"),
-        }
-    }
+    let state: Arc<AppState> = (*state).clone();
+    webhooks::start_attempts(&state, &batch.delivery_ids).await?;
     Ok(())
 }
 

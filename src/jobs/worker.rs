@@ -58,7 +58,7 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
         shutdown.clone(),
         run_webhooks_once,
     ));
-    supervise("reward worker", state, shutdown, run_rewards_once).await;
+    supervise("reward worker", state.clone(), shutdown, run_rewards_once).await;
     for (task, done) in [
         ("relay", relay.await),
         ("webhook sweep", sweep.await),
@@ -67,6 +67,12 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
         if let Err(error) = done {
             tracing::error!(%error, task, "background task panicked");
         }
+    }
+    // The webhook sends the jobs started and did not wait for: those not
+    // done by then are attempted again when their lease ends.
+    let within = state.config.webhook_timeout + Duration::from_secs(1);
+    if !state.webhook_client.limits().drain(within).await {
+        tracing::warn!(?within, "webhook sends still running at shutdown; their messages are sent again after their lease");
     }
     tracing::info!("workers stopped");
 }

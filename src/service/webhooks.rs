@@ -1,9 +1,10 @@
 //! Webhooks (contract, "Webhooks and streak reminders"): the admin's use
 //! cases for endpoints (each audited in its transaction), the events the
-//! changes record in their own transactions ([`Events`]), and one delivery
-//! attempt ([`attempt`]) with the sweep that finds due ones
-//! ([`enqueue_due`]). The rules are `domain::webhook`'s.
+//! changes record in their own transactions ([`Events`]), the delivery
+//! attempts ([`start_attempts`], [`attempt_many`]) and the sweep that finds
+//! due ones ([`enqueue_due`]). The rules are `domain::webhook`'s.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -22,10 +23,10 @@ use crate::model::{
 use crate::state::AppState;
 use crate::store::sign_ins::NewSignIn;
 use crate::store::webhooks::{
-    self as store, AttemptRecord, EndpointChanges, NewEndpoint, NewEvent,
+    self as store, AttemptRecord, Claimed, EndpointChanges, NewEndpoint, NewEvent,
 };
 use crate::store::{admin_audit, StoreError};
-use crate::webhook_client::Message;
+use crate::webhook_client::{Answer, Message};
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const OLD_SECRET_SIGNS_FOR: TimeDelta = TimeDelta::hours(24);
@@ -461,26 +462,110 @@ pub async fn enqueue_due(state: &AppState) -> Result<usize, ServiceError> {
     .await
 }
 
-/// One attempt of the delivery `id`, if it is due and its endpoint
-/// enabled: claims it (so no other worker sends it meanwhile), signs the
-/// body with every live secret of the endpoint, POSTs it, and records the
-/// attempt and what follows: delivered; the next attempt on the schedule
-/// (or at a `Retry-After`); failed after the last; the endpoint disabled
-/// on `410 Gone` or after five days of failures (with an audit entry and a
-/// warning).
+/// A delivery whose endpoint had no room among the sends in flight is
+/// handed to the queue again after this (by the sweep).
+const NO_ROOM_WAIT: TimeDelta = TimeDelta::seconds(2);
+
+/// One endpoint's claimed deliveries, with the secrets that sign them.
+struct EndpointBatch {
+    endpoint_id: WebhookEndpointId,
+    secrets: Vec<String>,
+    deliveries: Vec<Claimed>,
+}
+
+/// Claims the deliveries `ids` that are due at `now` and whose endpoint
+/// is enabled (see `store::webhooks::claim`), by endpoint.
+async fn claim(
+    state: &AppState,
+    ids: &[WebhookDeliveryId],
+    now: DateTime<Utc>,
+) -> Result<Vec<EndpointBatch>, ServiceError> {
+    let lease = TimeDelta::from_std(state.config.webhook_timeout * 2 + Duration::from_secs(5))
+        .unwrap_or(TimeDelta::seconds(60));
+    let mut conn = state.db().await?;
+    let claimed = store::claim(&mut conn, ids, now, now + lease).await?;
+    let mut batches: Vec<EndpointBatch> = Vec::new();
+    for delivery in claimed {
+        match batches.last_mut() {
+            Some(batch) if batch.endpoint_id == delivery.endpoint_id => {
+                batch.deliveries.push(delivery)
+            }
+            _ => batches.push(EndpointBatch {
+                endpoint_id: delivery.endpoint_id,
+                secrets: store::live_secrets(&mut conn, delivery.endpoint_id, now).await?,
+                deliveries: vec![delivery],
+            }),
+        }
+    }
+    Ok(batches)
+}
+
+/// Attempts the delivery `id` if it is due and its endpoint enabled, and
+/// waits for it to be recorded; see [`attempt_many`].
 pub async fn attempt(state: &AppState, id: WebhookDeliveryId) -> Result<(), ServiceError> {
+    attempt_many(state, &[id]).await
+}
+
+/// Attempts the deliveries `ids` that are due and whose endpoint is
+/// enabled, and waits until every attempt is recorded (each endpoint's
+/// together: [`send_and_record`]). Nothing limits how many are sent at
+/// once: the worker uses [`start_attempts`].
+pub async fn attempt_many(state: &AppState, ids: &[WebhookDeliveryId]) -> Result<(), ServiceError> {
     let now = state.calendar.now();
-    let timeout = state.config.webhook_timeout;
-    let lease =
-        TimeDelta::from_std(timeout * 2 + Duration::from_secs(5)).unwrap_or(TimeDelta::seconds(60));
-    let (claimed, secrets) = {
+    let batches = claim(state, ids, now).await?;
+    let recorded = futures::future::join_all(
+        batches
+            .into_iter()
+            .map(|batch| send_and_record(state, batch, now)),
+    )
+    .await;
+    recorded.into_iter().collect()
+}
+
+/// The worker's way to attempt the deliveries `ids` (a queued batch):
+/// claims those due; for each endpoint reserves room among the process's
+/// sends in flight (`webhook_client::SendLimits`: a slow endpoint fills
+/// only its own share), starts its sends on a task of their own and goes
+/// on without waiting for them, so a slow endpoint holds up neither the
+/// queue nor another endpoint. The deliveries whose endpoint had no room
+/// are given back, due again in [`NO_ROOM_WAIT`]. Answers how many were
+/// started.
+pub async fn start_attempts(
+    state: &Arc<AppState>,
+    ids: &[WebhookDeliveryId],
+) -> Result<usize, ServiceError> {
+    let now = state.calendar.now();
+    let limits = state.webhook_client.limits();
+    let mut no_room = Vec::new();
+    let mut started = 0;
+    for mut batch in claim(state, ids, now).await? {
+        let reserved = limits
+            .reserve(batch.endpoint_id, batch.deliveries.len())
+            .await;
+        let room = reserved.as_ref().map_or(0, |r| r.count);
+        no_room.extend(batch.deliveries.drain(room..).map(|d| d.id));
+        if let Some(reserved) = reserved {
+            started += room;
+            let state = state.clone();
+            limits.spawn(async move {
+                let endpoint = batch.endpoint_id;
+                if let Err(error) = send_and_record(&state, batch, now).await {
+                    tracing::warn!(%endpoint, %error, "webhook attempts not recorded; the sweep retries them");
+                }
+                drop(reserved);
+            });
+        }
+    }
+    if !no_room.is_empty() {
+        metrics::counter!("signin_webhook_no_room_total").increment(no_room.len() as u64);
         let mut conn = state.db().await?;
-        let Some(claimed) = store::claim(&mut conn, id, now, now + lease).await? else {
-            return Ok(());
-        };
-        let secrets = store::live_secrets(&mut conn, claimed.endpoint_id, now).await?;
-        (claimed, secrets)
-    };
+        store::release(&mut conn, &no_room, now + NO_ROOM_WAIT).await?;
+    }
+    Ok(started)
+}
+
+/// Signs and POSTs one claimed delivery (claimed at `now`).
+async fn send(state: &AppState, secrets: &[String], claimed: &Claimed, now: DateTime<Utc>) -> Answer {
     let timestamp = now.timestamp();
     let signature = rules::signature_header(
         secrets.iter().map(String::as_str),
@@ -490,7 +575,7 @@ pub async fn attempt(state: &AppState, id: WebhookDeliveryId) -> Result<(), Serv
     );
     // The URL is checked again: an address literal refused in production
     // now (the resolver checks names at connection time).
-    let answer = match rules::validate_url(&claimed.url, production(state)) {
+    match rules::validate_url(&claimed.url, production(state)) {
         Ok(_) => {
             state
                 .webhook_client
@@ -503,87 +588,115 @@ pub async fn attempt(state: &AppState, id: WebhookDeliveryId) -> Result<(), Serv
                 })
                 .await
         }
-        Err(error) => crate::webhook_client::Answer {
+        Err(error) => Answer {
             status: None,
             retry_after: None,
             error: Some(format!("url refused: {error}")),
             duration: Duration::ZERO,
         },
-    };
+    }
+}
+
+/// Sends one endpoint's claimed deliveries at once (each signed with every
+/// live secret of the endpoint) and records, in one transaction, every
+/// attempt and what follows: delivered; the next attempt on the schedule
+/// (or at a `Retry-After`); failed after the last; the endpoint's failing
+/// time started or ended; the endpoint disabled on `410 Gone` or when
+/// nothing was delivered for five days (with an audit entry and a warning).
+async fn send_and_record(
+    state: &AppState,
+    batch: EndpointBatch,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let answers = futures::future::join_all(
+        batch
+            .deliveries
+            .iter()
+            .map(|claimed| send(state, &batch.secrets, claimed, now)),
+    )
+    .await;
     let done_at = state.calendar.now();
-    let retry_after = answer
-        .retry_after
-        .as_deref()
-        .and_then(|v| rules::parse_retry_after(v, done_at));
-    let verdict = rules::verdict(answer.status, retry_after);
-    let attempts_made = u32::try_from(claimed.attempts)
-        .unwrap_or(0)
-        .saturating_add(1);
-    let (status, next) = match verdict {
-        Verdict::Delivered => (WebhookDeliveryStatus::Delivered, None),
-        Verdict::Gone => (WebhookDeliveryStatus::Failed, None),
-        Verdict::Retry { not_before } => {
-            let jitter: f64 = rand::rng().random();
-            match rules::retry_delay(attempts_made, jitter) {
-                Some(delay) => {
-                    let delay = not_before.map_or(delay, |asked| asked.max(delay));
-                    let next = done_at + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(10));
-                    (WebhookDeliveryStatus::Pending, Some(next))
+    let failing_since = batch
+        .deliveries
+        .first()
+        .and_then(|d| d.failing_since)
+        .unwrap_or(now);
+    let mut records = Vec::with_capacity(answers.len());
+    let mut delivered_any = false;
+    let mut gone = false;
+    for (claimed, answer) in batch.deliveries.iter().zip(&answers) {
+        let retry_after = answer
+            .retry_after
+            .as_deref()
+            .and_then(|v| rules::parse_retry_after(v, done_at));
+        let verdict = rules::verdict(answer.status, retry_after);
+        let attempts_made = u32::try_from(claimed.attempts)
+            .unwrap_or(0)
+            .saturating_add(1);
+        let (status, next) = match verdict {
+            Verdict::Delivered => (WebhookDeliveryStatus::Delivered, None),
+            Verdict::Gone => (WebhookDeliveryStatus::Failed, None),
+            Verdict::Retry { not_before } => {
+                let jitter: f64 = rand::rng().random();
+                match rules::retry_delay(attempts_made, jitter) {
+                    Some(delay) => {
+                        let delay = not_before.map_or(delay, |asked| asked.max(delay));
+                        let next =
+                            done_at + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(10));
+                        (WebhookDeliveryStatus::Pending, Some(next))
+                    }
+                    None => (WebhookDeliveryStatus::Failed, None),
                 }
-                None => (WebhookDeliveryStatus::Failed, None),
             }
-        }
+        };
+        let outcome = match verdict {
+            Verdict::Delivered => "delivered",
+            Verdict::Gone => "gone",
+            Verdict::Retry { .. } => "failed",
+        };
+        delivered_any |= verdict == Verdict::Delivered;
+        gone |= verdict == Verdict::Gone;
+        metrics::counter!("signin_webhook_attempts_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("signin_webhook_attempt_seconds")
+            .record(answer.duration.as_secs_f64());
+        records.push(AttemptRecord {
+            delivery_id: claimed.id,
+            attempted_at: now,
+            status_code: answer.status.map(i32::from),
+            error: answer.error.as_deref(),
+            duration_ms: i32::try_from(answer.duration.as_millis()).unwrap_or(i32::MAX),
+            status,
+            next_attempt_at: next,
+        });
+    }
+    let disable = if gone {
+        Some("the endpoint answered 410 Gone")
+    } else if !delivered_any && rules::failing_too_long(Some(failing_since), done_at) {
+        Some("every attempt failed for 5 days")
+    } else {
+        None
     };
-    let outcome = match verdict {
-        Verdict::Delivered => "delivered",
-        Verdict::Gone => "gone",
-        Verdict::Retry { .. } => "failed",
-    };
-    metrics::counter!("signin_webhook_attempts_total", "outcome" => outcome).increment(1);
-    metrics::histogram!("signin_webhook_attempt_seconds").record(answer.duration.as_secs_f64());
-    let duration_ms = i32::try_from(answer.duration.as_millis()).unwrap_or(i32::MAX);
-    let failing_since = match verdict {
-        Verdict::Delivered => None,
-        _ => Some(claimed.failing_since.unwrap_or(now)),
-    };
-    let disable = match verdict {
-        Verdict::Gone => Some("the endpoint answered 410 Gone"),
-        Verdict::Retry { .. } if rules::failing_too_long(failing_since, done_at) => {
-            Some("every attempt failed for 5 days")
-        }
-        _ => None,
-    };
+    let endpoint_id = batch.endpoint_id;
     let mut conn = state.db().await?;
     conn.transaction::<_, ServiceError, _>(async |conn| {
-        store::record_attempt(
-            conn,
-            &AttemptRecord {
-                delivery_id: claimed.id,
-                attempted_at: now,
-                status_code: answer.status.map(i32::from),
-                error: answer.error.as_deref(),
-                duration_ms,
-            },
-            status,
-            next,
-        )
-        .await?;
-        let changes = EndpointChanges {
-            failing_since: Some(failing_since),
-            enabled: disable.map(|_| false),
-            disabled_reason: disable.map(Some),
-            ..EndpointChanges::default()
-        };
-        store::update(conn, claimed.endpoint_id, &changes).await?;
+        store::record_attempts(conn, &records).await?;
+        store::note_failing(conn, endpoint_id, (!delivered_any).then_some(failing_since))
+            .await?;
         if let Some(reason) = disable {
-            store::fail_pending(conn, claimed.endpoint_id).await?;
+            let changes = EndpointChanges {
+                enabled: Some(false),
+                disabled_reason: Some(Some(reason)),
+                ..EndpointChanges::default()
+            };
+            store::update(conn, endpoint_id, &changes).await?;
+            store::fail_pending(conn, endpoint_id).await?;
             admin_audit::append(
                 conn,
                 AdminActor::command_line().entry(
                     AdminAction::UpdateWebhookEndpoint,
                     None,
                     details([
-                        ("id", Value::from(claimed.endpoint_id.to_string())),
+                        ("id", Value::from(endpoint_id.to_string())),
                         ("enabled", Value::from(false)),
                         ("reason", Value::from(reason)),
                     ]),
@@ -596,12 +709,9 @@ pub async fn attempt(state: &AppState, id: WebhookDeliveryId) -> Result<(), Serv
     })
     .await?;
     if let Some(reason) = disable {
-        tracing::warn!(endpoint = %claimed.endpoint_id, url = %claimed.url, reason, "webhook endpoint disabled");
+        let url = batch.deliveries.first().map(|d| d.url.as_str()).unwrap_or_default();
+        tracing::warn!(endpoint = %endpoint_id, url, reason, "webhook endpoint disabled");
         metrics::counter!("signin_webhook_endpoints_disabled_total").increment(1);
-    }
-    if let Some(next) = next {
-        // The sweep hands it to the queue again when it is due.
-        tracing::debug!(delivery = %claimed.id, %next, "webhook attempt failed; retry scheduled");
     }
     Ok(())
 }

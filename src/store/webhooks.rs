@@ -329,33 +329,55 @@ pub struct Claimed {
     pub failing_since: Option<DateTime<Utc>>,
 }
 
-/// Claims the delivery `id` for an attempt if it is pending, due at
-/// `now`, and its endpoint enabled: moves its next attempt to `lease_until`
-/// (so no other worker takes it while this one sends) and answers what to
-/// send. None when it is not to be sent now.
+/// Claims the deliveries `ids` for an attempt, those pending, due at `now`
+/// and whose endpoint is enabled: moves their next attempt to
+/// `lease_until` (so no other worker takes them while this one sends) and
+/// answers what to send, by endpoint then id.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
-    id: WebhookDeliveryId,
+    ids: &[WebhookDeliveryId],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
-) -> Result<Option<Claimed>, StoreError> {
-    Ok(diesel::sql_query(
+) -> Result<Vec<Claimed>, StoreError> {
+    let mut claimed: Vec<Claimed> = diesel::sql_query(
         "UPDATE webhook_deliveries d SET next_attempt_at = $3 \
            FROM webhook_endpoints ep, webhook_events ev \
-          WHERE d.id = $1 AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
+          WHERE d.id = ANY($1) AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
             AND ep.id = d.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
             AND ev.id = d.event_id \
          RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since",
     )
-    .bind::<BigInt, _>(id)
+    .bind::<Array<BigInt>, _>(ids)
     .bind::<Timestamptz, _>(now)
     .bind::<Timestamptz, _>(lease_until)
-    .get_result(conn)
-    .await
-    .optional()?)
+    .load(conn)
+    .await?;
+    claimed.sort_by_key(|c| (c.endpoint_id, c.id));
+    Ok(claimed)
 }
 
-/// One attempt's outcome, as recorded.
+/// Gives claimed deliveries back unattempted: due again at `due_at`, for
+/// the sweep to hand to the queue (their endpoint had no room to send).
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    ids: &[WebhookDeliveryId],
+    due_at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq_any(ids))
+            .filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending)),
+    )
+    .set((
+        webhook_deliveries::next_attempt_at.eq(due_at),
+        webhook_deliveries::enqueued_at.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+    .await?)
+}
+
+/// One attempt's outcome, as recorded, and where its delivery stands after
+/// it: `status`, with the next attempt at `next_attempt_at` when pending.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord<'a> {
     pub delivery_id: WebhookDeliveryId,
@@ -363,35 +385,78 @@ pub struct AttemptRecord<'a> {
     pub status_code: Option<i32>,
     pub error: Option<&'a str>,
     pub duration_ms: i32,
+    pub status: WebhookDeliveryStatus,
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Records an attempt and where its delivery stands after it: `status`,
-/// with the next attempt at `next_attempt_at` when still pending.
-pub async fn record_attempt(
+/// Records attempts and where their deliveries stand after them (two
+/// statements whatever their number).
+pub async fn record_attempts(
     conn: &mut AsyncPgConnection,
-    attempt: &AttemptRecord<'_>,
-    status: WebhookDeliveryStatus,
-    next_attempt_at: Option<DateTime<Utc>>,
+    attempts: &[AttemptRecord<'_>],
 ) -> Result<(), StoreError> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                webhook_attempts::delivery_id.eq(a.delivery_id),
+                webhook_attempts::attempted_at.eq(a.attempted_at),
+                webhook_attempts::status_code.eq(a.status_code),
+                webhook_attempts::error.eq(a.error),
+                webhook_attempts::duration_ms.eq(a.duration_ms),
+            )
+        })
+        .collect();
     diesel::insert_into(webhook_attempts::table)
-        .values((
-            webhook_attempts::delivery_id.eq(attempt.delivery_id),
-            webhook_attempts::attempted_at.eq(attempt.attempted_at),
-            webhook_attempts::status_code.eq(attempt.status_code),
-            webhook_attempts::error.eq(attempt.error),
-            webhook_attempts::duration_ms.eq(attempt.duration_ms),
-        ))
+        .values(rows)
         .execute(conn)
         .await?;
-    diesel::update(webhook_deliveries::table.find(attempt.delivery_id))
-        .set((
-            webhook_deliveries::status.eq(status),
-            webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-            webhook_deliveries::next_attempt_at.eq(next_attempt_at),
-            webhook_deliveries::enqueued_at.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await?;
+    let ids: Vec<WebhookDeliveryId> = attempts.iter().map(|a| a.delivery_id).collect();
+    let statuses: Vec<WebhookDeliveryStatus> = attempts.iter().map(|a| a.status).collect();
+    let next: Vec<Option<DateTime<Utc>>> = attempts.iter().map(|a| a.next_attempt_at).collect();
+    diesel::sql_query(
+        "UPDATE webhook_deliveries d \
+            SET status = a.status, attempts = d.attempts + 1, \
+                next_attempt_at = a.next, enqueued_at = NULL \
+           FROM unnest($1::bigint[], $2::webhook_delivery_status[], $3::timestamptz[]) \
+                AS a(id, status, next) \
+          WHERE d.id = a.id",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<crate::schema::sql_types::WebhookDeliveryStatus>, _>(&statuses)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&next)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Notes whether the endpoint's latest attempts failed: `Some(since)`
+/// starts its failing time at `since` unless it is already failing, None
+/// ends it. Writes nothing when that changes nothing, so the attempts of a
+/// healthy (or a dead) endpoint do not all queue on its row.
+pub async fn note_failing(
+    conn: &mut AsyncPgConnection,
+    id: WebhookEndpointId,
+    since: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let target = webhook_endpoints::table.find(id);
+    match since {
+        Some(since) => {
+            diesel::update(target.filter(webhook_endpoints::failing_since.is_null()))
+                .set(webhook_endpoints::failing_since.eq(since))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            diesel::update(target.filter(webhook_endpoints::failing_since.is_not_null()))
+                .set(webhook_endpoints::failing_since.eq(None::<DateTime<Utc>>))
+                .execute(conn)
+                .await?
+        }
+    };
     Ok(())
 }
 
@@ -531,6 +596,14 @@ struct UserIdRow {
 /// Live users of `zone` who signed (or made up) `date`, signed nothing on
 /// `not_signed_on`, and have no reminder of `kind` for `day` yet; at most
 /// `limit`, by id after `after` (a range of `sign_ins_day_user_idx`).
+///
+/// The two `NOT EXISTS` end in `OFFSET 0` so that PostgreSQL keeps them as
+/// one index probe per candidate (its `simplify_EXISTS_query` does not turn
+/// a subquery with an offset into an anti-join): as an anti-join, planned
+/// on the statistics of a table the sweep itself is filling, it became a
+/// nested loop over every reminder of the date for each candidate (5 s a
+/// page at 60,000 reminders, `docs/performance.md`). `u.id > $6` lets a
+/// merge join with `users` start at the page.
 #[allow(clippy::too_many_arguments)]
 pub async fn reminder_candidates(
     conn: &mut AsyncPgConnection,
@@ -545,11 +618,13 @@ pub async fn reminder_candidates(
     let rows: Vec<UserIdRow> = prepared(
         diesel::sql_query(
             "SELECT s.user_id FROM sign_ins s \
-               JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL AND u.time_zone = $1 \
+               JOIN users u ON u.id = s.user_id AND u.id > $6 \
+                           AND u.deleted_at IS NULL AND u.time_zone = $1 \
               WHERE s.day = $2 AND s.user_id > $6 \
-                AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = $3) \
+                AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = $3 OFFSET 0) \
                 AND NOT EXISTS (SELECT 1 FROM streak_reminders r \
-                                 WHERE r.user_id = s.user_id AND r.kind = $4::webhook_event_type AND r.day = $5) \
+                                 WHERE r.user_id = s.user_id AND r.kind = $4::webhook_event_type \
+                                   AND r.day = $5 OFFSET 0) \
               ORDER BY s.user_id LIMIT $7",
         )
         .bind::<Text, _>(zone)

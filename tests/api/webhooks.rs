@@ -828,3 +828,93 @@ async fn freezes_milestones_and_credits_have_their_events() {
         "{kinds:?}"
     );
 }
+
+/// A receiver that takes each request and answers it only once released;
+/// counts the requests it got.
+struct HangingReceiver {
+    url: String,
+    got: Arc<std::sync::atomic::AtomicUsize>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+impl HangingReceiver {
+    async fn start() -> Self {
+        let got = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let (g, r) = (got.clone(), release.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move || {
+                let (g, r) = (g.clone(), r.clone());
+                async move {
+                    let released = r.notified();
+                    g.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    released.await;
+                    "late"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        HangingReceiver { url, got, release }
+    }
+
+    fn got(&self) -> usize {
+        self.got.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A receiver that hangs holds at most its endpoint's share of the sends
+/// in flight (`MAX_SENDS_PER_ENDPOINT`); the messages beyond it wait in
+/// the database, unattempted. Meanwhile another endpoint gets every
+/// message and every reward is credited. Once the receiver answers, every
+/// message reaches it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_endpoint_holds_up_neither_another_endpoint_nor_the_credits() {
+    use signin_rewards::webhook_client::MAX_SENDS_PER_ENDPOINT;
+    let n = MAX_SENDS_PER_ENDPOINT + 8;
+    let mut app = TestApp::with_config(&[("SIGNIN_WEBHOOK_TIMEOUT_SECS", "60")]).await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let hanging = HangingReceiver::start().await;
+    let fast = Receiver::start(vec![]).await;
+    let (hanging_id, _) = endpoint(&app, &admin, &hanging.url, &["SIGN_IN_RECORDED"]).await;
+    endpoint(&app, &admin, &fast.url, &["SIGN_IN_RECORDED"]).await;
+    app.start_worker();
+    for user_id in app.seed_users("crowd", n).await {
+        sign_in(&app, &app.token_for(user_id).await).await;
+    }
+    fast.wait_for(n).await;
+    app.wait_credited(n as i64, Duration::from_secs(20)).await;
+    let started = std::time::Instant::now();
+    while hanging.got() < MAX_SENDS_PER_ENDPOINT {
+        assert!(started.elapsed() < Duration::from_secs(20), "{} sent", hanging.got());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Sweeps come every second and find the rest due again in 2 s (on the
+    // test clock, which stands still): none is sent meanwhile.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(hanging.got(), MAX_SENDS_PER_ENDPOINT);
+    let unattempted = format!(
+        "SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = {hanging_id} \
+           AND NOT EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.delivery_id = d.id)"
+    );
+    assert_eq!(app.scalar_i64(&unattempted).await, n as i64);
+    // The receiver answers: the held messages are delivered, and the rest
+    // once their time comes.
+    hanging.release.notify_waiters();
+    app.clock.advance(chrono::TimeDelta::seconds(3));
+    let delivered = format!(
+        "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = {hanging_id} AND status = 'DELIVERED'"
+    );
+    let started = std::time::Instant::now();
+    loop {
+        hanging.release.notify_waiters();
+        if app.scalar_i64(&delivered).await == n as i64 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "not all delivered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hanging.got(), n, "each message sent once");
+}
