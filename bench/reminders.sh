@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Issue 28's reminder bench: USERS (100,000) users in one zone (Asia/Tokyo),
 # each with a streak at risk (signed yesterday, not today), and one webhook
-# endpoint subscribed to streak.at_risk (pointing at a closed port: the
-# messages are queued, their attempts fail, which is not what is measured).
-# Starts `signin-rewards serve` with its clock at 20:01 in Tokyo and reports
-# how long until every reminder is written and its message queued (a
+# endpoint subscribed to streak.at_risk, pointing at hook-receiver on
+# loopback (bench/baseline: answers 204 at once), so the messages are
+# delivered while the sweep runs, as they would be. Starts
+# `signin-rewards serve` with its clock at 20:01 in Tokyo and reports how
+# long until every reminder is written and its message queued (a
 # webhook_deliveries row, handed to the queue by the after-commit push),
-# then the query plan of one page of candidates.
+# and until every message is delivered; then the query plan of one page
+# of candidates.
 #
-#   bash bench/reminders.sh            (SKIP_BUILD=1: use the built binary)
+#   bash bench/reminders.sh            (SKIP_BUILD=1: use the built binaries)
 # Knobs: USERS (100000), BENCH_DB (signin_bench_reminders), PORT (18090),
-#   NO_ENDPOINT=1: no endpoint (the reminders are written, no message: the
-#   sweep alone, without the attempts competing for the database).
+#   HOOK_PORT (18091), NO_ENDPOINT=1: no endpoint (the reminders are
+#   written, no message: the sweep alone), LIMIT_SECS (120).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 : "${USERS:=100000}" "${BENCH_DB:=signin_bench_reminders}" "${PORT:=18090}"
 check_db_name "$BENCH_DB"
-[ "${SKIP_BUILD:-0}" = 1 ] || build_release 0
+[ "${SKIP_BUILD:-0}" = 1 ] || build_release 1
+RECEIVER_BIN="$BENCH_DIR/baseline/target/release/hook-receiver"
+: "${HOOK_PORT:=18091}"
 
 # Today in Tokyo is 2026-03-10; 20:01 there is 11:01 UTC.
 NOW="2026-03-10T11:01:00Z"
@@ -41,7 +45,7 @@ VACUUM ANALYZE;
 SQL
 if [ "${NO_ENDPOINT:-0}" != 1 ]; then
   psql_db "$BENCH_DB" -c "INSERT INTO webhook_endpoints (url, events, description, created_at)
-    VALUES ('http://127.0.0.1:9/closed', '{STREAK_AT_RISK}', 'bench', now())" \
+    VALUES ('http://127.0.0.1:$HOOK_PORT/reminders', '{STREAK_AT_RISK}', 'bench', now())" \
     -c "INSERT INTO webhook_secrets (endpoint_id, secret, created_at)
     SELECT id, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', now() FROM webhook_endpoints"
 fi
@@ -53,7 +57,12 @@ DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_REDIS_NAMESPAC
   SIGNIN_BIND="127.0.0.1:$PORT" SIGNIN_NOW="$NOW" SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" \
   "$SIGNIN_BIN" serve </dev/null >"$OUT_DIR/reminders-serve.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+receiver=""
+if [ "${NO_ENDPOINT:-0}" != 1 ]; then
+  "$RECEIVER_BIN" "127.0.0.1:$HOOK_PORT" >"$OUT_DIR/reminders-receiver.log" 2>&1 &
+  receiver=$!
+fi
+trap 'kill $pid $receiver 2>/dev/null || true' EXIT
 while :; do
   n=$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM $table")
   [ "$n" -ge "$USERS" ] && break
@@ -63,11 +72,20 @@ while :; do
   fi
 done
 took=$(echo "$(date +%s.%N) - $start" | bc)
+delivered_in=""
+if [ "${NO_ENDPOINT:-0}" != 1 ]; then
+  while [ "$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM webhook_deliveries WHERE status = 'DELIVERED'")" -lt "$USERS" ]; do
+    sleep 0.2
+    if [ "$(echo "$(date +%s.%N) - $start > ${LIMIT_SECS:-120}" | bc)" = 1 ]; then break; fi
+  done
+  delivered_in=$(echo "$(date +%s.%N) - $start" | bc)
+fi
 reminders=$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM streak_reminders")
 first=$(psql_db "$BENCH_DB" -Atc "SELECT min(created_at) FROM webhook_deliveries")
 last=$(psql_db "$BENCH_DB" -Atc "SELECT max(created_at) FROM webhook_deliveries")
-say "$reminders reminders written and their $USERS messages queued $took s after serve started (first at $first, last at $last, service clock)"
-kill $pid; wait $pid 2>/dev/null || true
+delivered=$(psql_db "$BENCH_DB" -Atc "SELECT count(*) FROM webhook_deliveries WHERE status = 'DELIVERED'")
+say "$reminders reminders written and their messages queued $took s after serve started; $delivered messages delivered ${delivered_in:+$delivered_in s after serve started}"
+kill $pid $receiver 2>/dev/null; wait $pid 2>/dev/null || true
 # The plan of the middle page as the sweep met it (reminders written for the
 # first half only; rolled back), with the service's query text.
 psql_db "$BENCH_DB" <<'SQL'

@@ -16,7 +16,9 @@
 #   h: makeUpSignIn of users with DAYS days of history (MAKEUP_CONNS, 16),
 #   i: signIn and the warm status with 10 base schedules + 3 campaigns vs one (alternating,
 #      on a copy of the database), j: the sign-ins CSV export of every row (rows/s, peak RSS,
-#      time to first byte),
+#      time to first byte), k: signIn with two webhook endpoints subscribed to sign_in.recorded
+#      vs none (alternating; a receiver on loopback, HOOK_PORT 18091), with the credit and
+#      delivery delays,
 #   WARM_SECS (b's warm-up, every user once: USERS / 2000 + 5),
 #   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
 #   FOREIGN_MAX (10): a run during which processes that are not part of the bench used more
@@ -34,7 +36,7 @@ else
   : "${BENCH_DB:=signin_bench}" "${BENCH_DB_SMALL:=signin_bench_small}"
 fi
 : "${SMALL_DAYS:=2}" "${POOL:=8}" "${SIGNIN_CONNS:=16}" "${ME_CONNS:=32}" "${ADMIN_CONNS:=2}"
-: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f g h i j}"
+: "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f g h i j k}"
 : "${MAKEUP_CONNS:=16}"
 : "${BENCH_TODAY:=2026-01-15}" "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
 # How long to wait, after each signIn run, for every sign-in to be credited.
@@ -46,7 +48,7 @@ check_db_name "$BENCH_DB"; check_db_name "$BENCH_DB_SMALL"
 
 RESULTS="$OUT_DIR/results.jsonl"
 RUN_TMP="$(mktemp -d /tmp/signin-bench.XXXXXX)"
-SERVICE_PID="" BASELINE_PID="" LOG_STATEMENT_DB="" CPU_PID=""
+SERVICE_PID="" BASELINE_PID="" LOG_STATEMENT_DB="" CPU_PID="" RECEIVER_PID=""
 T_START=$(date +%s)
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
@@ -55,6 +57,7 @@ cleanup() {
   set +e
   [ -n "$SERVICE_PID" ] && stop_service
   [ -n "$BASELINE_PID" ] && stop_baseline
+  [ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null
   [ -n "$LOG_STATEMENT_DB" ] && psql_db postgres -c "ALTER DATABASE \"$LOG_STATEMENT_DB\" RESET log_statement" >/dev/null 2>&1
   rm -rf "$RUN_TMP"
   [ "$rc" = 0 ] || say "FAILED (exit $rc); logs in $OUT_DIR"
@@ -117,9 +120,11 @@ note() { # key value: free-form facts for the report
 
 # --- build -----------------------------------------------------------------
 if [ "$SKIP_BUILD" != 1 ]; then
-  if has b; then build_release 1; else build_release 0; fi
+  if has b || has k; then build_release 1; else build_release 0; fi
 fi
 BASELINE_BIN="$BENCH_DIR/baseline/target/release/bench-baseline"
+RECEIVER_BIN="$BENCH_DIR/baseline/target/release/hook-receiver"
+if has k; then [ -x "$RECEIVER_BIN" ] || die "$RECEIVER_BIN missing"; fi
 [ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing"
 if has b; then [ -x "$BASELINE_BIN" ] || die "$BASELINE_BIN missing"; fi
 note commit "$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT_DIR" diff --quiet HEAD -- src migrations Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ uncommitted changes in src/migrations)')"
@@ -136,7 +141,7 @@ gen() { # db users days
   fi
   BENCH_DB="$db" USERS="$users" DAYS="$days" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
 }
-if has a || has b || has c || has d || has e || has g || has h || has i || has j; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
+if has a || has b || has c || has d || has e || has g || has h || has i || has j || has k; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
 if has f; then gen "$BENCH_DB_SMALL" "$USERS" "$SMALL_DAYS"; fi
 
 # Tokens: one per generated user (ids 1..USERS, ver 0), shuffled; iat = the
@@ -250,6 +255,36 @@ cmd_note() { # key command: the exact command of a scenario, once
   grep -q "\"note\": \"cmd_$1\"" "$RESULTS" || note "cmd_$1" "$2"
 }
 
+# The credit delay of the sign-ins of `day` (credited_at - created_at, ms:
+# p50, p99, max) and, when webhook messages were written that day, waits
+# (DRAIN_WAIT) until none is pending and adds how many were delivered and
+# their delay (the event's commit to the end of the attempt that delivered
+# it, ms). One JSON object.
+run_delays() { # db day
+  local pending
+  if [ "$(psql_db "$1" -Atc "SELECT /* bench */ count(*) FROM webhook_events WHERE created_at::date = '$2'")" != 0 ]; then
+    for _ in $(seq 1 $((DRAIN_WAIT * 5))); do
+      pending="$(psql_db "$1" -Atc "SELECT /* bench */ count(*) FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE e.created_at::date = '$2' AND d.status = 'PENDING'")"
+      [ "$pending" = 0 ] && break
+      sleep 0.2
+    done
+  fi
+  psql_db "$1" -Atc "
+    WITH c AS (SELECT extract(epoch FROM credited_at - created_at) * 1000 AS ms FROM sign_ins WHERE day = '$2' AND credited_at IS NOT NULL),
+         h AS (SELECT d.status, extract(epoch FROM a.attempted_at - e.created_at) * 1000 + a.duration_ms AS ms
+                 FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+                 LEFT JOIN webhook_attempts a ON a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299
+                WHERE e.created_at::date = '$2')
+    SELECT /* bench */ json_build_object(
+      'credit_ms_p50', (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) FROM c),
+      'credit_ms_p99', (SELECT round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1) FROM c),
+      'credit_ms_max', (SELECT round(max(ms)::numeric, 1) FROM c),
+      'hooks_written', (SELECT count(*) FROM h),
+      'hooks_delivered', (SELECT count(*) FROM h WHERE status = 'DELIVERED'),
+      'hook_ms_p50', (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) FROM h WHERE ms IS NOT NULL),
+      'hook_ms_p99', (SELECT round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1) FROM h WHERE ms IS NOT NULL))"
+}
+
 # Waits until every sign-in of `day` is credited; prints the seconds it took.
 wait_credited() { # db day
   local t0 n; t0=$(date +%s.%N)
@@ -268,7 +303,7 @@ redis_used() { redis-cli -u "$REDIS_URL" info memory | awk -F: '/^used_memory:/ 
 redis_keys() { redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | wc -l; }
 signin_runs() { # scenario-label db [target (service)] [first run (1)] [last run (RUNS)]
   local label="$1" db="$2" target="${3:-service}" r="${4:-1}" last="${5:-$RUNS}"
-  local day m drain hwm uncredited_now mem0 mem1 keys
+  local day m drain hwm uncredited_now mem0 mem1 keys delays
   while [ "$r" -le "$last" ]; do
     day="$(next_day "$db")"
     psql_db postgres -c CHECKPOINT  # no checkpoint of earlier writes during the run
@@ -277,11 +312,12 @@ signin_runs() { # scenario-label db [target (service)] [first run (1)] [last run
     m="$(run_wrk "$PORT" "$SIGNIN_CONNS" "$WRK_THREADS" "$DURATION" "$SIGNIN_BODY" "$TOKENS" seq)"
     uncredited_now="$(psql_db "$db" -Atc "SELECT /* bench */ count(*) FROM sign_ins WHERE credited_at IS NULL AND day = '$day'")"
     drain="$(wait_credited "$db" "$day")"
+    delays="$(run_delays "$db" "$day")"
     hwm="$(awk '/VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")"
     mem1="$(redis_used)"; keys="$(redis_keys)"
     stop_service
-    m="$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(day=sys.argv[2], uncredited_at_end=int(sys.argv[3]), credit_drain_s=sys.argv[4], vmhwm_kb=int(sys.argv[5]), conns=int(sys.argv[6]), redis_keys=int(sys.argv[7]), redis_growth_bytes=int(sys.argv[8])); print(json.dumps(m))' \
-         "$m" "$day" "$uncredited_now" "$drain" "$hwm" "$SIGNIN_CONNS" "$keys" "$((mem1 - mem0))")"
+    m="$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); m.update(day=sys.argv[2], uncredited_at_end=int(sys.argv[3]), credit_drain_s=sys.argv[4], vmhwm_kb=int(sys.argv[5]), conns=int(sys.argv[6]), redis_keys=int(sys.argv[7]), redis_growth_bytes=int(sys.argv[8])); m.update(json.loads(sys.argv[9])); print(json.dumps(m))' \
+         "$m" "$day" "$uncredited_now" "$drain" "$hwm" "$SIGNIN_CONNS" "$keys" "$((mem1 - mem0))" "$delays")"
     if accept "$label" "$target" "$r" "$m"; then
       say "$label/$target run $r ($day): $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors), uncredited when load stopped $uncredited_now (all credited: $drain${drain:+ s}), VmHWM ${hwm} kB"
       r=$((r + 1))
@@ -495,6 +531,37 @@ if has i; then
       stop_service
     done
   done
+fi
+
+# --- scenario k: signIn with two webhook endpoints vs none ---------------------
+# Alternating runs on one database: no endpoint, then two endpoints
+# subscribed to sign_in.recorded (issue 28: within 15 %), both pointing at
+# hook-receiver on loopback (bench/baseline, answers 204 at once). Each run
+# reports the credit delay, and the hooks runs the messages delivered and
+# their delay (run_delays).
+HOOK_PORT="${HOOK_PORT:-18091}"
+if has k; then
+  say "scenario k: signIn, no webhook endpoint vs two subscribed to sign_in.recorded, alternating, ${DURATION}s x $RUNS each"
+  port_free "$HOOK_PORT" || die "port $HOOK_PORT is in use (set HOOK_PORT)"
+  "$RECEIVER_BIN" "127.0.0.1:$HOOK_PORT" >>"$OUT_DIR/receiver.log" 2>&1 &
+  RECEIVER_PID=$!
+  no_endpoints() {
+    psql_db "$BENCH_DB" -qc "UPDATE webhook_endpoints SET enabled = false, deleted_at = now() WHERE deleted_at IS NULL"
+  }
+  no_endpoints
+  for r in $(seq 1 "$RUNS"); do
+    signin_runs k "$BENCH_DB" none "$r" "$r"
+    psql_db "$BENCH_DB" -q <<SQL
+INSERT INTO webhook_endpoints (url, events, description, created_at)
+  SELECT 'http://127.0.0.1:$HOOK_PORT/' || n, '{SIGN_IN_RECORDED}', 'bench ' || n, now()
+    FROM unnest(ARRAY['crm', 'push']) n;
+INSERT INTO webhook_secrets (endpoint_id, secret, created_at)
+  SELECT id, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', now() FROM webhook_endpoints WHERE deleted_at IS NULL;
+SQL
+    signin_runs k "$BENCH_DB" hooks "$r" "$r"
+    no_endpoints
+  done
+  kill "$RECEIVER_PID" 2>/dev/null; wait "$RECEIVER_PID" 2>/dev/null || true; RECEIVER_PID=""
 fi
 
 # --- scenario j: the sign-ins CSV export of the whole data set ------------------

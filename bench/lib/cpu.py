@@ -8,7 +8,8 @@
 Groups: "service" is the process under test, by PID (the bench's own
 signin-rewards or bench-baseline; none for pgbench); "postgres" is every
 postgres process (the postmaster's children's time included, so backends
-that exit in between still count); "redis" is redis-server; "other" is the
+that exit in between still count); "redis" is redis-server; "receiver" is
+scenario k's webhook receiver (hook-receiver); "other" is the
 rest of the machine's busy time, split into the load generator (measured
 by the caller), interrupt/softirq time (loopback networking, disk) and
 "foreign": whatever else ran meanwhile (another build, another test run),
@@ -22,11 +23,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 GROUPS = {
     "postgres": "postgres",
     "redis-server": "redis",
+    "hook-receiver": "receiver",  # scenario k's webhook receiver
 }
 
 
 def snap(service_pid=None):
-    out = {"service": 0.0, "postgres": 0.0, "redis": 0.0}
+    out = {"service": 0.0, "postgres": 0.0, "redis": 0.0, "receiver": 0.0}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -53,15 +55,17 @@ def snap(service_pid=None):
 
 
 def diff(a, b, loadgen=0.0):
-    d = {k: b[k] - a[k] for k in a}
+    d = {k: b.get(k, 0.0) - a.get(k, 0.0) for k in a}
     wall_cores = d["total"]  # CPU-seconds available in the interval (all cores)
     d["loadgen"] = loadgen
-    d["foreign"] = max(0.0, d["busy"] - d["service"] - d["postgres"] - d["redis"] - loadgen - d["irq"])
+    d["foreign"] = max(0.0, d["busy"] - d["service"] - d["postgres"] - d["redis"] - d["receiver"]
+                       - loadgen - d["irq"])
     return {
         "cpu_busy_pct": round(100 * d["busy"] / wall_cores, 1) if wall_cores else None,
         "foreign_pct": round(100 * d["foreign"] / wall_cores, 1) if wall_cores else None,
         "cpu_s": {k: round(d[k], 2)
-                  for k in ("service", "postgres", "redis", "loadgen", "irq", "foreign", "busy")},
+                  for k in ("service", "postgres", "redis", "receiver", "loadgen", "irq", "foreign",
+                            "busy")},
     }
 
 

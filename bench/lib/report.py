@@ -170,6 +170,17 @@ def main():
     line("signIn, no milestones, no freezes", "g", "plain", f"{sc} conns", "", "")
     line("signIn, milestones + freezes held by half the users", "g", "protected", f"{sc} conns",
          "protected/plain >= 0.9", f"ratio {f(ratio_g, 2)} {verdict(None if ratio_g is None else ratio_g >= 0.9)}")
+    k_none, k_hooks = m("k", "none", "rps"), m("k", "hooks", "rps")
+    ratio_k = k_hooks / k_none if k_hooks and k_none else None
+    line("signIn, no webhook endpoint", "k", "none", f"{sc} conns", "", "")
+    line("signIn, two endpoints subscribed to sign_in.recorded", "k", "hooks", f"{sc} conns",
+         "hooks/none >= 0.85", f"ratio {f(ratio_k, 2)} {verdict(None if ratio_k is None else ratio_k >= 0.85)}")
+    k_credit = m("k", "hooks", "credit_ms_p99")
+    if k_credit is not None:
+        w(f"| k | credit delay p99 with two endpoints (median of runs) | {sc} conns | | {f(k_credit, 1)} | | < 1000 ms "
+          f"| {verdict(k_credit < 1000)} |")
+        w(f"| k | webhook delivery delay p50 / p99 (event committed to 204 received) | {sc} conns "
+          f"| {f(m('k', 'hooks', 'hook_ms_p50'), 1)} | {f(m('k', 'hooks', 'hook_ms_p99'), 1)} | | reported | |")
     line("makeUpSignIn (users with 90 days of history)", "h", "service",
          f"{par.get('makeup_conns', '16')} conns", "p50 and p99 reported", "")
     i_one, i_13 = m("i-signin", "one", "rps"), m("i-signin", "thirteen", "rps")
@@ -193,7 +204,7 @@ def main():
     # --- all runs -------------------------------------------------------
     w("## All runs")
     w("")
-    w("| scenario | target | run | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | errors | CPU busy | CPU s: service / postgres / redis / load gen / irq / foreign | notes |")
+    w("| scenario | target | run | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | errors | CPU busy | CPU s: service / postgres / redis / receiver / load gen / irq / foreign | notes |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         cpu = r.get("cpu_s", {})
@@ -213,6 +224,11 @@ def main():
             d = (f"all credited {d} s later" if d[:1].isdigit()
                  else f"not all credited {d.replace('not ', '')} s after")
             extra.append(f"uncredited when load stopped: {r['uncredited_at_end']}, {d}")
+        if r.get("credit_ms_p99") is not None:
+            extra.append(f"credit delay p50 / p99 / max {r['credit_ms_p50']} / {r['credit_ms_p99']} / {r['credit_ms_max']} ms")
+        if r.get("hooks_written"):
+            extra.append(f"webhook messages delivered {r['hooks_delivered']:,} of {r['hooks_written']:,}, "
+                         f"delay p50 / p99 {r['hook_ms_p50']} / {r['hook_ms_p99']} ms")
         if r.get("redis_cmds_per_req"):
             top = ", ".join(f"{k} {v}" for k, v in r.get("redis_top_cmds", {}).items())
             extra.append(f"Redis commands/request {r['redis_cmds_per_req']} ({top})")
@@ -226,10 +242,10 @@ def main():
             extra.append("first error: `" + r["first_error"][:200].replace("|", "\\|").replace("`", "'") + "`")
         w(f"| {r['scenario']} | {r['target']} | {r['run']} | {f(r.get('rps'))} | {f(r.get('p50_ms'), 2)} | {f(r.get('p90_ms'), 2)} "
           f"| {f(r.get('p99_ms'), 2)} | {f(r.get('max_ms'), 1)} | {f(r.get('requests'))} | {errs} | {f(r.get('cpu_busy_pct'))}% "
-          f"| {cpu.get('service', '')} / {cpu.get('postgres', '')} / {cpu.get('redis', '')} / {cpu.get('loadgen', '')} / {cpu.get('irq', '')} / {cpu.get('foreign', '')} | {'; '.join(extra)} |")
+          f"| {cpu.get('service', '')} / {cpu.get('postgres', '')} / {cpu.get('redis', '')} / {cpu.get('receiver', '')} / {cpu.get('loadgen', '')} / {cpu.get('irq', '')} / {cpu.get('foreign', '')} | {'; '.join(extra)} |")
     w("")
     w("CPU columns: CPU-seconds used during the run (from /proc) by the process under test, all")
-    w("PostgreSQL processes, Redis, the load generator (wrk or pgbench), interrupt/softirq time")
+    w("PostgreSQL processes, Redis, scenario k's webhook receiver, the load generator (wrk or pgbench), interrupt/softirq time")
     w("(loopback networking, disk), and \"foreign\": everything else that ran on the machine meanwhile.")
     w("\"CPU busy\" is the share of all cores that was busy. A run with more than "
       + notes.get("foreign_max", "10") + "% foreign CPU")

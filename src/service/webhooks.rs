@@ -26,7 +26,7 @@ use crate::store::webhooks::{
     self as store, AttemptRecord, Claimed, EndpointChanges, NewEndpoint, NewEvent,
 };
 use crate::store::{admin_audit, StoreError};
-use crate::webhook_client::{Answer, Message};
+use crate::webhook_client::{Answer, Message, Reserved};
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const OLD_SECRET_SIGNS_FOR: TimeDelta = TimeDelta::hours(24);
@@ -480,8 +480,8 @@ async fn claim(
     ids: &[WebhookDeliveryId],
     now: DateTime<Utc>,
 ) -> Result<Vec<EndpointBatch>, ServiceError> {
-    let lease = TimeDelta::from_std(state.config.webhook_timeout * 2 + Duration::from_secs(5))
-        .unwrap_or(TimeDelta::seconds(60));
+    let lease = TimeDelta::from_std(crate::webhook_client::lease(state.config.webhook_timeout))
+        .unwrap_or(TimeDelta::minutes(30));
     let mut conn = state.db().await?;
     let claimed = store::claim(&mut conn, ids, now, now + lease).await?;
     let mut batches: Vec<EndpointBatch> = Vec::new();
@@ -516,15 +516,15 @@ pub async fn attempt_many(state: &AppState, ids: &[WebhookDeliveryId]) -> Result
     let recorded = futures::future::join_all(
         batches
             .into_iter()
-            .map(|batch| send_and_record(state, batch, now)),
+            .map(|batch| send_and_record(state, batch, None, now)),
     )
     .await;
     recorded.into_iter().collect()
 }
 
 /// The worker's way to attempt the deliveries `ids` (a queued batch):
-/// claims those due; for each endpoint reserves room among the process's
-/// sends in flight (`webhook_client::SendLimits`: a slow endpoint fills
+/// claims those due; for each endpoint reserves room among the messages
+/// the process holds (`webhook_client::SendLimits`: a slow endpoint fills
 /// only its own share), starts its sends on a task of their own and goes
 /// on without waiting for them, so a slow endpoint holds up neither the
 /// queue nor another endpoint. The deliveries whose endpoint had no room
@@ -549,10 +549,9 @@ pub async fn start_attempts(
             let state = state.clone();
             limits.spawn(async move {
                 let endpoint = batch.endpoint_id;
-                if let Err(error) = send_and_record(&state, batch, now).await {
+                if let Err(error) = send_and_record(&state, batch, Some(&reserved), now).await {
                     tracing::warn!(%endpoint, %error, "webhook attempts not recorded; the sweep retries them");
                 }
-                drop(reserved);
             });
         }
     }
@@ -565,7 +564,12 @@ pub async fn start_attempts(
 }
 
 /// Signs and POSTs one claimed delivery (claimed at `now`).
-async fn send(state: &AppState, secrets: &[String], claimed: &Claimed, now: DateTime<Utc>) -> Answer {
+async fn send(
+    state: &AppState,
+    secrets: &[String],
+    claimed: &Claimed,
+    now: DateTime<Utc>,
+) -> Answer {
     let timestamp = now.timestamp();
     let signature = rules::signature_header(
         secrets.iter().map(String::as_str),
@@ -597,7 +601,8 @@ async fn send(state: &AppState, secrets: &[String], claimed: &Claimed, now: Date
     }
 }
 
-/// Sends one endpoint's claimed deliveries at once (each signed with every
+/// Sends one endpoint's claimed deliveries (at once, or taking turns under
+/// `reserved`: at most `MAX_SENDS_PER_ENDPOINT` at once; each signed with every
 /// live secret of the endpoint) and records, in one transaction, every
 /// attempt and what follows: delivered; the next attempt on the schedule
 /// (or at a `Retry-After`); failed after the last; the endpoint's failing
@@ -606,14 +611,16 @@ async fn send(state: &AppState, secrets: &[String], claimed: &Claimed, now: Date
 async fn send_and_record(
     state: &AppState,
     batch: EndpointBatch,
+    reserved: Option<&Reserved>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let answers = futures::future::join_all(
-        batch
-            .deliveries
-            .iter()
-            .map(|claimed| send(state, &batch.secrets, claimed, now)),
-    )
+    let answers = futures::future::join_all(batch.deliveries.iter().map(|claimed| async {
+        let _turn = match reserved {
+            Some(reserved) => reserved.turn().await,
+            None => None,
+        };
+        send(state, &batch.secrets, claimed, now).await
+    }))
     .await;
     let done_at = state.calendar.now();
     let failing_since = batch
@@ -657,8 +664,7 @@ async fn send_and_record(
         delivered_any |= verdict == Verdict::Delivered;
         gone |= verdict == Verdict::Gone;
         metrics::counter!("signin_webhook_attempts_total", "outcome" => outcome).increment(1);
-        metrics::histogram!("signin_webhook_attempt_seconds")
-            .record(answer.duration.as_secs_f64());
+        metrics::histogram!("signin_webhook_attempt_seconds").record(answer.duration.as_secs_f64());
         records.push(AttemptRecord {
             delivery_id: claimed.id,
             attempted_at: now,
@@ -680,8 +686,7 @@ async fn send_and_record(
     let mut conn = state.db().await?;
     conn.transaction::<_, ServiceError, _>(async |conn| {
         store::record_attempts(conn, &records).await?;
-        store::note_failing(conn, endpoint_id, (!delivered_any).then_some(failing_since))
-            .await?;
+        store::note_failing(conn, endpoint_id, (!delivered_any).then_some(failing_since)).await?;
         if let Some(reason) = disable {
             let changes = EndpointChanges {
                 enabled: Some(false),
@@ -709,7 +714,11 @@ async fn send_and_record(
     })
     .await?;
     if let Some(reason) = disable {
-        let url = batch.deliveries.first().map(|d| d.url.as_str()).unwrap_or_default();
+        let url = batch
+            .deliveries
+            .first()
+            .map(|d| d.url.as_str())
+            .unwrap_or_default();
         tracing::warn!(endpoint = %endpoint_id, url, reason, "webhook endpoint disabled");
         metrics::counter!("signin_webhook_endpoints_disabled_total").increment(1);
     }

@@ -222,7 +222,10 @@ struct DeliveryIdRow {
 /// event no endpoint wants is not written. The body is built here, from the
 /// data and the user's id, username and time zone:
 /// `{"type", "timestamp", "data"}`. `deliveries` answers the new deliveries'
-/// ids. Used by [`record_events`] and by the sign-in's own statement
+/// ids. (The deliveries join the new events with the few endpoints again,
+/// not with `subscribed`: planned on the parameters' default estimate of
+/// 10 rows, that join of two CTEs was a nested loop, 150 ms for 1,000
+/// reminders where this is 20.) Used by [`record_events`] and by the sign-in's own statement
 /// (`sign_ins::insert_with_events`), each with constant text.
 pub fn fan_out(first: usize, guard: &str) -> String {
     let p = |i: usize| format!("${}", first + i);
@@ -243,10 +246,12 @@ pub fn fan_out(first: usize, guard: &str) -> String {
                                                                'timeZone', u.time_zone) || s.data::jsonb)::text, \
                   {now} \
              FROM subscribed s JOIN users u ON u.id = s.user_id \
-           RETURNING id, event_key), \
+           RETURNING id, event_type), \
          deliveries AS ( \
            INSERT INTO webhook_deliveries (event_id, endpoint_id, created_at, next_attempt_at) \
-           SELECT i.id, s.endpoint_id, {now}, {now} FROM inserted i JOIN subscribed s USING (event_key) \
+           SELECT i.id, ep.id, {now}, {now} FROM inserted i \
+             JOIN webhook_endpoints ep ON ep.enabled AND ep.deleted_at IS NULL \
+                                      AND i.event_type = ANY (ep.events) \
            RETURNING id)",
         keys = p(0),
         types = p(1),
@@ -339,12 +344,18 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<Claimed>, StoreError> {
+    // The rows are found by id first (a materialized CTE), then checked:
+    // planned on the statistics of a table that a burst had just filled
+    // (the reminders), the claim as one join used the due and endpoint
+    // indexes and read every pending row (60 ms a batch, not 0.4).
     let mut claimed: Vec<Claimed> = diesel::sql_query(
-        "UPDATE webhook_deliveries d SET next_attempt_at = $3 \
-           FROM webhook_endpoints ep, webhook_events ev \
-          WHERE d.id = ANY($1) AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
-            AND ep.id = d.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
-            AND ev.id = d.event_id \
+        "WITH wanted AS MATERIALIZED ( \
+           SELECT id, endpoint_id, event_id FROM webhook_deliveries WHERE id = ANY($1)) \
+         UPDATE webhook_deliveries d SET next_attempt_at = $3 \
+           FROM wanted w, webhook_endpoints ep, webhook_events ev \
+          WHERE d.id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
+            AND ep.id = w.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
+            AND ev.id = w.event_id \
          RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since",
     )
     .bind::<Array<BigInt>, _>(ids)
@@ -363,15 +374,14 @@ pub async fn release(
     ids: &[WebhookDeliveryId],
     due_at: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    Ok(diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::id.eq_any(ids))
-            .filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending)),
+    // By id first, as in `claim`.
+    Ok(diesel::sql_query(
+        "WITH wanted AS MATERIALIZED (SELECT id FROM webhook_deliveries WHERE id = ANY($1)) \
+         UPDATE webhook_deliveries d SET next_attempt_at = $2, enqueued_at = NULL \
+           FROM wanted w WHERE d.id = w.id AND d.status = 'PENDING'",
     )
-    .set((
-        webhook_deliveries::next_attempt_at.eq(due_at),
-        webhook_deliveries::enqueued_at.eq(None::<DateTime<Utc>>),
-    ))
+    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Timestamptz, _>(due_at)
     .execute(conn)
     .await?)
 }
