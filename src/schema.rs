@@ -241,6 +241,7 @@ diesel::table! {
         next_attempt_at -> Nullable<Timestamptz>,
         enqueued_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
     }
 }
 

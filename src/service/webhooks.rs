@@ -59,9 +59,13 @@ fn new_secret() -> String {
     rules::new_secret(&bytes)
 }
 
-/// A key unique to one event (128 random bits, hex).
+/// A key unique to one event: the time in milliseconds (12 hex digits),
+/// then 80 random bits (20), so the unique index on it grows at its right
+/// edge (see the migration `webhook_write_path`).
 fn new_event_key() -> String {
-    format!("{:032x}", rand::rng().random::<u128>())
+    let millis = Utc::now().timestamp_millis().max(0);
+    let random = rand::rng().random::<u128>() & ((1u128 << 80) - 1);
+    format!("{millis:012x}{random:020x}")
 }
 
 /// The arguments of an endpoint change, for its audit entry (never the

@@ -334,10 +334,11 @@ pub struct Claimed {
     pub failing_since: Option<DateTime<Utc>>,
 }
 
-/// Claims the deliveries `ids` for an attempt, those pending, due at `now`
-/// and whose endpoint is enabled: moves their next attempt to
-/// `lease_until` (so no other worker takes them while this one sends) and
-/// answers what to send, by endpoint then id.
+/// Claims the deliveries `ids` for an attempt, those pending, due at `now`,
+/// not claimed by another worker (or their lease over) and whose endpoint
+/// is enabled: leases them until `lease_until` (so no other worker takes
+/// them while this one sends; a heap-only update, see the migration
+/// `webhook_leases`) and answers what to send, by endpoint then id.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     ids: &[WebhookDeliveryId],
@@ -351,9 +352,10 @@ pub async fn claim(
     let mut claimed: Vec<Claimed> = diesel::sql_query(
         "WITH wanted AS MATERIALIZED ( \
            SELECT id, endpoint_id, event_id FROM webhook_deliveries WHERE id = ANY($1)) \
-         UPDATE webhook_deliveries d SET next_attempt_at = $3 \
+         UPDATE webhook_deliveries d SET leased_until = $3 \
            FROM wanted w, webhook_endpoints ep, webhook_events ev \
           WHERE d.id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
+            AND (d.leased_until IS NULL OR d.leased_until <= $2) \
             AND ep.id = w.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
             AND ev.id = w.event_id \
          RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since",
@@ -377,7 +379,7 @@ pub async fn release(
     // By id first, as in `claim`.
     Ok(diesel::sql_query(
         "WITH wanted AS MATERIALIZED (SELECT id FROM webhook_deliveries WHERE id = ANY($1)) \
-         UPDATE webhook_deliveries d SET next_attempt_at = $2, enqueued_at = NULL \
+         UPDATE webhook_deliveries d SET next_attempt_at = $2, enqueued_at = NULL, leased_until = NULL \
            FROM wanted w WHERE d.id = w.id AND d.status = 'PENDING'",
     )
     .bind::<Array<BigInt>, _>(ids)
@@ -430,7 +432,7 @@ pub async fn record_attempts(
     diesel::sql_query(
         "UPDATE webhook_deliveries d \
             SET status = a.status, attempts = d.attempts + 1, \
-                next_attempt_at = a.next, enqueued_at = NULL \
+                next_attempt_at = a.next, enqueued_at = NULL, leased_until = NULL \
            FROM unnest($1::bigint[], $2::webhook_delivery_status[], $3::timestamptz[]) \
                 AS a(id, status, next) \
           WHERE d.id = a.id",
@@ -485,6 +487,7 @@ pub async fn take_due(
            SELECT id FROM webhook_deliveries \
             WHERE status = 'PENDING' AND next_attempt_at <= $1 \
               AND (enqueued_at IS NULL OR enqueued_at < $2) \
+              AND (leased_until IS NULL OR leased_until <= $1) \
             ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
          RETURNING id",
     )
