@@ -225,8 +225,9 @@ struct DeliveryIdRow {
 /// ids. (The deliveries join the new events with the few endpoints again,
 /// not with `subscribed`: planned on the parameters' default estimate of
 /// 10 rows, that join of two CTEs was a nested loop, 150 ms for 1,000
-/// reminders where this is 20.) Used by [`record_events`] and by the sign-in's own statement
-/// (`sign_ins::insert_with_events`), each with constant text.
+/// reminders where this is 20.) Used by [`record_events`] and by the
+/// sign-in's own statement (`sign_ins::insert_with_events`), each with
+/// constant text.
 pub fn fan_out(first: usize, guard: &str) -> String {
     let p = |i: usize| format!("${}", first + i);
     format!(
@@ -338,7 +339,7 @@ pub struct Claimed {
 /// not claimed by another worker (or their lease over) and whose endpoint
 /// is enabled: leases them until `lease_until` (so no other worker takes
 /// them while this one sends; a heap-only update, see the migration
-/// `webhook_leases`) and answers what to send, by endpoint then id.
+/// `webhook_write_path`) and answers what to send, by endpoint then id.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     ids: &[WebhookDeliveryId],
