@@ -921,3 +921,38 @@ async fn a_hanging_endpoint_holds_up_neither_another_endpoint_nor_the_credits() 
     }
     assert_eq!(hanging.got(), n, "each message sent once");
 }
+
+/// The endpoint's row is written only when its failing time starts or
+/// ends, not at every attempt: attempts to one endpoint would otherwise all
+/// queue on that one row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_write_the_endpoint_row_only_when_its_health_changes() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![(500, vec![]), (500, vec![])]).await;
+    let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
+    let row_version =
+        format!("SELECT xmin::text::bigint FROM webhook_endpoints WHERE id = {endpoint_id}");
+    let failing = format!("SELECT count(*) FROM webhook_endpoints WHERE id = {endpoint_id} AND failing_since IS NOT NULL");
+    for name in ["health1", "health2", "health3", "health4"] {
+        let (token, _) = app.register(name).await;
+        sign_in(&app, &token).await;
+    }
+    let ids = pending_ids(&app).await;
+    let created = app.scalar_i64(&row_version).await;
+    // The first failure starts the failing time; the second changes nothing.
+    webhooks::attempt(&app.state, ids[0]).await.unwrap();
+    let failed_once = app.scalar_i64(&row_version).await;
+    assert_ne!(failed_once, created);
+    assert_eq!(app.scalar_i64(&failing).await, 1);
+    webhooks::attempt(&app.state, ids[1]).await.unwrap();
+    assert_eq!(app.scalar_i64(&row_version).await, failed_once);
+    // A delivery ends it; the next delivery changes nothing.
+    webhooks::attempt(&app.state, ids[2]).await.unwrap();
+    let healthy = app.scalar_i64(&row_version).await;
+    assert_ne!(healthy, failed_once);
+    assert_eq!(app.scalar_i64(&failing).await, 0);
+    webhooks::attempt(&app.state, ids[3]).await.unwrap();
+    assert_eq!(app.scalar_i64(&row_version).await, healthy);
+    assert_eq!(receiver.got().len(), 4);
+}
