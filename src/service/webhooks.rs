@@ -627,11 +627,9 @@ async fn send_and_record(
     }))
     .await;
     let done_at = state.calendar.now();
-    let failing_since = batch
-        .deliveries
-        .first()
-        .and_then(|d| d.failing_since)
-        .unwrap_or(now);
+    // The endpoint's failing time as the claim read it.
+    let was_failing_since = batch.deliveries.first().and_then(|d| d.failing_since);
+    let failing_since = was_failing_since.unwrap_or(now);
     let mut records = Vec::with_capacity(answers.len());
     let mut delivered_any = false;
     let mut gone = false;
@@ -690,7 +688,13 @@ async fn send_and_record(
     let mut conn = state.db().await?;
     conn.transaction::<_, ServiceError, _>(async |conn| {
         store::record_attempts(conn, &records).await?;
-        store::note_failing(conn, endpoint_id, (!delivered_any).then_some(failing_since)).await?;
+        // Only a change of health is written (no statement at all when the
+        // claim saw it already so); `note_failing` checks again, as another
+        // worker may have changed it since.
+        if delivered_any == was_failing_since.is_some() {
+            store::note_failing(conn, endpoint_id, (!delivered_any).then_some(failing_since))
+                .await?;
+        }
         if let Some(reason) = disable {
             let changes = EndpointChanges {
                 enabled: Some(false),

@@ -956,3 +956,45 @@ async fn attempts_write_the_endpoint_row_only_when_its_health_changes() {
     assert_eq!(app.scalar_i64(&row_version).await, healthy);
     assert_eq!(receiver.got().len(), 4);
 }
+
+/// A message given back unattempted (its endpoint had no room) is free
+/// again: due at the time given, and claimable at once by any worker, not
+/// only after the lease it was claimed with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_given_back_can_be_claimed_again_at_once() {
+    use signin_rewards::store::webhooks as store;
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
+    let (token, _) = app.register("given_back").await;
+    sign_in(&app, &token).await;
+    let ids = pending_ids(&app).await;
+    let now = app.state.calendar.now();
+    let lease_until = now + chrono::TimeDelta::hours(1);
+    let mut conn = app.state.db.get().await.unwrap();
+    assert_eq!(
+        store::claim(&mut conn, &ids, now, lease_until)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store::claim(&mut conn, &ids, now, lease_until)
+            .await
+            .unwrap()
+            .is_empty(),
+        "claimed twice"
+    );
+    assert_eq!(store::release(&mut conn, &ids, now).await.unwrap(), 1);
+    assert_eq!(
+        store::claim(&mut conn, &ids, now, lease_until)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(conn);
+    assert!(receiver.got().is_empty());
+}
