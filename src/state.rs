@@ -13,13 +13,26 @@ use crate::clock::{BusinessCalendar, Clock, StartedAtClock, SystemClock};
 use crate::config::Config;
 use crate::events::{EventChannel, EventHub};
 use crate::store::instrument::StatementLog;
+use crate::store::replica::{Health, Replica};
 use crate::store::{self, PgPool, StoreError};
 use crate::webhook_client::WebhookClient;
+
+/// Where a read may be served from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadSource {
+    /// The primary: reads that must see the caller's own writes.
+    Primary,
+    /// The replica when one is configured and fresh, else the primary.
+    Replica,
+}
 
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
     pub db: PgPool,
+    /// `DATABASE_REPLICA_URL`'s pool and freshness, if one is configured
+    /// (see [`AppState::read_conn`]).
+    pub replica: Option<Arc<Replica>>,
     /// What the pool's connections run (counts; timings when recording).
     pub statements: StatementLog,
     pub redis: RedisPool,
@@ -61,6 +74,11 @@ const POOL_TIMEOUT: Duration = Duration::from_secs(3);
 /// The same for Redis, shorter: Redis answers in microseconds when it is
 /// up, and every Redis step has a PostgreSQL fallback or may be skipped.
 const REDIS_POOL_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long an admin read waits for a connection to the replica before
+/// counting it unavailable and reading from the primary.
+const REPLICA_POOL_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often each process checks the replica's lag.
+pub const REPLICA_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Events a live subscription may fall behind by before it is dropped.
 const SUBSCRIBER_BUFFER: usize = 64;
 
@@ -87,9 +105,24 @@ impl AppState {
             &config.database_url,
             config.db_pool_size,
             POOL_TIMEOUT,
+            false,
             &statements,
         )
         .await?;
+        let replica = match &config.database_replica_url {
+            Some(url) => Some(Arc::new(Replica::new(
+                store::connect(
+                    url,
+                    config.db_pool_size,
+                    REPLICA_POOL_TIMEOUT,
+                    true,
+                    &statements,
+                )
+                .await?,
+                config.replica_max_lag,
+            ))),
+            None => None,
+        };
         let redis = cache::connect(
             &config.redis_url,
             config.redis_pool_size,
@@ -120,6 +153,9 @@ impl AppState {
             queue.clone(),
             webhook_queue.clone(),
         );
+        if let Some(replica) = &replica {
+            watch_replica(Arc::downgrade(replica), db.clone(), clock.clone());
+        }
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
             tokens: TokenKeys::new(
@@ -136,6 +172,7 @@ impl AppState {
             hasher: Hasher::new(config.hashing),
             local,
             db,
+            replica,
             statements,
             redis,
             keys,
@@ -143,14 +180,75 @@ impl AppState {
         }))
     }
 
-    /// Whether the service has capacity to spare: two pooled database
+    /// Whether reads from `source` have capacity to spare: two pooled
     /// connections idle, so no other request is waiting on them. A large
     /// read may then split its work across connections and cores.
-    pub fn has_spare_capacity(&self) -> bool {
-        self.db.state().idle_connections >= 2
+    pub fn has_spare_capacity(&self, source: ReadSource) -> bool {
+        self.read_pool(source).state().idle_connections >= 2
+    }
+
+    /// The pool a read from `source` would use now.
+    fn read_pool(&self, source: ReadSource) -> &PgPool {
+        match (&self.replica, source) {
+            (Some(replica), ReadSource::Replica)
+                if matches!(replica.health(), Health::Fresh(_)) =>
+            {
+                replica.pool()
+            }
+            _ => &self.db,
+        }
+    }
+
+    /// A connection for a read that may be served from `source`: the
+    /// replica when `source` allows it and the replica is configured and
+    /// fresh (see `store::replica`), else the primary. Reads that leave a
+    /// configured replica for the primary are counted in
+    /// `signin_replica_fallback_total` by reason; a replica whose pool
+    /// gives no connection is marked unavailable until the next check.
+    /// The connection is owned, so a streaming read may keep it.
+    pub async fn read_conn(
+        &self,
+        source: ReadSource,
+    ) -> Result<store::PgConn<'static>, StoreError> {
+        if let (Some(replica), ReadSource::Replica) = (&self.replica, source) {
+            let health = replica.health();
+            if matches!(health, Health::Fresh(_)) {
+                match replica.pool().get_owned().await {
+                    Ok(conn) => {
+                        metrics::counter!("signin_replica_reads_total").increment(1);
+                        return Ok(conn);
+                    }
+                    Err(error) => {
+                        replica.mark_unavailable(&StoreError::from(error));
+                        metrics::counter!("signin_replica_fallback_total", "reason" => Health::Unavailable.name())
+                            .increment(1);
+                    }
+                }
+            } else {
+                metrics::counter!("signin_replica_fallback_total", "reason" => health.name())
+                    .increment(1);
+            }
+        }
+        Ok(self.db.get_owned().await?)
     }
 
     pub async fn db(&self) -> Result<store::PgConn<'_>, StoreError> {
         Ok(self.db.get().await?)
     }
+}
+
+/// Checks the replica's lag every [`REPLICA_CHECK_INTERVAL`] on the
+/// service's clock, until the state that owns the replica is dropped.
+fn watch_replica(replica: std::sync::Weak<Replica>, primary: PgPool, clock: Arc<dyn Clock>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(REPLICA_CHECK_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let Some(replica) = replica.upgrade() else {
+                return;
+            };
+            replica.check(&primary, clock.now()).await;
+        }
+    });
 }

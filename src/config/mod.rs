@@ -31,6 +31,11 @@ pub enum LogFormat {
 pub struct Config {
     pub environment: Environment,
     pub database_url: String,
+    /// `DATABASE_REPLICA_URL`: a hot standby for admin reads, if any.
+    pub database_replica_url: Option<String>,
+    /// `SIGNIN_REPLICA_MAX_LAG_SECS`: past this lag, admin reads go to the
+    /// primary.
+    pub replica_max_lag: Duration,
     pub redis_url: String,
     /// Prefix of every Redis key and queue name of this install (or test run).
     pub redis_namespace: String,
@@ -393,6 +398,8 @@ impl Config {
         Ok(Config {
             environment,
             database_url: settings.database_url,
+            database_replica_url: settings.database_replica_url,
+            replica_max_lag: settings.replica_max_lag,
             redis_url: settings.redis_url,
             redis_namespace: settings.redis_namespace,
             bind: settings.bind,
@@ -505,6 +512,8 @@ mod tests {
         assert!(c.jwt_previous_secrets.is_empty());
         assert!(c.now.is_none());
         assert!(c.graphql.introspection && c.graphql.playground);
+        assert!(c.database_replica_url.is_none());
+        assert_eq!(c.replica_max_lag, Duration::from_secs(30));
     }
 
     #[test]
@@ -680,6 +689,8 @@ mod tests {
             ("SIGNIN_REMINDER_LOCAL_TIME", "8pm"),
             ("SIGNIN_REMINDER_LOCAL_TIME", "25:00"),
             ("SIGNIN_WEBHOOK_TIMEOUT_SECS", "301"),
+            ("SIGNIN_REPLICA_MAX_LAG_SECS", "0"),
+            ("SIGNIN_REPLICA_MAX_LAG_SECS", "86401"),
             ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
             ("SIGNIN_FREEZE_COST", "lots"),
             ("SIGNIN_MAX_FREEZES", "1000"),

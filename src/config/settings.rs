@@ -39,6 +39,28 @@ pub struct Settings {
     )]
     pub(super) database_url: String,
 
+    /// PostgreSQL connection URL of a streaming replica (hot standby) that
+    /// serves admin reads: history, stats, user search, the audit log and
+    /// the CSV exports. Unset: every read goes to `DATABASE_URL`.
+    #[arg(
+        long = "database-replica-url",
+        env = "DATABASE_REPLICA_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub(super) database_replica_url: Option<String>,
+
+    /// Seconds the replica may lag behind the primary before admin reads
+    /// go back to the primary (1 to 86400).
+    #[arg(
+        long = "replica-max-lag-secs",
+        env = "SIGNIN_REPLICA_MAX_LAG_SECS",
+        value_name = "SECS",
+        default_value = "30",
+        value_parser = replica_max_lag
+    )]
+    pub(super) replica_max_lag: Duration,
+
     /// Redis connection URL (job queue, events, counters).
     #[arg(
         long = "redis-url",
@@ -777,6 +799,14 @@ fn webhook_timeout(raw: &str) -> Result<Duration, String> {
     let secs: u64 = trimmed(raw)?;
     if !(1..=300).contains(&secs) {
         return Err(format!("{secs} is not between 1 and 300"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn replica_max_lag(raw: &str) -> Result<Duration, String> {
+    let secs: u64 = trimmed(raw)?;
+    if !(1..=86_400).contains(&secs) {
+        return Err(format!("{secs} is not between 1 and 86400"));
     }
     Ok(Duration::from_secs(secs))
 }

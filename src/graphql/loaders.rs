@@ -36,7 +36,7 @@ use crate::domain::streak::status::SignInStatus;
 use crate::model::HistoryRow;
 use crate::model::{User, UserId};
 use crate::service::{admin, cached, sign_in, wallet, ServiceError};
-use crate::state::AppState;
+use crate::state::{AppState, ReadSource};
 
 /// How many times a load yields to the runtime before it reads its batch
 /// (the crate's default, kept on purpose). A yield is no timer, but on a
@@ -292,10 +292,13 @@ pub struct HistoryKey {
     pub user_id: UserId,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The primary for the user's own history (they must see their own
+    /// sign-ins), the replica for an admin's look at others.
+    pub source: ReadSource,
 }
 
-/// A user's sign-ins in a date range. Keys are grouped by range: one query
-/// per distinct range in the batch (one, in practice). Each user's rows are
+/// A user's sign-ins in a date range. Keys are grouped by range and source:
+/// one query per distinct pair in the batch (one, in practice). Each user's rows are
 /// shared (`Arc`): the batcher hands every caller a clone of its values, and
 /// an admin's history is thousands of rows.
 pub struct HistoryLoader(Arc<AppState>);
@@ -305,25 +308,30 @@ impl Loader<HistoryKey> for HistoryLoader {
     type Error = Arc<ServiceError>;
 
     async fn load(&self, keys: &[HistoryKey]) -> LoadResult<HistoryKey, Arc<Vec<HistoryRow>>> {
-        let mut by_range: HashMap<(NaiveDate, NaiveDate), Vec<UserId>> = HashMap::new();
+        let mut by_range: HashMap<(NaiveDate, NaiveDate, ReadSource), Vec<UserId>> = HashMap::new();
         for key in keys {
             by_range
-                .entry((key.from, key.to))
+                .entry((key.from, key.to, key.source))
                 .or_default()
                 .push(key.user_id);
         }
         let loads = by_range
             .into_iter()
-            .map(|((from, to), user_ids)| async move {
-                let rows = sign_in::history(&self.0, &user_ids, from, to).await?;
-                Ok::<_, ServiceError>((from, to, user_ids, rows))
+            .map(|((from, to, source), user_ids)| async move {
+                let rows = sign_in::history(&self.0, source, &user_ids, from, to).await?;
+                Ok::<_, ServiceError>((from, to, source, user_ids, rows))
             });
         let mut result = HashMap::new();
         for loaded in futures::future::join_all(loads).await {
-            let (from, to, user_ids, mut rows) = loaded.map_err(Arc::new)?;
+            let (from, to, source, user_ids, mut rows) = loaded.map_err(Arc::new)?;
             for user_id in user_ids {
                 result.insert(
-                    HistoryKey { user_id, from, to },
+                    HistoryKey {
+                        user_id,
+                        from,
+                        to,
+                        source,
+                    },
                     Arc::new(rows.remove(&user_id).unwrap_or_default()),
                 );
             }

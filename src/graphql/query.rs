@@ -22,6 +22,7 @@ use super::types::webhook::{
 use crate::model::{AdminAuditEntryId, AuditFilter, UserId, WebhookDeliveryId};
 use crate::service::sign_in::validate_range;
 use crate::service::{admin, admin_audit, schedules, webhooks, ServiceError};
+use crate::state::ReadSource;
 
 /// Most ids one `users` or `signInHistory` query may name.
 pub const MAX_IDS: usize = 1000;
@@ -156,10 +157,12 @@ impl AdminQuery {
         let ids = parse_ids("userIds", &user_ids)?;
         validate_range(from.0, to.0)?;
         let loaders = Loaders::of(ctx)?;
+        // An admin's look across users: the replica's when it is fresh.
         let keys = ids.iter().map(|&user_id| HistoryKey {
             user_id,
             from: from.0,
             to: to.0,
+            source: ReadSource::Replica,
         });
         // Users, their sign-ins and whatever else is asked of them are
         // independent reads: run them at once.
@@ -177,6 +180,7 @@ impl AdminQuery {
                     user_id,
                     from: from.0,
                     to: to.0,
+                    source: ReadSource::Replica,
                 });
                 Some(UserSignInHistory {
                     user: User::with_prefetched(user, prefetched.clone()),

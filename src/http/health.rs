@@ -19,6 +19,12 @@ pub async fn alive() -> impl IntoResponse {
 }
 
 /// PostgreSQL and Redis are reachable. 503 names what is not.
+///
+/// With `DATABASE_REPLICA_URL` set, the body also has `replica` (`ok`,
+/// `lagging`, `unavailable`, `not_a_standby` or `unchecked`: what the last
+/// lag check found, see `store::replica`) and `replicaLagSeconds` (the
+/// lag's bound, or null when unknown). A replica that is not `ok` leaves
+/// the status 200: admin reads then go to the primary.
 pub async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
     let app = &state.app;
     let postgres = async {
@@ -56,8 +62,11 @@ pub async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
     } else {
         "degraded"
     };
-    (
-        status,
-        Json(json!({ "status": overall, "postgres": postgres, "redis": redis })),
-    )
+    let mut body = json!({ "status": overall, "postgres": postgres, "redis": redis });
+    if let Some(replica) = &app.replica {
+        let health = replica.health();
+        body["replica"] = json!(health.name());
+        body["replicaLagSeconds"] = json!(health.lag_seconds());
+    }
+    (status, Json(body))
 }

@@ -13,7 +13,7 @@ use crate::after_commit::Committed;
 use crate::domain::account::{self, Username};
 use crate::domain::money::{self, Change};
 use crate::model::{AdminAction, LedgerEntry, Role, User, UserId};
-use crate::state::AppState;
+use crate::state::{AppState, ReadSource};
 use crate::store::sessions::{self, Ending};
 use crate::store::sign_ins::{self, DailyStatsRow};
 use crate::store::{admin_audit, users, StoreError};
@@ -35,7 +35,9 @@ pub async fn search_users(
             has_next: false,
         });
     };
-    let mut conn = state.db().await?;
+    // Admin reads may lag (store::replica); the caller's own writes are
+    // not what they look for here.
+    let mut conn = state.read_conn(ReadSource::Replica).await?;
     let fetched = users::search(&mut conn, &needle, after_id, page::fetch_limit(first)).await?;
     Ok(Page::from_fetched(fetched, first))
 }
@@ -277,7 +279,7 @@ pub async fn sign_in_stats(
 ) -> Result<Vec<DailyStatsRow>, ServiceError> {
     super::sign_in::validate_range(from, to)?;
     let rows = {
-        let mut conn = state.db().await?;
+        let mut conn = state.read_conn(ReadSource::Replica).await?;
         sign_ins::daily_stats(&mut conn, from, to).await?
     };
     let mut rows = rows.into_iter().peekable();

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::{page, Page, ServiceError};
 use crate::auth::Identity;
 use crate::model::{AdminAction, AdminAuditEntry, AdminAuditEntryId, AuditFilter, UserId};
-use crate::state::AppState;
+use crate::state::{AppState, ReadSource};
 use crate::store::admin_audit::{self, NewAdminAuditEntry};
 
 /// Who takes an admin action, and through which request.
@@ -80,7 +80,7 @@ pub async fn page(
     first: i64,
     before_id: Option<AdminAuditEntryId>,
 ) -> Result<Page<AdminAuditEntry>, ServiceError> {
-    let mut conn = state.db().await?;
+    let mut conn = state.read_conn(ReadSource::Replica).await?;
     let fetched = admin_audit::page(&mut conn, filter, before_id, page::fetch_limit(first)).await?;
     Ok(Page::from_fetched(fetched, first))
 }

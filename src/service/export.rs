@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use super::sign_in::validate_range;
 use super::ServiceError;
 use crate::model::SignInExportRow;
-use crate::state::AppState;
+use crate::state::{AppState, ReadSource};
 use crate::store::export;
 
 /// One row of the sign-ins export.
@@ -46,7 +46,9 @@ pub async fn sign_ins(
     to: NaiveDate,
 ) -> Result<Chunks, ServiceError> {
     validate_range(from, to)?;
-    let conn = state.db.get_owned().await.map_err(StoreError::from)?;
+    // A long read on a hot standby needs the standby settings of
+    // docs/operations.md ("A read replica"), or replay may cancel it.
+    let conn = state.read_conn(ReadSource::Replica).await?;
     let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD);
     tokio::spawn(async move {
         let mut conn = conn;

@@ -22,7 +22,7 @@ use crate::domain::streak::state::ChainState;
 use crate::domain::streak::status::SignInStatus;
 use crate::model::HistoryRow;
 use crate::model::{SignIn, UserId};
-use crate::state::AppState;
+use crate::state::{AppState, ReadSource};
 use crate::store::sign_ins::{self, NewSignIn, UserHistoryRow};
 use crate::store::streak as streak_store;
 
@@ -235,29 +235,26 @@ const SPLIT_HISTORY_FROM: usize = 64;
 /// means nothing else waits for those connections, and PostgreSQL runs the
 /// halves on two cores: a 100-user month answers in about half the time.
 /// Under load the pool has nothing idle and the read stays one statement.
+/// `source`: where the read may be served (an admin's look at others may
+/// be a replica's; a user's own history is the primary's).
 pub async fn history(
     state: &AppState,
+    source: ReadSource,
     user_ids: &[UserId],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<HashMap<UserId, Vec<HistoryRow>>, ServiceError> {
-    async fn read(
-        state: &AppState,
-        user_ids: &[UserId],
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<UserHistoryRow>, ServiceError> {
-        let mut conn = state.db().await?;
+    let read = async |user_ids: &[UserId]| -> Result<Vec<UserHistoryRow>, ServiceError> {
+        let mut conn = state.read_conn(source).await?;
         Ok(sign_ins::between_many_by_user(&mut conn, user_ids, from, to).await?)
-    }
-    let rows = if user_ids.len() >= SPLIT_HISTORY_FROM && state.has_spare_capacity() {
+    };
+    let rows = if user_ids.len() >= SPLIT_HISTORY_FROM && state.has_spare_capacity(source) {
         let (first, second) = user_ids.split_at(user_ids.len() / 2);
-        let (mut first, second) =
-            tokio::try_join!(read(state, first, from, to), read(state, second, from, to))?;
+        let (mut first, second) = tokio::try_join!(read(first), read(second))?;
         first.extend(second);
         first
     } else {
-        read(state, user_ids, from, to).await?
+        read(user_ids).await?
     };
     let mut by_user: HashMap<UserId, Vec<HistoryRow>> = HashMap::with_capacity(rows.len());
     for row in rows {

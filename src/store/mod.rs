@@ -8,6 +8,7 @@ pub mod instrument;
 pub mod ledger;
 pub mod migrate;
 pub mod prepared;
+pub mod replica;
 pub mod schedules;
 pub mod sessions;
 pub mod sign_ins;
@@ -95,11 +96,15 @@ impl StoreError {
 
 /// A pool whose connections are checked out for at most `timeout`, so a
 /// database outage turns into a quick `SERVICE_UNAVAILABLE`, not a hang.
-/// Every connection reports its statements to `log`.
+/// Every connection reports its statements to `log`. `test_on_check_out`:
+/// each check-out first runs a statement on the connection, so a server
+/// that went away is noticed there (a round trip per check-out; worth it
+/// where the caller can go elsewhere, as reads from a replica can).
 pub async fn connect(
     database_url: &str,
     max_size: u32,
     timeout: Duration,
+    test_on_check_out: bool,
     log: &instrument::StatementLog,
 ) -> Result<PgPool, StoreError> {
     let mut config = ManagerConfig::default();
@@ -117,7 +122,7 @@ pub async fn connect(
     bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(timeout)
-        .test_on_check_out(false)
+        .test_on_check_out(test_on_check_out)
         .build(manager)
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))

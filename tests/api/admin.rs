@@ -8,6 +8,7 @@ use async_graphql_parser::types::{
 };
 use serde_json::{json, Value};
 use signin_rewards::model::UserId;
+use signin_rewards::state::ReadSource;
 
 use crate::common::{assert_no_errors, error_code, post_graphql_with, TestApp};
 
@@ -657,9 +658,15 @@ async fn a_large_history_read_in_two_halves_answers_as_one_read() {
         let _held = tokio::try_join!(pool.get(), pool.get(), pool.get()).unwrap();
     }
     app.state.statements.start_recording();
-    let split = signin_rewards::service::sign_in::history(&app.state, &users, from, to)
-        .await
-        .unwrap();
+    let split = signin_rewards::service::sign_in::history(
+        &app.state,
+        ReadSource::Primary,
+        &users,
+        from,
+        to,
+    )
+    .await
+    .unwrap();
     let reads: Vec<_> = app
         .state
         .statements
@@ -672,11 +679,17 @@ async fn a_large_history_read_in_two_halves_answers_as_one_read() {
     let one_by_one = |user: UserId| {
         let state = app.state.clone();
         async move {
-            signin_rewards::service::sign_in::history(&state, &[user], from, to)
-                .await
-                .unwrap()
-                .remove(&user)
-                .unwrap()
+            signin_rewards::service::sign_in::history(
+                &state,
+                ReadSource::Primary,
+                &[user],
+                from,
+                to,
+            )
+            .await
+            .unwrap()
+            .remove(&user)
+            .unwrap()
         }
     };
     assert_eq!(split.len(), 100);

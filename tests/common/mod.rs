@@ -50,11 +50,19 @@ fn unique_name() -> String {
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
+    /// The server's URL without a database (`TEST_DATABASE_URL`, or a
+    /// server a test started).
+    server: String,
 }
 
 impl TestDatabase {
     pub async fn create() -> Self {
-        let db = Self::create_unmigrated().await;
+        Self::create_on(&server_url()).await
+    }
+
+    /// A migrated database on `server` (a URL without a database).
+    pub async fn create_on(server: &str) -> Self {
+        let db = Self::create_unmigrated_on(server).await;
         migrate::run_pending(&db.url)
             .await
             .expect("migrations apply");
@@ -63,25 +71,33 @@ impl TestDatabase {
 
     /// An empty database: no migration applied yet.
     pub async fn create_unmigrated() -> Self {
+        Self::create_unmigrated_on(&server_url()).await
+    }
+
+    async fn create_unmigrated_on(server: &str) -> Self {
         // Every test makes its database first: the process's HTTP clients
         // (reqwest over rustls) need the crypto provider from here on.
         signin_rewards::webhook_client::install_crypto_provider();
         let name = unique_name();
-        let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+        let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
             .await
             .expect("PostgreSQL must run for the tests (make test starts it)");
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .await
             .unwrap();
-        let url = format!("{}/{name}", server_url());
-        TestDatabase { name, url }
+        let url = format!("{server}/{name}");
+        TestDatabase {
+            name,
+            url,
+            server: server.to_owned(),
+        }
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let name = self.name.clone();
+        let (name, server) = (self.name.clone(), self.server.clone());
         // Drop runs outside any runtime we may block: use a thread of our own.
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -92,7 +108,7 @@ impl Drop for TestDatabase {
             };
             rt.block_on(async move {
                 if let Ok(mut admin) =
-                    AsyncPgConnection::establish(&format!("{}/postgres", server_url())).await
+                    AsyncPgConnection::establish(&format!("{server}/postgres")).await
                 {
                     let _ =
                         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -186,7 +202,11 @@ impl TestApp {
     }
 
     pub async fn with_config(overrides: &[(&str, &str)]) -> Self {
-        let db = TestDatabase::create().await;
+        Self::on_database(TestDatabase::create().await, overrides).await
+    }
+
+    /// A service on `db` (made by the test, e.g. on a server it started).
+    pub async fn on_database(db: TestDatabase, overrides: &[(&str, &str)]) -> Self {
         let config = test_config(&db, overrides);
         let clock = Arc::new(ManualClock::new(instant("2026-03-01T09:00:00Z")));
         let state = AppState::connect_with_clock(config, clock.clone())

@@ -15,6 +15,7 @@ use crate::graphql::read_ahead::Prefetched;
 use crate::model;
 use crate::service::sign_in::{status_in_memory, validate_range};
 use crate::service::{sessions, Page, ServiceError};
+use crate::state::ReadSource;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -87,6 +88,21 @@ impl User {
             viewer_of(ctx, self.row.id).await?;
         }
         Ok(())
+    }
+
+    /// As `check_viewer`, and where this user's reads may be served: the
+    /// primary for the user themself (they must see their own writes), the
+    /// replica for an admin looking at someone else.
+    async fn source_for_viewer(&self, ctx: &Context<'_>) -> ApiResult<ReadSource> {
+        if self.owner_view {
+            return Ok(ReadSource::Primary);
+        }
+        let viewer = viewer_of(ctx, self.row.id).await?;
+        Ok(if viewer.user_id == self.row.id {
+            ReadSource::Primary
+        } else {
+            ReadSource::Replica
+        })
     }
 }
 
@@ -175,12 +191,13 @@ impl User {
         from: Date,
         to: Date,
     ) -> ApiResult<SignInDays> {
-        self.check_viewer(ctx).await?;
+        let source = self.source_for_viewer(ctx).await?;
         validate_range(from.0, to.0)?;
         let key = HistoryKey {
             user_id: self.row.id,
             from: from.0,
             to: to.0,
+            source,
         };
         let rows = Loaders::of(ctx)?
             .history
