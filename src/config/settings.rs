@@ -42,6 +42,8 @@ pub struct Settings {
     /// PostgreSQL connection URL of a streaming replica (hot standby) that
     /// serves admin reads: history, stats, user search, the audit log and
     /// the CSV exports. Unset: every read goes to `DATABASE_URL`.
+    ///
+    /// [default: unset]
     #[arg(
         long = "database-replica-url",
         env = "DATABASE_REPLICA_URL",
