@@ -7,7 +7,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379
 export TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432
 export TEST_REDIS_URL ?= $(REDIS_URL)
 
-.PHONY: run test services build release unit e2e lint schema playground bench bench-peer bench-hot soak clean-test-dbs
+.PHONY: run test services build release unit e2e lint schema playground bench bench-peer bench-hot bench-scale soak clean-test-dbs
 
 run: services
 	cargo build --release
@@ -57,6 +57,11 @@ bench-peer: services
 # table (bench/peer.sh), medians of 3, against their targets in
 # bench/results/hot.md. Knobs: bench/hot.sh (BEFORE_BIN=<binary> adds a
 # before column; SKIP_BUILD=1, REUSE_DATA=1, QUICK=1).
+# Issue 29's figures (bench/scale.sh): the same scenarios on the 5 M data set
+# and on 500,000 users x 100 days, reports in bench/results/issue29-scale/.
+bench-scale: services
+	bash bench/scale.sh
+
 bench-hot: services
 	bash bench/hot.sh
 

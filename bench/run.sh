@@ -18,7 +18,8 @@
 #      on a copy of the database), j: the sign-ins CSV export of every row (rows/s, peak RSS,
 #      time to first byte), k: signIn with two webhook endpoints subscribed to sign_in.recorded
 #      vs none (alternating; a receiver on loopback, HOOK_PORT 18091), with the credit and
-#      delivery delays,
+#      delivery delays, l: signInStats over one year (the year before BENCH_TODAY; ADMIN_CONNS),
+#   EXPORT_DAYS (j: export the last EXPORT_DAYS days of history; default every sign-in),
 #   WARM_SECS (b's warm-up, every user once: USERS / 2000 + 5),
 #   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
 #   FOREIGN_MAX (10): a run during which processes that are not part of the bench used more
@@ -141,7 +142,7 @@ gen() { # db users days
   fi
   BENCH_DB="$db" USERS="$users" DAYS="$days" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
 }
-if has a || has b || has c || has d || has e || has g || has h || has i || has j || has k; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
+if has a || has b || has c || has d || has e || has g || has h || has i || has j || has k || has l; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
 if has f; then gen "$BENCH_DB_SMALL" "$USERS" "$SMALL_DAYS"; fi
 
 # Tokens: one per generated user (ids 1..USERS, ver 0), shuffled; iat = the
@@ -368,6 +369,9 @@ echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedIn
 # the same wrk call otherwise (tokens included, which it ignores).
 HELLO_BODY="$OUT_DIR/body-hello.jsonl"
 echo '{"query":"{ hello }"}' >"$HELLO_BODY"
+STATS_FROM="$(date -u -d "$BENCH_TODAY - 365 days" +%F)"
+STATS_BODY="$OUT_DIR/body-stats.jsonl"
+echo "{\"query\":\"query(\$f: Date!, \$t: Date!) { signInStats(from: \$f, to: \$t) { date signedIn byCycleDay rewardTotal makeUps frozen milestoneBonusTotal } }\",\"variables\":{\"f\":\"$STATS_FROM\",\"t\":\"$HIST_TO\"}}" >"$STATS_BODY"
 note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS makeup_conns=$MAKEUP_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
 
 note foreign_max "$FOREIGN_MAX"; note max_retries "$MAX_RETRIES"
@@ -403,7 +407,7 @@ fi
 
 # --- scenario b: me { signInStatus } vs. the framework ceiling (bench/baseline answering { hello }) ----------------
 # --- scenarios c, d: admin signInHistory and searchUsers (same service process)
-if has b || has c || has d; then
+if has b || has c || has d || has l; then
   day="$(next_day "$BENCH_DB")"
   start_service "$BENCH_DB" "$day"
   ADMIN_TOKEN_FILE="$OUT_DIR/token-admin.txt"; admin_token "$BENCH_DB" >"$ADMIN_TOKEN_FILE"
@@ -440,6 +444,11 @@ if has b || has c || has d; then
     cmd_note d "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
     say "scenario d (no target): searchUsers for 3-letter strings no username contains"
     wrk_runs d-miss service "$PORT" "$ADMIN_CONNS" 1 "$ADMIN_DURATION" "$OUT_DIR/body-search-miss.jsonl" "$ADMIN_TOKEN_FILE"
+  fi
+  if has l; then
+    say "scenario l: signInStats $STATS_FROM..$HIST_TO (one year), $ADMIN_CONNS connections, ${ADMIN_DURATION}s x $RUNS"
+    wrk_runs l service "$PORT" "$ADMIN_CONNS" 1 "$ADMIN_DURATION" "$STATS_BODY" "$ADMIN_TOKEN_FILE"
+    cmd_note l "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
   fi
   stop_service
   if has b; then
@@ -569,8 +578,13 @@ if has j; then
   say "scenario j: GET /admin/export/sign-ins.csv of every sign-in, $RUNS runs"
   start_service "$BENCH_DB" "$(next_day "$BENCH_DB")"
   admin="$(admin_token "$BENCH_DB")"
-  from="$(psql_db "$BENCH_DB" -Atc "SELECT min(day) FROM sign_ins")"
   to="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) FROM sign_ins")"
+  if [ -n "${EXPORT_DAYS:-}" ]; then
+    from="$(date -u -d "$to - $((EXPORT_DAYS - 1)) days" +%F)"
+  else
+    from="$(psql_db "$BENCH_DB" -Atc "SELECT min(day) FROM sign_ins")"
+  fi
+  note export_range "$from..$to"
   for r in $(seq 1 "$RUNS"); do
     hwm0="$(awk '/VmRSS/ {print $2}' "/proc/$SERVICE_PID/status")"
     out="$(curl -s -o "$RUN_TMP/export.csv" -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}' \
