@@ -354,3 +354,54 @@ async fn an_export_on_the_replica_runs_through_a_burst_of_writes() {
         total + 3
     );
 }
+
+/// What a reviewer asks of a replica: can its lag grant what the primary
+/// has taken away? Rights are read from the primary (through the caches it
+/// invalidates), never from the replica: a demoted admin and a deleted user
+/// are refused at once while the replica still shows them as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_replica_never_grants_what_the_primary_took_away() {
+    let Some(pair) = pair_or_skip("a_lagging_replica_never_grants_…") else {
+        return;
+    };
+    let app = app_on(&pair, &[]).await;
+    let (root, _) = app.admin("root").await;
+    let (deputy, deputy_id) = app.admin("deputy").await;
+    let (mallory, mallory_id) = app.register("mallory").await;
+    let search = "{ searchUsers(query: \"mallory\") { edges { node { id } } } }";
+    assert_no_errors(&app.exec(Some(&deputy), search, json!({})).await);
+    pair.wait_caught_up(&app.db.name, CATCH_UP).await;
+    assert!(matches!(check(&app).await, Health::Fresh(_)));
+
+    on_replica(&pair, &app, "SELECT pg_wal_replay_pause()").await;
+    for (mutation, id) in [
+        (
+            "mutation($id: ID!) { setUserRole(id: $id, role: USER) { role } }",
+            deputy_id,
+        ),
+        ("mutation($id: ID!) { deleteUser(id: $id) }", mallory_id),
+    ] {
+        let done = app
+            .exec(Some(&root), mutation, json!({ "id": id.to_string() }))
+            .await;
+        assert_no_errors(&done);
+    }
+    // The replica is fresh by the clock and still holds the old rows...
+    assert!(matches!(check(&app).await, Health::Fresh(_)));
+    let on_replica_still = app.exec(Some(&root), search, json!({})).await;
+    assert_eq!(
+        on_replica_still["data"]["searchUsers"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the admin read is the replica's (mallory's deletion not replayed)"
+    );
+    // ...but the demoted admin's admin read and the deleted user's own
+    // read are refused at once.
+    let demoted = app.exec(Some(&deputy), search, json!({})).await;
+    assert_eq!(common::error_code(&demoted), "FORBIDDEN", "{demoted}");
+    let gone = app.exec(Some(&mallory), "{ me { id } }", json!({})).await;
+    assert_eq!(common::error_code(&gone), "UNAUTHENTICATED", "{gone}");
+    on_replica(&pair, &app, "SELECT pg_wal_replay_resume()").await;
+}
