@@ -68,6 +68,13 @@ async fn on_replica(pair: &Pair, app: &TestApp, sql: &str) {
     diesel::sql_query(sql).execute(&mut conn).await.unwrap();
 }
 
+/// `GET /readyz`: the status code and the body.
+async fn readyz(addr: std::net::SocketAddr) -> (u16, Value) {
+    let response = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
 /// Sessions of the service's export (`store::export::APPLICATION_NAME`)
 /// on the server at `url`.
 async fn exports_on(url: &str) -> i64 {
@@ -183,14 +190,7 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
     );
     let server = app.serve(false).await;
     let client = reqwest::Client::new();
-    let ready: Value = client
-        .get(format!("http://{}/readyz", server.addr))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, ready) = readyz(server.addr).await;
     assert_eq!(ready["status"], "ok", "{ready}");
     assert_eq!(ready["replica"], "lagging", "{ready}");
     assert!(
@@ -222,14 +222,7 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
         admin_view(&app, &root, "latecomer", alice_id).await,
         from_primary
     );
-    let ready: Value = client
-        .get(format!("http://{}/readyz", server.addr))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, ready) = readyz(server.addr).await;
     assert_eq!(ready["replica"], "ok", "{ready}");
 }
 
@@ -252,15 +245,8 @@ async fn a_replica_that_is_down_or_not_a_standby_sends_reads_to_the_primary() {
     assert_eq!(replica(&app).health(), Health::Unavailable);
     assert_eq!(check(&app).await, Health::Unavailable);
     let server = app.serve(false).await;
-    let response = reqwest::get(format!("http://{}/readyz", server.addr))
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        200,
-        "a replica down leaves the service ready"
-    );
-    let ready: Value = response.json().await.unwrap();
+    let (status, ready) = readyz(server.addr).await;
+    assert_eq!(status, 200, "a replica down leaves the service ready");
     assert_eq!(ready["replica"], "unavailable", "{ready}");
     assert_eq!(ready["replicaLagSeconds"], Value::Null, "{ready}");
 
