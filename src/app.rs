@@ -62,7 +62,7 @@ pub async fn start(
     let shutdown = CancellationToken::new();
     let metrics_upkeep = http::metrics::spawn_upkeep(shutdown.clone());
     let listener_task = tokio::spawn(state.hub.clone().listen(
-        redis_client(&state)?,
+        state.redis_target.clone(),
         state.keys.events_channel(),
         shutdown.clone(),
     ));
@@ -114,10 +114,6 @@ pub async fn start(
         schedules,
         metrics_server,
     })
-}
-
-fn redis_client(state: &AppState) -> std::io::Result<redis::Client> {
-    redis::Client::open(state.config.redis_url.as_str()).map_err(std::io::Error::other)
 }
 
 impl Running {

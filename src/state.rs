@@ -8,7 +8,7 @@ use crate::auth::password::Hasher;
 use crate::auth::token::TokenKeys;
 use crate::cache::local::LocalCaches;
 use crate::cache::versioned::VersionedCache;
-use crate::cache::{self, CacheError, RedisKeys, RedisPool};
+use crate::cache::{self, CacheError, RedisKeys, RedisPool, RedisTarget};
 use crate::clock::{BusinessCalendar, Clock, StartedAtClock, SystemClock};
 use crate::config::Config;
 use crate::events::{EventChannel, EventHub};
@@ -36,6 +36,10 @@ pub struct AppState {
     /// What the pool's connections run (counts; timings when recording).
     pub statements: StatementLog,
     pub redis: RedisPool,
+    /// Where Redis is (`REDIS_URL`, or the master under Sentinel): what
+    /// every Redis connection outside the pool (event and wake-up
+    /// subscriptions, the job queues) connects through.
+    pub redis_target: Arc<RedisTarget>,
     pub keys: RedisKeys,
     /// Statuses and users, cache-aside (see `service::cached`).
     pub cache: Arc<VersionedCache>,
@@ -123,7 +127,12 @@ impl AppState {
             ))),
             None => None,
         };
+        let redis_target = Arc::new(
+            RedisTarget::new(&config.redis_url, config.redis_sentinel.as_ref())
+                .map_err(CacheError::from)?,
+        );
         let redis = cache::connect(
+            redis_target.clone(),
             &config.redis_url,
             config.redis_pool_size,
             REDIS_POOL_TIMEOUT,
@@ -132,12 +141,9 @@ impl AppState {
         let keys = RedisKeys::new(config.redis_namespace.clone());
         let local = Arc::new(LocalCaches::default());
         let cache = Arc::new(VersionedCache::new(redis.clone(), keys.clone()));
-        let queue = Arc::new(RewardQueue::new(
-            config.redis_url.clone(),
-            keys.reward_queue(),
-        ));
+        let queue = Arc::new(RewardQueue::new(redis_target.clone(), keys.reward_queue()));
         let webhook_queue = Arc::new(WebhookQueue::new(
-            config.redis_url.clone(),
+            redis_target.clone(),
             keys.webhook_queue(),
         ));
         let webhook_client = WebhookClient::new(
@@ -175,6 +181,7 @@ impl AppState {
             replica,
             statements,
             redis,
+            redis_target,
             keys,
             config,
         }))

@@ -18,6 +18,7 @@ use tokio::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::RedisTarget;
 use crate::model::{SignInId, WebhookDeliveryId};
 
 /// Credit the reward of one committed sign-in: what a committed change
@@ -95,9 +96,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// apalis keeps idempotency keys forever unless told otherwise.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// A Redis connection manager for apalis, with timeouts we chose.
-pub async fn connection(redis_url: &str) -> Result<ConnectionManager, QueueError> {
-    let client = redis::Client::open(redis_url)?;
+/// A Redis connection manager for apalis, with timeouts we chose, to the
+/// server `target` names now (under Sentinel, the current master: a
+/// failover is followed by connecting again, see `JobQueue::push_now` and
+/// the workers' restarts).
+pub async fn connection(target: &RedisTarget) -> Result<ConnectionManager, QueueError> {
+    let client = target.client().await?;
     let config = ConnectionManagerConfig::new()
         .set_response_timeout(Some(RESPONSE_TIMEOUT))
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -253,7 +257,7 @@ pub type RewardQueue = JobQueue<RewardBatch>;
 
 #[derive(Debug)]
 struct Shared<B: QueuedBatch> {
-    redis_url: String,
+    target: Arc<RedisTarget>,
     queue_name: String,
     storage: Mutex<Option<RedisStorage<B>>>,
     /// The wake-up of a worker running in this process, if any.
@@ -282,10 +286,10 @@ impl<T> Default for Batch<T> {
 }
 
 impl<B: QueuedBatch> JobQueue<B> {
-    /// A producer for `queue_name` on `redis_url`; nothing connects yet.
-    pub fn new(redis_url: impl Into<String>, queue_name: impl Into<String>) -> Self {
+    /// A producer for `queue_name` on `target`; nothing connects yet.
+    pub fn new(target: Arc<RedisTarget>, queue_name: impl Into<String>) -> Self {
         Self(Arc::new(Shared {
-            redis_url: redis_url.into(),
+            target,
             queue_name: queue_name.into(),
             storage: Mutex::new(None),
             local_worker: std::sync::Mutex::new(Weak::new()),
@@ -371,7 +375,7 @@ impl<B: QueuedBatch> Shared<B> {
         if let Some(storage) = guard.as_ref() {
             return Ok(storage.clone());
         }
-        let conn = connection(&self.redis_url).await?;
+        let conn = connection(&self.target).await?;
         let storage = RedisStorage::new(conn).with_config(queue_config::<B>(&self.queue_name));
         *guard = Some(storage.clone());
         Ok(storage)
@@ -396,6 +400,12 @@ impl<B: QueuedBatch> Shared<B> {
                 .await
                 .unwrap_or(Err(QueueError::Timeout))
                 .map_err(|e| e.to_string());
+            if result.is_err() && self.target.follows_failover() {
+                // redis-rs's connection manager reconnects to the address
+                // it was made for: after a failover, the old master. The
+                // next push connects afresh, to the master named then.
+                *self.storage.lock().await = None;
+            }
             for done in waiting {
                 let _ = done.send(result.clone());
             }

@@ -7,6 +7,7 @@ pub mod local;
 pub mod login_limiter;
 pub mod persisted_queries;
 pub mod schedules;
+pub mod target;
 pub mod versioned;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use std::time::Duration;
 use crate::domain::account::Username;
 
 pub use error::CacheError;
+pub use target::RedisTarget;
 
 /// The Redis connection pool, behind a circuit breaker: after a failure to
 /// get a connection, callers fail at once for `BREAKER_OPEN` instead of
@@ -127,6 +129,33 @@ impl RedisKeys {
 pub struct RedisConnection {
     inner: redis::aio::MultiplexedConnection,
     broken: bool,
+    /// The server's `run_id` (`INFO server`): a new one after a restart or
+    /// a failover, so values cached before either are told apart from
+    /// what that server holds now (see `versioned`). Empty if the server
+    /// does not say.
+    server: Arc<str>,
+}
+
+impl RedisConnection {
+    /// The identity of the Redis server this connection talks to (its
+    /// `run_id`, empty if unknown).
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+}
+
+/// The `run_id` of the server `conn` talks to; empty when `INFO` is not
+/// allowed (some managed services rename it): values are then told apart
+/// by their version alone, as before.
+async fn server_id(conn: &mut redis::aio::MultiplexedConnection) -> Arc<str> {
+    let info: Result<String, _> = redis::cmd("INFO").arg("server").query_async(conn).await;
+    info.ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("run_id:"))
+                .map(|id| Arc::from(id.trim()))
+        })
+        .unwrap_or_else(|| Arc::from(""))
 }
 
 impl std::fmt::Debug for RedisConnection {
@@ -140,10 +169,17 @@ impl std::fmt::Debug for RedisConnection {
 /// Whether `error` says the connection itself is unusable (as opposed to
 /// an error reply to one command, after which the connection is fine).
 fn breaks_connection(error: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
     error.is_io_error()
         || error.is_connection_dropped()
         || error.is_timeout()
         || error.is_unrecoverable_error()
+        // A master demoted by a failover (Sentinel) refuses writes; the
+        // next connection asks for the new one (see `target`).
+        || matches!(
+            error.kind(),
+            ErrorKind::Server(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown)
+        )
 }
 
 /// Marks the connection broken if dropped before `done` (the command's
@@ -209,14 +245,19 @@ impl redis::aio::ConnectionLike for RedisConnection {
 }
 
 /// The pool's connection manager: bb8-redis's [`RedisConnectionManager`]
-/// (which opens the connections and answers `is_valid`), with the one thing
-/// it lacks for a pool that skips the check on checkout: `has_broken` from
-/// the mark each [`RedisConnection`] keeps.
+/// (which opens the connections and answers `is_valid`), with the two
+/// things it lacks: `has_broken` from the mark each [`RedisConnection`]
+/// keeps (for a pool that skips the check on checkout), and, under Redis
+/// Sentinel, a server that changes: each new connection goes to the master
+/// the sentinels name then, through a bb8-redis manager for it (bb8-redis
+/// holds one fixed address; see `target`).
 ///
 /// [`RedisConnectionManager`]: bb8_redis::RedisConnectionManager
 #[derive(Debug, Clone)]
 pub struct RedisManager {
+    /// `REDIS_URL`'s server (not used for connecting under Sentinel).
     upstream: bb8_redis::RedisConnectionManager,
+    target: Arc<RedisTarget>,
 }
 
 impl bb8::ManageConnection for RedisManager {
@@ -224,9 +265,19 @@ impl bb8::ManageConnection for RedisManager {
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<RedisConnection, redis::RedisError> {
+        let mut inner = if self.target.follows_failover() {
+            let master = self.target.client().await?;
+            bb8_redis::RedisConnectionManager::new(master.get_connection_info().clone())?
+                .connect()
+                .await?
+        } else {
+            self.upstream.connect().await?
+        };
+        let server = server_id(&mut inner).await;
         Ok(RedisConnection {
-            inner: self.upstream.connect().await?,
+            inner,
             broken: false,
+            server,
         })
     }
 
@@ -240,13 +291,17 @@ impl bb8::ManageConnection for RedisManager {
     }
 }
 
+/// The pool of connections to `target` (whose `REDIS_URL` is `redis_url`),
+/// at most `max_size`, each checkout waiting at most `timeout`.
 pub async fn connect(
+    target: Arc<RedisTarget>,
     redis_url: &str,
     max_size: u32,
     timeout: Duration,
 ) -> Result<RedisPool, CacheError> {
     let manager = RedisManager {
         upstream: bb8_redis::RedisConnectionManager::new(redis_url)?,
+        target,
     };
     // build_unchecked: start even while Redis is down; the service degrades
     // (sign-ins still commit) and the pool connects once Redis is back.

@@ -192,7 +192,9 @@ mod tests {
     #[tokio::test]
     async fn a_query_over_the_limit_is_not_stored() {
         // Nothing listens there: a query over the limit must not even ask.
-        let pool = super::super::connect("redis://127.0.0.1:1", 1, Duration::from_millis(50))
+        let url = "redis://127.0.0.1:1";
+        let target = std::sync::Arc::new(super::super::RedisTarget::new(url, None).unwrap());
+        let pool = super::super::connect(target, url, 1, Duration::from_millis(50))
             .await
             .unwrap();
         let store = PersistedQueryStore::new(pool, RedisKeys::new("t"));

@@ -12,6 +12,14 @@
 //! every value, so a version that expired cannot make an old value count
 //! again.
 //!
+//! The version a reader notes also names the Redis server it was read from
+//! (its `run_id`, `<run_id>/<version>`). Redis replicates asynchronously and
+//! persists at most every second: a failover (Sentinel promotes a replica)
+//! or a restart from disk can lose the last invalidations, leaving version
+//! keys and values as they were before them. The promoted or restarted
+//! server has a new `run_id`, so every value stored before counts no more
+//! there, whatever its version key says.
+//!
 //! Cost: a read is one `MGET`, a store one `SET` per entry (no script, no
 //! `GET`-then-`SET`), an invalidation a `SET` and a `DEL` (see
 //! `add_invalidation`).
@@ -45,6 +53,12 @@ const NO_VERSION: &str = "0";
 /// A stored value: the version it was read under, then the value.
 fn stamped(version: &str, value: &str) -> String {
     format!("{version}|{value}")
+}
+
+/// The version a reader notes: the entry's version on `server` (see the
+/// module's documentation).
+fn noted(server: &str, version: &str) -> String {
+    format!("{server}/{version}")
 }
 
 /// The value of `stored` if it was stored under `version`.
@@ -118,6 +132,7 @@ impl VersionedCache {
             .collect();
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let server = conn.server().to_owned();
         let mut values: Vec<Option<String>> = redis::cmd("MGET")
             .arg(&keys)
             .query_async(&mut *conn)
@@ -134,7 +149,7 @@ impl VersionedCache {
             .into_iter()
             .zip(versions)
             .map(|(stored, version)| {
-                let version = version.unwrap_or_else(|| NO_VERSION.into());
+                let version = noted(&server, version.as_deref().unwrap_or(NO_VERSION));
                 Slot {
                     value: stored
                         .as_deref()
@@ -199,5 +214,20 @@ mod tests {
         let never_invalidated = stamped(NO_VERSION, "x");
         assert_eq!(if_current(&never_invalidated, NO_VERSION), Some("x"));
         assert_eq!(if_current("no stamp at all", NO_VERSION), None);
+    }
+
+    #[test]
+    fn a_value_stored_on_another_server_counts_no_more() {
+        // Stored on the old master under version 00ab; after a failover
+        // the new master still has 00ab (the last invalidation was lost).
+        let stored = stamped(&noted("old-master-run-id", "00ab"), "v");
+        assert_eq!(
+            if_current(&stored, &noted("old-master-run-id", "00ab")),
+            Some("v")
+        );
+        assert_eq!(
+            if_current(&stored, &noted("new-master-run-id", "00ab")),
+            None
+        );
     }
 }

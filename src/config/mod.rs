@@ -37,6 +37,9 @@ pub struct Config {
     /// primary.
     pub replica_max_lag: Duration,
     pub redis_url: String,
+    /// `REDIS_SENTINELS` and `REDIS_SENTINEL_MASTER`: where to ask for the
+    /// Redis master, if Redis runs under Sentinel.
+    pub redis_sentinel: Option<RedisSentinel>,
     /// Prefix of every Redis key and queue name of this install (or test run).
     pub redis_namespace: String,
     pub bind: SocketAddr,
@@ -78,6 +81,14 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
     pub trust_forwarded_for: bool,
+}
+
+/// Redis under Sentinel: the master named `master`, as the sentinels at
+/// `nodes` (host, port) know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSentinel {
+    pub nodes: Vec<(String, u16)>,
+    pub master: String,
 }
 
 /// Limits of GraphQL subscriptions over WebSocket.
@@ -400,6 +411,25 @@ impl Config {
             database_url: settings.database_url,
             database_replica_url: settings.database_replica_url,
             replica_max_lag: settings.replica_max_lag,
+            redis_sentinel: match (settings.redis_sentinels, settings.redis_sentinel_master) {
+                (Some(nodes), Some(master)) if !master.trim().is_empty() => Some(RedisSentinel {
+                    nodes: nodes.0,
+                    master: master.trim().to_owned(),
+                }),
+                (Some(_), _) => {
+                    return Err(invalid(
+                        "REDIS_SENTINEL_MASTER",
+                        "REDIS_SENTINELS is set: name the master too".into(),
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(invalid(
+                        "REDIS_SENTINELS",
+                        "REDIS_SENTINEL_MASTER is set: list the sentinels too".into(),
+                    ))
+                }
+                (None, None) => None,
+            },
             redis_url: settings.redis_url,
             redis_namespace: settings.redis_namespace,
             bind: settings.bind,
@@ -690,6 +720,10 @@ mod tests {
             ("SIGNIN_REMINDER_LOCAL_TIME", "25:00"),
             ("SIGNIN_WEBHOOK_TIMEOUT_SECS", "301"),
             ("SIGNIN_REPLICA_MAX_LAG_SECS", "0"),
+            ("REDIS_SENTINELS", "localhost"),
+            ("REDIS_SENTINELS", "a:1,b:99999"),
+            ("REDIS_SENTINELS", ":26379"),
+            ("REDIS_SENTINELS", ","),
             ("SIGNIN_REPLICA_MAX_LAG_SECS", "86401"),
             ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
             ("SIGNIN_FREEZE_COST", "lots"),
@@ -701,6 +735,52 @@ mod tests {
             match config(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: named, .. }) => assert_eq!(named, name),
                 other => panic!("{name}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sentinels_come_with_their_master_name() {
+        let c = config(&[
+            (
+                "REDIS_SENTINELS",
+                " 10.0.0.1:26379, sentinel-b:26380 ,[::1]:26381",
+            ),
+            ("REDIS_SENTINEL_MASTER", "signin"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.redis_sentinel,
+            Some(RedisSentinel {
+                nodes: vec![
+                    ("10.0.0.1".into(), 26379),
+                    ("sentinel-b".into(), 26380),
+                    ("::1".into(), 26381)
+                ],
+                master: "signin".into(),
+            })
+        );
+        assert_eq!(config(&[]).unwrap().redis_sentinel, None);
+        for (settings, named) in [
+            (
+                &[("REDIS_SENTINELS", "a:26379")][..],
+                "REDIS_SENTINEL_MASTER",
+            ),
+            (
+                &[
+                    ("REDIS_SENTINELS", "a:26379"),
+                    ("REDIS_SENTINEL_MASTER", " "),
+                ][..],
+                "REDIS_SENTINEL_MASTER",
+            ),
+            (
+                &[("REDIS_SENTINEL_MASTER", "signin")][..],
+                "REDIS_SENTINELS",
+            ),
+        ] {
+            match config(settings) {
+                Err(ConfigError::Invalid { name, .. }) => assert_eq!(name, named, "{settings:?}"),
+                other => panic!("{settings:?}: {other:?}"),
             }
         }
     }

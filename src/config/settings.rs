@@ -73,6 +73,31 @@ pub struct Settings {
     )]
     pub(super) redis_url: String,
 
+    /// Redis Sentinel nodes, comma-separated `host:port`: Redis is then the
+    /// master that the sentinels name `REDIS_SENTINEL_MASTER`, asked again
+    /// after each failure (`REDIS_URL` then gives only the database number
+    /// and credentials).
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "redis-sentinels",
+        env = "REDIS_SENTINELS",
+        value_name = "HOST:PORT,...",
+        value_parser = sentinel_nodes
+    )]
+    pub(super) redis_sentinels: Option<SentinelNodes>,
+
+    /// The master's name in the sentinels' configuration (with
+    /// `REDIS_SENTINELS`).
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "redis-sentinel-master",
+        env = "REDIS_SENTINEL_MASTER",
+        value_name = "NAME"
+    )]
+    pub(super) redis_sentinel_master: Option<String>,
+
     /// HTTP listen address.
     #[arg(
         long = "bind",
@@ -803,6 +828,44 @@ fn webhook_timeout(raw: &str) -> Result<Duration, String> {
         return Err(format!("{secs} is not between 1 and 300"));
     }
     Ok(Duration::from_secs(secs))
+}
+
+/// `REDIS_SENTINELS`: at most this many nodes (a deployment has 3 or 5).
+const MAX_SENTINELS: usize = 16;
+
+/// The sentinels of `REDIS_SENTINELS`, as `host:port` each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelNodes(pub Vec<(String, u16)>);
+
+fn sentinel_nodes(raw: &str) -> Result<SentinelNodes, String> {
+    let nodes = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|node| !node.is_empty())
+        .map(|node| {
+            let (host, port) = node
+                .rsplit_once(':')
+                .ok_or_else(|| format!("{node:?} is not host:port"))?;
+            let port = port
+                .parse::<u16>()
+                .map_err(|_| format!("{node:?}: {port:?} is not a port"))?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if host.is_empty() || host.len() > 253 {
+                return Err(format!("{node:?} has no host"));
+            }
+            Ok((host.to_owned(), port))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if nodes.is_empty() {
+        return Err("no sentinel given".into());
+    }
+    if nodes.len() > MAX_SENTINELS {
+        return Err(format!(
+            "{} sentinels, more than {MAX_SENTINELS}",
+            nodes.len()
+        ));
+    }
+    Ok(SentinelNodes(nodes))
 }
 
 fn replica_max_lag(raw: &str) -> Result<Duration, String> {

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::invalidation::stale_after;
 use super::Event;
 use crate::cache::local::LocalCaches;
+use crate::cache::RedisTarget;
 use crate::model::UserId;
 
 #[derive(Debug, Clone)]
@@ -73,11 +74,18 @@ impl EventHub {
     }
 
     /// Listens on `channel` until `shutdown`, reconnecting after failures.
-    pub async fn listen(self, client: redis::Client, channel: String, shutdown: CancellationToken) {
+    /// Each (re)connection goes to the Redis `target` names then (under
+    /// Sentinel, the current master).
+    pub async fn listen(
+        self,
+        target: Arc<RedisTarget>,
+        channel: String,
+        shutdown: CancellationToken,
+    ) {
         let mut backoff = Duration::from_millis(100);
         loop {
             let run = self
-                .listen_once(&client, &channel, &shutdown, &mut backoff)
+                .listen_once(&target, &channel, &shutdown, &mut backoff)
                 .await;
             // Announcements may be missed from here on: stop using copies.
             self.local.set_live(false);
@@ -95,12 +103,12 @@ impl EventHub {
 
     async fn listen_once(
         &self,
-        client: &redis::Client,
+        target: &RedisTarget,
         channel: &str,
         shutdown: &CancellationToken,
         backoff: &mut Duration,
     ) -> Result<(), redis::RedisError> {
-        let mut pubsub = client.get_async_pubsub().await?;
+        let mut pubsub = target.client().await?.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
         self.local.set_live(true);
         *backoff = Duration::from_millis(100);

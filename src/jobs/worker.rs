@@ -124,10 +124,10 @@ macro_rules! run_queue {
     ($state:expr, $name:expr, $queue:expr, $batch:ty, $shutdown:expr, |$builder:ident| $build:expr) => {{
         let state: &Arc<AppState> = $state;
         let queue_name = $queue.queue_name();
-        let conn = connection(&state.config.redis_url).await?;
+        let conn = connection(&state.redis_target).await?;
         let wake = WakeSignal::new();
         let wakes = tokio::spawn(listen_for_wakes(
-            state.config.redis_url.clone(),
+            state.clone(),
             wake_channel(queue_name),
             Arc::downgrade(&wake),
         ));
@@ -243,10 +243,14 @@ impl Drop for AbortOnDrop {
 }
 
 /// Wakes the worker for every message on `channel` while `wake` lives.
-async fn listen_for_wakes(redis_url: String, channel: String, wake: std::sync::Weak<WakeSignal>) {
+async fn listen_for_wakes(
+    state: Arc<AppState>,
+    channel: String,
+    wake: std::sync::Weak<WakeSignal>,
+) {
     use futures::StreamExt;
     let subscribed = async {
-        let client = redis::Client::open(redis_url.as_str())?;
+        let client = state.redis_target.client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(&channel).await?;
         Ok::<_, redis::RedisError>(pubsub)

@@ -414,10 +414,11 @@ async fn copies_in_other_processes_are_dropped_when_things_change() {
 /// and a healthy connection is kept across checkouts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_redis_connections_are_replaced_without_a_ping_per_use() {
-    let pool =
-        signin_rewards::cache::connect(&crate::common::redis_url(), 1, Duration::from_secs(2))
-            .await
-            .unwrap();
+    let url = crate::common::redis_url();
+    let target = std::sync::Arc::new(signin_rewards::cache::RedisTarget::new(&url, None).unwrap());
+    let pool = signin_rewards::cache::connect(target, &url, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
     let client_id = || async {
         let mut conn = pool.get().await.unwrap();
         redis::cmd("CLIENT")

@@ -623,3 +623,219 @@ async fn webhooks_survive_redis_and_receiver_outages() {
         started.elapsed()
     );
 }
+
+/// Redis under Sentinel: a master, a replica and three sentinels on
+/// loopback. The master is killed (`kill -9`) while users sign in; the
+/// sentinels promote the replica and the service follows them (cache pool,
+/// event listener, job queues: each reconnection asks a sentinel for the
+/// master). Every committed sign-in is credited once, the audit is clean,
+/// and sign-ins are refused, if at all, only within the failover's seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_through_a_redis_sentinel_failover() {
+    let (master_port, replica_port) = (free_port(), free_port());
+    let mut master = Proc::spawn(
+        "sentinel-master",
+        "redis-server",
+        &redis_args(master_port, None),
+        &[],
+    );
+    let master_at = format!("127.0.0.1 {master_port}");
+    let _replica = Proc::spawn(
+        "sentinel-replica",
+        "redis-server",
+        &redis_args(replica_port, Some(&master_at)),
+        &[],
+    );
+    wait_for_port(master_port, Duration::from_secs(10)).await;
+    wait_for_port(replica_port, Duration::from_secs(10)).await;
+    let folder = std::env::temp_dir().join(format!("signin-sentinels-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut sentinels = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let port = free_port();
+        let conf = folder.join(format!("sentinel-{port}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\n\
+                 sentinel monitor signin 127.0.0.1 {master_port} 2\n\
+                 sentinel down-after-milliseconds signin 1000\n\
+                 sentinel failover-timeout signin 5000\n\
+                 sentinel parallel-syncs signin 1\n",
+                folder.display()
+            ),
+        )
+        .unwrap();
+        sentinels.push(Proc::spawn(
+            &format!("sentinel-{i}"),
+            "redis-server",
+            &[conf.to_str().unwrap(), "--sentinel"],
+            &[],
+        ));
+        wait_for_port(port, Duration::from_secs(10)).await;
+        nodes.push(format!("127.0.0.1:{port}"));
+    }
+    let sentinel_url = format!("redis://{}", nodes[0]);
+    // Before the kill, the sentinels must know the replica and each other
+    // (a quorum of 2 to agree, a majority to elect a leader).
+    let started = Instant::now();
+    loop {
+        let known = sentinel_view(&sentinel_url).await;
+        if known.replicas >= 1 && known.other_sentinels >= 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sentinels did not find each other and the replica: {known:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The audit and any worker process reach Redis at the replica's
+    // address: it is the master after the failover.
+    let env = Env::new(format!("redis://127.0.0.1:{replica_port}")).await;
+    let sentinel_list = nodes.join(",");
+    let (_service, port) = env
+        .serve(
+            "sentinel-serve",
+            &format!("redis://127.0.0.1:{master_port}"),
+            &[
+                "--redis-sentinels",
+                &sentinel_list,
+                "--redis-sentinel-master",
+                "signin",
+            ],
+        )
+        .await;
+    let tokens = env.seed_users(600).await;
+
+    // Six sign-ins every 50 ms or so; the master dies after the 15th round.
+    let mut outcomes: Vec<(Duration, Result<Value, reqwest::Error>)> = Vec::new();
+    let mut killed_at = None;
+    let run_started = Instant::now();
+    for (round, chunk) in tokens.chunks(6).enumerate() {
+        if round == 15 {
+            master.kill9().await;
+            killed_at = Some(run_started.elapsed());
+        }
+        let at = run_started.elapsed();
+        for response in sign_in_all(port, chunk, 6).await {
+            outcomes.push((at, response));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let killed_at = killed_at.unwrap();
+    let ran_for = run_started.elapsed();
+
+    // The sentinels promoted the replica.
+    let started = Instant::now();
+    while sentinel_master_port(&sentinel_url).await != replica_port {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no failover to the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let refused: Vec<Duration> = outcomes
+        .iter()
+        .filter(|(_, r)| !matches!(r, Ok(v) if v.get("errors").is_none() && v["data"]["signIn"].is_object()))
+        .map(|(at, r)| {
+            let code = r.as_ref().ok().map(common::error_code).unwrap_or("transport");
+            assert_eq!(code, "SERVICE_UNAVAILABLE", "{r:?}");
+            *at
+        })
+        .collect();
+    if let (Some(first), Some(last)) = (refused.iter().min(), refused.iter().max()) {
+        assert!(
+            *first >= killed_at && *last - killed_at <= Duration::from_secs(10),
+            "refusals only within the failover's seconds: from {first:?} to {last:?}, master killed at {killed_at:?}"
+        );
+    }
+    let succeeded = outcomes.len() - refused.len();
+    assert!(
+        succeeded >= tokens.len() - refused.len() && succeeded > 500,
+        "{succeeded} of {} sign-ins succeeded",
+        tokens.len()
+    );
+    let recovery = env.wait_all_credited(Duration::from_secs(60)).await;
+    let committed = env.count("SELECT count(*) FROM sign_ins").await;
+    assert!(committed >= succeeded as i64);
+    println!(
+        "sentinel failover: {} sign-ins over {ran_for:?}, master killed at {killed_at:?}, {} refused, all {committed} committed credited {recovery:?} after the last",
+        outcomes.len(),
+        refused.len()
+    );
+    env.assert_money_exact(committed).await;
+    let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// `redis-server`'s arguments for a test server on `port` (a replica of
+/// `replica_of`, "host port", if given).
+fn redis_args(port: u16, replica_of: Option<&str>) -> Vec<&'static str> {
+    let port: &'static str = Box::leak(port.to_string().into_boxed_str());
+    let mut args = vec![
+        "--port",
+        port,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ];
+    if let Some(master) = replica_of {
+        args.push("--replicaof");
+        args.push(Box::leak(master.to_owned().into_boxed_str()));
+    }
+    args
+}
+
+#[derive(Debug, Default)]
+struct SentinelView {
+    replicas: i64,
+    other_sentinels: i64,
+}
+
+/// What the sentinel at `url` knows of the master `signin` (zeros when it
+/// does not answer yet).
+async fn sentinel_view(url: &str) -> SentinelView {
+    let Ok(client) = redis::Client::open(url) else {
+        return SentinelView::default();
+    };
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+        return SentinelView::default();
+    };
+    let fields: Vec<String> = redis::cmd("SENTINEL")
+        .arg("MASTER")
+        .arg("signin")
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .position(|f| f == name)
+            .and_then(|i| fields.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    SentinelView {
+        replicas: field("num-slaves"),
+        other_sentinels: field("num-other-sentinels"),
+    }
+}
+
+/// The master's port as the sentinel at `url` names it.
+async fn sentinel_master_port(url: &str) -> u16 {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let (_, port): (String, u16) = redis::cmd("SENTINEL")
+        .arg("GET-MASTER-ADDR-BY-NAME")
+        .arg("signin")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    port
+}
