@@ -98,7 +98,7 @@ const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// A Redis connection manager for apalis, with timeouts we chose, to the
 /// server `target` names now (under Sentinel, the current master: a
-/// failover is followed by connecting again, see `JobQueue::push_now` and
+/// failover is followed by connecting again, see `Shared::push_batches` and
 /// the workers' restarts).
 pub async fn connection(target: &RedisTarget) -> Result<ConnectionManager, QueueError> {
     let client = target.client().await?;

@@ -114,25 +114,34 @@ impl PrivateRedis {
 
     /// (Re)starts it on the same port, empty.
     pub async fn resume(&mut self) {
-        let port = self.port.to_string();
-        let proc = Proc::spawn(
-            &format!("redis-{port}"),
-            "redis-server",
-            &[
-                "--port",
-                &port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            &[],
-        );
+        let args = redis_server_args(self.port, None);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let proc = Proc::spawn(&format!("redis-{}", self.port), "redis-server", &args, &[]);
         self.proc = Some(proc);
         wait_for_port(self.port, Duration::from_secs(10)).await;
     }
+}
+
+/// `redis-server`'s arguments for a test server on `port` that keeps
+/// nothing on disk (a replica of `replica_of`, "host port", if given).
+pub fn redis_server_args(port: u16, replica_of: Option<&str>) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    if let Some(master) = replica_of {
+        args.extend(["--replicaof".to_owned(), master.to_owned()]);
+    }
+    args
 }
 
 pub async fn wait_for_port(port: u16, timeout: Duration) {

@@ -17,7 +17,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
 use common::{redis_url, TestDatabase};
-use process::{free_port, wait_for_port, PrivateRedis, Proc, BIN};
+use process::{free_port, redis_server_args, wait_for_port, PrivateRedis, Proc, BIN};
 use signin_rewards::auth::token::TokenKeys;
 use signin_rewards::model::{SessionId, UserId};
 
@@ -633,18 +633,16 @@ async fn webhooks_survive_redis_and_receiver_outages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_ins_through_a_redis_sentinel_failover() {
     let (master_port, replica_port) = (free_port(), free_port());
-    let mut master = Proc::spawn(
-        "sentinel-master",
-        "redis-server",
-        &redis_args(master_port, None),
-        &[],
-    );
-    let master_at = format!("127.0.0.1 {master_port}");
-    let _replica = Proc::spawn(
+    let redis = |name: &str, port: u16, replica_of: Option<&str>| {
+        let args = redis_server_args(port, replica_of);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Proc::spawn(name, "redis-server", &args, &[])
+    };
+    let mut master = redis("sentinel-master", master_port, None);
+    let _replica = redis(
         "sentinel-replica",
-        "redis-server",
-        &redis_args(replica_port, Some(&master_at)),
-        &[],
+        replica_port,
+        Some(&format!("127.0.0.1 {master_port}")),
     );
     wait_for_port(master_port, Duration::from_secs(10)).await;
     wait_for_port(replica_port, Duration::from_secs(10)).await;
@@ -769,27 +767,6 @@ async fn sign_ins_through_a_redis_sentinel_failover() {
     );
     env.assert_money_exact(committed).await;
     let _ = std::fs::remove_dir_all(&folder);
-}
-
-/// `redis-server`'s arguments for a test server on `port` (a replica of
-/// `replica_of`, "host port", if given).
-fn redis_args(port: u16, replica_of: Option<&str>) -> Vec<&'static str> {
-    let port: &'static str = Box::leak(port.to_string().into_boxed_str());
-    let mut args = vec![
-        "--port",
-        port,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ];
-    if let Some(master) = replica_of {
-        args.push("--replicaof");
-        args.push(Box::leak(master.to_owned().into_boxed_str()));
-    }
-    args
 }
 
 #[derive(Debug, Default)]
