@@ -211,8 +211,10 @@ impl AppState {
     /// fresh (see `store::replica`), else the primary. Reads that leave a
     /// configured replica for the primary are counted in
     /// `signin_replica_fallback_total` by reason; a replica whose pool
-    /// gives no connection is marked unavailable until the next check.
-    /// The connection is owned, so a streaming read may keep it.
+    /// cannot connect is marked unavailable until the next check, while a
+    /// pool that is only full (long exports hold its connections) sends
+    /// this read to the primary and marks nothing. The connection is
+    /// owned, so a streaming read may keep it.
     pub async fn read_conn(
         &self,
         source: ReadSource,
@@ -226,8 +228,17 @@ impl AppState {
                         return Ok(conn);
                     }
                     Err(error) => {
-                        replica.mark_unavailable(&StoreError::from(error));
-                        metrics::counter!("signin_replica_fallback_total", "reason" => Health::Unavailable.name())
+                        let pool = replica.pool().state();
+                        let busy = matches!(error, bb8::RunError::TimedOut)
+                            && pool.connections >= self.config.db_pool_size
+                            && pool.idle_connections == 0;
+                        let reason = if busy {
+                            "busy"
+                        } else {
+                            replica.mark_unavailable(&StoreError::from(error));
+                            Health::Unavailable.name()
+                        };
+                        metrics::counter!("signin_replica_fallback_total", "reason" => reason)
                             .increment(1);
                     }
                 }

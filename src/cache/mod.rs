@@ -129,33 +129,52 @@ impl RedisKeys {
 pub struct RedisConnection {
     inner: redis::aio::MultiplexedConnection,
     broken: bool,
-    /// The server's `run_id` (`INFO server`): a new one after a restart or
-    /// a failover, so values cached before either are told apart from
-    /// what that server holds now (see `versioned`). Empty if the server
-    /// does not say.
+    /// Who the server is and what it holds: its `run_id` (new at each
+    /// restart) and its replication id (`master_replid`, new at each
+    /// promotion, failbacks included), so values cached before a restart
+    /// or a failover are told apart from what that server holds now (see
+    /// `versioned`). Empty if the server does not say.
     server: Arc<str>,
 }
 
 impl RedisConnection {
-    /// The identity of the Redis server this connection talks to (its
-    /// `run_id`, empty if unknown).
+    /// The identity of the Redis server this connection talks to and of
+    /// its data (`<run_id>.<master_replid>`, empty if unknown).
     pub fn server(&self) -> &str {
         &self.server
     }
 }
 
-/// The `run_id` of the server `conn` talks to; empty when `INFO` is not
-/// allowed (some managed services rename it): values are then told apart
-/// by their version alone, as before.
-async fn server_id(conn: &mut redis::aio::MultiplexedConnection) -> Arc<str> {
-    let info: Result<String, _> = redis::cmd("INFO").arg("server").query_async(conn).await;
-    info.ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("run_id:"))
-                .map(|id| Arc::from(id.trim()))
-        })
-        .unwrap_or_else(|| Arc::from(""))
+/// `<run_id>.<master_replid>` of the server `conn` talks to (`INFO server`
+/// and `INFO replication`); empty when `INFO` is refused (some managed
+/// services rename it): values are then told apart by their version
+/// alone. A connection that fails here is an error, not an empty id.
+async fn server_id(
+    conn: &mut redis::aio::MultiplexedConnection,
+) -> Result<Arc<str>, redis::RedisError> {
+    let info: Result<(String, String), redis::RedisError> = redis::pipe()
+        .cmd("INFO")
+        .arg("server")
+        .cmd("INFO")
+        .arg("replication")
+        .query_async(conn)
+        .await;
+    let (server, replication) = match info {
+        Ok(info) => info,
+        Err(error) if breaks_connection(&error) => return Err(error),
+        Err(_) => return Ok(Arc::from("")),
+    };
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_default()
+    };
+    Ok(Arc::from(format!(
+        "{}.{}",
+        field(&server, "run_id:"),
+        field(&replication, "master_replid:")
+    )))
 }
 
 impl std::fmt::Debug for RedisConnection {
@@ -273,7 +292,7 @@ impl bb8::ManageConnection for RedisManager {
         } else {
             self.upstream.connect().await?
         };
-        let server = server_id(&mut inner).await;
+        let server = server_id(&mut inner).await?;
         Ok(RedisConnection {
             inner,
             broken: false,

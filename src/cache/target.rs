@@ -11,9 +11,12 @@
 //! back as a replica); each user drops a failed connection and reconnects
 //! through here.
 
+use std::time::Duration;
+
 use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
-use redis::{Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisResult};
-use tokio::sync::Mutex;
+use redis::{
+    Client, ConnectionAddr, ConnectionInfo, ErrorKind, IntoConnectionInfo, RedisError, RedisResult,
+};
 
 use crate::config::RedisSentinel;
 
@@ -25,13 +28,20 @@ pub struct RedisTarget {
 
 enum Source {
     Url(Client),
-    /// Held under a lock: redis-rs's client caches its sentinel connections
-    /// and asks with `&mut self`. Only (re)connections wait on it.
+    /// What a lookup needs. Each lookup builds its own redis-rs
+    /// `SentinelClient` (it asks with `&mut self` and caches its sentinel
+    /// connections): lookups run side by side, none waits behind a slow
+    /// one, and no connection to a sentinel is held between them.
     Sentinel {
-        client: Mutex<SentinelClient>,
+        nodes: Vec<ConnectionInfo>,
+        node: SentinelNodeConnectionInfo,
         master: String,
     },
 }
+
+/// How long one lookup of the master (sentinels, then the master's `ROLE`)
+/// may take.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,15 +70,17 @@ impl RedisTarget {
             .collect::<RedisResult<_>>()?;
         let node = SentinelNodeConnectionInfo::default()
             .set_redis_connection_info(settings.redis_settings().clone());
-        let client = SentinelClient::build(
-            nodes,
+        // Checked once here, so a lookup can only fail on the network.
+        SentinelClient::build(
+            nodes.clone(),
             sentinel.master.clone(),
-            Some(node),
+            Some(node.clone()),
             SentinelServerType::Master,
         )?;
         Ok(RedisTarget {
             source: Source::Sentinel {
-                client: Mutex::new(client),
+                nodes,
+                node,
                 master: sentinel.master.clone(),
             },
         })
@@ -78,10 +90,32 @@ impl RedisTarget {
     /// a sentinel names at this moment (an error when no sentinel answers
     /// or none knows a master that answers as one).
     pub async fn client(&self) -> RedisResult<Client> {
-        match &self.source {
-            Source::Url(client) => Ok(client.clone()),
-            Source::Sentinel { client, .. } => client.lock().await.async_get_client().await,
-        }
+        let (nodes, node, master) = match &self.source {
+            Source::Url(client) => return Ok(client.clone()),
+            Source::Sentinel {
+                nodes,
+                node,
+                master,
+            } => (nodes, node, master),
+        };
+        let lookup = async {
+            SentinelClient::build(
+                nodes.clone(),
+                master.clone(),
+                Some(node.clone()),
+                SentinelServerType::Master,
+            )?
+            .async_get_client()
+            .await
+        };
+        tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
+            .await
+            .unwrap_or_else(|_| {
+                Err(RedisError::from((
+                    ErrorKind::Io,
+                    "no sentinel named a master in time",
+                )))
+            })
     }
 
     /// Whether the server may change while the process runs (Sentinel).

@@ -13,12 +13,13 @@
 //! again.
 //!
 //! The version a reader notes also names the Redis server it was read from
-//! (its `run_id`, `<run_id>/<version>`). Redis replicates asynchronously and
-//! persists at most every second: a failover (Sentinel promotes a replica)
-//! or a restart from disk can lose the last invalidations, leaving version
-//! keys and values as they were before them. The promoted or restarted
-//! server has a new `run_id`, so every value stored before counts no more
-//! there, whatever its version key says.
+//! and the history of its data (`<run_id>.<master_replid>/<version>`).
+//! Redis replicates asynchronously and persists at most every second: a
+//! failover (Sentinel promotes a replica) or a restart from disk can lose
+//! the last invalidations, leaving version keys and values as they were
+//! before them. A restarted server has a new `run_id` and a promoted one a
+//! new replication id (a failback too), so every value stored before counts
+//! no more there, whatever its version key says.
 //!
 //! Cost: a read is one `MGET`, a store one `SET` per entry (no script, no
 //! `GET`-then-`SET`), an invalidation a `SET` and a `DEL` (see

@@ -297,6 +297,25 @@ pub struct HistoryKey {
     pub source: ReadSource,
 }
 
+impl HistoryKey {
+    /// `user_id`'s days `from..=to` as `viewer` reads them: from the
+    /// primary when they are the viewer's own (a user must see their own
+    /// sign-ins), else (an admin looking at others) from the replica when
+    /// it is fresh.
+    pub fn seen_by(viewer: UserId, user_id: UserId, from: NaiveDate, to: NaiveDate) -> Self {
+        HistoryKey {
+            user_id,
+            from,
+            to,
+            source: if viewer == user_id {
+                ReadSource::Primary
+            } else {
+                ReadSource::Replica
+            },
+        }
+    }
+}
+
 /// A user's sign-ins in a date range. Keys are grouped by range and source:
 /// one query per distinct pair in the batch (one, in practice). Each user's rows are
 /// shared (`Arc`): the batcher hands every caller a clone of its values, and

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use async_graphql::registry::Registry;
 use async_graphql::{Context, MergedObject, Object, OutputType, ID};
 
-use super::context::{state, RequestAuth, RowSource};
+use super::context::{caller, state, RequestAuth, RowSource};
 use super::errors::{ApiError, ApiResult};
 use super::guards::AdminGuard;
 use super::loaders::{HistoryKey, Loaders};
@@ -22,7 +22,6 @@ use super::types::webhook::{
 use crate::model::{AdminAuditEntryId, AuditFilter, UserId, WebhookDeliveryId};
 use crate::service::sign_in::validate_range;
 use crate::service::{admin, admin_audit, schedules, webhooks, ServiceError};
-use crate::state::ReadSource;
 
 /// Most ids one `users` or `signInHistory` query may name.
 pub const MAX_IDS: usize = 1000;
@@ -157,13 +156,9 @@ impl AdminQuery {
         let ids = parse_ids("userIds", &user_ids)?;
         validate_range(from.0, to.0)?;
         let loaders = Loaders::of(ctx)?;
-        // An admin's look across users: the replica's when it is fresh.
-        let keys = ids.iter().map(|&user_id| HistoryKey {
-            user_id,
-            from: from.0,
-            to: to.0,
-            source: ReadSource::Replica,
-        });
+        let viewer = caller(ctx).await?.user_id;
+        let key = |user_id| HistoryKey::seen_by(viewer, user_id, from.0, to.0);
+        let keys = ids.iter().map(|&user_id| key(user_id));
         // Users, their sign-ins and whatever else is asked of them are
         // independent reads: run them at once.
         let (users, histories, prefetched) = tokio::join!(
@@ -176,12 +171,7 @@ impl AdminQuery {
             .iter()
             .filter_map(|&user_id| {
                 let user = users.get(&user_id).cloned()?;
-                let rows = histories.get(&HistoryKey {
-                    user_id,
-                    from: from.0,
-                    to: to.0,
-                    source: ReadSource::Replica,
-                });
+                let rows = histories.get(&key(user_id));
                 Some(UserSignInHistory {
                     user: User::with_prefetched(user, prefetched.clone()),
                     days: history_days(

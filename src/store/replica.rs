@@ -186,23 +186,28 @@ impl Replica {
     /// replayed position, and records the replica's health, which it
     /// returns. A change of health is logged (warn when reads leave the
     /// replica, info when they come back).
+    ///
+    /// When the primary gives no position in time (its pool is busy, say),
+    /// the lag is still bounded by the samples held, and that bound grows
+    /// with the time since the last one: a replica that stops replaying
+    /// stops being fresh whether or not the primary answers.
     pub async fn check(&self, primary: &PgPool, now: DateTime<Utc>) -> Health {
-        let position = tokio::time::timeout(CHECK_TIMEOUT, primary_position(primary)).await;
         // The primary is sampled first: whatever the replica has replayed
         // by the time it answers, it is compared with a position the
         // primary had reached before.
-        let Ok(Ok(position)) = position else {
-            // Without the primary's position nothing can be said of the
-            // lag; the primary's own outage shows elsewhere.
-            return self.health();
-        };
+        let position = tokio::time::timeout(CHECK_TIMEOUT, primary_position(primary))
+            .await
+            .ok()
+            .and_then(Result::ok);
         let standby = tokio::time::timeout(CHECK_TIMEOUT, standby_position(&self.pool)).await;
         let health = {
             let Ok(mut state) = self.state.lock() else {
                 return Health::Unavailable;
             };
             let (tracker, health) = &mut *state;
-            tracker.sample(now, position);
+            if let Some(position) = position {
+                tracker.sample(now, position);
+            }
             let found = match standby {
                 Ok(Ok(StandbyPosition {
                     in_recovery: true,
@@ -210,7 +215,8 @@ impl Replica {
                 })) => match tracker.lag(now, replayed.max(0) as u64) {
                     Some(lag) if lag.within(self.max_lag) => Health::Fresh(lag),
                     Some(lag) => Health::Lagging(lag),
-                    None => Health::Unavailable,
+                    // No sample yet: nothing is known of the lag.
+                    None => Health::Unchecked,
                 },
                 Ok(Ok(_)) => Health::NotAStandby,
                 Ok(Err(_)) | Err(_) => Health::Unavailable,
@@ -321,6 +327,8 @@ mod tests {
             ),
             // Behind every sample: at least as old as the oldest.
             (&[(0, 100), (5, 200)], 31, 50, Some(Lag::AtLeast(secs(31)))),
+            // The primary gave no new sample for 40 s: the bound grows.
+            (&[(0, 100)], 40, 100, Some(Lag::AtMost(secs(40)))),
             // A clock that went back reads as no lag, never a negative one.
             (&[(10, 100)], 5, 100, Some(Lag::AtMost(secs(0)))),
         ];

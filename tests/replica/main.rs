@@ -126,7 +126,7 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
         return;
     };
     let app = app_on(&pair, &[("SIGNIN_REPLICA_MAX_LAG_SECS", "30")]).await;
-    let (root, _) = app.admin("root").await;
+    let (root, root_id) = app.admin("root").await;
     let (alice, alice_id) = app.register("alice").await;
     pair.wait_caught_up(&app.db.name, CATCH_UP).await;
     assert!(matches!(check(&app).await, Health::Fresh(_)));
@@ -165,6 +165,35 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
         before,
         "admin reads served by the replica"
     );
+    // An admin's own history is theirs: read from the primary, while the
+    // others' in the same request are the replica's.
+    let root_signed = app
+        .exec(
+            Some(&root),
+            "mutation { signIn { record { cycleDay } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&root_signed);
+    let both = app
+        .exec(
+            Some(&root),
+            "query($ids: [ID!]!, $d: Date!) { signInHistory(userIds: $ids, from: $d, to: $d) { days { signedIn } } }",
+            json!({
+                "ids": [root_id.to_string(), alice_id.to_string()],
+                "d": app.clock.now().date_naive().to_string()
+            }),
+        )
+        .await;
+    assert_no_errors(&both);
+    assert_eq!(
+        both["data"]["signInHistory"][0]["days"][0]["signedIn"], true,
+        "{both}"
+    );
+    assert_eq!(
+        both["data"]["signInHistory"][1]["days"][0]["signedIn"], false,
+        "{both}"
+    );
     // The user's own reads are the primary's: alice sees her sign-in.
     let own = app
         .exec(
@@ -182,7 +211,7 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
     assert!(matches!(lagging, Health::Lagging(_)), "{lagging:?}");
     assert!(lagging.lag_seconds().unwrap() >= 31.0);
     let from_primary = json!({
-        "found": 1, "signedToday": true, "signedInStats": 1, "auditEntries": audit_before + 1
+        "found": 1, "signedToday": true, "signedInStats": 2, "auditEntries": audit_before + 1
     });
     assert_eq!(
         admin_view(&app, &root, "latecomer", alice_id).await,

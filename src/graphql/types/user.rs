@@ -15,7 +15,6 @@ use crate::graphql::read_ahead::Prefetched;
 use crate::model;
 use crate::service::sign_in::{status_in_memory, validate_range};
 use crate::service::{sessions, Page, ServiceError};
-use crate::state::ReadSource;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -90,19 +89,13 @@ impl User {
         Ok(())
     }
 
-    /// As `check_viewer`, and where this user's reads may be served: the
-    /// primary for the user themself (they must see their own writes), the
-    /// replica for an admin looking at someone else.
-    async fn source_for_viewer(&self, ctx: &Context<'_>) -> ApiResult<ReadSource> {
+    /// As `check_viewer`, and who the viewer is (the user themself where
+    /// `owner_view` is set).
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<model::UserId> {
         if self.owner_view {
-            return Ok(ReadSource::Primary);
+            return Ok(self.row.id);
         }
-        let viewer = viewer_of(ctx, self.row.id).await?;
-        Ok(if viewer.user_id == self.row.id {
-            ReadSource::Primary
-        } else {
-            ReadSource::Replica
-        })
+        Ok(viewer_of(ctx, self.row.id).await?.user_id)
     }
 }
 
@@ -191,14 +184,9 @@ impl User {
         from: Date,
         to: Date,
     ) -> ApiResult<SignInDays> {
-        let source = self.source_for_viewer(ctx).await?;
+        let viewer = self.viewer(ctx).await?;
         validate_range(from.0, to.0)?;
-        let key = HistoryKey {
-            user_id: self.row.id,
-            from: from.0,
-            to: to.0,
-            source,
-        };
+        let key = HistoryKey::seen_by(viewer, self.row.id, from.0, to.0);
         let rows = Loaders::of(ctx)?
             .history
             .load_one(key)
