@@ -35,6 +35,8 @@ pub struct Running {
     metrics_upkeep: JoinHandle<()>,
     /// Keeps this process's copy of the reward schedules current.
     schedules: JoinHandle<()>,
+    /// Checks the read replica's lag (`DATABASE_REPLICA_URL`).
+    replica_watch: JoinHandle<()>,
     /// `/metrics` (with health and readiness) on `SIGNIN_METRICS_BIND`.
     metrics_server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -70,6 +72,7 @@ pub async fn start(
         state.clone(),
         shutdown.clone(),
     ));
+    let replica_watch = tokio::spawn(state.clone().watch_replica(shutdown.clone()));
     let worker =
         with_worker.then(|| tokio::spawn(jobs::worker::run(state.clone(), shutdown.clone())));
     let api = graphql::build(state.clone(), &state.config.graphql);
@@ -112,6 +115,7 @@ pub async fn start(
         listener: listener_task,
         metrics_upkeep,
         schedules,
+        replica_watch,
         metrics_server,
     })
 }
@@ -155,6 +159,7 @@ impl Running {
         let _ = self.listener.await;
         let _ = self.metrics_upkeep.await;
         let _ = self.schedules.await;
+        let _ = self.replica_watch.await;
         if let Some(metrics_server) = self.metrics_server.take() {
             if let Ok(Err(error)) = metrics_server.await {
                 tracing::warn!(%error, "metrics server failed");

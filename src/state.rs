@@ -159,9 +159,6 @@ impl AppState {
             queue.clone(),
             webhook_queue.clone(),
         );
-        if let Some(replica) = &replica {
-            watch_replica(Arc::downgrade(replica), db.clone(), clock.clone());
-        }
         Ok(Arc::new(AppState {
             calendar: BusinessCalendar::new(clock, config.timezone),
             tokens: TokenKeys::new(
@@ -197,12 +194,27 @@ impl AppState {
     /// The pool a read from `source` would use now.
     fn read_pool(&self, source: ReadSource) -> &PgPool {
         match (&self.replica, source) {
-            (Some(replica), ReadSource::Replica)
-                if matches!(replica.health(), Health::Fresh(_)) =>
-            {
-                replica.pool()
-            }
+            (Some(replica), ReadSource::Replica) if replica.health().is_fresh() => replica.pool(),
             _ => &self.db,
+        }
+    }
+
+    /// Checks the replica's lag (if one is configured) every
+    /// [`REPLICA_CHECK_INTERVAL`] on the service's clock, until `shutdown`.
+    /// Run by the processes that serve admin reads (`app::start`).
+    pub async fn watch_replica(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+        let Some(replica) = &self.replica else {
+            return;
+        };
+        let mut ticks = tokio::time::interval(REPLICA_CHECK_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = ticks.tick() => {
+                    replica.check(&self.db, self.calendar.now()).await;
+                }
+            }
         }
     }
 
@@ -221,7 +233,7 @@ impl AppState {
     ) -> Result<store::PgConn<'static>, StoreError> {
         if let (Some(replica), ReadSource::Replica) = (&self.replica, source) {
             let health = replica.health();
-            if matches!(health, Health::Fresh(_)) {
+            if health.is_fresh() {
                 match replica.pool().get_owned().await {
                     Ok(conn) => {
                         metrics::counter!("signin_replica_reads_total").increment(1);
@@ -253,20 +265,4 @@ impl AppState {
     pub async fn db(&self) -> Result<store::PgConn<'_>, StoreError> {
         Ok(self.db.get().await?)
     }
-}
-
-/// Checks the replica's lag every [`REPLICA_CHECK_INTERVAL`] on the
-/// service's clock, until the state that owns the replica is dropped.
-fn watch_replica(replica: std::sync::Weak<Replica>, primary: PgPool, clock: Arc<dyn Clock>) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(REPLICA_CHECK_INTERVAL);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let Some(replica) = replica.upgrade() else {
-                return;
-            };
-            replica.check(&primary, clock.now()).await;
-        }
-    });
 }

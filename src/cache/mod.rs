@@ -140,8 +140,8 @@ pub struct RedisConnection {
 impl RedisConnection {
     /// The identity of the Redis server this connection talks to and of
     /// its data (`<run_id>.<master_replid>`, empty if unknown).
-    pub fn server(&self) -> &str {
-        &self.server
+    pub fn server(&self) -> Arc<str> {
+        self.server.clone()
     }
 }
 

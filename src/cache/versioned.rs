@@ -133,7 +133,7 @@ impl VersionedCache {
             .collect();
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let server = conn.server().to_owned();
+        let server = conn.server();
         let mut values: Vec<Option<String>> = redis::cmd("MGET")
             .arg(&keys)
             .query_async(&mut *conn)

@@ -22,7 +22,8 @@ pub async fn alive() -> impl IntoResponse {
 ///
 /// With `DATABASE_REPLICA_URL` set, the body also has `replica` (`ok`,
 /// `lagging`, `unavailable`, `not_a_standby` or `unchecked`: what the last
-/// lag check found, see `store::replica`) and `replicaLagSeconds` (the
+/// lag check found, see `store::replica`; always `unchecked` in a `worker`
+/// process, which serves no admin reads and checks nothing) and `replicaLagSeconds` (the
 /// lag's bound, or null when unknown). A replica that is not `ok` leaves
 /// the status 200: admin reads then go to the primary.
 pub async fn ready(State(state): State<HttpState>) -> impl IntoResponse {

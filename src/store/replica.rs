@@ -5,7 +5,8 @@
 //! exports) may be served by a replica (`state::ReadSource::Replica`); what a
 //! caller must see of their own writes is read from the primary. The
 //! replica is used only while it is known to be fresh: a check (each
-//! second, see `state`) compares the primary's WAL position with what the
+//! second in a process that serves the API, `AppState::watch_replica`)
+//! compares the primary's WAL position with what the
 //! replica has replayed, and past `SIGNIN_REPLICA_MAX_LAG_SECS`, or when
 //! the replica cannot be reached or is not a standby, reads go to the
 //! primary until a check finds it fresh again.
@@ -127,6 +128,11 @@ impl Health {
         }
     }
 
+    /// Whether reads may be served by the replica.
+    pub fn is_fresh(self) -> bool {
+        matches!(self, Health::Fresh(_))
+    }
+
     /// The lag's bound in seconds, when one is known.
     pub fn lag_seconds(self) -> Option<f64> {
         match self {
@@ -227,8 +233,7 @@ impl Replica {
             }
             found
         };
-        metrics::gauge!("signin_replica_fresh")
-            .set(f64::from(u8::from(matches!(health, Health::Fresh(_)))));
+        metrics::gauge!("signin_replica_fresh").set(f64::from(u8::from(health.is_fresh())));
         if let Some(seconds) = health.lag_seconds() {
             metrics::gauge!("signin_replica_lag_seconds").set(seconds);
         }

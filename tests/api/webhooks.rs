@@ -131,18 +131,6 @@ fn signed_with(request: &Received, secret: &str) -> bool {
         .any(|s| s == expected)
 }
 
-/// Today's sign-in of the user of `token`.
-async fn sign_in(app: &TestApp, token: &str) {
-    assert_no_errors(
-        &app.exec(
-            Some(token),
-            "mutation { signIn { record { date } } }",
-            json!({}),
-        )
-        .await,
-    );
-}
-
 async fn deliveries(app: &TestApp, admin: &str, endpoint: &str) -> Vec<Value> {
     let r = app
         .exec(Some(admin), DELIVERIES, json!({ "e": endpoint }))
@@ -310,7 +298,7 @@ async fn a_sign_in_is_delivered_signed_to_its_subscribers_only() {
     endpoint(&app, &admin, &other.url, &["STREAK_LOST"]).await;
     let (token, user_id) = app.register_in("hooked", Some("Asia/Tokyo")).await;
     let user_id = user_id.to_string();
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     assert_eq!(
         app.scalar_i64("SELECT count(*) FROM webhook_deliveries")
             .await,
@@ -361,7 +349,7 @@ async fn failures_are_retried_on_the_schedule_with_one_webhook_id() {
     let receiver = Receiver::start(vec![(500, vec![]), (500, vec![]), (502, vec![])]).await;
     let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("retried").await;
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     let id = pending_ids(&app).await[0];
     for (wait_secs, expected_total) in [(0i64, 1), (6, 2), (6 * 60, 3), (36 * 60, 4)] {
         // Not due a second before the earliest the schedule allows.
@@ -421,7 +409,7 @@ async fn gone_disables_and_retry_after_is_honoured() {
     endpoint(&app, &admin, &slow.url, &["SIGN_IN_RECORDED"]).await;
     let (gone_id, _) = endpoint(&app, &admin, &gone.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("retry_after").await;
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     let ids = pending_ids(&app).await;
     for id in &ids {
         webhooks::attempt(&app.state, *id).await.unwrap();
@@ -461,7 +449,7 @@ async fn gone_disables_and_retry_after_is_honoured() {
     );
     // A disabled endpoint gets no new messages.
     app.advance_days(1);
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     assert_eq!(
         app.scalar_i64(&format!(
             "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = {gone_id}"
@@ -492,7 +480,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
         .to_owned();
     assert_ne!(new, old);
     let (token, _) = app.register("rotated").await;
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     webhooks::attempt(&app.state, pending_ids(&app).await[0])
         .await
         .unwrap();
@@ -507,7 +495,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
     );
     assert!(signed_with(first, &old) && signed_with(first, &new));
     app.clock.advance(chrono::TimeDelta::hours(25));
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     webhooks::attempt(&app.state, *pending_ids(&app).await.last().unwrap())
         .await
         .unwrap();
@@ -532,7 +520,7 @@ async fn five_days_of_failures_disable_and_replay_sends_again() {
     let receiver = Receiver::start(vec![(500, vec![]), (500, vec![])]).await;
     let (endpoint_id, _) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("failing").await;
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     let id = pending_ids(&app).await[0];
     webhooks::attempt(&app.state, id).await.unwrap();
     app.sql(&format!(
@@ -613,7 +601,7 @@ async fn redirects_are_not_followed_and_slow_receivers_time_out() {
     });
     let (slow_id, _) = endpoint(&app, &admin, &slow_url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("redirected").await;
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     let started = std::time::Instant::now();
     for id in pending_ids(&app).await {
         webhooks::attempt(&app.state, id).await.unwrap();
@@ -667,12 +655,12 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
     let (diligent, _) = register("diligent_rem", "Asia/Tokyo").await;
     let (gone, gone_id) = register("gone_rem", "Asia/Tokyo").await;
     for token in [&tokyo, &new_york, &diligent, &gone] {
-        sign_in(&app, token).await;
+        app.sign_in(token).await;
     }
     // 11:05Z on March 2nd: 20:05 in Tokyo, 06:05 in New York.
     app.clock
         .set(crate::common::instant("2026-03-02T11:05:00Z"));
-    sign_in(&app, &diligent).await;
+    app.sign_in(&diligent).await;
     let r = app
         .exec(
             Some(&admin),
@@ -777,9 +765,9 @@ async fn freezes_milestones_and_credits_have_their_events() {
         )
         .await;
     assert_no_errors(&r);
-    sign_in(&app, &token).await; // March 1st
+    app.sign_in(&token).await; // March 1st
     app.advance_days(2); // March 2nd missed: the freeze covers it
-    sign_in(&app, &token).await; // streak 2: the milestone
+    app.sign_in(&token).await; // streak 2: the milestone
     app.start_worker();
     app.wait_credited(2, Duration::from_secs(10)).await;
     let count = |kind: &'static str| {
@@ -881,7 +869,7 @@ async fn a_hanging_endpoint_holds_up_neither_another_endpoint_nor_the_credits() 
     endpoint(&app, &admin, &fast.url, &["SIGN_IN_RECORDED"]).await;
     app.start_worker();
     for user_id in app.seed_users("crowd", n).await {
-        sign_in(&app, &app.token_for(user_id).await).await;
+        app.sign_in(&app.token_for(user_id).await).await;
     }
     fast.wait_for(n).await;
     app.wait_credited(n as i64, Duration::from_secs(20)).await;
@@ -936,7 +924,7 @@ async fn attempts_write_the_endpoint_row_only_when_its_health_changes() {
     let failing = format!("SELECT count(*) FROM webhook_endpoints WHERE id = {endpoint_id} AND failing_since IS NOT NULL");
     for name in ["health1", "health2", "health3", "health4"] {
         let (token, _) = app.register(name).await;
-        sign_in(&app, &token).await;
+        app.sign_in(&token).await;
     }
     let ids = pending_ids(&app).await;
     let created = app.scalar_i64(&row_version).await;
@@ -968,7 +956,7 @@ async fn a_message_given_back_can_be_claimed_again_at_once() {
     let receiver = Receiver::start(vec![]).await;
     endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
     let (token, _) = app.register("given_back").await;
-    sign_in(&app, &token).await;
+    app.sign_in(&token).await;
     let ids = pending_ids(&app).await;
     let now = app.state.calendar.now();
     let lease_until = now + chrono::TimeDelta::hours(1);

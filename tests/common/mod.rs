@@ -248,6 +248,18 @@ impl TestApp {
         async_graphql::Executor::execute(&self.api, request).await
     }
 
+    /// Today's sign-in of the holder of `token`; fails the test on an error.
+    pub async fn sign_in(&self, token: &str) {
+        let signed = self
+            .exec(
+                Some(token),
+                "mutation { signIn { record { date } } }",
+                json!({}),
+            )
+            .await;
+        assert_no_errors(&signed);
+    }
+
     /// Registers `username`; returns (token, user id).
     pub async fn register(&self, username: &str) -> (String, i64) {
         self.register_in(username, None).await

@@ -140,14 +140,7 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
     // Replay stops: what happens on the primary now stays there.
     on_replica(&pair, &app, "SELECT pg_wal_replay_pause()").await;
     app.register("latecomer").await;
-    let signed = app
-        .exec(
-            Some(&alice),
-            "mutation { signIn { record { cycleDay } } }",
-            json!({}),
-        )
-        .await;
-    assert_no_errors(&signed);
+    app.sign_in(&alice).await;
     let adjusted = app
         .exec(
             Some(&root),
@@ -167,14 +160,7 @@ async fn admin_reads_go_to_a_fresh_replica_and_to_the_primary_past_the_lag() {
     );
     // An admin's own history is theirs: read from the primary, while the
     // others' in the same request are the replica's.
-    let root_signed = app
-        .exec(
-            Some(&root),
-            "mutation { signIn { record { cycleDay } } }",
-            json!({}),
-        )
-        .await;
-    assert_no_errors(&root_signed);
+    app.sign_in(&root).await;
     let both = app
         .exec(
             Some(&root),
@@ -337,14 +323,7 @@ async fn an_export_on_the_replica_runs_through_a_burst_of_writes() {
     // The burst: more sign-ins in the range, deletions, VACUUM.
     for i in 0..3 {
         let (token, _) = app.register(&format!("burster{i}")).await;
-        let signed = app
-            .exec(
-                Some(&token),
-                "mutation { signIn { record { cycleDay } } }",
-                json!({}),
-            )
-            .await;
-        assert_no_errors(&signed);
+        app.sign_in(&token).await;
     }
     app.sql("DELETE FROM burst").await;
     app.sql("UPDATE users SET username = username || '_' WHERE username LIKE 'user1%'")
