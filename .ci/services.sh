@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and Redis answer on loopback, installing and starting
 # them (Debian/Ubuntu packages) when they do not, then creates the database
-# named in DATABASE_URL. Used by `make run` and `make test`; idempotent.
+# named in DATABASE_URL and makes sure the server has pg_partman. Used by `make run` and `make test`; idempotent.
 set -euo pipefail
 
 PG_HOST=127.0.0.1 PG_PORT=5432 REDIS_PORT=6379
@@ -54,7 +54,22 @@ ensure_database() {
   fi
 }
 
+# pg_partman keeps the partitioned history (docs/operations.md,
+# "Partitioned history"): a package of the server's own major version.
+ensure_partman() {
+  local server="${DATABASE_URL%/*}" major
+  if psql "$server/postgres" -Atqc "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_partman'" | grep -q 1; then
+    return
+  fi
+  major="$(psql "$server/postgres" -Atqc "SELECT current_setting('server_version_num')::int / 10000")"
+  case "$server" in
+    *@127.0.0.1:*|*@localhost:*|*@127.0.0.1|*@localhost|*@\[::1\]*) apt_install "postgresql-$major-partman" ;;
+    *) say "pg_partman is not installed on the PostgreSQL server of DATABASE_URL: install postgresql-$major-partman there"; exit 1 ;;
+  esac
+}
+
 ensure_postgres
 ensure_redis
 ensure_database
+ensure_partman
 say "PostgreSQL and Redis are up"

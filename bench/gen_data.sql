@@ -42,6 +42,20 @@ INSERT INTO reward_schedules (rewards, effective_from, note, created_at)
 SELECT ARRAY[10, 10, 20, 20, 30, 30, 100], DATE '1970-01-01', 'SIGNIN_REWARDS', now()
 WHERE NOT EXISTS (SELECT 1 FROM reward_schedules WHERE created_by IS NULL AND cancelled_at IS NULL);
 
+-- On the partitioned schema, the history's months get their partitions
+-- first (pg_partman made only this month's and the next four at migrate).
+SELECT to_regclass('public.wallet_transaction_sign_in_keys') IS NOT NULL AS partitioned \gset
+\if :partitioned
+\echo partitions
+SET TIME ZONE 'UTC';
+SELECT partman.create_partition_time(parent, ARRAY(
+           SELECT generate_series(date_trunc('month', :'first_day'::date),
+                                  :'first_day'::date + :days, interval '1 month')::timestamptz),
+           p_analyze := false)
+  FROM unnest(ARRAY['public.sign_ins', 'public.wallet_transactions']) AS parent;
+SELECT guard_history_partitions();
+\endif
+
 \echo sign_ins
 INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, enqueued_at, credited_at,
                       schedule_id)
@@ -90,7 +104,18 @@ SELECT user_id, reward, 'SIGN_IN_REWARD',
        id, credited_at
 FROM sign_ins;
 
+-- The replica role skipped the ledger's insert trigger: its credit keys
+-- are written here, as the trigger would have.
+\if :partitioned
+\echo wallet_transaction_sign_in_keys
+INSERT INTO wallet_transaction_sign_in_keys (sign_in_id, kind, entry_id, entry_created_at)
+SELECT sign_in_id, kind, id, created_at FROM wallet_transactions;
+\endif
+
 RESET session_replication_role;
 \echo vacuum analyze
 VACUUM (ANALYZE) users, wallets, sign_ins, wallet_transactions;
+\if :partitioned
+VACUUM (ANALYZE) wallet_transaction_sign_in_keys;
+\endif
 CHECKPOINT;

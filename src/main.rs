@@ -61,6 +61,13 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Make the coming months' history partitions and, with
+    /// SIGNIN_HISTORY_RETENTION_MONTHS, archive the months past it (what
+    /// every worker does hourly); print what was done.
+    MaintainHistory {
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Check every wallet against its ledger and every sign-in against its
     /// reward; print the mismatches; exit non-zero if there are any.
     Audit {
@@ -81,6 +88,7 @@ impl Command {
             | Command::Worker { settings }
             | Command::Migrate { settings }
             | Command::CreateAdmin { settings, .. }
+            | Command::MaintainHistory { settings }
             | Command::Audit { settings, .. } => Some(settings),
             Command::Schema => None,
         }
@@ -167,6 +175,29 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let shutdown = CancellationToken::new();
             app::cancel_on_signal(shutdown.clone());
             app::run_worker(state, shutdown, ops_bind).await?;
+            Ok(())
+        }
+        Command::MaintainHistory { .. } => {
+            let state = AppState::connect(config).await?;
+            let upkeep = signin_rewards::service::history::maintain(&state).await?;
+            for (table, month) in &upkeep.archived {
+                println!(
+                    "archived {}.{} ({} rows of {}, all before {})",
+                    signin_rewards::store::history::ARCHIVE_SCHEMA,
+                    month.partition,
+                    month.rows,
+                    table.name(),
+                    month.rows_below
+                );
+            }
+            if let Some(reason) = &upkeep.held_back {
+                println!("not archived: {reason}");
+            }
+            println!(
+                "history: partitions made ahead; {} archived; {} rows in the default partitions",
+                upkeep.archived.len(),
+                upkeep.default_rows
+            );
             Ok(())
         }
         Command::Audit { overdue_secs, .. } => {

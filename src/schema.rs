@@ -147,6 +147,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The ledger's "an idempotency key is used once per user" rule, kept
+    /// outside the partitioned ledger (filled by its insert trigger).
+    wallet_transaction_idempotency_keys (user_id, idempotency_key) {
+        user_id -> Int8,
+        idempotency_key -> Text,
+        entry_id -> Int8,
+        entry_created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(wallets -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(time_zone_changes -> users (user_id));
@@ -161,6 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     wallets,
     sign_ins,
     wallet_transactions,
+    wallet_transaction_idempotency_keys,
     reward_schedules,
     frozen_days,
     sessions,

@@ -36,6 +36,9 @@ pub struct Config {
     /// `SIGNIN_REPLICA_MAX_LAG_SECS`: past this lag, admin reads go to the
     /// primary.
     pub replica_max_lag: Duration,
+    /// `SIGNIN_HISTORY_RETENTION_MONTHS`: months of sign-ins kept live
+    /// (`service::history`); `None` keeps everything.
+    pub history_retention_months: Option<u32>,
     pub redis_url: String,
     /// `REDIS_SENTINELS` and `REDIS_SENTINEL_MASTER`: where to ask for the
     /// Redis master, if Redis runs under Sentinel.
@@ -411,6 +414,22 @@ impl Config {
             database_url: settings.database_url,
             database_replica_url: settings.database_replica_url,
             replica_max_lag: settings.replica_max_lag,
+            history_retention_months: match settings.history_retention_months {
+                // The oldest date a make-up may reach must stay in a kept
+                // month: N months keep at least 28·N days before this
+                // month's first, and a user's date may be a day off UTC's.
+                Some(months) if months * 28 < u32::from(settings.make_up_window_days) + 1 => {
+                    return Err(invalid(
+                        "SIGNIN_HISTORY_RETENTION_MONTHS",
+                        format!(
+                            "{months} months do not cover SIGNIN_MAKEUP_WINDOW_DAYS={}: keep at least {} months",
+                            settings.make_up_window_days,
+                            (u32::from(settings.make_up_window_days) + 1).div_ceil(28)
+                        ),
+                    ))
+                }
+                months => months,
+            },
             redis_sentinel: match (settings.redis_sentinels, settings.redis_sentinel_master) {
                 (Some(nodes), Some(master)) if !master.trim().is_empty() => Some(RedisSentinel {
                     nodes: nodes.0,
@@ -525,6 +544,35 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn history_retention_must_cover_the_make_up_window() {
+        assert_eq!(config(&[]).unwrap().history_retention_months, None);
+        let cases = [
+            // (retention months, make-up window days, accepted)
+            ("1", "7", true),
+            ("1", "27", true),
+            ("1", "28", false),
+            ("2", "28", true),
+            ("13", "366", false),
+            ("14", "366", true),
+        ];
+        for (months, window, accepted) in cases {
+            let result = config(&[
+                ("SIGNIN_HISTORY_RETENTION_MONTHS", months),
+                ("SIGNIN_MAKEUP_WINDOW_DAYS", window),
+            ]);
+            match (result, accepted) {
+                (Ok(c), true) => {
+                    assert_eq!(c.history_retention_months, Some(months.parse().unwrap()))
+                }
+                (Err(ConfigError::Invalid { name, .. }), false) => {
+                    assert_eq!(name, "SIGNIN_HISTORY_RETENTION_MONTHS")
+                }
+                (other, _) => panic!("{months} months, {window} days: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -725,6 +773,9 @@ mod tests {
             ("REDIS_SENTINELS", ":26379"),
             ("REDIS_SENTINELS", ","),
             ("SIGNIN_REPLICA_MAX_LAG_SECS", "86401"),
+            ("SIGNIN_HISTORY_RETENTION_MONTHS", "0"),
+            ("SIGNIN_HISTORY_RETENTION_MONTHS", "1201"),
+            ("SIGNIN_HISTORY_RETENTION_MONTHS", "a year"),
             ("SIGNIN_MAKEUP_MONTHLY_LIMIT", "-3"),
             ("SIGNIN_FREEZE_COST", "lots"),
             ("SIGNIN_MAX_FREEZES", "1000"),

@@ -63,6 +63,20 @@ pub struct Settings {
     )]
     pub(super) replica_max_lag: Duration,
 
+    /// Months of sign-ins kept in the live tables (1 to 1200); older
+    /// months are archived: detached into the schema history_archive, with
+    /// their ledger sums kept (the ledger is kept one month longer). Must
+    /// cover the make-up window. Unset: everything is kept.
+    ///
+    /// [default: unset]
+    #[arg(
+        long = "history-retention-months",
+        env = "SIGNIN_HISTORY_RETENTION_MONTHS",
+        value_name = "MONTHS",
+        value_parser = retention_months
+    )]
+    pub(super) history_retention_months: Option<u32>,
+
     /// Redis connection URL (job queue, events, counters).
     #[arg(
         long = "redis-url",
@@ -866,6 +880,14 @@ fn sentinel_nodes(raw: &str) -> Result<SentinelNodes, String> {
         ));
     }
     Ok(SentinelNodes(nodes))
+}
+
+fn retention_months(raw: &str) -> Result<u32, String> {
+    let months: u32 = trimmed(raw)?;
+    if !(1..=1200).contains(&months) {
+        return Err(format!("{months} is not between 1 and 1200"));
+    }
+    Ok(months)
 }
 
 fn replica_max_lag(raw: &str) -> Result<Duration, String> {

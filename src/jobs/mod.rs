@@ -1,10 +1,11 @@
 //! Background work on apalis + Redis, consumer side only: the reward job's
 //! handler, the relay that re-enqueues obligations the queue lost (the
 //! backstop of `after_commit`), the webhook messages' handler and sweep,
-//! and the supervised workers that run them.
+//! the history upkeep's timer, and the supervised workers that run them.
 //! The job type and its producer live below the use cases, in
 //! `after_commit::queue`.
 
+pub mod history;
 pub mod relay;
 pub mod reward;
 pub mod webhooks;

@@ -11,7 +11,7 @@ use apalis::prelude::*;
 use apalis_redis::RedisStorage;
 use tokio_util::sync::CancellationToken;
 
-use super::{relay, reward, webhooks};
+use super::{history, relay, reward, webhooks};
 use crate::after_commit::queue::{
     connection, queue_config, wake_channel, QueueError, QueuedBatch, RewardBatch, WakeSignal,
     Wakes, WebhookBatch,
@@ -47,11 +47,12 @@ pub fn unique_worker_name() -> String {
     )
 }
 
-/// Runs the reward worker, the webhook worker, the relay and the webhook
-/// sweep until `shutdown` is cancelled.
+/// Runs the reward worker, the webhook worker, the relay, the webhook
+/// sweep and the history upkeep until `shutdown` is cancelled.
 pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
     let relay = tokio::spawn(relay::run(state.clone(), shutdown.clone()));
     let sweep = tokio::spawn(webhooks::sweep(state.clone(), shutdown.clone()));
+    let upkeep = tokio::spawn(history::run(state.clone(), shutdown.clone()));
     let hooks = tokio::spawn(supervise(
         "webhook worker",
         state.clone(),
@@ -62,6 +63,7 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
     for (task, done) in [
         ("relay", relay.await),
         ("webhook sweep", sweep.await),
+        ("history upkeep", upkeep.await),
         ("webhook worker", hooks.await),
     ] {
         if let Err(error) = done {

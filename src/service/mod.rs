@@ -9,6 +9,7 @@ pub mod admin_audit;
 pub mod cached;
 pub mod error;
 pub mod export;
+pub mod history;
 pub mod page;
 pub mod protection;
 pub mod reminders;

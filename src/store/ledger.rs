@@ -79,14 +79,25 @@ pub async fn lock_balance(
         .optional()?)
 }
 
+/// The ledger row `user_id` wrote with the idempotency key `key`, if any.
+/// Found through the key's own table (the partitioned ledger has no index
+/// on keys): one primary-key look-up, then the row in its month's
+/// partition. A key whose row was archived with its month is gone with it
+/// (`store::history`).
 pub async fn by_idempotency_key(
     conn: &mut AsyncPgConnection,
     user_id: UserId,
     key: &str,
 ) -> Result<Option<LedgerEntry>, StoreError> {
-    Ok(wallet_transactions::table
-        .filter(wallet_transactions::user_id.eq(user_id))
-        .filter(wallet_transactions::idempotency_key.eq(key))
+    use crate::schema::wallet_transaction_idempotency_keys as keys;
+    Ok(keys::table
+        .inner_join(
+            wallet_transactions::table.on(wallet_transactions::id
+                .eq(keys::entry_id)
+                .and(wallet_transactions::created_at.eq(keys::entry_created_at))),
+        )
+        .filter(keys::user_id.eq(user_id))
+        .filter(keys::idempotency_key.eq(key))
         .select(LedgerEntry::as_select())
         .first(conn)
         .await

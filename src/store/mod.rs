@@ -4,6 +4,7 @@
 pub mod admin_audit;
 pub mod audit;
 pub mod export;
+pub mod history;
 pub mod instrument;
 pub mod ledger;
 pub mod migrate;

@@ -14,6 +14,7 @@ mod cache;
 mod cancellation;
 mod cli;
 mod export;
+mod history;
 mod http;
 mod jobs;
 mod loaders;

@@ -1,6 +1,6 @@
-//! The enum types (`user_role`, `ledger_kind`): their migration, up and down,
-//! over rows written before it; and what an unknown value in the database
-//! does (an error, never a default).
+//! The migrations that rework the money tables (enum types, partitioned
+//! history): up and down over rows written before them; and what an
+//! unknown value in the database does (an error, never a default).
 
 use chrono::Utc;
 use diesel::sql_types::Text;
@@ -504,5 +504,133 @@ async fn user_time_zones_migrate_up_and_down_over_existing_users() {
         )
         .await,
         ["UTC 2026-03-01"]
+    );
+}
+
+/// The version of `migrations/2026-12-11-000001_partitioned_history`.
+const PARTITIONED_HISTORY: &str = "20261211000001";
+
+/// Partitioned history over an install's rows: every row lands in its
+/// month (the oldest month gets a partition of its own), the ledger's keys
+/// are filled from the rows and still refuse a second use, ids go on from
+/// the last one, and down restores the schema exactly, rows included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_history_migrates_up_and_down_over_existing_rows() {
+    let db = TestDatabase::create_unmigrated().await;
+    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
+    for migration in &harness.pending_migrations(MIGRATIONS).unwrap() {
+        if migration.name().version().to_string().as_str() < PARTITIONED_HISTORY {
+            harness.run_migration(&**migration).unwrap();
+        }
+    }
+    let mut conn = connect(&db).await;
+    let shape_before = schema_shape(&mut conn).await;
+    let types_before = types_and_functions(&mut conn).await;
+    conn.batch_execute(
+        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+           VALUES ('ada', 'x', '2025-11-30T10:00:00Z', 'UTC', '2025-11-30'); \
+         INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 25, now() FROM users; \
+         INSERT INTO reward_schedules (rewards, effective_from, note, created_at) \
+           VALUES ('{10,10,20,20,30,30,100}', '1970-01-01', 'SIGNIN_REWARDS', now()); \
+         INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+           SELECT u.id, d::date, 1, 1, 10, d, d, s.id FROM users u, reward_schedules s, \
+                  unnest(ARRAY[timestamptz '2025-11-30T10:00:00Z', '2025-12-01T10:00:00Z']) AS d; \
+         INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, sign_in_id, created_at) \
+           SELECT user_id, 10, 'SIGN_IN_REWARD', 10 * row_number() OVER (ORDER BY id), id, credited_at FROM sign_ins; \
+         INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, created_at) \
+           SELECT id, 5, 'ADJUSTMENT', 25, 'gift', '2025-12-02T00:00:00Z' FROM users;",
+    )
+    .await
+    .unwrap();
+    let rows_before = lines(
+        &mut conn,
+        "SELECT (SELECT string_agg(s::text, ';' ORDER BY id) FROM sign_ins s) \
+             || '|' || (SELECT string_agg(t::text, ';' ORDER BY id) FROM wallet_transactions t) AS line",
+    )
+    .await;
+    drop(conn);
+    drop(harness);
+
+    signin_rewards::store::migrate::run_pending_with(&db.url, None)
+        .await
+        .unwrap();
+    let mut conn = connect(&db).await;
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT tableoid::regclass::text || ' ' || day AS line FROM sign_ins ORDER BY id"
+        )
+        .await,
+        [
+            "sign_ins_p2025_11 2025-11-30",
+            "sign_ins_p2025_12 2025-12-01"
+        ]
+    );
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT tableoid::regclass::text AS line FROM wallet_transactions ORDER BY id"
+        )
+        .await,
+        [
+            "wallet_transactions_p2025_11",
+            "wallet_transactions_p2025_12",
+            "wallet_transactions_p2025_12"
+        ]
+    );
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT line FROM ( \
+               SELECT sign_in_id || ' ' || kind AS line FROM wallet_transaction_sign_in_keys \
+               UNION ALL SELECT user_id || ' ' || idempotency_key FROM wallet_transaction_idempotency_keys) k \
+             ORDER BY line COLLATE \"C\""
+        )
+        .await,
+        ["1 SIGN_IN_REWARD", "1 gift", "2 SIGN_IN_REWARD"]
+    );
+    let error = refused(
+        &mut conn,
+        "INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, idempotency_key, created_at) \
+         SELECT id, 5, 'ADJUSTMENT', 30, 'gift', now() FROM users",
+    )
+    .await;
+    assert!(
+        error.contains("wallet_transactions_idempotency_key"),
+        "{error}"
+    );
+    assert_eq!(
+        lines(
+            &mut conn,
+            "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id) \
+             SELECT id, '2025-12-02', 2, 2, 10, now(), 1 FROM users RETURNING id::text AS line"
+        )
+        .await,
+        ["3"]
+    );
+    conn.batch_execute("DELETE FROM sign_ins WHERE id = 3")
+        .await
+        .unwrap();
+    drop(conn);
+
+    // Down: the schema exactly as before, every row as it was.
+    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
+    while harness
+        .revert_last_migration(MIGRATIONS)
+        .unwrap()
+        .to_string()
+        != PARTITIONED_HISTORY
+    {}
+    let mut conn = connect(&db).await;
+    assert_eq!(schema_shape(&mut conn).await, shape_before);
+    assert_eq!(types_and_functions(&mut conn).await, types_before);
+    assert_eq!(
+        lines(
+            &mut conn,
+            "SELECT (SELECT string_agg(s::text, ';' ORDER BY id) FROM sign_ins s) \
+                 || '|' || (SELECT string_agg(t::text, ';' ORDER BY id) FROM wallet_transactions t) AS line",
+        )
+        .await,
+        rows_before
     );
 }
