@@ -71,6 +71,25 @@ pub(crate) async fn schema_shape(conn: &mut AsyncPgConnection) -> Vec<String> {
     .await
 }
 
+/// Runs every embedded migration older than `version` that is pending.
+fn run_before(harness: &mut AsyncMigrationHarness<AsyncPgConnection>, version: &str) {
+    for migration in &harness.pending_migrations(MIGRATIONS).unwrap() {
+        if migration.name().version().to_string().as_str() < version {
+            harness.run_migration(&**migration).unwrap();
+        }
+    }
+}
+
+/// Reverts migrations, the newest first, down to and including `version`.
+fn revert_through(harness: &mut AsyncMigrationHarness<AsyncPgConnection>, version: &str) {
+    while harness
+        .revert_last_migration(MIGRATIONS)
+        .unwrap()
+        .to_string()
+        != version
+    {}
+}
+
 /// The error a statement fails with, as text.
 pub(crate) async fn refused(conn: &mut AsyncPgConnection, sql: &str) -> String {
     match diesel::sql_query(sql).execute(conn).await {
@@ -141,11 +160,7 @@ async fn enum_types_migrate_up_and_down_over_existing_rows() {
         .iter()
         .find(|m| m.name().version().to_string() == ENUM_TYPES)
         .expect("the enum-types migration is embedded");
-    for migration in &pending {
-        if migration.name().version().to_string().as_str() < ENUM_TYPES {
-            harness.run_migration(&**migration).unwrap();
-        }
-    }
+    run_before(&mut harness, ENUM_TYPES);
 
     // Rows of every role and kind, written as before this change.
     let mut conn = connect(&db).await;
@@ -350,11 +365,7 @@ async fn admin_audit_log_migrates_up_and_down() {
         .iter()
         .find(|m| m.name().version().to_string() == ADMIN_AUDIT_LOG)
         .expect("the admin-audit-log migration is embedded");
-    for migration in &pending {
-        if migration.name().version().to_string().as_str() < ADMIN_AUDIT_LOG {
-            harness.run_migration(&**migration).unwrap();
-        }
-    }
+    run_before(&mut harness, ADMIN_AUDIT_LOG);
     let mut conn = connect(&db).await;
     let shape_before = schema_shape(&mut conn).await;
     let types_before = types_and_functions(&mut conn).await;
@@ -435,11 +446,7 @@ async fn user_time_zones_migrate_up_and_down_over_existing_users() {
         .iter()
         .find(|m| m.name().version().to_string() == USER_TIME_ZONES)
         .expect("the user-time-zones migration is embedded");
-    for migration in &pending {
-        if migration.name().version().to_string().as_str() < USER_TIME_ZONES {
-            harness.run_migration(&**migration).unwrap();
-        }
-    }
+    run_before(&mut harness, USER_TIME_ZONES);
     let mut conn = connect(&db).await;
     let shape_before = schema_shape(&mut conn).await;
     let types_before = types_and_functions(&mut conn).await;
@@ -484,12 +491,7 @@ async fn user_time_zones_migrate_up_and_down_over_existing_users() {
     // Down: the schema is exactly as before, functions included.
     // (Later migrations first, if any.)
     let mut harness = AsyncMigrationHarness::new(connect(&db).await);
-    while harness
-        .revert_last_migration(MIGRATIONS)
-        .unwrap()
-        .to_string()
-        != USER_TIME_ZONES
-    {}
+    revert_through(&mut harness, USER_TIME_ZONES);
     let mut conn = connect(&db).await;
     assert_eq!(schema_shape(&mut conn).await, shape_before);
     assert_eq!(types_and_functions(&mut conn).await, types_before);
@@ -518,11 +520,7 @@ const PARTITIONED_HISTORY: &str = "20261211000001";
 async fn partitioned_history_migrates_up_and_down_over_existing_rows() {
     let db = TestDatabase::create_unmigrated().await;
     let mut harness = AsyncMigrationHarness::new(connect(&db).await);
-    for migration in &harness.pending_migrations(MIGRATIONS).unwrap() {
-        if migration.name().version().to_string().as_str() < PARTITIONED_HISTORY {
-            harness.run_migration(&**migration).unwrap();
-        }
-    }
+    run_before(&mut harness, PARTITIONED_HISTORY);
     let mut conn = connect(&db).await;
     let shape_before = schema_shape(&mut conn).await;
     let types_before = types_and_functions(&mut conn).await;
@@ -614,13 +612,10 @@ async fn partitioned_history_migrates_up_and_down_over_existing_rows() {
     drop(conn);
 
     // Down: the schema exactly as before, every row as it was.
-    let mut harness = AsyncMigrationHarness::new(connect(&db).await);
-    while harness
-        .revert_last_migration(MIGRATIONS)
-        .unwrap()
-        .to_string()
-        != PARTITIONED_HISTORY
-    {}
+    revert_through(
+        &mut AsyncMigrationHarness::new(connect(&db).await),
+        PARTITIONED_HISTORY,
+    );
     let mut conn = connect(&db).await;
     assert_eq!(schema_shape(&mut conn).await, shape_before);
     assert_eq!(types_and_functions(&mut conn).await, types_before);
