@@ -34,8 +34,18 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   (cd "$worktree" && CARGO_TARGET_DIR="$ROOT_DIR/target" cargo build --release --quiet)
   cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/signin-rewards-unpartitioned"
   git -C "$ROOT_DIR" worktree remove --force "$worktree"
+  # Cargo judges the crate fresh by its files' times against the last
+  # build's output, which is now the other revision's: touch this tree's
+  # sources so it is built again.
+  find "$ROOT_DIR/src" "$ROOT_DIR/migrations" -type f -exec touch {} +
   build_release 1
   cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/signin-rewards-partitioned"
+fi
+# Each binary must be the schema it is named for.
+strings "$BINS/signin-rewards-partitioned" | grep -q partitioned_history \
+  || die "signin-rewards-partitioned does not hold the partitioned-history migration"
+if strings "$BINS/signin-rewards-unpartitioned" | grep -q partitioned_history; then
+  die "signin-rewards-unpartitioned holds the partitioned-history migration"
 fi
 
 run_variant() { # variant round
