@@ -42,9 +42,9 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/signin-rewards-partitioned"
 fi
 # Each binary must be the schema it is named for.
-strings "$BINS/signin-rewards-partitioned" | grep -q partitioned_history \
+grep -aq partitioned_history "$BINS/signin-rewards-partitioned" \
   || die "signin-rewards-partitioned does not hold the partitioned-history migration"
-if strings "$BINS/signin-rewards-unpartitioned" | grep -q partitioned_history; then
+if grep -aq partitioned_history "$BINS/signin-rewards-unpartitioned"; then
   die "signin-rewards-unpartitioned holds the partitioned-history migration"
 fi
 
