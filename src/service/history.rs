@@ -46,18 +46,13 @@ pub async fn maintain(state: &AppState) -> Result<Upkeep, ServiceError> {
     let mut upkeep = Upkeep::default();
     if let Some(months) = state.config.history_retention_months {
         let now = state.calendar.now();
+        let retention = [
+            (HistoryTable::SignIns, months),
+            (HistoryTable::Ledger, ledger_months(months)),
+        ];
         let archived = conn
             .transaction::<_, ArchiveError, _>(async |conn| {
-                let mut archived = Vec::new();
-                for (table, kept) in [
-                    (HistoryTable::SignIns, months),
-                    (HistoryTable::Ledger, ledger_months(months)),
-                ] {
-                    for month in history::archive(conn, table, kept, now).await? {
-                        archived.push((table, month));
-                    }
-                }
-                Ok(archived)
+                history::archive(conn, &retention, now).await
             })
             .await;
         match archived {

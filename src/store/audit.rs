@@ -14,10 +14,11 @@ use super::StoreError;
 /// Examples kept per kind of problem.
 const EXAMPLES: i64 = 20;
 
+/// One `count(*) AS n` (or any bigint named `n`).
 #[derive(Debug, QueryableByName)]
-struct Count {
+pub(super) struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub(super) n: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]

@@ -17,6 +17,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
+use super::audit::Count;
 use super::StoreError;
 
 /// The schema archived months are moved to (detached, kept until an
@@ -112,12 +113,6 @@ pub async fn create_ahead(conn: &mut AsyncPgConnection) -> Result<(), StoreError
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// Rows of both default partitions: rows whose month had no partition
 /// when they were written (maintenance not run for months, or a clock far
 /// off). Nothing is lost there, but pg_partman cannot make their month's
@@ -137,21 +132,37 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Archives the months of `table` that ended more than `months` months
-/// before `reference` (pg_partman's retention rule): each is detached into
-/// [`ARCHIVE_SCHEMA`] by pg_partman's `drop_partition_time`, after its books
-/// are kept here (see the module doc). Call inside a transaction: on any
-/// error the caller rolls back and nothing is archived. Concurrent callers
-/// wait for each other (a transaction-scoped advisory lock).
+/// Archives, for each `(table, months)` of `retention`, the months that
+/// ended more than `months` months before `reference` (pg_partman's
+/// retention rule): each is detached into [`ARCHIVE_SCHEMA`] by pg_partman's
+/// `drop_partition_time`, after its books are kept here (see the module
+/// doc). Call inside a transaction: on any error the caller rolls back and
+/// nothing is archived. Concurrent callers wait for each other (a
+/// transaction-scoped advisory lock).
 pub async fn archive(
+    conn: &mut AsyncPgConnection,
+    retention: &[(HistoryTable, u32)],
+    reference: DateTime<Utc>,
+) -> Result<Vec<(HistoryTable, ArchivedMonth)>, ArchiveError> {
+    in_utc(conn).await?;
+    conn.batch_execute("SELECT pg_advisory_xact_lock(hashtext('signin-rewards history archive'))")
+        .await?;
+    let mut archived = Vec::new();
+    for &(table, months) in retention {
+        for month in archive_table(conn, table, months, reference).await? {
+            archived.push((table, month));
+        }
+    }
+    Ok(archived)
+}
+
+/// [`archive`] of one table; the session set up and the lock held.
+async fn archive_table(
     conn: &mut AsyncPgConnection,
     table: HistoryTable,
     months: u32,
     reference: DateTime<Utc>,
 ) -> Result<Vec<ArchivedMonth>, ArchiveError> {
-    in_utc(conn).await?;
-    conn.batch_execute("SELECT pg_advisory_xact_lock(hashtext('signin-rewards history archive'))")
-        .await?;
     let months = i32::try_from(months).unwrap_or(i32::MAX);
     let mut due: Vec<ArchivedMonth> = diesel::sql_query(
         "SELECT p.partition_tablename AS partition, i.child_end_time AS rows_below, 0::BIGINT AS rows \
@@ -168,43 +179,60 @@ pub async fn archive(
     .await?;
     for month in &mut due {
         let partition = quoted(&month.partition);
-        match table {
+        // One read of the month each: its rows counted as it is checked
+        // (sign-ins) or summed (ledger).
+        month.rows = match table {
             HistoryTable::SignIns => {
-                let uncredited = diesel::sql_query(format!(
-                    "SELECT count(*) AS n FROM public.{partition} WHERE credited_at IS NULL"
+                #[derive(QueryableByName)]
+                struct Rows {
+                    #[diesel(sql_type = BigInt)]
+                    rows: i64,
+                    #[diesel(sql_type = BigInt)]
+                    uncredited: i64,
+                }
+                let read = diesel::sql_query(format!(
+                    "SELECT count(*) AS rows, count(*) FILTER (WHERE credited_at IS NULL) AS uncredited \
+                       FROM public.{partition}"
+                ))
+                .get_result::<Rows>(conn)
+                .await?;
+                if read.uncredited > 0 {
+                    return Err(ArchiveError::Uncredited {
+                        partition: month.partition.clone(),
+                        uncredited: read.uncredited,
+                    });
+                }
+                read.rows
+            }
+            HistoryTable::Ledger => {
+                let rows = diesel::sql_query(format!(
+                    "WITH sums AS ( \
+                       SELECT user_id, sum(amount) AS amount, count(*) AS entries, \
+                              count(*) FILTER (WHERE kind = 'STREAK_FREEZE') AS freezes_bought \
+                         FROM public.{partition} GROUP BY user_id), \
+                     kept AS ( \
+                       INSERT INTO archived_ledger_totals (user_id, amount, entries, freezes_bought) \
+                       SELECT user_id, amount, entries, freezes_bought FROM sums \
+                       ON CONFLICT (user_id) DO UPDATE SET \
+                          amount = archived_ledger_totals.amount + excluded.amount, \
+                          entries = archived_ledger_totals.entries + excluded.entries, \
+                          freezes_bought = archived_ledger_totals.freezes_bought + excluded.freezes_bought) \
+                     SELECT coalesce(sum(entries), 0)::BIGINT AS n FROM sums"
                 ))
                 .get_result::<Count>(conn)
                 .await?
                 .n;
-                if uncredited > 0 {
-                    return Err(ArchiveError::Uncredited {
-                        partition: month.partition.clone(),
-                        uncredited,
-                    });
-                }
-            }
-            HistoryTable::Ledger => {
                 conn.batch_execute(&format!(
-                    "INSERT INTO archived_ledger_totals (user_id, amount, entries, freezes_bought) \
-                     SELECT user_id, sum(amount), count(*), count(*) FILTER (WHERE kind = 'STREAK_FREEZE') \
-                       FROM public.{partition} GROUP BY user_id \
-                     ON CONFLICT (user_id) DO UPDATE SET \
-                        amount = archived_ledger_totals.amount + excluded.amount, \
-                        entries = archived_ledger_totals.entries + excluded.entries, \
-                        freezes_bought = archived_ledger_totals.freezes_bought + excluded.freezes_bought; \
-                     DELETE FROM wallet_transaction_idempotency_keys k USING public.{partition} t \
+                    "DELETE FROM wallet_transaction_idempotency_keys k USING public.{partition} t \
                       WHERE t.idempotency_key IS NOT NULL \
                         AND k.user_id = t.user_id AND k.idempotency_key = t.idempotency_key; \
                      DELETE FROM wallet_transaction_sign_in_keys k USING public.{partition} t \
                       WHERE t.sign_in_id IS NOT NULL AND k.sign_in_id = t.sign_in_id AND k.kind = t.kind"
                 ))
                 .await?;
+                rows
             }
-        }
-        month.rows = diesel::sql_query(format!("SELECT count(*) AS n FROM public.{partition}"))
-            .get_result::<Count>(conn)
-            .await?
-            .n;
+        };
         diesel::sql_query(
             "INSERT INTO archived_history (partition_name, parent, rows_below, row_count, archived_at) \
              VALUES ($1, $2, $3, $4, $5)",
