@@ -629,3 +629,78 @@ async fn partitioned_history_migrates_up_and_down_over_existing_rows() {
         rows_before
     );
 }
+
+/// The version of `migrations/2026-12-12-000001_bounded_chain_reads`.
+const BOUNDED_CHAIN_READS: &str = "20261212000001";
+
+/// Histories for the chain reads: a daily one, one every 4th day (ten dates
+/// span more than 31 days), one every 9th day with make-ups, two dates far
+/// apart, none, and a last week of alternating make-ups; October to
+/// December 2025 in partitions of their own, January 2026 in the default
+/// partition. The last recorded date is 2026-01-10.
+const CHAIN_HISTORIES: &str = "\
+    SELECT partman.create_partition_time('public.sign_ins', \
+             ARRAY['2025-10-01', '2025-11-01', '2025-12-01']::timestamptz[]); \
+    INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+      SELECT 'u' || n, 'x', '2025-09-01T00:00:00Z', 'UTC', '2025-09-01' FROM generate_series(1, 6) n; \
+    INSERT INTO wallets (user_id, balance, updated_at) SELECT id, 0, now() FROM users; \
+    INSERT INTO reward_schedules (rewards, effective_from, note, created_at) \
+      VALUES ('{10,10,20,20,30,30,100}', '1970-01-01', 'SIGNIN_REWARDS', now()); \
+    INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, made_up, schedule_id) \
+      SELECT u.id, h.day, 1, 1, extract(day FROM h.day)::int, h.day + interval '1 day', now(), h.made_up, 1 \
+        FROM users u, LATERAL ( \
+          SELECT d::date AS day, u.username = 'u6' AND extract(day FROM d)::int % 2 = 0 AS made_up \
+            FROM generate_series(date '2025-10-01', date '2026-01-10', interval '1 day') d \
+           WHERE CASE u.username \
+                   WHEN 'u1' THEN true \
+                   WHEN 'u2' THEN (d::date - date '2025-10-01') % 4 = 0 \
+                   WHEN 'u3' THEN (d::date - date '2025-10-01') % 9 = 0 \
+                   WHEN 'u4' THEN d::date IN ('2025-10-05', '2025-12-25') \
+                   WHEN 'u6' THEN d::date >= '2026-01-04' \
+                   ELSE false END) h; \
+    UPDATE sign_ins SET made_up = true WHERE user_id = 3 AND day IN ('2025-12-05', '2026-01-04');";
+
+/// What signin_chains answers for every user at every UTC date from
+/// 2026-01-09 (the last recorded date 2026-01-10 is before `before`, as the
+/// service's reads have it) to 2026-02-20, with a 7-day make-up window. The
+/// latest sign-in is compared where it can be today (in [before - 3,
+/// before)), the only place the service reads it.
+async fn chain_answers(conn: &mut AsyncPgConnection) -> Vec<String> {
+    lines(
+        conn,
+        "SELECT g.t::date || ' ' || c.user_id || ' ' || c.made_up_at::text || ' ' || c.days::text \
+                || ' ' || c.made_up::text || ' ' || c.jumped::text || ' ' \
+                || coalesce(CASE WHEN c.last_day >= g.t::date - 1 \
+                                 THEN c.last_day || ' ' || c.last_reward END, '-') AS line \
+           FROM generate_series(timestamptz '2026-01-09', '2026-02-20', interval '1 day') g(t), \
+                LATERAL signin_chains(ARRAY(SELECT id FROM users ORDER BY id), g.t::date + 2, \
+                                      g.t::date - 8, g.t - interval '32 days') c \
+          ORDER BY g.t, c.user_id",
+    )
+    .await
+}
+
+/// Reading only the recent months first (2026-12-12) changes no answer of
+/// signin_chains: each bounded read falls back to the unbounded one when
+/// its range does not hold the answer.
+#[tokio::test]
+async fn bounded_chain_reads_answer_as_the_unbounded_ones() {
+    let db = TestDatabase::create().await;
+    let mut conn = connect(&db).await;
+    conn.batch_execute(CHAIN_HISTORIES).await.unwrap();
+    let bounded = chain_answers(&mut conn).await;
+    assert_eq!(bounded.len(), 43 * 6);
+    // The daily user on 2026-01-09 reads from ten dates back, with today's
+    // reward; the sparse ones from further back than 31 days.
+    assert!(bounded[0].starts_with("2026-01-09 1 {} {2025-12-31,"), "{}", bounded[0]);
+    assert!(bounded[0].ends_with(" 2026-01-10 10"), "{}", bounded[0]);
+    assert!(bounded[1].starts_with("2026-01-09 2 {} {2025-12-04,"), "{}", bounded[1]);
+    drop(conn);
+
+    revert_through(
+        &mut AsyncMigrationHarness::new(connect(&db).await),
+        BOUNDED_CHAIN_READS,
+    );
+    let mut conn = connect(&db).await;
+    assert_eq!(chain_answers(&mut conn).await, bounded);
+}
