@@ -24,7 +24,8 @@ BEGIN;
 -- the wallet lock that serializes every change to one user's chain
 SELECT user_id FROM wallets WHERE user_id = :uid LIMIT 1 FOR UPDATE;
 -- the recent chain (store::streak::load_many, one user: the function
--- signin_chains of migrations/2026-12-08-000001_user_time_zones, as the
+-- signin_chains of migrations/2026-12-08-000001_user_time_zones and
+-- 2026-12-12-000001_bounded_chain_reads, as the
 -- service calls it: bounds from the UTC date, today + 2 and the make-up
 -- window a day earlier); the service then settles the user's today and the
 -- next position in Rust from these arrays: here the last three columns do
@@ -62,10 +63,12 @@ RETURNING id AS sid, user_id AS s_user_id, day AS s_day, cycle_day AS s_cycle_da
 \gset
 COMMIT;
 
--- 2. the worker's credit transaction (for a batch of one)
+-- 2. the worker's credit transaction (for a batch of one; the job carries
+--    its sign-ins' dates, which bound the lookups by id)
 BEGIN;
 SELECT id, user_id, day, cycle_day, streak, reward, created_at, credited_at, made_up, milestone_bonus
-  FROM sign_ins WHERE id = ANY(ARRAY[:sid]::int8[]) ORDER BY id FOR UPDATE;
+  FROM sign_ins WHERE id = ANY(ARRAY[:sid]::int8[]) AND day BETWEEN :s_day::date AND :s_day::date
+ ORDER BY id FOR UPDATE;
 SELECT user_id, balance FROM wallets WHERE user_id = ANY(ARRAY[:uid]::int8[]) ORDER BY user_id FOR UPDATE
 \gset
 \set newbal :balance + :reward
@@ -75,5 +78,6 @@ UPDATE wallets AS w SET balance = v.balance, updated_at = now()
 INSERT INTO wallet_transactions (user_id, amount, kind, balance_after, note, idempotency_key, sign_in_id, created_at)
 VALUES (:uid, :reward, 'SIGN_IN_REWARD', :newbal, NULL, NULL, :sid, now())
 RETURNING id, user_id, amount, kind, balance_after, note, idempotency_key, sign_in_id, created_at;
-UPDATE sign_ins SET credited_at = now() WHERE id = ANY(ARRAY[:sid]::int8[]);
+UPDATE sign_ins SET credited_at = now()
+ WHERE id = ANY(ARRAY[:sid]::int8[]) AND day BETWEEN :s_day::date AND :s_day::date;
 COMMIT;

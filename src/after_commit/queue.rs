@@ -19,14 +19,16 @@ use tokio::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::RedisTarget;
-use crate::model::{SignInId, WebhookDeliveryId};
+use crate::model::{SignInDates, SignInId, WebhookDeliveryId};
 
 /// Credit the reward of one committed sign-in: what a committed change
 /// leaves to do. The job carries only the id: the amount is read from the
-/// sign-in row, so a stale job cannot pay the wrong amount.
+/// sign-in row, so a stale job cannot pay the wrong amount. `day` is the
+/// sign-in's date, by which the worker finds it (see [`SignInDates`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RewardJob {
     pub sign_in_id: SignInId,
+    pub day: chrono::NaiveDate,
 }
 
 /// What the queue holds: the reward jobs pushed together, credited together
@@ -34,28 +36,40 @@ pub struct RewardJob {
 /// job for its whole life (about nine commands from push to ack), so one
 /// record per sign-in was most of a sign-in's Redis work.
 ///
-/// Serialised as `{"sign_in_ids": [N, ...]}`; a job queued by an older
-/// build as `{"sign_in_id": N}` reads as a batch of one.
+/// Serialised as `{"sign_in_ids": [N, ...], "dates": {"first": "YYYY-MM-DD",
+/// "last": "YYYY-MM-DD"}}` (the dates the sign-ins lie in); a job queued by
+/// an older build as `{"sign_in_ids": [N, ...]}` or `{"sign_in_id": N}`
+/// reads with every date ([`SignInDates::ANY`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "QueuedShape")]
 pub struct RewardBatch {
     pub sign_in_ids: Vec<SignInId>,
+    pub dates: SignInDates,
 }
 
 /// Every shape a reward job has had in the queue.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum QueuedShape {
-    Batch { sign_in_ids: Vec<SignInId> },
-    One { sign_in_id: SignInId },
+    Batch {
+        sign_in_ids: Vec<SignInId>,
+        dates: Option<SignInDates>,
+    },
+    One {
+        sign_in_id: SignInId,
+    },
 }
 
 impl From<QueuedShape> for RewardBatch {
     fn from(shape: QueuedShape) -> Self {
         match shape {
-            QueuedShape::Batch { sign_in_ids } => RewardBatch { sign_in_ids },
+            QueuedShape::Batch { sign_in_ids, dates } => RewardBatch {
+                sign_in_ids,
+                dates: dates.unwrap_or(SignInDates::ANY),
+            },
             QueuedShape::One { sign_in_id } => RewardBatch {
                 sign_in_ids: vec![sign_in_id],
+                dates: SignInDates::ANY,
             },
         }
     }
@@ -443,14 +457,16 @@ impl QueuedBatch for RewardBatch {
     const HEARTBEAT: Duration = Duration::from_secs(5);
     const IDLE_POLL: Duration = Duration::from_secs(4);
 
-    /// Each sign-in once, at most `MAX_BATCH` a batch.
-    fn batches(jobs: Vec<RewardJob>) -> Vec<RewardBatch> {
-        let mut ids: Vec<SignInId> = jobs.into_iter().map(|job| job.sign_in_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.chunks(MAX_BATCH)
+    /// Each sign-in once, at most `MAX_BATCH` a batch, in id order (ids
+    /// grow with time, so a batch's dates span few months).
+    fn batches(mut jobs: Vec<RewardJob>) -> Vec<RewardBatch> {
+        jobs.sort_unstable_by_key(|job| job.sign_in_id);
+        jobs.dedup_by_key(|job| job.sign_in_id);
+        jobs.chunks(MAX_BATCH)
             .map(|chunk| RewardBatch {
-                sign_in_ids: chunk.to_vec(),
+                sign_in_ids: chunk.iter().map(|job| job.sign_in_id).collect(),
+                dates: SignInDates::spanning(chunk.iter().map(|job| job.day))
+                    .unwrap_or(SignInDates::ANY),
             })
             .collect()
     }
@@ -552,29 +568,55 @@ mod tests {
         );
     }
 
-    #[test]
-    fn queued_batches_keep_their_shape_and_read_the_older_one() {
-        let batch = RewardBatch {
-            sign_in_ids: vec![SignInId(42), SignInId(43)],
-        };
-        let json = serde_json::to_string(&batch).unwrap();
-        assert_eq!(json, r#"{"sign_in_ids":[42,43]}"#);
-        assert_eq!(serde_json::from_str::<RewardBatch>(&json).unwrap(), batch);
-        // Queued by a build that pushed one job per sign-in.
-        assert_eq!(
-            serde_json::from_str::<RewardBatch>(r#"{"sign_in_id":42}"#).unwrap(),
-            RewardBatch {
-                sign_in_ids: vec![SignInId(42)]
-            }
-        );
-        assert!(serde_json::from_str::<RewardBatch>(r#"{"id":42}"#).is_err());
+    fn date(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap()
     }
 
     #[test]
-    fn jobs_are_queued_once_each_in_bounded_batches() {
+    fn queued_batches_keep_their_shape_and_read_the_older_ones() {
+        let batch = RewardBatch {
+            sign_in_ids: vec![SignInId(42), SignInId(43)],
+            dates: SignInDates {
+                first: date("2026-01-31"),
+                last: date("2026-02-01"),
+            },
+        };
+        let json = serde_json::to_string(&batch).unwrap();
+        assert_eq!(
+            json,
+            r#"{"sign_in_ids":[42,43],"dates":{"first":"2026-01-31","last":"2026-02-01"}}"#
+        );
+        assert_eq!(serde_json::from_str::<RewardBatch>(&json).unwrap(), batch);
+        // Queued by builds that pushed one job per sign-in, or batches
+        // without their dates: every date.
+        assert_eq!(
+            serde_json::from_str::<RewardBatch>(r#"{"sign_in_id":42}"#).unwrap(),
+            RewardBatch {
+                sign_in_ids: vec![SignInId(42)],
+                dates: SignInDates::ANY,
+            }
+        );
+        assert_eq!(
+            serde_json::from_str::<RewardBatch>(r#"{"sign_in_ids":[42,43]}"#).unwrap(),
+            RewardBatch {
+                dates: SignInDates::ANY,
+                ..batch
+            }
+        );
+        assert!(serde_json::from_str::<RewardBatch>(r#"{"id":42}"#).is_err());
+        assert!(serde_json::from_str::<RewardBatch>(
+            r#"{"sign_in_ids":[42],"dates":{"first":"2026-02-30","last":"2026-03-01"}}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn jobs_are_queued_once_each_in_bounded_batches_with_their_dates() {
         let jobs = |ids: std::ops::Range<i64>| {
             ids.map(|id| RewardJob {
                 sign_in_id: SignInId(id),
+                // Ids in the order of their dates, as the database makes them.
+                day: date("2026-01-01") + chrono::Days::new(id.unsigned_abs() / 3),
             })
             .collect::<Vec<_>>()
         };
@@ -584,13 +626,43 @@ mod tests {
         assert_eq!(
             RewardBatch::batches(twice),
             vec![RewardBatch {
-                sign_in_ids: vec![SignInId(1), SignInId(2), SignInId(3)]
+                sign_in_ids: vec![SignInId(1), SignInId(2), SignInId(3)],
+                dates: SignInDates {
+                    first: date("2026-01-01"),
+                    last: date("2026-01-02"),
+                },
             }]
         );
-        let sizes: Vec<usize> = RewardBatch::batches(jobs(0..(2 * MAX_BATCH as i64 + 1)))
+        let batches = RewardBatch::batches(jobs(0..(2 * MAX_BATCH as i64 + 1)));
+        let shapes: Vec<(usize, SignInDates)> = batches
             .iter()
-            .map(|b| b.sign_in_ids.len())
+            .map(|b| (b.sign_in_ids.len(), b.dates))
             .collect();
-        assert_eq!(sizes, vec![MAX_BATCH, MAX_BATCH, 1]);
+        let span = |first: &str, last: &str| SignInDates {
+            first: date(first),
+            last: date(last),
+        };
+        assert_eq!(
+            shapes,
+            vec![
+                (MAX_BATCH, span("2026-01-01", "2026-02-03")),
+                (MAX_BATCH, span("2026-02-03", "2026-03-08")),
+                (1, span("2026-03-08", "2026-03-08")),
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_span_their_first_and_last() {
+        assert_eq!(SignInDates::spanning([]), None);
+        assert_eq!(
+            SignInDates::spanning([date("2026-03-02"), date("2025-12-31"), date("2026-01-05")]),
+            Some(SignInDates {
+                first: date("2025-12-31"),
+                last: date("2026-03-02"),
+            })
+        );
+        assert!(SignInDates::ANY.first < date("0001-01-01"));
+        assert_eq!(SignInDates::ANY.last, chrono::NaiveDate::MAX);
     }
 }

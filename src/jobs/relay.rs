@@ -25,13 +25,16 @@ pub async fn run_once(state: &AppState) -> Result<usize, ServiceError> {
     // The rows stay locked while their jobs are pushed; if a push fails the
     // transaction rolls back and they stay due for the next pass.
     conn.transaction::<_, ServiceError, _>(async |conn| {
-        let ids = sign_ins::due_for_relay(conn, cutoff, BATCH).await?;
+        let due = sign_ins::due_for_relay(conn, cutoff, BATCH).await?;
         state
             .queue
-            .push(ids.iter().map(|&sign_in_id| RewardJob { sign_in_id }))
+            .push(
+                due.iter()
+                    .map(|&(sign_in_id, day)| RewardJob { sign_in_id, day }),
+            )
             .await?;
-        sign_ins::mark_enqueued(conn, &ids, now).await?;
-        Ok(ids.len())
+        sign_ins::mark_enqueued(conn, &due, now).await?;
+        Ok(due.len())
     })
     .await
 }

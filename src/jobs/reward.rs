@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// skipped then). Anything else aborts the batch the same way.
 #[tracing::instrument(name = "reward_job", skip_all, fields(sign_ins = batch.sign_in_ids.len()))]
 pub async fn handle(batch: RewardBatch, state: JobData<Arc<AppState>>) -> Result<(), BoxDynError> {
-    match wallet::credit_sign_ins(&state, &batch.sign_in_ids).await {
+    match wallet::credit_sign_ins_within(&state, &batch.sign_in_ids, batch.dates).await {
         Ok(credits) => {
             let count = |outcome: &'static str, n: usize| {
                 metrics::counter!("signin_jobs_total", "outcome" => outcome).increment(n as u64);

@@ -16,5 +16,5 @@ pub use ids::{
 };
 pub use records::{
     AttemptRow, DeliveryRow, EndpointRow, HistoryRow, LedgerEntry, ScheduleRow, Session, SignIn,
-    SignInExportRow, User,
+    SignInDates, SignInExportRow, User,
 };

@@ -82,6 +82,47 @@ pub struct SignIn {
     pub schedule_id: ScheduleId,
 }
 
+/// The dates, first to last inclusive, that a set of sign-ins lies in.
+/// `sign_ins` is partitioned by month of its date (migration
+/// `2026-12-11-000001_partitioned_history`) and keyed `(id, day)`: a lookup
+/// by id alone descends the index of every month kept, one bounded by these
+/// dates only the months they span. Serialised as
+/// `{"first": "YYYY-MM-DD", "last": "YYYY-MM-DD"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInDates {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+impl SignInDates {
+    /// Every date PostgreSQL can hold (from 4713 BC) that chrono can: for
+    /// ids whose dates are not known (a caller with ids only, a job queued
+    /// by a build that did not record them).
+    pub const ANY: SignInDates = SignInDates {
+        first: match NaiveDate::from_ymd_opt(-4712, 1, 1) {
+            Some(date) => date,
+            None => panic!("4713 BC is a date chrono holds"),
+        },
+        last: NaiveDate::MAX,
+    };
+
+    /// The smallest range holding every one of `dates` (None for none).
+    pub fn spanning(dates: impl IntoIterator<Item = NaiveDate>) -> Option<SignInDates> {
+        dates.into_iter().fold(None, |span, date| {
+            Some(match span {
+                None => SignInDates {
+                    first: date,
+                    last: date,
+                },
+                Some(SignInDates { first, last }) => SignInDates {
+                    first: first.min(date),
+                    last: last.max(date),
+                },
+            })
+        })
+    }
+}
+
 /// One row of a wallet's append-only ledger (`wallet_transactions`).
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq, Serialize, Deserialize)]
 #[diesel(table_name = wallet_transactions, check_for_backend(diesel::pg::Pg))]

@@ -127,7 +127,10 @@ impl LockedChange for SignInToday {
         }
         metrics::counter!("signin_sign_ins_total").increment(1);
         let status = after.status(today, rules, rewards);
-        let job = RewardJob { sign_in_id: row.id };
+        let job = RewardJob {
+            sign_in_id: row.id,
+            day: row.day,
+        };
         let after_commit = Committed::default()
             .signed_in(user_id, status.clone(), job)
             .webhooks_due(webhooks_due);

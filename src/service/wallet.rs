@@ -11,7 +11,8 @@ use super::{page, Page, ServiceError};
 use crate::after_commit::Committed;
 use crate::domain::money::{self, Change};
 use crate::model::{
-    LedgerEntry, LedgerEntryId, LedgerKind, SignIn, SignInId, UserId, WebhookDeliveryId,
+    LedgerEntry, LedgerEntryId, LedgerKind, SignIn, SignInDates, SignInId, UserId,
+    WebhookDeliveryId,
 };
 use crate::state::AppState;
 use crate::store::admin_audit::{self, NewAdminAuditEntry};
@@ -125,12 +126,17 @@ pub struct Credits {
 /// own, so one that cannot be credited is refused without holding back
 /// the rest of its batch.
 ///
+/// The sign-ins are looked up within `dates` (the reward job's, which
+/// records each sign-in's date): a sign-in dated outside it is refused as
+/// not found, and credited when offered again with its date (the relay).
+///
 /// Errors: `Unavailable` when PostgreSQL is (the whole batch is retried).
-pub async fn credit_sign_ins(
+pub async fn credit_sign_ins_within(
     state: &AppState,
     sign_in_ids: &[SignInId],
+    dates: SignInDates,
 ) -> Result<Credits, ServiceError> {
-    let credits = match credit_together(state, sign_in_ids).await {
+    let credits = match credit_together(state, sign_in_ids, dates).await {
         Ok(credits) => credits,
         Err(ServiceError::Unavailable(error)) => return Err(ServiceError::Unavailable(error)),
         // Something about one sign-in failed the whole transaction (say, a
@@ -140,7 +146,7 @@ pub async fn credit_sign_ins(
             tracing::warn!(%error, "a batch of credits failed; crediting its sign-ins one by one");
             let mut credits = Credits::default();
             for &id in sign_in_ids {
-                match credit_together(state, &[id]).await {
+                match credit_together(state, &[id], dates).await {
                     Ok(one) => credits.absorb(one),
                     Err(ServiceError::Unavailable(error)) => {
                         return Err(ServiceError::Unavailable(error))
@@ -168,6 +174,15 @@ pub async fn credit_sign_ins(
     Ok(credits)
 }
 
+/// [`credit_sign_ins_within`] for ids whose dates the caller does not know:
+/// every month kept is searched.
+pub async fn credit_sign_ins(
+    state: &AppState,
+    sign_in_ids: &[SignInId],
+) -> Result<Credits, ServiceError> {
+    credit_sign_ins_within(state, sign_in_ids, SignInDates::ANY).await
+}
+
 impl Credits {
     fn absorb(&mut self, other: Credits) {
         self.credited.extend(other.credited);
@@ -182,11 +197,14 @@ impl Credits {
 async fn credit_together(
     state: &AppState,
     sign_in_ids: &[SignInId],
+    dates: SignInDates,
 ) -> Result<Credits, ServiceError> {
     let now = state.calendar.now();
     let mut conn = state.db().await?;
-    conn.transaction::<_, ServiceError, _>(async |conn| credit_in(conn, sign_in_ids, now).await)
-        .await
+    conn.transaction::<_, ServiceError, _>(async |conn| {
+        credit_in(conn, sign_in_ids, dates, now).await
+    })
+    .await
 }
 
 /// Credits one committed sign-in (see [`credit_sign_ins`]): the ledger rows
@@ -208,6 +226,7 @@ pub async fn credit_sign_in(
 async fn credit_in(
     conn: &mut AsyncPgConnection,
     sign_in_ids: &[SignInId],
+    dates: SignInDates,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Credits, ServiceError> {
     let mut ids = sign_in_ids.to_vec();
@@ -215,11 +234,11 @@ async fn credit_in(
     ids.dedup();
     // Wallets first, as every change to a user's chain or wallet locks
     // them: a make-up renumbering these sign-ins holds its user's wallet.
-    let mut balances: HashMap<UserId, i64> = ledger::lock_balances_of_sign_ins(conn, &ids)
+    let mut balances: HashMap<UserId, i64> = ledger::lock_balances_of_sign_ins(conn, &ids, dates)
         .await?
         .into_iter()
         .collect();
-    let locked = sign_ins::lock_many(conn, &ids).await?;
+    let locked = sign_ins::lock_many(conn, &ids, dates).await?;
     let mut credits = Credits::default();
     for id in &ids {
         if !locked.iter().any(|s| s.id == *id) {
@@ -246,7 +265,7 @@ async fn credit_in(
             Ok(written) => {
                 *balance = written.last().map_or(*balance, |e| e.balance_after);
                 entries.extend(written);
-                credited.push(sign_in.id);
+                credited.push((sign_in.id, sign_in.day));
             }
             Err(error) => credits.refused.push((sign_in.id, error)),
         }
@@ -264,7 +283,7 @@ async fn credit_in(
     credits.webhooks_due = events.record(conn, now).await?;
     credits.credited = credited
         .into_iter()
-        .map(|id| {
+        .map(|(id, _)| {
             let of_this: Vec<LedgerEntry> = rows
                 .iter()
                 .filter(|row| row.sign_in_id == Some(id))

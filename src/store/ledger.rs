@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::prepared::prepared;
 use super::StoreError;
 use crate::domain::money::Change;
-use crate::model::{LedgerEntry, LedgerEntryId, SignInId, UserId};
+use crate::model::{LedgerEntry, LedgerEntryId, SignInDates, SignInId, UserId};
 use crate::schema::{wallet_transactions, wallets};
 
 /// The change `entry` made, as a request for it would state it.
@@ -42,7 +42,8 @@ pub async fn balances(
         .await?)
 }
 
-/// The balances of the wallets the sign-ins `sign_in_ids` belong to, with
+/// The balances of the wallets the sign-ins `sign_in_ids` (dated within
+/// `dates`) belong to, with
 /// the wallet rows locked until the transaction ends, in user order. The
 /// wallet is locked before anything else of its user, as every change to a
 /// user's chain or wallet does (so a credit and a make-up that renumbers
@@ -50,10 +51,12 @@ pub async fn balances(
 pub async fn lock_balances_of_sign_ins(
     conn: &mut AsyncPgConnection,
     sign_in_ids: &[SignInId],
+    dates: SignInDates,
 ) -> Result<Vec<(UserId, i64)>, StoreError> {
     use crate::schema::sign_ins;
     let owners = sign_ins::table
         .filter(sign_ins::id.eq_any(sign_in_ids))
+        .filter(sign_ins::day.between(dates.first, dates.last))
         .select(sign_ins::user_id);
     Ok(wallets::table
         .filter(wallets::user_id.eq_any(owners))

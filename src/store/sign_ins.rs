@@ -8,7 +8,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::prepared::prepared;
 use super::webhooks::{self, EventBinds, NewEvent};
 use super::StoreError;
-use crate::model::{HistoryRow, ScheduleId, SignIn, SignInId, UserId, WebhookDeliveryId};
+use crate::model::{
+    HistoryRow, ScheduleId, SignIn, SignInDates, SignInId, UserId, WebhookDeliveryId,
+};
 use crate::schema::sign_ins;
 
 #[derive(Debug, Insertable)]
@@ -106,16 +108,18 @@ pub async fn insert_with_events(
     Ok(row.map(|r| (r.sign_in, r.webhook_deliveries)))
 }
 
-/// The sign-ins of `ids` that exist, locked for the rest of the
-/// transaction, in id order (two transactions locking overlapping sets
-/// then wait for each other instead of deadlocking). Lock their users'
-/// wallets first (`ledger::lock_balances_of_sign_ins`).
+/// The sign-ins of `ids` dated within `dates` that exist, locked for the
+/// rest of the transaction, in id order (two transactions locking
+/// overlapping sets then wait for each other instead of deadlocking). Lock
+/// their users' wallets first (`ledger::lock_balances_of_sign_ins`).
 pub async fn lock_many(
     conn: &mut AsyncPgConnection,
     ids: &[SignInId],
+    dates: SignInDates,
 ) -> Result<Vec<SignIn>, StoreError> {
     Ok(sign_ins::table
         .filter(sign_ins::id.eq_any(ids))
+        .filter(sign_ins::day.between(dates.first, dates.last))
         .order(sign_ins::id)
         .select(SignIn::as_select())
         .for_update()
@@ -123,39 +127,63 @@ pub async fn lock_many(
         .await?)
 }
 
-/// Marks the sign-ins of `ids` credited (their obligation is met).
+/// The ids of `dated` (sign-ins, each with its date) and the dates they
+/// span; None for none.
+fn ids_within(dated: &[(SignInId, NaiveDate)]) -> Option<(Vec<SignInId>, SignInDates)> {
+    let dates = SignInDates::spanning(dated.iter().map(|&(_, day)| day))?;
+    Some((dated.iter().map(|&(id, _)| id).collect(), dates))
+}
+
+/// Marks the sign-ins `credited` (each with its date) credited (their
+/// obligation is met).
 pub async fn mark_credited(
     conn: &mut AsyncPgConnection,
-    ids: &[SignInId],
+    credited: &[(SignInId, NaiveDate)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(sign_ins::table.filter(sign_ins::id.eq_any(ids)))
-        .set(sign_ins::credited_at.eq(now))
-        .execute(conn)
-        .await?;
+    let Some((ids, dates)) = ids_within(credited) else {
+        return Ok(());
+    };
+    diesel::update(
+        sign_ins::table
+            .filter(sign_ins::id.eq_any(ids))
+            .filter(sign_ins::day.between(dates.first, dates.last)),
+    )
+    .set(sign_ins::credited_at.eq(now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
+/// Marks the sign-ins `due` (each with its date, as
+/// [`due_for_relay`] lists them) enqueued at `now`.
 pub async fn mark_enqueued(
     conn: &mut AsyncPgConnection,
-    ids: &[SignInId],
+    due: &[(SignInId, NaiveDate)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(sign_ins::table.filter(sign_ins::id.eq_any(ids)))
-        .set(sign_ins::enqueued_at.eq(now))
-        .execute(conn)
-        .await?;
+    let Some((ids, dates)) = ids_within(due) else {
+        return Ok(());
+    };
+    diesel::update(
+        sign_ins::table
+            .filter(sign_ins::id.eq_any(ids))
+            .filter(sign_ins::day.between(dates.first, dates.last)),
+    )
+    .set(sign_ins::enqueued_at.eq(now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Uncredited sign-ins last enqueued (or created) before `cutoff`: the
 /// relay's work list, oldest first. Rows are locked, skipping rows another
-/// relay holds, so concurrent relays split the work.
+/// relay holds, so concurrent relays split the work. Each with its date.
 pub async fn due_for_relay(
     conn: &mut AsyncPgConnection,
     cutoff: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<SignInId>, StoreError> {
+) -> Result<Vec<(SignInId, NaiveDate)>, StoreError> {
     Ok(sign_ins::table
         .filter(sign_ins::credited_at.is_null())
         .filter(sign_ins::created_at.lt(cutoff))
@@ -165,7 +193,7 @@ pub async fn due_for_relay(
                 .or(sign_ins::enqueued_at.lt(cutoff)),
         )
         .order(sign_ins::created_at.asc())
-        .select(sign_ins::id)
+        .select((sign_ins::id, sign_ins::day))
         .limit(limit)
         .for_update()
         .skip_locked()

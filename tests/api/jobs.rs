@@ -8,8 +8,9 @@ use serde_json::json;
 
 use signin_rewards::after_commit::queue::queue_config;
 use signin_rewards::after_commit::{RewardBatch, RewardJob};
-use signin_rewards::model::SignInId;
-use signin_rewards::service::wallet::{credit_sign_ins, Credits};
+use signin_rewards::model::{SignInDates, SignInId};
+use signin_rewards::service::wallet::{credit_sign_ins, credit_sign_ins_within, Credits};
+use signin_rewards::service::ServiceError;
 
 use crate::common::{assert_no_errors, TestApp};
 
@@ -217,6 +218,7 @@ async fn jobs_handed_over_together_are_queued_as_one_batch() {
             queue
                 .push([RewardJob {
                     sign_in_id: SignInId(id),
+                    day: date(&format!("2026-01-0{id}")),
                 }])
                 .await
         })
@@ -228,6 +230,66 @@ async fn jobs_handed_over_together_are_queued_as_one_batch() {
     assert_eq!(queued.len(), 1, "one queued job, not five: {queued:?}");
     let batch: RewardBatch = serde_json::from_str(&queued[0]).unwrap();
     assert_eq!(batch.sign_in_ids, (1..=5).map(SignInId).collect::<Vec<_>>());
+    assert_eq!(
+        batch.dates,
+        SignInDates {
+            first: date("2026-01-01"),
+            last: date("2026-01-05"),
+        }
+    );
+}
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+/// A credit finds its sign-ins by id within the dates its job carries
+/// (`sign_ins` is partitioned by date): one dated outside them is refused
+/// as not found and nothing is paid; offered again with its date (as the
+/// relay does), it is credited once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credit_looks_for_its_sign_ins_within_their_dates() {
+    let app = TestApp::new().await;
+    let (token, user_id) = app.register("dora").await;
+    let sign_in = sign_in_id(&app, &token, user_id).await;
+    let day = date("2000-01-01")
+        + chrono::Days::new(
+            app.scalar_i64(&format!(
+                "SELECT day - date '2000-01-01' FROM sign_ins WHERE id = {}",
+                sign_in.0
+            ))
+            .await
+            .unsigned_abs(),
+        );
+    let elsewhere = SignInDates {
+        first: day + chrono::Days::new(1),
+        last: day + chrono::Days::new(40),
+    };
+    let credits = credit_sign_ins_within(&app.state, &[sign_in], elsewhere)
+        .await
+        .unwrap();
+    assert!(credits.credited.is_empty());
+    assert!(
+        matches!(credits.refused[..], [(id, ServiceError::NotFound("sign-in"))] if id == sign_in),
+        "{:?}",
+        credits.refused
+    );
+    let balance = format!("SELECT balance FROM wallets WHERE user_id = {user_id}");
+    assert_eq!(app.scalar_i64(&balance).await, 0);
+
+    let its_own = SignInDates {
+        first: day,
+        last: day,
+    };
+    let credits = credit_sign_ins_within(&app.state, &[sign_in], its_own)
+        .await
+        .unwrap();
+    assert_eq!(credits.credited.len(), 1);
+    let again = credit_sign_ins_within(&app.state, &[sign_in], its_own)
+        .await
+        .unwrap();
+    assert_eq!(again.already_credited, vec![sign_in]);
+    assert_eq!(app.scalar_i64(&balance).await, 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,11 +390,17 @@ async fn draining_after_commit_work_puts_the_last_jobs_in_the_queue() {
             .after_commit
             .hand_over(Committed::default().reward_due(RewardJob {
                 sign_in_id: SignInId(7),
+                day: date("2026-01-07"),
             })),
     );
     assert!(app.state.after_commit.drain(Duration::from_secs(5)).await);
     let queued = queued_jobs(&app).await;
-    assert_eq!(queued, vec![r#"{"sign_in_ids":[7]}"#.to_owned()]);
+    assert_eq!(
+        queued,
+        vec![
+            r#"{"sign_in_ids":[7],"dates":{"first":"2026-01-07","last":"2026-01-07"}}"#.to_owned()
+        ]
+    );
 }
 
 /// The worker is steered only through apalis's public poll strategies (a
