@@ -66,8 +66,13 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 for variant in unpartitioned partitioned; do
-  psql_db "signin_bench_$variant" -Atc "SELECT '$variant', pg_size_pretty(pg_total_relation_size('sign_ins')),
-      pg_size_pretty(pg_total_relation_size('wallet_transactions')),
+  # A partitioned table's own size is 0: sum its partitions.
+  psql_db "signin_bench_$variant" -Atc "SELECT '$variant',
+      pg_size_pretty(coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('sign_ins')),
+                              pg_total_relation_size('sign_ins'))),
+      pg_size_pretty(coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('wallet_transactions')),
+                              pg_total_relation_size('wallet_transactions'))),
+      pg_size_pretty(coalesce(pg_total_relation_size(to_regclass('wallet_transaction_sign_in_keys')), 0)),
       (SELECT count(*) FROM pg_inherits WHERE inhparent = 'sign_ins'::regclass)" \
     >>"$BINS/sizes.txt" 2>/dev/null || true
 done
@@ -107,7 +112,7 @@ with open(report, "w") as w:
         fmt = lambda v: "n/a" if v is None else f"{v:,.1f}"
         w.write(f"| {name} | {fmt(u)} (n={nu}) | {fmt(p)} (n={np_}) | {ratio} | {'higher' if higher else 'lower'} |\n")
     if sizes:
-        w.write("\nSizes (variant | sign_ins | wallet_transactions | sign_ins partitions):\n\n```\n" + sizes + "```\n")
+        w.write("\nSizes (variant | sign_ins | wallet_transactions | credit keys | sign_ins partitions; partitions summed):\n\n```\n" + sizes + "```\n")
 print(open(report).read())
 PY
 say "partitioned A/B: $RESULTS_DIR/$PREFIX-a-b.md"
