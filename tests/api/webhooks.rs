@@ -724,6 +724,49 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
     );
 }
 
+/// A sweep over more candidates than one page (the next page read while
+/// the one before is written): every user at risk gets one reminder, and
+/// a second sweep writes none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_over_many_pages_reminds_each_user_once() {
+    use signin_rewards::service::reminders;
+    let mut app = app().await;
+    app.books_left_unbalanced(
+        "seeds 2,500 credited sign-ins straight into the table, without their ledger rows",
+    );
+    // 20:05 in Lisbon (UTC in March) on March 2nd; all signed on March 1st.
+    app.clock
+        .set(crate::common::instant("2026-03-02T20:05:00Z"));
+    app.sql(
+        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+         SELECT 'paged' || g, 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01' \
+           FROM generate_series(1, 2500) g",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO wallets (user_id, balance, updated_at) \
+         SELECT id, 0, now() FROM users WHERE username LIKE 'paged%'",
+    )
+    .await;
+    let schedule = app.first_schedule_id().await;
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+         SELECT id, '2026-03-01', 1, 1, 10, '2026-03-01T09:00:00Z', '2026-03-01T09:00:01Z', {schedule} \
+           FROM users WHERE username LIKE 'paged%'"
+    ))
+    .await;
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 2500);
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(DISTINCT user_id) FROM streak_reminders \
+              WHERE kind = 'STREAK_AT_RISK' AND day = '2026-03-02'"
+        )
+        .await,
+        2500
+    );
+}
+
 /// The other events of a sign-in and its credit, each written with its
 /// change: `streak.freeze_used` (the dates covered), `milestone.reached`
 /// (its bonus) and `reward.credited` (the reward, then the bonus).
