@@ -65,6 +65,7 @@ for round in $(seq 1 "$ROUNDS"); do
   run_variant partitioned "$round"
 done
 
+: >"$BINS/sizes.txt"
 for variant in unpartitioned partitioned; do
   # A partitioned table's own size is 0: sum its partitions.
   psql_db "signin_bench_$variant" -Atc "SELECT '$variant',
