@@ -55,8 +55,7 @@ pub async fn lock_balances_of_sign_ins(
 ) -> Result<Vec<(UserId, i64)>, StoreError> {
     use crate::schema::sign_ins;
     let owners = sign_ins::table
-        .filter(sign_ins::id.eq_any(sign_in_ids))
-        .filter(sign_ins::day.between(dates.first, dates.last))
+        .filter(super::sign_ins::ids_within_dates(sign_in_ids, dates))
         .select(sign_ins::user_id);
     Ok(wallets::table
         .filter(wallets::user_id.eq_any(owners))

@@ -108,6 +108,18 @@ pub async fn insert_with_events(
     Ok(row.map(|r| (r.sign_in, r.webhook_deliveries)))
 }
 
+/// The sign-ins of `ids` dated within `dates`: a lookup by id that
+/// PostgreSQL's partition pruning narrows to the months `dates` span (see
+/// [`SignInDates`]). The one filter of every lookup of sign-ins by id.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn ids_within_dates<'a>(ids: &'a [SignInId], dates: SignInDates) -> _ {
+    let first: NaiveDate = dates.first;
+    let last: NaiveDate = dates.last;
+    sign_ins::id
+        .eq_any(ids)
+        .and(sign_ins::day.between(first, last))
+}
+
 /// The sign-ins of `ids` dated within `dates` that exist, locked for the
 /// rest of the transaction, in id order (two transactions locking
 /// overlapping sets then wait for each other instead of deadlocking). Lock
@@ -118,8 +130,7 @@ pub async fn lock_many(
     dates: SignInDates,
 ) -> Result<Vec<SignIn>, StoreError> {
     Ok(sign_ins::table
-        .filter(sign_ins::id.eq_any(ids))
-        .filter(sign_ins::day.between(dates.first, dates.last))
+        .filter(ids_within_dates(ids, dates))
         .order(sign_ins::id)
         .select(SignIn::as_select())
         .for_update()
@@ -144,14 +155,10 @@ pub async fn mark_credited(
     let Some((ids, dates)) = ids_within(credited) else {
         return Ok(());
     };
-    diesel::update(
-        sign_ins::table
-            .filter(sign_ins::id.eq_any(ids))
-            .filter(sign_ins::day.between(dates.first, dates.last)),
-    )
-    .set(sign_ins::credited_at.eq(now))
-    .execute(conn)
-    .await?;
+    diesel::update(sign_ins::table.filter(ids_within_dates(&ids, dates)))
+        .set(sign_ins::credited_at.eq(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -165,14 +172,10 @@ pub async fn mark_enqueued(
     let Some((ids, dates)) = ids_within(due) else {
         return Ok(());
     };
-    diesel::update(
-        sign_ins::table
-            .filter(sign_ins::id.eq_any(ids))
-            .filter(sign_ins::day.between(dates.first, dates.last)),
-    )
-    .set(sign_ins::enqueued_at.eq(now))
-    .execute(conn)
-    .await?;
+    diesel::update(sign_ins::table.filter(ids_within_dates(&ids, dates)))
+        .set(sign_ins::enqueued_at.eq(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
