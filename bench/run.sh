@@ -20,6 +20,10 @@
 #      vs none (alternating; a receiver on loopback, HOOK_PORT 18091), with the credit and
 #      delivery delays, l: signInStats over one year (the year before BENCH_TODAY; one client,
 #      RUNS requests timed one by one),
+#   m: login, successful, LOGIN_CONNS (4) connections (its cost is the password hash; the
+#      login limiter's Redis steps ride on it), n: me { signInStatus } over graphql-transport-ws,
+#      WS_CONNS (32) sockets of different users, one operation at a time each (bench/baseline's
+#      ws-load; the token is checked again for every operation),
 #   EXPORT_DAYS (j: export the last EXPORT_DAYS days of history; default every sign-in),
 #   WARM_SECS (b's warm-up, every user once: USERS / 2000 + 5),
 #   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
@@ -39,7 +43,7 @@ else
 fi
 : "${SMALL_DAYS:=2}" "${POOL:=8}" "${SIGNIN_CONNS:=16}" "${ME_CONNS:=32}" "${ADMIN_CONNS:=2}"
 : "${WRK_THREADS:=2}" "${PORT:=18080}" "${BASELINE_PORT:=18081}" "${SCENARIOS:=a b c d f g h i j k}"
-: "${MAKEUP_CONNS:=16}"
+: "${MAKEUP_CONNS:=16}" "${LOGIN_CONNS:=4}" "${WS_CONNS:=32}"
 : "${BENCH_TODAY:=2026-01-15}" "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
 # How long to wait, after each signIn run, for every sign-in to be credited.
 if [ "$QUICK" = 1 ]; then : "${DRAIN_WAIT:=5}"; else : "${DRAIN_WAIT:=90}"; fi
@@ -122,11 +126,13 @@ note() { # key value: free-form facts for the report
 
 # --- build -----------------------------------------------------------------
 if [ "$SKIP_BUILD" != 1 ]; then
-  if has b || has k; then build_release 1; else build_release 0; fi
+  if has b || has k || has n; then build_release 1; else build_release 0; fi
 fi
 BASELINE_BIN="$BENCH_DIR/baseline/target/release/bench-baseline"
 RECEIVER_BIN="$BENCH_DIR/baseline/target/release/hook-receiver"
+WS_LOAD_BIN="$BENCH_DIR/baseline/target/release/ws-load"
 if has k; then [ -x "$RECEIVER_BIN" ] || die "$RECEIVER_BIN missing"; fi
+if has n; then [ -x "$WS_LOAD_BIN" ] || die "$WS_LOAD_BIN missing"; fi
 [ -x "$SIGNIN_BIN" ] || die "$SIGNIN_BIN missing"
 if has b; then [ -x "$BASELINE_BIN" ] || die "$BASELINE_BIN missing"; fi
 note commit "$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT_DIR" diff --quiet HEAD -- src migrations Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ uncommitted changes in src/migrations)')"
@@ -143,7 +149,9 @@ gen() { # db users days
   fi
   BENCH_DB="$db" USERS="$users" DAYS="$days" BENCH_TODAY="$BENCH_TODAY" bash "$BENCH_DIR/gen_data.sh"
 }
-if has a || has b || has c || has d || has e || has g || has h || has i || has j || has k || has l; then gen "$BENCH_DB" "$USERS" "$DAYS"; fi
+if has a || has b || has c || has d || has e || has g || has h || has i || has j || has k || has l || has m || has n; then
+  gen "$BENCH_DB" "$USERS" "$DAYS"
+fi
 if has f; then gen "$BENCH_DB_SMALL" "$USERS" "$SMALL_DAYS"; fi
 
 # Tokens: one per generated user (ids 1..USERS, ver 0), shuffled; iat = the
@@ -214,15 +222,21 @@ run_wrk() {
   local port="$1" conns="$2" threads="$3" dur="$4" bodies="$5" tokens="${6:-}" mode="${7:-random}"
   local args=("bodies=$bodies" "threads=$threads" "mode=$mode")
   [ -n "$tokens" ] && args+=("tokens=$tokens")
-  local cmd=(wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua"
-             "http://127.0.0.1:$port/graphql" -- "${args[@]}")
+  run_load wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
+    "http://127.0.0.1:$port/graphql" -- "${args[@]}"
+}
+# Runs a load generator that prints "BENCHJSON {...}" (wrk with
+# bench/wrk/graphql.lua, or ws-load) -> prints its metrics JSON with the CPU
+# of each process and the Redis commands per request added.
+run_load() {
+  local cmd=("$@")
   echo "${cmd[*]}" >"$OUT_DIR/last-wrk-cmd.txt"
   local before after out
   local c0 c1 r0 r1
   r0="$(redis-cli -u "$REDIS_URL" info commandstats)"
   before="$(python3 "$BENCH_DIR/lib/cpu.py" snap "$CPU_PID")"
   children_cpu; c0=$CHILDREN_CPU
-  out="$("${cmd[@]}")" || die "wrk failed: $out"
+  out="$("${cmd[@]}")" || die "${cmd[0]} failed: $out"
   children_cpu; c1=$CHILDREN_CPU
   after="$(python3 "$BENCH_DIR/lib/cpu.py" snap "$CPU_PID")"
   r1="$(redis-cli -u "$REDIS_URL" info commandstats)"
@@ -242,11 +256,21 @@ m["redis_top_cmds"] = {k: round(v / n, 2) for k, v in sorted(d.items(), key=lamb
 print(json.dumps(m))
 PY
 }
+# ws-load run: port sockets duration -> prints the metrics JSON (each socket
+# signed in with its own user's token, one status read at a time)
+run_ws() {
+  run_load "$WS_LOAD_BIN" "ws://127.0.0.1:$1/graphql" "$TOKENS" "$2" "$3" \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["query"])' "$ME_BODY")"
+}
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2]))' "$1" "$2"; }
 wrk_runs() { # scenario target, then run_wrk's arguments: RUNS kept runs
-  local scen="$1" target="$2" r=1 m; shift 2
+  local scen="$1" target="$2"; shift 2
+  load_runs "$scen" "$target" run_wrk "$@"
+}
+load_runs() { # scenario target runner, then the runner's arguments: RUNS kept runs
+  local scen="$1" target="$2" runner="$3" r=1 m; shift 3
   while [ "$r" -le "$RUNS" ]; do
-    m="$(run_wrk "$@")"
+    m="$("$runner" "$@")"
     if accept "$scen" "$target" "$r" "$m"; then
       say "$scen/$target run $r: $(field "$m" rps) req/s, p50 $(field "$m" p50_ms) ms, p99 $(field "$m" p99_ms) ms, errors $(field "$m" graphql_errors)"
       r=$((r + 1))
@@ -366,6 +390,8 @@ python3 "$BENCH_DIR/lib/tokens.py" search --users "$USERS" --out "$OUT_DIR/body-
 python3 "$BENCH_DIR/lib/tokens.py" search-miss --out "$OUT_DIR/body-search-miss.jsonl" --bodies 20
 ME_BODY="$OUT_DIR/body-me.jsonl"
 echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$ME_BODY"
+LOGIN_BODY="$OUT_DIR/body-login.jsonl"
+python3 "$BENCH_DIR/lib/tokens.py" login --users "$USERS" --password "$BENCH_ADMIN_PASSWORD" --bodies 200 --out "$LOGIN_BODY"
 # The framework ceiling's request (bench/baseline): the smallest query, with
 # the same wrk call otherwise (tokens included, which it ignores).
 HELLO_BODY="$OUT_DIR/body-hello.jsonl"
@@ -373,7 +399,7 @@ echo '{"query":"{ hello }"}' >"$HELLO_BODY"
 STATS_FROM="$(date -u -d "$BENCH_TODAY - 365 days" +%F)"
 STATS_BODY="$OUT_DIR/body-stats.jsonl"
 echo "{\"query\":\"query(\$f: Date!, \$t: Date!) { signInStats(from: \$f, to: \$t) { date signedIn byCycleDay rewardTotal makeUps frozen milestoneBonusTotal } }\",\"variables\":{\"f\":\"$STATS_FROM\",\"t\":\"$HIST_TO\"}}" >"$STATS_BODY"
-note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS makeup_conns=$MAKEUP_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
+note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS makeup_conns=$MAKEUP_CONNS login_conns=$LOGIN_CONNS ws_conns=$WS_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
 
 note foreign_max "$FOREIGN_MAX"; note max_retries "$MAX_RETRIES"
 capture_sql
@@ -408,7 +434,9 @@ fi
 
 # --- scenario b: me { signInStatus } vs. the framework ceiling (bench/baseline answering { hello }) ----------------
 # --- scenarios c, d: admin signInHistory and searchUsers (same service process)
-if has b || has c || has d || has l; then
+# --- scenarios m, n: login (the login limiter's path), and status reads over
+#     graphql-transport-ws (a token check per operation on an open socket)
+if has b || has c || has d || has l || has m || has n; then
   day="$(next_day "$BENCH_DB")"
   start_service "$BENCH_DB" "$day"
   ADMIN_TOKEN_FILE="$OUT_DIR/token-admin.txt"; admin_token "$BENCH_DB" >"$ADMIN_TOKEN_FILE"
@@ -459,6 +487,17 @@ if has b || has c || has d || has l; then
       record l service "$r" "$m"
       say "l run $r: ${total}s"
     done
+  fi
+  if has m; then
+    say "scenario m: login (successful, $LOGIN_CONNS connections), ${DURATION}s x $RUNS"
+    wrk_runs m service "$PORT" "$LOGIN_CONNS" 1 "$DURATION" "$LOGIN_BODY"
+    cmd_note m "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
+  fi
+  if has n; then
+    say "scenario n: me { signInStatus } over graphql-transport-ws, $WS_CONNS sockets, ${DURATION}s x $RUNS"
+    run_ws "$PORT" "$WS_CONNS" 3 >/dev/null  # warm-up: these users' tokens and statuses cached
+    load_runs n service run_ws "$PORT" "$WS_CONNS" "$DURATION"
+    cmd_note n "$(cat "$OUT_DIR/last-wrk-cmd.txt")"
   fi
   stop_service
   if has b; then

@@ -162,6 +162,10 @@ def main():
          verdict(None if d50 is None else d50 < 20))
     line("searchUsers, substring no one has (no target)", "d-miss", "service", ac, "", "")
     line("signInStats over one year (one request at a time)", "l", "service", "1 client", "reported", "")
+    line("login, successful (the password hash and the login limiter)", "m", "service",
+         f"{par.get('login_conns', '?')} conns", "reported", "")
+    line("me { signInStatus } over graphql-transport-ws (token checked per operation)", "n", "service",
+         f"{par.get('ws_conns', '?')} sockets", "reported", "")
     w(f"| e | peak RSS (VmHWM) of the service during a | | | | | < 150 MiB | {f(hwm)} MiB {verdict(None if hwm is None else hwm < 150)} |")
     line(f"signIn with ~{f(int(gen_small['GEN_ROWS_SIGN_INS'])) if gen_small else '?'} sign-in rows", "f", "service",
          f"{sc} conns", "5M-row / small-row req/s within 20%",

@@ -12,6 +12,7 @@ ver: users.token_version (0 for generated users), sid: the user's bench session
   tokens.py search --out FILE
   tokens.py peer-status --users N --form condition|relation --out FILE
   tokens.py peer-history --bodies-from HISTORY.jsonl --form function|filter --out FILE
+  tokens.py login --users N --password P --bodies K --out FILE   successful logins of K users
 """
 import argparse
 import base64
@@ -85,7 +86,7 @@ PEER_HISTORY_QUERY = PEER_HISTORY_FORMS["function"]
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["users", "admin", "history", "search", "search-miss",
-                                    "peer-status", "peer-history"])
+                                    "peer-status", "peer-history", "login"])
     p.add_argument("--secret")
     p.add_argument("--users", type=int)
     p.add_argument("--id", type=int)
@@ -100,6 +101,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--bodies-from")
     p.add_argument("--form", help="peer-status: condition|relation; peer-history: function|filter")
+    p.add_argument("--password", help="login: every generated user's password")
     a = p.parse_args()
     rng = random.Random(a.seed)
 
@@ -129,6 +131,16 @@ def main() -> None:
                 v = json.loads(line)["variables"]
                 body = {"query": query,
                         "variables": {"ids": v["ids"], "from": v["from"], "to": v["to"]}}
+                f.write(json.dumps(body, separators=(",", ":")) + "\n")
+    elif a.what == "login":
+        # Successful logins of --bodies random generated users (gen_data.sql:
+        # user000001.. share the bench admin's password), selecting only
+        # __typename so that every build since the first answers the same.
+        query = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { __typename } }"
+        width = max(6, len(str(a.users)))
+        with open(a.out, "w") as f:
+            for uid in rng.sample(range(1, a.users + 1), min(a.bodies, a.users)):
+                body = {"query": query, "variables": {"u": f"user{uid:0{width}d}", "p": a.password}}
                 f.write(json.dumps(body, separators=(",", ":")) + "\n")
     elif a.what == "admin":
         print(mint(a.secret.encode(), a.id, a.iat, a.ttl))

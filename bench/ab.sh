@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds of several commits against each other in one run, alternating, so
+# every build sees the same machine: the "before and after, same run" of an
+# issue whose change was made sessions ago (issues 24 and 25).
+#
+#   REVS="1ea1f9d 1147c40" NAME=issue25-ab bash bench/ab.sh
+#
+# Each commit of REVS is built in a worktree (this tree's target directory,
+# so the dependencies are built once), then ROUNDS rounds each run every
+# build once, the order rotating from round to round:
+#   - SCRIPTS_REV's own bench (default the last of REVS; its scripts, data
+#     and SQL are the ones those builds were measured with): run.sh with
+#     SCENARIOS (a b) and peer.sh with PEER_WORKLOADS (all five), RUNS=1 each;
+#   - this tree's run.sh with EXTRA_SCENARIOS (m n: login and WebSocket
+#     operations, scenarios older scripts lack), RUNS=1, on the same data.
+# All builds share one database, made by SCRIPTS_REV's gen_data.sh with its
+# build's migrations: a build never migrates it back, so SCRIPTS_REV must be
+# the newest schema of REVS, and the older builds must run on it (checked
+# by their first pass: a failing run stops the bench).
+# Writes bench/results/<NAME>/<rev>-<round>-{run,peer,extra}.md (each pass's
+# own reports) and bench/results/<NAME>/a-b.md: each figure's median per
+# build and its ratio to the first build (bench/lib/ab_report.py).
+#
+# Knobs: REVS (required), NAME (required), SCRIPTS_REV, ROUNDS (3),
+#   SCENARIOS ("a b"), PEER_WORKLOADS, EXTRA_SCENARIOS ("m n"): each may be
+#   set empty to leave that part out, DURATION (10), SKIP_BUILD=1 (build
+#   nothing; otherwise the builds missing from bench/out/ab/bin are made,
+#   one per commit, kept for later runs),
+#   REUSE_DATA=1 (the database of the last run, bench/out/ab-gen.env).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+: "${REVS:?REVS: the commits to compare, the before first}" "${NAME:?NAME: bench/results/NAME}"
+read -r -a revs <<<"$REVS"
+: "${SCRIPTS_REV:=${revs[-1]}}" "${ROUNDS:=3}" "${SCENARIOS=a b}" "${EXTRA_SCENARIOS=m n}"
+: "${PEER_WORKLOADS=status-32 status-cold status-1 history-32 history-1}" "${DURATION:=10}"
+: "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
+[[ "$NAME" =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad NAME '$NAME'"
+AB_DIR="$OUT_DIR/ab"; BINS="$AB_DIR/bin"; SCRIPTS="$AB_DIR/scripts"
+RESULTS_DIR="$BENCH_DIR/results/$NAME"
+mkdir -p "$BINS" "$RESULTS_DIR"
+
+worktree() { # rev dir: a detached worktree of rev at dir
+  rm -rf "$2"; git -C "$ROOT_DIR" worktree prune
+  git -C "$ROOT_DIR" worktree add --detach "$2" "$1" >/dev/null
+}
+
+if [ "$SKIP_BUILD" != 1 ]; then
+  built=0
+  for rev in "${revs[@]}"; do
+    # A commit's build never changes: one made by an earlier run is kept.
+    [ -x "$BINS/$rev" ] && continue
+    say "build: $rev"
+    worktree "$rev" "$AB_DIR/src"
+    (cd "$AB_DIR/src" && CARGO_TARGET_DIR="$ROOT_DIR/target" cargo build --release --quiet)
+    cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/$rev"
+    git -C "$ROOT_DIR" worktree remove --force "$AB_DIR/src"
+    built=1
+  done
+  # Cargo judges this tree's build by its files' times against the last
+  # build's output, now another commit's: touch the sources so the next
+  # build of this tree is made afresh.
+  [ "$built" = 0 ] || find "$ROOT_DIR/src" "$ROOT_DIR/migrations" -type f -exec touch {} +
+  say "build: bench/baseline (bench-baseline, ws-load)"
+  CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
+    cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+fi
+for rev in "${revs[@]}"; do [ -x "$BINS/$rev" ] || die "$BINS/$rev missing (run without SKIP_BUILD)"; done
+
+# SCRIPTS_REV's bench, with this tree's baseline builds (the same crate) and
+# the peer's packages.
+worktree "$SCRIPTS_REV" "$SCRIPTS"
+trap 'git -C "$ROOT_DIR" worktree remove --force "$SCRIPTS" 2>/dev/null || true' EXIT
+ln -s "$BENCH_DIR/baseline/target" "$SCRIPTS/bench/baseline/target"
+[ -d "$BENCH_DIR/peer/node_modules" ] || (cd "$BENCH_DIR/peer" && npm ci --no-audit --no-fund --loglevel=error)
+ln -s "$BENCH_DIR/peer/node_modules" "$SCRIPTS/bench/peer/node_modules"
+mkdir -p "$SCRIPTS/bench/out"
+if [ "$REUSE_DATA" = 1 ] && [ -f "$OUT_DIR/ab-gen.env" ]; then
+  cp "$OUT_DIR/ab-gen.env" "$SCRIPTS/bench/out/gen-signin_bench.env"
+else
+  # The data and its schema: SCRIPTS_REV's, migrated by its build.
+  (cd "$SCRIPTS" && SIGNIN_BIN="$BINS/$SCRIPTS_REV" bash bench/gen_data.sh)
+  cp "$SCRIPTS/bench/out/gen-signin_bench.env" "$OUT_DIR/ab-gen.env"
+fi
+
+pass() { # rev round
+  local rev="$1" round="$2" bin="$BINS/$1" dir="$AB_DIR/$1-$2"
+  rm -rf "$dir"; mkdir -p "$dir"
+  say "round $round: $rev"
+  if [ -n "$SCENARIOS" ]; then
+    (cd "$SCRIPTS" && SIGNIN_BIN="$bin" SKIP_BUILD=1 REUSE_DATA=1 RUNS=1 DURATION="$DURATION" \
+       SCENARIOS="$SCENARIOS" BENCH_REPORT="$RESULTS_DIR/$rev-$round-run.md" bash bench/run.sh) \
+       >"$dir/run.log" 2>&1 || die "$rev round $round: run.sh failed (see $dir/run.log)"
+    cp "$SCRIPTS/bench/out/results.jsonl" "$dir/results.jsonl"
+  fi
+  if [ -n "$PEER_WORKLOADS" ]; then
+    (cd "$SCRIPTS" && SIGNIN_BIN="$bin" SKIP_BUILD=1 REUSE_DATA=1 RUNS=1 DURATION="$DURATION" \
+       PEER_WORKLOADS="$PEER_WORKLOADS" PEER_REPORT="$RESULTS_DIR/$rev-$round-peer.md" bash bench/peer.sh) \
+       >"$dir/peer.log" 2>&1 || die "$rev round $round: peer.sh failed (see $dir/peer.log)"
+    cp "$SCRIPTS/bench/out/peer.jsonl" "$dir/peer.jsonl"
+  fi
+  if [ -n "$EXTRA_SCENARIOS" ]; then
+    BENCH_OUT="$SCRIPTS/bench/out" SIGNIN_BIN="$bin" SKIP_BUILD=1 REUSE_DATA=1 RUNS=1 DURATION="$DURATION" \
+      SCENARIOS="$EXTRA_SCENARIOS" BENCH_REPORT="$RESULTS_DIR/$rev-$round-extra.md" bash "$BENCH_DIR/run.sh" \
+      >"$dir/extra.log" 2>&1 || die "$rev round $round: run.sh ($EXTRA_SCENARIOS) failed (see $dir/extra.log)"
+    cp "$SCRIPTS/bench/out/results.jsonl" "$dir/extra.jsonl"
+  fi
+}
+
+n=${#revs[@]}
+for round in $(seq 1 "$ROUNDS"); do
+  for ((i = 0; i < n; i++)); do
+    pass "${revs[$(( (round - 1 + i) % n ))]}" "$round"
+  done
+done
+
+python3 "$BENCH_DIR/lib/ab_report.py" --dir "$AB_DIR" --revs "${revs[@]}" --rounds "$ROUNDS" \
+  --scripts-rev "$SCRIPTS_REV" --command "REVS=\"$REVS\" NAME=$NAME ROUNDS=$ROUNDS DURATION=$DURATION bash bench/ab.sh" \
+  --out "$RESULTS_DIR/a-b.md"
