@@ -13,13 +13,19 @@
 #     SCENARIOS (a b) and peer.sh with PEER_WORKLOADS (all five), RUNS=1 each;
 #   - this tree's run.sh with EXTRA_SCENARIOS (m n: login and WebSocket
 #     operations, scenarios older scripts lack), RUNS=1, on the same data.
+# A build may carry one setting for the service, COMMIT+VAR=value (e.g.
+# cccb6e4+SIGNIN_MAX_CONCURRENT_HASHES=2): it reaches the extra scenarios
+# only (this tree's run.sh passes SERVICE_ENV on; older scripts start the
+# service with nothing but their own settings), so such a run has SCENARIOS
+# and PEER_WORKLOADS empty.
 # All builds share one database, made by SCRIPTS_REV's gen_data.sh with its
 # build's migrations: a build never migrates it back, so SCRIPTS_REV must be
 # the newest schema of REVS, and the older builds must run on it (checked
 # by their first pass: a failing run stops the bench).
-# Writes bench/results/<NAME>/<rev>-<round>-{run,peer,extra}.md (each pass's
-# own reports) and bench/results/<NAME>/a-b.md: each figure's median per
-# build and its ratio to the first build (bench/lib/ab_report.py).
+# Writes bench/results/<NAME>/<build>-<round>-{run,peer,extra}.md (each
+# pass's own reports; raw outputs in bench/out/ab/<NAME>/) and
+# bench/results/<NAME>/a-b.md: each figure's median per build and its ratio
+# to the first build (bench/lib/ab_report.py).
 #
 # Knobs: REVS (required), NAME (required), SCRIPTS_REV, ROUNDS (3),
 #   SCENARIOS ("a b"), PEER_WORKLOADS, EXTRA_SCENARIOS ("m n"): each may be
@@ -32,13 +38,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 : "${REVS:?REVS: the commits to compare, the before first}" "${NAME:?NAME: bench/results/NAME}"
 read -r -a revs <<<"$REVS"
-: "${SCRIPTS_REV:=${revs[-1]}}" "${ROUNDS:=3}" "${SCENARIOS=a b}" "${EXTRA_SCENARIOS=m n}"
+commit_of() { echo "${1%%+*}"; }
+setting_of() { [[ "$1" == *+* ]] && echo "${1#*+}" || true; }
+: "${SCRIPTS_REV:=$(commit_of "${revs[-1]}")}" "${ROUNDS:=3}" "${SCENARIOS=a b}" "${EXTRA_SCENARIOS=m n}"
 : "${PEER_WORKLOADS=status-32 status-cold status-1 history-32 history-1}" "${DURATION:=10}"
 : "${REUSE_DATA:=0}" "${SKIP_BUILD:=0}"
 [[ "$NAME" =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad NAME '$NAME'"
-AB_DIR="$OUT_DIR/ab"; BINS="$AB_DIR/bin"; SCRIPTS="$AB_DIR/scripts"
+AB_DIR="$OUT_DIR/ab"; BINS="$AB_DIR/bin"; SCRIPTS="$AB_DIR/scripts"; PASSES="$AB_DIR/$NAME"
 RESULTS_DIR="$BENCH_DIR/results/$NAME"
-mkdir -p "$BINS" "$RESULTS_DIR"
+mkdir -p "$BINS" "$RESULTS_DIR" "$PASSES"
+for build in "${revs[@]}"; do
+  if [ -n "$(setting_of "$build")" ]; then
+    [[ "$(setting_of "$build")" =~ ^[A-Z0-9_]+=[A-Za-z0-9_.:,-]*$ ]] || die "bad setting in '$build'"
+    [ -z "$SCENARIOS$PEER_WORKLOADS" ] || die "'$build' carries a setting: only EXTRA_SCENARIOS can pass it on"
+  fi
+done
 
 worktree() { # rev dir: a detached worktree of rev at dir
   rm -rf "$2"; git -C "$ROOT_DIR" worktree prune
@@ -47,7 +61,7 @@ worktree() { # rev dir: a detached worktree of rev at dir
 
 if [ "$SKIP_BUILD" != 1 ]; then
   built=0
-  for rev in "${revs[@]}"; do
+  for rev in $(for b in "${revs[@]}"; do commit_of "$b"; done | sort -u); do
     # A commit's build never changes: one made by an earlier run is kept.
     [ -x "$BINS/$rev" ] && continue
     say "build: $rev"
@@ -65,15 +79,15 @@ if [ "$SKIP_BUILD" != 1 ]; then
   CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
     cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
 fi
-for rev in "${revs[@]}"; do [ -x "$BINS/$rev" ] || die "$BINS/$rev missing (run without SKIP_BUILD)"; done
+for b in "${revs[@]}"; do
+  [ -x "$BINS/$(commit_of "$b")" ] || die "$BINS/$(commit_of "$b") missing (run without SKIP_BUILD)"
+done
 
-# SCRIPTS_REV's bench, with this tree's baseline builds (the same crate) and
-# the peer's packages.
+# SCRIPTS_REV's bench, with this tree's baseline builds (the same crate);
+# its peer.sh installs the peer's packages in the worktree.
 worktree "$SCRIPTS_REV" "$SCRIPTS"
 trap 'git -C "$ROOT_DIR" worktree remove --force "$SCRIPTS" 2>/dev/null || true' EXIT
 ln -s "$BENCH_DIR/baseline/target" "$SCRIPTS/bench/baseline/target"
-[ -d "$BENCH_DIR/peer/node_modules" ] || (cd "$BENCH_DIR/peer" && npm ci --no-audit --no-fund --loglevel=error)
-ln -s "$BENCH_DIR/peer/node_modules" "$SCRIPTS/bench/peer/node_modules"
 mkdir -p "$SCRIPTS/bench/out"
 if [ "$REUSE_DATA" = 1 ] && [ -f "$OUT_DIR/ab-gen.env" ]; then
   cp "$OUT_DIR/ab-gen.env" "$SCRIPTS/bench/out/gen-signin_bench.env"
@@ -83,8 +97,9 @@ else
   cp "$SCRIPTS/bench/out/gen-signin_bench.env" "$OUT_DIR/ab-gen.env"
 fi
 
-pass() { # rev round
-  local rev="$1" round="$2" bin="$BINS/$1" dir="$AB_DIR/$1-$2"
+pass() { # build round
+  local rev="$1" round="$2" bin dir="$PASSES/$1-$2"
+  bin="$BINS/$(commit_of "$1")"
   rm -rf "$dir"; mkdir -p "$dir"
   say "round $round: $rev"
   if [ -n "$SCENARIOS" ]; then
@@ -100,7 +115,8 @@ pass() { # rev round
     cp "$SCRIPTS/bench/out/peer.jsonl" "$dir/peer.jsonl"
   fi
   if [ -n "$EXTRA_SCENARIOS" ]; then
-    BENCH_OUT="$SCRIPTS/bench/out" SIGNIN_BIN="$bin" SKIP_BUILD=1 REUSE_DATA=1 RUNS=1 DURATION="$DURATION" \
+    BENCH_OUT="$SCRIPTS/bench/out" SIGNIN_BIN="$bin" SERVICE_ENV="$(setting_of "$rev")" \
+      SKIP_BUILD=1 REUSE_DATA=1 RUNS=1 DURATION="$DURATION" \
       SCENARIOS="$EXTRA_SCENARIOS" BENCH_REPORT="$RESULTS_DIR/$rev-$round-extra.md" bash "$BENCH_DIR/run.sh" \
       >"$dir/extra.log" 2>&1 || die "$rev round $round: run.sh ($EXTRA_SCENARIOS) failed (see $dir/extra.log)"
     cp "$SCRIPTS/bench/out/results.jsonl" "$dir/extra.jsonl"
@@ -114,6 +130,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 "$BENCH_DIR/lib/ab_report.py" --dir "$AB_DIR" --revs "${revs[@]}" --rounds "$ROUNDS" \
+python3 "$BENCH_DIR/lib/ab_report.py" --dir "$PASSES" --revs "${revs[@]}" --rounds "$ROUNDS" \
   --scripts-rev "$SCRIPTS_REV" --command "REVS=\"$REVS\" NAME=$NAME ROUNDS=$ROUNDS DURATION=$DURATION bash bench/ab.sh" \
   --out "$RESULTS_DIR/a-b.md"

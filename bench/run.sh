@@ -29,6 +29,7 @@
 #   DRAIN_WAIT (s to wait after a signIn run until every sign-in is credited: 90; QUICK 5),
 #   FOREIGN_MAX (10): a run during which processes that are not part of the bench used more
 #   than this % of the machine's CPU is discarded and repeated, at most MAX_RETRIES (2) times.
+#   SERVICE_ENV ("VAR=value ..."): settings added to every start of the service,
 #   BENCH_REPORT: where the report goes (default bench/results/latest.md; QUICK: bench/out/latest-quick.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -170,8 +171,11 @@ next_day() { psql_db "$1" -Atc "SELECT /* bench */ max(day) + 1 FROM sign_ins"; 
 redis_clean() {
   redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
 }
-# Extra VAR=value settings for the next start_service (scenarios g, h).
+# Extra VAR=value settings for the next start_service (scenarios g, h), and
+# for every one (SERVICE_ENV, space-separated: bench/ab.sh's builds with a
+# setting).
 SERVICE_EXTRA=()
+read -r -a SERVICE_ENV_ARGS <<<"${SERVICE_ENV:-}"
 start_service() { # db day [clock time, default 12:00:00]
   local db="$1" day="$2" at="${3:-12:00:00}"
   port_free "$PORT" || die "port $PORT is in use"
@@ -183,7 +187,7 @@ start_service() { # db day [clock time, default 12:00:00]
       SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${day}T${at}Z" \
       SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
       SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
-      "${SERVICE_EXTRA[@]}" "$SIGNIN_BIN" serve) >>"$OUT_DIR/service.log" 2>&1 &
+      "${SERVICE_ENV_ARGS[@]}" "${SERVICE_EXTRA[@]}" "$SIGNIN_BIN" serve) >>"$OUT_DIR/service.log" 2>&1 &
   SERVICE_PID=$!; CPU_PID=$SERVICE_PID
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$db"; return 0; }
@@ -402,6 +406,7 @@ echo "{\"query\":\"query(\$f: Date!, \$t: Date!) { signInStats(from: \$f, to: \$
 note params "users=$USERS days=$DAYS small_days=$SMALL_DAYS runs=$RUNS duration=${DURATION}s admin_duration=${ADMIN_DURATION}s pool=$POOL signin_conns=$SIGNIN_CONNS me_conns=$ME_CONNS admin_conns=$ADMIN_CONNS makeup_conns=$MAKEUP_CONNS login_conns=$LOGIN_CONNS ws_conns=$WS_CONNS wrk_threads=$WRK_THREADS first_bench_day=$TODAY0 history=$HIST_FROM..$HIST_TO"
 
 note foreign_max "$FOREIGN_MAX"; note max_retries "$MAX_RETRIES"
+[ -z "${SERVICE_ENV:-}" ] || note service_env "$SERVICE_ENV"
 capture_sql
 
 # --- scenario a (+ e): signIn, and its pgbench baseline -----------------------

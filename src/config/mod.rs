@@ -504,11 +504,14 @@ impl Config {
                 production,
             },
             hashing: HashLimits {
-                // One core is left to everything else (health checks, the
-                // other requests) while hashes queue.
+                // As many as the cores: a flood queues instead of running
+                // hundreds of 19 MiB hashes at once, and the scheduler still
+                // gives health checks and other requests their turn. One
+                // fewer halved the logins of 2 cores
+                // (bench/results/issue24-hash-slots).
                 concurrent: settings
                     .max_concurrent_hashes
-                    .unwrap_or(cores.saturating_sub(1) as usize)
+                    .unwrap_or(cores as usize)
                     .max(1),
                 queue: settings.hash_queue,
             },

@@ -463,7 +463,7 @@ pub struct Settings {
     /// Password hashes (Argon2id, 19 MiB each) computed at once by this
     /// process, on blocking threads (at least 1).
     ///
-    /// [default: cores - 1 (≥ 1)]
+    /// [default: the machine's cores]
     #[arg(
         long = "max-concurrent-hashes",
         env = "SIGNIN_MAX_CONCURRENT_HASHES",

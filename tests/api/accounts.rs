@@ -516,14 +516,11 @@ async fn a_full_hash_queue_answers_rate_limited() {
 }
 
 /// Issue 24, item 6: `/healthz` answers at once while password hashes
-/// queue.
+/// queue, at the default bound (as many hashes at once as the machine has
+/// cores: every core hashing).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_checks_answer_while_hashes_queue() {
-    let app = TestApp::with_config(&[
-        ("SIGNIN_MAX_CONCURRENT_HASHES", "1"),
-        ("SIGNIN_HASH_QUEUE", "64"),
-    ])
-    .await;
+    let app = TestApp::with_config(&[("SIGNIN_HASH_QUEUE", "64")]).await;
     let server = app.serve(false).await;
     let client = reqwest::Client::new();
     let url = format!("http://{}", server.addr);
@@ -559,6 +556,7 @@ async fn health_checks_answer_while_hashes_queue() {
         slowest
     };
     let (answers, slowest) = tokio::join!(registrations, health);
+    eprintln!("slowest /healthz while 40 registrations hashed and queued: {slowest:?}");
     assert!(
         // Generous: the machine running the tests may be busy; the issue
         // saw 2.7-5.3 s with 200 registrations and no bound.
