@@ -54,42 +54,30 @@ for build in "${revs[@]}"; do
   fi
 done
 
-worktree() { # rev dir: a detached worktree of rev at dir
-  rm -rf "$2"; git -C "$ROOT_DIR" worktree prune
-  git -C "$ROOT_DIR" worktree add --detach "$2" "$1" >/dev/null
-}
-
+# The commits to build: the builds', and SCRIPTS_REV's when it makes the data.
+commits=()
+for b in "${revs[@]}"; do commits+=("$(commit_of "$b")"); done
+MAKE_DATA=1; [ "$REUSE_DATA" = 1 ] && [ -f "$OUT_DIR/ab-gen.env" ] && MAKE_DATA=0
+[ "$MAKE_DATA" = 0 ] || commits+=("$SCRIPTS_REV")
+read -r -a commits <<<"$(printf '%s\n' "${commits[@]}" | sort -u | tr '\n' ' ')"
 if [ "$SKIP_BUILD" != 1 ]; then
-  built=0
-  for rev in $(for b in "${revs[@]}"; do commit_of "$b"; done | sort -u); do
+  for rev in "${commits[@]}"; do
     # A commit's build never changes: one made by an earlier run is kept.
-    [ -x "$BINS/$rev" ] && continue
-    say "build: $rev"
-    worktree "$rev" "$AB_DIR/src"
-    (cd "$AB_DIR/src" && CARGO_TARGET_DIR="$ROOT_DIR/target" cargo build --release --quiet)
-    cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/$rev"
-    git -C "$ROOT_DIR" worktree remove --force "$AB_DIR/src"
-    built=1
+    [ -x "$BINS/$rev" ] || build_commit "$rev" "$BINS/$rev"
   done
-  # Cargo judges this tree's build by its files' times against the last
-  # build's output, now another commit's: touch the sources so the next
-  # build of this tree is made afresh.
-  [ "$built" = 0 ] || find "$ROOT_DIR/src" "$ROOT_DIR/migrations" -type f -exec touch {} +
-  say "build: bench/baseline (bench-baseline, ws-load)"
-  CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
-    cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+  build_baseline
 fi
-for b in "${revs[@]}"; do
-  [ -x "$BINS/$(commit_of "$b")" ] || die "$BINS/$(commit_of "$b") missing (run without SKIP_BUILD)"
+for rev in "${commits[@]}"; do
+  [ -x "$BINS/$rev" ] || die "$BINS/$rev missing (run without SKIP_BUILD)"
 done
 
 # SCRIPTS_REV's bench, with this tree's baseline builds (the same crate);
 # its peer.sh installs the peer's packages in the worktree.
-worktree "$SCRIPTS_REV" "$SCRIPTS"
+worktree_at "$SCRIPTS_REV" "$SCRIPTS"
 trap 'git -C "$ROOT_DIR" worktree remove --force "$SCRIPTS" 2>/dev/null || true' EXIT
 ln -s "$BENCH_DIR/baseline/target" "$SCRIPTS/bench/baseline/target"
 mkdir -p "$SCRIPTS/bench/out"
-if [ "$REUSE_DATA" = 1 ] && [ -f "$OUT_DIR/ab-gen.env" ]; then
+if [ "$MAKE_DATA" = 0 ]; then
   cp "$OUT_DIR/ab-gen.env" "$SCRIPTS/bench/out/gen-signin_bench.env"
 else
   # The data and its schema: SCRIPTS_REV's, migrated by its build.

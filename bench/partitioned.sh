@@ -25,19 +25,7 @@ BINS="$OUT_DIR/partitioned-ab"
 mkdir -p "$RESULTS_DIR" "$BINS"
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  # The unpartitioned build from a worktree of its commit, in this tree's
-  # target directory (the dependencies are built once for both).
-  worktree="$BINS/unpartitioned-src"
-  rm -rf "$worktree"; git -C "$ROOT_DIR" worktree prune
-  git -C "$ROOT_DIR" worktree add --detach "$worktree" "$UNPARTITIONED_REV" >/dev/null
-  say "build: $UNPARTITIONED_REV (unpartitioned)"
-  (cd "$worktree" && CARGO_TARGET_DIR="$ROOT_DIR/target" cargo build --release --quiet)
-  cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/signin-rewards-unpartitioned"
-  git -C "$ROOT_DIR" worktree remove --force "$worktree"
-  # Cargo judges the crate fresh by its files' times against the last
-  # build's output, which is now the other revision's: touch this tree's
-  # sources so it is built again.
-  find "$ROOT_DIR/src" "$ROOT_DIR/migrations" -type f -exec touch {} +
+  build_commit "$UNPARTITIONED_REV" "$BINS/signin-rewards-unpartitioned"
   build_release 1
   cp "$ROOT_DIR/target/release/signin-rewards" "$BINS/signin-rewards-partitioned"
 fi

@@ -40,11 +40,36 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 build_release() {
   say "build: cargo build --release (main crate)"
   (cd "$ROOT_DIR" && cargo build --release --quiet)
-  if [ "${1:-0}" = 1 ]; then
-    say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
-    CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
-      cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
-  fi
+  [ "${1:-0}" != 1 ] || build_baseline
+}
+
+# Builds bench/baseline (bench-baseline, hook-receiver, ws-load) into its own
+# target dir, bench/baseline/target.
+build_baseline() {
+  say "build: bench/baseline (cargo build --release, target dir bench/baseline/target)"
+  CARGO_TARGET_DIR="$BENCH_DIR/baseline/target" \
+    cargo build --release --quiet --manifest-path "$BENCH_DIR/baseline/Cargo.toml"
+}
+
+# A detached worktree of commit $1 at $2 (anything there before is removed).
+worktree_at() {
+  rm -rf "$2"; git -C "$ROOT_DIR" worktree prune
+  git -C "$ROOT_DIR" worktree add --detach "$2" "$1" >/dev/null
+}
+
+# Builds the service of commit $1 in a worktree, in this tree's target
+# directory (the dependencies are built once for every commit), and copies
+# the binary to $2. Cargo judges this tree's build by its files' times
+# against the last build's output, now another commit's: the sources are
+# touched so this tree's next build is made afresh.
+build_commit() {
+  local src; src="$(dirname "$2")/src-$1"
+  say "build: $1"
+  worktree_at "$1" "$src"
+  (cd "$src" && CARGO_TARGET_DIR="$ROOT_DIR/target" cargo build --release --quiet)
+  cp "$ROOT_DIR/target/release/signin-rewards" "$2"
+  git -C "$ROOT_DIR" worktree remove --force "$src"
+  find "$ROOT_DIR/src" "$ROOT_DIR/migrations" -type f -exec touch {} +
 }
 
 # Gives each of the bench's users one live session (session id = user id), as

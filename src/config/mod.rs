@@ -597,6 +597,17 @@ mod tests {
         assert_eq!(c.replica_max_lag, Duration::from_secs(30));
     }
 
+    /// README: `SIGNIN_MAX_CONCURRENT_HASHES` defaults to the machine's
+    /// cores (one fewer halved the logins of 2 cores), at least 1.
+    #[test]
+    fn hashes_at_once_default_to_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(config(&[]).unwrap().hashing.concurrent, cores);
+        let set = |n| config(&[("SIGNIN_MAX_CONCURRENT_HASHES", n)]).unwrap();
+        assert_eq!(set("3").hashing.concurrent, 3);
+        assert_eq!(set("0").hashing.concurrent, 1);
+    }
+
     #[test]
     fn production_requires_a_long_secret_and_refuses_a_test_clock() {
         assert!(matches!(

@@ -724,9 +724,9 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
     );
 }
 
-/// A sweep over more candidates than one page (the next page read while
-/// the one before is written): every user at risk gets one reminder, and
-/// a second sweep writes none.
+/// A sweep over more candidates than one page (pages of 1,000, each read
+/// after the one before is written): every user at risk gets one
+/// reminder, and a second sweep writes none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_over_many_pages_reminds_each_user_once() {
     use signin_rewards::service::reminders;
