@@ -1,7 +1,8 @@
 //! The webhook messages' consumer side: the job's handler (every message of
 //! a batch attempted at once, each on its own, so one slow receiver does
-//! not hold up the others of its batch) and the sweep that hands due
-//! messages (new ones whose push was lost, retries) to the queue.
+//! not hold up the others of its batch), the sweep that hands due
+//! messages (new ones whose push was lost, retries) to the queue, and the
+//! streak reminders' sweep, each on its own task.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,22 +35,33 @@ pub async fn handle(batch: WebhookBatch, state: JobData<Arc<AppState>>) -> Resul
 /// How often the streak reminders are looked for (`service::reminders`).
 pub const REMINDERS_EVERY: Duration = Duration::from_secs(60);
 
-/// Runs the sweep every [`SWEEP_EVERY`], and the reminders' every
-/// [`REMINDERS_EVERY`], until `shutdown`.
-pub async fn sweep(state: Arc<AppState>, shutdown: CancellationToken) {
-    let mut last_reminders: Option<std::time::Instant> = None;
+/// Runs the reminders' sweep every [`REMINDERS_EVERY`] until `shutdown`.
+/// A task of its own, apart from [`sweep`]: a zone's sweep writes its
+/// reminders for many seconds (100,000 users at risk: bench/reminders.sh),
+/// and meanwhile retries and the messages given back for want of room must
+/// still be handed to the queue every second.
+pub async fn remind(state: Arc<AppState>, shutdown: CancellationToken) {
     loop {
-        if last_reminders.is_none_or(|at| at.elapsed() >= REMINDERS_EVERY) {
-            last_reminders = Some(std::time::Instant::now());
-            match reminders::sweep(&state).await {
-                Ok(0) => {}
-                Ok(count) => {
-                    metrics::counter!("signin_streak_reminders_total").increment(count as u64);
-                    tracing::info!(count, "streak reminders written");
-                }
-                Err(error) => tracing::warn!(%error, "reminder sweep failed"),
+        let started = tokio::time::Instant::now();
+        match reminders::sweep(&state).await {
+            Ok(0) => {}
+            Ok(count) => {
+                metrics::counter!("signin_streak_reminders_total").increment(count as u64);
+                tracing::info!(count, "streak reminders written");
             }
+            Err(error) => tracing::warn!(%error, "reminder sweep failed"),
         }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep_until(started + REMINDERS_EVERY) => {}
+        }
+    }
+}
+
+/// Hands the due messages to the queue every [`SWEEP_EVERY`] until
+/// `shutdown` (`service::webhooks::enqueue_due`).
+pub async fn sweep(state: Arc<AppState>, shutdown: CancellationToken) {
+    loop {
         match webhooks::enqueue_due(&state).await {
             Ok(0) => {}
             Ok(count) => {

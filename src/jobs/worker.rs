@@ -48,10 +48,12 @@ pub fn unique_worker_name() -> String {
 }
 
 /// Runs the reward worker, the webhook worker, the relay, the webhook
-/// sweep and the history upkeep until `shutdown` is cancelled.
+/// sweep, the reminders' sweep and the history upkeep until `shutdown` is
+/// cancelled.
 pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
     let relay = tokio::spawn(relay::run(state.clone(), shutdown.clone()));
     let sweep = tokio::spawn(webhooks::sweep(state.clone(), shutdown.clone()));
+    let remind = tokio::spawn(webhooks::remind(state.clone(), shutdown.clone()));
     let upkeep = tokio::spawn(history::run(state.clone(), shutdown.clone()));
     let hooks = tokio::spawn(supervise(
         "webhook worker",
@@ -63,6 +65,7 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
     for (task, done) in [
         ("relay", relay.await),
         ("webhook sweep", sweep.await),
+        ("reminder sweep", remind.await),
         ("history upkeep", upkeep.await),
         ("webhook worker", hooks.await),
     ] {

@@ -1029,3 +1029,123 @@ async fn a_message_given_back_can_be_claimed_again_at_once() {
     drop(conn);
     assert!(receiver.got().is_empty());
 }
+
+/// The outbox's writes (a reminder's key, an event and its delivery) take
+/// no lock on the user's row, as a foreign key's check would (a KEY SHARE
+/// lock, written into the row, for every event: migration
+/// `outbox_without_key_locks`). While they are uncommitted, another
+/// transaction locks the row at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_locks_no_user_row() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    use signin_rewards::model::{UserId, WebhookEventType};
+    use signin_rewards::store::webhooks as store;
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    endpoint(&app, &admin, &receiver.url, &["STREAK_AT_RISK"]).await;
+    let (_, id) = app.register("unlocked").await;
+    let user = UserId(id);
+    let now = app.state.calendar.now();
+    let mut writer = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    writer.batch_execute("BEGIN").await.unwrap();
+    let kind = WebhookEventType::StreakAtRisk;
+    let claimed = store::claim_reminders(&mut writer, &[user], kind, now.date_naive(), now)
+        .await
+        .unwrap();
+    assert_eq!(claimed, vec![user]);
+    let event = store::NewEvent {
+        key: "evt_unlocked".to_owned(),
+        event_type: kind,
+        user_id: user,
+        data: "{}".to_owned(),
+    };
+    let due = store::record_events(&mut writer, &[event], now)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1, "the event and its delivery are written");
+
+    let mut other = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM users WHERE id = {id} FOR UPDATE NOWAIT; ROLLBACK"
+        ))
+        .await
+        .expect("the user's row is not locked by the outbox's writes");
+    writer.batch_execute("ROLLBACK").await.unwrap();
+}
+
+/// A reminder sweep that takes long (here held up by a lock on the
+/// reminders' table) holds up no due message: the sweep that hands them to
+/// the queue runs on a task of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_reminder_sweep_holds_up_no_due_message() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    use signin_rewards::model::{UserId, WebhookEventType};
+    use signin_rewards::store::webhooks as store;
+    let mut app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    endpoint(&app, &admin, &receiver.url, &["STREAK_AT_RISK"]).await;
+    let (token, id) = app.register_in("held_up_rem", Some("Asia/Tokyo")).await;
+    app.sign_in(&token).await;
+    // 20:05 in Tokyo the next day: the user's streak is at risk.
+    app.clock
+        .set(crate::common::instant("2026-03-02T11:05:00Z"));
+    let mut holder = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE streak_reminders IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    // A message due now that no after-commit push handed over: only the
+    // sweep finds it.
+    let mut writer = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    let event = store::NewEvent {
+        key: "evt_held_up".to_owned(),
+        event_type: WebhookEventType::StreakAtRisk,
+        user_id: UserId(id),
+        data: "{}".to_owned(),
+    };
+    let now = app.state.calendar.now();
+    assert_eq!(
+        store::record_events(&mut writer, &[event], now)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    app.start_worker();
+    let waited = |count: usize| {
+        let got = receiver.got.clone();
+        async move {
+            for _ in 0..200 {
+                if got.lock().unwrap().len() >= count {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            false
+        }
+    };
+    let mut held_up = false;
+    for _ in 0..200 {
+        held_up = app
+            .scalar_i64("SELECT count(*) FROM pg_locks WHERE relation = 'streak_reminders'::regclass AND NOT granted")
+            .await
+            >= 1;
+        if held_up {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(held_up, "the reminder sweep waits for the lock");
+    assert!(
+        waited(1).await,
+        "the due message was not sent while the reminder sweep waited"
+    );
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert!(
+        waited(2).await,
+        "the reminder goes out once the sweep goes on"
+    );
+}
