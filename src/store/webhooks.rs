@@ -656,6 +656,13 @@ pub async fn reminder_candidates(
 
 /// Records reminders of `kind` for `day` for `users` (those already
 /// reminded are skipped: the key decides); answers who was recorded now.
+///
+/// The keys are written in user order, whatever the order of `users`: the
+/// sweeps of several workers race over the same users, and a key written
+/// and not yet committed makes another transaction writing it wait, so two
+/// sweeps writing overlapping users in different orders deadlocked
+/// (`webhooks::sweeps_at_once_remind_each_user_once`: the sweep handed
+/// its users over in a hash map's order).
 pub async fn claim_reminders(
     conn: &mut AsyncPgConnection,
     users: &[UserId],
@@ -666,7 +673,7 @@ pub async fn claim_reminders(
     let rows: Vec<UserIdRow> = prepared(
         diesel::sql_query(
             "INSERT INTO streak_reminders (user_id, kind, day, created_at) \
-             SELECT u, $2::webhook_event_type, $3, $4 FROM unnest($1::bigint[]) AS u \
+             SELECT u, $2::webhook_event_type, $3, $4 FROM unnest($1::bigint[]) AS u ORDER BY u \
              ON CONFLICT DO NOTHING RETURNING user_id",
         )
         .bind::<Array<BigInt>, _>(users)

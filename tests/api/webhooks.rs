@@ -724,24 +724,20 @@ async fn reminders_go_out_at_the_local_time_in_each_zone_once() {
     );
 }
 
-/// A sweep over more candidates than one page (pages of 1,000, each read
-/// after the one before is written): every user at risk gets one
-/// reminder, and a second sweep writes none.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sweep_over_many_pages_reminds_each_user_once() {
-    use signin_rewards::service::reminders;
-    let mut app = app().await;
+/// `count` users in Lisbon who signed on March 1st only (seeded straight
+/// into the tables, without their ledger rows), with the clock at 20:05
+/// there on March 2nd: every one of them is at risk.
+async fn seed_at_risk_in_lisbon(app: &mut TestApp, count: usize) {
     app.books_left_unbalanced(
-        "seeds 2,500 credited sign-ins straight into the table, without their ledger rows",
+        "seeds credited sign-ins straight into the table, without their ledger rows",
     );
-    // 20:05 in Lisbon (UTC in March) on March 2nd; all signed on March 1st.
     app.clock
         .set(crate::common::instant("2026-03-02T20:05:00Z"));
-    app.sql(
+    app.sql(&format!(
         "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
          SELECT 'paged' || g, 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01' \
-           FROM generate_series(1, 2500) g",
-    )
+           FROM generate_series(1, {count}) g"
+    ))
     .await;
     app.sql(
         "INSERT INTO wallets (user_id, balance, updated_at) \
@@ -755,6 +751,16 @@ async fn a_sweep_over_many_pages_reminds_each_user_once() {
            FROM users WHERE username LIKE 'paged%'"
     ))
     .await;
+}
+
+/// A sweep over more candidates than one page (pages of 1,000, each read
+/// after the one before is written): every user at risk gets one
+/// reminder, and a second sweep writes none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_over_many_pages_reminds_each_user_once() {
+    use signin_rewards::service::reminders;
+    let mut app = app().await;
+    seed_at_risk_in_lisbon(&mut app, 2500).await;
     assert_eq!(reminders::sweep(&app.state).await.unwrap(), 2500);
     assert_eq!(reminders::sweep(&app.state).await.unwrap(), 0);
     assert_eq!(
@@ -764,6 +770,41 @@ async fn a_sweep_over_many_pages_reminds_each_user_once() {
         )
         .await,
         2500
+    );
+}
+
+/// Sweeps of several workers at once (here four, racing over the same
+/// pages) write one reminder and one message per user: the reminder's key
+/// decides, not timing (contract: "at most one of each per user and date").
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sweeps_at_once_remind_each_user_once() {
+    use signin_rewards::service::reminders;
+    let mut app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    endpoint(&app, &admin, &receiver.url, &["STREAK_AT_RISK"]).await;
+    seed_at_risk_in_lisbon(&mut app, 1500).await;
+    let state = &app.state;
+    let written: usize = futures::future::join_all((0..4).map(|_| reminders::sweep(state)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .sum();
+    assert_eq!(written, 1500);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM streak_reminders")
+            .await,
+        1500
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM webhook_events WHERE event_type = 'STREAK_AT_RISK'")
+            .await,
+        1500
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM webhook_deliveries")
+            .await,
+        1500
     );
 }
 
@@ -1115,18 +1156,6 @@ async fn a_long_reminder_sweep_holds_up_no_due_message() {
         1
     );
     app.start_worker();
-    let waited = |count: usize| {
-        let got = receiver.got.clone();
-        async move {
-            for _ in 0..200 {
-                if got.lock().unwrap().len() >= count {
-                    return true;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            false
-        }
-    };
     let mut held_up = false;
     for _ in 0..200 {
         held_up = app
@@ -1139,13 +1168,9 @@ async fn a_long_reminder_sweep_holds_up_no_due_message() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(held_up, "the reminder sweep waits for the lock");
-    assert!(
-        waited(1).await,
-        "the due message was not sent while the reminder sweep waited"
-    );
+    // The due message is sent while the reminder sweep still waits.
+    receiver.wait_for(1).await;
     holder.batch_execute("ROLLBACK").await.unwrap();
-    assert!(
-        waited(2).await,
-        "the reminder goes out once the sweep goes on"
-    );
+    // The reminder goes out once the sweep goes on.
+    receiver.wait_for(2).await;
 }
