@@ -52,7 +52,14 @@ fi
 BIN="${BIN:-target/debug/signin-rewards}"
 SERVER_URL="${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432}"
 name="signin_e2e_$$"
-port=$((20000 + RANDOM % 20000))
+# Two free ports in a row, below Linux's ephemeral range (32768 up), which
+# the machine's own outgoing connections take from: a random port up to
+# 39999 once collided with one of them ("Address already in use").
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 1 50); do
+  port=$((20000 + RANDOM % 12000))
+  port_free "$port" && port_free $((port + 1)) && break
+done
 export DATABASE_URL="$SERVER_URL/$name" REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export SIGNIN_BIND="127.0.0.1:$port" SIGNIN_REDIS_NAMESPACE="$name" SIGNIN_RELAY_GRACE_SECS=5
 # Tokens issued on the first day must still work after the clock moved on.
