@@ -713,3 +713,54 @@ async fn bounded_chain_reads_answer_as_the_unbounded_ones() {
     let mut conn = connect(&db).await;
     assert_eq!(chain_answers(&mut conn).await, bounded);
 }
+
+/// The version of `migrations/2026-12-14-000001_chain_reads_end_before_today`.
+const CHAIN_READS_END_BEFORE_TODAY: &str = "20261214000001";
+
+/// Bounding signin_chains' day reads above by `before` and its make-ups
+/// read by dates (2026-12-14) changes no answer: over the histories of
+/// [`CHAIN_HISTORIES`], with the coming months' partitions made (as
+/// pg_partman keeps them) and a make-up made on 2026-01-08 for a date 300
+/// days before it (SIGNIN_MAKEUP_WINDOW_DAYS may be up to 366), which the
+/// make-ups read must still count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_reads_ending_before_today_answer_as_before() {
+    let db = TestDatabase::create().await;
+    let mut conn = connect(&db).await;
+    conn.batch_execute(CHAIN_HISTORIES).await.unwrap();
+    conn.batch_execute(
+        "SELECT partman.create_partition_time('public.sign_ins', \
+                  ARRAY['2026-02-01', '2026-03-01', '2026-04-01']::timestamptz[]); \
+         INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, made_up, schedule_id) \
+           SELECT id, '2025-03-14', 1, 1, 0, '2026-01-08T12:00:00Z', now(), true, 1 \
+             FROM users WHERE username = 'user5';",
+    )
+    .await
+    .unwrap();
+    let bounded = chain_answers(&mut conn).await;
+    assert_eq!(bounded.len(), 43 * 6);
+    // The far make-up counts for the 32 days after it was made (the
+    // monthly limit's reach), no longer.
+    let counted: Vec<&str> = bounded
+        .iter()
+        .filter(|line| line.split(' ').nth(1) == Some("5") && !line.contains(" {} {"))
+        .map(|line| &line[..10])
+        .collect();
+    assert_eq!(
+        (
+            counted.len(),
+            counted.as_slice().first(),
+            counted.as_slice().last()
+        ),
+        (32, Some(&"2026-01-09"), Some(&"2026-02-09")),
+        "{bounded:?}"
+    );
+    drop(conn);
+
+    revert_through(
+        &mut AsyncMigrationHarness::new(connect(&db).await),
+        CHAIN_READS_END_BEFORE_TODAY,
+    );
+    let mut conn = connect(&db).await;
+    assert_eq!(chain_answers(&mut conn).await, bounded);
+}
