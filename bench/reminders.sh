@@ -113,7 +113,8 @@ SELECT s.user_id FROM sign_ins s
   JOIN users u ON u.id = s.user_id AND u.id > 50000
               AND u.deleted_at IS NULL AND u.time_zone = 'Asia/Tokyo'
  WHERE s.day = '2026-03-09' AND s.user_id > 50000
-   AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = '2026-03-10' OFFSET 0)
+   AND NOT EXISTS (SELECT 1 FROM sign_ins t
+                    WHERE t.user_id = s.user_id AND t.day > '2026-03-09' AND t.day <= '2026-03-10' OFFSET 0)
    AND NOT EXISTS (SELECT 1 FROM streak_reminders r
                     WHERE r.user_id = s.user_id AND r.kind = 'STREAK_AT_RISK'
                       AND r.day = '2026-03-10' OFFSET 0)

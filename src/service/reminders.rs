@@ -14,6 +14,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use diesel_async::AsyncConnection;
+use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::json;
 
 use super::webhooks::Events;
@@ -89,7 +90,17 @@ async fn sweep_zone(
     Ok(written)
 }
 
-/// [`sweep_zone`] for the users who signed on `date`, a page at a time.
+/// Pages of users a sweep works on at once, each on its own connection:
+/// while one page's chains are read, another's reminders are written
+/// (bench/reminders.sh: a sweep is a chain of short statements on one
+/// connection, so one page at a time leaves the other core idle). Pages
+/// hold different users, so their writes never wait for each other.
+const PAGES_AT_ONCE: usize = 2;
+
+/// [`sweep_zone`] for the users who signed on `date`, a page at a time:
+/// the candidates are read in user order one page after another (each
+/// page starts after the last user of the one before), and up to
+/// [`PAGES_AT_ONCE`] pages are worked on at once.
 async fn sweep_date(
     state: &AppState,
     zone_name: &str,
@@ -99,69 +110,95 @@ async fn sweep_date(
     now: DateTime<Utc>,
     kind: WebhookEventType,
 ) -> Result<usize, ServiceError> {
-    let rules = &state.config.protection;
-    let mut after = UserId(0);
+    // Each page's candidates start after the last user of the page before;
+    // a short page is the last. (A loop rather than a stream of pages: a
+    // closure returning a future that borrows is not `Send` for every
+    // lifetime, rust-lang/rust#64552.)
+    let mut after = Some(UserId(0));
+    let mut pages = FuturesUnordered::new();
     let mut written = 0;
     loop {
-        let mut conn = state.db().await?;
-        let candidates = store::reminder_candidates(
-            &mut conn, zone_name, date, today, kind, today, after, BATCH,
-        )
-        .await?;
-        let Some(&last) = candidates.last() else {
-            return Ok(written);
-        };
-        after = last;
-        let chains =
-            streak::load_many(&mut conn, &candidates, now, state.calendar.zone(), rules).await?;
-        let mut due: Vec<(UserId, serde_json::Value)> = Vec::new();
-        for (user_id, (_, chain)) in &chains {
-            // Their today may differ from the zone's date (a move west).
-            if chain.today(now) != today {
-                continue;
-            }
-            let data = match kind {
-                WebhookEventType::StreakLost => reminder::lost(chain, today, rules).map(|l| {
-                    json!({
-                        "streak": l.streak,
-                        "makeUpDates": l.make_up_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-                    })
-                }),
-                _ => reminder::at_risk(chain, today).map(|r| {
-                    json!({
-                        "streak": r.streak,
-                        "freezesHeld": r.freezes_held,
-                        "date": today.to_string(),
-                        "deadline": day::end_of(today, zone)
-                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    })
-                }),
-            };
-            if let Some(data) = data {
-                due.push((*user_id, data));
+        while pages.len() < PAGES_AT_ONCE {
+            let Some(last) = after else { break };
+            let mut conn = state.db().await?;
+            let page =
+                store::reminder_candidates(&mut conn, zone_name, date, kind, today, last, BATCH)
+                    .await?;
+            after = page.last().copied().filter(|_| page.len() as i64 >= BATCH);
+            if !page.is_empty() {
+                pages.push(remind_page(state, zone, today, now, kind, page));
             }
         }
-        if due.is_empty() {
+        match pages.next().await {
+            Some(claimed) => written += claimed?,
+            None => return Ok(written),
+        }
+    }
+}
+
+/// One page of candidates: their chains read, the reminders the rules give
+/// written with their events in one transaction (the reminders' keys
+/// decide which are new), and the events' messages handed over. Answers
+/// how many reminders were written.
+async fn remind_page(
+    state: &AppState,
+    zone: Tz,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    kind: WebhookEventType,
+    candidates: Vec<UserId>,
+) -> Result<usize, ServiceError> {
+    let rules = &state.config.protection;
+    let mut conn = state.db().await?;
+    let chains =
+        streak::load_many(&mut conn, &candidates, now, state.calendar.zone(), rules).await?;
+    let mut due: Vec<(UserId, serde_json::Value)> = Vec::new();
+    for (user_id, (_, chain)) in &chains {
+        // Their today may differ from the zone's date (a move west).
+        if chain.today(now) != today {
             continue;
         }
-        let ids: Vec<UserId> = due.iter().map(|(id, _)| *id).collect();
-        let (claimed, webhooks_due) = conn
-            .transaction::<_, ServiceError, _>(async |conn| {
-                let claimed = store::claim_reminders(conn, &ids, kind, today, now).await?;
-                let mut events = Events::default();
-                for (user_id, data) in &due {
-                    if claimed.contains(user_id) {
-                        events.reminder(kind, *user_id, data.clone());
-                    }
-                }
-                Ok((claimed.len(), events.record(conn, now).await?))
-            })
-            .await?;
-        written += claimed;
-        drop(conn);
-        state
-            .after_commit
-            .hand_over(Committed::default().webhooks_due(webhooks_due))
-            .await;
+        let data = match kind {
+            WebhookEventType::StreakLost => reminder::lost(chain, today, rules).map(|l| {
+                json!({
+                    "streak": l.streak,
+                    "makeUpDates": l.make_up_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                })
+            }),
+            _ => reminder::at_risk(chain, today).map(|r| {
+                json!({
+                    "streak": r.streak,
+                    "freezesHeld": r.freezes_held,
+                    "date": today.to_string(),
+                    "deadline": day::end_of(today, zone)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                })
+            }),
+        };
+        if let Some(data) = data {
+            due.push((*user_id, data));
+        }
     }
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<UserId> = due.iter().map(|(id, _)| *id).collect();
+    let (claimed, webhooks_due) = conn
+        .transaction::<_, ServiceError, _>(async |conn| {
+            let claimed = store::claim_reminders(conn, &ids, kind, today, now).await?;
+            let mut events = Events::default();
+            for (user_id, data) in &due {
+                if claimed.contains(user_id) {
+                    events.reminder(kind, *user_id, data.clone());
+                }
+            }
+            Ok((claimed.len(), events.record(conn, now).await?))
+        })
+        .await?;
+    drop(conn);
+    state
+        .after_commit
+        .hand_over(Committed::default().webhooks_due(webhooks_due))
+        .await;
+    Ok(claimed)
 }

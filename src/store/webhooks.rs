@@ -607,45 +607,53 @@ struct UserIdRow {
     user_id: UserId,
 }
 
-/// Live users of `zone` who signed (or made up) `date`, signed nothing on
-/// `not_signed_on`, and have no reminder of `kind` for `day` yet; at most
+/// Live users of `zone` whose latest sign-in (or make-up) up to `today` is
+/// on `date`, and who have no reminder of `kind` for `today` yet; at most
 /// `limit`, by id after `after` (a range of `sign_ins_day_user_idx`).
+///
+/// Latest, not merely on `date`: a user who also signed a later date is
+/// neither at risk nor lost through `date` (signed today: neither; signed
+/// yesterday: not lost; signed a date between: that date's own candidate).
+/// The sweep runs every minute and writes nothing for a user the rules
+/// pass over, so a candidate the rules always pass over was read again
+/// every minute all day: with "signed `date`, not today", the `streak.lost`
+/// sweep read the chain of every user who signed two days before and
+/// yesterday (bench/peer.sh: 100,000 chains, about 5 s of PostgreSQL's
+/// CPU, each minute).
 ///
 /// The two `NOT EXISTS` end in `OFFSET 0` so that PostgreSQL keeps them as
 /// one index probe per candidate (its `simplify_EXISTS_query` does not turn
 /// a subquery with an offset into an anti-join): as an anti-join, planned
 /// on the statistics of a table the sweep itself is filling, it became a
 /// nested loop over every reminder of the date for each candidate (5 s a
-/// page at 60,000 reminders, `docs/performance.md`). `u.id > $6` lets a
+/// page at 60,000 reminders, `docs/performance.md`). `u.id > $5` lets a
 /// merge join with `users` start at the page.
-#[allow(clippy::too_many_arguments)]
 pub async fn reminder_candidates(
     conn: &mut AsyncPgConnection,
     zone: &str,
     date: chrono::NaiveDate,
-    not_signed_on: chrono::NaiveDate,
     kind: WebhookEventType,
-    day: chrono::NaiveDate,
+    today: chrono::NaiveDate,
     after: UserId,
     limit: i64,
 ) -> Result<Vec<UserId>, StoreError> {
     let rows: Vec<UserIdRow> = prepared(
         diesel::sql_query(
             "SELECT s.user_id FROM sign_ins s \
-               JOIN users u ON u.id = s.user_id AND u.id > $6 \
+               JOIN users u ON u.id = s.user_id AND u.id > $5 \
                            AND u.deleted_at IS NULL AND u.time_zone = $1 \
-              WHERE s.day = $2 AND s.user_id > $6 \
-                AND NOT EXISTS (SELECT 1 FROM sign_ins t WHERE t.user_id = s.user_id AND t.day = $3 OFFSET 0) \
+              WHERE s.day = $2 AND s.user_id > $5 \
+                AND NOT EXISTS (SELECT 1 FROM sign_ins t \
+                                 WHERE t.user_id = s.user_id AND t.day > $2 AND t.day <= $3 OFFSET 0) \
                 AND NOT EXISTS (SELECT 1 FROM streak_reminders r \
                                  WHERE r.user_id = s.user_id AND r.kind = $4::webhook_event_type \
-                                   AND r.day = $5 OFFSET 0) \
-              ORDER BY s.user_id LIMIT $7",
+                                   AND r.day = $3 OFFSET 0) \
+              ORDER BY s.user_id LIMIT $6",
         )
         .bind::<Text, _>(zone)
         .bind::<diesel::sql_types::Date, _>(date)
-        .bind::<diesel::sql_types::Date, _>(not_signed_on)
+        .bind::<diesel::sql_types::Date, _>(today)
         .bind::<Text, _>(kind.db_name())
-        .bind::<diesel::sql_types::Date, _>(day)
         .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(limit),
     )

@@ -808,6 +808,89 @@ async fn sweeps_at_once_remind_each_user_once() {
     );
 }
 
+/// A sweep's candidates for a date are the users whose latest sign-in up
+/// to today is on that date: the sweep writes nothing for a user its rules
+/// pass over and runs every minute, so a user who signed a later date
+/// (never lost or at risk through the earlier one) would be read again
+/// every minute all day. Lisbon on March 2nd: one user signed February
+/// 28th only (lost), one February 28th and March 1st (at risk, not lost),
+/// one all three dates (neither).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
+    use signin_rewards::model::{UserId, WebhookEventType};
+    use signin_rewards::service::reminders;
+    use signin_rewards::store::webhooks::reminder_candidates;
+    let mut app = app().await;
+    app.books_left_unbalanced(
+        "seeds credited sign-ins straight into the table, without their ledger rows",
+    );
+    app.clock
+        .set(crate::common::instant("2026-03-02T20:05:00Z"));
+    app.sql(
+        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+         SELECT name, 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01' \
+           FROM unnest(ARRAY['lost', 'at_risk', 'signed']) name",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO wallets (user_id, balance, updated_at) \
+         SELECT id, 0, now() FROM users WHERE time_zone = 'Europe/Lisbon'",
+    )
+    .await;
+    let schedule = app.first_schedule_id().await;
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+         SELECT u.id, d.day, d.n, d.n, 10, d.day + interval '9 hours', d.day + interval '9 hours', {schedule} \
+           FROM users u \
+           JOIN (VALUES ('lost', date '2026-02-28', 1), ('at_risk', '2026-02-28', 1), \
+                        ('at_risk', '2026-03-01', 2), ('signed', '2026-02-28', 1), \
+                        ('signed', '2026-03-01', 2), ('signed', '2026-03-02', 3)) \
+                AS d(name, day, n) ON d.name = u.username"
+    ))
+    .await;
+    let id = |name: &'static str| {
+        let app = &app;
+        async move {
+            UserId(
+                app.scalar_i64(&format!("SELECT id FROM users WHERE username = '{name}'"))
+                    .await,
+            )
+        }
+    };
+    let (lost, at_risk) = (id("lost").await, id("at_risk").await);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let state = &app.state;
+    let candidates = |date: &'static str, kind| async move {
+        let mut conn = state.db().await.unwrap();
+        let date = date.parse().unwrap();
+        reminder_candidates(&mut conn, "Europe/Lisbon", date, kind, today, UserId(0), 10)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        candidates("2026-02-28", WebhookEventType::StreakLost).await,
+        [lost]
+    );
+    assert_eq!(
+        candidates("2026-03-01", WebhookEventType::StreakAtRisk).await,
+        [at_risk]
+    );
+    assert_eq!(
+        candidates("2026-02-28", WebhookEventType::StreakAtRisk).await,
+        [lost]
+    );
+    // The rules still decide: one lost, one at risk, nothing for the third.
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 2);
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) FROM streak_reminders r JOIN users u ON u.id = r.user_id \
+              WHERE (u.username, r.kind::text) IN (('lost', 'STREAK_LOST'), ('at_risk', 'STREAK_AT_RISK'))"
+        )
+        .await,
+        2
+    );
+}
+
 /// The other events of a sign-in and its credit, each written with its
 /// change: `streak.freeze_used` (the dates covered), `milestone.reached`
 /// (its bonus) and `reward.credited` (the reward, then the bonus).
