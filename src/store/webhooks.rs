@@ -402,45 +402,50 @@ pub struct AttemptRecord<'a> {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Records attempts and where their deliveries stand after them (two
-/// statements whatever their number).
+/// Records attempts and where their deliveries stand after them, in one
+/// statement kept prepared whatever their number (the attempts as arrays:
+/// an `INSERT ... VALUES` list has a text per row count, so each batch was
+/// parsed and planned afresh). An attempt is written only for a delivery
+/// the statement updated: what the foreign key to `webhook_deliveries`
+/// checked before (migration `attempts_without_key_lock`).
 pub async fn record_attempts(
     conn: &mut AsyncPgConnection,
     attempts: &[AttemptRecord<'_>],
 ) -> Result<(), StoreError> {
+    use diesel::sql_types::Integer;
     if attempts.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = attempts
-        .iter()
-        .map(|a| {
-            (
-                webhook_attempts::delivery_id.eq(a.delivery_id),
-                webhook_attempts::attempted_at.eq(a.attempted_at),
-                webhook_attempts::status_code.eq(a.status_code),
-                webhook_attempts::error.eq(a.error),
-                webhook_attempts::duration_ms.eq(a.duration_ms),
-            )
-        })
-        .collect();
-    diesel::insert_into(webhook_attempts::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
     let ids: Vec<WebhookDeliveryId> = attempts.iter().map(|a| a.delivery_id).collect();
+    let at: Vec<DateTime<Utc>> = attempts.iter().map(|a| a.attempted_at).collect();
+    let codes: Vec<Option<i32>> = attempts.iter().map(|a| a.status_code).collect();
+    let errors: Vec<Option<&str>> = attempts.iter().map(|a| a.error).collect();
+    let durations: Vec<i32> = attempts.iter().map(|a| a.duration_ms).collect();
     let statuses: Vec<WebhookDeliveryStatus> = attempts.iter().map(|a| a.status).collect();
     let next: Vec<Option<DateTime<Utc>>> = attempts.iter().map(|a| a.next_attempt_at).collect();
-    diesel::sql_query(
-        "UPDATE webhook_deliveries d \
-            SET status = a.status, attempts = d.attempts + 1, \
-                next_attempt_at = a.next, enqueued_at = NULL, leased_until = NULL \
-           FROM unnest($1::bigint[], $2::webhook_delivery_status[], $3::timestamptz[]) \
-                AS a(id, status, next) \
-          WHERE d.id = a.id",
+    prepared(
+        diesel::sql_query(
+            "WITH a AS ( \
+               SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int4[], $4::text[], \
+                                    $5::int4[], $6::webhook_delivery_status[], $7::timestamptz[]) \
+                        AS a(id, attempted_at, status_code, error, duration_ms, status, next)), \
+             updated AS ( \
+               UPDATE webhook_deliveries d \
+                  SET status = a.status, attempts = d.attempts + 1, \
+                      next_attempt_at = a.next, enqueued_at = NULL, leased_until = NULL \
+                 FROM a WHERE d.id = a.id \
+               RETURNING a.*) \
+             INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, duration_ms) \
+             SELECT id, attempted_at, status_code, error, duration_ms FROM updated",
+        )
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<Timestamptz>, _>(&at)
+        .bind::<Array<Nullable<Integer>>, _>(&codes)
+        .bind::<Array<Nullable<Text>>, _>(&errors)
+        .bind::<Array<Integer>, _>(&durations)
+        .bind::<Array<crate::schema::sql_types::WebhookDeliveryStatus>, _>(&statuses)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&next),
     )
-    .bind::<Array<BigInt>, _>(&ids)
-    .bind::<Array<crate::schema::sql_types::WebhookDeliveryStatus>, _>(&statuses)
-    .bind::<Array<Nullable<Timestamptz>>, _>(&next)
     .execute(conn)
     .await?;
     Ok(())

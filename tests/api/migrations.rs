@@ -764,3 +764,60 @@ async fn chain_reads_ending_before_today_answer_as_before() {
     let mut conn = connect(&db).await;
     assert_eq!(chain_answers(&mut conn).await, bounded);
 }
+
+/// The version of `migrations/2026-12-16-000001_sign_ins_covering_key`.
+const SIGN_INS_COVERING_KEY: &str = "20261216000001";
+
+/// How PostgreSQL reads a user's dates with the columns the history and
+/// chain reads take (seq and bitmap scans off: the test's table is tiny).
+async fn dates_read_plan(conn: &mut AsyncPgConnection) -> String {
+    conn.batch_execute(
+        "SET enable_seqscan = off; SET enable_bitmapscan = off; \
+         CREATE OR REPLACE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text \
+           LANGUAGE plpgsql AS $$ DECLARE r text; BEGIN \
+             FOR r IN EXECUTE 'EXPLAIN (COSTS off) ' || q LOOP RETURN NEXT r; END LOOP; END $$",
+    )
+    .await
+    .unwrap();
+    lines(
+        conn,
+        "SELECT pg_temp.plan_of('SELECT day, cycle_day, streak, reward, made_up FROM sign_ins \
+           WHERE user_id = 1 AND day BETWEEN ''2025-12-01'' AND ''2025-12-31'' ORDER BY day') AS line",
+    )
+    .await
+    .join("\n")
+}
+
+/// With the key including the columns the history and chain reads take
+/// (2026-12-16), a user's dates are read from the index alone; before it,
+/// every date's row was fetched from the table. Sign-ins still conflict on
+/// the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_key_covers_the_reads_of_a_users_dates() {
+    let db = TestDatabase::create().await;
+    let mut conn = connect(&db).await;
+    conn.batch_execute(CHAIN_HISTORIES).await.unwrap();
+    conn.batch_execute("VACUUM ANALYZE sign_ins").await.unwrap();
+    let plan = dates_read_plan(&mut conn).await;
+    assert!(plan.contains("Index Only Scan"), "{plan}");
+    let duplicate = refused(
+        &mut conn,
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, schedule_id) \
+         VALUES (1, '2025-12-05', 1, 1, 0, now(), 1)",
+    )
+    .await;
+    assert!(
+        duplicate.starts_with("duplicate key value violates unique constraint"),
+        "{duplicate}"
+    );
+    drop(conn);
+
+    revert_through(
+        &mut AsyncMigrationHarness::new(connect(&db).await),
+        SIGN_INS_COVERING_KEY,
+    );
+    let mut conn = connect(&db).await;
+    conn.batch_execute("VACUUM ANALYZE sign_ins").await.unwrap();
+    let plan = dates_read_plan(&mut conn).await;
+    assert!(!plan.contains("Index Only Scan"), "{plan}");
+}

@@ -891,6 +891,56 @@ async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
     );
 }
 
+/// An attempt is written only with its delivery's update: the statement
+/// that records attempts skips an id no delivery has (what the foreign key
+/// that migration `attempts_without_key_lock` dropped used to refuse).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_is_recorded_only_for_a_delivery_that_exists() {
+    use signin_rewards::clock::Clock;
+    use signin_rewards::model::WebhookDeliveryStatus;
+    use signin_rewards::store::webhooks::{record_attempts, AttemptRecord};
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let receiver = Receiver::start(vec![]).await;
+    endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
+    let (token, _) = app.register("attempted").await;
+    app.sign_in(&token).await;
+    let ids = pending_ids(&app).await;
+    assert_eq!(ids.len(), 1);
+    let now = app.clock.now();
+    let attempt = |delivery_id| AttemptRecord {
+        delivery_id,
+        attempted_at: now,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 3,
+        status: WebhookDeliveryStatus::Delivered,
+        next_attempt_at: None,
+    };
+    let unknown = WebhookDeliveryId(ids[0].0 + 1000);
+    let mut conn = app.state.db().await.unwrap();
+    record_attempts(&mut conn, &[attempt(unknown), attempt(ids[0])])
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) FILTER (WHERE delivery_id = {}) * 10 + count(*) FROM webhook_attempts",
+            ids[0].0
+        ))
+        .await,
+        11,
+        "one attempt, for the delivery that exists"
+    );
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) FROM webhook_deliveries WHERE status = 'DELIVERED' AND attempts = 1"
+        )
+        .await,
+        1
+    );
+}
+
 /// The other events of a sign-in and its credit, each written with its
 /// change: `streak.freeze_used` (the dates covered), `milestone.reached`
 /// (its bonus) and `reward.credited` (the reward, then the bonus).

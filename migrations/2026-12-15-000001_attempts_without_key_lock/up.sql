@@ -1,0 +1,19 @@
+-- An attempt no longer checks its delivery's foreign key as it is written
+-- (issue 28's bench: signIn with two endpoints).
+--
+-- PostgreSQL checks a foreign key per inserted row with a query that takes
+-- a KEY SHARE lock on the referenced row. Every attempt is written in the
+-- transaction that updates its delivery's row, so the check found a row
+-- that statement had just locked, and cost a query per attempt: measured
+-- with pg_stat_statements under signIn with two endpoints, the checks were
+-- 612 ms of PostgreSQL's time in 8 s (21,928 attempts, 0.028 ms each),
+-- more than the attempts' inserts themselves.
+--
+-- What the key guarded holds without it: an attempt is written only by
+-- `store::webhooks::record_attempts`, in the statement that updates its
+-- delivery (a delivery it names exists: the update found it), and
+-- deliveries are never deleted (an endpoint is deleted by `deleted_at`,
+-- its deliveries kept for their history), so the key's ON DELETE CASCADE
+-- never ran. Reads join the tables as before (src/schema.rs keeps the
+-- join).
+ALTER TABLE webhook_attempts DROP CONSTRAINT webhook_attempts_delivery_id_fkey;
