@@ -3,9 +3,9 @@
 //! and, in each, finds the users whose streak is at risk once
 //! `SIGNIN_REMINDER_LOCAL_TIME` has passed on their today (`streak.at_risk`)
 //! and those whose streak the midnight that began their today broke
-//! (`streak.lost`). Candidates come from the few dates that matter (who
-//! signed yesterday, or the days before within the freezes a user may
-//! hold), never from reading every user; the rules are
+//! (`streak.lost`). Candidates come from the few dates that matter (whose
+//! latest sign-in is yesterday, or a day before within the freezes a user
+//! may hold), never from reading every user; the rules are
 //! `domain::streak::reminder`'s, on the chain as it is now. At most one of
 //! each kind per user and date, whatever the workers and restarts: the
 //! reminder's key (`streak_reminders`) decides, in the transaction that
@@ -97,10 +97,11 @@ async fn sweep_zone(
 /// hold different users, so their writes never wait for each other.
 const PAGES_AT_ONCE: usize = 2;
 
-/// [`sweep_zone`] for the users who signed on `date`, a page at a time:
-/// the candidates are read in user order one page after another (each
-/// page starts after the last user of the one before), and up to
-/// [`PAGES_AT_ONCE`] pages are worked on at once.
+/// [`sweep_zone`] for the users whose latest sign-in is on `date`
+/// (`store::webhooks::reminder_candidates`), by pages: the candidates are
+/// read in user order one page after another (each page starts after the
+/// last user of the one before), and up to [`PAGES_AT_ONCE`] pages are
+/// worked on at once.
 async fn sweep_date(
     state: &AppState,
     zone_name: &str,
