@@ -40,9 +40,8 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
                 tracing::warn!(%error, "history upkeep failed; tried again in an hour");
             }
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(HISTORY_EVERY) => {}
+        if !super::next_round(&shutdown, tokio::time::Instant::now() + HISTORY_EVERY).await {
+            return;
         }
     }
 }

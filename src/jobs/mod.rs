@@ -10,3 +10,15 @@ pub mod relay;
 pub mod reward;
 pub mod webhooks;
 pub mod worker;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Waits until `at`, the next round of a timed task; false when `shutdown`
+/// came first (the task then returns).
+pub async fn next_round(shutdown: &CancellationToken, at: Instant) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = tokio::time::sleep_until(at) => true,
+    }
+}

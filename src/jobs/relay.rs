@@ -83,9 +83,9 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
                 metrics::gauge!("signin_outbox_backlog").set(backlog as f64);
             }
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(state.config.relay_interval) => {}
+        let next = tokio::time::Instant::now() + state.config.relay_interval;
+        if !super::next_round(&shutdown, next).await {
+            return;
         }
     }
 }

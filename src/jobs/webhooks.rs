@@ -51,9 +51,8 @@ pub async fn remind(state: Arc<AppState>, shutdown: CancellationToken) {
             }
             Err(error) => tracing::warn!(%error, "reminder sweep failed"),
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep_until(started + REMINDERS_EVERY) => {}
+        if !super::next_round(&shutdown, started + REMINDERS_EVERY).await {
+            return;
         }
     }
 }
@@ -70,9 +69,8 @@ pub async fn sweep(state: Arc<AppState>, shutdown: CancellationToken) {
             }
             Err(error) => tracing::warn!(%error, "webhook sweep failed"),
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+        if !super::next_round(&shutdown, tokio::time::Instant::now() + SWEEP_EVERY).await {
+            return;
         }
     }
 }

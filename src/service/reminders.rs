@@ -115,16 +115,28 @@ async fn sweep_date(
     // a short page is the last. (A loop rather than a stream of pages: a
     // closure returning a future that borrows is not `Send` for every
     // lifetime, rust-lang/rust#64552.)
+    let read_page = async |after: UserId| -> Result<Vec<UserId>, ServiceError> {
+        let mut conn = state.db().await?;
+        Ok(
+            store::reminder_candidates(&mut conn, zone_name, date, kind, today, after, BATCH)
+                .await?,
+        )
+    };
     let mut after = Some(UserId(0));
     let mut pages = FuturesUnordered::new();
     let mut written = 0;
     loop {
         while pages.len() < PAGES_AT_ONCE {
             let Some(last) = after else { break };
-            let mut conn = state.db().await?;
-            let page =
-                store::reminder_candidates(&mut conn, zone_name, date, kind, today, last, BATCH)
-                    .await?;
+            // The pages already started go on while the next one is read.
+            let read = read_page(last);
+            tokio::pin!(read);
+            let page = loop {
+                tokio::select! {
+                    page = &mut read => break page?,
+                    Some(claimed) = pages.next() => written += claimed?,
+                }
+            };
             after = page.last().copied().filter(|_| page.len() as i64 >= BATCH);
             if !page.is_empty() {
                 pages.push(remind_page(state, zone, today, now, kind, page));

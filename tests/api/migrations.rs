@@ -90,6 +90,13 @@ fn revert_through(harness: &mut AsyncMigrationHarness<AsyncPgConnection>, versio
     {}
 }
 
+/// Reverts migrations down to and including `version` (on a connection
+/// of its own) and answers a new connection to the reverted database.
+async fn connect_after_reverting(db: &TestDatabase, version: &str) -> AsyncPgConnection {
+    revert_through(&mut AsyncMigrationHarness::new(connect(db).await), version);
+    connect(db).await
+}
+
 /// The error a statement fails with, as text.
 pub(crate) async fn refused(conn: &mut AsyncPgConnection, sql: &str) -> String {
     match diesel::sql_query(sql).execute(conn).await {
@@ -612,11 +619,7 @@ async fn partitioned_history_migrates_up_and_down_over_existing_rows() {
     drop(conn);
 
     // Down: the schema exactly as before, every row as it was.
-    revert_through(
-        &mut AsyncMigrationHarness::new(connect(&db).await),
-        PARTITIONED_HISTORY,
-    );
-    let mut conn = connect(&db).await;
+    let mut conn = connect_after_reverting(&db, PARTITIONED_HISTORY).await;
     assert_eq!(schema_shape(&mut conn).await, shape_before);
     assert_eq!(types_and_functions(&mut conn).await, types_before);
     assert_eq!(
@@ -706,11 +709,7 @@ async fn bounded_chain_reads_answer_as_the_unbounded_ones() {
     );
     drop(conn);
 
-    revert_through(
-        &mut AsyncMigrationHarness::new(connect(&db).await),
-        BOUNDED_CHAIN_READS,
-    );
-    let mut conn = connect(&db).await;
+    let mut conn = connect_after_reverting(&db, BOUNDED_CHAIN_READS).await;
     assert_eq!(chain_answers(&mut conn).await, bounded);
 }
 
@@ -757,11 +756,7 @@ async fn chain_reads_ending_before_today_answer_as_before() {
     );
     drop(conn);
 
-    revert_through(
-        &mut AsyncMigrationHarness::new(connect(&db).await),
-        CHAIN_READS_END_BEFORE_TODAY,
-    );
-    let mut conn = connect(&db).await;
+    let mut conn = connect_after_reverting(&db, CHAIN_READS_END_BEFORE_TODAY).await;
     assert_eq!(chain_answers(&mut conn).await, bounded);
 }
 
@@ -812,11 +807,7 @@ async fn the_sign_in_key_covers_the_reads_of_a_users_dates() {
     );
     drop(conn);
 
-    revert_through(
-        &mut AsyncMigrationHarness::new(connect(&db).await),
-        SIGN_INS_COVERING_KEY,
-    );
-    let mut conn = connect(&db).await;
+    let mut conn = connect_after_reverting(&db, SIGN_INS_COVERING_KEY).await;
     conn.batch_execute("VACUUM ANALYZE sign_ins").await.unwrap();
     let plan = dates_read_plan(&mut conn).await;
     assert!(!plan.contains("Index Only Scan"), "{plan}");

@@ -891,6 +891,56 @@ async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
     );
 }
 
+/// Freezes held move both reminders back (contract: at risk when more
+/// dates are missed by the next midnight than freezes held; lost when the
+/// midnight leaves more missed than held), so the sweep's candidates reach
+/// back as far as freezes go. Lisbon at 20:05 on March 4th, each user
+/// holding one freeze: signed March 2nd only (at risk: one date missed,
+/// two by midnight), March 1st only (lost: two missed), and March 1st and
+/// 2nd (at risk, found through its latest date).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_reach_back_as_far_as_freezes_held() {
+    use signin_rewards::service::reminders;
+    let mut app = app().await;
+    app.books_left_unbalanced(
+        "seeds credited sign-ins straight into the table, without their ledger rows",
+    );
+    app.clock
+        .set(crate::common::instant("2026-03-04T20:05:00Z"));
+    app.sql(
+        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+         SELECT name, 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01' \
+           FROM unnest(ARRAY['held_risk', 'held_lost', 'held_twice']) name",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO wallets (user_id, balance, freezes_held, updated_at) \
+         SELECT id, 0, 1, now() FROM users WHERE time_zone = 'Europe/Lisbon'",
+    )
+    .await;
+    let schedule = app.first_schedule_id().await;
+    app.sql(&format!(
+        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+         SELECT u.id, d.day, d.n, d.n, 10, d.day + interval '9 hours', d.day + interval '9 hours', {schedule} \
+           FROM users u \
+           JOIN (VALUES ('held_risk', date '2026-03-02', 1), ('held_lost', '2026-03-01', 1), \
+                        ('held_twice', '2026-03-01', 1), ('held_twice', '2026-03-02', 2)) \
+                AS d(name, day, n) ON d.name = u.username"
+    ))
+    .await;
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 3);
+    let written = app
+        .scalar_i64(
+            "SELECT count(*) FROM streak_reminders r JOIN users u ON u.id = r.user_id \
+              WHERE (u.username, r.kind::text, r.day) IN \
+                    (('held_risk', 'STREAK_AT_RISK', date '2026-03-04'), \
+                     ('held_lost', 'STREAK_LOST', date '2026-03-04'), \
+                     ('held_twice', 'STREAK_AT_RISK', date '2026-03-04'))",
+        )
+        .await;
+    assert_eq!(written, 3);
+}
+
 /// An attempt is written only with its delivery's update: the statement
 /// that records attempts skips an id no delivery has (what the foreign key
 /// that migration `attempts_without_key_lock` dropped used to refuse).
