@@ -808,6 +808,45 @@ async fn sweeps_at_once_remind_each_user_once() {
     );
 }
 
+/// Users in Lisbon with the clock at `now`, each holding `freezes_held`
+/// freezes, and their credited sign-ins: `sign_ins` pairs a username with
+/// the dates it signed, oldest first (seeded straight into the tables,
+/// without their ledger rows).
+async fn seed_in_lisbon(
+    app: &mut TestApp,
+    now: &str,
+    freezes_held: i32,
+    sign_ins: &[(&str, &[&str])],
+) {
+    app.books_left_unbalanced(
+        "seeds credited sign-ins straight into the table, without their ledger rows",
+    );
+    app.clock.set(crate::common::instant(now));
+    let schedule = app.first_schedule_id().await;
+    for (name, dates) in sign_ins {
+        app.sql(&format!(
+            "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
+             VALUES ('{name}', 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01')"
+        ))
+        .await;
+        app.sql(&format!(
+            "INSERT INTO wallets (user_id, balance, freezes_held, updated_at) \
+             SELECT id, 0, {freezes_held}, now() FROM users WHERE username = '{name}'"
+        ))
+        .await;
+        for (n, date) in dates.iter().enumerate() {
+            let n = n + 1;
+            app.sql(&format!(
+                "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
+                 SELECT id, '{date}', {n}, {n}, 10, date '{date}' + interval '9 hours', \
+                        date '{date}' + interval '9 hours', {schedule} \
+                   FROM users WHERE username = '{name}'"
+            ))
+            .await;
+        }
+    }
+}
+
 /// A sweep's candidates for a date are the users whose latest sign-in up
 /// to today is on that date: the sweep writes nothing for a user its rules
 /// pass over and runs every minute, so a user who signed a later date
@@ -821,32 +860,16 @@ async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
     use signin_rewards::service::reminders;
     use signin_rewards::store::webhooks::reminder_candidates;
     let mut app = app().await;
-    app.books_left_unbalanced(
-        "seeds credited sign-ins straight into the table, without their ledger rows",
-    );
-    app.clock
-        .set(crate::common::instant("2026-03-02T20:05:00Z"));
-    app.sql(
-        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
-         SELECT name, 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01' \
-           FROM unnest(ARRAY['lost', 'at_risk', 'signed']) name",
+    seed_in_lisbon(
+        &mut app,
+        "2026-03-02T20:05:00Z",
+        0,
+        &[
+            ("lost", &["2026-02-28"]),
+            ("at_risk", &["2026-02-28", "2026-03-01"]),
+            ("signed", &["2026-02-28", "2026-03-01", "2026-03-02"]),
+        ],
     )
-    .await;
-    app.sql(
-        "INSERT INTO wallets (user_id, balance, updated_at) \
-         SELECT id, 0, now() FROM users WHERE time_zone = 'Europe/Lisbon'",
-    )
-    .await;
-    let schedule = app.first_schedule_id().await;
-    app.sql(&format!(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
-         SELECT u.id, d.day, d.n, d.n, 10, d.day + interval '9 hours', d.day + interval '9 hours', {schedule} \
-           FROM users u \
-           JOIN (VALUES ('lost', date '2026-02-28', 1), ('at_risk', '2026-02-28', 1), \
-                        ('at_risk', '2026-03-01', 2), ('signed', '2026-02-28', 1), \
-                        ('signed', '2026-03-01', 2), ('signed', '2026-03-02', 3)) \
-                AS d(name, day, n) ON d.name = u.username"
-    ))
     .await;
     let id = |name: &'static str| {
         let app = &app;
@@ -902,31 +925,16 @@ async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
 async fn reminders_reach_back_as_far_as_freezes_held() {
     use signin_rewards::service::reminders;
     let mut app = app().await;
-    app.books_left_unbalanced(
-        "seeds credited sign-ins straight into the table, without their ledger rows",
-    );
-    app.clock
-        .set(crate::common::instant("2026-03-04T20:05:00Z"));
-    app.sql(
-        "INSERT INTO users (username, password_hash, created_at, time_zone, registered_on) \
-         SELECT name, 'x', '2026-02-01T00:00:00Z', 'Europe/Lisbon', '2026-02-01' \
-           FROM unnest(ARRAY['held_risk', 'held_lost', 'held_twice']) name",
+    seed_in_lisbon(
+        &mut app,
+        "2026-03-04T20:05:00Z",
+        1,
+        &[
+            ("held_risk", &["2026-03-02"]),
+            ("held_lost", &["2026-03-01"]),
+            ("held_twice", &["2026-03-01", "2026-03-02"]),
+        ],
     )
-    .await;
-    app.sql(
-        "INSERT INTO wallets (user_id, balance, freezes_held, updated_at) \
-         SELECT id, 0, 1, now() FROM users WHERE time_zone = 'Europe/Lisbon'",
-    )
-    .await;
-    let schedule = app.first_schedule_id().await;
-    app.sql(&format!(
-        "INSERT INTO sign_ins (user_id, day, cycle_day, streak, reward, created_at, credited_at, schedule_id) \
-         SELECT u.id, d.day, d.n, d.n, 10, d.day + interval '9 hours', d.day + interval '9 hours', {schedule} \
-           FROM users u \
-           JOIN (VALUES ('held_risk', date '2026-03-02', 1), ('held_lost', '2026-03-01', 1), \
-                        ('held_twice', '2026-03-01', 1), ('held_twice', '2026-03-02', 2)) \
-                AS d(name, day, n) ON d.name = u.username"
-    ))
     .await;
     assert_eq!(reminders::sweep(&app.state).await.unwrap(), 3);
     let written = app
