@@ -27,7 +27,10 @@
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use super::CacheError;
 use super::{RedisKeys, RedisPool};
@@ -46,6 +49,12 @@ pub const USER: &str = "account";
 
 /// Version keys outlive any value (values live at most a day).
 const VERSION_TTL_SECS: u64 = 2 * 24 * 3600;
+
+/// How many stores of read values ([`VersionedCache::put_each_soon`]) may
+/// run on tasks of their own at once. A read that finds none left stores
+/// its values itself before it answers, so a slow Redis slows the reads
+/// that miss instead of piling up tasks and the values they hold.
+pub const STORES_IN_BACKGROUND: usize = 64;
 
 /// The version of an entry whose version key does not exist (never
 /// invalidated, or long enough ago that no value of before can remain).
@@ -92,6 +101,8 @@ pub struct VersionedCache {
     pool: RedisPool,
     keys: RedisKeys,
     round_trips: AtomicU64,
+    /// Room for stores in the background (see [`STORES_IN_BACKGROUND`]).
+    background: Arc<Semaphore>,
 }
 
 impl VersionedCache {
@@ -100,6 +111,7 @@ impl VersionedCache {
             pool,
             keys,
             round_trips: AtomicU64::new(0),
+            background: Arc::new(Semaphore::new(STORES_IN_BACKGROUND)),
         }
     }
 
@@ -166,8 +178,55 @@ impl VersionedCache {
     /// noted before reading it (see the module's documentation), of one kind
     /// or several; one round trip, one `SET` per entry.
     pub async fn put_each<I: Display>(&self, fills: &[Fill<'_, I>]) -> Result<(), CacheError> {
+        match self.pipeline_of(fills) {
+            Some(pipe) => self.send(pipe).await,
+            None => Ok(()),
+        }
+    }
+
+    /// As [`Self::put_each`], on a task of its own while fewer than
+    /// [`STORES_IN_BACKGROUND`] are running (else before returning): a
+    /// read answers without waiting for the round trip that stores what it
+    /// read. Safe to do late: the values are stamped with the versions
+    /// noted before the read, so one stored after a write invalidated its
+    /// entry counts no more than if it had been stored at once. A failure
+    /// is logged (the next reader reads the database again).
+    pub async fn put_each_soon<I: Display>(self: &Arc<Self>, fills: &[Fill<'_, I>]) {
+        let Some(pipe) = self.pipeline_of(fills) else {
+            return;
+        };
+        match self.background.clone().try_acquire_owned() {
+            Ok(room) => {
+                let cache = self.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = cache.send(pipe).await {
+                        tracing::warn!(%error, "reads not cached");
+                    }
+                    drop(room);
+                });
+            }
+            Err(_) => {
+                if let Err(error) = self.send(pipe).await {
+                    tracing::warn!(%error, "reads not cached");
+                }
+            }
+        }
+    }
+
+    /// Waits until the stores [`Self::put_each_soon`] started have ended
+    /// (tests count round trips after a read).
+    pub async fn stores_settled(&self) {
+        // All the room at once: none is running then.
+        let _all = self
+            .background
+            .acquire_many(STORES_IN_BACKGROUND as u32)
+            .await;
+    }
+
+    /// One `SET` with expiry per fill, as a pipeline (None for none).
+    fn pipeline_of<I: Display>(&self, fills: &[Fill<'_, I>]) -> Option<redis::Pipeline> {
         if fills.is_empty() {
-            return Ok(());
+            return None;
         }
         let mut pipe = redis::pipe();
         for fill in fills {
@@ -178,6 +237,10 @@ impl VersionedCache {
             )
             .ignore();
         }
+        Some(pipe)
+    }
+
+    async fn send(&self, pipe: redis::Pipeline) -> Result<(), CacheError> {
         let mut conn = self.pool.get().await?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         Ok(pipe.query_async::<()>(&mut *conn).await?)

@@ -157,6 +157,8 @@ async fn batch_status_reads_are_one_round_trip() {
         .await
         .unwrap();
     assert_eq!(cold.len(), 500);
+    // The values read are stored after the answer (put_each_soon).
+    app.state.cache.stores_settled().await;
     assert_eq!(
         (round_trips() - rt, statements() - st),
         (2, 1),
@@ -211,6 +213,7 @@ async fn concurrent_token_checks_read_their_users_in_one_batch() {
     )
     .await;
     let records = app.state.statements.take_records();
+    app.state.cache.stores_settled().await;
     for (i, answer) in answers.iter().enumerate().take(19) {
         assert_no_errors(answer);
         assert_eq!(answer["data"]["me"]["username"], format!("tokens{}", i + 1));
@@ -271,6 +274,7 @@ async fn a_status_read_after_a_token_check_is_read_in_its_batch() {
     }))
     .await;
     let records = app.state.statements.take_records();
+    app.state.cache.stores_settled().await;
     let (answers, refusals) = answers.split_at(tokens.len());
     for refusal in refusals {
         assert_eq!(error_code(refusal), "UNAUTHENTICATED", "{refusal}");
@@ -356,6 +360,7 @@ async fn copies_in_other_processes_are_dropped_when_things_change() {
     };
     let (a, b) = (replica_a.addr.port(), replica_b.addr.port());
     post(a, token.clone(), STATUS.into()).await;
+    app.state.cache.stores_settled().await;
     let (statements, round_trips) = (app.state.statements.count(), app.state.cache.round_trips());
     let warm = post(a, token.clone(), STATUS.into()).await;
     assert_eq!(warm["data"]["me"]["signInStatus"]["signedInToday"], false);
