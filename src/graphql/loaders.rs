@@ -22,12 +22,15 @@
 //! `non_cached.rs`, 0.18; no upstream issue filed) also keeps keys asked for
 //! meanwhile out of any batch until the read ends: one loader is one batch
 //! at a time, and its callers wait out the read in front of theirs
-//! whatever the cores have to spare. So each [`BatchLoader`] is [`LANES`]
-//! of the crate's loaders, and a load joins the first that is not reading:
-//! while one reads, the next batch gathers in the other (cold status reads
-//! at 32 connections: about 10 % more a second, `docs/performance.md`).
-//! Keys asked for together still make one batch: they join the lane that
-//! was gathering when they came.
+//! whatever the cores have to spare. So the loader of cold status reads
+//! (`session_user_and_chain`) is [`COLD_READ_LANES`] of the crate's
+//! loaders, and a load joins the first that is not reading: while one
+//! reads, the next batch gathers in the other (cold status reads at 32
+//! connections: about 10 % more a second, `docs/performance.md`). Keys
+//! asked for together still make one batch: they join the lane that was
+//! gathering when they came. The other loaders keep one lane: two lanes
+//! were measured on the cold status read only (signIn's figures swung too
+//! widely on the machine of that evening to tell either way).
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -73,11 +76,12 @@ pub const YIELDS: usize = 10;
 /// read a 1000-user history in 5 statements.
 pub const MAX_BATCH: usize = 4096;
 
-/// The crate's loaders behind each [`BatchLoader`] (see the module doc):
-/// two, so one batch gathers while one is read. More split the same
-/// requests into smaller batches, each a statement more (four lanes: no
-/// faster than one, cold status reads at 32 connections, 2026-12-07).
-pub const LANES: usize = 2;
+/// The crate's loaders behind the loader of cold status reads (see the
+/// module doc): two, so one batch gathers while one is read. More split
+/// the same requests into smaller batches, each a statement more (four
+/// lanes: no faster than one, cold status reads at 32 connections,
+/// 2026-12-07).
+pub const COLD_READ_LANES: usize = 2;
 
 pub struct Loaders {
     pub user: BatchLoader<UserId, UserLoader>,
@@ -99,10 +103,13 @@ impl Loaders {
                 state: state.clone(),
                 with_chains: false,
             }),
-            session_user_and_chain: BatchLoader::new(SessionUserLoader {
-                state: state.clone(),
-                with_chains: true,
-            }),
+            session_user_and_chain: BatchLoader::with_lanes(
+                SessionUserLoader {
+                    state: state.clone(),
+                    with_chains: true,
+                },
+                COLD_READ_LANES,
+            ),
             status: BatchLoader::new(StatusLoader(state.clone())),
             balance: BatchLoader::new(BalanceLoader(state.clone())),
             history: BatchLoader::new(HistoryLoader(state)),
@@ -161,14 +168,15 @@ where
     }
 }
 
-/// One [`Loader`] batched by the `dataloader` crate, in [`LANES`] (see the
-/// module doc).
+/// One [`Loader`] batched by the `dataloader` crate, in one lane or more
+/// (see the module doc).
 pub struct BatchLoader<K, L>
 where
     K: Send + Sync + Hash + Eq + Clone + Debug + 'static,
     L: Loader<K, Error = Arc<ServiceError>>,
 {
-    lanes: [Lane<K, L>; LANES],
+    first: Lane<K, L>,
+    others: Vec<Lane<K, L>>,
 }
 
 /// One of the crate's loaders, and whether it is reading a batch.
@@ -186,9 +194,16 @@ where
     K: Send + Sync + Hash + Eq + Clone + Debug + 'static,
     L: Loader<K, Error = Arc<ServiceError>>,
 {
+    /// One lane: one batch read at a time.
     pub fn new(loader: L) -> Self {
+        Self::with_lanes(loader, 1)
+    }
+
+    /// `lanes` of the crate's loaders (at least one), one batch gathering
+    /// while others are read.
+    pub fn with_lanes(loader: L, lanes: usize) -> Self {
         let loader = Arc::new(loader);
-        let lanes = std::array::from_fn(|_| {
+        let lane = || {
             let reading = Arc::new(AtomicBool::new(false));
             let per_key = PerKey {
                 loader: loader.clone(),
@@ -200,20 +215,21 @@ where
                     .with_max_batch_size(MAX_BATCH),
                 reading,
             }
-        });
-        Self { lanes }
+        };
+        Self {
+            first: lane(),
+            others: (1..lanes).map(|_| lane()).collect(),
+        }
     }
 
     /// The lane a load joins now: the first not reading a batch (the one
     /// gathering, or an idle one); when all are reading, the first, whose
     /// next batch it then waits for.
     fn lane(&self) -> &Batcher<K, Loaded<L::Value>, PerKey<L>> {
-        let [first, ..] = &self.lanes;
-        let lane = self
-            .lanes
-            .iter()
+        let lane = std::iter::once(&self.first)
+            .chain(&self.others)
             .find(|lane| !lane.reading.load(Ordering::Acquire))
-            .unwrap_or(first);
+            .unwrap_or(&self.first);
         &lane.batcher
     }
 
@@ -566,17 +582,20 @@ mod tests {
         }
     }
 
-    /// While one batch is being read, the keys asked for meanwhile make the
-    /// next batch and are read without waiting for it (the other lane);
+    /// With two lanes, while one batch is being read, the keys asked for
+    /// meanwhile make the next batch and are read without waiting for it;
     /// with one lane they would wait for the held read to end.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_gathers_and_is_read_while_another_is_being_read() {
         let go = Arc::new(tokio::sync::Semaphore::new(0));
         let loads = Arc::new(AtomicUsize::new(0));
-        let loader = Arc::new(BatchLoader::new(HeldAtZero {
-            go: go.clone(),
-            loads: loads.clone(),
-        }));
+        let loader = Arc::new(BatchLoader::with_lanes(
+            HeldAtZero {
+                go: go.clone(),
+                loads: loads.clone(),
+            },
+            COLD_READ_LANES,
+        ));
         let held = tokio::spawn({
             let loader = loader.clone();
             async move { loader.load_one(0).await }
