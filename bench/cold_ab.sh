@@ -31,30 +31,12 @@ SERVICE_PID=""
 cleanup() { set +e; [ -n "$SERVICE_PID" ] && { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID"; }; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-start_service() { # binary, settings (VAR=value ...)
-  redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
-  # shellcheck disable=SC2086 # the settings are words
-  (cd "$TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
-      DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
-      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${DAY}T12:00:00Z" \
-      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
-      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
-      $2 "$1" serve) >>"$OUT_DIR/cold-ab-service.log" 2>&1 &
-  SERVICE_PID=$!
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$BENCH_DB"; return 0; }
-    kill -0 "$SERVICE_PID" 2>/dev/null || die "service exited at start (see $OUT_DIR/cold-ab-service.log)"
-    sleep 0.2
-  done
-  die "service not ready"
-}
-
 for r in $(seq 1 "$ROUNDS"); do
   for spec in $BINS; do
     name="${spec%%=*}" rest="${spec#*=}"
     bin="${rest%%:*}" settings=""
     [ "$rest" != "$bin" ] && settings="${rest#*:}"
-    start_service "$bin" "${settings//,/ }"
+    start_bench_service "$bin" "$OUT_DIR/cold-ab-service.log" "${settings//,/ }"
     perf_pid=""
     if [ "${PERF:-}" = "$name" ] && [ "$r" = 1 ]; then
       (sleep 2; perf record -F 499 -g -a -o "$OUT_DIR/cold-ab-$name.perf.data" -- sleep 6 >/dev/null 2>&1) &

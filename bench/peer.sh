@@ -116,22 +116,7 @@ echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedIn
 DAY="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) + 1 FROM sign_ins")"
 
 # --- processes -------------------------------------------------------------------
-start_service() {
-  redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
-  (cd "$TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
-      DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
-      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${DAY}T12:00:00Z" \
-      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
-      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
-      "$SIGNIN_BIN" serve) >>"$OUT_DIR/peer-service.log" 2>&1 &
-  SERVICE_PID=$!
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$BENCH_DB"; return 0; }
-    kill -0 "$SERVICE_PID" 2>/dev/null || die "service exited at start (see $OUT_DIR/peer-service.log)"
-    sleep 0.2
-  done
-  die "service not ready"
-}
+start_service() { start_bench_service "$SIGNIN_BIN" "$OUT_DIR/peer-service.log"; }
 stop_service() { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""; }
 start_peer() {
   (cd "$PEER_DIR" && exec env PEER_DATABASE_URL="$PG_SERVER/$BENCH_DB" PEER_PORT="$PEER_PORT" PEER_POOL="$POOL" \

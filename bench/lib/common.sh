@@ -89,3 +89,26 @@ DO $$ BEGIN
 END $$;
 SQL
 }
+
+# Starts `<binary> serve` on $BENCH_DB as the peer bench runs it: its Redis
+# namespace $NS emptied first, on $PORT with a pool of $POOL, the clock at
+# noon of $DAY, working directory $TMP, output appended to <log>; then waits
+# until it is ready and seeds the sessions. Sets SERVICE_PID. <settings>:
+# more VAR=value words for the service's environment.
+start_bench_service() { # binary log [settings]
+  redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+  # shellcheck disable=SC2086 # the settings are words
+  (cd "$TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
+      DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
+      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${DAY}T12:00:00Z" \
+      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
+      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
+      ${3:-} "$1" serve) >>"$2" 2>&1 &
+  SERVICE_PID=$!
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$BENCH_DB"; return 0; }
+    kill -0 "$SERVICE_PID" 2>/dev/null || die "service exited at start (see $2)"
+    sleep 0.2
+  done
+  die "service not ready"
+}
