@@ -8,7 +8,7 @@ use serde_json::json;
 use signin_rewards::model::UserId;
 
 use signin_rewards::after_commit::Committed;
-use signin_rewards::cache::versioned::{Fill, Slot, VersionedCache};
+use signin_rewards::cache::versioned::{Fill, Slot, VersionedCache, STORES_IN_BACKGROUND};
 
 use crate::common::{assert_no_errors, error_code, TestApp};
 
@@ -46,6 +46,38 @@ async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
     let slot = status_of_7(cache).await;
     fill(cache, &slot.version, "fresh").await;
     assert_eq!(status_of_7(cache).await.value.as_deref(), Some("fresh"));
+}
+
+/// Reads' stores made at once, three times as many as may run in the
+/// background: those past the budget are made before their read goes on,
+/// and every value is stored, under the version its read noted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_past_the_background_budget_are_made_at_once_and_none_is_lost() {
+    let app = TestApp::new().await;
+    let cache = &app.state.cache;
+    let entries: Vec<(&str, usize)> = (0..3 * STORES_IN_BACKGROUND)
+        .map(|i| ("status", i))
+        .collect();
+    let slots = cache.get_each(&entries).await.unwrap();
+    let rt = cache.round_trips();
+    futures::future::join_all(slots.iter().enumerate().map(|(id, slot)| {
+        let fill = Fill {
+            kind: "status",
+            id,
+            version: &slot.version,
+            value: "read",
+            ttl: Duration::from_secs(60),
+        };
+        async move { cache.put_each_soon(&[fill]).await }
+    }))
+    .await;
+    cache.stores_settled().await;
+    assert_eq!(cache.round_trips() - rt, entries.len() as u64);
+    let stored = cache.get_each(&entries).await.unwrap();
+    assert!(
+        stored.iter().all(|s| s.value.as_deref() == Some("read")),
+        "{stored:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
