@@ -49,6 +49,6 @@ import json, sys
 m = json.load(sys.stdin)
 print("round", sys.argv[1], sys.argv[2], m["rps"], m["p50_ms"], m["graphql_errors"], m["non200"])' "$r" "$name"
     [ -n "$perf_pid" ] && wait "$perf_pid"
-    kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""
+    stop_bench_service
   done
 done

@@ -117,7 +117,7 @@ DAY="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) + 1 FROM sign_ins")"
 
 # --- processes -------------------------------------------------------------------
 start_service() { start_bench_service "$SIGNIN_BIN" "$OUT_DIR/peer-service.log"; }
-stop_service() { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""; }
+stop_service() { stop_bench_service; }
 start_peer() {
   (cd "$PEER_DIR" && exec env PEER_DATABASE_URL="$PG_SERVER/$BENCH_DB" PEER_PORT="$PEER_PORT" PEER_POOL="$POOL" \
       GRAPHILE_ENV=production NODE_ENV=production "$NODE" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs) \

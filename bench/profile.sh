@@ -31,22 +31,8 @@ python3 "$BENCH_DIR/lib/tokens.py" users --secret "$BENCH_JWT_SECRET" --users "$
 echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/me.jsonl"
 echo '{"query":"mutation { signIn { record { cycleDay streak reward } } }"}' >"$TMP/signin.jsonl"
 
-start_service() { # day
-  redis-cli -u "$REDIS_URL" --scan --pattern "$NS:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
-  (cd "$TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
-      DATABASE_URL="$PG_SERVER/$BENCH_DB" REDIS_URL="$REDIS_URL" SIGNIN_BIND="127.0.0.1:$PORT" \
-      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${1}T12:00:00Z" \
-      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
-      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
-      "$SIGNIN_BIN" serve) >>"$OUT_DIR/profile-service.log" 2>&1 &
-  SERVICE_PID=$!
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  die "service not ready"
-}
-stop_service() { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""; }
+start_service() { DAY="$1" start_bench_service "$SIGNIN_BIN" "$OUT_DIR/profile-service.log"; }
+stop_service() { stop_bench_service; }
 wrk_run() { # conns dur bodies mode
   wrk -t2 -c"$1" -d"${2}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" "http://127.0.0.1:$PORT/graphql" \
     -- "bodies=$3" "tokens=$TOKENS" threads=2 "mode=$4"

@@ -95,7 +95,7 @@ start_service() { # day
   done
   die "service not ready"
 }
-stop_service() { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""; }
+stop_service() { stop_bench_service; }
 next_day() { psql_db "$DB" -Atc "SELECT max(day) + 1 FROM sign_ins"; }
 
 # delta: before-stats after-stats divisor idle-cmds-to-subtract idle-reads-to-subtract label extra-json

@@ -112,3 +112,8 @@ start_bench_service() { # binary log [settings]
   done
   die "service not ready"
 }
+
+# Stops the service start_bench_service started (and forgets its pid).
+stop_bench_service() {
+  kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID" || true; SERVICE_PID=""
+}

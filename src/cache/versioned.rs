@@ -195,21 +195,20 @@ impl VersionedCache {
         let Some(pipe) = self.pipeline_of(fills) else {
             return;
         };
+        let cache = self.clone();
+        let store = async move {
+            if let Err(error) = cache.send(pipe).await {
+                tracing::warn!(%error, "reads not cached");
+            }
+        };
         match self.background.clone().try_acquire_owned() {
             Ok(room) => {
-                let cache = self.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = cache.send(pipe).await {
-                        tracing::warn!(%error, "reads not cached");
-                    }
+                    store.await;
                     drop(room);
                 });
             }
-            Err(_) => {
-                if let Err(error) = self.send(pipe).await {
-                    tracing::warn!(%error, "reads not cached");
-                }
-            }
+            Err(_) => store.await,
         }
     }
 

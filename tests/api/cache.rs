@@ -39,8 +39,19 @@ async fn a_slow_reader_cannot_put_back_data_older_than_a_write() {
         .after_commit
         .hand_over(Committed::default().status_may_be_stale(UserId(7)))
         .await;
-    // ...and the reader's stale value is refused.
+    // ...and the reader's stale value is refused, stored at once or after
+    // its read has answered (put_each_soon, the reads' way).
     fill(cache, &slot.version, "stale").await;
+    assert_eq!(status_of_7(cache).await.value, None);
+    let late = Fill {
+        kind: "status",
+        id: 7,
+        version: &slot.version,
+        value: "stale, late",
+        ttl: Duration::from_secs(60),
+    };
+    cache.put_each_soon(&[late]).await;
+    cache.stores_settled().await;
     assert_eq!(status_of_7(cache).await.value, None);
     // A reader that started after the write may cache.
     let slot = status_of_7(cache).await;
