@@ -30,14 +30,26 @@ const BATCH: i64 = 1000;
 
 /// One sweep at the service clock's now; answers how many reminders were
 /// written. Nothing when `SIGNIN_REMINDER_LOCAL_TIME` is empty.
+///
+/// A kind is swept only while an enabled endpoint subscribes to it: its
+/// events would go nowhere ("each goes to every enabled endpoint
+/// subscribed to its type at the time"), and its pass reads thousands of
+/// chains a minute. A user not reminded for want of a subscriber is a
+/// candidate still, so an endpoint subscribed later in the day gets the
+/// day's reminders from the next sweep.
 pub async fn sweep(state: &AppState) -> Result<usize, ServiceError> {
     let Some(at) = state.config.reminder_local_time else {
         return Ok(0);
     };
     let now = state.calendar.now();
-    let zones = {
+    let (zones, lost, at_risk) = {
         let mut conn = state.db().await?;
-        store::zones_in_use(&mut conn).await?
+        let lost = store::is_subscribed(&mut conn, WebhookEventType::StreakLost).await?;
+        let at_risk = store::is_subscribed(&mut conn, WebhookEventType::StreakAtRisk).await?;
+        if !lost && !at_risk {
+            return Ok(0);
+        }
+        (store::zones_in_use(&mut conn).await?, lost, at_risk)
     };
     let mut written = 0;
     for name in zones {
@@ -46,8 +58,11 @@ pub async fn sweep(state: &AppState) -> Result<usize, ServiceError> {
         };
         let local = now.with_timezone(&zone);
         let today = local.date_naive();
-        written += sweep_zone(state, &name, zone, today, now, WebhookEventType::StreakLost).await?;
-        if local.time() >= at {
+        if lost {
+            written +=
+                sweep_zone(state, &name, zone, today, now, WebhookEventType::StreakLost).await?;
+        }
+        if at_risk && local.time() >= at {
             written += sweep_zone(
                 state,
                 &name,

@@ -84,6 +84,21 @@ pub async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<EndpointRow>, Store
         .await?)
 }
 
+/// Whether an enabled endpoint (not deleted) subscribes to `kind` now.
+pub async fn is_subscribed(
+    conn: &mut AsyncPgConnection,
+    kind: WebhookEventType,
+) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::enabled)
+            .filter(webhook_endpoints::deleted_at.is_null())
+            .filter(webhook_endpoints::events.contains(vec![kind])),
+    ))
+    .get_result(conn)
+    .await?)
+}
+
 /// Applies `changes` to the endpoint `id` (not deleted); answers it after.
 pub async fn update(
     conn: &mut AsyncPgConnection,

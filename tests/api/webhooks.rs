@@ -760,6 +760,7 @@ async fn seed_at_risk_in_lisbon(app: &mut TestApp, count: usize) {
 async fn a_sweep_over_many_pages_reminds_each_user_once() {
     use signin_rewards::service::reminders;
     let mut app = app().await;
+    subscribe_to_reminders(&app, "STREAK_AT_RISK").await;
     seed_at_risk_in_lisbon(&mut app, 2500).await;
     assert_eq!(reminders::sweep(&app.state).await.unwrap(), 2500);
     assert_eq!(reminders::sweep(&app.state).await.unwrap(), 0);
@@ -806,6 +807,18 @@ async fn sweeps_at_once_remind_each_user_once() {
             .await,
         1500
     );
+}
+
+/// An enabled endpoint subscribed to `events` (a PostgreSQL array's text,
+/// e.g. `STREAK_AT_RISK,STREAK_LOST`), written straight into its table: the
+/// sweep reminds only of kinds some endpoint subscribes to. Nothing listens
+/// at its URL; the tests that use it read the outbox, not deliveries.
+async fn subscribe_to_reminders(app: &TestApp, events: &str) {
+    app.sql(&format!(
+        "INSERT INTO webhook_endpoints (url, events, description, created_at) \
+         VALUES ('http://127.0.0.1:9/reminders', '{{{events}}}', 'reminders', now())"
+    ))
+    .await;
 }
 
 /// Users in Lisbon with the clock at `now`, each holding `freezes_held`
@@ -860,6 +873,7 @@ async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
     use signin_rewards::service::reminders;
     use signin_rewards::store::webhooks::reminder_candidates;
     let mut app = app().await;
+    subscribe_to_reminders(&app, "STREAK_AT_RISK,STREAK_LOST").await;
     seed_in_lisbon(
         &mut app,
         "2026-03-02T20:05:00Z",
@@ -925,6 +939,7 @@ async fn the_sweep_reads_each_user_through_their_latest_sign_in_only() {
 async fn reminders_reach_back_as_far_as_freezes_held() {
     use signin_rewards::service::reminders;
     let mut app = app().await;
+    subscribe_to_reminders(&app, "STREAK_AT_RISK,STREAK_LOST").await;
     seed_in_lisbon(
         &mut app,
         "2026-03-04T20:05:00Z",
@@ -947,6 +962,62 @@ async fn reminders_reach_back_as_far_as_freezes_held() {
         )
         .await;
     assert_eq!(written, 3);
+}
+
+/// A kind of reminder is swept only while an enabled endpoint subscribes
+/// to it: its events would go nowhere, and its pass reads thousands of
+/// chains a minute (bench/peer.sh: 13,000 at each start, beside the reads
+/// it measures). A user passed over for want of a subscriber is reminded
+/// by the first sweep after one subscribes, the same day. Lisbon at 20:05
+/// on March 2nd: one user lost (signed February 28th), one at risk
+/// (signed March 1st).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_are_swept_only_for_kinds_an_endpoint_subscribes_to() {
+    use signin_rewards::service::reminders;
+    let mut app = app().await;
+    seed_in_lisbon(
+        &mut app,
+        "2026-03-02T20:05:00Z",
+        0,
+        &[
+            ("lost_unheard", &["2026-02-28"]),
+            ("at_risk_unheard", &["2026-03-01"]),
+        ],
+    )
+    .await;
+    let reminded = "SELECT count(*) FROM streak_reminders";
+    let of_kind =
+        |kind: &str| format!("SELECT count(*) FROM streak_reminders WHERE kind = '{kind}'");
+    assert_eq!(
+        reminders::sweep(&app.state).await.unwrap(),
+        0,
+        "no endpoint"
+    );
+    subscribe_to_reminders(&app, "SIGN_IN_RECORDED").await;
+    app.sql("INSERT INTO webhook_endpoints (url, events, description, created_at, enabled) \
+             VALUES ('http://127.0.0.1:9/off', '{STREAK_AT_RISK,STREAK_LOST}', 'disabled', now(), false)")
+        .await;
+    app.sql("INSERT INTO webhook_endpoints (url, events, description, created_at, deleted_at) \
+             VALUES ('http://127.0.0.1:9/gone', '{STREAK_AT_RISK,STREAK_LOST}', 'deleted', now(), now())")
+        .await;
+    assert_eq!(
+        reminders::sweep(&app.state).await.unwrap(),
+        0,
+        "endpoints of other kinds, disabled or deleted"
+    );
+    assert_eq!(app.scalar_i64(reminded).await, 0);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM webhook_events").await,
+        0
+    );
+    subscribe_to_reminders(&app, "STREAK_LOST").await;
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(app.scalar_i64(&of_kind("STREAK_LOST")).await, 1);
+    assert_eq!(app.scalar_i64(reminded).await, 1);
+    subscribe_to_reminders(&app, "STREAK_AT_RISK").await;
+    assert_eq!(reminders::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(app.scalar_i64(&of_kind("STREAK_AT_RISK")).await, 1);
+    assert_eq!(app.scalar_i64(reminded).await, 2);
 }
 
 /// An attempt is written only with its delivery's update: the statement
