@@ -43,10 +43,17 @@ pub async fn search_users(
 }
 
 /// The live (not deleted) users among `ids`, in no order; unknown and
-/// deleted ids are left out. One statement.
+/// deleted ids are left out. Through the cache that token checks read
+/// (`cached::users`: this process's copies, then Redis, then one
+/// statement), which a write to a user's row reaches before it is
+/// answered: an admin's look at a 100-user history read the 100 rows from
+/// PostgreSQL on every request (about 1 ms of its time each).
 pub async fn live_users(state: &AppState, ids: &[UserId]) -> Result<Vec<User>, ServiceError> {
-    let mut conn = state.db().await?;
-    Ok(users::find_active(&mut conn, ids).await?)
+    Ok(super::cached::users(state, ids)
+        .await?
+        .into_values()
+        .filter(|u| u.deleted_at.is_none())
+        .collect())
 }
 
 /// The live user named `username` (case-insensitively); None for a name

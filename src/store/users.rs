@@ -95,19 +95,6 @@ pub async fn find_many(
         .await?)
 }
 
-/// Users that exist and are not deleted, in no particular order.
-pub async fn find_active(
-    conn: &mut AsyncPgConnection,
-    ids: &[UserId],
-) -> Result<Vec<User>, StoreError> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .filter(users::deleted_at.is_null())
-        .select(User::as_select())
-        .load(conn)
-        .await?)
-}
-
 /// The user named `username`, case-insensitively.
 pub async fn find_by_username(
     conn: &mut AsyncPgConnection,

@@ -337,6 +337,63 @@ async fn history_fixture(app: &TestApp, users: usize) -> Vec<i64> {
     ids
 }
 
+/// An admin's look at users reads their rows through the cache that token
+/// checks read (a 100-user history read 100 rows from PostgreSQL on every
+/// request): the second look reads no row, and a deletion (a role change
+/// likewise) is seen by the next look at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn looks_at_users_read_through_the_cache_and_see_changes_at_once() {
+    let app = TestApp::new().await;
+    let (admin, _) = app.admin("root").await;
+    let ids = history_fixture(&app, 3).await;
+    let asked: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let look = || async {
+        let r = app
+            .exec(
+                Some(&admin),
+                "query($ids: [ID!]!) { users(ids: $ids) { username role } \
+                 signInHistory(userIds: $ids, from: \"2026-02-01\", to: \"2026-02-03\") { user { id } } }",
+                json!({ "ids": asked }),
+            )
+            .await;
+        assert_no_errors(&r);
+        r
+    };
+    let users_read = |records: &[signin_rewards::store::instrument::StatementRecord]| {
+        records
+            .iter()
+            .filter(|r| r.sql.contains("FROM \"users\""))
+            .count()
+    };
+    look().await;
+    app.state.statements.start_recording();
+    let r = look().await;
+    assert_eq!(users_read(&app.state.statements.take_records()), 0);
+    assert_eq!(r["data"]["users"][1]["role"], "USER");
+    assert_eq!(r["data"]["signInHistory"].as_array().unwrap().len(), 3);
+
+    let change = |query: &'static str| {
+        let (admin, id) = (&admin, asked[1].clone());
+        let app = &app;
+        async move {
+            let r = app.exec(Some(admin), query, json!({ "id": id })).await;
+            assert_no_errors(&r);
+        }
+    };
+    change("mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }").await;
+    assert_eq!(look().await["data"]["users"][1]["role"], "ADMIN");
+    change("mutation($id: ID!) { deleteUser(id: $id) }").await;
+    let r = look().await;
+    assert_eq!(r["data"]["users"][1], Value::Null);
+    let seen: Vec<&str> = r["data"]["signInHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["user"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, [asked[0].as_str(), asked[2].as_str()]);
+}
+
 const HISTORY: &str = "query($ids: [ID!]!, $from: Date!, $to: Date!) { signInHistory(userIds: $ids, from: $from, to: $to) { user { id username wallet { balance } signInStatus { streak } } days { date signedIn cycleDay streak reward } } }";
 
 /// Opens three connections in the pool: a large history is read in two
@@ -719,16 +776,21 @@ async fn independent_reads_run_at_the_same_time() {
     let app = TestApp::new().await;
     let (admin, _) = app.admin("root").await;
     let ids = history_fixture(&app, 300).await;
-    let asked: Vec<String> = ids.iter().map(i64::to_string).collect();
+    // The users' rows are read through the cache, so each round asks for
+    // users not read before (50 of them), whose rows come from PostgreSQL.
+    let groups: Vec<Vec<String>> = ids
+        .chunks(50)
+        .map(|group| group.iter().map(i64::to_string).collect())
+        .collect();
     // Warm the pool so both reads find a free connection.
     app.exec(
         Some(&admin),
         HISTORY,
-        json!({ "ids": asked, "from": "2026-02-01", "to": "2026-02-28" }),
+        json!({ "ids": groups[0], "from": "2026-02-01", "to": "2026-02-28" }),
     )
     .await;
     let mut overlapped = false;
-    for _ in 0..5 {
+    for asked in &groups[1..] {
         app.state.statements.start_recording();
         let r = app.exec(Some(&admin), "query($ids: [ID!]!) { signInHistory(userIds: $ids, from: \"2025-03-01\", to: \"2026-02-28\") { user { id } days { signedIn } } }", json!({ "ids": asked })).await;
         assert_no_errors(&r);
