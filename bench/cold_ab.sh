@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# The cold status read (peer.sh's status-cold, the service alone) of several
-# release binaries against each other, alternating, so every binary sees the
-# same machine: for a change to that read, before the full `make bench-peer`.
+# One of peer.sh's workloads, the service alone, for several release
+# binaries against each other, alternating, so every binary sees the same
+# machine: for a change to that read, before the full `make bench-peer`.
 #
 #   BINS="head=/tmp/head lanes=target/release/signin-rewards" bash bench/cold_ab.sh
+#   WORKLOAD=history-1 BINS="..." bash bench/cold_ab.sh
 #
+# WORKLOAD (status-cold):
+#   status-cold  32 connections, each user asked once (peer.sh's bodies and
+#                tokens), the service fresh with its Redis namespace emptied
+#   history-1    1 connection, signInHistory of 100 users x 31 days as the
+#                admin (peer.sh's bodies), after an unrecorded 3 s warm-up
 # Each round runs every binary once, in BINS order: the service started
-# afresh with its Redis namespace emptied, then wrk at 32 connections for
-# DURATION seconds, each user asked once (peer.sh's bodies and tokens). A
-# binary may carry settings for the service: name=path:VAR=value,VAR=value.
+# afresh (its Redis namespace emptied), then wrk for DURATION seconds. A
+# binary may carry settings for the service: name=path:VAR=value,VAR=value
+# (VAR= for an empty value).
 # PERF=<name> records `perf record -a -g` of that binary's first run
 # (bench/out/cold-ab-<name>.perf.data).
 # Needs the bench database (peer.sh or gen_data.sh made it) and the tokens
 # file peer.sh writes (bench/out/tokens-$USERS.txt).
-# Knobs: BINS (required), ROUNDS (3), DURATION (10), BENCH_DB (signin_bench),
-#   USERS (100000), PORT (18090), POOL (8).
+# Knobs: BINS (required), WORKLOAD, ROUNDS (3), DURATION (10), BENCH_DB
+#   (signin_bench), USERS (100000), DAYS (90), PORT (18090), POOL (8).
 # Prints one line a run: round, name, req/s, p50 ms, GraphQL errors, non-200s.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -25,7 +31,27 @@ NS=coldab
 TMP="$(mktemp -d /tmp/signin-cold-ab.XXXXXX)"
 TOKENS="$OUT_DIR/tokens-$USERS.txt"
 [ -f "$TOKENS" ] || die "$TOKENS not found (bench/peer.sh writes it)"
-echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/me.jsonl"
+: "${WORKLOAD:=status-cold}" "${DAYS:=90}" "${BENCH_TODAY:=2026-01-15}"
+case "$WORKLOAD" in
+  status-cold)
+    echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/bodies.jsonl"
+    wrk_args=(-t2 -c32) load=(threads=2 mode=seq "tokens=$TOKENS") warm_secs=0 ;;
+  history-1)
+    # peer.sh's admin token and history bodies
+    iat="$(date -u -d "$BENCH_TODAY - $DAYS days - 1 day" +%s)"
+    admin_id="$(psql_db "$BENCH_DB" -Atc "SELECT id FROM users WHERE username = '$BENCH_ADMIN_USER'")"
+    python3 "$BENCH_DIR/lib/tokens.py" admin --secret "$BENCH_JWT_SECRET" --id "$admin_id" --iat "$iat" >"$TMP/admin.txt"
+    python3 "$BENCH_DIR/lib/tokens.py" history --users "$USERS" --sizes 100 \
+      --from "$(date -u -d "$BENCH_TODAY - 31 days" +%F)" --to "$(date -u -d "$BENCH_TODAY - 1 day" +%F)" \
+      --out-prefix "$TMP/history-" --bodies 40
+    mv "$TMP/history-100.jsonl" "$TMP/bodies.jsonl"
+    wrk_args=(-t1 -c1) load=(threads=1 mode=random "tokens=$TMP/admin.txt") warm_secs=3 ;;
+  *) die "unknown WORKLOAD $WORKLOAD (status-cold, history-1)" ;;
+esac
+drive() { # seconds -> wrk's output
+  wrk "${wrk_args[@]}" -d"${1}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
+    "http://127.0.0.1:$PORT/graphql" -- "bodies=$TMP/bodies.jsonl" "${load[@]}"
+}
 DAY="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) + 1 FROM sign_ins")"
 SERVICE_PID=""
 cleanup() { set +e; [ -n "$SERVICE_PID" ] && { kill -TERM "$SERVICE_PID"; wait "$SERVICE_PID"; }; rm -rf "$TMP"; }
@@ -37,13 +63,13 @@ for r in $(seq 1 "$ROUNDS"); do
     bin="${rest%%:*}" settings=""
     [ "$rest" != "$bin" ] && settings="${rest#*:}"
     start_bench_service "$bin" "$OUT_DIR/cold-ab-service.log" "${settings//,/ }"
+    [ "$warm_secs" -gt 0 ] && drive "$warm_secs" >/dev/null
     perf_pid=""
     if [ "${PERF:-}" = "$name" ] && [ "$r" = 1 ]; then
       (sleep 2; perf record -F 499 -g -a -o "$OUT_DIR/cold-ab-$name.perf.data" -- sleep 6 >/dev/null 2>&1) &
       perf_pid=$!
     fi
-    out="$(wrk -t2 -c32 -d"${DURATION}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
-           "http://127.0.0.1:$PORT/graphql" -- "bodies=$TMP/me.jsonl" threads=2 mode=seq "tokens=$TOKENS")"
+    out="$(drive "$DURATION")"
     grep '^BENCHJSON ' <<<"$out" | cut -d' ' -f2- | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
