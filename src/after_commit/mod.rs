@@ -256,10 +256,27 @@ impl Parts {
                 Err(error) => tracing::error!(%error, "event not announced"),
             }
         }
+        // A connection the pool hands out may have died with an earlier
+        // outage: a multiplexed connection says so only when a command
+        // fails, which marks it broken (`cache::RedisConnection`) and the
+        // pool then drops it. Every idle connection is dead after a Redis
+        // restart, so the round trip is made again, on the next one, until
+        // one is alive (at most once per connection the pool held, within
+        // the timeout): the first change after an outage would otherwise
+        // lose its announcement and leave its cache entries in place.
+        // (Sent twice when a connection broke after Redis ran the
+        // commands: a version bumped twice and an event announced twice,
+        // which subscribers re-read anyway.)
+        let mut tries = self.redis.state().connections as usize + 1;
         let sent = tokio::time::timeout(ANNOUNCE_TIMEOUT, async {
-            let mut conn = self.redis.get().await?;
-            pipe.query_async::<()>(&mut *conn).await?;
-            Ok::<_, crate::cache::CacheError>(())
+            loop {
+                tries -= 1;
+                let mut conn = self.redis.get().await?;
+                match pipe.query_async::<()>(&mut *conn).await {
+                    Err(error) if tries > 0 && crate::cache::breaks_connection(&error) => {}
+                    sent => return sent.map_err(crate::cache::CacheError::from),
+                }
+            }
         })
         .await;
         match sent {

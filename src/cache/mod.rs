@@ -187,7 +187,7 @@ impl std::fmt::Debug for RedisConnection {
 
 /// Whether `error` says the connection itself is unusable (as opposed to
 /// an error reply to one command, after which the connection is fine).
-fn breaks_connection(error: &redis::RedisError) -> bool {
+pub(crate) fn breaks_connection(error: &redis::RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
     error.is_io_error()
         || error.is_connection_dropped()

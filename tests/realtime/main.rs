@@ -395,6 +395,41 @@ async fn subscribers_reconnect_after_a_redis_outage() {
     );
 }
 
+/// The first change announced after a Redis restart is not lost: every
+/// connection the pool held died with the old server, and a multiplexed
+/// connection says so only when a command fails, so the announcement goes
+/// again on the next connection until one is alive (its event reaches the
+/// subscribers, and its cache entries are dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_announcement_after_a_redis_restart_is_not_lost() {
+    use futures::StreamExt;
+    use signin_rewards::after_commit::Committed;
+    let mut redis = process::PrivateRedis::start().await;
+    let app = TestApp::with_config(&[("REDIS_URL", redis.url().as_str())]).await;
+    // Four connections in the pool, idle, each of which the restart kills.
+    {
+        let held = futures::future::join_all((0..4).map(|_| app.state.redis.get())).await;
+        assert!(held.iter().all(Result::is_ok));
+    }
+    assert!(app.state.redis.state().idle_connections >= 4);
+    redis.stop().await;
+    redis.resume().await;
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut listener = client.get_async_pubsub().await.unwrap();
+    listener
+        .subscribe(app.state.keys.events_channel())
+        .await
+        .unwrap();
+    app.state
+        .after_commit
+        .hand_over(Committed::default().user_changed(UserId(1)))
+        .await;
+    let message = tokio::time::timeout(Duration::from_secs(2), listener.on_message().next())
+        .await
+        .expect("the announcement after the restart reached the channel");
+    assert!(message.is_some());
+}
+
 fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |name: &str| {
