@@ -267,13 +267,20 @@ impl Parts {
         // (Sent twice when a connection broke after Redis ran the
         // commands: a version bumped twice and an event announced twice,
         // which subscribers re-read anyway.)
-        let mut tries = self.redis.state().connections as usize + 1;
         let sent = tokio::time::timeout(ANNOUNCE_TIMEOUT, async {
+            // Counted at the first failure: the pool's size is read under
+            // its lock, which the round trip that works needs not take.
+            let mut retries: Option<u32> = None;
             loop {
-                tries -= 1;
                 let mut conn = self.redis.get().await?;
                 match pipe.query_async::<()>(&mut *conn).await {
-                    Err(error) if tries > 0 && crate::cache::breaks_connection(&error) => {}
+                    Err(error) if crate::cache::breaks_connection(&error) => {
+                        let left = retries.get_or_insert_with(|| self.redis.state().connections);
+                        if *left == 0 {
+                            return Err(error.into());
+                        }
+                        *left -= 1;
+                    }
                     sent => return sent.map_err(crate::cache::CacheError::from),
                 }
             }
