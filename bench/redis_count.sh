@@ -81,19 +81,7 @@ echo '{"query":"mutation { signIn { record { cycleDay streak reward } } }"}' >"$
 stats() { redis-cli -u "$RURL" info stats commandstats; }
 start_service() { # day
   redis-cli -u "$RURL" flushall >/dev/null
-  (cd "$TMP" && exec env -i PATH="$PATH" HOME="$HOME" \
-      DATABASE_URL="$PG_SERVER/$DB" REDIS_URL="$RURL" SIGNIN_BIND="127.0.0.1:$PORT" \
-      SIGNIN_ENV=development SIGNIN_JWT_SECRET="$BENCH_JWT_SECRET" SIGNIN_NOW="${1}T12:00:00Z" \
-      SIGNIN_REDIS_NAMESPACE="$NS" SIGNIN_DB_POOL_SIZE="$POOL" SIGNIN_TIMEZONE=UTC \
-      SIGNIN_REWARDS=10,10,20,20,30,30,100 SIGNIN_LOG_FORMAT=json RUST_LOG=warn \
-      "$SIGNIN_BIN" serve) >>"$OUT_DIR/redis-count-service.log" 2>&1 &
-  SERVICE_PID=$!
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { seed_sessions "$DB"; return 0; }
-    kill -0 "$SERVICE_PID" 2>/dev/null || die "service exited at start (see $OUT_DIR/redis-count-service.log)"
-    sleep 0.2
-  done
-  die "service not ready"
+  REDIS_URL="$RURL" BENCH_DB="$DB" DAY="$1" start_bench_service "$SIGNIN_BIN" "$OUT_DIR/redis-count-service.log"
 }
 stop_service() { stop_bench_service; }
 next_day() { psql_db "$DB" -Atc "SELECT max(day) + 1 FROM sign_ins"; }

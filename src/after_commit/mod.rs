@@ -256,36 +256,14 @@ impl Parts {
                 Err(error) => tracing::error!(%error, "event not announced"),
             }
         }
-        // A connection the pool hands out may have died with an earlier
-        // outage: a multiplexed connection says so only when a command
-        // fails, which marks it broken (`cache::RedisConnection`) and the
-        // pool then drops it. Every idle connection is dead after a Redis
-        // restart, so the round trip is made again, on the next one, until
-        // one is alive (at most once per connection the pool held, within
-        // the timeout): the first change after an outage would otherwise
-        // lose its announcement and leave its cache entries in place.
-        // (Sent twice when a connection broke after Redis ran the
-        // commands: a version bumped twice and an event announced twice,
-        // which subscribers re-read anyway.)
-        let sent = tokio::time::timeout(ANNOUNCE_TIMEOUT, async {
-            // Counted at the first failure: the pool's size is read under
-            // its lock, which the round trip that works needs not take.
-            let mut retries: Option<u32> = None;
-            loop {
-                let mut conn = self.redis.get().await?;
-                match pipe.query_async::<()>(&mut *conn).await {
-                    Err(error) if crate::cache::breaks_connection(&error) => {
-                        let left = retries.get_or_insert_with(|| self.redis.state().connections);
-                        if *left == 0 {
-                            return Err(error.into());
-                        }
-                        *left -= 1;
-                    }
-                    sent => return sent.map_err(crate::cache::CacheError::from),
-                }
-            }
-        })
-        .await;
+        // After a Redis restart every pooled connection is dead until a
+        // command fails on it; the round trip goes again on the next one,
+        // or the first change after an outage would lose its announcement
+        // and leave its cache entries in place. (Sent twice, it bumps a
+        // version twice and announces an event twice, which subscribers
+        // re-read anyway.)
+        let sent =
+            tokio::time::timeout(ANNOUNCE_TIMEOUT, self.redis.run_on_live_connection(&pipe)).await;
         match sent {
             Ok(Ok(())) => {
                 metrics::counter!("signin_events_published_total").increment(announced);

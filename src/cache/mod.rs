@@ -59,6 +59,33 @@ impl RedisPool {
         }
     }
 
+    /// Runs `pipe` (its replies unread), on another pooled connection
+    /// whenever the one it got turns out dead: a multiplexed connection
+    /// says so only when a command on it fails, which marks it broken
+    /// ([`RedisConnection`]) so the pool drops it, and after a Redis restart
+    /// every idle connection is dead. At most once more per connection the
+    /// pool held at the first failure. A pipeline sent twice is one whose
+    /// connection broke after Redis ran it: use this for commands that
+    /// may run twice.
+    pub async fn run_on_live_connection(&self, pipe: &redis::Pipeline) -> Result<(), CacheError> {
+        // Counted at the first failure: the pool's size is read under its
+        // lock, which the round trip that works needs not take.
+        let mut retries: Option<u32> = None;
+        loop {
+            let mut conn = self.get().await?;
+            match pipe.query_async::<()>(&mut *conn).await {
+                Err(error) if breaks_connection(&error) => {
+                    let left = retries.get_or_insert_with(|| self.state().connections);
+                    if *left == 0 {
+                        return Err(error.into());
+                    }
+                    *left -= 1;
+                }
+                sent => return Ok(sent?),
+            }
+        }
+    }
+
     pub fn state(&self) -> bb8::State {
         self.pool.state()
     }
@@ -187,7 +214,7 @@ impl std::fmt::Debug for RedisConnection {
 
 /// Whether `error` says the connection itself is unusable (as opposed to
 /// an error reply to one command, after which the connection is fine).
-pub(crate) fn breaks_connection(error: &redis::RedisError) -> bool {
+fn breaks_connection(error: &redis::RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
     error.is_io_error()
         || error.is_connection_dropped()

@@ -44,11 +44,13 @@ pub async fn sweep(state: &AppState) -> Result<usize, ServiceError> {
     let now = state.calendar.now();
     let (zones, lost, at_risk) = {
         let mut conn = state.db().await?;
-        let lost = store::is_subscribed(&mut conn, WebhookEventType::StreakLost).await?;
-        let at_risk = store::is_subscribed(&mut conn, WebhookEventType::StreakAtRisk).await?;
-        if !lost && !at_risk {
+        let kinds = [WebhookEventType::StreakLost, WebhookEventType::StreakAtRisk];
+        let subscribed = store::subscribed(&mut conn, &kinds).await?;
+        if subscribed.is_empty() {
             return Ok(0);
         }
+        let lost = subscribed.contains(&WebhookEventType::StreakLost);
+        let at_risk = subscribed.contains(&WebhookEventType::StreakAtRisk);
         (store::zones_in_use(&mut conn).await?, lost, at_risk)
     };
     let mut written = 0;

@@ -84,19 +84,23 @@ pub async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<EndpointRow>, Store
         .await?)
 }
 
-/// Whether an enabled endpoint (not deleted) subscribes to `kind` now.
-pub async fn is_subscribed(
+/// Which of `kinds` some enabled endpoint (not deleted) subscribes to now.
+pub async fn subscribed(
     conn: &mut AsyncPgConnection,
-    kind: WebhookEventType,
-) -> Result<bool, StoreError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::enabled)
-            .filter(webhook_endpoints::deleted_at.is_null())
-            .filter(webhook_endpoints::events.contains(vec![kind])),
-    ))
-    .get_result(conn)
-    .await?)
+    kinds: &[WebhookEventType],
+) -> Result<Vec<WebhookEventType>, StoreError> {
+    let subscriptions: Vec<Vec<WebhookEventType>> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled)
+        .filter(webhook_endpoints::deleted_at.is_null())
+        .filter(webhook_endpoints::events.overlaps_with(kinds))
+        .select(webhook_endpoints::events)
+        .load(conn)
+        .await?;
+    Ok(kinds
+        .iter()
+        .copied()
+        .filter(|kind| subscriptions.iter().any(|events| events.contains(kind)))
+        .collect())
 }
 
 /// Applies `changes` to the endpoint `id` (not deleted); answers it after.
