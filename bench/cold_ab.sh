@@ -11,6 +11,7 @@
 #                tokens), the service fresh with its Redis namespace emptied
 #   history-1    1 connection, signInHistory of 100 users x 31 days as the
 #                admin (peer.sh's bodies), after an unrecorded 3 s warm-up
+#   history-32   the same with 32 connections
 # Each round runs every binary once, in BINS order: the service started
 # afresh (its Redis namespace emptied), then wrk for DURATION seconds. A
 # binary may carry settings for the service: name=path:VAR=value,VAR=value
@@ -36,7 +37,7 @@ case "$WORKLOAD" in
   status-cold)
     echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/bodies.jsonl"
     wrk_args=(-t2 -c32) load=(threads=2 mode=seq "tokens=$TOKENS") warm_secs=0 ;;
-  history-1)
+  history-1|history-32)
     # peer.sh's admin token and history bodies
     iat="$(date -u -d "$BENCH_TODAY - $DAYS days - 1 day" +%s)"
     admin_id="$(psql_db "$BENCH_DB" -Atc "SELECT id FROM users WHERE username = '$BENCH_ADMIN_USER'")"
@@ -45,8 +46,13 @@ case "$WORKLOAD" in
       --from "$(date -u -d "$BENCH_TODAY - 31 days" +%F)" --to "$(date -u -d "$BENCH_TODAY - 1 day" +%F)" \
       --out-prefix "$TMP/history-" --bodies 40
     mv "$TMP/history-100.jsonl" "$TMP/bodies.jsonl"
-    wrk_args=(-t1 -c1) load=(threads=1 mode=random "tokens=$TMP/admin.txt") warm_secs=3 ;;
-  *) die "unknown WORKLOAD $WORKLOAD (status-cold, history-1)" ;;
+    if [ "$WORKLOAD" = history-1 ]; then
+      wrk_args=(-t1 -c1) load=(threads=1 mode=random "tokens=$TMP/admin.txt")
+    else
+      wrk_args=(-t2 -c32) load=(threads=2 mode=random "tokens=$TMP/admin.txt")
+    fi
+    warm_secs=3 ;;
+  *) die "unknown WORKLOAD $WORKLOAD (status-cold, history-1, history-32)" ;;
 esac
 drive() { # seconds -> wrk's output
   wrk "${wrk_args[@]}" -d"${1}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \

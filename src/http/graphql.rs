@@ -159,17 +159,16 @@ fn respond(
     answer
         .headers_mut()
         .extend(std::mem::take(&mut response.http_headers));
-    if nodes >= LARGE_TREE {
-        // Freeing a large value tree takes a tenth of its request's CPU (a
-        // 100-user month's history); do it off the request path.
-        tokio::task::spawn_blocking(move || drop(response));
-    }
+    // The value tree is freed here, in the request's own task. Freeing a
+    // large one on a blocking thread instead, to take it off the request's
+    // path, measured slower even at one connection: 179 against 197 req/s
+    // for a 100-user month's history (bench/results/issue23-drop-inline).
+    // mimalloc frees another thread's blocks through an atomic list that
+    // their own thread collects later, and the answer's shared key names
+    // were counted down there while the next answer counted them up.
+    drop(response);
     answer
 }
-
-/// Answers with at least this many values are freed on a blocking thread;
-/// handing a small one over costs more than freeing it.
-const LARGE_TREE: usize = 2_000;
 
 /// How many values `data` holds (the server's own answer, walked without
 /// recursion).

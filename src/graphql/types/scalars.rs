@@ -62,10 +62,11 @@ pub fn parse_rfc3339(text: &str) -> Option<chrono::DateTime<Utc>> {
 /// tens of thousands of dates, and chrono's Display goes through the
 /// formatting machinery (and grows its string) for each.
 pub fn iso_date(date: NaiveDate) -> String {
-    match iso_date_ascii(date) {
-        Some(ascii) => ascii.iter().copied().map(char::from).collect(),
-        None => date.to_string(),
-    }
+    // One exact allocation (collecting chars reserves, then pushes and
+    // encodes each one).
+    iso_date_ascii(date)
+        .and_then(|ascii| std::str::from_utf8(&ascii).ok().map(str::to_owned))
+        .unwrap_or_else(|| date.to_string())
 }
 
 /// `YYYY-MM-DD` as ASCII bytes, for the years 0..=9999 (ISO 8601's
