@@ -806,25 +806,17 @@ async fn independent_reads_run_at_the_same_time() {
         .batch_execute("BEGIN; LOCK TABLE users, sign_ins IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let waiting_on = |table: &str| {
-        format!(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND query LIKE '%FROM {table}%'"
-        )
-    };
     let both_waited = async {
-        let started = std::time::Instant::now();
-        let both = loop {
-            if app.scalar_i64(&waiting_on("\"users\"")).await > 0
-                && app.scalar_i64(&waiting_on("sign_ins")).await > 0
-            {
-                break true;
-            }
-            if started.elapsed() > Duration::from_secs(10) {
-                break false;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        // A product of the two counts: more than 0 only when both are.
+        let both = app
+            .becomes_nonzero(
+                "SELECT count(*) FILTER (WHERE query LIKE '%FROM \"users\"%') \
+                      * count(*) FILTER (WHERE query LIKE '%FROM sign_ins%') \
+                   FROM pg_stat_activity \
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                Duration::from_secs(10),
+            )
+            .await;
         holder.batch_execute("ROLLBACK").await.unwrap();
         both
     };

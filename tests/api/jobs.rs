@@ -315,21 +315,15 @@ async fn a_credit_takes_the_wallet_before_the_sign_ins_as_every_change_does() {
     let state = app.state.clone();
     let credit = tokio::spawn(async move { credit_sign_ins(&state, &[sign_in]).await });
     // Until the credit waits for a lock (the wallet, if it locks in order).
-    let started = std::time::Instant::now();
-    while app
-        .scalar_i64(
+    assert!(
+        app.becomes_nonzero(
             "SELECT count(*) FROM pg_stat_activity \
              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            Duration::from_secs(10),
         )
-        .await
-        == 0
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the credit never waited"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        .await,
+        "the credit never waited"
+    );
     // Had the credit locked the sign-in first, this would wait for it while
     // it waits for the wallet: a deadlock, one of the two aborted.
     for statement in [

@@ -1418,17 +1418,12 @@ async fn a_long_reminder_sweep_holds_up_no_due_message() {
         1
     );
     app.start_worker();
-    let mut held_up = false;
-    for _ in 0..200 {
-        held_up = app
-            .scalar_i64("SELECT count(*) FROM pg_locks WHERE relation = 'streak_reminders'::regclass AND NOT granted")
-            .await
-            >= 1;
-        if held_up {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let held_up = app
+        .becomes_nonzero(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'streak_reminders'::regclass AND NOT granted",
+            Duration::from_secs(10),
+        )
+        .await;
     assert!(held_up, "the reminder sweep waits for the lock");
     // The due message is sent while the reminder sweep still waits.
     receiver.wait_for(1).await;

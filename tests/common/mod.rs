@@ -430,6 +430,22 @@ impl TestApp {
         }
     }
 
+    /// Whether `count_sql` (a count, run as [`TestApp::scalar_i64`] runs it)
+    /// comes to more than 0 within `timeout`, asked every 10 ms: for a test
+    /// that waits until a statement is blocked on a lock it holds.
+    pub async fn becomes_nonzero(&self, count_sql: &str, timeout: Duration) -> bool {
+        let started = std::time::Instant::now();
+        loop {
+            if self.scalar_i64(count_sql).await > 0 {
+                return true;
+            }
+            if started.elapsed() > timeout {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Runs a query returning one bigint column named `n` (use `AS n`, or
     /// `count(*)`, which this wraps).
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
