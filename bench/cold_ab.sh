@@ -12,6 +12,9 @@
 #   history-1    1 connection, signInHistory of 100 users x 31 days as the
 #                admin (peer.sh's bodies), after an unrecorded 3 s warm-up
 #   history-32   the same with 32 connections
+#   status-warm  32 connections, random users (bench/run.sh's scenario b),
+#                after an unrecorded 15 s pass over the users in turn: every
+#                token check and status from the process's own memory
 # Each round runs every binary once, in BINS order: the service started
 # afresh (its Redis namespace emptied), then wrk for DURATION seconds. A
 # binary may carry settings for the service: name=path:VAR=value,VAR=value
@@ -33,10 +36,15 @@ TMP="$(mktemp -d /tmp/signin-cold-ab.XXXXXX)"
 TOKENS="$OUT_DIR/tokens-$USERS.txt"
 [ -f "$TOKENS" ] || die "$TOKENS not found (bench/peer.sh writes it)"
 : "${WORKLOAD:=status-cold}" "${DAYS:=90}" "${BENCH_TODAY:=2026-01-15}"
+warm_load=()
 case "$WORKLOAD" in
   status-cold)
     echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/bodies.jsonl"
     wrk_args=(-t2 -c32) load=(threads=2 mode=seq "tokens=$TOKENS") warm_secs=0 ;;
+  status-warm)
+    echo '{"query":"{ me { signInStatus { today streak cycleDay todayReward signedInToday } } }"}' >"$TMP/bodies.jsonl"
+    wrk_args=(-t2 -c32) load=(threads=2 mode=random "tokens=$TOKENS") warm_secs=15
+    warm_load=(threads=2 mode=seq "tokens=$TOKENS") ;;
   history-1|history-32)
     # peer.sh's admin token and history bodies
     iat="$(date -u -d "$BENCH_TODAY - $DAYS days - 1 day" +%s)"
@@ -52,11 +60,13 @@ case "$WORKLOAD" in
       wrk_args=(-t2 -c32) load=(threads=2 mode=random "tokens=$TMP/admin.txt")
     fi
     warm_secs=3 ;;
-  *) die "unknown WORKLOAD $WORKLOAD (status-cold, history-1, history-32)" ;;
+  *) die "unknown WORKLOAD $WORKLOAD (status-cold, status-warm, history-1, history-32)" ;;
 esac
-drive() { # seconds -> wrk's output
-  wrk "${wrk_args[@]}" -d"${1}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
-    "http://127.0.0.1:$PORT/graphql" -- "bodies=$TMP/bodies.jsonl" "${load[@]}"
+drive() { # seconds [load] -> wrk's output
+  local seconds="$1"; shift
+  [ "$#" -gt 0 ] || set -- "${load[@]}"
+  wrk "${wrk_args[@]}" -d"${seconds}s" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
+    "http://127.0.0.1:$PORT/graphql" -- "bodies=$TMP/bodies.jsonl" "$@"
 }
 DAY="$(psql_db "$BENCH_DB" -Atc "SELECT max(day) + 1 FROM sign_ins")"
 SERVICE_PID=""
@@ -69,7 +79,11 @@ for r in $(seq 1 "$ROUNDS"); do
     bin="${rest%%:*}" settings=""
     [ "$rest" != "$bin" ] && settings="${rest#*:}"
     start_bench_service "$bin" "$OUT_DIR/cold-ab-service.log" "${settings//,/ }"
-    [ "$warm_secs" -gt 0 ] && drive "$warm_secs" >/dev/null
+    if [ "${#warm_load[@]}" -gt 0 ]; then
+      drive "$warm_secs" "${warm_load[@]}" >/dev/null
+    elif [ "$warm_secs" -gt 0 ]; then
+      drive "$warm_secs" >/dev/null
+    fi
     perf_pid=""
     if [ "${PERF:-}" = "$name" ] && [ "$r" = 1 ]; then
       (sleep 2; perf record -F 499 -g -a -o "$OUT_DIR/cold-ab-$name.perf.data" -- sleep 6 >/dev/null 2>&1) &

@@ -9,9 +9,9 @@
 //! out. A token without a `kid`, or with one no configured secret has, is
 //! refused (contract, "Sessions: staying signed in").
 //!
-//! A token whose signature checked out is remembered (keyed by the whole
-//! token, bounded), so a client's later requests skip the base64, JSON and
-//! HMAC work; the time checks still run on every use, so a remembered token
+//! A token whose signature checked out is remembered (keyed by the
+//! SHA-256 digest of the whole token, bounded), so a client's later
+//! requests skip the base64, JSON and HMAC work; the time checks still run on every use, so a remembered token
 //! stops working when it expires. What the cache holds is only "this
 //! string was signed by us and says these claims"; whether the token is
 //! revoked (its session ended, its `ver` behind the user's token version,
@@ -26,7 +26,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::model::{SessionId, UserId};
 
@@ -42,15 +42,32 @@ pub struct Claims {
     pub exp: i64,
 }
 
-impl Claims {
-    /// The subject as a user id; None when it is not one.
-    pub fn user_id(&self) -> Option<UserId> {
-        self.sub.parse().ok().map(UserId)
-    }
+/// What a token that checked out says, as the service uses it (and as its
+/// memory of verified tokens holds it: 40 bytes, no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The subject (`sub`, a decimal string in the token).
+    pub user_id: UserId,
+    /// The user's token version when issued; a bump revokes the token.
+    pub ver: i32,
+    /// The session the token belongs to (`sid`).
+    pub session: SessionId,
+    /// Issued at and expires at (`iat`, `exp`): seconds since the Unix
+    /// epoch (RFC 7519, section 4.1).
+    pub iat: i64,
+    pub exp: i64,
+}
 
-    /// The session the token belongs to.
-    pub fn session_id(&self) -> SessionId {
-        SessionId(self.sid)
+impl Verified {
+    /// None when the subject is not a user id.
+    fn of(claims: &Claims) -> Option<Self> {
+        Some(Verified {
+            user_id: UserId(claims.sub.parse().ok()?),
+            ver: claims.ver,
+            session: SessionId(claims.sid),
+            iat: claims.iat,
+            exp: claims.exp,
+        })
     }
 }
 
@@ -71,7 +88,22 @@ const LEEWAY: TimeDelta = TimeDelta::seconds(60);
 
 /// Tokens remembered as correctly signed, at most; past that the memory is
 /// emptied (cheap, and rare: it takes this many distinct live tokens).
-pub const VERIFIED_CAPACITY: usize = 65_536;
+/// 7/8 of 2^18: the most a hash table of 2^18 buckets holds (hashbrown's
+/// load factor), about 19 MB at 73 bytes a bucket (the 32-byte digest, a
+/// [`Verified`] and a control byte). Keyed by the token itself, as before,
+/// the memory held 65,536 tokens in about 26 MB: fewer than the 100,000
+/// users of the bench's status read, so most of its requests decoded the
+/// token afresh (bench/results/issue23-warm-path).
+pub const VERIFIED_CAPACITY: usize = 229_376;
+
+/// The key a verified token is remembered under: its SHA-256 digest. A
+/// second token with the same digest would need a SHA-256 collision, so a
+/// hit is the very token that was verified.
+type TokenDigest = [u8; 32];
+
+fn digest_of(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
 
 /// The `kid` of tokens signed with `secret`: 16 hex digits of
 /// HMAC-SHA256(secret, "signin-rewards kid"), which names the secret
@@ -104,8 +136,8 @@ pub struct TokenKeys {
     decoding: HashMap<String, DecodingKey>,
     validation: Validation,
     ttl: TimeDelta,
-    /// Correctly signed tokens and their claims (see the module's notes).
-    verified: Mutex<HashMap<Box<str>, Claims>>,
+    /// Correctly signed tokens' claims, by digest (see the module's notes).
+    verified: Mutex<HashMap<TokenDigest, Verified>>,
     capacity: usize,
 }
 
@@ -157,7 +189,7 @@ impl TokenKeys {
         }
     }
 
-    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Claims>> {
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<TokenDigest, Verified>> {
         self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -206,11 +238,12 @@ impl TokenKeys {
     }
 
     /// The claims of `token` if one of our secrets signed it (the one its
-    /// `kid` names) and it is valid at `now`.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
-        let remembered = self.verified().get(token).cloned();
-        let claims = match remembered {
-            Some(claims) => claims,
+    /// `kid` names), its subject is a user id, and it is valid at `now`.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, TokenError> {
+        let digest = digest_of(token);
+        let remembered = self.verified().get(&digest).copied();
+        let verified = match remembered {
+            Some(verified) => verified,
             None => {
                 let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
                 let key = header
@@ -221,28 +254,26 @@ impl TokenKeys {
                 let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
                     .map_err(|_| TokenError::Invalid)?
                     .claims;
-                if claims.user_id().is_none() {
-                    return Err(TokenError::Invalid);
+                let verified = Verified::of(&claims).ok_or(TokenError::Invalid)?;
+                Self::check_times(&verified, now)?;
+                let mut memory = self.verified();
+                if memory.len() >= self.capacity {
+                    memory.clear();
                 }
-                Self::check_times(&claims, now)?;
-                let mut verified = self.verified();
-                if verified.len() >= self.capacity {
-                    verified.clear();
-                }
-                verified.insert(token.into(), claims.clone());
-                return Ok(claims);
+                memory.insert(digest, verified);
+                return Ok(verified);
             }
         };
-        if let Err(error) = Self::check_times(&claims, now) {
+        if let Err(error) = Self::check_times(&verified, now) {
             if error == TokenError::Expired {
-                self.verified().remove(token);
+                self.verified().remove(&digest);
             }
             return Err(error);
         }
-        Ok(claims)
+        Ok(verified)
     }
 
-    fn check_times(claims: &Claims, now: DateTime<Utc>) -> Result<(), TokenError> {
+    fn check_times(claims: &Verified, now: DateTime<Utc>) -> Result<(), TokenError> {
         if claims.exp <= now.timestamp() {
             return Err(TokenError::Expired);
         }
@@ -282,8 +313,9 @@ mod tests {
         let (token, expires_at) = issue(&keys(), 42, 3);
         assert_eq!(expires_at, now() + TimeDelta::hours(1));
         let claims = keys().verify(&token, now()).unwrap();
-        assert_eq!((claims.user_id(), claims.ver), (Some(UserId(42)), 3));
-        assert_eq!(claims.sub, "42", "the subject stays the bare number");
+        assert_eq!((claims.user_id, claims.ver), (UserId(42), 3));
+        let payload = jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(&token).unwrap();
+        assert_eq!(payload.sub, "42", "the subject stays the bare number");
         assert_eq!(keys().verify(&token, expires_at), Err(TokenError::Expired));
         assert_eq!(
             keys().verify(&token, now() - TimeDelta::hours(1)),
@@ -298,10 +330,7 @@ mod tests {
         assert_eq!(keys.verify(&token, now()).unwrap().ver, 3);
         assert_eq!(keys.remembered(), 1);
         // Served from memory from here on, with the times checked each use.
-        assert_eq!(
-            keys.verify(&token, now()).unwrap().user_id(),
-            Some(UserId(42))
-        );
+        assert_eq!(keys.verify(&token, now()).unwrap().user_id, UserId(42));
         assert_eq!(
             keys.verify(&token, now() - TimeDelta::hours(1)),
             Err(TokenError::NotYetValid)
@@ -327,6 +356,34 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_token_whose_subject_is_no_user_id_is_refused_and_not_remembered() {
+        let keys = keys();
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(kid_of(SECRET.as_bytes()));
+        for sub in ["admin", "", "42 ", "99999999999999999999"] {
+            let claims = Claims {
+                sub: sub.into(),
+                ver: 0,
+                sid: 7,
+                iat: now().timestamp(),
+                exp: now().timestamp() + 60,
+            };
+            let token = jsonwebtoken::encode(
+                &header,
+                &claims,
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .unwrap();
+            assert_eq!(
+                keys.verify(&token, now()),
+                Err(TokenError::Invalid),
+                "{sub:?}"
+            );
+        }
+        assert_eq!(keys.remembered(), 0);
+    }
+
+    #[test]
     fn the_memory_of_verified_tokens_is_bounded() {
         let keys = TokenKeys::with_capacity(SECRET.as_bytes(), &[], Duration::from_secs(3600), 8);
         for id in 0..20 {
@@ -334,6 +391,9 @@ mod tests {
             assert!(keys.verify(&token, now()).is_ok());
             assert!(keys.remembered() <= 8, "{} remembered", keys.remembered());
         }
+        // What VERIFIED_CAPACITY's memory estimate counts per entry.
+        assert_eq!(std::mem::size_of::<Verified>(), 40);
+        assert_eq!(std::mem::size_of::<(TokenDigest, Verified)>(), 72);
     }
 
     #[test]
@@ -387,10 +447,7 @@ mod tests {
             .issue(UserId(42), 0, SessionId(9), now(), session_end)
             .unwrap();
         assert_eq!(expires_at, session_end, "never past the session's end");
-        assert_eq!(
-            keys.verify(&token, now()).unwrap().session_id(),
-            SessionId(9)
-        );
+        assert_eq!(keys.verify(&token, now()).unwrap().session, SessionId(9));
         // The same arguments, the same token (a replayed refresh).
         let (again, _) = keys
             .issue(UserId(42), 0, SessionId(9), now(), session_end)
@@ -412,8 +469,8 @@ mod tests {
             Duration::from_secs(3600),
         );
         assert_eq!(
-            rotated.verify(&old_token, now()).unwrap().user_id(),
-            Some(UserId(42))
+            rotated.verify(&old_token, now()).unwrap().user_id,
+            UserId(42)
         );
         let (new_token, _) = issue(&rotated, 42, 0);
         let header = jsonwebtoken::decode_header(&new_token).unwrap();

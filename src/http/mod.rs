@@ -21,7 +21,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
@@ -29,9 +31,32 @@ use crate::graphql::context::RequestId;
 use crate::graphql::GraphqlApi;
 use crate::state::AppState;
 
-/// What the handlers share.
+/// What the handlers share, behind one `Arc`: axum clones a route's
+/// state with its handler on every request (the router clones the route's
+/// boxed service, and each `from_fn` layer clones the service inside it),
+/// and a by-value clone here was some fifteen reference counts and a
+/// string (the API's schemas, loaders, caches and Redis keys), counted up
+/// and down on both cores several times per request: about 3 % of a warm
+/// status read's CPU (bench/results/issue23-warm-path).
 #[derive(Clone)]
-pub struct HttpState {
+pub struct HttpState(Arc<HttpShared>);
+
+impl HttpState {
+    pub fn new(shared: HttpShared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for HttpState {
+    type Target = HttpShared;
+
+    fn deref(&self) -> &HttpShared {
+        &self.0
+    }
+}
+
+/// The parts of [`HttpState`].
+pub struct HttpShared {
     pub app: Arc<AppState>,
     pub api: GraphqlApi,
     /// Free WebSocket connection slots.
@@ -50,14 +75,14 @@ pub fn ops_router(app: Arc<AppState>) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render))
-        .layer(axum::middleware::from_fn(no_sniffing))
-        .with_state(HttpState {
+        .layer(no_sniffing())
+        .with_state(HttpState::new(HttpShared {
             app,
             api,
             ws_slots,
             ws_per_address: ws_slots::SlotsPer::new(0),
             ws_per_user: ws_slots::SlotsPer::new(0),
-        })
+        }))
 }
 
 pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
@@ -65,13 +90,13 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
     let ws_slots = Arc::new(Semaphore::new(app.config.websocket.max_connections));
     let ws_per_address = ws_slots::SlotsPer::new(app.config.websocket.max_per_address);
     let ws_per_user = ws_slots::SlotsPer::new(app.config.websocket.max_per_user);
-    let state = HttpState {
+    let state = HttpState::new(HttpShared {
         app,
         api,
         ws_slots,
         ws_per_address,
         ws_per_user,
-    };
+    });
     Router::new()
         .route(
             "/graphql",
@@ -88,27 +113,31 @@ pub fn router(app: Arc<AppState>, api: GraphqlApi) -> Router {
         .route("/assets/{name}", get(assets::asset))
         .route("/admin/export/sign-ins.csv", get(export::sign_ins))
         .route("/admin/export/stats.csv", get(export::stats))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(axum::middleware::from_fn(metrics::track))
-        .layer(axum::middleware::from_fn(request_id))
-        .layer(axum::middleware::from_fn(no_sniffing))
+        // One layer, so the router boxes (and clones, per request) one
+        // service for all of them, not one per `.layer` call; outermost
+        // first.
+        .layer(
+            ServiceBuilder::new()
+                .layer(no_sniffing())
+                .layer(axum::middleware::from_fn(request_id))
+                .layer(axum::middleware::from_fn(metrics::track))
+                .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    limits.request_timeout,
+                )),
+        )
         .with_state(state)
 }
 
 /// Every answer carries `X-Content-Type-Options: nosniff` (contract, "The
 /// process"), errors and refusals included: a browser must never guess a
 /// type other than the one sent (say, run a CSV or JSON body as a script).
-async fn no_sniffing(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(
+fn no_sniffing() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(
         axum::http::header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
-    );
-    response
+    )
 }
 
 /// Takes the caller's `x-request-id` when it is a sane token, else makes

@@ -9,7 +9,7 @@ use super::error::account_input;
 use super::sessions::{self, Granted};
 use super::{cached, Input, ServiceError};
 use crate::after_commit::Committed;
-use crate::auth::token::Claims;
+use crate::auth::token::Verified;
 use crate::auth::Identity;
 use std::net::IpAddr;
 
@@ -199,15 +199,13 @@ where
     F: FnOnce(UserId) -> Fut,
     Fut: std::future::Future<Output = Result<Option<User>, ServiceError>>,
 {
-    let claims: Claims = state.tokens.verify(token, state.calendar.now())?;
-    let user_id = claims
-        .user_id()
-        .ok_or(ServiceError::Unauthenticated("invalid token"))?;
+    let claims: Verified = state.tokens.verify(token, state.calendar.now())?;
+    let user_id = claims.user_id;
     let row = match state.local.user(user_id) {
         Some(row) => Some(row),
         None => find_user(user_id).await?,
     };
-    let session = claims.session_id();
+    let session = claims.session;
     match row {
         Some(u) if u.deleted_at.is_none() && u.token_version == claims.ver => {
             if !u.has_live_session(session) {
