@@ -197,25 +197,6 @@ pub async fn expire_secrets(
     Ok(())
 }
 
-/// The secrets of the endpoint that still sign at `now`, newest first.
-pub async fn live_secrets(
-    conn: &mut AsyncPgConnection,
-    id: WebhookEndpointId,
-    now: DateTime<Utc>,
-) -> Result<Vec<String>, StoreError> {
-    Ok(webhook_secrets::table
-        .filter(webhook_secrets::endpoint_id.eq(id))
-        .filter(
-            webhook_secrets::expires_at
-                .is_null()
-                .or(webhook_secrets::expires_at.gt(now)),
-        )
-        .order(webhook_secrets::id.desc())
-        .select(webhook_secrets::secret)
-        .load(conn)
-        .await?)
-}
-
 /// One event for the outbox: a key unique to it (it ties the event to the
 /// deliveries written in the same statement), type, user, and the fields
 /// of its `data` besides the user's (a JSON object, as text).
@@ -352,13 +333,19 @@ pub struct Claimed {
     pub attempts: i32,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub failing_since: Option<DateTime<Utc>>,
+    /// The endpoint's live secrets at the claim (unexpired), newest first:
+    /// each signs the message.
+    #[diesel(sql_type = Array<Text>)]
+    pub secrets: Vec<String>,
 }
 
 /// Claims the deliveries `ids` for an attempt, those pending, due at `now`,
 /// not claimed by another worker (or their lease over) and whose endpoint
 /// is enabled: leases them until `lease_until` (so no other worker takes
 /// them while this one sends; a heap-only update, see the migration
-/// `webhook_write_path`) and answers what to send, by endpoint then id.
+/// `webhook_write_path`) and answers what to send, by endpoint then id,
+/// each with its endpoint's live secrets (read here, not by a statement
+/// per endpoint).
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     ids: &[WebhookDeliveryId],
@@ -378,7 +365,10 @@ pub async fn claim(
             AND (d.leased_until IS NULL OR d.leased_until <= $2) \
             AND ep.id = w.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
             AND ev.id = w.event_id \
-         RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since",
+         RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since, \
+                   ARRAY(SELECT s.secret FROM webhook_secrets s \
+                          WHERE s.endpoint_id = ep.id AND (s.expires_at IS NULL OR s.expires_at > $2) \
+                          ORDER BY s.id DESC) AS secrets",
     )
     .bind::<Array<BigInt>, _>(ids)
     .bind::<Timestamptz, _>(now)
