@@ -11,12 +11,13 @@
 //!
 //! A token whose signature checked out is remembered (keyed by the
 //! SHA-256 digest of the whole token, bounded), so a client's later
-//! requests skip the base64, JSON and HMAC work; the time checks still run on every use, so a remembered token
-//! stops working when it expires. What the cache holds is only "this
-//! string was signed by us and says these claims"; whether the token is
-//! revoked (its session ended, its `ver` behind the user's token version,
-//! the user deleted) is decided by the caller on every request from the
-//! user's row, which every such change drops from the caches at once.
+//! requests skip the base64, JSON and HMAC work; the time checks still run
+//! on every use, so a remembered token stops working when it expires. What
+//! the cache holds is only "this string was signed by us and says these
+//! claims"; whether the token is revoked (its session ended, its `ver`
+//! behind the user's token version, the user deleted) is decided by the
+//! caller on every request from the user's row, which every such change
+//! drops from the caches at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -273,11 +274,11 @@ impl TokenKeys {
         Ok(verified)
     }
 
-    fn check_times(claims: &Verified, now: DateTime<Utc>) -> Result<(), TokenError> {
-        if claims.exp <= now.timestamp() {
+    fn check_times(verified: &Verified, now: DateTime<Utc>) -> Result<(), TokenError> {
+        if verified.exp <= now.timestamp() {
             return Err(TokenError::Expired);
         }
-        if claims.iat > (now + LEEWAY).timestamp() {
+        if verified.iat > (now + LEEWAY).timestamp() {
             return Err(TokenError::NotYetValid);
         }
         Ok(())

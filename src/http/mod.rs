@@ -42,6 +42,7 @@ use crate::state::AppState;
 pub struct HttpState(Arc<HttpShared>);
 
 impl HttpState {
+    /// The handle over `shared`.
     pub fn new(shared: HttpShared) -> Self {
         Self(Arc::new(shared))
     }
