@@ -316,7 +316,7 @@ pub async fn record_events(
 
 /// A delivery claimed for one attempt: where to, what, and with which
 /// secrets.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Clone, QueryableByName)]
 pub struct Claimed {
     #[diesel(sql_type = BigInt)]
     pub id: WebhookDeliveryId,
@@ -337,6 +337,22 @@ pub struct Claimed {
     /// each signs the message.
     #[diesel(sql_type = Array<Text>)]
     pub secrets: Vec<String>,
+}
+
+/// Without the secrets' values: a claim printed in a log must not carry
+/// them.
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed")
+            .field("id", &self.id)
+            .field("endpoint_id", &self.endpoint_id)
+            .field("url", &self.url)
+            .field("message_id", &self.message_id)
+            .field("attempts", &self.attempts)
+            .field("failing_since", &self.failing_since)
+            .field("secrets", &self.secrets.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Claims the deliveries `ids` for an attempt, those pending, due at `now`,
@@ -706,4 +722,26 @@ pub async fn claim_reminders(
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.user_id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_prints_without_its_secrets() {
+        let claimed = Claimed {
+            id: WebhookDeliveryId(7),
+            endpoint_id: WebhookEndpointId(3),
+            url: "https://hooks.example.com/in".into(),
+            message_id: "msg_1".into(),
+            body: "{}".into(),
+            attempts: 0,
+            failing_since: None,
+            secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+        };
+        let printed = format!("{claimed:?}");
+        assert!(!printed.contains("whsec_"), "{printed}");
+        assert!(printed.contains("secrets: 1"), "{printed}");
+    }
 }
