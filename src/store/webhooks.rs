@@ -372,19 +372,27 @@ pub async fn claim(
     // planned on the statistics of a table that a burst had just filled
     // (the reminders), the claim as one join used the due and endpoint
     // indexes and read every pending row (60 ms a batch, not 0.4).
+    // Each endpoint's live secrets are read once (`keys`), not once per
+    // claimed row: a batch holds many messages of each endpoint.
     let mut claimed: Vec<Claimed> = diesel::sql_query(
         "WITH wanted AS MATERIALIZED ( \
-           SELECT id, endpoint_id, event_id FROM webhook_deliveries WHERE id = ANY($1)) \
-         UPDATE webhook_deliveries d SET leased_until = $3 \
-           FROM wanted w, webhook_endpoints ep, webhook_events ev \
-          WHERE d.id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
-            AND (d.leased_until IS NULL OR d.leased_until <= $2) \
-            AND ep.id = w.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
-            AND ev.id = w.event_id \
-         RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since, \
-                   ARRAY(SELECT s.secret FROM webhook_secrets s \
-                          WHERE s.endpoint_id = ep.id AND (s.expires_at IS NULL OR s.expires_at > $2) \
-                          ORDER BY s.id DESC) AS secrets",
+           SELECT id, endpoint_id, event_id FROM webhook_deliveries WHERE id = ANY($1)), \
+         leased AS ( \
+           UPDATE webhook_deliveries d SET leased_until = $3 \
+             FROM wanted w, webhook_endpoints ep, webhook_events ev \
+            WHERE d.id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= $2 \
+              AND (d.leased_until IS NULL OR d.leased_until <= $2) \
+              AND ep.id = w.endpoint_id AND ep.enabled AND ep.deleted_at IS NULL \
+              AND ev.id = w.event_id \
+           RETURNING d.id, d.endpoint_id, ep.url, d.message_id, ev.body, d.attempts, ep.failing_since), \
+         keys AS ( \
+           SELECT s.endpoint_id, array_agg(s.secret ORDER BY s.id DESC) AS secrets \
+             FROM webhook_secrets s \
+            WHERE s.endpoint_id IN (SELECT endpoint_id FROM leased) \
+              AND (s.expires_at IS NULL OR s.expires_at > $2) \
+            GROUP BY s.endpoint_id) \
+         SELECT l.*, coalesce(k.secrets, '{}') AS secrets \
+           FROM leased l LEFT JOIN keys k ON k.endpoint_id = l.endpoint_id",
     )
     .bind::<Array<BigInt>, _>(ids)
     .bind::<Timestamptz, _>(now)

@@ -459,6 +459,58 @@ async fn gone_disables_and_retry_after_is_honoured() {
     );
 }
 
+/// Each endpoint's messages are signed with that endpoint's secrets only,
+/// also when messages of several endpoints (one of them with a rotated
+/// secret) are claimed in one batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_claimed_together_are_each_signed_with_their_own_endpoints_secrets() {
+    let app = app().await;
+    let (admin, _) = app.admin("hooks_admin").await;
+    let first = Receiver::start(vec![]).await;
+    let second = Receiver::start(vec![]).await;
+    let (_, first_secret) = endpoint(&app, &admin, &first.url, &["SIGN_IN_RECORDED"]).await;
+    let (second_id, second_old) = endpoint(&app, &admin, &second.url, &["SIGN_IN_RECORDED"]).await;
+    let r = app
+        .exec(
+            Some(&admin),
+            "mutation($i: ID!) { rotateWebhookSecret(id: $i) { secret } }",
+            json!({ "i": second_id }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let second_new = r["data"]["rotateWebhookSecret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for name in ["batched1", "batched2"] {
+        let (token, _) = app.register(name).await;
+        app.sign_in(&token).await;
+    }
+    let ids = pending_ids(&app).await;
+    assert_eq!(ids.len(), 4);
+    webhooks::attempt_many(&app.state, &ids).await.unwrap();
+    let signatures = |r: &Received| {
+        r.headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count()
+    };
+    let to_first = first.got();
+    assert_eq!(to_first.len(), 2);
+    for message in &to_first {
+        assert_eq!(signatures(message), 1);
+        assert!(signed_with(message, &first_secret));
+    }
+    let to_second = second.got();
+    assert_eq!(to_second.len(), 2);
+    for message in &to_second {
+        assert_eq!(signatures(message), 2);
+        assert!(signed_with(message, &second_old) && signed_with(message, &second_new));
+        assert!(!signed_with(message, &first_secret));
+    }
+}
+
 /// After a rotation both secrets sign for 24 hours, then the new one alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
