@@ -131,6 +131,31 @@ fn signed_with(request: &Received, secret: &str) -> bool {
         .any(|s| s == expected)
 }
 
+/// How many signatures `request` carries (one per live secret).
+fn signature_count(request: &Received) -> usize {
+    request.headers["webhook-signature"]
+        .to_str()
+        .unwrap()
+        .split(' ')
+        .count()
+}
+
+/// Rotates the endpoint's secret (`rotateWebhookSecret`); answers the new one.
+async fn rotate_secret(app: &TestApp, admin: &str, endpoint: &str) -> String {
+    let r = app
+        .exec(
+            Some(admin),
+            "mutation($i: ID!) { rotateWebhookSecret(id: $i) { secret endpoint { id } } }",
+            json!({ "i": endpoint }),
+        )
+        .await;
+    assert_no_errors(&r);
+    r["data"]["rotateWebhookSecret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn deliveries(app: &TestApp, admin: &str, endpoint: &str) -> Vec<Value> {
     let r = app
         .exec(Some(admin), DELIVERIES, json!({ "e": endpoint }))
@@ -470,18 +495,7 @@ async fn messages_claimed_together_are_each_signed_with_their_own_endpoints_secr
     let second = Receiver::start(vec![]).await;
     let (_, first_secret) = endpoint(&app, &admin, &first.url, &["SIGN_IN_RECORDED"]).await;
     let (second_id, second_old) = endpoint(&app, &admin, &second.url, &["SIGN_IN_RECORDED"]).await;
-    let r = app
-        .exec(
-            Some(&admin),
-            "mutation($i: ID!) { rotateWebhookSecret(id: $i) { secret } }",
-            json!({ "i": second_id }),
-        )
-        .await;
-    assert_no_errors(&r);
-    let second_new = r["data"]["rotateWebhookSecret"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second_new = rotate_secret(&app, &admin, &second_id).await;
     for name in ["batched1", "batched2"] {
         let (token, _) = app.register(name).await;
         app.sign_in(&token).await;
@@ -489,23 +503,16 @@ async fn messages_claimed_together_are_each_signed_with_their_own_endpoints_secr
     let ids = pending_ids(&app).await;
     assert_eq!(ids.len(), 4);
     webhooks::attempt_many(&app.state, &ids).await.unwrap();
-    let signatures = |r: &Received| {
-        r.headers["webhook-signature"]
-            .to_str()
-            .unwrap()
-            .split(' ')
-            .count()
-    };
     let to_first = first.got();
     assert_eq!(to_first.len(), 2);
     for message in &to_first {
-        assert_eq!(signatures(message), 1);
+        assert_eq!(signature_count(message), 1);
         assert!(signed_with(message, &first_secret));
     }
     let to_second = second.got();
     assert_eq!(to_second.len(), 2);
     for message in &to_second {
-        assert_eq!(signatures(message), 2);
+        assert_eq!(signature_count(message), 2);
         assert!(signed_with(message, &second_old) && signed_with(message, &second_new));
         assert!(!signed_with(message, &first_secret));
     }
@@ -518,18 +525,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
     let (admin, _) = app.admin("hooks_admin").await;
     let receiver = Receiver::start(vec![]).await;
     let (endpoint_id, old) = endpoint(&app, &admin, &receiver.url, &["SIGN_IN_RECORDED"]).await;
-    let r = app
-        .exec(
-            Some(&admin),
-            "mutation($i: ID!) { rotateWebhookSecret(id: $i) { secret endpoint { id } } }",
-            json!({ "i": endpoint_id }),
-        )
-        .await;
-    assert_no_errors(&r);
-    let new = r["data"]["rotateWebhookSecret"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let new = rotate_secret(&app, &admin, &endpoint_id).await;
     assert_ne!(new, old);
     let (token, _) = app.register("rotated").await;
     app.sign_in(&token).await;
@@ -537,14 +533,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
         .await
         .unwrap();
     let first = &receiver.got()[0];
-    assert_eq!(
-        first.headers["webhook-signature"]
-            .to_str()
-            .unwrap()
-            .split(' ')
-            .count(),
-        2
-    );
+    assert_eq!(signature_count(first), 2);
     assert!(signed_with(first, &old) && signed_with(first, &new));
     app.clock.advance(chrono::TimeDelta::hours(25));
     app.sign_in(&token).await;
@@ -552,14 +541,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
         .await
         .unwrap();
     let second = &receiver.got()[1];
-    assert_eq!(
-        second.headers["webhook-signature"]
-            .to_str()
-            .unwrap()
-            .split(' ')
-            .count(),
-        1
-    );
+    assert_eq!(signature_count(second), 1);
     assert!(signed_with(second, &new) && !signed_with(second, &old));
 }
 
