@@ -235,6 +235,11 @@ impl TestApp {
 
     /// Like `exec`, the response as async-graphql returns it (its objects
     /// keep their keys' order).
+    ///
+    /// Returns once what the request read is stored in Redis: the service
+    /// answers before those stores land (`VersionedCache::put_each_soon`),
+    /// and tests that count what a warm read costs (statements, round
+    /// trips) must not race them.
     pub async fn exec_raw(
         &self,
         token: Option<&str>,
@@ -245,7 +250,9 @@ impl TestApp {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables))
             .data(RequestAuth::from_authorization(header.as_deref()));
-        async_graphql::Executor::execute(&self.api, request).await
+        let response = async_graphql::Executor::execute(&self.api, request).await;
+        self.state.cache.stores_settled().await;
+        response
     }
 
     /// Today's sign-in of the holder of `token`; fails the test on an error.
