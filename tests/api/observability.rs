@@ -49,15 +49,8 @@ async fn health_readiness_and_metrics() {
     );
     post("{ me { id } }", None).await;
     app.wait_credited(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let page = client.get(format!("{base}/metrics")).send().await.unwrap();
-    assert!(page.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
-    let page = page.text().await.unwrap();
-    for metric in [
+    let expected = [
         "signin_http_requests_total",
         "signin_http_request_duration_seconds_bucket",
         "signin_graphql_operations_total{operation=\"mutation.signIn\",outcome=\"ok\"}",
@@ -74,7 +67,30 @@ async fn health_readiness_and_metrics() {
         "signin_redis_pool_connections",
         "signin_db_statement_duration_seconds_bucket",
         "signin_events_published_total",
-    ] {
-        assert!(page.contains(metric), "/metrics lacks {metric}");
+    ];
+    // The worker counts a credit just after its commit, which the wait
+    // above sees: the page is read again until it shows everything (or
+    // the time is up), not after a guessed pause.
+    let started = std::time::Instant::now();
+    loop {
+        let page = client.get(format!("{base}/metrics")).send().await.unwrap();
+        assert!(page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let page = page.text().await.unwrap();
+        let missing: Vec<&str> = expected
+            .iter()
+            .copied()
+            .filter(|metric| !page.contains(metric))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "/metrics lacks {missing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
