@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{assert_no_errors, post_graphql, TestApp};
+use crate::common::{assert_no_errors, poll_until, post_graphql, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics() {
@@ -71,8 +71,7 @@ async fn health_readiness_and_metrics() {
     // The worker counts a credit just after its commit, which the wait
     // above sees: the page is read again until it shows everything (or
     // the time is up), not after a guessed pause.
-    let started = std::time::Instant::now();
-    loop {
+    poll_until(Duration::from_secs(15), || async {
         let page = client.get(format!("{base}/metrics")).send().await.unwrap();
         assert!(page.headers()["content-type"]
             .to_str()
@@ -85,12 +84,10 @@ async fn health_readiness_and_metrics() {
             .filter(|metric| !page.contains(metric))
             .collect();
         if missing.is_empty() {
-            break;
+            Ok(())
+        } else {
+            Err(format!("/metrics lacks {missing:?}"))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "/metrics lacks {missing:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }

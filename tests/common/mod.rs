@@ -196,6 +196,25 @@ pub struct TestApp {
     pub db: TestDatabase,
 }
 
+/// Runs `check` every 50 ms until it answers `Ok`, and returns that value;
+/// fails the test with the last `Err` (what was still missing) once
+/// `timeout` has passed. For waiting on what a test checks, rather than
+/// sleeping for a guessed time.
+pub async fn poll_until<T, F, Fut>(timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(missing) => assert!(started.elapsed() < timeout, "after {timeout:?}: {missing}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 impl TestApp {
     pub async fn new() -> Self {
         Self::with_config(&[]).await
@@ -421,20 +440,17 @@ impl TestApp {
 
     /// Waits until `count` sign-ins are credited (or fails after `timeout`).
     pub async fn wait_credited(&self, count: i64, timeout: Duration) {
-        let started = std::time::Instant::now();
-        loop {
+        poll_until(timeout, || async {
             let credited = self
                 .scalar_i64("SELECT count(*) FROM sign_ins WHERE credited_at IS NOT NULL")
                 .await;
             if credited >= count {
-                return;
+                Ok(())
+            } else {
+                Err(format!("only {credited} of {count} sign-ins credited"))
             }
-            assert!(
-                started.elapsed() < timeout,
-                "only {credited} of {count} sign-ins credited after {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     /// Whether `count_sql` (a count, run as [`TestApp::scalar_i64`] runs it)
